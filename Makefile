@@ -1,0 +1,56 @@
+# lvgw: the two set-up commands are `make demo` and `make test`.
+# Both install what is missing: Debian packages (apt, with sudo when not root)
+# and a virtualenv in .venv built from pyproject.toml.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# command -> Debian package that provides it
+SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients snmpd:snmpd \
+	snmpget:snmp snmptrapd:snmptrapd mbpoll:mbpoll victoria-metrics:victoria-metrics \
+	socat:socat systemd-analyze:systemd
+PYTHON_VENV_PKG := python3-venv
+
+.PHONY: demo test lint bench sysdeps venv clean
+
+demo: sysdeps $(STAMP)
+	$(BIN)/lvgw demo
+
+test: sysdeps $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: sysdeps $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+venv: $(STAMP)
+
+sysdeps:
+	@missing=""; \
+	for pair in $(SYSTEM_TOOLS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  PATH="$$PATH:/usr/sbin:/sbin" command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing $(PYTHON_VENV_PKG)"; \
+	if [ -n "$$missing" ]; then \
+	  echo "lvgw: installing system packages:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
