@@ -1,0 +1,111 @@
+"""The core values that cross every boundary of the pipeline.
+
+drivers -> Reading -> rules -> Condition -> correlate -> TicketEvent -> outbox -> uplink
+
+All are frozen, slotted dataclasses with no I/O. Timestamps are timezone-aware
+UTC ``datetime`` values; durations are seconds.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Level(enum.IntEnum):
+    """The four fault levels of the service rules (1 = most severe)."""
+
+    L1 = 1  # system paralysed or service interrupted; basic function lost
+    L2 = 2  # a major part of the equipment or functions failed; partial or intermittent
+    L3 = 3  # an accessory / peripheral device damaged; may affect overall performance
+    L4 = 4  # not a system fault: operating error, human cause, or a small fault
+
+    @property
+    def meaning(self) -> str:
+        return LEVEL_MEANINGS[self]
+
+
+LEVEL_MEANINGS: Mapping[Level, str] = {
+    Level.L1: "system down: the system is paralysed or its service interrupted",
+    Level.L2: "major fault: a major part of the equipment or functions failed",
+    Level.L3: "minor fault: an accessory or peripheral device is damaged",
+    Level.L4: "user or small fault: not a system fault, resolved remotely as a rule",
+}
+
+
+class Quality(enum.Enum):
+    """How far a reading can be trusted."""
+
+    GOOD = "good"
+    STALE = "stale"  # last known value, the device did not answer this time
+    BAD = "bad"  # the device answered with something that could not be decoded
+
+
+# A reading's value: a number, a normalized state name, or text (sysDescr...).
+Value = float | int | str | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One measured value of one point of one device at one time."""
+
+    device: str
+    point: str  # e.g. "reachable", "rtt", "if.oper_status"
+    value: Value
+    ts: datetime
+    instance: str = ""  # table index: port, disk, zone... ("" for scalars)
+    unit: str = ""
+    quality: Quality = Quality.GOOD
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A fault the rules found active (or cleared) on one device instance."""
+
+    device: str
+    code: str  # stable fault code, e.g. "device.unreachable"
+    level: Level
+    title: str
+    active: bool
+    since: datetime  # when it became active (or cleared, when active is False)
+    instance: str = ""
+    evidence: tuple[Reading, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What identifies one incident: the same key is the same ticket."""
+        return (self.device, self.code, self.instance)
+
+
+class EventKind(enum.StrEnum):
+    OPEN = "open"
+    UPDATE = "update"
+    RESOLVE = "resolve"
+    REMINDER = "reminder"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """One message to the service center, as published on `lvgw/v1/<site>/tickets`."""
+
+    event_id: str
+    event: EventKind
+    ticket_id: str
+    seq: int
+    severity: Level
+    title: str
+    device_id: str
+    device_kind: str
+    fault_code: str
+    occurred_at: datetime
+    emitted_at: datetime
+    response_due: datetime
+    onsite_due: datetime | None
+    instance: str = ""
+    dedup_key: str = ""
+    resolved_at: datetime | None = None
+    evidence: tuple[Reading, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
