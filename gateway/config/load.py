@@ -1,0 +1,268 @@
+"""Load a site file and the profiles it uses, reporting every problem as FILE:LINE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gateway.config.errors import ConfigError, ConfigProblem
+from gateway.config.profile import Profile
+from gateway.config.site import Device, SiteFile
+from gateway.config.yamlsource import LineMap, Loc, load_yaml
+
+M = TypeVar("M", bound=BaseModel)
+
+# The profiles shipped with lvgw (config/profiles/ in the source tree).
+BUILTIN_PROFILES = Path(__file__).resolve().parents[2] / "config" / "profiles"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    path: Path
+    site_file: SiteFile
+    profiles: dict[str, Profile]
+
+    @property
+    def devices(self) -> list[Device]:
+        return self.site_file.devices
+
+    def profile_of(self, device: Device) -> Profile:
+        return self.profiles[device.profile]
+
+    def device(self, device_id: str) -> Device:
+        for device in self.site_file.devices:
+            if device.id == device_id:
+                return device
+        raise KeyError(device_id)
+
+    def summary(self) -> str:
+        kinds: dict[str, int] = {}
+        for device in self.devices:
+            kinds[device.kind.value] = kinds.get(device.kind.value, 0) + 1
+        parts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        return (
+            f"{self.path}: site {self.site_file.site.id} is valid: {len(self.devices)} devices"
+            f" ({parts}), {len(self.profiles)} profiles"
+        )
+
+
+_MISSING = object()
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(part, _MISSING)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _MISSING
+
+
+def _data_loc(data: Any, loc: Sequence[str | int]) -> Loc:
+    """Keep the parts of a pydantic location that walk the raw data (drop union tags)."""
+    kept: list[str | int] = []
+    node = data
+    for part in loc:
+        child = _child(node, part)
+        if child is _MISSING:
+            if isinstance(node, dict) and isinstance(part, str) and part.replace("-", "").isalnum():
+                kept.append(part)  # a missing or unknown key: name it, it has no node of its own
+            break
+        node = child
+        kept.append(part)
+    return tuple(kept)
+
+
+def _describe(data: Any, loc: Loc, message: str, error_type: str) -> str:
+    subject = ""
+    rest = list(loc)
+    if len(rest) >= 2 and rest[0] == "devices" and isinstance(rest[1], int):
+        device = data["devices"][rest[1]] if isinstance(data, dict) else None
+        device_id = device.get("id") if isinstance(device, dict) else None
+        subject = f"device '{device_id}'" if device_id else f"device #{rest[1] + 1}"
+        rest = rest[2:]
+    field = ".".join(str(p) for p in rest)
+    if error_type == "extra_forbidden":
+        message = "unknown key"
+    elif error_type == "string_pattern_mismatch" and rest[-1:] in (["id"], ["profile"]):
+        message = "use lower-case letters, digits and '-' only (at most 63), e.g. sw-core"
+    elif error_type == "missing":
+        message = "missing required field"
+    message = message.removeprefix("Value error, ")
+    where = ", ".join(x for x in (subject, f"field '{field}'" if field else "") if x)
+    return f"{where}: {message}" if where else message
+
+
+def _validate(
+    model: type[M], data: Any, linemap: LineMap, context: Loc = ()
+) -> tuple[M | None, list[ConfigProblem]]:
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = _data_loc(data, error["loc"])
+            text = _describe(data, loc, error["msg"], error["type"])
+            problems.append(linemap.problem((*context, *loc), text))
+        return None, problems
+
+
+def _load_profile(
+    name: str, dirs: Iterable[Path]
+) -> tuple[Profile | None, list[ConfigProblem], Path | None]:
+    for directory in dirs:
+        path = directory / f"{name}.yaml"
+        if path.is_file():
+            data, linemap = load_yaml(path)
+            if isinstance(data, dict):
+                data = {"id": name, **data}
+            profile, problems = _validate(Profile, data, linemap)
+            return profile, problems, path
+    return None, [], None
+
+
+def _cross_check(
+    devices: list[tuple[int, Device]], linemap: LineMap, profiles: dict[str, Profile | None]
+) -> list[ConfigProblem]:
+    """Checks across devices and profiles, on every device that is valid on its own."""
+    problems: list[ConfigProblem] = []
+
+    def problem(i: int, device: Device, field: str, message: str) -> None:
+        loc: Loc = ("devices", i, *field.split("."))
+        problems.append(linemap.problem(loc, f"device '{device.id}', field '{field}': {message}"))
+
+    first_seen: dict[str, int] = {}
+    ids = {d.id for _, d in devices}
+    for i, device in devices:
+        if device.id in first_seen:
+            line = linemap.line_of(("devices", first_seen[device.id]))
+            problem(i, device, "id", f"duplicate device id (first defined on line {line})")
+        first_seen.setdefault(device.id, i)
+        if device.parent == device.id:
+            problem(i, device, "parent", "a device cannot be its own parent")
+        elif device.parent is not None and device.parent not in ids:
+            problem(i, device, "parent", f"no device '{device.parent}' in this site")
+        profile = profiles.get(device.profile)
+        if profile is None:
+            continue
+        if device.kind not in profile.kinds:
+            kinds = ", ".join(k.value for k in profile.kinds)
+            problem(
+                i,
+                device,
+                "profile",
+                f"profile '{device.profile}' is for {kinds}, not {device.kind}",
+            )
+        if profile.protocol == "snmp" and device.modbus is not None:
+            problem(i, device, "modbus", f"profile '{device.profile}' speaks SNMP, not Modbus")
+        if profile.protocol == "modbus" and device.snmp is not None:
+            problem(i, device, "snmp", f"profile '{device.profile}' speaks Modbus, not SNMP")
+        codes = {rule.code for rule in profile.rules}
+        for code in device.levels:
+            if code not in codes:
+                problem(
+                    i, device, f"levels.{code}", f"profile '{device.profile}' has no rule {code}"
+                )
+    problems.extend(_parent_cycles(devices, linemap))
+    return problems
+
+
+def _parent_cycles(devices: list[tuple[int, Device]], linemap: LineMap) -> list[ConfigProblem]:
+    parents = {d.id: d.parent for _, d in devices}
+    index = {d.id: i for i, d in devices}
+    problems = []
+    for device_id in parents:
+        chain = [device_id]
+        current = parents.get(device_id)
+        while current is not None and current in parents and current not in chain:
+            chain.append(current)
+            current = parents[current]
+        if current == device_id and len(chain) > 1:
+            problems.append(
+                linemap.problem(
+                    ("devices", index[device_id], "parent"),
+                    f"device '{device_id}', field 'parent': parent links form a loop: "
+                    + " -> ".join([*chain, device_id]),
+                )
+            )
+    return problems
+
+
+def _missing_files(raw: Any, linemap: LineMap, loc: Loc = ()) -> list[ConfigProblem]:
+    """Every `*_file` and TLS path named in the site file must be readable."""
+    problems: list[ConfigProblem] = []
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            here = (*loc, key)
+            is_path = key.endswith("_file") or (
+                loc[-1:] == ("tls",) and key in ("ca", "cert", "key")
+            )
+            if is_path and isinstance(value, str):
+                path = Path(value)
+                if not path.is_absolute():
+                    path = linemap.file.parent / path
+                if not path.is_file():
+                    problems.append(
+                        linemap.problem(
+                            here, f"field '{'.'.join(map(str, here))}': no such file: {value}"
+                        )
+                    )
+            else:
+                problems.extend(_missing_files(value, linemap, here))
+    elif isinstance(raw, list):
+        for i, item in enumerate(raw):
+            problems.extend(_missing_files(item, linemap, (*loc, i)))
+    return problems
+
+
+def _valid_devices(raw: dict[str, Any]) -> list[tuple[int, Device]]:
+    items = raw.get("devices")
+    valid = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        try:
+            valid.append((i, Device.model_validate(item)))
+        except ValidationError:
+            continue  # its own problems are reported by the whole-file validation
+    return valid
+
+
+def _profile_dirs(path: Path, raw: dict[str, Any]) -> list[Path]:
+    agent = raw.get("agent")
+    extra = agent.get("profile_dirs", []) if isinstance(agent, dict) else []
+    named = [Path(d) for d in extra if isinstance(d, str)] if isinstance(extra, list) else []
+    dirs = [*(d if d.is_absolute() else path.parent / d for d in named)]
+    return list(dict.fromkeys([*dirs, path.parent / "profiles", BUILTIN_PROFILES]))
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Load and validate a site file and its profiles; raise ConfigError listing every problem."""
+    path = Path(path)
+    raw, linemap = load_yaml(path)
+    if not isinstance(raw, dict):
+        message = "the site file must be a mapping with site:, uplink: and devices:"
+        raise ConfigError([ConfigProblem(path, 1, message)])
+    site, problems = _validate(SiteFile, raw, linemap)
+    devices = _valid_devices(raw)
+    dirs = _profile_dirs(path, raw)
+    profiles: dict[str, Profile | None] = {}
+    for i, device in devices:
+        if device.profile in profiles:
+            continue
+        profile, profile_problems, found = _load_profile(device.profile, dirs)
+        profiles[device.profile] = profile
+        problems.extend(profile_problems)
+        if found is None:
+            looked = ", ".join(str(d) for d in dirs)
+            message = f"unknown profile '{device.profile}' (looked in {looked})"
+            loc = ("devices", i, "profile")
+            problems.append(
+                linemap.problem(loc, f"device '{device.id}', field 'profile': {message}")
+            )
+    problems.extend(_cross_check(devices, linemap, profiles))
+    problems.extend(_missing_files(raw, linemap))
+    if problems or site is None:
+        raise ConfigError(problems)
+    return LoadedConfig(path, site, {k: v for k, v in profiles.items() if v is not None})

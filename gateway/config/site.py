@@ -1,0 +1,208 @@
+"""Typed model of the site file (the shape documented in docs/configuration.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gateway.config.types import IDENTIFIER, Duration, Host, Secret
+from gateway.model import Level
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceKind(enum.StrEnum):
+    SWITCH = "switch"
+    NVR = "nvr"
+    PBX = "pbx"
+    ALARM_PANEL = "alarm_panel"
+    UPS = "ups"
+
+
+class ContractType(enum.StrEnum):
+    ANNUAL = "annual"
+    PER_VISIT = "per_visit"
+    WARRANTY = "warranty"
+
+
+class SiteZone(enum.StrEnum):
+    URBAN = "urban"
+    SUBURBAN = "suburban"
+
+
+class Customer(Strict):
+    name: str
+    contact: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+class Contract(Strict):
+    type: ContractType
+    ends: dt.date | None = None
+
+
+class Clocks(Strict):
+    """Response and on-site deadlines per level, overriding the service rules' defaults."""
+
+    response: dict[Level, Duration] = Field(default_factory=dict)
+    onsite: dict[Level, Duration | None] = Field(default_factory=dict)
+    suburban_extra: Duration | None = None
+
+
+class Site(Strict):
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
+    name: str
+    customer: Customer
+    contract: Contract
+    zone: SiteZone = SiteZone.URBAN
+    clocks: Clocks = Clocks()
+
+
+class Tls(Strict):
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> Tls:
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("tls: give both cert and key for a client certificate, or neither")
+        return self
+
+
+class Mqtt(Strict):
+    host: Host
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    tls: Tls | None = None
+    username: str | None = None
+    password_file: Path | None = None
+    client_id: str | None = None
+    keepalive: Annotated[int, Field(ge=5, le=3600)] = 30
+
+
+class Uplink(Strict):
+    mqtt: Mqtt
+
+
+class SnmpV3User(Strict):
+    user: str
+    auth: Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"] | None = None
+    auth_key_file: Path | None = None
+    priv: Literal["des", "aes", "aes192", "aes256"] | None = None
+    priv_key_file: Path | None = None
+    engine_id: str | None = None
+
+    @model_validator(mode="after")
+    def _keys_with_protocols(self) -> SnmpV3User:
+        if self.auth and not self.auth_key_file:
+            raise ValueError("auth needs auth_key_file")
+        if self.priv and not (self.auth and self.priv_key_file):
+            raise ValueError("priv needs auth and priv_key_file")
+        return self
+
+
+class Traps(Strict):
+    listen: str = "0.0.0.0:162"
+    communities: list[Secret] = Field(default_factory=lambda: [Secret("public")])
+    v3_users: list[SnmpV3User] = Field(default_factory=list)
+
+
+class InfluxDb(Strict):
+    url: str
+    org: str = ""
+    bucket: str
+    token_file: Path | None = None
+
+
+class Metrics(Strict):
+    influxdb: InfluxDb | None = None
+
+
+class Agent(Strict):
+    """Where the agent keeps its state, and where profiles are looked up."""
+
+    state_dir: Path = Path("/var/lib/lvgw")
+    profile_dirs: list[Path] = Field(default_factory=list)
+
+
+class Snmp(Strict):
+    version: Literal["1", "2c", "3"] = "2c"
+    community: Secret = Secret("public")
+    user: str | None = None
+    auth: Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"] | None = None
+    auth_key_file: Path | None = None
+    priv: Literal["des", "aes", "aes192", "aes256"] | None = None
+    priv_key_file: Path | None = None
+    timeout: Duration = 1.0
+    retries: Annotated[int, Field(ge=0, le=10)] = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_as_text(cls, data: object) -> object:
+        # YAML reads `version: 2` or `version: 3` as numbers; accept them as the text form.
+        if isinstance(data, dict) and isinstance(data.get("version"), int | float):
+            data = {**data, "version": {1: "1", 2: "2c", 3: "3"}.get(int(data["version"]), "?")}
+        return data
+
+    @model_validator(mode="after")
+    def _v3_needs_user(self) -> Snmp:
+        if self.version == "3" and not self.user:
+            raise ValueError("SNMP v3 needs a user")
+        if self.auth and not self.auth_key_file:
+            raise ValueError("auth needs auth_key_file")
+        if self.priv and not (self.auth and self.priv_key_file):
+            raise ValueError("priv needs auth and priv_key_file")
+        return self
+
+
+class Modbus(Strict):
+    unit: Annotated[int, Field(ge=0, le=255)] = 1
+    transport: Literal["tcp", "rtu"] = "tcp"
+    serial_port: str | None = None
+    baudrate: int = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    timeout: Duration = 1.0
+
+    @model_validator(mode="after")
+    def _rtu_needs_port(self) -> Modbus:
+        if self.transport == "rtu" and not self.serial_port:
+            raise ValueError("transport rtu needs serial_port")
+        return self
+
+
+class Device(Strict):
+    id: Annotated[str, Field(pattern=IDENTIFIER)]
+    kind: DeviceKind
+    profile: Annotated[str, Field(pattern=IDENTIFIER)]
+    address: Host
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    snmp: Snmp | None = None
+    modbus: Modbus | None = None
+    interval: Duration = 30.0
+    parent: str | None = None
+    role: str | None = None
+    levels: dict[str, Level] = Field(default_factory=dict)  # fault code -> level override
+    name: str = ""
+
+    @model_validator(mode="after")
+    def _one_protocol(self) -> Device:
+        if self.snmp and self.modbus:
+            raise ValueError("give either snmp or modbus settings, not both")
+        return self
+
+
+class SiteFile(Strict):
+    site: Site
+    uplink: Uplink
+    traps: Traps | None = None
+    metrics: Metrics | None = None
+    agent: Agent = Agent()
+    devices: list[Device] = Field(min_length=1)

@@ -1,0 +1,96 @@
+"""Small value types shared by the configuration models."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+IDENTIFIER = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+class Secret:
+    """A secret value that never prints: repr and str are ``<secret>``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The clear text, for the one place that sends it on the wire."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, _source: Any, _handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls._validate,
+            core_schema.union_schema(
+                [core_schema.is_instance_schema(cls), core_schema.str_schema(min_length=1)]
+            ),
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda _v: "<secret>"),
+        )
+
+    @classmethod
+    def _validate(cls, value: str | Secret) -> Secret:
+        return value if isinstance(value, Secret) else cls(value)
+
+
+def read_secret_file(path: Path) -> Secret:
+    """Read a secret from a file (first line, trailing newline removed)."""
+    text = path.read_text(encoding="utf-8")
+    return Secret(text.splitlines()[0] if text else "")
+
+
+def _check_host(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        looks_numeric = all(part.isdigit() for part in value.split("."))
+        if looks_numeric or not _HOSTNAME.match(value):
+            raise ValueError(f"not a valid IP address or host name: {value!r}") from None
+    return value
+
+
+def _parse_duration(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a text like 30s, 5m, 1h")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match:
+            return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 5m, 1h, 2d)")
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise ValueError("must be greater than zero")
+    return value
+
+
+Host = Annotated[str, AfterValidator(_check_host)]
+Duration = Annotated[float, BeforeValidator(_parse_duration), AfterValidator(_positive)]
