@@ -1,0 +1,114 @@
+"""The `lvgw` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gateway import __version__, logs
+from gateway.config import ConfigError, LoadedConfig, load_config
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("lvgw")
+
+
+def _load(path: Path) -> LoadedConfig | None:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        return None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    print(config.summary())
+    return EXIT_OK
+
+
+async def _run_agent(config: LoadedConfig) -> None:
+    from drivers.snmp.lean import LeanSnmpClient
+    from gateway.agent import Agent
+    from gateway.uplink import MemoryQueue
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    snmp = LeanSnmpClient()
+    try:
+        await Agent(config, snmp, MemoryQueue()).run(stop)
+    finally:
+        await snmp.close()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    logs.setup(args.log_level)
+    try:
+        asyncio.run(_run_agent(config))
+    except Exception:
+        log.exception("agent failed")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return run_demo(scripted=not args.interactive)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="lvgw",
+        description="Site gateway for maintained low-voltage systems: polls devices, "
+        "classifies faults into the four service levels and opens tickets over MQTT.",
+    )
+    top.add_argument("--version", action="version", version=f"lvgw {__version__}")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-c", "--config", type=Path, required=True, help="the site file (YAML)")
+
+    run = sub.add_parser("run", help="run the agent until SIGTERM/SIGINT")
+    with_config(run)
+    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check-config", help="validate the site file and its profiles")
+    with_config(check)
+    check.set_defaults(func=cmd_check_config)
+
+    demo = sub.add_parser(
+        "demo", help="a simulated site, a local broker, the gateway, live tickets"
+    )
+    demo.add_argument(
+        "--interactive", action="store_true", help="no scripted faults: inject your own"
+    )
+    demo.set_defaults(func=cmd_demo)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""One schedule per device on the monotonic clock, with jitter; failures stay local."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from typing import Protocol
+
+from gateway.poller.result import PollResult
+
+log = logging.getLogger("lvgw.poller")
+
+
+class PointReader(Protocol):
+    async def poll(self) -> PollResult: ...
+
+
+class DeviceSchedule:
+    """Polls one device every ``interval`` seconds and hands each result to ``out``.
+
+    The first poll is spread by a random offset within the interval (so a site's
+    devices are not all polled at once); after that, ticks follow the monotonic
+    clock, so a slow poll does not shift the schedule. A poll that overruns its
+    slot skips the missed ticks rather than bunching them.
+    """
+
+    def __init__(
+        self,
+        device_id: str,
+        reader: PointReader,
+        interval: float,
+        out: asyncio.Queue[PollResult],
+        first_delay: float | None = None,
+    ) -> None:
+        self.device_id = device_id
+        self.reader = reader
+        self.interval = interval
+        self.out = out
+        self.first_delay = random.uniform(0, interval) if first_delay is None else first_delay
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time() + self.first_delay
+        while True:
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            try:
+                result = await self.reader.poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug for one device must not stop the others
+                log.exception("poll of %s failed unexpectedly", self.device_id)
+            else:
+                await self.out.put(result)
+            next_at += self.interval
+            now = loop.time()
+            if next_at < now:  # overran: skip the missed ticks
+                next_at += ((now - next_at) // self.interval + 1) * self.interval
+
+
+async def run_pollers(schedules: Sequence[DeviceSchedule]) -> None:
+    """Run every device's schedule until cancelled."""
+    async with asyncio.TaskGroup() as group:
+        for schedule in schedules:
+            group.create_task(schedule.run(), name=f"poll:{schedule.device_id}")

@@ -1,0 +1,82 @@
+"""Ticket events as JSON, per docs/schemas/ticket-event.schema.json."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from gateway.config.site import Device, Site
+from gateway.model import Reading, TicketEvent
+
+SCHEMA_ID = "lvgw.ticket-event/1"
+
+
+def rfc3339(ts: datetime | None) -> str | None:
+    if ts is None:
+        return None
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _evidence(reading: Reading) -> dict[str, Any]:
+    value = reading.value
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        value = None
+    item: dict[str, Any] = {"point": reading.point, "value": value, "ts": rfc3339(reading.ts)}
+    if reading.instance:
+        item["instance"] = reading.instance
+    if reading.unit:
+        item["unit"] = reading.unit
+    if reading.quality.value != "good":
+        item["quality"] = reading.quality.value
+    return item
+
+
+def site_block(site: Site) -> dict[str, Any]:
+    return {
+        "id": site.id,
+        "name": site.name,
+        "customer": site.customer.model_dump(),
+        "zone": site.zone.value,
+        "contract": {
+            "type": site.contract.type.value,
+            "ends": site.contract.ends.isoformat() if site.contract.ends else None,
+        },
+    }
+
+
+def event_payload(event: TicketEvent, site: Site, device: Device | None) -> dict[str, Any]:
+    """The JSON object for one ticket event (the first half of the service form)."""
+    return {
+        "schema": SCHEMA_ID,
+        "event_id": event.event_id,
+        "event": event.event.value,
+        "ticket_id": event.ticket_id,
+        "dedup_key": event.dedup_key,
+        "seq": event.seq,
+        "severity": int(event.severity),
+        "level_meaning": event.severity.meaning,
+        "title": event.title,
+        "site": site_block(site),
+        "device": {
+            "id": event.device_id,
+            "kind": event.device_kind,
+            "name": device.name if device else "",
+            "address": device.address if device else "",
+            "role": device.role if device else None,
+        },
+        "fault": {
+            "code": event.fault_code,
+            "instance": event.instance or None,
+            "evidence": [_evidence(r) for r in event.evidence],
+        },
+        "occurred_at": rfc3339(event.occurred_at),
+        "emitted_at": rfc3339(event.emitted_at),
+        "response_due": rfc3339(event.response_due),
+        "onsite_due": rfc3339(event.onsite_due),
+        "resolved_at": rfc3339(event.resolved_at),
+    }
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,160 @@
+"""End to end on real parts: net-snmp's snmpd is the core switch, mosquitto the broker,
+`lvgw run` the gateway (a real subprocess), and the test is the service center."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import jsonschema
+import pytest
+
+from tests.realservers import Mosquitto, Snmpd
+
+SCHEMA = json.loads(Path("docs/schemas/ticket-event.schema.json").read_text())
+INTERVAL = 0.5
+
+
+def site_file(tmp: Path, broker: Mosquitto, agent: Snmpd) -> Path:
+    path = tmp / "site.yaml"
+    path.write_text(
+        f"""
+site:
+  id: site-e2e
+  name: End-to-end test site
+  customer: {{name: Test Customer, contact: Ann, phone: "+1 555 0100", address: 1 Test Road}}
+  contract: {{type: annual, ends: 2027-06-30}}
+  zone: urban
+uplink:
+  mqtt: {{host: 127.0.0.1, port: {broker.port}}}
+agent:
+  state_dir: {tmp / "state"}
+devices:
+  - id: sw-core
+    kind: switch
+    profile: switch-generic
+    address: 127.0.0.1
+    port: {agent.port}
+    snmp: {{version: 2c, community: public, timeout: 0.2s, retries: 0}}
+    interval: {INTERVAL}s
+    role: core
+"""
+    )
+    return path
+
+
+class ServiceCenter:
+    """Subscribes to the site's topics and collects what arrives."""
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self.client = client
+        self.tickets: list[dict[str, Any]] = []
+        self.status: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+
+    async def listen(self) -> None:
+        async for message in self.client.messages:
+            body = json.loads(bytes(message.payload))  # type: ignore[arg-type]
+            if str(message.topic).endswith("/tickets"):
+                self.tickets.append(body)
+            else:
+                self.status.append(body)
+            self.arrived.set()
+
+    async def wait_for(self, predicate: Any, timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+@pytest.fixture
+async def service_center(mosquitto: Mosquitto) -> AsyncIterator[ServiceCenter]:
+    async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="service-center") as client:
+        await client.subscribe("lvgw/v1/site-e2e/#", qos=1)
+        center = ServiceCenter(client)
+        task = asyncio.create_task(center.listen(), name="service-center")
+        yield center
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+def parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
+    tmp_path: Path, mosquitto: Mosquitto, snmpd: Snmpd, service_center: ServiceCenter
+) -> None:
+    config = site_file(tmp_path, mosquitto, snmpd)
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "run", "-c", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        center = service_center
+        await center.wait_for(lambda: any(s["state"] == "online" for s in center.status), 10)
+
+        # Healthy: several polls, no ticket.
+        await asyncio.sleep(INTERVAL * 4)
+        assert center.tickets == []
+
+        snmpd.kill()
+        killed_at = time.monotonic()
+        await center.wait_for(lambda: len(center.tickets) >= 1, 10)
+        opened_after = time.monotonic() - killed_at
+        # raise_after 3 failed polls: within three intervals (plus the poll timeout and slack).
+        assert opened_after <= 3 * INTERVAL + 0.2 + 1.0, opened_after
+        opened = center.tickets[0]
+        jsonschema.validate(opened, SCHEMA)
+        assert opened["event"] == "open"
+        assert opened["severity"] == 1
+        assert opened["seq"] == 1
+        assert opened["device"] == {
+            "id": "sw-core", "kind": "switch", "name": "", "address": "127.0.0.1", "role": "core"
+        }  # fmt: skip
+        assert opened["fault"]["code"] == "device.unreachable"
+        assert opened["site"]["customer"]["name"] == "Test Customer"
+        assert opened["site"]["contract"] == {"type": "annual", "ends": "2027-06-30"}
+        occurred = parse(opened["occurred_at"])
+        assert parse(opened["response_due"]) - occurred == timedelta(minutes=10)
+        assert parse(opened["onsite_due"]) - occurred == timedelta(hours=2)
+
+        snmpd.start()
+        await center.wait_for(lambda: len(center.tickets) >= 2, 10)
+        resolved = center.tickets[1]
+        jsonschema.validate(resolved, SCHEMA)
+        assert resolved["event"] == "resolve"
+        assert resolved["ticket_id"] == opened["ticket_id"]
+        assert resolved["seq"] > opened["seq"]
+        assert resolved["event_id"] != opened["event_id"]
+
+        # Still healthy afterwards: no further ticket.
+        await asyncio.sleep(INTERVAL * 4)
+        assert len(center.tickets) == 2
+
+        gateway.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(gateway.wait, 10) == 0
+        await center.wait_for(lambda: center.status[-1]["state"] == "offline", 5)
+        assert center.status[-1]["reason"] == "shutdown"
+    finally:
+        if gateway.poll() is None:
+            gateway.kill()
+        output = gateway.communicate(timeout=10)[0].decode()
+    assert "device down device=sw-core" in output
+    assert "ticket open" in output
+    assert "device recovered device=sw-core" in output
+    assert "public" not in output  # the community is a secret
