@@ -1,0 +1,53 @@
+"""Modbus driver: points as data, merged read plans, TCP and RTU buses, converted errors.
+
+See docs/modbus-driver.md.
+"""
+
+from drivers.modbus.backoff import Backoff
+from drivers.modbus.base import ModbusReader
+from drivers.modbus.bus import BusStats, ModbusBus
+from drivers.modbus.errors import (
+    ExceptionCode,
+    ModbusConnectionError,
+    ModbusError,
+    ModbusExceptionResponse,
+    ModbusProtocolError,
+    ModbusTimeout,
+)
+from drivers.modbus.fake import FakeModbusBus
+from drivers.modbus.plan import MAX_READ_BITS, MAX_READ_REGISTERS, ReadPlan, ReadRequest, plan_reads
+from drivers.modbus.points import (
+    Bitfield,
+    DataType,
+    InvalidPointError,
+    Point,
+    PointValue,
+    Table,
+    define_point,
+)
+
+__all__ = [
+    "MAX_READ_BITS",
+    "MAX_READ_REGISTERS",
+    "Backoff",
+    "Bitfield",
+    "BusStats",
+    "DataType",
+    "ExceptionCode",
+    "FakeModbusBus",
+    "InvalidPointError",
+    "ModbusBus",
+    "ModbusConnectionError",
+    "ModbusError",
+    "ModbusExceptionResponse",
+    "ModbusProtocolError",
+    "ModbusReader",
+    "ModbusTimeout",
+    "Point",
+    "PointValue",
+    "ReadPlan",
+    "ReadRequest",
+    "Table",
+    "define_point",
+    "plan_reads",
+]
