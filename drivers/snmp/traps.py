@@ -226,7 +226,7 @@ class TrapReceiver:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.settings.receive_buffer_bytes)
+            _grow_receive_buffer(sock, self.settings.receive_buffer_bytes)
             sock.bind((host, port))
         except OSError as exc:
             sock.close()
@@ -378,3 +378,17 @@ class TrapReceiver:
 
 _INFORM_TAG = v2c.InformRequestPDU.tagSet
 _VERSIONS: Mapping[int, Version] = {0: "1", 1: "2c", 3: "3"}  # message processing models
+
+
+def _grow_receive_buffer(sock: socket.socket, wanted: int) -> None:
+    """Ask for a receive buffer that holds a trap storm while pysnmp decodes.
+
+    The kernel caps SO_RCVBUF at net.core.rmem_max (208 KiB by default, a few hundred
+    traps); with CAP_NET_ADMIN, SO_RCVBUFFORCE goes past the cap.
+    """
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, wanted)
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    # Linux reports twice the size asked for (the other half is bookkeeping).
+    if force is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < 2 * wanted:
+        with contextlib.suppress(PermissionError):
+            sock.setsockopt(socket.SOL_SOCKET, force, wanted)

@@ -1,0 +1,1 @@
+"""Tests of the SNMP trap and inform receiver."""
