@@ -125,25 +125,32 @@ def _load_profile(
 
 
 def _cross_check(
-    devices: list[tuple[int, Device]], linemap: LineMap, profiles: dict[str, Profile | None]
+    raw_ids: list[tuple[int, str]],
+    devices: list[tuple[int, Device]],
+    linemap: LineMap,
+    profiles: dict[str, Profile | None],
 ) -> list[ConfigProblem]:
     """Checks across devices and profiles, on every device that is valid on its own."""
     problems: list[ConfigProblem] = []
 
     def problem(i: int, device: Device, field: str, message: str) -> None:
-        loc: Loc = ("devices", i, *field.split("."))
-        problems.append(linemap.problem(loc, f"device '{device.id}', field '{field}': {message}"))
+        at: Loc = ("devices", i, *field.split("."))
+        problems.append(linemap.problem(at, f"device '{device.id}', field '{field}': {message}"))
 
+    # Ids and parents are checked on every device that has them, valid or not, so that
+    # one mistake does not hide another.
     first_seen: dict[str, int] = {}
-    ids = {d.id for _, d in devices}
+    for i, device_id in raw_ids:
+        if device_id in first_seen:
+            line = linemap.line_of(("devices", first_seen[device_id]))
+            message = f"duplicate device id (first defined on line {line})"
+            loc: Loc = ("devices", i, "id")
+            problems.append(linemap.problem(loc, f"device '{device_id}', field 'id': {message}"))
+        first_seen.setdefault(device_id, i)
     for i, device in devices:
-        if device.id in first_seen:
-            line = linemap.line_of(("devices", first_seen[device.id]))
-            problem(i, device, "id", f"duplicate device id (first defined on line {line})")
-        first_seen.setdefault(device.id, i)
         if device.parent == device.id:
             problem(i, device, "parent", "a device cannot be its own parent")
-        elif device.parent is not None and device.parent not in ids:
+        elif device.parent is not None and device.parent not in first_seen:
             problem(i, device, "parent", f"no device '{device.parent}' in this site")
         profile = profiles.get(device.profile)
         if profile is None:
@@ -218,6 +225,12 @@ def _missing_files(raw: Any, linemap: LineMap, loc: Loc = ()) -> list[ConfigProb
     return problems
 
 
+def _raw_ids(raw: dict[str, Any]) -> list[tuple[int, str]]:
+    items = raw.get("devices")
+    items = items if isinstance(items, list) else []
+    return [(i, d["id"]) for i, d in enumerate(items) if isinstance(d, dict) and "id" in d]
+
+
 def _valid_devices(raw: dict[str, Any]) -> list[tuple[int, Device]]:
     items = raw.get("devices")
     valid = []
@@ -261,7 +274,7 @@ def load_config(path: Path) -> LoadedConfig:
             problems.append(
                 linemap.problem(loc, f"device '{device.id}', field 'profile': {message}")
             )
-    problems.extend(_cross_check(devices, linemap, profiles))
+    problems.extend(_cross_check(_raw_ids(raw), devices, linemap, profiles))
     problems.extend(_missing_files(raw, linemap))
     if problems or site is None:
         raise ConfigError(problems)
