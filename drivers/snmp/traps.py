@@ -291,9 +291,10 @@ class TrapReceiver:
         try:
             self._engine.message_dispatcher.receive_message(self._engine, domain, address, message)
         except Exception:
-            # A pysnmp failure on one hostile datagram must not stop the receiver.
-            log.warning("undecodable SNMP datagram from %s:%d", *sender, exc_info=True)
-            self._reject("invalid_message", sender)
+            # pyasn1 raises on some garbage (TypeError on a non-BER datagram) instead of
+            # counting it: one hostile datagram must not reach the loop's error handler.
+            log.debug("pysnmp failed on a datagram from %s:%d", *sender, exc_info=True)
+            self._reject("parse_error", sender)
             return
         for (counter, reason), was in zip(self._counters, before, strict=True):
             if int(counter.syntax) != was:

@@ -1,0 +1,73 @@
+"""Trap storms: a burst of 500 datagrams, below and above the buffer's bound."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from pyasn1.codec.ber import encoder
+from pysnmp.proto.api import v2c
+
+from drivers.snmp.traps import TrapReceiver
+from tests.drivers.snmp_traps.helpers import COMMUNITY, StartReceiver, next_message, stats_when
+
+pytestmark = pytest.mark.real
+
+BURST = 500
+LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
+IF_INDEX_1 = "1.3.6.1.2.1.2.2.1.1.1"
+
+
+def encoded_trap(sequence: int) -> bytes:
+    """A v2c linkDown carrying its sequence number, encoded by pysnmp."""
+    pdu = v2c.SNMPv2TrapPDU()
+    v2c.apiTrapPDU.set_defaults(pdu)
+    v2c.apiTrapPDU.set_varbinds(
+        pdu,
+        [
+            (v2c.ObjectIdentifier("1.3.6.1.2.1.1.3.0"), v2c.TimeTicks(sequence)),
+            (v2c.ObjectIdentifier("1.3.6.1.6.3.1.1.4.1.0"), v2c.ObjectIdentifier(LINK_DOWN)),
+            (v2c.ObjectIdentifier(IF_INDEX_1), v2c.Integer(sequence)),
+        ],
+    )
+    message = v2c.Message()
+    v2c.apiMessage.set_defaults(message)
+    v2c.apiMessage.set_community(message, COMMUNITY)
+    v2c.apiMessage.set_pdu(message, pdu)
+    return bytes(encoder.encode(message))
+
+
+def send_burst(receiver: TrapReceiver) -> None:
+    """Send the whole burst before the receiver can read any of it (this blocks the loop)."""
+    datagrams = [encoded_trap(n) for n in range(BURST)]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for datagram in datagrams:
+            sock.sendto(datagram, receiver.address)
+
+
+async def test_burst_below_the_bound_loses_nothing(start_receiver: StartReceiver) -> None:
+    receiver = await start_receiver(queue_size=BURST)
+    started = time.monotonic()
+    cpu_started = time.process_time()
+    send_burst(receiver)
+    sequence = [(await next_message(receiver)).varbinds[0][1] for _ in range(BURST)]
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_started
+
+    assert sequence == list(range(BURST)), "lost or reordered traps"
+    stats = receiver.stats()
+    assert (stats.received, stats.dropped, stats.rejected, stats.socket_drops) == (BURST, 0, 0, 0)
+    print(f"\n{BURST} traps in {elapsed * 1000:.0f} ms, {cpu / BURST * 1e6:.0f} us CPU per trap")
+
+
+async def test_burst_above_the_bound_drops_the_oldest_and_counts(
+    start_receiver: StartReceiver,
+) -> None:
+    receiver = await start_receiver(queue_size=100)
+    send_burst(receiver)
+    stats = await stats_when(receiver, lambda s: s.received == BURST)
+    assert (stats.dropped, stats.socket_drops, receiver.pending) == (BURST - 100, 0, 100)
+    # The newest 100 are kept, oldest first.
+    kept = [(await next_message(receiver)).varbinds[0][1] for _ in range(100)]
+    assert kept == list(range(BURST - 100, BURST))
+    assert receiver.pending == 0
