@@ -73,6 +73,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(scripted=not args.interactive)
 
 
+def cmd_desk(args: argparse.Namespace) -> int:
+    from gateway import desk
+
+    host, _, port = args.broker.rpartition(":")
+    try:
+        asyncio.run(desk.watch(host or "127.0.0.1", int(port), args.site, sys.stdout))
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:
+        print(f"lvgw desk: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="lvgw",
@@ -101,6 +115,11 @@ def parser() -> argparse.ArgumentParser:
         "--interactive", action="store_true", help="no scripted faults: inject your own"
     )
     demo.set_defaults(func=cmd_demo)
+
+    desk = sub.add_parser("desk", help="watch a broker's tickets as the service center sees them")
+    desk.add_argument("--broker", default="127.0.0.1:1883", help="HOST:PORT (127.0.0.1:1883)")
+    desk.add_argument("--site", default="+", help="a site id, or + for every site")
+    desk.set_defaults(func=cmd_desk)
     return top
 
 
