@@ -24,12 +24,11 @@ from drivers.snmp.base import (
     SnmpValue,
     VarBind,
 )
+from drivers.snmp.errors import accept_get_answer
 from drivers.snmp.udp import UdpMux, UdpStats
 from drivers.snmp.walkstate import MultiColumnWalk
 
 _VERSIONS = {"1": ber.VERSION_1, "2c": ber.VERSION_2C}
-_NO_SUCH_NAME = 2
-_TOO_BIG = 1
 _RESOLVE_TTL = 300.0
 _CACHE_LIMIT = 65536
 
@@ -83,23 +82,15 @@ class LeanSnmpClient:
         varbind_list = template.varbind_list
         while True:
             response = await self._exchange(agent, ber.GET_REQUEST, varbind_list)
-            status = response.error_status
-            if status == _NO_SUCH_NAME and agent.version == ber.VERSION_1:
-                # v1 has no per-varbind exceptions: drop the missing OID and ask again,
-                # as net-snmp's snmpget does.
-                position = _checked_index(response, len(remaining))
-                del remaining[position]
+            varbinds = response.varbinds
+            v1 = agent.version == ber.VERSION_1
+            if not accept_get_answer(
+                response.error_status, response.error_index, len(varbinds), remaining, names, v1
+            ):
                 if not remaining:
                     break
                 varbind_list = ber.encode_varbind_list([template.oids[i] for i in remaining])
                 continue
-            if status:
-                raise _status_error(response, [template.oids[i] for i in remaining])
-            varbinds = response.varbinds
-            if len(varbinds) != len(remaining):
-                raise SnmpProtocolError(
-                    f"asked for {len(remaining)} OIDs, got {len(varbinds)} back"
-                )
             for i, (oid, value) in zip(remaining, varbinds, strict=True):
                 if oid != template.oids[i]:
                     names[i] = ber.decode_oid(oid)
@@ -122,16 +113,13 @@ class LeanSnmpClient:
             response = await self._exchange(
                 agent, pdu_type, ber.encode_varbind_list(request_oids), repetitions
             )
-            status = response.error_status
-            if status == _NO_SUCH_NAME and not bulk:  # v1: that column ran off the MIB
-                state.end_requested(_checked_index(response, len(request_oids)))
-                continue
-            if status == _TOO_BIG and bulk and repetitions > 1:
-                repetitions //= 2
-                continue
-            if status:
-                raise _status_error(response, request_oids)
-            state.feed(response.varbinds)
+            repetitions = state.take_answer(
+                response.error_status,
+                response.error_index,
+                response.varbinds,
+                bulk,
+                repetitions,
+            )
         decode = ber.decode_oid
         return [(decode(oid), value) for oid, value in state.results()]
 
@@ -195,25 +183,6 @@ def _oid_bytes(oid: str) -> bytes:
         return ber.encode_oid(oid)
     except ValueError as exc:
         raise SnmpError(str(exc)) from exc
-
-
-def _checked_index(response: ber.Response, count: int) -> int:
-    position = response.error_index - 1
-    if not 0 <= position < count:
-        raise SnmpProtocolError(
-            f"{ber.error_status_name(response.error_status)} with error-index "
-            f"{response.error_index} outside the {count} varbinds asked"
-        )
-    return position
-
-
-def _status_error(response: ber.Response, request_oids: Sequence[bytes]) -> SnmpProtocolError:
-    name = ber.error_status_name(response.error_status)
-    index = response.error_index
-    where = ""
-    if 0 < index <= len(request_oids):
-        where = f" ({ber.decode_oid(request_oids[index - 1])})"
-    return SnmpProtocolError(f"agent answered {name} at varbind {index}{where}")
 
 
 async def _resolve(host: str, port: int) -> tuple[int, str, float]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from drivers.snmp.base import NO_SUCH, SnmpProtocolError, SnmpValue
+from drivers.snmp.ber import decode_oid
+from drivers.snmp.errors import NO_SUCH_NAME, TOO_BIG, error_position, status_error
 
 RawVarBind = tuple[bytes, SnmpValue]
 
@@ -75,6 +77,29 @@ class MultiColumnWalk:
         if not 0 <= position < len(self._active):
             raise SnmpProtocolError(f"error-index {position + 1} outside the request")
         del self._active[position]
+
+    def take_answer(
+        self,
+        status: int,
+        index: int,
+        varbinds: Sequence[RawVarBind],
+        bulk: bool,
+        max_repetitions: int,
+    ) -> int:
+        """Take the answer to ``request_oids()``; returns max-repetitions for the next.
+
+        v1 ends a column with noSuchName; tooBig halves the repetitions of a GETBULK;
+        any other error-status raises SnmpProtocolError.
+        """
+        if status == NO_SUCH_NAME and not bulk:
+            self.end_requested(error_position(status, index, len(self._active)))
+        elif status == TOO_BIG and bulk and max_repetitions > 1:
+            return max_repetitions // 2
+        elif status:
+            raise status_error(status, index, [decode_oid(oid) for oid in self.request_oids()])
+        else:
+            self.feed(varbinds)
+        return max_repetitions
 
     def feed(self, varbinds: Sequence[RawVarBind]) -> None:
         """Take one answer to ``request_oids()``."""
