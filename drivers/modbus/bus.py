@@ -170,6 +170,12 @@ class ModbusBus:
     def __repr__(self) -> str:
         return f"<ModbusBus {self.label}>"
 
+    async def __aenter__(self) -> ModbusBus:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     @property
     def connected(self) -> bool:
         return self._client is not None and self._client.connected

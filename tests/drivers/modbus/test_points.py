@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pymodbus.client.mixin import ModbusClientMixin
 
 from drivers.modbus import Bitfield, DataType, InvalidPointError, Table, define_point
+from tests.drivers.modbus.registers import wire_registers
 
 PM = ModbusClientMixin.DATATYPE
 
@@ -24,15 +25,6 @@ TYPES = {
     "float32": ("f", PM.FLOAT32, st.floats(width=32, allow_nan=False)),
 }
 ORDERS_32 = ["ABCD", "CDAB", "BADC", "DCBA"]
-
-
-def wire_registers(code: str, value: float, order: str) -> list[int]:
-    """Encode from the specification: big-endian bytes A B C D, laid out as ``order`` says."""
-    big = struct.pack(">" + code, value)
-    if len(big) == 2:  # a 16-bit value keeps only the byte order of a 32-bit layout
-        order = "BA" if order in ("BADC", "DCBA") else "AB"
-    laid_out = bytes(big[ord(letter) - ord("A")] for letter in order[: len(big)])
-    return [int.from_bytes(laid_out[i : i + 2], "big") for i in range(0, len(laid_out), 2)]
 
 
 def same_value(a: object, b: float) -> bool:
