@@ -115,6 +115,7 @@ class TrapReceiver:
         self._socket: socket.socket | None = None
         self._closed = False
         self._community_by_index: dict[str, str] = {}
+        self._v3_levels: dict[str, int] = {}  # user -> the security level configured for it
         self._counters: list[tuple[Any, str]] = []
         self._received = 0
         self._informs = 0
@@ -251,6 +252,8 @@ class TrapReceiver:
             self._community_by_index[index] = community
             config.add_v1_system(snmp_engine, index, community)
         for user in self.settings.v3_users:
+            level = _security_level(user)
+            self._v3_levels[user.user] = max(level, self._v3_levels.get(user.user, level))
             # Informs: keys localized to our engine id. Traps: to the sender's.
             for engine_id in (None, user.engine_id) if user.engine_id else (None,):
                 config.add_v3_user(
@@ -324,11 +327,16 @@ class TrapReceiver:
         """pysnmp's callback for every authenticated notification (informs already acked)."""
         context = snmp_engine.observer.get_execution_context("rfc3412.receiveMessage:request")
         sender, arrived = self._arrival
+        user_level = self._v3_levels.get(str(context["securityName"]), _NO_AUTH_NO_PRIV)
+        if int(context["messageProcessingModel"]) == 3 and context["securityLevel"] < user_level:
+            # pysnmp checks the level only where it is authoritative (informs), not on traps.
+            self._reject("unsupported_security_level", sender)
+            return
         try:
             message = self._message(context, varbinds, sender, arrived)
         except (ValueError, TypeError, KeyError) as exc:
-            log.warning("malformed SNMP notification from %s:%d: %s", *sender, exc)
-            self._rejected["malformed_notification"] += 1
+            log.debug("malformed SNMP notification from %s:%d: %s", *sender, exc)
+            self._reject("malformed_notification", sender)
             return
         self._received += 1
         self._by_version[message.version] += 1
@@ -378,6 +386,7 @@ class TrapReceiver:
 
 
 _INFORM_TAG = v2c.InformRequestPDU.tagSet
+_NO_AUTH_NO_PRIV, _AUTH_NO_PRIV, _AUTH_PRIV = 1, 2, 3  # pysnmp's securityLevel values
 _VERSIONS: Mapping[int, Version] = {0: "1", 1: "2c", 3: "3"}  # message processing models
 
 
@@ -393,3 +402,9 @@ def _grow_receive_buffer(sock: socket.socket, wanted: int) -> None:
     if force is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < 2 * wanted:
         with contextlib.suppress(PermissionError):
             sock.setsockopt(socket.SOL_SOCKET, force, wanted)
+
+
+def _security_level(user: TrapV3User) -> int:
+    if user.priv_protocol != "none":
+        return _AUTH_PRIV
+    return _AUTH_NO_PRIV if user.auth_protocol != "none" else _NO_AUTH_NO_PRIV

@@ -27,6 +27,7 @@ V3_USERS = (
     TrapV3User("middle", "sha224", AUTH_KEY, "aes192", PRIV_KEY),
     TrapV3User("legacy", "md5", AUTH_KEY, "des", PRIV_KEY),
     TrapV3User("signer", "sha384", AUTH_KEY),
+    TrapV3User("anonymous"),
 )
 
 StartReceiver = Callable[..., Awaitable[TrapReceiver]]

@@ -146,18 +146,26 @@ async def test_v1_generic_trap_becomes_the_standard_trap_oid(
         ("middle", "SHA-224", "AES-192"),
         ("legacy", "MD5", "DES"),
         ("signer", "SHA-384", None),  # authNoPriv
+        ("anonymous", None, None),  # noAuthNoPriv
     ],
 )
 async def test_v3_inform_is_received_and_acknowledged(
-    start_receiver: StartReceiver, netsnmp: NetSnmp, user: str, auth: str, priv: str | None
+    start_receiver: StartReceiver,
+    netsnmp: NetSnmp,
+    user: str,
+    auth: str | None,
+    priv: str | None,
 ) -> None:
     receiver = await start_receiver()
-    security = (
-        ["-l", "authNoPriv"] if priv is None else ["-l", "authPriv", "-x", priv, "-X", PRIV_KEY]
-    )
+    if auth is None:
+        security = ["-l", "noAuthNoPriv"]
+    elif priv is None:
+        security = ["-l", "authNoPriv", "-a", auth, "-A", AUTH_KEY]
+    else:
+        security = ["-l", "authPriv", "-a", auth, "-A", AUTH_KEY, "-x", priv, "-X", PRIV_KEY]
     sent = await netsnmp.run(
-        "snmpinform", "-r", "0", "-t", "2", "-v", "3", "-u", user, "-a", auth, "-A", AUTH_KEY,
-        *security, target(receiver), "", LINK_DOWN, IF_INDEX_3, "i", "3",
+        "snmpinform", "-r", "0", "-t", "2", "-v", "3", "-u", user, *security,
+        target(receiver), "", LINK_DOWN, IF_INDEX_3, "i", "3",
     )  # fmt: skip
     assert sent.returncode == 0, sent.stderr
     message = await next_message(receiver)
@@ -261,3 +269,16 @@ async def test_unknown_v3_user_is_rejected(start_receiver: StartReceiver, netsnm
         "-a", "SHA", "-A", AUTH_KEY, f"1 {LINK_DOWN}",
     ]  # fmt: skip
     await _assert_only_good_one_delivered("unknown_user", start_receiver, netsnmp, bad)
+
+
+async def test_v3_trap_below_the_users_security_level_is_rejected(
+    start_receiver: StartReceiver, netsnmp: NetSnmp
+) -> None:
+    # "trapper" is configured for authPriv; pysnmp accepts exactly the configured level.
+    bad = [
+        "-v", "3", "-e", ENGINE_HEX, "-u", "trapper", "-l", "authNoPriv",
+        "-a", "SHA-256", "-A", AUTH_KEY, f"1 {LINK_DOWN}",
+    ]  # fmt: skip
+    await _assert_only_good_one_delivered(
+        "unsupported_security_level", start_receiver, netsnmp, bad
+    )
