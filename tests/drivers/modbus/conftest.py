@@ -24,6 +24,7 @@ HOST = "127.0.0.1"
 UNITS = (1, 2)
 SILENT_UNIT = 9  # configured on the server, but its answers never leave it
 BAUDRATE = 19200
+FC_READ_HOLDING = 3
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from drivers.modbus import (
 )
 from tests.drivers.modbus import registers as reg
 from tests.drivers.modbus.conftest import (
+    FC_READ_HOLDING,
     HOST,
     SILENT_UNIT,
     MbpollFailed,
@@ -28,7 +29,6 @@ from tests.drivers.modbus.conftest import (
 )
 
 PLAN = plan_reads(reg.all_points())
-FC_READ_HOLDING = 3
 
 
 def tcp_bus(sim: ModbusSim, **kwargs: object) -> ModbusBus:
