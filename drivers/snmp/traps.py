@@ -17,6 +17,7 @@ import asyncio
 import collections
 import contextlib
 import errno
+import ipaddress
 import logging
 import os
 import socket
@@ -113,6 +114,7 @@ class TrapReceiver:
         self._wakeup = asyncio.Event()
         self._engine: Any = None
         self._socket: socket.socket | None = None
+        self._address: tuple[str, int] | None = None
         self._closed = False
         self._community_by_index: dict[str, str] = {}
         self._v3_levels: dict[str, int] = {}  # user -> the security level configured for it
@@ -132,39 +134,38 @@ class TrapReceiver:
         if self._engine is not None or self._closed:
             raise TrapReceiverError("a receiver starts once")
         sock = self._bind()
+        host, port = sock.getsockname()[:2]
+        self._address = (str(host), int(port))
+        self._socket = sock
         try:
             self._engine = self._configured_engine()
-            family_ipv6 = sock.family == socket.AF_INET6
-            transport = (
-                udp6.Udp6Transport() if family_ipv6 else udp.UdpTransport()
-            ).open_server_mode(sock=sock)
-            domain = udp6.DOMAIN_NAME if family_ipv6 else udp.DOMAIN_NAME
-            config.add_transport(self._engine, domain, transport)
+            ipv6 = sock.family == socket.AF_INET6
+            transport = (udp6.Udp6Transport() if ipv6 else udp.UdpTransport()).open_server_mode(
+                sock=sock
+            )
+            config.add_transport(
+                self._engine, udp6.DOMAIN_NAME if ipv6 else udp.DOMAIN_NAME, transport
+            )
             # Route datagrams through our wrapper to attribute silent drops to a sender.
             dispatcher = self._engine.transport_dispatcher
             dispatcher.unregister_recv_callback()
             dispatcher.register_recv_callback(self._on_datagram)
-            await transport._lport  # the endpoint on our already bound socket
-        except asyncio.CancelledError:
-            self._shutdown()
+            # open_server_mode() only schedules the endpoint's creation; wait for it.
+            await transport._lport
+        except BaseException as exc:
+            await self._release()
+            if isinstance(exc, Exception):
+                raise TrapReceiverError(f"cannot start the SNMP trap receiver: {exc}") from exc
             raise
-        except Exception as exc:
-            self._shutdown()
-            raise TrapReceiverError(f"cannot start the SNMP trap receiver: {exc}") from exc
-        self._socket = sock
-        log.info("listening for SNMP notifications on %s", self.address)
+        log.info("listening for SNMP notifications on %s:%d", *self._address)
 
     async def close(self) -> None:
         """Release the socket and the engine; a waiting ``get()`` sees the end."""
         if self._closed:
             return
         self._closed = True
-        looping_call = self._shutdown()
         self._wakeup.set()
-        if looping_call is not None:
-            # pysnmp's timer task: wait for its cancellation to finish, leave nothing behind.
-            with contextlib.suppress(asyncio.CancelledError):
-                await looping_call
+        await self._release()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -175,11 +176,10 @@ class TrapReceiver:
 
     @property
     def address(self) -> tuple[str, int]:
-        """The (host, port) actually bound: port 0 in the settings picks a free one."""
-        if self._socket is None:
-            raise TrapReceiverError("the receiver is not listening")
-        host, port = self._socket.getsockname()[:2]
-        return str(host), int(port)
+        """The (host, port) bound by start(): port 0 in the settings picks a free one."""
+        if self._address is None:
+            raise TrapReceiverError("the receiver has not started")
+        return self._address
 
     # -- consumer side ---------------------------------------------------------
 
@@ -273,22 +273,24 @@ class TrapReceiver:
         ]
         return snmp_engine
 
-    def _shutdown(self) -> Any:
-        """Close the engine's transport and forget the engine; return pysnmp's timer task."""
+    async def _release(self) -> None:
+        """Close the transport and the socket, and wait for pysnmp's timer task to end."""
         snmp_engine, self._engine = self._engine, None
         looping_call = None
         if snmp_engine is not None and snmp_engine.transport_dispatcher is not None:
             looping_call = snmp_engine.transport_dispatcher.loopingcall
-            snmp_engine.close_dispatcher()
+            snmp_engine.close_dispatcher()  # closes the transport, which closes the socket
         if self._socket is not None:
-            self._socket.close()  # already closed by the transport; harmless twice
-        return looping_call
+            self._socket.close()  # in case the transport never took it
+        if looping_call is not None:
+            # Cancelled by close_dispatcher(); wait() lets our own cancellation through.
+            await asyncio.wait([looping_call])
 
     # -- receive path (synchronous, on the event loop) -------------------------
 
     def _on_datagram(self, dispatcher: Any, domain: Any, address: Any, message: bytes) -> None:
         """Every datagram goes through here on its way into pysnmp."""
-        sender = (str(address[0]), int(address[1]))
+        sender = (_plain_host(str(address[0])), int(address[1]))
         self._arrival = (sender, time.monotonic())
         before = [int(counter.syntax) for counter, _ in self._counters]
         try:
@@ -408,3 +410,12 @@ def _security_level(user: TrapV3User) -> int:
     if user.priv_protocol != "none":
         return _AUTH_PRIV
     return _AUTH_NO_PRIV if user.auth_protocol != "none" else _NO_AUTH_NO_PRIV
+
+
+def _plain_host(host: str) -> str:
+    """An IPv4 sender reaching a dual-stack "::" socket as ::ffff:a.b.c.d is a.b.c.d."""
+    if host.startswith("::ffff:"):
+        mapped = ipaddress.IPv6Address(host).ipv4_mapped
+        if mapped is not None:
+            return str(mapped)
+    return host

@@ -76,7 +76,7 @@ async def test_a_port_in_use_is_a_clear_error() -> None:
 async def test_close_wakes_a_waiting_consumer_and_ends_iteration(
     start_receiver: StartReceiver, netsnmp: NetSnmp
 ) -> None:
-    receiver = await start_receiver()
+    receiver = await start_receiver(v3_users=())
     waiting = asyncio.create_task(receiver.get(), name="waiting-consumer")
     await asyncio.sleep(0)  # let it start waiting
     await receiver.close()
@@ -84,7 +84,7 @@ async def test_close_wakes_a_waiting_consumer_and_ends_iteration(
         await waiting
 
     # Messages buffered before close are still handed out, then iteration ends.
-    second = await start_receiver()
+    second = await start_receiver(v3_users=())
     await send_trap(netsnmp, second, "1.3.6.1.4.1.99.0.3")
     await stats_when(second, lambda s: s.received == 1)
     await second.close()
@@ -94,7 +94,7 @@ async def test_close_wakes_a_waiting_consumer_and_ends_iteration(
 
 
 async def test_a_receiver_starts_only_once(start_receiver: StartReceiver) -> None:
-    receiver = await start_receiver()
+    receiver = await start_receiver(v3_users=())
     with pytest.raises(TrapReceiverError, match="starts once"):
         await receiver.start()
     await receiver.close()
@@ -105,7 +105,7 @@ async def test_a_receiver_starts_only_once(start_receiver: StartReceiver) -> Non
 async def test_garbage_and_requests_are_counted_and_do_not_stop_it(
     start_receiver: StartReceiver, netsnmp: NetSnmp
 ) -> None:
-    receiver = await start_receiver()
+    receiver = await start_receiver(v3_users=())
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.sendto(b"\x30\x03\x02\x01", receiver.address)  # truncated BER
         sock.sendto(b"not snmp at all", receiver.address)
@@ -121,7 +121,7 @@ async def test_garbage_and_requests_are_counted_and_do_not_stop_it(
 async def test_rejections_are_logged_once_per_sender_and_reason(
     start_receiver: StartReceiver, netsnmp: NetSnmp, caplog: pytest.LogCaptureFixture
 ) -> None:
-    receiver = await start_receiver()
+    receiver = await start_receiver(v3_users=())
     for _ in range(3):
         await netsnmp.run("snmptrap", "-v", "2c", "-c", "guess", target(receiver), "", "1.3.6.1")
     await stats_when(receiver, lambda s: s.rejected == 3)
@@ -130,3 +130,24 @@ async def test_rejections_are_logged_once_per_sender_and_reason(
     assert "127.0.0.1" in warnings[0].getMessage()
     assert "bad_community" in warnings[0].getMessage()
     assert "guess" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("listen", "destination", "sender"),
+    [
+        ("::1", "udp6:[::1]", "::1"),
+        # A dual-stack socket reports an IPv4 sender as its IPv4 address, not ::ffff:...
+        ("::", "udp:127.0.0.1", "127.0.0.1"),
+    ],
+)
+async def test_ipv6_listeners(
+    start_receiver: StartReceiver, netsnmp: NetSnmp, listen: str, destination: str, sender: str
+) -> None:
+    receiver = await start_receiver(host=listen, v3_users=())
+    port = receiver.address[1]
+    sent = await netsnmp.run(
+        "snmptrap", "-v", "2c", "-c", COMMUNITY, f"{destination}:{port}", "", "1.3.6.1.4.1.99.0.6"
+    )
+    assert sent.returncode == 0, sent.stderr
+    message = await next_message(receiver)
+    assert (message.sender_host, message.trap_oid) == (sender, "1.3.6.1.4.1.99.0.6")
