@@ -14,7 +14,7 @@ SCHEMA_VERSION = 1
 
 # A write-ahead log larger than this is truncated back to it after a checkpoint, so a
 # burst (a long outage draining) does not leave a large -wal file behind.
-JOURNAL_SIZE_LIMIT = 8 * 1024 * 1024
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 _CREATE = (
     """CREATE TABLE messages (
