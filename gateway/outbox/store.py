@@ -126,8 +126,6 @@ class OutboxStore:
         the oldest droppable messages make room once; if that is not enough, nothing
         is stored and `OutboxFullError` is raised.
         """
-        durable = any(m.message_class is MessageClass.TICKET for m in messages)
-        self._set_synchronous(full=durable)
         try:
             return self._insert(messages)
         except sqlite3.Error as exc:
@@ -140,7 +138,6 @@ class OutboxStore:
             raise translate(full, self.path, "store messages") from exc
         if not made_room:
             raise translate(full, self.path, "store messages") from full
-        self._set_synchronous(full=durable)  # eviction committed with NORMAL
         with self._errors("store messages"):
             return self._insert(messages)
 
@@ -149,32 +146,34 @@ class OutboxStore:
         wanted = sorted(set(ids))
         if not wanted:
             return 0
-        # An acknowledgement lost to a power cut only means a duplicate delivery.
-        self._set_synchronous(full=False)
         changes = _Changes()
-        with self._errors("delete delivered messages"), self._transaction(changes):
-            for start in range(0, len(wanted), _ACK_CHUNK):
-                chunk = wanted[start : start + _ACK_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    f"DELETE FROM messages WHERE id IN ({marks}) RETURNING class, size", chunk
-                ).fetchall()
-                for cls_name, size in rows:
-                    changes.store(MessageClass(cls_name), -1, -size)
+        with self._errors("delete delivered messages"):
+            # An acknowledgement lost to a power cut only means a duplicate delivery.
+            self._set_synchronous(full=False)
+            with self._transaction(changes):
+                for start in range(0, len(wanted), _ACK_CHUNK):
+                    chunk = wanted[start : start + _ACK_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    deleted = self._conn.execute(
+                        f"DELETE FROM messages WHERE id IN ({marks}) RETURNING class, size", chunk
+                    ).fetchall()
+                    for cls_name, size in deleted:
+                        changes.store(MessageClass(cls_name), -1, -size)
         with self._errors("compact the outbox"):
             self._maybe_compact()
         return -sum(t.messages for t in changes.stored.values())
 
     def fail(self, message_id: int, error: str) -> bool:
         """Record a refused delivery; the message keeps its place. False if it is gone."""
-        self._set_synchronous(full=False)
-        with self._errors("record a delivery failure"), self._transaction(_Changes()):
-            cur = self._conn.execute(
-                "UPDATE messages SET attempts = attempts + 1, last_error = ?, failed_at = ?"
-                " WHERE id = ?",
-                (error[:_MAX_ERROR_TEXT], self._clock(), message_id),
-            )
-            return cur.rowcount == 1
+        with self._errors("record a delivery failure"):
+            self._set_synchronous(full=False)
+            with self._transaction(_Changes()):
+                cur = self._conn.execute(
+                    "UPDATE messages SET attempts = attempts + 1, last_error = ?, failed_at = ?"
+                    " WHERE id = ?",
+                    (error[:_MAX_ERROR_TEXT], self._clock(), message_id),
+                )
+                return cur.rowcount == 1
 
     # -- reading ------------------------------------------------------------------
 
@@ -243,6 +242,7 @@ class OutboxStore:
     # -- internals ----------------------------------------------------------------
 
     def _insert(self, messages: Sequence[OutboxMessage]) -> list[int]:
+        self._set_synchronous(full=any(m.message_class is MessageClass.TICKET for m in messages))
         now = self._clock()
         changes = _Changes()
         ids: list[int] = []
