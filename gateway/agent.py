@@ -11,6 +11,7 @@ from drivers.snmp import SnmpClient
 from gateway.config.load import LoadedConfig
 from gateway.model import Condition, TicketEvent
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
+from gateway.poller.modbus_points import ModbusBuses
 from gateway.poller.snmp_points import SnmpPointReader
 from gateway.rules import RuleEngine
 from gateway.tickets import ServiceClocks, TicketBook, event_payload
@@ -77,10 +78,14 @@ class Pipeline:
         )  # fmt: skip
 
 
+MAX_POLLS_IN_FLIGHT = 128
+
+
 class Agent:
     def __init__(self, config: LoadedConfig, snmp: SnmpClient, queue: DeliveryQueue) -> None:
         self.config = config
         self.snmp = snmp
+        self.modbus = ModbusBuses()
         self.queue = queue
         self.results: asyncio.Queue[PollResult] = asyncio.Queue(maxsize=10_000)
         self.pipeline = Pipeline(config, queue)
@@ -122,4 +127,5 @@ class Agent:
                 await self.pipeline.handle(self.results.get_nowait())
             consumer.cancel()
             uplink.cancel()
+        await self.modbus.close()
         log.info("agent stopped site=%s", site.id)

@@ -37,7 +37,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 async def _run_agent(config: LoadedConfig) -> None:
-    from drivers.snmp.lean import LeanSnmpClient
+    from drivers.snmp.driver import SnmpDriver
     from gateway.agent import Agent
     from gateway.uplink import MemoryQueue
 
@@ -45,7 +45,7 @@ async def _run_agent(config: LoadedConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    snmp = LeanSnmpClient()
+    snmp = SnmpDriver()
     try:
         await Agent(config, snmp, MemoryQueue()).run(stop)
     finally:

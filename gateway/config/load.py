@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gateway.config.errors import ConfigError, ConfigProblem
-from gateway.config.profile import Profile
+from gateway.config.profile import Profile, protocol_problems
 from gateway.config.site import Device, SiteFile
 from gateway.config.yamlsource import LineMap, Loc, load_yaml
 
@@ -120,6 +120,9 @@ def _load_profile(
             if isinstance(data, dict):
                 data = {"id": name, **data}
             profile, problems = _validate(Profile, data, linemap)
+            if profile is not None:
+                problems += [linemap.problem(loc, why) for loc, why in protocol_problems(profile)]
+                profile = None if problems else profile
             return profile, problems, path
     return None, [], None
 
@@ -198,8 +201,8 @@ def _parent_cycles(devices: list[tuple[int, Device]], linemap: LineMap) -> list[
     return problems
 
 
-def _missing_files(raw: Any, linemap: LineMap, loc: Loc = ()) -> list[ConfigProblem]:
-    """Every `*_file` and TLS path named in the site file must be readable."""
+def _resolve_files(raw: Any, linemap: LineMap, loc: Loc = ()) -> list[ConfigProblem]:
+    """Make every `*_file` and TLS path absolute (relative to the site file); each must exist."""
     problems: list[ConfigProblem] = []
     if isinstance(raw, dict):
         for key, value in raw.items():
@@ -210,7 +213,8 @@ def _missing_files(raw: Any, linemap: LineMap, loc: Loc = ()) -> list[ConfigProb
             if is_path and isinstance(value, str):
                 path = Path(value)
                 if not path.is_absolute():
-                    path = linemap.file.parent / path
+                    path = linemap.file.parent.resolve() / path
+                    raw[key] = str(path)
                 if not path.is_file():
                     problems.append(
                         linemap.problem(
@@ -218,10 +222,10 @@ def _missing_files(raw: Any, linemap: LineMap, loc: Loc = ()) -> list[ConfigProb
                         )
                     )
             else:
-                problems.extend(_missing_files(value, linemap, here))
+                problems.extend(_resolve_files(value, linemap, here))
     elif isinstance(raw, list):
         for i, item in enumerate(raw):
-            problems.extend(_missing_files(item, linemap, (*loc, i)))
+            problems.extend(_resolve_files(item, linemap, (*loc, i)))
     return problems
 
 
@@ -257,7 +261,9 @@ def load_config(path: Path) -> LoadedConfig:
     if not isinstance(raw, dict):
         message = "the site file must be a mapping with site:, uplink: and devices:"
         raise ConfigError([ConfigProblem(path, 1, message)])
+    file_problems = _resolve_files(raw, linemap)
     site, problems = _validate(SiteFile, raw, linemap)
+    problems += file_problems
     devices = _valid_devices(raw)
     dirs = _profile_dirs(path, raw)
     profiles: dict[str, Profile | None] = {}
@@ -275,7 +281,6 @@ def load_config(path: Path) -> LoadedConfig:
                 linemap.problem(loc, f"device '{device.id}', field 'profile': {message}")
             )
     problems.extend(_cross_check(_raw_ids(raw), devices, linemap, profiles))
-    problems.extend(_missing_files(raw, linemap))
     if problems or site is None:
         raise ConfigError(problems)
     return LoadedConfig(path, site, {k: v for k, v in profiles.items() if v is not None})

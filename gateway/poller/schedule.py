@@ -20,6 +20,9 @@ class PointReader(Protocol):
 class DeviceSchedule:
     """Polls one device every ``interval`` seconds and hands each result to ``out``.
 
+    ``limit``, shared by every schedule, caps the polls in flight at once (so a
+    thousand devices waking together do not overflow a socket buffer).
+
     The first poll is spread by a random offset within the interval (so a site's
     devices are not all polled at once); after that, ticks follow the monotonic
     clock, so a slow poll does not shift the schedule. A poll that overruns its
@@ -33,11 +36,13 @@ class DeviceSchedule:
         interval: float,
         out: asyncio.Queue[PollResult],
         first_delay: float | None = None,
+        limit: asyncio.Semaphore | None = None,
     ) -> None:
         self.device_id = device_id
         self.reader = reader
         self.interval = interval
         self.out = out
+        self.limit = limit
         self.first_delay = random.uniform(0, interval) if first_delay is None else first_delay
 
     async def run(self) -> None:
@@ -46,7 +51,11 @@ class DeviceSchedule:
         while True:
             await asyncio.sleep(max(0.0, next_at - loop.time()))
             try:
-                result = await self.reader.poll()
+                if self.limit is None:
+                    result = await self.reader.poll()
+                else:
+                    async with self.limit:
+                        result = await self.reader.poll()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug for one device must not stop the others

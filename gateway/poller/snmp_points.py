@@ -1,35 +1,37 @@
-"""Poll a device's profile points over SNMP and decode them into readings."""
+"""Poll a device's profile over SNMP: scalars in one GET, tables in one multi-column walk."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import UTC, datetime
 
-from drivers.snmp import NO_SUCH, SnmpClient, SnmpError, SnmpTarget, SnmpValue, V3Credentials
-from gateway.config.profile import Point, Profile
+from drivers.snmp import SnmpClient, SnmpError, SnmpTarget, V3Credentials, VarBind
+from gateway.config.profile import Profile
 from gateway.config.site import Device
 from gateway.config.types import read_secret_file
-from gateway.model import Quality, Reading, Value
+from gateway.model import Reading
+from gateway.poller.decode import PointDecoder
+from gateway.poller.rates import CounterRates
 from gateway.poller.result import PollResult
 
 
 def snmp_target(device: Device) -> SnmpTarget:
     """The driver's view of a device: address, port, credentials, timeout."""
     settings = device.snmp
-    assert settings is not None, "a device polled over SNMP has snmp settings (checked at load)"
+    if settings is None:  # a device without snmp settings gets the protocol defaults
+        return SnmpTarget(host=device.address, port=device.port or 161)
     v3 = None
     if settings.version == "3":
-        assert settings.user is not None
+        assert settings.user is not None, "checked at load"
+        auth_key = read_secret_file(settings.auth_key_file) if settings.auth_key_file else None
+        priv_key = read_secret_file(settings.priv_key_file) if settings.priv_key_file else None
         v3 = V3Credentials(
             user=settings.user,
             auth_protocol=settings.auth or "none",
-            auth_key=read_secret_file(settings.auth_key_file).reveal()
-            if settings.auth_key_file
-            else "",
+            auth_key=auth_key.reveal() if auth_key else "",
             priv_protocol=settings.priv or "none",
-            priv_key=read_secret_file(settings.priv_key_file).reveal()
-            if settings.priv_key_file
-            else "",
+            priv_key=priv_key.reveal() if priv_key else "",
         )
     return SnmpTarget(
         host=device.address,
@@ -42,56 +44,97 @@ def snmp_target(device: Device) -> SnmpTarget:
     )
 
 
-def decode(point: Point, raw: SnmpValue) -> tuple[Value, Quality]:
-    """A protocol value to a reading value, by the point's declared type."""
-    if raw is NO_SUCH:
-        return None, Quality.BAD
-    try:
-        if point.type == "text":
-            return (
-                raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-            ), Quality.GOOD
-        if isinstance(raw, bytes | str):
-            return None, Quality.BAD
-        if point.type == "timeticks":
-            return raw / 100.0 * point.scale, Quality.GOOD  # hundredths of a second -> seconds
-        if point.type == "enum":
-            return point.states.get(raw, f"unknown({raw})"), Quality.GOOD
-        if point.type == "bool":
-            return bool(raw), Quality.GOOD
-        if point.type == "float" or point.scale != 1.0:
-            return raw * point.scale, Quality.GOOD
-        return raw, Quality.GOOD
-    except (TypeError, ValueError):
-        return None, Quality.BAD
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Column:
+    table: str
+    name: str  # reading name: "<table>.<column>"
+    root: str  # column OID; an instance is the suffix after it
+    decoder: PointDecoder
 
 
 class SnmpPointReader:
-    """Reads all scalar points of one device in one GET; reachability and RTT are readings."""
+    """Reads one device per poll: one GET of every scalar, one walk of every table column.
 
-    def __init__(self, device: Device, profile: Profile, client: SnmpClient) -> None:
+    While the device is down, a poll is a single probe (the first scalar, no
+    retries): cheap for the site's network and for the gateway, yet it notices the
+    device's return at the next tick and then reads everything again.
+    """
+
+    def __init__(
+        self,
+        device: Device,
+        profile: Profile,
+        client: SnmpClient,
+        rates: CounterRates | None = None,
+    ) -> None:
         self.device = device
         self.target = snmp_target(device)
+        self.probe_target = dataclasses.replace(self.target, retries=0)
         self.client = client
-        self.points = list(profile.points.items())
-        self.oids = [point.oid for _, point in self.points]
+        self.rates = rates or CounterRates()
+        self.scalars = [
+            (PointDecoder(name, point), point.oid) for name, point in profile.points.items()
+        ]
+        self.oids = [oid for _, oid in self.scalars if oid is not None]
+        self.columns = [
+            _Column(table, f"{table}.{col}", point.oid, PointDecoder(f"{table}.{col}", point))
+            for table, spec in profile.tables.items()
+            for col, point in spec.columns.items()
+            if point.oid is not None
+        ]
+        self.down = False
 
     async def poll(self) -> PollResult:
         ts = datetime.now(UTC)
         started = time.monotonic()
         try:
-            varbinds = await self.client.get(self.target, self.oids) if self.oids else []
+            if self.down and self.oids:
+                await self.client.get(self.probe_target, self.oids[:1])
+            scalars = await self.client.get(self.target, self.oids) if self.oids else []
+            rows = (
+                await self.client.walk(self.target, [c.root for c in self.columns])
+                if self.columns
+                else []
+            )
         except SnmpError as exc:
+            if not self.down:
+                self.rates.forget(self.device.id)
+            self.down = True
             reading = Reading(self.device.id, "reachable", False, ts)
             return PollResult(self.device.id, ts, False, (reading,), f"{type(exc).__name__}: {exc}")
-        rtt_ms = (time.monotonic() - started) * 1000.0
+        self.down = False
+        now = time.monotonic()
         readings = [
             Reading(self.device.id, "reachable", True, ts),
-            Reading(self.device.id, "rtt", round(rtt_ms, 3), ts, unit="ms"),
+            Reading(self.device.id, "rtt", round((now - started) * 1000.0, 3), ts, unit="ms"),
         ]
-        for (name, point), (_oid, raw) in zip(self.points, varbinds, strict=False):
-            value, quality = decode(point, raw)
-            readings.append(
-                Reading(self.device.id, name, value, ts, unit=point.unit, quality=quality)
-            )
+        for (decoder, _), (_, raw) in zip(self.scalars, scalars, strict=False):
+            readings += self._decode(decoder, raw, ts, "", now)
+        readings += self._table_readings(rows, ts, now)
         return PollResult(self.device.id, ts, True, tuple(readings))
+
+    def _decode(
+        self, decoder: PointDecoder, raw: object, ts: datetime, instance: str, now: float
+    ) -> list[Reading]:
+        out = decoder.readings(self.device.id, raw, ts, instance)
+        if decoder.point.rate and isinstance(raw, int) and not isinstance(raw, bool):
+            key = (self.device.id, f"{decoder.name}/{instance}")
+            rate = self.rates.rate(key, decoder.point.type, raw, now)
+            if rate is not None:
+                unit = f"{decoder.point.unit}/s" if decoder.point.unit else "/s"
+                out.append(
+                    Reading(self.device.id, f"{decoder.name}.rate", rate, ts, instance, unit)
+                )
+        return out
+
+    def _table_readings(self, rows: list[VarBind], ts: datetime, now: float) -> list[Reading]:
+        readings: list[Reading] = []
+        # Longest roots first, so a column OID that prefixes another never steals its rows.
+        columns = sorted(self.columns, key=lambda c: len(c.root), reverse=True)
+        for oid, raw in rows:
+            for column in columns:
+                if oid.startswith(column.root + "."):
+                    instance = oid[len(column.root) + 1 :]
+                    readings += self._decode(column.decoder, raw, ts, instance, now)
+                    break
+        return readings
