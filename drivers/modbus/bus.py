@@ -202,6 +202,8 @@ class ModbusBus:
     async def _request(
         self, unit: int, table: Table, address: int, count: int
     ) -> list[int] | list[bool]:
+        if not 0 <= unit <= 255:
+            raise ValueError(f"{self.label}: unit id {unit} is outside 0..255")
         client = await self._connected_client()
         await self._keep_frame_gap()
         self.stats.requests += 1

@@ -94,6 +94,10 @@ PointValue: TypeAlias = bool | int | float | Bitfield
 Decoder: TypeAlias = Callable[[Sequence[Any], int], PointValue]
 
 
+def _not_compiled(block: Sequence[Any], at: int) -> PointValue:
+    raise InvalidPointError("a Point built without define_point() has no decoder")
+
+
 @dataclass(frozen=True, slots=True)
 class Point:
     """A checked point definition with its decoder; build it with ``define_point``."""
@@ -108,7 +112,7 @@ class Point:
     scale: float | None = None
     offset: float | None = None
     bits: tuple[tuple[int, str], ...] = ()
-    _decode: Decoder = field(default=lambda block, at: 0, repr=False, compare=False)
+    _decode: Decoder = field(default=_not_compiled, repr=False, compare=False)
 
     @property
     def end(self) -> int:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pymodbus.client.mixin import ModbusClientMixin
 
-from drivers.modbus import Bitfield, DataType, InvalidPointError, Table, define_point
+from drivers.modbus import Bitfield, DataType, InvalidPointError, Point, Table, define_point
 from tests.drivers.modbus.registers import wire_registers
 
 PM = ModbusClientMixin.DATATYPE
@@ -119,6 +119,11 @@ def test_bitfield_gives_word_and_named_bits() -> None:
     assert not value.bit(3)
     plain = define_point("z", "holding", 3, "bitfield").decode([0x8001], 0)
     assert plain == Bitfield(0x8001, {})
+
+
+def test_a_point_built_by_hand_refuses_to_decode() -> None:
+    with pytest.raises(InvalidPointError, match="without define_point"):
+        Point("p", Table.HOLDING, 0, DataType.UINT16, 1).decode([1], 0)
 
 
 def test_bits_tables_default_to_bool() -> None:

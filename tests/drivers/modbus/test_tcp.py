@@ -27,6 +27,7 @@ from tests.drivers.modbus.conftest import (
     ModbusSim,
     mbpoll_tcp,
 )
+from tests.realservers import free_port
 
 PLAN = plan_reads(reg.all_points())
 
@@ -197,8 +198,6 @@ async def test_server_loss_then_backoff_then_reconnect(tcp_sim: ModbusSim) -> No
 
 
 async def test_refused_connection_is_a_connection_error() -> None:
-    from tests.realservers import free_port
-
     async with ModbusBus.tcp(HOST, free_port(), timeout=0.5) as bus:
         with pytest.raises(ModbusConnectionError, match="cannot connect"):
             await bus.read(1, PLAN)
@@ -213,4 +212,6 @@ async def test_read_block_checks_its_arguments(tcp_sim: ModbusSim) -> None:
             await bus.read_block(1, Table.HOLDING, 0, 126)
         with pytest.raises(ValueError, match="cannot read coil 65535\\+2"):
             await bus.read_block(1, Table.COIL, 65535, 2)
+        with pytest.raises(ValueError, match="unit id 256"):
+            await bus.read_block(256, Table.COIL, 0, 1)
         assert bus.stats.requests == 0
