@@ -73,6 +73,11 @@ class Condition:
     since: datetime  # when it became active (or cleared, when active is False)
     instance: str = ""
     evidence: tuple[Reading, ...] = ()
+    # Devices whose own faults are part of this incident (children behind a parent
+    # that is down), listed on the ticket instead of ticketed separately.
+    related: tuple[str, ...] = ()
+    # Raised while the device (or site) is in maintenance: no new ticket is opened.
+    maintenance: bool = False
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -108,4 +113,6 @@ class TicketEvent:
     dedup_key: str = ""
     resolved_at: datetime | None = None
     evidence: tuple[Reading, ...] = ()
+    related: tuple[str, ...] = ()
+    maintenance: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
