@@ -30,5 +30,8 @@ def setup(level: str = "info") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Libraries speak only when something is wrong.
-    for noisy in ("pysnmp", "pymodbus", "aiomqtt", "asyncio"):
+    for noisy in ("pysnmp", "aiomqtt", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # pymodbus logs every timeout at ERROR with a frame dump; the poller already
+    # reports a device going down (once) and recovering.
+    logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
