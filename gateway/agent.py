@@ -1,4 +1,4 @@
-"""The agent: pollers -> rules -> tickets -> delivery queue -> MQTT, in one TaskGroup."""
+"""The agent: pollers -> rules -> tickets -> outbox -> MQTT, in one TaskGroup."""
 
 from __future__ import annotations
 
@@ -6,56 +6,120 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
 
 from drivers.snmp import SnmpClient
 from gateway.config.load import LoadedConfig
-from gateway.model import Condition, TicketEvent
+from gateway.model import Condition
+from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
-from gateway.poller.modbus_points import ModbusBuses
+from gateway.poller.modbus_points import ModbusBuses, ModbusPointReader
 from gateway.poller.snmp_points import SnmpPointReader
 from gateway.rules import RuleEngine
 from gateway.tickets import ServiceClocks, TicketBook, event_payload
+from gateway.tickets.book import Decision
+from gateway.tickets.store import TicketStore
 from gateway.tickets.wire import encode
-from gateway.uplink import DeliveryQueue, MqttUplink, topic_prefix
+from gateway.uplink import MqttUplink, topic_prefix
+from gateway.uplink.inbound import Inbound
 
 log = logging.getLogger("lvgw.agent")
 
+MAX_POLLS_IN_FLIGHT = 128
+TICK_SECONDS = 1.0
+
 
 class Pipeline:
-    """Consumes poll results in arrival order; decides conditions and ticket events."""
+    """Decides conditions and ticket events, and hands them to the outbox durably."""
 
-    def __init__(self, config: LoadedConfig, queue: DeliveryQueue) -> None:
+    def __init__(self, config: LoadedConfig, outbox: Outbox, store: TicketStore) -> None:
         site = config.site_file.site
         self.config = config
-        self.queue = queue
+        self.outbox = outbox
+        self.store = store
         self.rules = RuleEngine(config)
         self.book = TicketBook(
             site.id,
             ServiceClocks.for_site(site.zone, site.clocks),
             {d.id: d.kind.value for d in config.devices},
+            contract=site.contract.type,
+            loaded=store.load(),
         )
         self.tickets_topic = topic_prefix(site.id) + "tickets"
         self.reachable: dict[str, bool] = {}
+        self._lock = asyncio.Lock()  # one decision at a time: book and store stay in step
 
-    async def handle(self, result: PollResult) -> list[TicketEvent]:
+    async def replay_journal(self) -> None:
+        """Events decided before a crash but maybe not yet in the outbox."""
+        journal = self.store.journal()
+        if journal:
+            await self.outbox.put_many(
+                OutboxMessage(topic, payload, 1, False, MessageClass.TICKET)
+                for _, topic, payload in journal
+            )
+            await self.store.journal_done([event_id for event_id, _, _ in journal])
+            log.info("replayed %d ticket events decided before the last stop", len(journal))
+
+    async def handle(self, result: PollResult) -> Decision:
         self._log_reachability(result)
-        events: list[TicketEvent] = []
-        for condition in self.rules.evaluate(result):
-            self._log_condition(condition)
-            events.extend(self.book.on_condition(condition))
-        for event in events:
-            await self.publish(event)
-        return events
+        async with self._lock:
+            decision = Decision()
+            conditions = self.rules.evaluate(result)
+            for condition in conditions:
+                self._log_condition(condition)
+                decision.extend(self.book.on_condition(condition))
+            active = {c.key for c in self.rules.active() if c.device == result.device}
+            decision.extend(self.book.after_poll(result.device, result.ts, active))
+            await self._commit(decision)
+        return decision
 
-    async def publish(self, event: TicketEvent) -> None:
-        device = self.config.device(event.device_id)
-        payload = event_payload(event, self.config.site_file.site, device)
-        await self.queue.put(self.tickets_topic, encode(payload), qos=1)
-        log.info(
-            "ticket %s ticket=%s seq=%d severity=%d device=%s fault=%s",
-            event.event.value, event.ticket_id, event.seq, event.severity,
-            event.device_id, event.fault_code,
-        )  # fmt: skip
+    async def tick(self, now: datetime) -> Decision:
+        async with self._lock:
+            decision = self.book.tick(now)
+            await self._commit(decision)
+        return decision
+
+    async def acknowledge(self, body: dict[str, Any]) -> dict[str, Any]:
+        async with self._lock:
+            ticket = self.book.find(body["ticket_id"])
+            if ticket is None:
+                return {"ok": False, "error": f"no open ticket {body['ticket_id']!r}"}
+            if body["action"] == "ack":
+                self.book.acknowledge(ticket.ticket_id, body["by"], datetime.now(UTC))
+                await self._commit(Decision(changed={ticket.ticket_id: ticket}))
+                log.info("ticket acknowledged ticket=%s by=%s", ticket.ticket_id, body["by"])
+            else:
+                log.info("ticket comment ticket=%s by=%s", ticket.ticket_id, body["by"])
+            return {"ok": True, "ticket_id": ticket.ticket_id, "acked_by": ticket.acked_by}
+
+    async def _commit(self, decision: Decision) -> None:
+        if not (decision.events or decision.changed or decision.closed):
+            return
+        site = self.config.site_file.site
+        devices = {d.id: d for d in self.config.devices}
+        messages = [
+            (
+                e.event_id,
+                self.tickets_topic,
+                encode(event_payload(e, site, devices.get(e.device_id))),
+            )
+            for e in decision.events
+        ]
+        # Decided state and its events first (durable), then the outbox, then the journal.
+        await self.store.save(list(decision.changed.values()), decision.closed, messages)
+        if messages:
+            await self.outbox.put_many(
+                OutboxMessage(topic, payload, 1, False, MessageClass.TICKET)
+                for _, topic, payload in messages
+            )
+            await self.store.journal_done([event_id for event_id, _, _ in messages])
+        for event in decision.events:
+            log.info(
+                "ticket %s ticket=%s seq=%d severity=%d device=%s fault=%s",
+                event.event.value, event.ticket_id, event.seq, event.severity,
+                event.device_id, event.fault_code,
+            )  # fmt: skip
 
     def _log_reachability(self, result: PollResult) -> None:
         before = self.reachable.get(result.device)
@@ -78,45 +142,66 @@ class Pipeline:
         )  # fmt: skip
 
 
-MAX_POLLS_IN_FLIGHT = 128
-
-
 class Agent:
-    def __init__(self, config: LoadedConfig, snmp: SnmpClient, queue: DeliveryQueue) -> None:
+    def __init__(self, config: LoadedConfig, snmp: SnmpClient) -> None:
         self.config = config
         self.snmp = snmp
         self.modbus = ModbusBuses()
-        self.queue = queue
         self.results: asyncio.Queue[PollResult] = asyncio.Queue(maxsize=10_000)
-        self.pipeline = Pipeline(config, queue)
-        self.uplink = MqttUplink(config.site_file.uplink.mqtt, config.site_file.site.id, queue)
+        self.state_dir = config.site_file.agent.state_dir
 
     def schedules(self) -> Sequence[DeviceSchedule]:
+        limit = asyncio.Semaphore(MAX_POLLS_IN_FLIGHT)
         schedules = []
         for device in self.config.devices:
             profile = self.config.profile_of(device)
-            if profile.protocol != "snmp":
-                log.warning(
-                    "device %s: %s polling is not available yet", device.id, profile.protocol
-                )
-                continue
-            reader = SnmpPointReader(device, profile, self.snmp)
-            schedules.append(DeviceSchedule(device.id, reader, device.interval, self.results))
+            reader: SnmpPointReader | ModbusPointReader
+            if profile.protocol == "snmp":
+                reader = SnmpPointReader(device, profile, self.snmp)
+            else:
+                reader = ModbusPointReader(device, profile, self.modbus.for_device(device))
+            schedules.append(
+                DeviceSchedule(device.id, reader, device.interval, self.results, limit=limit)
+            )
         return schedules
 
-    async def _consume(self) -> None:
+    async def _consume(self, pipeline: Pipeline) -> None:
         while True:
             result = await self.results.get()
-            await self.pipeline.handle(result)
+            await pipeline.handle(result)
+
+    async def _tick(self, pipeline: Pipeline) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            await pipeline.tick(datetime.now(UTC))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; then stop polling and say "offline"."""
         site = self.config.site_file.site
         log.info("agent starting site=%s devices=%d", site.id, len(self.config.devices))
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        store = TicketStore(self.state_dir / "tickets.db")
+        try:
+            async with Outbox(self.state_dir / "outbox.db") as outbox:
+                pipeline = Pipeline(self.config, outbox, store)
+                await pipeline.replay_journal()
+                inbound = Inbound(pipeline.acknowledge, commands={})
+                uplink = MqttUplink(
+                    self.config.site_file.uplink.mqtt, site.id, outbox, inbound.handle
+                )
+                await self._run_tasks(pipeline, uplink, stop)
+        finally:
+            store.close()
+            await self.modbus.close()
+        log.info("agent stopped site=%s", site.id)
+
+    async def _run_tasks(self, pipeline: Pipeline, uplink: MqttUplink, stop: asyncio.Event) -> None:
+        site = self.config.site_file.site
         async with asyncio.TaskGroup() as group:
-            uplink = group.create_task(self.uplink.run(), name="uplink")
+            uplink_task = group.create_task(uplink.run(), name="uplink")
             pollers = group.create_task(run_pollers(self.schedules()), name="pollers")
-            consumer = group.create_task(self._consume(), name="pipeline")
+            consumer = group.create_task(self._consume(pipeline), name="pipeline")
+            ticker = group.create_task(self._tick(pipeline), name="ticker")
             await stop.wait()
             log.info("agent stopping site=%s", site.id)
             pollers.cancel()
@@ -124,8 +209,6 @@ class Agent:
                 await pollers
             # Decide what the last poll results imply before delivery stops.
             while not self.results.empty():
-                await self.pipeline.handle(self.results.get_nowait())
-            consumer.cancel()
-            uplink.cancel()
-        await self.modbus.close()
-        log.info("agent stopped site=%s", site.id)
+                await pipeline.handle(self.results.get_nowait())
+            for task in (consumer, ticker, uplink_task):
+                task.cancel()

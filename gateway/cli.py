@@ -39,7 +39,6 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 async def _run_agent(config: LoadedConfig) -> None:
     from drivers.snmp.driver import SnmpDriver
     from gateway.agent import Agent
-    from gateway.uplink import MemoryQueue
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -47,7 +46,7 @@ async def _run_agent(config: LoadedConfig) -> None:
         loop.add_signal_handler(sig, stop.set)
     snmp = SnmpDriver()
     try:
-        await Agent(config, snmp, MemoryQueue()).run(stop)
+        await Agent(config, snmp).run(stop)
     finally:
         await snmp.close()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 
 class Level(enum.IntEnum):
@@ -115,4 +114,8 @@ class TicketEvent:
     evidence: tuple[Reading, ...] = ()
     related: tuple[str, ...] = ()
     maintenance: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    previous_severity: Level | None = None  # on an update that changed the level
+    loaner_due: datetime | None = None  # annual contracts: a loaner if not fixed by then
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    reminder_no: int = 0  # on a reminder: how many have been sent for this ticket

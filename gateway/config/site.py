@@ -48,12 +48,40 @@ class Contract(Strict):
     ends: dt.date | None = None
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Duty(Strict):
+    """When the service center's clocks run; outside these hours they stand still."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEK), min_length=1)
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "00:00"
+    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")] = "24:00"
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _valid(self) -> Duty:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
+        if self.start >= self.end:
+            raise ValueError("duty start must be before its end (e.g. 08:00 to 22:30)")
+        return self
+
+
 class Clocks(Strict):
     """Response and on-site deadlines per level, overriding the service rules' defaults."""
 
     response: dict[Level, Duration] = Field(default_factory=dict)
     onsite: dict[Level, Duration | None] = Field(default_factory=dict)
     suburban_extra: Duration | None = None
+    duty: Duty | None = None  # default: round the clock
+    loaner_after: Duration = 48 * 3600.0  # annual contracts: a loaner if unfixed by then
+    reminder_cap: Duration = 24 * 3600.0  # longest gap between two reminders
 
 
 class Site(Strict):

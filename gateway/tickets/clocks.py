@@ -3,7 +3,8 @@
 Defaults, per level: respond within 10 min / 1 h / 2 h / 2 h; be on site within
 2 h (level 1, main urban area) / 48 h / 72 h / no visit (level 4 is resolved
 remotely). A suburban site adds the dispatch difference of the rules (7 h instead
-of 6 h from call to arrival: +1 h). A site's ``clocks:`` section overrides any of it.
+of 6 h from call to arrival: +1 h). Deadlines count duty time only (default: round
+the clock). A site's ``clocks:`` section overrides any of it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 
 from gateway.config.site import Clocks, SiteZone
 from gateway.model import Level
+from gateway.tickets.duty import DutyCalendar
 
 DEFAULT_RESPONSE: Mapping[Level, timedelta] = {
     Level.L1: timedelta(minutes=10),
@@ -36,6 +38,9 @@ class ServiceClocks:
     response: Mapping[Level, timedelta] = field(default_factory=lambda: dict(DEFAULT_RESPONSE))
     onsite: Mapping[Level, timedelta | None] = field(default_factory=lambda: dict(DEFAULT_ONSITE))
     suburban_extra: timedelta = SUBURBAN_EXTRA
+    duty: DutyCalendar = field(default_factory=lambda: DutyCalendar(None))
+    loaner_after: timedelta = timedelta(hours=48)
+    reminder_cap: timedelta = timedelta(hours=24)
 
     @classmethod
     def for_site(cls, zone: SiteZone, overrides: Clocks) -> ServiceClocks:
@@ -51,10 +56,23 @@ class ServiceClocks:
         extra = SUBURBAN_EXTRA
         if overrides.suburban_extra is not None:
             extra = timedelta(seconds=overrides.suburban_extra)
-        return cls(zone, response, onsite, extra)
+        return cls(
+            zone,
+            response,
+            onsite,
+            extra,
+            DutyCalendar(overrides.duty),
+            timedelta(seconds=overrides.loaner_after),
+            timedelta(seconds=overrides.reminder_cap),
+        )
 
     def response_due(self, level: Level, occurred_at: datetime) -> datetime:
-        return occurred_at + self.response[level]
+        return self.duty.add(occurred_at, self.response[level])
+
+    def reminder_after(self, level: Level, reminders_sent: int) -> timedelta:
+        """Gap before the next reminder: the response time, doubling, up to the cap."""
+        gap: timedelta = self.response[level] * (2**reminders_sent)
+        return min(gap, self.reminder_cap)
 
     def onsite_due(self, level: Level, occurred_at: datetime) -> datetime | None:
         onsite = self.onsite[level]
@@ -62,4 +80,4 @@ class ServiceClocks:
             return None
         if self.zone is SiteZone.SUBURBAN:
             onsite += self.suburban_extra
-        return occurred_at + onsite
+        return self.duty.add(occurred_at, onsite)

@@ -70,11 +70,27 @@ def event_payload(event: TicketEvent, site: Site, device: Device | None) -> dict
             "instance": event.instance or None,
             "evidence": [_evidence(r) for r in event.evidence],
         },
+        "related_devices": list(event.related),
+        "maintenance": event.maintenance,
+        "previous_severity": int(event.previous_severity) if event.previous_severity else None,
         "occurred_at": rfc3339(event.occurred_at),
         "emitted_at": rfc3339(event.emitted_at),
         "response_due": rfc3339(event.response_due),
         "onsite_due": rfc3339(event.onsite_due),
+        "loaner_due": rfc3339(event.loaner_due),
         "resolved_at": rfc3339(event.resolved_at),
+        "acknowledged": (
+            {"by": event.acknowledged_by, "at": rfc3339(event.acknowledged_at)}
+            if event.acknowledged_by
+            else None
+        ),
+        "reminder_no": event.reminder_no or None,
+        # The service contact form's first half; the service center fills the rest.
+        "service": {
+            "customer_attribute": site.contract.type.value,
+            "needed": event.title,
+            "time": rfc3339(event.occurred_at),
+        },
     }
 
 

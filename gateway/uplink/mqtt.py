@@ -1,7 +1,9 @@
-"""The MQTT uplink: delivers queued messages, keeps the retained status, reconnects.
+"""The MQTT uplink: delivers the outbox, keeps the retained status, takes acks and commands.
 
-Topics (docs/mqtt.md): ``lvgw/v1/<site>/tickets`` (QoS 1), ``.../status``
-(retained; Last Will "offline").
+Topics (docs/mqtt.md) under ``lvgw/v1/<site>/``: ``tickets`` (QoS 1), ``status``
+(retained; Last Will "offline"), ``acks`` and ``cmd/<name>`` in, ``cmd-reply/<name>``
+out. Delivery follows the outbox's protocol (docs/outbox.md): a message leaves the
+outbox only after a PUBACK whose reason code says success.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import json
 import logging
 import ssl
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -20,12 +25,20 @@ from paho.mqtt.properties import Properties
 from gateway import __version__
 from gateway.config.site import Mqtt
 from gateway.config.types import read_secret_file
+from gateway.outbox import Outbox, StoredMessage
 from gateway.uplink.backoff import Backoff
-from gateway.uplink.queue import DeliveryQueue
+from gateway.uplink.client import AckingClient, reason_name
 
 log = logging.getLogger("lvgw.uplink")
 
-BATCH = 100
+WINDOW = 50  # messages in flight at once
+SESSION_EXPIRY = 7 * 24 * 3600  # the broker keeps our session (queued acks) a week
+STATUS_EVERY = 60.0
+MAX_INBOUND_BYTES = 64 * 1024
+
+# An inbound message handler: (topic suffix after the site prefix, payload) -> a reply
+# (topic suffix and JSON body) or None.
+InboundHandler = Callable[[str, bytes], Awaitable[tuple[str, dict[str, Any]] | None]]
 
 
 def topic_prefix(site_id: str) -> str:
@@ -41,6 +54,17 @@ def tls_context(settings: Mqtt) -> ssl.SSLContext | None:
     return context
 
 
+@dataclass(slots=True)
+class UplinkStats:
+    connected: bool = False
+    protocol: str = ""
+    delivered: int = 0
+    refused: int = 0  # PUBACKs with a failure reason code
+    last_refusal: str = ""
+    connects: int = 0
+    last_error: str = ""
+
+
 class MqttUplink:
     """One long-lived connection to the service center's broker."""
 
@@ -48,73 +72,97 @@ class MqttUplink:
         self,
         settings: Mqtt,
         site_id: str,
-        queue: DeliveryQueue,
+        outbox: Outbox,
+        inbound: InboundHandler | None = None,
         backoff: Backoff | None = None,
     ) -> None:
         self.settings = settings
         self.site_id = site_id
-        self.queue = queue
+        self.outbox = outbox
+        self.inbound = inbound
         self.backoff = backoff or Backoff()
+        self.refusal_backoff = Backoff(base=1.0, cap=300.0)
         self.prefix = topic_prefix(site_id)
         self.connected = asyncio.Event()
         self.started = time.monotonic()
         self.started_at = datetime.now(UTC)
-        self.delivered = 0
-        self._client: aiomqtt.Client | None = None
+        self.stats = UplinkStats()
+        self.protocol = aiomqtt.ProtocolVersion.V5
 
-    def _status(self, state: str, reason: str = "") -> bytes:
+    # -- status ------------------------------------------------------------------
+
+    async def status_body(self, state: str, reason: str = "") -> bytes:
         body: dict[str, object] = {"state": state, "site": self.site_id, "version": __version__}
         if state == "online":
+            stats = await self.outbox.stats()
             body["started_at"] = self.started_at.isoformat(timespec="seconds")
             body["uptime_s"] = round(time.monotonic() - self.started)
+            body["backlog"] = {str(c): b.messages for c, b in stats.backlog.items()}
+            body["refused"] = self.stats.refused
+            if self.stats.last_refusal:
+                body["last_refusal"] = self.stats.last_refusal
         if reason:
             body["reason"] = reason
         return json.dumps(body).encode()
 
-    def _client_for(self) -> aiomqtt.Client:
+    def _offline_will(self) -> aiomqtt.Will:
+        body = json.dumps(
+            {
+                "state": "offline",
+                "site": self.site_id,
+                "version": __version__,
+                "reason": "connection lost",
+            }
+        ).encode()
+        return aiomqtt.Will(self.prefix + "status", body, qos=1, retain=True)
+
+    # -- connection --------------------------------------------------------------
+
+    def _client(self) -> AckingClient:
         password = None
         if self.settings.password_file is not None:
             password = read_secret_file(self.settings.password_file).reveal()
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        return aiomqtt.Client(
+        v5 = self.protocol == aiomqtt.ProtocolVersion.V5
+        properties = None
+        if v5:
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = SESSION_EXPIRY
+        return AckingClient(
             self.settings.host,
             self.settings.port,
             username=self.settings.username,
             password=password,
             identifier=self.settings.client_id or f"lvgw-{self.site_id}",
-            protocol=aiomqtt.ProtocolVersion.V5,
-            will=aiomqtt.Will(
-                self.prefix + "status",
-                self._status("offline", "connection lost"),
-                qos=1,
-                retain=True,
-            ),
+            protocol=self.protocol,
+            will=self._offline_will(),
             keepalive=self.settings.keepalive,
             tls_context=tls_context(self.settings),
             properties=properties,
+            clean_start=False if v5 else 3,  # resume the session: acks queued while away
+            clean_session=None if v5 else False,
             timeout=10,
+            max_concurrent_outgoing_calls=WINDOW * 2,
         )
 
     async def run(self) -> None:
         """Deliver until cancelled; on cancel, say "offline" and disconnect cleanly."""
-        was_down = False
         where = f"{self.settings.host}:{self.settings.port}"
+        was_down = False
         while True:
             try:
-                async with self._client_for() as client:
-                    self._client = client
-                    self.backoff.reset()
-                    await client.publish(self.prefix + "status", self._status("online"), 1, True)
-                    self.connected.set()
-                    log.info("mqtt connected broker=%s resumed=%s", where, was_down)
+                async with self._client() as client:
+                    await self._connected(client, where, was_down)
                     was_down = False
                     try:
-                        await self._deliver(client)
+                        await self._serve(client)
                     except asyncio.CancelledError:
                         await self._say_offline(client)
                         raise
             except aiomqtt.MqttError as exc:
-                self.connected.clear()
+                if self._unsupported_protocol(exc):
+                    continue
+                self.stats.connected = False
+                self.stats.last_error = str(exc)
                 delay = self.backoff.next_delay()
                 if not was_down:
                     log.warning(
@@ -125,25 +173,126 @@ class MqttUplink:
                 was_down = True
                 await asyncio.sleep(delay)
             finally:
-                self._client = None
                 self.connected.clear()
+                self.stats.connected = False
 
-    async def _deliver(self, client: aiomqtt.Client) -> None:
+    async def _serve(self, client: AckingClient) -> None:
+        """Deliver, refresh the status and take inbound messages until the link fails."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._deliver(client), name="uplink-deliver")
+                group.create_task(self._keep_status(client), name="uplink-status")
+                group.create_task(self._listen(client), name="uplink-inbound")
+        except BaseExceptionGroup as group_error:
+            # A lost connection fails every task with an MqttError: report it once.
+            mqtt_errors = group_error.subgroup(aiomqtt.MqttError)
+            if mqtt_errors is None or mqtt_errors.exceptions is None:
+                raise
+            raise _first(mqtt_errors) from None
+
+    def _unsupported_protocol(self, exc: BaseException) -> bool:
+        """An MQTT 3.1.1-only broker refuses v5: fall back once, and say so."""
+        code = getattr(exc, "rc", None)
+        code = getattr(code, "value", code)
+        refused = isinstance(exc, aiomqtt.exceptions.MqttConnectError) and code in (1, 132)
+        if refused and self.protocol == aiomqtt.ProtocolVersion.V5:
+            log.warning("broker refuses MQTT v5; using MQTT 3.1.1")
+            self.protocol = aiomqtt.ProtocolVersion.V311
+            return True
+        return False
+
+    async def _connected(self, client: AckingClient, where: str, resumed: bool) -> None:
+        self.backoff.reset()
+        self.stats.connects += 1
+        self.stats.connected = True
+        self.stats.protocol = "5" if self.protocol == aiomqtt.ProtocolVersion.V5 else "3.1.1"
+        if self.inbound is not None:
+            await client.subscribe(self.prefix + "acks", qos=1)
+            await client.subscribe(self.prefix + "cmd/+", qos=1)
+        await client.publish(self.prefix + "status", await self.status_body("online"), 1, True)
+        self.connected.set()
+        log.info(
+            "mqtt connected broker=%s protocol=%s resumed=%s", where, self.stats.protocol, resumed
+        )
+
+    # -- outbound ----------------------------------------------------------------
+
+    async def _deliver(self, client: AckingClient) -> None:
+        cursor = 0
+        head_failing = False
         while True:
-            batch = await self.queue.pending(BATCH)
+            await self.outbox.wait_for_items(after_id=cursor)
+            # After a refusal, one at a time until the head goes through: order is kept.
+            batch = await self.outbox.pending(1 if head_failing else WINDOW, after_id=cursor)
             if not batch:
-                await self.queue.wait_for_items()
                 continue
-            for message in batch:
-                await client.publish(message.topic, message.payload, message.qos, message.retain)
-                await self.queue.ack([message.id])
-                self.delivered += 1
+            codes = await asyncio.gather(*(self._publish(client, m) for m in batch))
+            accepted = [m.id for m, code in zip(batch, codes, strict=True) if code < 0x80]
+            refused = [(m, code) for m, code in zip(batch, codes, strict=True) if code >= 0x80]
+            if accepted:
+                await self.outbox.ack(accepted)
+                self.stats.delivered += len(accepted)
+            if not refused:
+                if head_failing:
+                    log.info("broker accepts again topic=%s", batch[0].topic)
+                head_failing = False
+                self.refusal_backoff.reset()
+                cursor = batch[-1].id
+                continue
+            for message, code in refused:
+                why = (
+                    f"broker refused publish to {message.topic}: {reason_name(code)} (0x{code:02x})"
+                )
+                await self.outbox.fail(message.id, why)
+                self.stats.refused += 1
+                self.stats.last_refusal = why
+            if not head_failing:
+                log.error("%s; kept in the outbox and retried", self.stats.last_refusal)
+            head_failing, cursor = True, 0
+            await asyncio.sleep(self.refusal_backoff.next_delay())
 
-    async def _say_offline(self, client: aiomqtt.Client) -> None:
+    async def _publish(self, client: AckingClient, message: StoredMessage) -> int:
+        return await client.publish_acked(
+            message.topic, message.payload, message.qos, message.retain
+        )
+
+    async def _keep_status(self, client: AckingClient) -> None:
+        while True:
+            await asyncio.sleep(STATUS_EVERY)
+            await client.publish(self.prefix + "status", await self.status_body("online"), 1, True)
+
+    async def _say_offline(self, client: AckingClient) -> None:
         try:
             async with asyncio.timeout(3):
-                await client.publish(
-                    self.prefix + "status", self._status("offline", "shutdown"), 1, True
-                )
+                body = await self.status_body("offline", "shutdown")
+                await client.publish(self.prefix + "status", body, 1, True)
         except (aiomqtt.MqttError, TimeoutError) as exc:
             log.warning("could not publish offline status: %s", exc)
+
+    # -- inbound -----------------------------------------------------------------
+
+    async def _listen(self, client: AckingClient) -> None:
+        if self.inbound is None:
+            return
+        async for message in client.messages:
+            topic = str(message.topic)
+            if not topic.startswith(self.prefix):
+                continue
+            suffix = topic[len(self.prefix) :]
+            payload = message.payload if isinstance(message.payload, bytes) else b""
+            try:
+                reply = await self.inbound(suffix, payload[: MAX_INBOUND_BYTES + 1])
+            except Exception:  # a handler bug must not take the uplink down
+                log.exception("inbound handler failed topic=%s", topic)
+                reply = (
+                    f"cmd-reply/{suffix.rsplit('/', 1)[-1]}",
+                    {"ok": False, "error": "internal error"},
+                )
+            if reply is not None:
+                reply_topic, body = reply
+                await client.publish(self.prefix + reply_topic, json.dumps(body).encode(), 1, False)
+
+
+def _first(group: BaseExceptionGroup[aiomqtt.MqttError]) -> aiomqtt.MqttError:
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first

@@ -1,0 +1,88 @@
+"""Inbound messages from the service center: acknowledgements and commands.
+
+Every message is checked before anything acts on it: size, JSON, and a schema per
+kind. Anything malformed, oversized or unknown gets an error reply and the gateway
+carries on. Replies go to ``cmd-reply/<name>`` (commands) and ``acks-reply`` (acks).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import jsonschema
+
+log = logging.getLogger("lvgw.inbound")
+
+MAX_BYTES = 64 * 1024
+
+ACK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["ticket_id", "action", "by"],
+    "additionalProperties": False,
+    "properties": {
+        "ticket_id": {"type": "string", "minLength": 1, "maxLength": 200},
+        "action": {"enum": ["ack", "comment"]},
+        "by": {"type": "string", "minLength": 1, "maxLength": 200},
+        "note": {"type": "string", "maxLength": 2000},
+        "request_id": {"type": "string", "maxLength": 200},
+    },
+}
+
+# A command: validated body -> reply body (must contain "ok").
+Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+AckHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class Inbound:
+    def __init__(
+        self,
+        on_ack: AckHandler,
+        commands: Mapping[str, tuple[dict[str, Any], Command]],
+    ) -> None:
+        self.on_ack = on_ack
+        self.commands = dict(commands)
+        self.rejected = 0
+
+    def _error(
+        self, topic: str, message: str, request_id: object = None
+    ) -> tuple[str, dict[str, Any]]:
+        self.rejected += 1
+        log.warning("inbound message refused topic=%s error=%r", topic, message)
+        body: dict[str, Any] = {"ok": False, "error": message}
+        if isinstance(request_id, str):
+            body["request_id"] = request_id
+        return topic, body
+
+    async def handle(self, suffix: str, payload: bytes) -> tuple[str, dict[str, Any]] | None:
+        if suffix == "acks":
+            reply_topic, schema, run = "acks-reply", ACK_SCHEMA, self.on_ack
+        elif suffix.startswith("cmd/"):
+            name = suffix[4:]
+            reply_topic = f"cmd-reply/{name}"
+            if name not in self.commands:
+                known = ", ".join(sorted(self.commands)) or "none"
+                return self._error(reply_topic, f"unknown command {name!r} (known: {known})")
+            schema, run = self.commands[name]
+        else:
+            return None  # not ours (a reply topic we also see, for instance)
+        if len(payload) > MAX_BYTES:
+            return self._error(reply_topic, f"message too large (over {MAX_BYTES} bytes)")
+        try:
+            body = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return self._error(reply_topic, f"not JSON: {exc}")
+        request_id = body.get("request_id") if isinstance(body, dict) else None
+        try:
+            jsonschema.validate(body, schema)
+        except jsonschema.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "message"
+            return self._error(reply_topic, f"invalid {where}: {exc.message}", request_id)
+        reply = await run(body)
+        if isinstance(request_id, str):
+            reply.setdefault("request_id", request_id)
+        if not reply.get("ok", False):
+            self.rejected += 1
+        return reply_topic, reply
