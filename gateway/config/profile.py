@@ -11,8 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gateway.config.rules import Rule  # the rule models live there
 from gateway.config.site import DeviceKind
-from gateway.model import Level
 
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
@@ -113,22 +113,28 @@ class Table(Strict):
         return self
 
 
-class UnreachableRule(Strict):
-    """The device did not answer `raise_after` polls in a row; clears after `clear_after` good."""
+class TrapDef(Strict):
+    """An SNMP notification the device sends, turned into a reading ``trap.<name>``.
 
-    type: Literal["unreachable"]
-    code: Annotated[str, Field(pattern=_NAME)]
-    title: str
-    level: Level
-    level_by_role: dict[str, Level] = Field(default_factory=dict)
-    raise_after: Annotated[int, Field(ge=1, le=100)] = 3
-    clear_after: Annotated[int, Field(ge=1, le=100)] = 2
+    ``instance_from`` names the varbind (numeric OID prefix) whose value is the
+    instance, e.g. ifIndex for linkDown. ``values`` copies varbinds into readings
+    ``trap.<name>.<key>`` (key -> OID prefix of the varbind).
+    """
 
-    def level_for(self, role: str | None) -> Level:
-        return self.level_by_role.get(role or "", self.level)
+    oid: str
+    instance_from: str | None = None
+    values: dict[Annotated[str, Field(pattern=_NAME)], str] = Field(default_factory=dict)
+    poll: bool = True  # poll the device at once, so its state is read without waiting
 
-
-Rule = Annotated[UnreachableRule, Field(discriminator="type")]
+    @field_validator("oid", "instance_from")
+    @classmethod
+    def _numeric(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.removeprefix(".")
+        if not _OID.match(value):
+            raise ValueError(f"not a numeric OID: {value!r}")
+        return value
 
 
 class ModbusOptions(Strict):
@@ -144,11 +150,15 @@ class Profile(Strict):
     modbus: ModbusOptions = ModbusOptions()
     points: dict[Annotated[str, Field(pattern=_NAME)], Point] = Field(default_factory=dict)
     tables: dict[Annotated[str, Field(pattern=_NAME)], Table] = Field(default_factory=dict)
+    traps: dict[Annotated[str, Field(pattern=_NAME)], TrapDef] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
 
     def point_names(self) -> set[str]:
-        """Every reading name the profile's points and tables can produce."""
+        """Every reading name the profile's points, tables and traps can produce."""
         names = set(self.points)
+        for trap_name, trap in self.traps.items():
+            names.add(f"trap.{trap_name}")
+            names.update(f"trap.{trap_name}.{key}" for key in trap.values)
         for name, point in self.points.items():
             names.update(f"{name}.{bit}" for bit in point.bits.values())
             if point.rate:

@@ -1,79 +1,52 @@
-"""The rule engine: per device, per rule, per instance state; emits condition changes."""
+"""The rule engine: readings in, condition changes out, for every device of a site."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import datetime
 
 from gateway.config.load import LoadedConfig
-from gateway.config.profile import UnreachableRule
+from gateway.config.rules import LevelledRule
 from gateway.config.site import Device
 from gateway.model import Condition, Level
 from gateway.poller.result import PollResult
-
-
-@dataclass(slots=True)
-class _Streak:
-    """Consecutive failed and good polls, and whether the condition is raised."""
-
-    failed: int = 0
-    good: int = 0
-    raised: Condition | None = None
+from gateway.rules.device import DeviceRules, level_of
+from gateway.rules.plan import ProfilePlan, plan_profile
 
 
 class RuleEngine:
-    """Feeds each poll result to the device's rules; returns the conditions that changed.
+    """Feeds poll results (and trap batches) to each device's rules; returns what changed.
 
-    A condition is returned once when it becomes active and once when it clears
-    (``active=False``); while it stays active nothing is returned.
+    A condition is returned when it is raised, again (same key, ``active=True``) when
+    its level changes, and once when it clears (``active=False``); nothing while it
+    stays as it is. ``tick(now)`` lets time pass without readings (durations,
+    staleness, flapping). Devices are independent: the order in which devices are
+    polled never changes any device's conditions.
     """
 
     def __init__(self, config: LoadedConfig) -> None:
-        self._devices = {d.id: d for d in config.devices}
-        self._unreachable: dict[str, UnreachableRule] = {}
+        plans: dict[str, ProfilePlan] = {}
+        self._devices: dict[str, DeviceRules] = {}
         for device in config.devices:
-            for rule in config.profile_of(device).rules:
-                if isinstance(rule, UnreachableRule):
-                    self._unreachable[device.id] = rule
-        self._streaks: dict[str, _Streak] = {}
+            profile = config.profile_of(device)
+            if profile.id not in plans:
+                plans[profile.id] = plan_profile(profile)
+            self._devices[device.id] = DeviceRules(device, plans[profile.id])
 
-    def level_of(self, device: Device, rule: UnreachableRule) -> Level:
+    @staticmethod
+    def level_of(device: Device, rule: LevelledRule) -> Level:
         """The rule's level for this device: site override, else by role, else default."""
-        return device.levels.get(rule.code, rule.level_for(device.role))
+        return level_of(device, rule)
 
     def evaluate(self, result: PollResult) -> list[Condition]:
-        rule = self._unreachable.get(result.device)
-        if rule is None:
-            return []
-        device = self._devices[result.device]
-        streak = self._streaks.setdefault(result.device, _Streak())
-        if result.reachable:
-            streak.good, streak.failed = streak.good + 1, 0
-        else:
-            streak.failed, streak.good = streak.failed + 1, 0
-        if streak.raised is None and streak.failed >= rule.raise_after:
-            streak.raised = Condition(
-                device=device.id,
-                code=rule.code,
-                level=self.level_of(device, rule),
-                title=rule.title.format(device=device.id, name=device.name or device.id),
-                active=True,
-                since=result.ts,
-                evidence=result.readings,
-            )
-            return [streak.raised]
-        if streak.raised is not None and streak.good >= rule.clear_after:
-            cleared = Condition(
-                device=device.id,
-                code=rule.code,
-                level=streak.raised.level,
-                title=streak.raised.title,
-                active=False,
-                since=result.ts,
-                evidence=result.readings,
-            )
-            streak.raised = None
-            return [cleared]
-        return []
+        """Judge one poll result, or a batch of trap readings (a result without the
+        ``reachable`` reading every poll has), at the result's time."""
+        rules = self._devices.get(result.device)
+        return rules.on_result(result) if rules is not None else []
+
+    def tick(self, now: datetime) -> list[Condition]:
+        """Let time pass to ``now`` on every device (in site order)."""
+        return [c for rules in self._devices.values() for c in rules.on_tick(now)]
 
     def active(self) -> list[Condition]:
-        return [s.raised for s in self._streaks.values() if s.raised is not None]
+        """Every condition that is active now, as last emitted."""
+        return [c for rules in self._devices.values() for c in rules.active()]

@@ -1,0 +1,511 @@
+"""Typed model of a profile's rules: when a fault exists, at which level, and when it clears.
+
+A rule is data in a profile (``rules:``). The reference for writing one is the
+"Rules" section of docs/profiles.md; docs/faults.md lists the shipped fault codes.
+
+Two rule types:
+- ``unreachable``: the device did not answer ``raise_after`` polls in a row.
+- ``check``: an expression over the device's readings (``when``) held for ``for``;
+  it clears when ``clear`` (default: ``when`` no longer holds) held for ``clear_for``.
+  With ``table`` it is judged once per instance (port, disk, zone...), each its own
+  condition; without, once for the device. ``escalate`` steps raise its level while
+  their own expressions hold, on the same condition (same ticket).
+Either may carry ``flapping``: too many raise/clear transitions in a window become
+one flapping condition instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from gateway.config.types import Duration
+from gateway.model import Level
+
+if TYPE_CHECKING:
+    from gateway.config.profile import Point, Profile
+
+NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# A value a reading may be compared with. Quote state names YAML would read as
+# booleans ("on", "off", "yes", "no").
+Scalar = bool | int | float | str
+PointName = Annotated[str, Field(pattern=NAME)]
+Measure = Literal["value", "rate", "change", "age", "skew"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Comparison(Strict):
+    """Comparators; every one given must hold."""
+
+    eq: Scalar | None = None
+    ne: Scalar | None = None
+    in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1)
+    not_in: list[Scalar] | None = Field(default=None, min_length=1)
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Comparison:
+        if not self.comparators():
+            raise ValueError("give at least one of eq, ne, in, not_in, gt, ge, lt, le")
+        return self
+
+    def comparators(self) -> dict[str, Any]:
+        given = {"eq": self.eq, "ne": self.ne, "in": self.in_, "not_in": self.not_in}
+        given |= {"gt": self.gt, "ge": self.ge, "lt": self.lt, "le": self.le}
+        return {op: v for op, v in given.items() if v is not None}
+
+
+class Check(Comparison):
+    """A test of one point's latest reading (at the rule's instance, for a table column).
+
+    ``of`` says what is compared: ``value`` (the reading), ``rate`` (change per second
+    since the previous reading), ``change`` (difference to the previous reading), ``age``
+    (seconds since the last reading: staleness), ``skew`` (seconds between the value, a
+    device clock as epoch seconds or ISO 8601 text, and the reading's time).
+    """
+
+    point: PointName
+    of: Measure = "value"
+
+    @model_validator(mode="after")
+    def _numeric_measures(self) -> Check:
+        if self.of == "value":
+            return self
+        values: list[Any] = []
+        for compared in self.comparators().values():
+            values.extend(compared if isinstance(compared, list) else [compared])
+        if any(isinstance(v, bool | str) for v in values):
+            raise ValueError(f"'of: {self.of}' is a number: compare it with numbers")
+        return self
+
+
+class Seen(Strict):
+    """True once the point has had one of these values (on this instance) since start."""
+
+    point: PointName
+    seen: list[Scalar] = Field(min_length=1)
+
+    @field_validator("seen", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return value if isinstance(value, list) else [value]
+
+
+class All(Strict):
+    all: list[Expr] = Field(min_length=1)
+
+
+class AnyOf(Strict):
+    any: list[Expr] = Field(min_length=1)
+
+
+class Not(Strict):
+    not_: Expr = Field(alias="not")
+
+
+class Count(Strict):
+    """How many instances of a table satisfy ``count``, compared with a number."""
+
+    count: Expr
+    table: PointName | None = None  # inferred from the points inside when omitted
+    eq: Annotated[int, Field(ge=0)] | None = None
+    gt: Annotated[int, Field(ge=0)] | None = None
+    ge: Annotated[int, Field(ge=0)] | None = None
+    lt: Annotated[int, Field(ge=0)] | None = None
+    le: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _compared(self) -> Count:
+        if all(v is None for v in (self.eq, self.gt, self.ge, self.lt, self.le)):
+            raise ValueError("give at least one of eq, gt, ge, lt, le")
+        return self
+
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Share(Strict):
+    """The fraction (0..1) of a table's instances that satisfy ``share``."""
+
+    share: Expr
+    table: PointName | None = None
+    gt: Fraction | None = None
+    ge: Fraction | None = None
+    lt: Fraction | None = None
+    le: Fraction | None = None
+
+    @model_validator(mode="after")
+    def _compared(self) -> Share:
+        if all(v is None for v in (self.gt, self.ge, self.lt, self.le)):
+            raise ValueError("give at least one of gt, ge, lt, le (a fraction 0..1)")
+        return self
+
+
+class TimeWindow(Strict):
+    """Local times of day on some weekdays; ``from`` > ``to`` spans midnight."""
+
+    from_: str = Field(alias="from")
+    to: str
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    tz: str
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"not a time of day: {value!r} (use HH:MM, 00:00 to 23:59)")
+        return value
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    def contains(self, at: dt.datetime) -> bool:
+        local = at.astimezone(ZoneInfo(self.tz))
+        start, end = _minutes(self.from_), _minutes(self.to)
+        now = local.hour * 60 + local.minute
+        day = WEEKDAYS[local.weekday()]
+        if start <= end:
+            return day in self.days and start <= now < end
+        # Spans midnight: the part after midnight belongs to the previous day's window.
+        yesterday = WEEKDAYS[(local.weekday() - 1) % 7]
+        return (day in self.days and now >= start) or (yesterday in self.days and now < end)
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class During(Strict):
+    """True while the readings' time is inside the window (``not`` it for "outside")."""
+
+    during: TimeWindow
+
+
+_EXPR_KEYS = ("all", "any", "not", "count", "share", "during", "seen")
+
+
+def _expr_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in _EXPR_KEYS:
+            if key in value:
+                return key
+        return "check" if "point" in value else None
+    return _EXPR_TAGS.get(type(value))
+
+
+Expr = Annotated[
+    Annotated[Check, Tag("check")]
+    | Annotated[Seen, Tag("seen")]
+    | Annotated[All, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[Not, Tag("not")]
+    | Annotated[Count, Tag("count")]
+    | Annotated[Share, Tag("share")]
+    | Annotated[During, Tag("during")],
+    Discriminator(
+        _expr_kind,
+        custom_error_type="unknown_expression",
+        custom_error_message=(
+            "an expression is {point: ...} or has one of all, any, not, count, share, during, seen"
+        ),
+    ),
+]
+_EXPR_TAGS: dict[type, str] = {
+    Check: "check", Seen: "seen", All: "all", AnyOf: "any", Not: "not",
+    Count: "count", Share: "share", During: "during",
+}  # fmt: skip
+
+
+class Flapping(Strict):
+    """``transitions`` raises and clears within ``window`` become one flapping condition.
+
+    It clears once the watched condition made no transition for ``stable``.
+    """
+
+    code: PointName
+    title: str
+    level: Level = Level.L2
+    transitions: Annotated[int, Field(ge=2, le=100)] = 4
+    window: Duration = 900.0
+    stable: Duration = 900.0
+
+
+class Trigger(Strict):
+    """When something starts (``when`` held for ``for``) and ends (``clear`` for ``clear_for``)."""
+
+    when: Expr
+    for_: Duration | None = Field(default=None, alias="for")
+    clear: Expr | None = None  # default: ``when`` no longer holds
+    clear_for: Duration | None = None
+
+
+class Step(Trigger):
+    """An escalation: while the rule is active and this holds, the level is ``level``."""
+
+    level: Level
+
+
+class LevelledRule(Strict):
+    code: PointName
+    title: str
+    level: Level
+    level_by_role: dict[str, Level] = Field(default_factory=dict)
+    flapping: Flapping | None = None
+
+    def level_for(self, role: str | None) -> Level:
+        return self.level_by_role.get(role or "", self.level)
+
+    def codes(self) -> list[str]:
+        """Every fault code this rule can raise."""
+        return [self.code] + ([self.flapping.code] if self.flapping else [])
+
+
+class UnreachableRule(LevelledRule):
+    """The device did not answer `raise_after` polls in a row; clears after `clear_after` good."""
+
+    type: Literal["unreachable"]
+    raise_after: Annotated[int, Field(ge=1, le=100)] = 3
+    clear_after: Annotated[int, Field(ge=1, le=100)] = 2
+
+
+class CheckRule(LevelledRule, Trigger):
+    """A fault judged from the readings; per instance of ``table`` when given."""
+
+    type: Literal["check"]
+    table: PointName | None = None
+    escalate: list[Step] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _steps_escalate(self) -> CheckRule:
+        for step in self.escalate:
+            if step.level >= self.level:
+                raise ValueError(
+                    f"escalate: level {int(step.level)} is not more severe than the rule's"
+                    f" level {int(self.level)}"
+                )
+        return self
+
+
+Rule = Annotated[UnreachableRule | CheckRule, Field(discriminator="type")]
+
+
+def fault_codes(rules: list[UnreachableRule | CheckRule]) -> list[str]:
+    """Every fault code a profile's rules can raise (a site may override each one's level)."""
+    return [code for rule in rules for code in rule.codes()]
+
+
+def children(expr: Expr) -> list[Expr]:
+    """The expressions directly inside ``expr``."""
+    if isinstance(expr, All):
+        return expr.all
+    if isinstance(expr, AnyOf):
+        return expr.any
+    if isinstance(expr, Not):
+        return [expr.not_]
+    if isinstance(expr, Count):
+        return [expr.count]
+    if isinstance(expr, Share):
+        return [expr.share]
+    return []
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """The expression and every expression inside it, depth first."""
+    yield expr
+    for child in children(expr):
+        yield from walk(child)
+
+
+for _model in (All, AnyOf, Not, Count, Share, Trigger, Step, CheckRule):
+    _model.model_rebuild()
+
+
+# --- Checks of rules against their profile (names, tables, titles) ---------------
+
+# Readings every poll yields, whatever the profile says.
+POLL_READINGS = frozenset({"reachable", "rtt"})
+# Readings from SNMP traps are named "trap.<name>"; they are not in the profile's points.
+TRAP_PREFIX = "trap."
+# Title fields every rule has; the aggregate ones need a count or share in ``when``.
+TITLE_FIELDS = frozenset({"device", "name", "instance", "label", "level"})
+AGGREGATE_FIELDS = frozenset({"count", "total", "share", "instances"})
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z][a-z0-9_.]*)(?::([^{}]*))?\}")
+
+
+def placeholders(template: str) -> Iterator[re.Match[str]]:
+    """The ``{field}`` and ``{field:spec}`` of a title (``{{`` and ``}}`` are literal)."""
+    return _PLACEHOLDER.finditer(template)
+
+
+def render(template: str, field: Callable[[str, str], str]) -> str:
+    """A title with each ``{field:spec}`` replaced by ``field(name, spec)``."""
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
+        return field(match.group(1), match.group(2) or "")
+
+    return _PLACEHOLDER.sub(one, template)
+
+
+class ReadingNames:
+    """Which reading names a profile yields, and the table each belongs to."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.tables: dict[str, str | None] = dict.fromkeys(POLL_READINGS)
+        for name in profile.points:
+            for reading in _names_of(name, profile.points[name]):
+                self.tables[reading] = None
+        for table_name, table in profile.tables.items():
+            for column, point in table.columns.items():
+                for reading in _names_of(f"{table_name}.{column}", point):
+                    self.tables[reading] = table_name
+        self.table_names = set(profile.tables)
+        self.labels = {
+            name: f"{name}.{table.label}" for name, table in profile.tables.items() if table.label
+        }
+
+    def known(self, name: str) -> bool:
+        return name in self.tables or name.startswith(TRAP_PREFIX)
+
+    def table_of(self, name: str) -> str | None:
+        """The table a reading name is a column of; None for scalars and trap readings."""
+        return self.tables.get(name)
+
+
+def _names_of(name: str, point: Point) -> list[str]:
+    names = [name, *(f"{name}.{bit}" for bit in point.bits.values())]
+    return [*names, f"{name}.rate"] if point.rate else names
+
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def rule_problems(profile: Profile) -> list[Problem]:
+    """Rules that name unknown points or tables, or mix instances; with where they are."""
+    names = ReadingNames(profile)
+    problems: list[Problem] = []
+    seen_codes: dict[str, int] = {}
+    for i, rule in enumerate(profile.rules):
+        at: tuple[str | int, ...] = ("rules", i)
+        for code in rule.codes():
+            if code in seen_codes and seen_codes[code] != i:
+                problems.append(((*at, "flapping", "code"), f"fault code {code} is used twice"))
+            seen_codes.setdefault(code, i)
+        table = rule.table if isinstance(rule, CheckRule) else None
+        if table is not None and table not in names.table_names:
+            problems.append(((*at, "table"), f"rule {rule.code}: no table {table!r}"))
+            continue
+        has_aggregate = False
+        if isinstance(rule, CheckRule):
+            for where, expr in rule_expressions(rule):
+                problems += [
+                    ((*at, *where), f"rule {rule.code}: {why}")
+                    for why in _expr_problems(expr, table, names)
+                ]
+            has_aggregate = any(isinstance(e, Count | Share) for e in walk(rule.when))
+        titles: list[tuple[tuple[str | int, ...], str]] = [((*at, "title"), rule.title)]
+        if rule.flapping:
+            titles.append(((*at, "flapping", "title"), rule.flapping.title))
+        for where, title in titles:
+            for match in placeholders(title):
+                field = match.group(1)
+                if field is None or field in TITLE_FIELDS or names.known(field):
+                    continue
+                if field in AGGREGATE_FIELDS:
+                    if not has_aggregate:
+                        why = f"{{{field}}} needs a count or share in 'when'"
+                        problems.append((where, f"rule {rule.code}: title: {why}"))
+                    continue
+                problems.append((where, f"rule {rule.code}: title: unknown field {{{field}}}"))
+    return problems
+
+
+def rule_expressions(rule: CheckRule) -> Iterator[tuple[tuple[str | int, ...], Expr]]:
+    """Every top-level expression of a rule, with where it is in the rule."""
+    yield ("when",), rule.when
+    if rule.clear is not None:
+        yield ("clear",), rule.clear
+    for n, step in enumerate(rule.escalate):
+        yield ("escalate", n, "when"), step.when
+        if step.clear is not None:
+            yield ("escalate", n, "clear"), step.clear
+
+
+def _expr_problems(expr: Expr, table: str | None, names: ReadingNames) -> list[str]:
+    """Unknown points, and table columns read where no instance of their table is known."""
+    if isinstance(expr, Count | Share):
+        inner = expr.count if isinstance(expr, Count) else expr.share
+        return _aggregate_problems(inner, expr.table, names)
+    if isinstance(expr, Check | Seen):
+        if not names.known(expr.point):
+            return [f"no point {expr.point!r} in the profile"]
+        column_of = names.table_of(expr.point)
+        if column_of is not None and column_of != table:
+            where = f"in a rule per {table!r}" if table else "in a device-level rule"
+            return [
+                f"{expr.point} is a column of table {column_of!r}: {where} use it inside"
+                " count or share"
+            ]
+        return []
+    return [why for child in children(expr) for why in _expr_problems(child, table, names)]
+
+
+def _aggregate_problems(inner: Expr, table: str | None, names: ReadingNames) -> list[str]:
+    if any(isinstance(e, Count | Share) for e in walk(inner)):
+        return ["count and share cannot be nested"]
+    points = [e.point for e in walk(inner) if isinstance(e, Check | Seen)]
+    unknown = [p for p in points if not names.known(p)]
+    if unknown:
+        return [f"no point {p!r} in the profile" for p in unknown]
+    tables = {names.table_of(p) for p in points} - {None}
+    if table is None:
+        if len(tables) != 1:
+            return ["count and share need 'table:' when their points are not columns of one table"]
+        return []
+    if table not in names.table_names:
+        return [f"no table {table!r}"]
+    others = sorted(t for t in tables if t is not None and t != table)
+    return [f"count over {table!r} reads columns of {', '.join(others)}"] if others else []
+
+
+def aggregate_table(expr: Count | Share, names: ReadingNames) -> str:
+    """The table a count or share ranges over (checked by ``rule_problems``)."""
+    if expr.table is not None:
+        return expr.table
+    inner = expr.count if isinstance(expr, Count) else expr.share
+    tables = {names.table_of(e.point) for e in walk(inner) if isinstance(e, Check | Seen)}
+    (table,) = tables - {None}
+    assert table is not None
+    return table

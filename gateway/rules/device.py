@@ -1,0 +1,247 @@
+"""One device's rule state: its latest values and, per rule and instance, a track."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from gateway.config.rules import LevelledRule, UnreachableRule
+from gateway.config.site import Device
+from gateway.model import Condition, Level, Reading
+from gateway.poller.result import PollResult
+from gateway.rules.expressions import Evidence, Node, Scope, negate
+from gateway.rules.flapping import FlapDetector
+from gateway.rules.plan import CheckPlan, ProfilePlan, RulePlan
+from gateway.rules.titles import title
+from gateway.rules.trigger import Hysteresis, PollStreak
+from gateway.rules.values import DeviceValues, instance_order
+
+
+def level_of(device: Device, rule: LevelledRule) -> Level:
+    """The rule's level for this device: site override, else by role, else default."""
+    return device.levels.get(rule.code, rule.level_for(device.role))
+
+
+@dataclass(slots=True)
+class Track:
+    """One rule at one instance: its timers, its flapping count, what was last emitted."""
+
+    trigger: Hysteresis | PollStreak
+    steps: list[Hysteresis] = field(default_factory=list)
+    flap: FlapDetector | None = None
+    emitted: Condition | None = None  # the active condition as last emitted
+    flap_emitted: Condition | None = None
+    poll_evidence: tuple[Reading, ...] = ()  # unreachable rules: the last poll's readings
+
+
+def is_poll(result: PollResult) -> bool:
+    """A poll yields a ``reachable`` reading (or failed); a batch without one is partial."""
+    return not result.reachable or any(r.point == "reachable" for r in result.readings)
+
+
+class DeviceRules:
+    """Evaluates one device's rules on its readings and on the passing of time.
+
+    Time is the readings' timestamps (and ``tick``), never the wall clock, and it
+    never runs backwards for a device: an older timestamp is judged at the latest.
+    """
+
+    def __init__(self, device: Device, plan: ProfilePlan) -> None:
+        self.device = device
+        self.plan = plan
+        self.values = DeviceValues(plan.names, plan.seen_targets)
+        self.reachable: bool | None = None  # did the last poll answer
+        self.clock: datetime | None = None
+        self.tracks: dict[tuple[int, str], Track] = {}
+
+    def on_result(self, result: PollResult) -> list[Condition]:
+        now = self._advance(result.ts)
+        poll = is_poll(result)
+        if poll and not result.reachable:
+            # While the device does not answer nothing is known of its other rules:
+            # they neither raise nor clear, and their pending timers start over.
+            self.reachable = False
+            self.values.interrupt()
+            for track in self.tracks.values():
+                if isinstance(track.trigger, Hysteresis):
+                    for timer in (track.trigger, *track.steps):
+                        timer.restart()
+        else:
+            self.reachable = True if poll else self.reachable
+            self.values.update(result.readings, full_poll=poll)
+        return self._run(now, result.reachable if poll else None, result.readings)
+
+    def on_tick(self, now: datetime) -> list[Condition]:
+        return self._run(self._advance(now), None, ())
+
+    def active(self) -> list[Condition]:
+        out: list[Condition] = []
+        for key in sorted(self.tracks, key=lambda k: (k[0], instance_order(k[1]))):
+            track = self.tracks[key]
+            out += [c for c in (track.emitted, track.flap_emitted) if c is not None]
+        return out
+
+    def _advance(self, ts: datetime) -> datetime:
+        self.clock = ts if self.clock is None else max(self.clock, ts)
+        if self.values.first_seen is None:
+            self.values.first_seen = self.clock
+        return self.clock
+
+    def _run(
+        self,
+        now: datetime,
+        answered: bool | None,
+        readings: tuple[Reading, ...],
+    ) -> list[Condition]:
+        out: list[Condition] = []
+        for index, rule in enumerate(self.plan.rules):
+            if isinstance(rule, UnreachableRule):
+                track = self._track(index, "", rule)
+                changed = False
+                if answered is not None:
+                    assert isinstance(track.trigger, PollStreak)
+                    changed = track.trigger.update(answered)
+                    track.poll_evidence = readings
+                out += self._settle(rule, track, "", now, changed)
+                continue
+            for instance in self._instances(index, rule):
+                if rule.table is not None and instance not in self.values.instances.get(
+                    rule.table, ()
+                ):
+                    out += self._drop(index, rule, instance, now)
+                    continue
+                track = self._track(index, instance, rule)
+                changed = False
+                if self.reachable is not False:
+                    changed = self._judge(rule, track, Scope(self.values, instance, now))
+                out += self._settle(rule, track, instance, now, changed)
+        return out
+
+    def _instances(self, index: int, rule: CheckPlan) -> list[str]:
+        if rule.table is None:
+            return [""]
+        known = set(self.values.instances_of(rule.table))
+        known.update(inst for (i, inst) in self.tracks if i == index)
+        return sorted(known, key=instance_order)
+
+    def _track(self, index: int, instance: str, rule: RulePlan) -> Track:
+        track = self.tracks.get((index, instance))
+        if track is None:
+            if isinstance(rule, UnreachableRule):
+                track = Track(PollStreak(rule.raise_after, rule.clear_after))
+            else:
+                track = Track(
+                    Hysteresis(rule.rule.for_ or 0.0, rule.rule.clear_for or 0.0),
+                    [Hysteresis(step.raise_for, step.clear_for) for step in rule.steps],
+                )
+            spec = _rule_of(rule).flapping
+            track.flap = FlapDetector(spec) if spec is not None else None
+            self.tracks[(index, instance)] = track
+        return track
+
+    def _judge(self, plan: CheckPlan, track: Track, scope: Scope) -> bool:
+        """Evaluate the rule and its escalation steps; True when the rule raised or cleared."""
+        assert isinstance(track.trigger, Hysteresis)
+        for step, timer in zip(plan.steps, track.steps, strict=True):
+            _feed(timer, step.when, step.clear, scope)
+        return _feed(track.trigger, plan.when, plan.clear, scope)
+
+    def _settle(
+        self, rule: RulePlan, track: Track, instance: str, now: datetime, changed: bool
+    ) -> list[Condition]:
+        """What to emit after an evaluation: flapping first, then the condition itself."""
+        out: list[Condition] = []
+        flap = track.flap
+        if flap is not None:
+            if flap.settles(now):
+                out.append(self._flapping(rule, track, instance, now, active=False))
+            if changed and flap.on_transition(now):
+                out.append(self._flapping(rule, track, instance, now, active=True))
+            if flap.flapping:
+                return out  # the condition's own changes wait until it is stable
+        return out + self._reconcile(rule, track, instance, now)
+
+    def _reconcile(
+        self, rule: RulePlan, track: Track, instance: str, now: datetime
+    ) -> list[Condition]:
+        """Emit the difference between the rule's state and what was last emitted."""
+        emitted = track.emitted
+        if track.trigger.raised:
+            level = self._level(rule, track)
+            if emitted is not None and emitted.level == level:
+                return []
+            since = emitted.since if emitted is not None else now
+            text, evidence = self._describe(rule, track, instance, now, level, raising=True)
+            track.emitted = Condition(
+                device=self.device.id, code=_rule_of(rule).code, level=level, title=text,
+                active=True, since=since, instance=instance, evidence=evidence,
+            )  # fmt: skip
+            return [track.emitted]
+        if emitted is None:
+            return []
+        _text, evidence = self._describe(rule, track, instance, now, emitted.level, raising=False)
+        track.emitted = None
+        return [replace(emitted, active=False, since=now, evidence=evidence)]
+
+    def _level(self, rule: RulePlan, track: Track) -> Level:
+        level = level_of(self.device, _rule_of(rule))
+        if isinstance(rule, CheckPlan):
+            for step, timer in zip(rule.steps, track.steps, strict=True):
+                if timer.raised:
+                    level = min(level, step.level)
+        return level
+
+    def _describe(
+        self, rule: RulePlan, track: Track, instance: str, now: datetime, level: Level,
+        raising: bool,
+    ) -> tuple[str, tuple[Reading, ...]]:  # fmt: skip
+        scope = Scope(self.values, instance, now)
+        if isinstance(rule, UnreachableRule):
+            return title(rule.title, self.device, scope, None, level), track.poll_evidence
+        found: Evidence = {}
+        node = rule.when if raising or rule.clear is None else rule.clear
+        node.evidence(scope, found)
+        text = title(rule.rule.title, self.device, scope, rule.table, level, rule.aggregate)
+        return text, tuple(found.values())
+
+    def _flapping(
+        self, rule: RulePlan, track: Track, instance: str, now: datetime, active: bool
+    ) -> Condition:
+        spec = _rule_of(rule).flapping
+        assert spec is not None
+        if not active and track.flap_emitted is not None:
+            flapped, track.flap_emitted = track.flap_emitted, None
+            return replace(flapped, active=False, since=now)
+        level = self.device.levels.get(spec.code, spec.level)
+        table = rule.table if isinstance(rule, CheckPlan) else None
+        text = title(spec.title, self.device, Scope(self.values, instance, now), table, level)
+        condition = Condition(
+            device=self.device.id, code=spec.code, level=level, title=text, active=active,
+            since=now, instance=instance,
+        )  # fmt: skip
+        track.flap_emitted = condition if active else None
+        return condition
+
+    def _drop(self, index: int, rule: CheckPlan, instance: str, now: datetime) -> list[Condition]:
+        """The instance left its table (a full poll no longer lists it): clear what it had."""
+        track = self.tracks.pop((index, instance), None)
+        if track is None:
+            return []
+        assert isinstance(track.trigger, Hysteresis)
+        track.trigger.reset()
+        out: list[Condition] = []
+        if track.flap is not None and track.flap.flapping:
+            track.flap.flapping = False
+            out.append(self._flapping(rule, track, instance, now, active=False))
+        return out + self._reconcile(rule, track, instance, now)
+
+
+def _rule_of(rule: RulePlan) -> LevelledRule:
+    return rule if isinstance(rule, UnreachableRule) else rule.rule
+
+
+def _feed(timer: Hysteresis, when: Node, clear: Node | None, scope: Scope) -> bool:
+    if timer.raised:
+        recovers = clear.test(scope) if clear is not None else negate(when.test(scope))
+        return timer.update(None, recovers, scope.now)
+    return timer.update(when.test(scope), None, scope.now)

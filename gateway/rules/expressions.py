@@ -1,0 +1,298 @@
+"""Rule expressions compiled once into small node objects with three-valued logic.
+
+A node's ``test`` answers True, False, or None when it cannot tell (no reading yet,
+a reading of bad quality, a rate without a previous value). None neither raises nor
+clears a condition: it holds the rule where it is and restarts its timers.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from gateway.config.rules import (
+    TRAP_PREFIX,
+    All,
+    AnyOf,
+    Check,
+    Count,
+    During,
+    Expr,
+    Measure,
+    Not,
+    ReadingNames,
+    Seen,
+    Share,
+    TimeWindow,
+    aggregate_table,
+)
+from gateway.model import Quality, Reading, Value
+from gateway.rules.values import DeviceValues, Sample
+
+Truth = bool | None
+Evidence = dict[tuple[str, str], Reading]
+MAX_EVIDENCE = 24  # readings attached to one condition; enough to show why, small on the wire
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where an expression is judged: a device's values, at an instance, at a time."""
+
+    values: DeviceValues
+    instance: str
+    now: datetime
+
+
+class Node(Protocol):
+    def test(self, scope: Scope) -> Truth: ...
+
+    def evidence(self, scope: Scope, out: Evidence) -> None:
+        """Add the readings this expression looked at (those that matched, for counts)."""
+
+
+def all_of(truths: Sequence[Truth]) -> Truth:
+    if False in truths:
+        return False
+    return None if None in truths else True
+
+
+def any_of(truths: Sequence[Truth]) -> Truth:
+    if True in truths:
+        return True
+    return None if None in truths else False
+
+
+def negate(truth: Truth) -> Truth:
+    return None if truth is None else not truth
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+_ORDER: dict[str, Callable[[float, float], bool]] = {
+    "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le,
+}  # fmt: skip
+
+
+def _comparator(op: str, expected: object) -> Callable[[Value], Truth]:
+    if op in _ORDER:
+        compare, limit = _ORDER[op], float(expected)  # type: ignore[arg-type]
+
+        def ordered(value: Value) -> Truth:
+            number = _number(value)
+            return None if number is None else compare(number, limit)
+
+        return ordered
+    if op in ("in", "not_in"):
+        members = list(expected)  # type: ignore[call-overload]
+        inside = op == "in"
+        return lambda value: (value in members) == inside
+    if op == "eq":
+        return lambda value: value == expected
+    return lambda value: value != expected
+
+
+def _good(sample: Sample | None) -> Value:
+    if sample is None or sample.reading.quality is not Quality.GOOD:
+        return None
+    return sample.reading.value
+
+
+def _change(sample: Sample | None) -> float | None:
+    if sample is None or sample.previous is None or sample.previous.quality is not Quality.GOOD:
+        return None
+    now, before = _number(_good(sample)), _number(sample.previous.value)
+    return None if now is None or before is None else now - before
+
+
+def _rate(sample: Sample | None) -> float | None:
+    change = _change(sample)
+    if change is None or sample is None or sample.previous is None:
+        return None
+    seconds = (sample.reading.ts - sample.previous.ts).total_seconds()
+    return change / seconds if seconds > 0 else None
+
+
+def _age(sample: Sample | None, scope: Scope) -> float | None:
+    since = sample.reading.ts if sample is not None else scope.values.first_seen
+    return None if since is None else (scope.now - since).total_seconds()
+
+
+def _skew(sample: Sample | None) -> float | None:
+    """Seconds between a device's clock (epoch seconds or ISO 8601) and the reading time."""
+    value = _good(sample)
+    if sample is None or value is None:
+        return None
+    number = _number(value)
+    if number is not None:
+        return abs(number - sample.reading.ts.timestamp())
+    if not isinstance(value, str):
+        return None
+    try:
+        clock = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    clock = clock if clock.tzinfo is not None else clock.replace(tzinfo=UTC)
+    return abs((clock - sample.reading.ts).total_seconds())
+
+
+_MEASURES: dict[Measure, Callable[[Sample | None, Scope], Value]] = {
+    "value": lambda sample, _scope: _good(sample),
+    "change": lambda sample, _scope: _change(sample),
+    "rate": lambda sample, _scope: _rate(sample),
+    "age": _age,
+    "skew": lambda sample, _scope: _skew(sample),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckNode:
+    point: str
+    per_instance: bool  # a table column (or a trap reading in a per-instance rule)
+    measure: Callable[[Sample | None, Scope], Value]
+    tests: tuple[Callable[[Value], Truth], ...]
+
+    def sample(self, scope: Scope) -> Sample | None:
+        return scope.values.get(self.point, scope.instance if self.per_instance else "")
+
+    def test(self, scope: Scope) -> Truth:
+        measured = self.measure(self.sample(scope), scope)
+        if measured is None:
+            return None
+        return all_of([test(measured) for test in self.tests])
+
+    def evidence(self, scope: Scope, out: Evidence) -> None:
+        sample = self.sample(scope)
+        if sample is not None and len(out) < MAX_EVIDENCE:
+            out.setdefault((sample.reading.point, sample.reading.instance), sample.reading)
+
+
+@dataclass(frozen=True, slots=True)
+class SeenNode:
+    point: str
+    per_instance: bool
+    targets: frozenset[Value]
+
+    def test(self, scope: Scope) -> Truth:
+        instance = scope.instance if self.per_instance else ""
+        if scope.values.get(self.point, instance) is None:
+            return None
+        return bool(scope.values.seen.get((self.point, instance), set()) & self.targets)
+
+    def evidence(self, scope: Scope, out: Evidence) -> None:
+        return None  # what was seen earlier is not a reading of now
+
+
+@dataclass(frozen=True, slots=True)
+class Combined:
+    parts: tuple[Node, ...]
+    combine: Callable[[Sequence[Truth]], Truth]
+
+    def test(self, scope: Scope) -> Truth:
+        return self.combine([part.test(scope) for part in self.parts])
+
+    def evidence(self, scope: Scope, out: Evidence) -> None:
+        for part in self.parts:
+            part.evidence(scope, out)
+
+
+@dataclass(frozen=True, slots=True)
+class NotNode:
+    part: Node
+
+    def test(self, scope: Scope) -> Truth:
+        return negate(self.part.test(scope))
+
+    def evidence(self, scope: Scope, out: Evidence) -> None:
+        self.part.evidence(scope, out)
+
+
+@dataclass(frozen=True, slots=True)
+class DuringNode:
+    window: TimeWindow
+
+    def test(self, scope: Scope) -> Truth:
+        return self.window.contains(scope.now)
+
+    def evidence(self, scope: Scope, out: Evidence) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How a table's instances answer an expression."""
+
+    matching: list[str]  # instances for which it holds
+    known: int  # instances for which it is True or False
+    total: int
+
+    @property
+    def share(self) -> float | None:
+        return len(self.matching) / self.known if self.known else None
+
+
+@dataclass(frozen=True, slots=True)
+class AggregateNode:
+    """``count`` or ``share`` of a table's instances that satisfy ``part``."""
+
+    table: str
+    part: Node
+    as_share: bool
+    tests: tuple[Callable[[Value], Truth], ...]
+
+    def tally(self, scope: Scope) -> Tally:
+        instances = scope.values.instances_of(self.table)
+        matching, known = [], 0
+        for instance in instances:
+            truth = self.part.test(replace(scope, instance=instance))
+            known += truth is not None
+            if truth:
+                matching.append(instance)
+        return Tally(matching, known, len(instances))
+
+    def test(self, scope: Scope) -> Truth:
+        tally = self.tally(scope)
+        measured = tally.share if self.as_share else len(tally.matching)
+        if measured is None:
+            return None
+        return all_of([test(measured) for test in self.tests])
+
+    def evidence(self, scope: Scope, out: Evidence) -> None:
+        for instance in self.tally(scope).matching:
+            self.part.evidence(replace(scope, instance=instance), out)
+
+
+def compile_expr(expr: Expr, names: ReadingNames, table: str | None) -> Node:
+    """A node for ``expr``; ``table`` is the table whose instance the scope holds."""
+    if isinstance(expr, Check):
+        tests = tuple(_comparator(op, v) for op, v in expr.comparators().items())
+        return CheckNode(
+            expr.point, _per_instance(expr.point, names, table), _MEASURES[expr.of], tests
+        )
+    if isinstance(expr, Seen):
+        return SeenNode(expr.point, _per_instance(expr.point, names, table), frozenset(expr.seen))
+    if isinstance(expr, All | AnyOf):
+        parts = expr.all if isinstance(expr, All) else expr.any
+        compiled = tuple(compile_expr(part, names, table) for part in parts)
+        return Combined(compiled, all_of if isinstance(expr, All) else any_of)
+    if isinstance(expr, Not):
+        return NotNode(compile_expr(expr.not_, names, table))
+    if isinstance(expr, During):
+        return DuringNode(expr.during)
+    over = aggregate_table(expr, names)
+    inner = expr.count if isinstance(expr, Count) else expr.share
+    limits = {op: getattr(expr, op) for op in ("eq", "gt", "ge", "lt", "le") if hasattr(expr, op)}
+    tests = tuple(_comparator(op, v) for op, v in limits.items() if v is not None)
+    return AggregateNode(over, compile_expr(inner, names, over), isinstance(expr, Share), tests)
+
+
+def _per_instance(point: str, names: ReadingNames, table: str | None) -> bool:
+    if names.table_of(point) is not None:
+        return True
+    return table is not None and point.startswith(TRAP_PREFIX)

@@ -1,0 +1,66 @@
+"""Human titles of conditions, from the rule's template."""
+
+from __future__ import annotations
+
+from gateway.config.rules import TRAP_PREFIX, render
+from gateway.config.site import Device
+from gateway.model import Level, Value
+from gateway.rules.expressions import AggregateNode, Scope
+
+MAX_LISTED = 8  # instances named in {instances}; the rest are counted
+
+
+def title(
+    template: str,
+    device: Device,
+    scope: Scope,
+    table: str | None,
+    level: Level,
+    aggregate: AggregateNode | None = None,
+) -> str:
+    """``template`` with {device}, {name}, {instance}, {label}, {level}, point values
+    (``{ups.charge}``, ``{ups.charge:.0f}``) and, for counts and shares, {count},
+    {total}, {share} and {instances}."""
+    values = scope.values
+    tally = aggregate.tally(scope) if aggregate is not None else None
+
+    def field(name: str, spec: str) -> str:
+        if name == "device":
+            return device.id
+        if name == "name":
+            return device.name or device.id
+        if name == "instance":
+            return scope.instance
+        if name == "label":
+            return values.label(table, scope.instance)
+        if name == "level":
+            return str(int(level))
+        if tally is not None and aggregate is not None:
+            if name == "count":
+                return _format(len(tally.matching), spec)
+            if name == "total":
+                return _format(tally.total, spec)
+            if name == "share":
+                return _format(tally.share, spec or ".0%")
+            if name == "instances":
+                labels = [values.label(aggregate.table, i) for i in tally.matching]
+                more = len(labels) - MAX_LISTED
+                return ", ".join(labels[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+        per_instance = values.names.table_of(name) is not None or name.startswith(TRAP_PREFIX)
+        sample = values.get(name, scope.instance if per_instance else "")
+        return _format(sample.reading.value if sample is not None else None, spec)
+
+    return render(template, field)
+
+
+def _format(value: Value, spec: str) -> str:
+    if value is None:
+        return "?"
+    if spec:
+        try:
+            return format(value, spec)
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

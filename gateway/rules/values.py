@@ -1,0 +1,95 @@
+"""The latest readings of one device, as the rules see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from gateway.config.rules import ReadingNames
+from gateway.model import Reading, Value
+
+
+@dataclass(slots=True)
+class Sample:
+    """The latest reading of one point at one instance, and the one before it.
+
+    ``previous`` is kept only when no outage lies between the two: a rate or a
+    change across an outage would compare values from before and after a restart.
+    """
+
+    reading: Reading
+    epoch: int
+    previous: Reading | None = None
+
+
+def instance_order(instance: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of instances: "2" before "10", "1.2" before "1.10"."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in instance.split("."))
+
+
+@dataclass(slots=True)
+class DeviceValues:
+    """Latest samples by (point, instance), the instances of each table, and seen values.
+
+    ``seen_targets`` names the values worth remembering per point (those some rule
+    asks "has this point ever been ..." about), so memory stays bounded.
+    """
+
+    names: ReadingNames
+    seen_targets: Mapping[str, frozenset[Value]] = field(default_factory=dict)
+    samples: dict[tuple[str, str], Sample] = field(default_factory=dict)
+    instances: dict[str, set[str]] = field(default_factory=dict)
+    seen: dict[tuple[str, str], set[Value]] = field(default_factory=dict)
+    epoch: int = 0
+    first_seen: datetime | None = None
+
+    def get(self, point: str, instance: str = "") -> Sample | None:
+        return self.samples.get((point, instance))
+
+    def interrupt(self) -> None:
+        """The device stopped answering: later readings do not continue earlier ones."""
+        self.epoch += 1
+
+    def update(self, readings: Iterable[Reading], full_poll: bool) -> None:
+        """Store readings. A full poll lists every row of each table it read, so a row
+        it lacks is gone; a partial batch (traps) only adds to what is known."""
+        rows: dict[str, set[str]] = {}
+        for reading in readings:
+            key = (reading.point, reading.instance)
+            old = self.samples.get(key)
+            previous = old.reading if old is not None and old.epoch == self.epoch else None
+            self.samples[key] = Sample(reading, self.epoch, previous)
+            table = self.names.table_of(reading.point)
+            if table is not None:
+                self.instances.setdefault(table, set()).add(reading.instance)
+                rows.setdefault(table, set()).add(reading.instance)
+            targets = self.seen_targets.get(reading.point)
+            if targets and reading.value in targets:
+                self.seen.setdefault(key, set()).add(reading.value)
+        if full_poll:
+            self._prune(rows)
+
+    def _prune(self, rows: dict[str, set[str]]) -> None:
+        gone = {
+            (table, instance)
+            for table, present in rows.items()
+            for instance in self.instances.get(table, set()) - present
+        }
+        if not gone:
+            return
+        for key in [k for k in self.samples if (self.names.table_of(k[0]), k[1]) in gone]:
+            del self.samples[key]
+            self.seen.pop(key, None)
+        for table, instance in gone:
+            self.instances[table].discard(instance)
+
+    def instances_of(self, table: str) -> list[str]:
+        return sorted(self.instances.get(table, ()), key=instance_order)
+
+    def label(self, table: str | None, instance: str) -> str:
+        """The instance's name from the table's label column (ifName...), else the index."""
+        column = self.names.labels.get(table or "")
+        sample = self.samples.get((column, instance)) if column else None
+        value = sample.reading.value if sample is not None else None
+        return str(value) if value not in (None, "") else instance
