@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from drivers.snmp import SnmpClient
+from drivers.snmp.traps import TrapReceiver
 from gateway.config.load import LoadedConfig
 from gateway.model import Condition
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
@@ -21,6 +22,7 @@ from gateway.tickets import ServiceClocks, TicketBook, event_payload
 from gateway.tickets.book import Decision
 from gateway.tickets.store import TicketStore
 from gateway.tickets.wire import encode
+from gateway.traps import TrapIntake, receiver_config
 from gateway.uplink import MqttUplink, topic_prefix
 from gateway.uplink.inbound import Inbound
 
@@ -196,12 +198,38 @@ class Agent:
         log.info("agent stopped site=%s", site.id)
 
     async def _run_tasks(self, pipeline: Pipeline, uplink: MqttUplink, stop: asyncio.Event) -> None:
+        schedules = {s.device_id: s for s in self.schedules()}
+        traps = self.config.site_file.traps
+        receiver = TrapReceiver(receiver_config(traps)) if traps is not None else None
+        if receiver is not None:
+            await receiver.start()
+            log.info("trap receiver listening on %s", traps.listen if traps else "")
+        try:
+            await self._supervise(pipeline, uplink, schedules, receiver, stop)
+        finally:
+            if receiver is not None:
+                await receiver.close()
+
+    async def _supervise(
+        self,
+        pipeline: Pipeline,
+        uplink: MqttUplink,
+        schedules: dict[str, DeviceSchedule],
+        receiver: TrapReceiver | None,
+        stop: asyncio.Event,
+    ) -> None:
         site = self.config.site_file.site
         async with asyncio.TaskGroup() as group:
             uplink_task = group.create_task(uplink.run(), name="uplink")
-            pollers = group.create_task(run_pollers(self.schedules()), name="pollers")
+            pollers = group.create_task(run_pollers(list(schedules.values())), name="pollers")
             consumer = group.create_task(self._consume(pipeline), name="pipeline")
             ticker = group.create_task(self._tick(pipeline), name="ticker")
+            background = [consumer, ticker, uplink_task]
+            if receiver is not None:
+                intake = TrapIntake(
+                    self.config, self.results, lambda device: schedules[device].poll_now()
+                )
+                background.append(group.create_task(intake.run(receiver), name="traps"))
             await stop.wait()
             log.info("agent stopping site=%s", site.id)
             pollers.cancel()
@@ -210,5 +238,5 @@ class Agent:
             # Decide what the last poll results imply before delivery stops.
             while not self.results.empty():
                 await pipeline.handle(self.results.get_nowait())
-            for task in (consumer, ticker, uplink_task):
+            for task in background:
                 task.cancel()

@@ -17,3 +17,6 @@ class PollResult:
     reachable: bool
     readings: tuple[Reading, ...]
     error: str = ""  # why the poll failed, for logs and status
+    # "poll": a full read of the device's profile. "trap": only the readings a
+    # notification carried (the device is alive, other points were not read).
+    source: str = "poll"

@@ -44,12 +44,31 @@ class DeviceSchedule:
         self.out = out
         self.limit = limit
         self.first_delay = random.uniform(0, interval) if first_delay is None else first_delay
+        self._wake = asyncio.Event()
+
+    def poll_now(self) -> None:
+        """Poll as soon as possible (a trap said something changed); the schedule stays."""
+        self._wake.set()
+
+    async def _sleep_until(self, deadline: float) -> bool:
+        """Sleep until ``deadline``; True if woken early by ``poll_now``."""
+        delay = deadline - asyncio.get_running_loop().time()
+        woken = False
+        if delay > 0:
+            try:
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
+                woken = True
+            except TimeoutError:
+                pass
+        self._wake.clear()
+        return woken
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         next_at = loop.time() + self.first_delay
         while True:
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            early = await self._sleep_until(next_at)
             try:
                 if self.limit is None:
                     result = await self.reader.poll()
@@ -62,6 +81,8 @@ class DeviceSchedule:
                 log.exception("poll of %s failed unexpectedly", self.device_id)
             else:
                 await self.out.put(result)
+            if early:
+                continue  # an extra poll: the regular tick stays where it was
             next_at += self.interval
             now = loop.time()
             if next_at < now:  # overran: skip the missed ticks

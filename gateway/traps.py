@@ -1,0 +1,138 @@
+"""SNMP notifications -> readings of the device that sent them.
+
+The trap receiver (drivers/snmp/traps.py) hands over every notification with its
+sender's address. Here the sender is matched to a site device by address; a
+notification from an address that is no device of the site is counted and logged,
+never trusted. A notification the device's profile declares (``traps:``) becomes the
+reading ``trap.<name>`` (with its instance, e.g. the ifIndex of linkDown) and, unless
+the profile says otherwise, asks for an immediate poll of the device, so its state is
+read at once instead of at the next tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from drivers.snmp.traps import TrapMessage, TrapReceiver, TrapReceiverConfig, TrapV3User
+from gateway.config.load import LoadedConfig
+from gateway.config.profile import TrapDef
+from gateway.config.site import Traps
+from gateway.config.types import read_secret_file
+from gateway.model import Reading, Value
+from gateway.poller.result import PollResult
+
+log = logging.getLogger("lvgw.traps")
+
+
+def receiver_config(traps: Traps) -> TrapReceiverConfig:
+    """The driver's settings from the site file's ``traps:`` section."""
+    host, _, port = traps.listen.rpartition(":")
+    users = []
+    for user in traps.v3_users:
+        auth = read_secret_file(user.auth_key_file).reveal() if user.auth_key_file else ""
+        priv = read_secret_file(user.priv_key_file).reveal() if user.priv_key_file else ""
+        users.append(
+            TrapV3User(
+                user.user,
+                auth_protocol=user.auth or "none",
+                auth_key=auth,
+                priv_protocol=user.priv or "none",
+                priv_key=priv,
+                engine_id=bytes.fromhex(user.engine_id) if user.engine_id else None,
+            )
+        )
+    return TrapReceiverConfig(
+        host=host.strip("[]") or "0.0.0.0",
+        port=int(port),
+        communities=tuple(c.reveal() for c in traps.communities),
+        v3_users=tuple(users),
+    )
+
+
+def _value(raw: object) -> Value:
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    if isinstance(raw, bool | int | float | str):
+        return raw
+    return None
+
+
+class TrapIntake:
+    """Turns received notifications into PollResults (``source="trap"``)."""
+
+    def __init__(
+        self,
+        config: LoadedConfig,
+        out: asyncio.Queue[PollResult],
+        poll_now: Callable[[str], None] | None = None,
+    ) -> None:
+        self.out = out
+        self.poll_now = poll_now
+        self.by_address: dict[str, str] = {}
+        self.defs: dict[str, list[tuple[str, TrapDef]]] = {}
+        for device in config.devices:
+            self.by_address.setdefault(device.address, device.id)
+            profile = config.profile_of(device)
+            self.defs[device.id] = list(profile.traps.items())
+        self.unknown_senders: Counter[str] = Counter()
+        self.undeclared: Counter[str] = Counter()
+        self.accepted = 0
+
+    def readings(self, message: TrapMessage) -> PollResult | None:
+        device = self.by_address.get(message.sender_host)
+        if device is None:
+            if not self.unknown_senders[message.sender_host]:
+                log.warning(
+                    "trap from an unknown sender ignored sender=%s trap=%s",
+                    message.sender_host, message.trap_oid,
+                )  # fmt: skip
+            self.unknown_senders[message.sender_host] += 1
+            return None
+        ts = datetime.now(UTC)
+        readings = []
+        wanted_poll = False
+        for name, trap in self.defs.get(device, ()):
+            if message.trap_oid != trap.oid:
+                continue
+            instance = ""
+            if trap.instance_from is not None:
+                instance = next(
+                    (
+                        str(_value(v))
+                        for oid, v in message.varbinds
+                        if oid.startswith(trap.instance_from)
+                    ),
+                    "",
+                )
+            readings.append(Reading(device, f"trap.{name}", True, ts, instance))
+            for key, prefix in trap.values.items():
+                for oid, raw in message.varbinds:
+                    if oid.startswith(prefix):
+                        readings.append(
+                            Reading(device, f"trap.{name}.{key}", _value(raw), ts, instance)
+                        )
+                        break
+            wanted_poll = wanted_poll or trap.poll
+        if not readings:
+            self.undeclared[message.trap_oid] += 1
+            log.debug(
+                "trap not declared by the profile device=%s trap=%s", device, message.trap_oid
+            )
+            # An undeclared notification still says the device is alive and may have changed.
+            wanted_poll = True
+        self.accepted += 1
+        if wanted_poll and self.poll_now is not None:
+            self.poll_now(device)
+        if not readings:
+            return None
+        return PollResult(device, ts, True, tuple(readings), source="trap")
+
+    async def run(self, receiver: TrapReceiver) -> None:
+        async for message in receiver:
+            result = self.readings(message)
+            if result is not None:
+                await self.out.put(result)
