@@ -81,19 +81,17 @@ def test_clocks_follow_the_service_rules() -> None:
 def test_ticket_book_one_ticket_per_incident() -> None:
     book = TicketBook("s", ServiceClocks(), {"sw": "switch"}, now=lambda: T0)
     cond = Condition("sw", "device.unreachable", Level.L1, "down", True, T0)
-    opened = book.on_condition(cond)
-    assert book.on_condition(cond) == []  # still active: no second ticket
-    cleared = Condition(
-        "sw", "device.unreachable", Level.L1, "down", False, T0 + timedelta(minutes=3)
-    )
-    resolved = book.on_condition(cleared)
+    opened = book.on_condition(cond).events
+    assert book.on_condition(cond).events == []  # still active: no second ticket
+    cleared = Condition("sw", "device.unreachable", Level.L1, "down", False, T0 + timedelta(minutes=3))
+    resolved = book.on_condition(cleared).events
     assert [e.event for e in opened + resolved] == [EventKind.OPEN, EventKind.RESOLVE]
     assert opened[0].ticket_id == resolved[0].ticket_id
     assert (opened[0].seq, resolved[0].seq) == (1, 2)
     assert opened[0].response_due == T0 + timedelta(minutes=10)
     assert resolved[0].resolved_at == T0 + timedelta(minutes=3)
-    assert book.on_condition(cleared) == []  # nothing open: nothing to resolve
-    again = book.on_condition(cond)
+    assert book.on_condition(cleared).events == []  # nothing open: nothing to resolve
+    again = book.on_condition(cond).events
     assert again[0].ticket_id != opened[0].ticket_id  # a new incident, a new ticket
 
 
