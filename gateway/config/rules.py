@@ -355,7 +355,8 @@ for _model in (All, AnyOf, Not, Count, Share, Trigger, Step, CheckRule):
 
 # Readings every poll yields, whatever the profile says.
 POLL_READINGS = frozenset({"reachable", "rtt"})
-# Readings from SNMP traps are named "trap.<name>"; they are not in the profile's points.
+# Readings from SNMP notifications the profile declares are named "trap.<name>[.<key>]";
+# they carry an instance when the notification names one (linkDown: the ifIndex).
 TRAP_PREFIX = "trap."
 # Title fields every rule has; the aggregate ones need a count or share in ``when``.
 TITLE_FIELDS = frozenset({"device", "name", "instance", "label", "level"})
@@ -391,13 +392,14 @@ class ReadingNames:
             for column, point in table.columns.items():
                 for reading in _names_of(f"{table_name}.{column}", point):
                     self.tables[reading] = table_name
+        self.known_names = profile.point_names() | POLL_READINGS  # with trap.* readings
         self.table_names = set(profile.tables)
         self.labels = {
             name: f"{name}.{table.label}" for name, table in profile.tables.items() if table.label
         }
 
     def known(self, name: str) -> bool:
-        return name in self.tables or name.startswith(TRAP_PREFIX)
+        return name in self.known_names
 
     def table_of(self, name: str) -> str | None:
         """The table a reading name is a column of; None for scalars and trap readings."""

@@ -35,8 +35,8 @@ class Track:
 
 
 def is_poll(result: PollResult) -> bool:
-    """A poll yields a ``reachable`` reading (or failed); a batch without one is partial."""
-    return not result.reachable or any(r.point == "reachable" for r in result.readings)
+    """A poll read the whole profile (or failed); a trap batch carries a few readings."""
+    return result.source == "poll" or not result.reachable
 
 
 class DeviceRules:
@@ -149,7 +149,11 @@ class DeviceRules:
     def _settle(
         self, rule: RulePlan, track: Track, instance: str, now: datetime, changed: bool
     ) -> list[Condition]:
-        """What to emit after an evaluation: flapping first, then the condition itself."""
+        """What to emit after an evaluation: flapping first, then the condition itself.
+
+        While the rule flaps, its own condition is held cleared: the flapping
+        condition stands for the whole incident, and the churn is not emitted.
+        """
         out: list[Condition] = []
         flap = track.flap
         if flap is not None:
@@ -157,16 +161,15 @@ class DeviceRules:
                 out.append(self._flapping(rule, track, instance, now, active=False))
             if changed and flap.on_transition(now):
                 out.append(self._flapping(rule, track, instance, now, active=True))
-            if flap.flapping:
-                return out  # the condition's own changes wait until it is stable
-        return out + self._reconcile(rule, track, instance, now)
+        flapping = flap is not None and flap.flapping
+        return out + self._reconcile(rule, track, instance, now, held_clear=flapping)
 
     def _reconcile(
-        self, rule: RulePlan, track: Track, instance: str, now: datetime
+        self, rule: RulePlan, track: Track, instance: str, now: datetime, held_clear: bool = False
     ) -> list[Condition]:
         """Emit the difference between the rule's state and what was last emitted."""
         emitted = track.emitted
-        if track.trigger.raised:
+        if track.trigger.raised and not held_clear:
             level = self._level(rule, track)
             if emitted is not None and emitted.level == level:
                 return []

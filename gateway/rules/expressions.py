@@ -155,17 +155,24 @@ _MEASURES: dict[Measure, Callable[[Sample | None, Scope], Value]] = {
 class CheckNode:
     point: str
     per_instance: bool  # a table column (or a trap reading in a per-instance rule)
-    measure: Callable[[Sample | None, Scope], Value]
-    tests: tuple[Callable[[Value], Truth], ...]
+    measure: Measure
+    tests: tuple[tuple[str, Callable[[Value], Truth]], ...]  # (operator, test)
 
     def sample(self, scope: Scope) -> Sample | None:
         return scope.values.get(self.point, scope.instance if self.per_instance else "")
 
     def test(self, scope: Scope) -> Truth:
-        measured = self.measure(self.sample(scope), scope)
+        sample = self.sample(scope)
+        measured = _MEASURES[self.measure](sample, scope)
         if measured is None:
             return None
-        return all_of([test(measured) for test in self.tests])
+        if self.measure == "age" and sample is None:
+            # Never read: the age is at least the time since the device was first
+            # seen, which can prove "older than", never "younger than".
+            return all_of(
+                [test(measured) if op in ("gt", "ge") else None for op, test in self.tests]
+            )
+        return all_of([test(measured) for _op, test in self.tests])
 
     def evidence(self, scope: Scope, out: Evidence) -> None:
         sample = self.sample(scope)
@@ -271,10 +278,8 @@ class AggregateNode:
 def compile_expr(expr: Expr, names: ReadingNames, table: str | None) -> Node:
     """A node for ``expr``; ``table`` is the table whose instance the scope holds."""
     if isinstance(expr, Check):
-        tests = tuple(_comparator(op, v) for op, v in expr.comparators().items())
-        return CheckNode(
-            expr.point, _per_instance(expr.point, names, table), _MEASURES[expr.of], tests
-        )
+        tests = tuple((op, _comparator(op, v)) for op, v in expr.comparators().items())
+        return CheckNode(expr.point, _per_instance(expr.point, names, table), expr.of, tests)
     if isinstance(expr, Seen):
         return SeenNode(expr.point, _per_instance(expr.point, names, table), frozenset(expr.seen))
     if isinstance(expr, All | AnyOf):
@@ -288,8 +293,8 @@ def compile_expr(expr: Expr, names: ReadingNames, table: str | None) -> Node:
     over = aggregate_table(expr, names)
     inner = expr.count if isinstance(expr, Count) else expr.share
     limits = {op: getattr(expr, op) for op in ("eq", "gt", "ge", "lt", "le") if hasattr(expr, op)}
-    tests = tuple(_comparator(op, v) for op, v in limits.items() if v is not None)
-    return AggregateNode(over, compile_expr(inner, names, over), isinstance(expr, Share), tests)
+    bounds = tuple(_comparator(op, v) for op, v in limits.items() if v is not None)
+    return AggregateNode(over, compile_expr(inner, names, over), isinstance(expr, Share), bounds)
 
 
 def _per_instance(point: str, names: ReadingNames, table: str | None) -> bool:
