@@ -25,11 +25,13 @@ from gateway.tickets.wire import encode
 from gateway.traps import TrapIntake, receiver_config
 from gateway.uplink import MqttUplink, topic_prefix
 from gateway.uplink.inbound import Inbound
+from gateway.views import snapshot
 
 log = logging.getLogger("lvgw.agent")
 
 MAX_POLLS_IN_FLIGHT = 128
 TICK_SECONDS = 1.0
+SNAPSHOT_EVERY = 5  # ticks
 
 
 class Pipeline:
@@ -48,8 +50,10 @@ class Pipeline:
             contract=site.contract.type,
             loaded=store.load(),
         )
+        self.clocks = ServiceClocks.for_site(site.zone, site.clocks)
         self.tickets_topic = topic_prefix(site.id) + "tickets"
         self.reachable: dict[str, bool] = {}
+        self.views: dict[str, snapshot.DeviceView] = {}
         self._lock = asyncio.Lock()  # one decision at a time: book and store stay in step
 
     async def replay_journal(self) -> None:
@@ -64,7 +68,9 @@ class Pipeline:
             log.info("replayed %d ticket events decided before the last stop", len(journal))
 
     async def handle(self, result: PollResult) -> Decision:
-        self._log_reachability(result)
+        self.views.setdefault(result.device, snapshot.DeviceView()).update(result)
+        if result.source == "poll":
+            self._log_reachability(result)
         async with self._lock:
             decision = Decision()
             conditions = self.rules.evaluate(result)
@@ -172,10 +178,27 @@ class Agent:
             result = await self.results.get()
             await pipeline.handle(result)
 
-    async def _tick(self, pipeline: Pipeline) -> None:
+    async def _tick(self, pipeline: Pipeline, uplink: MqttUplink) -> None:
+        ticks = 0
         while True:
             await asyncio.sleep(TICK_SECONDS)
             await pipeline.tick(datetime.now(UTC))
+            ticks += 1
+            if ticks % SNAPSHOT_EVERY == 1:
+                await self.write_snapshot(pipeline, uplink)
+
+    async def write_snapshot(self, pipeline: Pipeline, uplink: MqttUplink) -> None:
+        stats = await pipeline.outbox.stats()
+        link = {
+            "connected": uplink.stats.connected,
+            "protocol": uplink.stats.protocol,
+            "delivered": uplink.stats.delivered,
+            "refused": uplink.stats.refused,
+            "last_refusal": uplink.stats.last_refusal or None,
+            "backlog": {str(c): b.messages for c, b in stats.backlog.items() if b.messages},
+        }
+        data = snapshot.build(self.config, pipeline.views, pipeline.book, pipeline.clocks, link)
+        await asyncio.to_thread(snapshot.write, self.state_dir, data)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; then stop polling and say "offline"."""
@@ -223,7 +246,7 @@ class Agent:
             uplink_task = group.create_task(uplink.run(), name="uplink")
             pollers = group.create_task(run_pollers(list(schedules.values())), name="pollers")
             consumer = group.create_task(self._consume(pipeline), name="pipeline")
-            ticker = group.create_task(self._tick(pipeline), name="ticker")
+            ticker = group.create_task(self._tick(pipeline, uplink), name="ticker")
             background = [consumer, ticker, uplink_task]
             if receiver is not None:
                 intake = TrapIntake(
@@ -238,5 +261,6 @@ class Agent:
             # Decide what the last poll results imply before delivery stops.
             while not self.results.empty():
                 await pipeline.handle(self.results.get_nowait())
+            await self.write_snapshot(pipeline, uplink)
             for task in background:
                 task.cancel()

@@ -66,6 +66,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from gateway.views.status import show
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    return show(config, sys.stdout, args.json)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -106,6 +115,11 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the site file and its profiles")
     with_config(check)
     check.set_defaults(func=cmd_check_config)
+
+    status = sub.add_parser("status", help="devices, health and open tickets of the site")
+    with_config(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=cmd_status)
 
     demo = sub.add_parser(
         "demo", help="a simulated site, a local broker, the gateway, live tickets"

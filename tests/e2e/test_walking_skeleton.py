@@ -90,6 +90,26 @@ async def service_center(mosquitto: Mosquitto) -> AsyncIterator[ServiceCenter]:
             await task
 
 
+async def lvgw_status(config: Path, *args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "status", "-c", str(config), *args,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def status_of(config: Path, ready: Any, timeout: float = 10) -> dict[str, Any]:
+    """`lvgw status --json` until ``ready(status)``: the agent rewrites it every few seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            status: dict[str, Any] = json.loads(await lvgw_status(config, "--json"))
+            if ready(status):
+                return status
+            await asyncio.sleep(0.5)
+
+
 def parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
@@ -133,6 +153,13 @@ async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
         assert parse(opened["response_due"]) - occurred == timedelta(minutes=10)
         assert parse(opened["onsite_due"]) - occurred == timedelta(hours=2)
 
+        # A technician's view: the device is down and its ticket open, counting down.
+        status = await status_of(config, lambda s: bool(s["open_tickets"]))
+        assert status["agent_state"] == "running"
+        assert [t["ticket_id"] for t in status["open_tickets"]] == [opened["ticket_id"]]
+        device = status["devices"][0]
+        assert (device["id"], device["reachable"], device["worst_level"]) == ("sw-core", False, 1)
+
         snmpd.start()
         await center.wait_for(lambda: len(center.tickets) >= 2, 10)
         resolved = center.tickets[1]
@@ -150,6 +177,10 @@ async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
         assert await asyncio.to_thread(gateway.wait, 10) == 0
         await center.wait_for(lambda: center.status[-1]["state"] == "offline", 5)
         assert center.status[-1]["reason"] == "shutdown"
+        text = await lvgw_status(config)
+        assert "agent stopped" in text
+        assert "OPEN TICKETS (0)" in text
+        assert "sw-core" in text
     finally:
         if gateway.poll() is None:
             gateway.kill()

@@ -1,0 +1,136 @@
+"""The site's status as one JSON document: devices, open tickets, the uplink.
+
+The running agent writes it to ``<state_dir>/status.json`` every few seconds
+(atomically), so `lvgw status` works from another process, and still shows the last
+known state (marked stale) when the agent is stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway import __version__
+from gateway.config.load import LoadedConfig
+from gateway.model import Reading
+from gateway.poller.result import PollResult
+from gateway.tickets.book import TicketBook
+from gateway.tickets.clocks import ServiceClocks
+from gateway.tickets.wire import rfc3339
+
+KEY_READINGS = 8  # scalar readings shown per device
+SNAPSHOT_NAME = "status.json"
+
+
+@dataclass(slots=True)
+class DeviceView:
+    last_poll: datetime | None = None
+    reachable: bool | None = None
+    error: str = ""
+    readings: dict[str, Reading] = field(default_factory=dict)
+
+    def update(self, result: PollResult) -> None:
+        if result.source == "poll":
+            self.last_poll = result.ts
+            self.reachable = result.reachable
+            self.error = result.error
+        for reading in result.readings:
+            if not reading.instance and reading.point not in ("reachable",):
+                self.readings[reading.point] = reading
+
+
+def _value(reading: Reading) -> Any:
+    value = reading.value
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, str) and len(value) > 80:
+        return value[:77] + "..."
+    return value
+
+
+def build(
+    config: LoadedConfig,
+    views: dict[str, DeviceView],
+    book: TicketBook,
+    clocks: ServiceClocks,
+    uplink: dict[str, Any],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    tickets = sorted(book.open.values(), key=lambda t: (t.level, t.opened_at))
+    worst: dict[str, int] = {}
+    for ticket in tickets:
+        for device_id in (ticket.device, *ticket.related):
+            worst[device_id] = min(worst.get(device_id, 5), int(ticket.level))
+    devices = []
+    for device in config.devices:
+        view = views.get(device.id, DeviceView())
+        key = list(view.readings.values())[:KEY_READINGS]
+        devices.append(
+            {
+                "id": device.id,
+                "name": device.name,
+                "kind": device.kind.value,
+                "address": device.address,
+                "parent": device.parent,
+                "reachable": view.reachable,
+                "last_poll": rfc3339(view.last_poll),
+                "error": view.error or None,
+                "worst_level": worst.get(device.id),
+                "readings": {r.point: {"value": _value(r), "unit": r.unit} for r in key},
+            }
+        )
+    open_tickets = []
+    for ticket in tickets:
+        response_due = clocks.response_due(ticket.level, ticket.opened_at)
+        onsite_due = clocks.onsite_due(ticket.level, ticket.opened_at)
+        open_tickets.append(
+            {
+                "ticket_id": ticket.ticket_id,
+                "device": ticket.device,
+                "fault": ticket.code,
+                "instance": ticket.instance or None,
+                "severity": int(ticket.level),
+                "title": ticket.title,
+                "occurred_at": rfc3339(ticket.opened_at),
+                "response_due": rfc3339(response_due),
+                "onsite_due": rfc3339(onsite_due),
+                "acknowledged_by": ticket.acked_by,
+                "related_devices": list(ticket.related),
+            }
+        )
+    site = config.site_file.site
+    return {
+        "site": {"id": site.id, "name": site.name, "customer": site.customer.name},
+        "generated_at": rfc3339(now),
+        "agent": {"version": __version__, "pid": os.getpid()},
+        "uplink": uplink,
+        "devices": devices,
+        "open_tickets": open_tickets,
+    }
+
+
+def write(state_dir: Path, snapshot: dict[str, Any]) -> None:
+    """Replace the snapshot atomically: a reader never sees half a file."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".status-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(snapshot, out, ensure_ascii=False)
+        os.replace(tmp, state_dir / SNAPSHOT_NAME)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read(state_dir: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads((state_dir / SNAPSHOT_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data
