@@ -82,6 +82,16 @@ class Pipeline:
             await self._commit(decision)
         return decision
 
+    async def apply(self, conditions: Sequence[Condition]) -> Decision:
+        """Conditions decided outside the rule engine (scheduled checks, forecasts)."""
+        async with self._lock:
+            decision = Decision()
+            for condition in conditions:
+                self._log_condition(condition)
+                decision.extend(self.book.on_condition(condition))
+            await self._commit(decision)
+        return decision
+
     async def tick(self, now: datetime) -> Decision:
         async with self._lock:
             decision = self.book.tick(now)
