@@ -1,0 +1,94 @@
+"""Model flavours: the identity strings a simulated device presents.
+
+A flavour changes only what a device says about itself (sysDescr, sysObjectID,
+interface names, vendor strings), never its behaviour. The vendor OIDs and strings
+are illustrative, in the style of the named products.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Flavour:
+    name: str
+    descr: str
+    object_id: str
+    manufacturer: str
+    model: str
+    if_descr: str = "port {n}"  # ifDescr of port n
+    if_name: str = "port{n}"  # ifName of port n
+
+
+FLAVOURS: dict[str, dict[str, Flavour]] = {
+    "switch": {
+        "generic": Flavour(
+            "generic",
+            "LVGW simulated managed Gigabit Ethernet switch",
+            "1.3.6.1.4.1.8072.3.2.10",
+            "Generic",
+            "GS-24",
+        ),
+        "cisco-c9200": Flavour(
+            "cisco-c9200",
+            "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_LITE_IOSXE), "
+            "Version 17.9.4, RELEASE SOFTWARE (fc5)",
+            "1.3.6.1.4.1.9.1.2896",
+            "Cisco",
+            "C9200-24P",
+            if_descr="GigabitEthernet1/0/{n}",
+            if_name="Gi1/0/{n}",
+        ),
+        "huawei-s5735": Flavour(
+            "huawei-s5735",
+            "S5735-L24P4S-A1 Huawei Versatile Routing Platform Software VRP (R) software, "
+            "Version 5.170 (S5735 V200R022C00SPC500)",
+            "1.3.6.1.4.1.2011.2.23.664",
+            "Huawei",
+            "S5735-L24P4S-A1",
+            if_descr="GigabitEthernet0/0/{n}",
+            if_name="GE0/0/{n}",
+        ),
+    },
+    "nvr": {
+        "hikvision": Flavour(
+            "hikvision",
+            "Hikvision DS-7716NI-K4 network video recorder, firmware V4.62.210",
+            "1.3.6.1.4.1.50001.1",
+            "Hikvision",
+            "DS-7716NI-K4",
+        ),
+    },
+    "pbx": {
+        "asterisk": Flavour(
+            "asterisk",
+            "Linux pbx 6.1.0-18-amd64 #1 SMP Debian x86_64 (Asterisk 18.10.0)",
+            "1.3.6.1.4.1.8072.3.2.10",
+            "Digium",
+            "Asterisk 18.10.0",
+        ),
+    },
+    "ups": {
+        "generic": Flavour(
+            "generic",
+            "LVGW simulated UPS 3000 VA online double conversion, RFC 1628 agent",
+            "1.3.6.1.2.1.33",
+            "Generic",
+            "UPS-3000",
+        ),
+    },
+    "alarm_panel": {
+        "generic": Flavour(
+            "generic", "Intrusion alarm panel with Modbus bridge", "", "Generic", "AP-16"
+        ),
+    },
+}
+
+DEFAULT_FLAVOUR = {
+    "switch": "generic",
+    "nvr": "hikvision",
+    "pbx": "asterisk",
+    "ups": "generic",
+    "alarm_panel": "generic",
+}

@@ -1,0 +1,113 @@
+"""A running fleet: the device models wired to their parents and served over SNMP and
+Modbus, with faults injected and cleared by id."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from simulators.errors import UnknownDeviceError
+from simulators.fleet import Fleet
+from simulators.models import build_model
+from simulators.models.base import Clock, DeviceModel
+from simulators.models.events import Booted
+from simulators.models.switch import SwitchModel
+from simulators.snmp.agent import ServedDevice, SnmpAgent
+from simulators.snmp.kinds import notifier_for, tree_for
+
+log = logging.getLogger("simulators")
+
+
+class FleetRuntime:
+    def __init__(self, fleet: Fleet, clock: Clock = time.monotonic) -> None:
+        self.fleet = fleet
+        self.models: dict[str, DeviceModel] = {
+            device.id: build_model(device, clock) for device in fleet.devices
+        }
+        self._wire_topology()
+        snmp_devices = [
+            ServedDevice(device, model, tree_for(model), notifier_for(device.kind))
+            for device in fleet.devices
+            if device.snmp is not None
+            for model in (self.models[device.id],)
+        ]
+        self.snmp = SnmpAgent(snmp_devices)
+        self.modbus: Any = None
+
+    def _wire_topology(self) -> None:
+        """Each device reaches the network through its parent switch's port."""
+        for model in self.models.values():
+            device = model.device
+            if device.parent is None:
+                continue
+            parent = self.models[device.parent]
+            assert isinstance(parent, SwitchModel)
+            model.uplink = (parent, device.parent_port)
+            if device.parent_port is not None:
+                parent.port(device.parent_port).alias = device.id
+                if isinstance(model, SwitchModel):
+                    parent.switch_ports.add(device.parent_port)
+
+    async def start(self) -> None:
+        await self.snmp.start()
+        try:
+            if self.modbus is not None:
+                await self.modbus.start()
+        except BaseException:
+            await self.snmp.stop()
+            raise
+        for model in self.models.values():
+            model.emit(Booted())  # coldStart from every SNMP device
+
+    async def stop(self) -> None:
+        try:
+            if self.modbus is not None:
+                await self.modbus.stop()
+        finally:
+            await self.snmp.stop()
+
+    def model(self, device_id: str) -> DeviceModel:
+        try:
+            return self.models[device_id]
+        except KeyError:
+            raise UnknownDeviceError(f"no device {device_id!r} in the fleet") from None
+
+    def states(self) -> list[dict[str, Any]]:
+        out = []
+        for model in self.models.values():
+            model.refresh()
+            out.append(model.state())
+        return out
+
+    def inject(
+        self, device_id: str, fault: str, params: Mapping[str, object] | None = None
+    ) -> dict[str, Any]:
+        model = self.model(device_id)
+        active = model.inject(fault, params)
+        log.info("%s: injected %s", device_id, active)
+        return {"device": model.state(), "injected": active.as_json()}
+
+    def clear(
+        self, device_id: str, fault: str | None = None, params: Mapping[str, object] | None = None
+    ) -> dict[str, Any]:
+        model = self.model(device_id)
+        cleared = model.clear(fault, params)
+        log.info("%s: cleared %s", device_id, ", ".join(map(str, cleared)) or "nothing")
+        return {"device": model.state(), "cleared": [fault.as_json() for fault in cleared]}
+
+    def catalogue(self) -> dict[str, Any]:
+        """The faults each kind supports, with their parameters."""
+        out: dict[str, Any] = {}
+        for model in self.models.values():
+            if model.kind in out:
+                continue
+            out[model.kind] = {
+                spec.name: {
+                    "help": spec.help,
+                    "params": {p.name: p.help for p in spec.params},
+                }
+                for spec in model.fault_specs().values()
+            }
+        return out

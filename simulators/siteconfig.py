@@ -1,0 +1,85 @@
+"""``lvgw-sim run --write-config SITE.yaml``: a gateway site file pointing at the fleet.
+
+The shape is the site file of the outside contract (site, uplink, traps, devices);
+parents and roles come from the fleet's resolved topology.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simulators.errors import ServeError
+from simulators.fleet import Device, Fleet
+
+
+def site_document(fleet: Fleet, mqtt: tuple[str, int] = ("127.0.0.1", 1883)) -> dict[str, Any]:
+    site = fleet.site
+    doc: dict[str, Any] = {
+        "site": {
+            "id": site.id,
+            "name": site.name,
+            "customer": site.customer.model_dump(),
+            "contract": {"type": site.contract.type, "ends": site.contract.ends},
+            "zone": site.zone,
+        },
+        "uplink": {"mqtt": {"host": mqtt[0], "port": mqtt[1]}},
+    }
+    receivers = [r for device in fleet.devices for r in device.trap_receivers]
+    if receivers:
+        host, port = receivers[0]
+        communities = sorted(
+            {
+                device.snmp.trap_community or device.snmp.community
+                for device in fleet.devices
+                if device.snmp is not None
+            }
+        )
+        doc["traps"] = {"listen": f"{host}:{port}", "communities": communities}
+    doc["devices"] = [_device_entry(device) for device in fleet.devices]
+    return doc
+
+
+def _device_entry(device: Device) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": device.id,
+        "kind": device.kind,
+        "profile": device.profile,
+        "address": device.address,
+    }
+    if device.port is not None:
+        entry["port"] = device.port
+    if device.snmp is not None:
+        entry["snmp"] = {"version": "2c", "community": device.snmp.community}
+    if device.modbus is not None:
+        modbus: dict[str, Any] = {"unit": device.modbus.unit}
+        serial = device.modbus.serial
+        if serial is not None:
+            modbus.update(transport="rtu", serial=serial.model_dump())
+        entry["modbus"] = modbus
+    entry["interval"] = _duration(device.interval)
+    if device.parent is not None:
+        entry["parent"] = device.parent
+    if device.role is not None:
+        entry["role"] = device.role
+    return entry
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)}m"
+    return f"{seconds:g}s"
+
+
+def write_site_file(path: Path, fleet: Fleet, mqtt: tuple[str, int] = ("127.0.0.1", 1883)) -> None:
+    text = (
+        f"# Gateway site file for the simulated fleet {fleet.path.name}\n"
+        "# written by `lvgw-sim run --write-config`; edit the fleet, not this file.\n"
+        + yaml.safe_dump(site_document(fleet, mqtt), sort_keys=False, allow_unicode=True)
+    )
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ServeError(f"cannot write the site file {path}: {exc.strerror}") from exc

@@ -1,0 +1,1 @@
+"""The SNMP side of the simulators: one pysnmp engine serving every SNMP device."""
