@@ -289,18 +289,62 @@ def decode_response(data: bytes) -> Response:
     tag, pos, end = _header(data, pos, end)
     if tag != _SEQUENCE:
         raise SnmpProtocolError("varbind list is not a SEQUENCE")
+    return Response(
+        version, community, pdu_type, request_id, error_status, error_index,
+        _varbinds(data, pos, end),
+    )  # fmt: skip
+
+
+def _varbinds(data: bytes, pos: int, end: int) -> list[tuple[bytes, SnmpValue]]:
+    """The varbinds between ``pos`` and ``end``: the hot loop of every poll.
+
+    Short-form lengths (under 128 bytes: nearly every varbind) are read inline;
+    anything else goes through ``_header``. Reading past the packet raises
+    IndexError, turned into SnmpProtocolError.
+    """
     varbinds: list[tuple[bytes, SnmpValue]] = []
     append = varbinds.append
-    while pos < end:
-        tag, pos, vb_end = _header(data, pos, end)
-        if tag != _SEQUENCE:
-            raise SnmpProtocolError("varbind is not a SEQUENCE")
-        tag, start, pos = _header(data, pos, vb_end)
-        if tag != _OID or not 0 < pos - start <= _MAX_OID_BYTES:
-            raise SnmpProtocolError("varbind name is not an OBJECT IDENTIFIER")
-        oid = data[start:pos]
-        tag, start, pos = _header(data, pos, vb_end)
-        if pos != vb_end:
-            raise SnmpProtocolError("trailing bytes in a varbind")
-        append((oid, _value(tag, data, start, pos)))
-    return Response(version, community, pdu_type, request_id, error_status, error_index, varbinds)
+    from_bytes = int.from_bytes
+    try:
+        while pos < end:
+            if data[pos] != _SEQUENCE:
+                raise SnmpProtocolError("varbind is not a SEQUENCE")
+            n = data[pos + 1]
+            if n < 0x80:
+                pos += 2
+                vb_end = pos + n
+                if vb_end > end:
+                    raise SnmpProtocolError("varbind beyond the end of the packet")
+            else:
+                _, pos, vb_end = _header(data, pos, end)
+            if data[pos] != _OID:
+                raise SnmpProtocolError("varbind name is not an OBJECT IDENTIFIER")
+            n = data[pos + 1]
+            if not 0 < n < 0x80:  # longer than any OID we poll: take the careful path
+                tag, start, pos = _header(data, pos, vb_end)
+                if not 0 < pos - start <= _MAX_OID_BYTES:
+                    raise SnmpProtocolError("OBJECT IDENTIFIER of bad length")
+                oid = data[start:pos]
+            else:
+                pos += 2 + n
+                if pos > vb_end:
+                    raise SnmpProtocolError("OBJECT IDENTIFIER beyond its varbind")
+                oid = data[pos - n : pos]
+            tag = data[pos]
+            n = data[pos + 1]
+            if n < 0x80:
+                start = pos + 2
+                pos = start + n
+            else:
+                tag, start, pos = _header(data, pos, vb_end)
+            if pos != vb_end:
+                raise SnmpProtocolError("varbind of inconsistent length")
+            if tag == _OCTET_STRING:
+                append((oid, data[start:pos]))
+            elif tag in _UNSIGNED_TAGS and 0 < n <= _MAX_INTEGER_BYTES:
+                append((oid, from_bytes(data[start:pos], "big")))
+            else:
+                append((oid, _value(tag, data, start, pos)))
+    except IndexError:
+        raise SnmpProtocolError("truncated varbind") from None
+    return varbinds

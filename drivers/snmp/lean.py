@@ -66,6 +66,7 @@ class LeanSnmpClient:
         self._max_walk_varbinds = max_walk_varbinds
         self._agents: dict[SnmpTarget, _Agent] = {}
         self._templates: dict[tuple[str, ...], _GetTemplate] = {}
+        self._table_rows: dict[tuple[str, int, tuple[str, ...]], int] = {}
 
     @property
     def stats(self) -> UdpStats:
@@ -108,6 +109,12 @@ class LeanSnmpClient:
         bulk = agent.version != ber.VERSION_1
         pdu_type = ber.GET_BULK_REQUEST if bulk else ber.GET_NEXT_REQUEST
         repetitions = max(1, max_repetitions) if bulk else 0
+        # Tables rarely change size between polls: ask for one row more than last
+        # time, so the usual walk is one GETBULK whose answer is nearly all used.
+        size_key = (agent.host, agent.port, tuple(roots))
+        known_rows = self._table_rows.get(size_key)
+        if bulk and known_rows is not None:
+            repetitions = min(repetitions, known_rows + 1)
         while not state.done:
             request_oids = state.request_oids()
             response = await self._exchange(
@@ -120,6 +127,9 @@ class LeanSnmpClient:
                 bulk,
                 repetitions,
             )
+        if len(self._table_rows) >= _CACHE_LIMIT:
+            self._table_rows.clear()
+        self._table_rows[size_key] = state.longest_column()
         decode = ber.decode_oid
         return [(decode(oid), value) for oid, value in state.results()]
 

@@ -23,18 +23,25 @@ def oid_after(a: bytes, b: bytes) -> bool:
     Plain byte order is not OID order (sub-identifiers have variable length), so
     compare the first sub-identifier that differs by its length, then its bytes.
     """
-    n = min(len(a), len(b))
-    diff = (int.from_bytes(a[:n], "big") ^ int.from_bytes(b[:n], "big")).bit_length()
+    n = len(a)
+    if n == len(b):
+        diff = (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_length()
+    else:
+        n = min(n, len(b))
+        diff = (int.from_bytes(a[:n], "big") ^ int.from_bytes(b[:n], "big")).bit_length()
     if diff == 0:  # one is a prefix of the other
         return len(a) > len(b)
     i = n - 1 - (diff - 1) // 8  # first differing byte
+    x, y = a[i], b[i]
+    if x < 0x80 and y < 0x80:  # both end their sub-identifier here: same length
+        return x > y
     # Both share the bytes before i, so the differing sub-identifier started at the
     # same place in both; the one with more bytes left is the larger (minimal encoding).
     rest_a = _remaining_arc_bytes(a, i)
     rest_b = _remaining_arc_bytes(b, i)
     if rest_a != rest_b:
         return rest_a > rest_b
-    return a[i] > b[i]
+    return x > y
 
 
 def _remaining_arc_bytes(oid: bytes, i: int) -> int:
@@ -126,6 +133,10 @@ class MultiColumnWalk:
             raise SnmpProtocolError("walk exceeded its varbind budget")
         if ended:
             self._active = [col for col in active if col not in ended]
+
+    def longest_column(self) -> int:
+        """How many rows the longest root had: the table's size, for the next walk."""
+        return max(len(rows) for rows in self._rows)
 
     def results(self) -> list[RawVarBind]:
         """Every varbind found, root by root in the order given, each in agent order."""

@@ -20,7 +20,9 @@ oids = st.one_of(
     st.tuples(st.integers(0, 1), st.integers(0, 39), st.lists(arcs, max_size=20)),
     st.tuples(st.just(2), st.integers(0, 2**32 - 81), st.lists(arcs, max_size=20)),
 ).map(lambda t: ".".join(map(str, (t[0], t[1], *t[2]))))
-request_ids = st.integers(-(2**31), 2**31 - 1)
+# The client only sends positive request-ids; pyasn1 also encodes some negative
+# numbers non-minimally (-128 as ff 80), which X.690 forbids: see the test below.
+request_ids = st.integers(0, 2**31 - 1)
 communities = st.binary(max_size=300)
 
 # (pysnmp value, what the driver must decode it to)
@@ -120,6 +122,15 @@ def test_decodes_what_pysnmp_encodes(
         (oid, expected) for oid, (_, expected) in varbinds
     ]
     assert ber.peek_request_id(data) == request_id
+
+
+@pytest.mark.parametrize(
+    ("value", "encoded"),
+    [(0, "020100"), (127, "02017f"), (128, "02020080"), (-1, "0201ff"), (-128, "020180"),
+     (-129, "0202ff7f"), (2**31 - 1, "02047fffffff"), (-(2**31), "020480000000")],
+)  # fmt: skip
+def test_integers_are_minimal_twos_complement(value: int, encoded: str) -> None:
+    assert ber.encode_integer(value).hex() == encoded
 
 
 @given(oids)
