@@ -1,0 +1,1 @@
+"""Health metrics: readings -> the embedded store on the box (and external sinks)."""

@@ -1,0 +1,241 @@
+"""The embedded metric store for the asyncio side: history on the box, no server needed.
+
+`MetricStore` owns one worker thread that owns the SQLite file (`SeriesStore`); every
+call is a job for it, so a commit waiting on an SD card, or a maintenance step, never
+stalls the event loop. `add` only hands the readings over and returns at once: the
+poller never waits for the disk. Queries are awaited. ``close()`` flushes, closes the
+file and joins the thread. See docs/embedded-store.md.
+
+    async with MetricStore(path) as store:
+        await store.add(readings)
+        sample = await store.latest("ups-1", "battery.voltage")
+        week = await store.series("ups-1", "battery.voltage", None, start, end)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Self, TypeVar, cast
+
+from gateway.metrics.store_core import SeriesStore
+from gateway.metrics.store_errors import StoreClosedError, StoreError
+from gateway.metrics.store_types import Clock, Sample, Series, StoreConfig, StoreStats
+from gateway.model import Reading
+
+log = logging.getLogger("gateway.metrics.store")
+
+T = TypeVar("T")
+
+WORKER_THREAD_NAME = "lvgw-metric-store"
+# How often (real seconds) the idle worker looks at the clock for a due flush or
+# maintenance; the clock itself decides, so tests with a fake clock are unaffected.
+TICK_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class _Job:
+    run: Callable[[SeriesStore], object]
+    future: Future[object] = field(default_factory=Future)
+
+
+@dataclass(slots=True)
+class _Add:
+    readings: tuple[Reading, ...]
+
+
+class _Stop:
+    pass
+
+
+class MetricStore:
+    """The embedded store, driven from one asyncio loop."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        config: StoreConfig | None = None,
+        clock: Clock = time.time,
+        read_only: bool = False,
+        tick_seconds: float = TICK_SECONDS,
+    ) -> None:
+        self.path = Path(path)
+        self.config = config or StoreConfig()
+        self._clock = clock
+        self._read_only = read_only
+        self._tick_seconds = tick_seconds
+        self._jobs: queue.SimpleQueue[_Job | _Add | _Stop] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        # Samples handed over but not yet buffered by the worker, bounded like the buffer.
+        self._queued = 0
+        self._queued_lock = threading.Lock()
+        self._queue_dropped = 0
+
+    async def open(self) -> Self:
+        """Open (creating on first use) the file on a new worker thread."""
+        if self._thread is not None:
+            raise StoreError(f"{self.path}: the metric store is already open")
+        opened: Future[None] = Future()
+        self._thread = threading.Thread(
+            target=self._work, args=(opened,), name=WORKER_THREAD_NAME, daemon=True
+        )
+        self._thread.start()
+        try:
+            await asyncio.wrap_future(opened)
+        except BaseException:
+            self._closed = True
+            self._jobs.put(_Stop())  # in case the open finishes after a cancellation
+            self._thread.join()
+            raise
+        return self
+
+    async def close(self) -> None:
+        """Flush what is buffered, close the file and join the worker thread."""
+        if self._closed or self._thread is None:
+            self._closed = True
+            return
+        self._closed = True
+        stopped = _Job(lambda store: store.close())
+        self._jobs.put(stopped)
+        self._jobs.put(_Stop())
+        try:
+            await asyncio.wrap_future(stopped.future)
+        finally:
+            self._thread.join()  # the worker has nothing left to do: this is immediate
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- writing --------------------------------------------------------------------
+
+    async def add(self, readings: Iterable[Reading]) -> None:
+        """Hand readings to the store; returns at once (see `add_nowait`)."""
+        self.add_nowait(readings)
+
+    def add_nowait(self, readings: Iterable[Reading]) -> None:
+        """Hand readings to the worker without waiting for it. Beyond
+        ``max_buffered_samples`` waiting for a stuck worker, the batch is dropped and
+        counted (`StoreStats.dropped["overflow"]`): polling never blocks on the disk."""
+        self._running()
+        batch = tuple(readings)
+        if not batch:
+            return
+        with self._queued_lock:
+            if self._queued + len(batch) > self.config.max_buffered_samples:
+                self._queue_dropped += len(batch)
+                return
+            self._queued += len(batch)
+        self._jobs.put(_Add(batch))
+
+    async def flush(self) -> int:
+        """Commit what was added so far; how many samples that stored. Raises
+        `StoreError` (`StoreFullError` on a full disk) when the commit fails."""
+        return await self._call(lambda store: store.flush())
+
+    async def maintain(self) -> bool:
+        """Run every maintenance step due now (normally they run by themselves)."""
+        return await self._call(lambda store: store.maintain())
+
+    # -- reading --------------------------------------------------------------------
+
+    async def latest(self, device: str, point: str, instance: str | None = None) -> Sample | None:
+        return await self._call(lambda store: store.latest(device, point, instance))
+
+    async def series(
+        self,
+        device: str,
+        point: str,
+        instance: str | None,
+        start: datetime,
+        end: datetime,
+        step: timedelta | None = None,
+    ) -> Series:
+        """See `SeriesStore.series`: the resolution follows from the range."""
+        return await self._call(
+            lambda store: store.series(device, point, instance, start, end, step)
+        )
+
+    async def devices(self) -> list[str]:
+        return await self._call(lambda store: store.devices())
+
+    async def points(self, device: str) -> list[str]:
+        return await self._call(lambda store: store.points(device))
+
+    async def instances(self, device: str, point: str) -> list[str]:
+        return await self._call(lambda store: store.instances(device, point))
+
+    async def stats(self) -> StoreStats:
+        stats = await self._call(lambda store: store.stats())
+        if not self._queue_dropped:
+            return stats
+        dropped = dict(stats.dropped)
+        dropped["overflow"] = dropped.get("overflow", 0) + self._queue_dropped
+        return replace(stats, dropped=dropped)
+
+    # -- internals ------------------------------------------------------------------
+
+    def _running(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"{self.path}: the metric store is closed")
+        if self._thread is None:
+            raise StoreClosedError(f"{self.path}: the metric store is not open (open() first)")
+
+    async def _call(self, fn: Callable[[SeriesStore], T]) -> T:
+        self._running()
+        job = _Job(fn)
+        self._jobs.put(job)
+        return cast(T, await asyncio.wrap_future(job.future))
+
+    # -- in the worker thread -------------------------------------------------------
+
+    def _work(self, opened: Future[None]) -> None:
+        if not opened.set_running_or_notify_cancel():
+            return  # open() was cancelled before the thread got going
+        try:
+            store = SeriesStore.open(
+                self.path, config=self.config, clock=self._clock, read_only=self._read_only
+            )
+        except BaseException as exc:
+            opened.set_exception(exc)
+            return
+        opened.set_result(None)
+        while True:
+            try:
+                item = self._jobs.get(timeout=self._tick_seconds)
+            except queue.Empty:
+                store.tick()
+                continue
+            if isinstance(item, _Stop):
+                break
+            if isinstance(item, _Add):
+                self._buffer(store, item.readings)
+            elif item.future.set_running_or_notify_cancel():  # False: its caller gave up
+                try:
+                    item.future.set_result(item.run(store))
+                except BaseException as exc:
+                    item.future.set_exception(exc)
+        store.close()  # a no-op after the close job; closes the file if open() was cancelled
+
+    def _buffer(self, store: SeriesStore, readings: tuple[Reading, ...]) -> None:
+        with self._queued_lock:
+            self._queued -= len(readings)
+        if self._read_only:
+            log.error("metric store opened read-only: %d readings not stored", len(readings))
+            return
+        try:
+            store.add(readings)
+        except (StoreError, ValueError) as exc:  # a naive timestamp: a caller's bug
+            log.error("metric store refused %d readings: %s", len(readings), exc)

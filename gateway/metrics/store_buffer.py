@@ -1,0 +1,66 @@
+"""Samples waiting in memory for the next flush, and the flush itself.
+
+One flush is one transaction: new series rows, the samples appended to ``recent`` in
+time order, and each series' newest sample in ``latest``. Between flushes a crash
+loses what is buffered here and nothing else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from gateway.metrics.store_db import Meta, transaction
+from gateway.metrics.store_series import SeriesRegistry
+
+_INSERT_RECENT = "INSERT OR REPLACE INTO recent (ts, series_id, value) VALUES (?, ?, ?)"
+_UPSERT_LATEST = (
+    "INSERT INTO latest (series_id, ts, value) VALUES (?, ?, ?)"
+    " ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value"
+    " WHERE excluded.ts >= latest.ts"
+)
+
+
+class WriteBuffer:
+    def __init__(self) -> None:
+        # Keyed by (ts, series id): a second sample of a series in the same second
+        # replaces the first, as it does once stored.
+        self._samples: dict[tuple[int, int], float] = {}
+        self._newest: dict[int, tuple[int, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+    def put(self, ts: int, series_id: int, value: float) -> None:
+        self._samples[(ts, series_id)] = value
+        newest = self._newest.get(series_id)
+        if newest is None or ts >= newest[0]:
+            self._newest[series_id] = (ts, value)
+
+    def newest(self, series_id: int) -> tuple[int, float] | None:
+        return self._newest.get(series_id)
+
+    def rows(self, series_id: int, start: int, end: int) -> dict[int, float]:
+        """The buffered samples of one series with ``start <= ts <= end``, by time."""
+        return {
+            ts: value
+            for (ts, sid), value in self._samples.items()
+            if sid == series_id and start <= ts <= end
+        }
+
+    def flush(self, conn: sqlite3.Connection, meta: Meta, registry: SeriesRegistry) -> int:
+        """Commit everything buffered in one transaction; how many samples it stored.
+
+        On an error nothing is committed and everything stays buffered.
+        """
+        if not self._samples:
+            return 0
+        rows = sorted((ts, sid, value) for (ts, sid), value in self._samples.items())
+        newest = [(sid, ts, value) for sid, (ts, value) in self._newest.items()]
+        with transaction(conn, meta):
+            registry.write_new(conn)
+            conn.executemany(_INSERT_RECENT, rows)
+            conn.executemany(_UPSERT_LATEST, newest)
+        registry.written()
+        self._samples.clear()
+        self._newest.clear()
+        return len(rows)

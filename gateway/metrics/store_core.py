@@ -1,0 +1,289 @@
+"""The embedded store's synchronous core: one SQLite file, used from one thread.
+
+`MetricStore` (gateway/metrics/store.py) runs it on its worker thread for the asyncio
+side; benchmarks, tests and `lvgw status` on a stopped agent may use it directly.
+Time comes from the injected ``clock``: flushing and maintenance fall due by it, so a
+test can replay 90 days in seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from gateway.metrics.store_buffer import WriteBuffer
+from gateway.metrics.store_db import JOURNAL_SIZE_LIMIT, Meta, connect, file_size
+from gateway.metrics.store_errors import (
+    StoreClosedError,
+    StoreError,
+    StoreReadOnlyError,
+    translate,
+)
+from gateway.metrics.store_maintain import TABLES, Maintainer
+from gateway.metrics.store_query import Reader
+from gateway.metrics.store_series import SeriesKey, SeriesRegistry
+from gateway.metrics.store_types import (
+    Clock,
+    Sample,
+    Series,
+    StoreConfig,
+    StoreStats,
+    numeric_value,
+    skip_reason,
+    to_datetime,
+    to_epoch,
+)
+from gateway.model import Reading
+
+log = logging.getLogger("gateway.metrics.store")
+
+# Samples stamped further ahead of the clock than this are refused: a device clock
+# years off would otherwise sit in `recent` until that time comes.
+FUTURE_SLACK = 300
+# Real seconds one automatic maintenance run may take before it yields to queries.
+MAINTENANCE_SLICE = 0.25
+
+
+class SeriesStore:
+    """Numeric readings kept on the box: raw 48 h, 5-minute and hourly aggregates beyond.
+
+    Not thread-safe: every call must come from the thread that opened it.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        config: StoreConfig,
+        clock: Clock,
+        read_only: bool,
+    ) -> None:
+        self.path = path
+        self.config = config
+        self._conn = conn
+        self._clock = clock
+        self._read_only = read_only
+        self._meta = Meta(conn)
+        self._registry = SeriesRegistry(conn)
+        self._buffer = WriteBuffer()
+        self._maintainer = Maintainer(conn, path, self._meta, self._registry, config)
+        self._reader = Reader(conn, self._registry, self._buffer, self._maintainer)
+        now = self._now()
+        self._last_flush = now
+        self._next_maintenance = now
+        self._flushes = 0
+        self._stored = 0
+        self._skipped: Counter[str] = Counter()
+        self._dropped: Counter[str] = Counter()
+        self._failure: str | None = None  # the error automatic work is failing with
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        config: StoreConfig | None = None,
+        clock: Clock = time.time,
+        read_only: bool = False,
+    ) -> SeriesStore:
+        """Open (creating on first use, unless ``read_only``) the store at ``path``."""
+        path = Path(path)
+        conn = connect(path, read_only=read_only)
+        try:
+            return cls(conn, path, config or StoreConfig(), clock, read_only)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise translate(exc, path, "open the metric store") from exc
+        except BaseException:
+            conn.close()
+            raise
+
+    def close(self) -> None:
+        """Flush what is buffered and close the file (a no-op the second time)."""
+        if self._closed:
+            return
+        try:
+            if not self._read_only:
+                self.flush()
+        finally:
+            self._closed = True
+            self._conn.close()
+
+    # -- writing --------------------------------------------------------------------
+
+    def add(self, readings: Iterable[Reading]) -> int:
+        """Buffer the numeric readings; how many were kept. Flushes and maintains when
+        due; a failing flush is logged and retried later (the samples stay buffered)."""
+        self._writable()
+        now = self._now()
+        too_old = now - int(self.config.raw_retention.total_seconds())
+        limit = self.config.max_buffered_samples
+        kept = 0
+        for reading in readings:
+            value = numeric_value(reading)
+            if value is None:
+                self._skipped[skip_reason(reading)] += 1
+                continue
+            ts = to_epoch(reading.ts)
+            if ts < too_old:
+                self._dropped["too_old"] += 1
+            elif ts > now + FUTURE_SLACK:
+                self._dropped["future"] += 1
+            elif len(self._buffer) >= limit:
+                self._dropped["overflow"] += 1
+            else:
+                key = SeriesKey(reading.device, reading.point, reading.instance)
+                self._buffer.put(ts, self._registry.id_for(key), value)
+                kept += 1
+        self.tick()
+        return kept
+
+    def flush(self) -> int:
+        """Commit the buffer in one transaction; how many samples it stored."""
+        self._writable()
+        with self._errors("flush samples"):
+            stored = self._buffer.flush(self._conn, self._meta, self._registry)
+        self._last_flush = self._now()
+        if stored:
+            self._flushes += 1
+            self._stored += stored
+        return stored
+
+    def tick(self) -> None:
+        """Flush and run maintenance if the clock says they are due. Errors are logged
+        when they start and when they stop, never raised: call `flush` to see them."""
+        if self._read_only or self._closed:
+            return
+        now = self._now()
+        try:
+            if self._buffer and (
+                len(self._buffer) >= self.config.flush_samples
+                or now - self._last_flush >= self.config.flush_interval.total_seconds()
+            ):
+                self.flush()
+            if now >= self._next_maintenance:
+                more = self.maintain(time_slice=MAINTENANCE_SLICE)
+                interval = self.config.maintenance_interval.total_seconds()
+                self._next_maintenance = now if more else now + math.ceil(interval)
+        except StoreError as exc:
+            if self._failure is None:
+                log.error("metric store failing, samples stay buffered: %s", exc)
+            self._failure = str(exc)
+            return
+        if self._failure is not None:
+            log.info("metric store recovered: buffered=%d", len(self._buffer))
+            self._failure = None
+
+    def maintain(self, *, time_slice: float | None = None) -> bool:
+        """Compact, downsample, prune and enforce the budget: every step due now, or
+        as many as fit in ``time_slice`` real seconds. True when more is due."""
+        self._writable()
+        now = self._now()
+        deadline = None if time_slice is None else time.monotonic() + time_slice
+        with self._errors("maintain the store"):
+            while self._maintainer.step(now, self._buffer):
+                if deadline is not None and time.monotonic() >= deadline:
+                    return True
+            size = file_size(self._conn, self.path)
+            if size.wal_bytes > JOURNAL_SIZE_LIMIT:
+                # A large step grew the log; give the space back now it is idle.
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        return False
+
+    # -- reading --------------------------------------------------------------------
+
+    def latest(self, device: str, point: str, instance: str | None = None) -> Sample | None:
+        """The newest sample of a series (``instance`` None or "" for a scalar point),
+        or None if it has none."""
+        self._open_or_raise()
+        with self._errors("read the latest sample"):
+            return self._reader.latest(SeriesKey(device, point, instance or ""))
+
+    def series(
+        self,
+        device: str,
+        point: str,
+        instance: str | None,
+        start: datetime,
+        end: datetime,
+        step: timedelta | None = None,
+    ) -> Series:
+        """Samples (or buckets) with ``start <= ts <= end``, oldest first.
+
+        Without ``step``: raw samples when ``start`` is inside the raw window (48 h),
+        else 5-minute buckets (90 days), else hourly ones. With ``step``: buckets of
+        that width (rounded up to whole buckets of the resolution used), built from
+        the coarsest resolution that fits. An unknown series gives an empty `Series`.
+        """
+        self._open_or_raise()
+        width = None if step is None else math.ceil(step.total_seconds())
+        if width is not None and width <= 0:
+            raise ValueError(f"step must be positive, not {step}")
+        key = SeriesKey(device, point, instance or "")
+        with self._errors("read a series"):
+            return self._reader.series(key, to_epoch(start), to_epoch(end), width, self._now())
+
+    def devices(self) -> list[str]:
+        self._open_or_raise()
+        return self._registry.devices()
+
+    def points(self, device: str) -> list[str]:
+        self._open_or_raise()
+        return self._registry.points(device)
+
+    def instances(self, device: str, point: str) -> list[str]:
+        self._open_or_raise()
+        return self._registry.instances(device, point)
+
+    def stats(self) -> StoreStats:
+        self._open_or_raise()
+        now = self._now()
+        with self._errors("read the store's size"):
+            size = file_size(self._conn, self.path)
+        done = self._maintainer.downsampled_until()
+        dropped = self._dropped.copy()
+        dropped["too_old"] += self._maintainer.dropped_late
+        return StoreStats(
+            series=len(self._registry),
+            buffered=len(self._buffer),
+            flushes=self._flushes,
+            stored=self._stored,
+            skipped=dict(self._skipped),
+            dropped={k: v for k, v in dropped.items() if v},
+            file_bytes=size.file_bytes,
+            wal_bytes=size.wal_bytes,
+            free_bytes=size.free_bytes,
+            budget_bytes=self.config.budget_bytes,
+            over_budget=self._maintainer.over_budget,
+            kept_from={tier: to_datetime(self._maintainer.kept_from(tier, now)) for tier in TABLES},
+            downsampled_until=None if done is None else to_datetime(done),
+        )
+
+    # -- internals ------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return math.floor(self._clock())
+
+    def _open_or_raise(self) -> None:
+        if self._closed:
+            raise StoreClosedError(f"{self.path}: the metric store is closed")
+
+    def _writable(self) -> None:
+        self._open_or_raise()
+        if self._read_only:
+            raise StoreReadOnlyError(f"{self.path}: the metric store was opened read-only")
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path, doing) from exc

@@ -1,0 +1,233 @@
+"""The store's SQLite file: connection settings, tables, bookkeeping values and sizes.
+
+Tables (all times are whole seconds since the epoch):
+
+- ``series``: one row per (device, point, instance), numbered, so sample rows carry a
+  small integer instead of three strings.
+- ``recent``: samples as flushed, keyed ``(ts, series_id)``: every flush appends at
+  the right edge of one b-tree, touching a handful of pages.
+- ``raw``: samples keyed ``(series_id, ts)`` for per-series reads; filled from
+  ``recent`` once an hour (one pass over every series' newest page per hour instead of
+  one per flush; docs/embedded-store.md shows what that saves an SD card).
+- ``agg_5m``, ``agg_1h``: aggregate buckets keyed ``(series_id, ts)``.
+- ``latest``: each series' newest sample, for `latest()` in one lookup.
+- ``meta``: watermarks of downsampling and pruning.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.metrics.store_errors import StoreCorruptError, StoreError, translate
+
+# `PRAGMA application_id` marks the file as an lvgw metric store ("lvgm").
+APPLICATION_ID = 0x6C76676D
+SCHEMA_VERSION = 1
+
+# After a checkpoint the write-ahead log is cut back to this; the hourly move from
+# `recent` to `raw` is the largest transaction and briefly grows it beyond.
+JOURNAL_SIZE_LIMIT = 8 * 1024 * 1024
+# Pages one transaction may touch without spilling to the log early (and writing
+# the same page twice): the hourly move touches about two pages per series.
+CACHE_KIB = 32 * 1024
+
+_AGGREGATE_COLUMNS = """(
+        series_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,        -- bucket start
+        min REAL NOT NULL,
+        max REAL,                   -- max, sum, last: NULL when all samples were equal
+        sum REAL,
+        count INTEGER NOT NULL,
+        last REAL,
+        PRIMARY KEY (series_id, ts)
+    ) WITHOUT ROWID"""
+
+_CREATE = (
+    """CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID""",
+    """CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
+        device TEXT NOT NULL,
+        point TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        UNIQUE (device, point, instance)
+    )""",
+    """CREATE TABLE latest (
+        series_id INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        value REAL NOT NULL
+    )""",
+    """CREATE TABLE recent (
+        ts INTEGER NOT NULL,
+        series_id INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (ts, series_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE raw (
+        series_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (series_id, ts)
+    ) WITHOUT ROWID""",
+    f"CREATE TABLE agg_5m {_AGGREGATE_COLUMNS}",
+    f"CREATE TABLE agg_1h {_AGGREGATE_COLUMNS}",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileSize:
+    file_bytes: int
+    wal_bytes: int
+    page_size: int
+    pages: int
+    free_pages: int
+
+    @property
+    def used_bytes(self) -> int:
+        return (self.pages - self.free_pages) * self.page_size
+
+    @property
+    def free_bytes(self) -> int:
+        return self.free_pages * self.page_size
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """Open (creating on first use, unless ``read_only``) the store at ``path``."""
+    try:
+        if read_only:
+            if not path.exists():
+                raise StoreError(f"{path}: no metric store there")
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        else:
+            conn = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise translate(exc, path, "open the metric store") from exc
+    conn.isolation_level = None  # transactions are explicit
+    try:
+        _prepare(conn, path, read_only)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise translate(exc, path, "open the metric store") from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, path: Path, read_only: bool) -> None:
+    conn.execute("PRAGMA busy_timeout = 5000")  # `lvgw status` may read meanwhile
+    app_id = pragma_int(conn, "application_id")  # a file that is not SQLite fails here
+    version = pragma_int(conn, "user_version")
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app_id == 0 and version == 0 and tables == 0 and not read_only:
+        _create(conn)
+    elif app_id != APPLICATION_ID:
+        raise StoreCorruptError(f"{path}: an SQLite database, but not an lvgw metric store")
+    elif version > SCHEMA_VERSION:
+        raise StoreCorruptError(
+            f"{path}: written by a newer lvgw (store schema {version}; this one knows "
+            f"up to {SCHEMA_VERSION})"
+        )
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    if read_only:
+        return
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StoreCorruptError(f"{path}: cannot switch to WAL mode (got {mode!r})")
+    # NORMAL: the log is synced at checkpoints, not at every commit. A power cut can
+    # lose the commits since the last checkpoint, never corrupt the file; metrics can
+    # afford that, the card's write budget is better spent elsewhere.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    # Debian builds SQLite with secure_delete on: every deleted row would be zeroed
+    # on disk, a second write for nothing (metrics are not secrets).
+    conn.execute("PRAGMA secure_delete = OFF")
+    conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    # auto_vacuum must be chosen before the first table exists; INCREMENTAL lets
+    # pruning give pages back to the file system when the budget needs it.
+    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    conn.execute("PRAGMA journal_mode = WAL")
+    with transaction(conn):
+        for statement in (
+            *_CREATE,
+            f"PRAGMA application_id = {APPLICATION_ID}",
+            f"PRAGMA user_version = {SCHEMA_VERSION}",
+        ):
+            conn.execute(statement)
+
+
+def pragma_int(conn: sqlite3.Connection, name: str) -> int:
+    return int(conn.execute(f"PRAGMA {name}").fetchone()[0])
+
+
+def file_size(conn: sqlite3.Connection, path: Path) -> FileSize:
+    wal = Path(f"{path}-wal")
+    return FileSize(
+        file_bytes=_size(path),
+        wal_bytes=_size(wal),
+        page_size=pragma_int(conn, "page_size"),
+        pages=pragma_int(conn, "page_count"),
+        free_pages=pragma_int(conn, "freelist_count"),
+    )
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
+
+
+class Meta:
+    """Integer bookkeeping values kept in the file (watermarks), cached in memory.
+
+    `set` writes inside the caller's transaction; the cache follows only once
+    `transaction` commits it.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._values = {str(k): int(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+        self._staged: dict[str, int] = {}
+
+    def get(self, key: str, default: int) -> int:
+        return self._values.get(key, default)
+
+    def set(self, key: str, value: int) -> None:
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+        self._staged[key] = value
+
+    def committed(self) -> None:
+        self._values.update(self._staged)
+        self._staged.clear()
+
+    def rolled_back(self) -> None:
+        self._staged.clear()
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, meta: Meta | None = None) -> Iterator[None]:
+    """One write transaction; rolled back (and the meta cache untouched) on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if meta is not None:
+            meta.rolled_back()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if meta is not None:
+        meta.committed()
