@@ -62,6 +62,7 @@ class Comparison(Strict):
     ne: Scalar | None = None
     in_: list[Scalar] | None = Field(default=None, alias="in", min_length=1)
     not_in: list[Scalar] | None = Field(default=None, min_length=1)
+    match: str | None = None  # a regular expression searched in a text value
     gt: float | None = None
     ge: float | None = None
     lt: float | None = None
@@ -70,11 +71,22 @@ class Comparison(Strict):
     @model_validator(mode="after")
     def _at_least_one(self) -> Comparison:
         if not self.comparators():
-            raise ValueError("give at least one of eq, ne, in, not_in, gt, ge, lt, le")
+            raise ValueError("give at least one of eq, ne, in, not_in, match, gt, ge, lt, le")
         return self
+
+    @field_validator("match")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {value!r} ({exc})") from None
+        return value
 
     def comparators(self) -> dict[str, Any]:
         given = {"eq": self.eq, "ne": self.ne, "in": self.in_, "not_in": self.not_in}
+        given["match"] = self.match
         given |= {"gt": self.gt, "ge": self.ge, "lt": self.lt, "le": self.le}
         return {op: v for op, v in given.items() if v is not None}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from gateway.config.rules import LevelledRule, UnreachableRule
+from gateway.config.rules import POLL_READINGS, LevelledRule, UnreachableRule
 from gateway.config.site import Device
 from gateway.model import Condition, Level, Reading
 from gateway.poller.result import PollResult
@@ -31,7 +31,8 @@ class Track:
     flap: FlapDetector | None = None
     emitted: Condition | None = None  # the active condition as last emitted
     flap_emitted: Condition | None = None
-    poll_evidence: tuple[Reading, ...] = ()  # unreachable rules: the last poll's readings
+    poll_evidence: tuple[Reading, ...] = ()  # unreachable rules: the last poll's reachability
+    holding: bool = False  # check rules: ``when`` held at the last evaluation
 
 
 def is_poll(result: PollResult) -> bool:
@@ -101,7 +102,7 @@ class DeviceRules:
                 if answered is not None:
                     assert isinstance(track.trigger, PollStreak)
                     changed = track.trigger.update(answered)
-                    track.poll_evidence = readings
+                    track.poll_evidence = tuple(r for r in readings if r.point in POLL_READINGS)
                 out += self._settle(rule, track, "", now, changed)
                 continue
             for instance in self._instances(index, rule):
@@ -144,7 +145,12 @@ class DeviceRules:
         assert isinstance(track.trigger, Hysteresis)
         for step, timer in zip(plan.steps, track.steps, strict=True):
             _feed(timer, step.when, step.clear, scope)
-        return _feed(track.trigger, plan.when, plan.clear, scope)
+        holds = plan.when.test(scope)
+        track.holding = holds is True
+        if track.trigger.raised:
+            recovers = plan.clear.test(scope) if plan.clear is not None else negate(holds)
+            return track.trigger.update(None, recovers, scope.now)
+        return track.trigger.update(holds, None, scope.now)
 
     def _settle(
         self, rule: RulePlan, track: Track, instance: str, now: datetime, changed: bool
@@ -187,11 +193,16 @@ class DeviceRules:
         return [replace(emitted, active=False, since=now, evidence=evidence)]
 
     def _level(self, rule: RulePlan, track: Track) -> Level:
+        """The base level, raised by the escalation steps that hold. While the fault is
+        recovering (``when`` no longer holds, the clear is pending) the level stays."""
         level = level_of(self.device, _rule_of(rule))
-        if isinstance(rule, CheckPlan):
-            for step, timer in zip(rule.steps, track.steps, strict=True):
-                if timer.raised:
-                    level = min(level, step.level)
+        if not isinstance(rule, CheckPlan):
+            return level
+        if track.emitted is not None and not track.holding:
+            return track.emitted.level
+        for step, timer in zip(rule.steps, track.steps, strict=True):
+            if timer.raised:
+                level = min(level, step.level)
         return level
 
     def _describe(
@@ -244,6 +255,7 @@ def _rule_of(rule: RulePlan) -> LevelledRule:
 
 
 def _feed(timer: Hysteresis, when: Node, clear: Node | None, scope: Scope) -> bool:
+    """Evaluate an escalation step's expressions and update its timer."""
     if timer.raised:
         recovers = clear.test(scope) if clear is not None else negate(when.test(scope))
         return timer.update(None, recovers, scope.now)

@@ -8,6 +8,7 @@ clears a condition: it holds the rule where it is and restarts its timers.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -93,6 +94,9 @@ def _comparator(op: str, expected: object) -> Callable[[Value], Truth]:
         members = list(expected)  # type: ignore[call-overload]
         inside = op == "in"
         return lambda value: (value in members) == inside
+    if op == "match":
+        pattern = re.compile(str(expected))
+        return lambda value: bool(pattern.search(value)) if isinstance(value, str) else None
     if op == "eq":
         return lambda value: value == expected
     return lambda value: value != expected

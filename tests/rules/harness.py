@@ -151,9 +151,11 @@ def _step(event: dict[str, Any], at: float, order: int) -> Step:
 class Timeline:
     """Plays steps against an engine, holding each device's state like a simulator."""
 
-    def __init__(self, engine: RuleEngine) -> None:
+    def __init__(
+        self, engine: RuleEngine, states: Mapping[str, Mapping[str, Value]] | None = None
+    ) -> None:
         self.engine = engine
-        self.state: dict[str, dict[str, Value]] = {}
+        self.state: dict[str, dict[str, Value]] = {d: dict(s) for d, s in (states or {}).items()}
 
     def play(self, step: Step) -> list[Condition]:
         if step.kind == "set":

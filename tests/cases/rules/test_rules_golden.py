@@ -1,0 +1,69 @@
+"""Golden cases of the rule engine: a timeline of readings in, the conditions out.
+
+Each folder here holds ``input.yaml`` (the devices of a site and a timeline of device
+state changes, polls, traps and ticks) and ``expected.yaml`` (every condition change,
+in order). Cases without a ``profiles/`` folder use the shipped profiles. The format
+is described in README.md next to this file.
+
+After a deliberate change of a rule, ``LVGW_UPDATE_GOLDEN=1`` rewrites the expected
+files; review their diff before committing it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gateway.config import load_config
+from gateway.rules import RuleEngine
+from tests.rules.harness import Timeline, describe, steps, write_site
+
+HERE = Path(__file__).parent
+CASES = sorted(p for p in HERE.iterdir() if (p / "input.yaml").is_file())
+STATES = HERE / "states"
+
+
+def dump(changes: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump(changes, sort_keys=False, default_flow_style=None, width=100)
+
+
+def play(case: Path, directory: Path) -> list[dict[str, Any]]:
+    spec = yaml.safe_load((case / "input.yaml").read_text())
+    profiles = [case / "profiles"] if (case / "profiles").is_dir() else []
+    devices, states = [], {}
+    for entry in spec["devices"]:
+        device = dict(entry)
+        if "state" in device:  # the device's state at the start, from states/<name>.yaml
+            states[device["id"]] = yaml.safe_load(
+                (STATES / f"{device.pop('state')}.yaml").read_text()
+            )
+        devices.append(device)
+    engine = RuleEngine(load_config(write_site(directory, devices, profiles)))
+    timeline = Timeline(engine, states)
+    return [describe(at, c) for at, c in timeline.run(steps(spec["events"]))]
+
+
+def test_there_are_cases() -> None:
+    assert len(CASES) >= 10
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden_case(case: Path, tmp_path: Path) -> None:
+    actual = play(case, tmp_path)
+    expected_file = case / "expected.yaml"
+    if os.environ.get("LVGW_UPDATE_GOLDEN"):
+        expected_file.write_text(dump(actual))
+    expected = yaml.safe_load(expected_file.read_text()) or []
+    if actual != expected:
+        diff = difflib.unified_diff(
+            dump(expected).splitlines(keepends=True),
+            dump(actual).splitlines(keepends=True),
+            f"{case.name}/expected.yaml",
+            "engine output",
+        )
+        pytest.fail("conditions differ from the expected timeline:\n" + "".join(diff), False)
