@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 
-# Tag keys, tag values and field keys escape commas, equals signs and spaces.
-_KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
+# Tag keys, tag values and field keys escape commas, equals signs and spaces, and
+# backslashes (two backslashes read as one), so that text ending in one stays text.
+_KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\\": "\\\\"})
 # Line protocol has no escape for line breaks: they become spaces.
 _LINE_BREAKS = str.maketrans({"\n": " ", "\r": " ", "\t": " "})
 
@@ -23,11 +24,10 @@ def escape_key(text: str) -> str:
 def escape_tag_value(text: str) -> str:
     """A tag value: line breaks to spaces, cut to TAG_VALUE_MAX, escaped.
 
-    A trailing backslash would escape the separator after it, so it is dropped.
     Returns "" for text that is empty once cleaned: the caller leaves such a tag out
     (line protocol has no empty tag values).
     """
-    cleaned = text.translate(_LINE_BREAKS).strip()[:TAG_VALUE_MAX].rstrip("\\")
+    cleaned = text.translate(_LINE_BREAKS).strip()[:TAG_VALUE_MAX]
     return cleaned.translate(_KEY_ESCAPES)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from gateway.metrics.fielddocs import shipped_profiles
+from gateway.metrics.influx import MetricsSink
 from gateway.metrics.schema import DeviceMeta, MetricSchema, ProfileFields
 from gateway.model import Reading
 
@@ -49,3 +53,24 @@ def ups_poll(device: str, ts: datetime, seq: int = 0) -> list[Reading]:
         Reading(device, "ups.battery_voltage", 27.3, ts, unit="V"),
         Reading(device, "output.load", 41, ts, "1", "%"),
     ]
+
+
+@contextlib.asynccontextmanager
+async def sink_running(sink: MetricsSink) -> AsyncIterator[asyncio.Task[None]]:
+    """The sink's task for the block; cancelled and awaited after it."""
+    task = asyncio.create_task(sink.run(), name="influx-sink")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Let the loop run until ``predicate`` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        await asyncio.sleep(0.01)
