@@ -10,8 +10,9 @@ import pytest
 from gateway.metrics.influx import MetricsSink, SinkOptions
 from gateway.metrics.influx_settings import InfluxSettings
 from gateway.metrics.influx_writer import InfluxWriter
+from gateway.model import Reading
 from gateway.outbox import Outbox
-from tests.metrics.samples import site_schema, sink_running, switch_poll, ups_poll
+from tests.metrics.samples import sink_running, site_schema, switch_poll, ups_poll
 from tests.metrics.victoria import Samples, VictoriaMetrics, count
 
 FAST = SinkOptions(flush_interval=0.05)
@@ -87,8 +88,6 @@ async def test_tags_with_any_text_survive_the_trip(victoria: VictoriaMetrics, gz
     writer = InfluxWriter(InfluxSettings(url=victoria.url, bucket="b", gzip=gzip))
     ts = now_ms()
     try:
-        from gateway.model import Reading
-
         lines = site_schema(site).lines(
             [
                 Reading("sw-1", "if.name", label, ts, "1"),
