@@ -144,10 +144,9 @@ class LeanSnmpClient:
         packet = ber.encode_request(
             agent.prefix, pdu_type, request_id, varbind_list, 0, max_repetitions
         )
-        data = await mux.exchange(
+        response = await mux.exchange(
             agent.family, agent.host, agent.port, request_id, packet, agent.timeout, agent.retries
         )
-        response = ber.decode_response(data)
         if response.pdu_type == ber.REPORT:
             reported = ", ".join(ber.decode_oid(oid) for oid, _ in response.varbinds)
             raise SnmpProtocolError(f"agent sent a report instead of a response: {reported}")

@@ -8,6 +8,10 @@ else is counted and dropped.
 
 A retry resends the very same packet, request-id included, so a late answer to an
 earlier attempt still completes the request instead of being thrown away.
+
+Timeouts are kept by one sweep every SWEEP_SECONDS over the requests in flight rather
+than a timer per request: far cheaper at thousands of requests a second, at the price
+of a timeout firing up to SWEEP_SECONDS late.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import asyncio
 import contextlib
 import random
 import socket
+from collections import deque
 from dataclasses import dataclass, field
 
-from drivers.snmp.base import SnmpError, SnmpTimeout
-from drivers.snmp.ber import peek_request_id
+from drivers.snmp.base import SnmpError, SnmpProtocolError, SnmpTimeout
+from drivers.snmp.ber import Response, decode_response, peek_request_id
 
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+SWEEP_SECONDS = 0.05
 _MAX_REQUEST_ID = 0x7FFFFFFF
 
 
@@ -29,7 +35,13 @@ _MAX_REQUEST_ID = 0x7FFFFFFF
 class _Pending:
     host: str
     port: int
-    future: asyncio.Future[bytes | None]
+    future: asyncio.Future[Response]
+    packet: bytes
+    transport: asyncio.DatagramTransport
+    attempt_timeout: float
+    attempts_left: int
+    deadline: float
+    attempts: int
 
 
 @dataclass(slots=True)
@@ -60,13 +72,24 @@ class UdpMux:
     stats: UdpStats = field(default_factory=UdpStats)
     _pending: dict[int, _Pending] = field(default_factory=dict)
     _transports: dict[int, asyncio.DatagramTransport] = field(default_factory=dict)
-    _slots: asyncio.Semaphore | None = None
     _opening: asyncio.Lock | None = None
+    _waiting: deque[asyncio.Future[None]] = field(default_factory=deque)
+    _in_flight: int = 0
+    _sweeping: asyncio.TimerHandle | None = None
     _next_id: int = field(default_factory=lambda: random.randrange(1, _MAX_REQUEST_ID))
     _closed: bool = False
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def deliver(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        request_id = peek_request_id(data)
+        try:
+            response: Response | None = decode_response(data)
+            request_id: int | None = response.request_id  # type: ignore[union-attr]
+        except SnmpProtocolError as exc:
+            response, error = None, exc
+            request_id = peek_request_id(data)
         pending = self._pending.get(request_id) if request_id is not None else None
         if pending is None:
             self.stats.stray += 1
@@ -74,12 +97,13 @@ class UdpMux:
         if addr[0] != pending.host or addr[1] != pending.port:
             self.stats.wrong_address += 1
             return
-        if not pending.future.done():
-            pending.future.set_result(data)
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
+        del self._pending[request_id]  # type: ignore[arg-type]
+        if pending.future.done():  # cancelled meanwhile
+            return
+        if response is None:
+            pending.future.set_exception(error)
+        else:
+            pending.future.set_result(response)
 
     def new_request_id(self) -> int:
         request_id = self._next_id
@@ -123,55 +147,105 @@ class UdpMux:
         packet: bytes,
         attempt_timeout: float,
         retries: int,
-    ) -> bytes:
-        """Send ``packet`` (carrying ``request_id``) and return the raw answer.
+    ) -> Response:
+        """Send ``packet`` (carrying ``request_id``) and return the decoded answer.
 
-        Raises SnmpTimeout after ``retries + 1`` attempts of ``attempt_timeout`` seconds.
+        Raises SnmpTimeout after ``retries + 1`` attempts of ``attempt_timeout``
+        seconds, SnmpProtocolError if the answer cannot be decoded.
         """
         if self._closed:
             raise SnmpError("SNMP client is closed")
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.max_in_flight)
         transport = self._transports.get(family) or await self._transport(family)
-        loop = asyncio.get_running_loop()
-        async with self._slots:
-            pending = _Pending(host, port, loop.create_future())
-            self._pending[request_id] = pending
+        if self._in_flight >= self.max_in_flight:
+            await self._wait_for_slot()
+        self._in_flight += 1
+        try:
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[Response] = loop.create_future()
+            self._pending[request_id] = _Pending(
+                host, port, future, packet, transport, attempt_timeout, retries,
+                loop.time() + attempt_timeout, retries + 1,
+            )  # fmt: skip
+            transport.sendto(packet, (host, port))
+            if self._sweeping is None:
+                self._sweeping = loop.call_later(SWEEP_SECONDS, self._sweep)
             try:
-                for _ in range(retries + 1):
-                    if pending.future.done():
-                        pending.future = loop.create_future()
-                    transport.sendto(packet, (host, port))
-                    timer = loop.call_later(attempt_timeout, _expire, pending.future)
-                    try:
-                        data = await pending.future
-                    finally:
-                        timer.cancel()
-                    if data is not None:
-                        return data
-                    if self.closed:
-                        break
+                return await future
             finally:
-                del self._pending[request_id]
-        if self.closed:
-            raise SnmpError("SNMP client is closed")
-        raise SnmpTimeout(
-            f"no answer from {host}:{port} after {retries + 1} attempt(s) of {attempt_timeout:g} s"
-        )
+                self._pending.pop(request_id, None)
+        finally:
+            self._in_flight -= 1
+            if self._waiting:
+                self._release_one()
+
+    async def _wait_for_slot(self) -> None:
+        while self._in_flight >= self.max_in_flight:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._release_one()  # pass the slot we were given on
+                raise
+            if self._closed:
+                raise SnmpError("SNMP client is closed")
+
+    def _release_one(self) -> None:
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _sweep(self) -> None:
+        """Resend or time out the requests whose attempt is over."""
+        self._sweeping = None
+        if not self._pending or self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        expired = []
+        for request_id, pending in self._pending.items():
+            if pending.deadline > now:
+                continue
+            if pending.attempts_left > 0 and not pending.future.done():
+                pending.attempts_left -= 1
+                pending.deadline = now + pending.attempt_timeout
+                pending.transport.sendto(pending.packet, (pending.host, pending.port))
+            else:
+                expired.append(request_id)
+        for request_id in expired:
+            pending = self._pending.pop(request_id)
+            if not pending.future.done():
+                pending.future.set_exception(_timeout(pending))
+        if self._pending:
+            self._sweeping = loop.call_later(SWEEP_SECONDS, self._sweep)
 
     def close(self) -> None:
         """Close the sockets; requests still waiting end with SnmpError."""
         self._closed = True
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            self._sweeping = None
         for transport in self._transports.values():
             transport.close()
         self._transports.clear()
         for pending in self._pending.values():
-            _expire(pending.future)
+            if not pending.future.done():
+                pending.future.set_exception(SnmpError("SNMP client is closed"))
+        self._pending.clear()
+        for waiter in self._waiting:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiting.clear()
 
 
-def _expire(future: asyncio.Future[bytes | None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def _timeout(pending: _Pending) -> SnmpTimeout:
+    return SnmpTimeout(
+        f"no answer from {pending.host}:{pending.port} after {pending.attempts} attempt(s) "
+        f"of {pending.attempt_timeout:g} s"
+    )
 
 
 def _enlarge_receive_buffer(sock: socket.socket) -> None:
