@@ -97,21 +97,25 @@ class Check(Comparison):
     ``of`` says what is compared: ``value`` (the reading), ``rate`` (change per second
     since the previous reading), ``change`` (difference to the previous reading), ``age``
     (seconds since the last reading: staleness), ``skew`` (seconds between the value, a
-    device clock as epoch seconds or ISO 8601 text, and the reading's time).
+    device clock as epoch seconds or ISO 8601 text, and the reading's time). With
+    ``per`` the measured value is divided by another point's value first (free space
+    per capacity: a fraction).
     """
 
     point: PointName
     of: Measure = "value"
+    per: PointName | None = None
 
     @model_validator(mode="after")
     def _numeric_measures(self) -> Check:
-        if self.of == "value":
+        if self.of == "value" and self.per is None:
             return self
         values: list[Any] = []
         for compared in self.comparators().values():
             values.extend(compared if isinstance(compared, list) else [compared])
         if any(isinstance(v, bool | str) for v in values):
-            raise ValueError(f"'of: {self.of}' is a number: compare it with numbers")
+            what = f"'of: {self.of}'" if self.per is None else "a value 'per' another"
+            raise ValueError(f"{what} is a number: compare it with numbers")
         return self
 
 
@@ -337,6 +341,13 @@ def fault_codes(rules: list[UnreachableRule | CheckRule]) -> list[str]:
     return [code for rule in rules for code in rule.codes()]
 
 
+def points_of(expr: Check | Seen) -> list[str]:
+    """The reading names a test reads."""
+    if isinstance(expr, Check) and expr.per is not None:
+        return [expr.point, expr.per]
+    return [expr.point]
+
+
 def children(expr: Expr) -> list[Expr]:
     """The expressions directly inside ``expr``."""
     if isinstance(expr, All):
@@ -483,23 +494,25 @@ def _expr_problems(expr: Expr, table: str | None, names: ReadingNames) -> list[s
         inner = expr.count if isinstance(expr, Count) else expr.share
         return _aggregate_problems(inner, expr.table, names)
     if isinstance(expr, Check | Seen):
-        if not names.known(expr.point):
-            return [f"no point {expr.point!r} in the profile"]
-        column_of = names.table_of(expr.point)
-        if column_of is not None and column_of != table:
-            where = f"in a rule per {table!r}" if table else "in a device-level rule"
-            return [
-                f"{expr.point} is a column of table {column_of!r}: {where} use it inside"
-                " count or share"
-            ]
-        return []
+        problems = []
+        for point in points_of(expr):
+            column_of = names.table_of(point)
+            if not names.known(point):
+                problems.append(f"no point {point!r} in the profile")
+            elif column_of is not None and column_of != table:
+                where = f"in a rule per {table!r}" if table else "in a device-level rule"
+                problems.append(
+                    f"{point} is a column of table {column_of!r}: {where} use it inside"
+                    " count or share"
+                )
+        return problems
     return [why for child in children(expr) for why in _expr_problems(child, table, names)]
 
 
 def _aggregate_problems(inner: Expr, table: str | None, names: ReadingNames) -> list[str]:
     if any(isinstance(e, Count | Share) for e in walk(inner)):
         return ["count and share cannot be nested"]
-    points = [e.point for e in walk(inner) if isinstance(e, Check | Seen)]
+    points = [p for e in walk(inner) if isinstance(e, Check | Seen) for p in points_of(e)]
     unknown = [p for p in points if not names.known(p)]
     if unknown:
         return [f"no point {p!r} in the profile" for p in unknown]
@@ -519,7 +532,9 @@ def aggregate_table(expr: Count | Share, names: ReadingNames) -> str:
     if expr.table is not None:
         return expr.table
     inner = expr.count if isinstance(expr, Count) else expr.share
-    tables = {names.table_of(e.point) for e in walk(inner) if isinstance(e, Check | Seen)}
+    tables = {
+        names.table_of(p) for e in walk(inner) if isinstance(e, Check | Seen) for p in points_of(e)
+    }
     (table,) = tables - {None}
     assert table is not None
     return table

@@ -156,18 +156,30 @@ _MEASURES: dict[Measure, Callable[[Sample | None, Scope], Value]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class CheckNode:
+class PointRef:
+    """A reading name as a rule reads it: at the scope's instance, or the scalar."""
+
     point: str
     per_instance: bool  # a table column (or a trap reading in a per-instance rule)
-    measure: Measure
-    tests: tuple[tuple[str, Callable[[Value], Truth]], ...]  # (operator, test)
 
     def sample(self, scope: Scope) -> Sample | None:
         return scope.values.get(self.point, scope.instance if self.per_instance else "")
 
+
+@dataclass(frozen=True, slots=True)
+class CheckNode:
+    ref: PointRef
+    measure: Measure
+    tests: tuple[tuple[str, Callable[[Value], Truth]], ...]  # (operator, test)
+    per: PointRef | None = None
+
     def test(self, scope: Scope) -> Truth:
-        sample = self.sample(scope)
+        sample = self.ref.sample(scope)
         measured = _MEASURES[self.measure](sample, scope)
+        if measured is not None and self.per is not None:
+            divisor = _number(_good(self.per.sample(scope)))
+            number = _number(measured)
+            measured = number / divisor if number is not None and divisor else None
         if measured is None:
             return None
         if self.measure == "age" and sample is None:
@@ -179,22 +191,22 @@ class CheckNode:
         return all_of([test(measured) for _op, test in self.tests])
 
     def evidence(self, scope: Scope, out: Evidence) -> None:
-        sample = self.sample(scope)
-        if sample is not None and len(out) < MAX_EVIDENCE:
-            out.setdefault((sample.reading.point, sample.reading.instance), sample.reading)
+        for ref in (self.ref, self.per):
+            sample = ref.sample(scope) if ref is not None else None
+            if sample is not None and len(out) < MAX_EVIDENCE:
+                out.setdefault((sample.reading.point, sample.reading.instance), sample.reading)
 
 
 @dataclass(frozen=True, slots=True)
 class SeenNode:
-    point: str
-    per_instance: bool
+    ref: PointRef
     targets: frozenset[Value]
 
     def test(self, scope: Scope) -> Truth:
-        instance = scope.instance if self.per_instance else ""
-        if scope.values.get(self.point, instance) is None:
+        instance = scope.instance if self.ref.per_instance else ""
+        if scope.values.get(self.ref.point, instance) is None:
             return None
-        return bool(scope.values.seen.get((self.point, instance), set()) & self.targets)
+        return bool(scope.values.seen.get((self.ref.point, instance), set()) & self.targets)
 
     def evidence(self, scope: Scope, out: Evidence) -> None:
         return None  # what was seen earlier is not a reading of now
@@ -283,9 +295,10 @@ def compile_expr(expr: Expr, names: ReadingNames, table: str | None) -> Node:
     """A node for ``expr``; ``table`` is the table whose instance the scope holds."""
     if isinstance(expr, Check):
         tests = tuple((op, _comparator(op, v)) for op, v in expr.comparators().items())
-        return CheckNode(expr.point, _per_instance(expr.point, names, table), expr.of, tests)
+        per = _ref(expr.per, names, table) if expr.per is not None else None
+        return CheckNode(_ref(expr.point, names, table), expr.of, tests, per)
     if isinstance(expr, Seen):
-        return SeenNode(expr.point, _per_instance(expr.point, names, table), frozenset(expr.seen))
+        return SeenNode(_ref(expr.point, names, table), frozenset(expr.seen))
     if isinstance(expr, All | AnyOf):
         parts = expr.all if isinstance(expr, All) else expr.any
         compiled = tuple(compile_expr(part, names, table) for part in parts)
@@ -301,7 +314,7 @@ def compile_expr(expr: Expr, names: ReadingNames, table: str | None) -> Node:
     return AggregateNode(over, compile_expr(inner, names, over), isinstance(expr, Share), bounds)
 
 
-def _per_instance(point: str, names: ReadingNames, table: str | None) -> bool:
+def _ref(point: str, names: ReadingNames, table: str | None) -> PointRef:
     if names.table_of(point) is not None:
-        return True
-    return table is not None and point.startswith(TRAP_PREFIX)
+        return PointRef(point, True)
+    return PointRef(point, table is not None and point.startswith(TRAP_PREFIX))

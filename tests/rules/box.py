@@ -32,6 +32,8 @@ tables:
     instance: disk
     columns:
       state: {oid: 1.3.6.1.4.1.99999.3.1.1, type: int, states: {0: normal, 2: failed}}
+      free:  {oid: 1.3.6.1.4.1.99999.3.1.2, type: int, unit: MB}
+      size:  {oid: 1.3.6.1.4.1.99999.3.1.3, type: int, unit: MB}
 traps:
   boom: {oid: 1.3.6.1.4.1.99999.0.1, instance_from: 1.3.6.1.4.1.99999.2.1.1}
 """

@@ -107,6 +107,7 @@ def test_rules_are_checked_against_the_profile() -> None:
   - {type: check, code: g, title: t, level: 3, when: {count: {count: {point: cam.status, eq: offline}, ge: 1}, ge: 1}}
   - {type: check, code: h, title: t, level: 3, when: {count: {point: cam.status, eq: offline}, table: disk, ge: 1}}
   - {type: check, code: i, title: t, level: 3, when: {point: temp, gt: 1}, flapping: {code: a, title: t}}
+  - {type: check, code: j, title: t, level: 3, table: disk, when: {point: disk.free, per: disk.sise, lt: 0.1}}
 """) == [
         "rule a: no point 'tmp' in the profile",
         "rule b: cam.status is a column of table 'cam': in a device-level rule use it inside count or share",
@@ -118,6 +119,7 @@ def test_rules_are_checked_against_the_profile() -> None:
         "rule g: count and share cannot be nested",
         "rule h: count over 'disk' reads columns of cam",
         "fault code a is used twice",
+        "rule j: no point 'disk.sise' in the profile",
     ]
 
 

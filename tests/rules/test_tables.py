@@ -163,3 +163,21 @@ def test_seen_remembers_a_value_per_instance(tmp_path: Path) -> None:
     assert engine.evaluate(poll("box", 0, cams({3}))) == []
     out = engine.evaluate(poll("box", 30, cams({1, 3})))
     assert [c.instance for c in out] == ["1"]
+
+
+def test_a_value_per_another_is_a_fraction(tmp_path: Path) -> None:
+    rules = """
+  - code: disk.nearly_full
+    type: check
+    table: disk
+    title: "disk {instance}: {disk.free} MB free"
+    level: 3
+    when: {point: disk.free, per: disk.size, lt: 0.05}
+"""
+    engine = box_engine(tmp_path, rules)
+    disks = {"disk.size[1]": 4000, "disk.size[2]": 0, "disk.free[2]": 0}
+    assert engine.evaluate(poll("box", 0, {**disks, "disk.free[1]": 1000})) == []
+    out = engine.evaluate(poll("box", 30, {**disks, "disk.free[1]": 150}))
+    # Disk 2 reports no size: a fraction of nothing is unknown, not "full".
+    assert [(c.instance, c.title) for c in out] == [("1", "disk 1: 150 MB free")]
+    assert {r.point for r in out[0].evidence} == {"disk.free", "disk.size"}
