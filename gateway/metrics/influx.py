@@ -132,7 +132,7 @@ class MetricsSink:
         self._lines_bytes = 0
         self._in_hand: bytes | None = None  # a batch being written or stored
         self._backlog = True  # batches wait in the outbox: new ones queue behind them
-        self._storing = 0  # outbox puts under way
+        self._puts = 0  # outbox puts started: tells the drainer a backlog is growing
         self._backoff = Backoff(self.options.retry_base, self.options.retry_cap)
         self._n = _Counters()
 
@@ -254,7 +254,7 @@ class MetricsSink:
         message = OutboxMessage(
             self.settings.topic, payload, qos=0, message_class=MessageClass.METRIC
         )
-        self._storing += 1
+        self._puts += 1
         try:
             await self.outbox.put(message)
         except (OutboxError, ValueError) as exc:
@@ -264,15 +264,17 @@ class MetricsSink:
             log.error("metric batch lost: cannot store it in the outbox: %s", exc)
         else:
             self._n.spilled += 1
-        finally:
-            self._storing -= 1
         await self._refresh_backlog()
 
     async def _drain_loop(self) -> None:
         while True:
+            # The outbox runs its calls in order on one thread: a put started before
+            # this query is committed before it runs, so an empty answer with no put
+            # started since means the backlog is really gone.
+            puts = self._puts
             waiting = await self.outbox.pending(self.options.drain_messages, classes=METRIC_CLASSES)
             if not waiting:
-                if self._backlog and not self._storing:
+                if self._backlog and puts == self._puts:
                     self._backlog = False
                     log.info("influxdb backlog drained; batches go straight to InfluxDB")
                 await self._refresh_backlog()

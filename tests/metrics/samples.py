@@ -11,6 +11,7 @@ from gateway.metrics.fielddocs import shipped_profiles
 from gateway.metrics.influx import MetricsSink
 from gateway.metrics.schema import DeviceMeta, MetricSchema, ProfileFields
 from gateway.model import Reading
+from tests.metrics.victoria import Samples
 
 _PROFILES = shipped_profiles()
 SWITCH = ProfileFields.from_profile(_PROFILES["switch-generic"])
@@ -28,7 +29,8 @@ def switch_poll(device: str, ts: datetime, ports: int = 4, seq: int = 0) -> list
     """One poll of a switch: reachability, system group, ports; values vary with seq."""
     readings = [
         Reading(device, "reachable", True, ts),
-        Reading(device, "rtt", 1.25 + seq / 1000, ts, unit="ms"),
+        # Rounded like the poller rounds its RTT (VictoriaMetrics keeps ~15 digits).
+        Reading(device, "rtt", round(1.25 + seq / 1000, 3), ts, unit="ms"),
         Reading(device, "sys.descr", "Generic switch, rev 2", ts),
         Reading(device, "sys.uptime", 3600.5 + seq, ts, unit="s"),
     ]
@@ -74,3 +76,59 @@ async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 10
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{what}: not within {timeout} s")
         await asyncio.sleep(0.01)
+
+
+def _split(text: str, sep: str) -> list[str]:
+    """Split at unescaped ``sep``, unescaping (a backslash takes the next character)."""
+    parts, current, escaped = [], [], False
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == sep:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    assert not escaped, f"dangling backslash in {text!r}"
+    parts.append("".join(current))
+    return parts
+
+
+def _split_raw(text: str, sep: str) -> list[str]:
+    """Split at unescaped ``sep``, keeping the escapes for a later split."""
+    parts, start, i = [], 0, 0
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == sep:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def parse(line: str) -> tuple[str, dict[str, str], dict[str, str], int]:
+    """A line back into measurement, tags, fields and time (what the schema writes)."""
+    key, fields_text, ts = _split_raw(line, " ")
+    measurement, *tag_texts = _split_raw(key, ",")
+    tags = dict(_split(tag, "=") for tag in tag_texts)
+    fields = dict(_split(field, "=") for field in _split_raw(fields_text, ","))
+    return _split(measurement, ",")[0], tags, fields, int(ts)
+
+
+def samples_of(lines: list[str]) -> Samples:
+    """What VictoriaMetrics stores for these lines: one series per measurement_field and
+    tag set, values as floats, times in milliseconds."""
+    out: Samples = {}
+    for line in lines:
+        measurement, tags, fields, ts = parse(line)
+        labels = tuple(sorted(tags.items()))
+        for name, text in fields.items():
+            value = float(text.removesuffix("i"))
+            out.setdefault((f"{measurement}_{name}", labels), {})[ts] = value
+    return out

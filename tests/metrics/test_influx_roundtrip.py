@@ -38,7 +38,7 @@ def expected_switch(site: str, ts: datetime, ports: int, seq: int) -> Samples:
         out.setdefault(key, {})[ms(ts)] = value
 
     put("reachable", device, 1)
-    put("rtt", device, 1.25 + seq / 1000)
+    put("rtt", device, round(1.25 + seq / 1000, 3))
     put("sys.uptime", device, 3600.5 + seq)
     for port in range(1, ports + 1):
         row = {**device, "table": "if", "instance": str(port), "label": f"Gi0/{port}"}

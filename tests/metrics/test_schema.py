@@ -19,53 +19,10 @@ from gateway.metrics.schema import (
     state_codes,
 )
 from gateway.model import Quality, Reading
-from tests.metrics.samples import site_schema
+from tests.metrics.samples import parse, site_schema
 
 TS = datetime(2026, 3, 1, 12, 0, 0, 123_456, tzinfo=UTC)
 TS_MS = 1_772_366_400_123  # TS in whole milliseconds (the microseconds are cut)
-
-
-def _split(text: str, sep: str) -> list[str]:
-    """Split at unescaped ``sep``, unescaping (a backslash takes the next character)."""
-    parts, current, escaped = [], [], False
-    for char in text:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == sep:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    assert not escaped, f"dangling backslash in {text!r}"
-    parts.append("".join(current))
-    return parts
-
-
-def _split_raw(text: str, sep: str) -> list[str]:
-    """Split at unescaped ``sep``, keeping the escapes for a later split."""
-    parts, start, i = [], 0, 0
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == sep:
-            parts.append(text[start:i])
-            start = i + 1
-        i += 1
-    parts.append(text[start:])
-    return parts
-
-
-def parse(line: str) -> tuple[str, dict[str, str], dict[str, str], int]:
-    """A line back into measurement, tags, fields and time (what the schema writes)."""
-    key, fields_text, ts = _split_raw(line, " ")
-    measurement, *tag_texts = _split_raw(key, ",")
-    tags = dict(_split(tag, "=") for tag in tag_texts)
-    fields = dict(_split(field, "=") for field in _split_raw(fields_text, ","))
-    return _split(measurement, ",")[0], tags, fields, int(ts)
 
 
 def by_row(lines: list[str]) -> dict[tuple[str, str, str], tuple[dict[str, str], dict[str, str]]]:

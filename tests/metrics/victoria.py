@@ -3,7 +3,8 @@
 It takes influxdb-client's writes on /api/v2/write and stores each field as a series
 ``<measurement>_<field>{tags}`` with millisecond timestamps; /api/v1/export reads
 them back raw. String fields are stored as 0 without an error, which is why the
-schema sends numbers only. Also used by bench/influx_sink.py.
+schema sends numbers only. Values keep about 15 significant digits (its decimal
+encoding): 1.3679999999999999 comes back as 1.368. Also used by bench/influx_sink.py.
 """
 
 from __future__ import annotations
