@@ -1,8 +1,13 @@
-"""An aiomqtt client that reports the broker's PUBACK reason code.
+"""An aiomqtt client that reports the broker's PUBACK reason code and handshake errors.
 
 aiomqtt resolves a QoS 1 publish when the PUBACK arrives but drops its reason code,
 so a publish the broker refused (e.g. 0x87 "not authorized" from an ACL) looks
 delivered. This subclass records the code per message id and returns it.
+
+aiomqtt also ignores a connection that closes before the CONNACK (a TLS listener that
+wants a client certificate closes it right after the handshake) and reports only
+"Operation timed out" ten seconds later. This subclass fails the connect at once with
+the socket's own error.
 """
 
 from __future__ import annotations
@@ -33,6 +38,27 @@ class AckingClient(aiomqtt.Client):
             return info
 
         self._client.publish = remembering_publish  # type: ignore[method-assign]
+        self.last_socket_error = ""
+        self._client.on_log = self._remember_error
+
+    def _remember_error(self, client: paho.Client, userdata: Any, level: int, text: str) -> None:
+        if level == paho.MQTT_LOG_ERR:
+            self.last_socket_error = text
+
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        flags: Any,
+        reason_code: Any,
+        properties: Any = None,
+    ) -> None:
+        if not self._connected.done():
+            cause = self.last_socket_error or f"reason {reason_code}"
+            self._connected.set_exception(
+                aiomqtt.MqttError(f"connection closed before the broker accepted it: {cause}")
+            )
+        super()._on_disconnect(client, userdata, flags, reason_code, properties)
 
     def _on_publish(
         self, client: paho.Client, userdata: Any, mid: int, reason_code: Any, properties: Any
@@ -54,6 +80,25 @@ class AckingClient(aiomqtt.Client):
         if info is None or qos == 0:
             return SUCCESS
         return self._puback_codes.pop(info.mid, SUCCESS)
+
+
+# Known causes of a failed connect, and what to check.
+_HINTS = (
+    ("CERTIFICATE_REQUIRED", "the broker requires a client certificate: set tls.cert and key"),
+    ("UNKNOWN_CA", "the broker does not trust the client certificate (signed by another CA?)"),
+    ("BAD_CERTIFICATE", "the broker refused the client certificate"),
+    ("CERTIFICATE_EXPIRED", "a certificate has expired"),
+    ("CERTIFICATE_VERIFY_FAILED", "tls.ca does not trust the broker's certificate, or its host"),
+    ("WRONG_VERSION_NUMBER", "the broker's port does not speak TLS, or tls is missing"),
+    ("not authori", "the broker refused the user name, password or certificate identity"),
+    ("Bad user name or password", "the broker refused the user name or password"),
+)
+
+
+def connect_hint(error: str) -> str:
+    """What to check for a failed connect, or "" when the cause is not recognised."""
+    lowered = error.lower()
+    return next((hint for marker, hint in _HINTS if marker.lower() in lowered), "")
 
 
 def reason_name(code: int) -> str:

@@ -17,6 +17,7 @@ import jsonschema
 log = logging.getLogger("lvgw.inbound")
 
 MAX_BYTES = 64 * 1024
+MAX_ERROR_CHARS = 300
 
 ACK_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -30,6 +31,12 @@ ACK_SCHEMA: dict[str, Any] = {
         "request_id": {"type": "string", "maxLength": 200},
     },
 }
+
+
+def reply_topic_for(suffix: str) -> str:
+    """Where the reply to a message on ``suffix`` (``acks``, ``cmd/<name>``) goes."""
+    return "acks-reply" if suffix == "acks" else f"cmd-reply/{suffix.removeprefix('cmd/')}"
+
 
 # A command: validated body -> reply body (must contain "ok").
 Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -51,17 +58,19 @@ class Inbound:
     ) -> tuple[str, dict[str, Any]]:
         self.rejected += 1
         log.warning("inbound message refused topic=%s error=%r", topic, message)
+        if len(message) > MAX_ERROR_CHARS:  # schema errors quote the offending value
+            message = message[: MAX_ERROR_CHARS - 3] + "..."
         body: dict[str, Any] = {"ok": False, "error": message}
         if isinstance(request_id, str):
             body["request_id"] = request_id
         return topic, body
 
     async def handle(self, suffix: str, payload: bytes) -> tuple[str, dict[str, Any]] | None:
+        reply_topic = reply_topic_for(suffix)
         if suffix == "acks":
-            reply_topic, schema, run = "acks-reply", ACK_SCHEMA, self.on_ack
+            schema, run = ACK_SCHEMA, self.on_ack
         elif suffix.startswith("cmd/"):
             name = suffix[4:]
-            reply_topic = f"cmd-reply/{name}"
             if name not in self.commands:
                 known = ", ".join(sorted(self.commands)) or "none"
                 return self._error(reply_topic, f"unknown command {name!r} (known: {known})")
@@ -72,8 +81,10 @@ class Inbound:
             return self._error(reply_topic, f"message too large (over {MAX_BYTES} bytes)")
         try:
             body = json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except ValueError as exc:  # bad UTF-8, bad JSON, an integer of over 4,300 digits
             return self._error(reply_topic, f"not JSON: {exc}")
+        except RecursionError:
+            return self._error(reply_topic, "not JSON: nested too deeply")
         request_id = body.get("request_id") if isinstance(body, dict) else None
         try:
             jsonschema.validate(body, schema)

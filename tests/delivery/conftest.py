@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from tests.delivery.brokers import PersistentMosquitto
 from tests.delivery.service_center import ServiceCenter
-from tests.realservers import running
+from tests.realservers import Mosquitto, running
 
 
 async def eventually(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -21,6 +22,19 @@ async def eventually(predicate: Callable[[], bool], timeout: float, what: str) -
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} not within {timeout} s")
         await asyncio.sleep(0.02)
+
+
+# Nagle's algorithm off on the broker's sockets (set_tcp_nodelay), as docs/mqtt.md
+# recommends: else each small message can wait ~40 ms for the previous one's ACK.
+NO_DELAY_CONFIG = "set_tcp_nodelay true\n"
+NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+@pytest.fixture
+def quick_broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    broker = Mosquitto(tmp_path / "broker", extra_config=NO_DELAY_CONFIG)
+    with running(broker):
+        yield broker
 
 
 @pytest.fixture
