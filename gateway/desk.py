@@ -1,18 +1,37 @@
 """A small reference consumer for the service center: arriving tickets with their clocks.
 
-``lvgw desk --broker HOST:PORT [--site ID]`` subscribes to ``lvgw/v1/<site>/#`` and
-prints one line per ticket event and per status change.
+``lvgw desk --broker HOST:PORT [--site ID]`` subscribes to ``lvgw/v1/<site>/tickets``
+and ``.../status`` and prints one block per ticket event (with the response, on-site
+and loaner deadlines counting down) and one line per status change. With ``ack_as``
+it also acknowledges every unacknowledged open ticket it shows, on the site's
+``acks`` topic, and prints the gateway's reply from ``acks-reply``.
+
+It does what docs/mqtt.md asks of a consumer: a persistent session (fixed client id,
+clean start off), QoS 1, and deduplication on ``event_id`` (delivery is at least
+once). It reconnects by itself when the broker goes away.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 LEVEL_NAMES = {1: "L1 system down", 2: "L2 major", 3: "L3 minor", 4: "L4 user/small"}
+SESSION_EXPIRY_S = 24 * 3600  # tickets queued while the desk is closed, up to a day
+REMEMBERED_EVENTS = 10_000  # event ids kept for deduplication
+RECONNECT_S = 2.0
+NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+Event = dict[str, Any]
 
 
 def _when(text: str | None) -> datetime | None:
@@ -29,9 +48,11 @@ def _left(due: datetime | None, now: datetime) -> str:
     return f"{sign}{hours}h{rest // 60:02d}m" if hours else f"{sign}{rest // 60}m{rest % 60:02d}s"
 
 
-def format_ticket(event: dict[str, Any], now: datetime | None = None) -> str:
+def format_ticket(event: Event, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     kind = str(event.get("event", "?")).upper()
+    if kind == "REMINDER" and event.get("reminder_no"):
+        kind = f"REMIND#{event['reminder_no']}"
     level = LEVEL_NAMES.get(int(event.get("severity", 0)), "?")
     device = event.get("device", {}).get("id", "?")
     head = f"{now:%H:%M:%S}  {kind:<8} {level:<15} {device:<12} {event.get('title', '')}"
@@ -42,31 +63,126 @@ def format_ticket(event: dict[str, Any], now: datetime | None = None) -> str:
         return f"{head}\n          resolved{took}; {ticket}"
     response = _when(event.get("response_due"))
     onsite = _when(event.get("onsite_due"))
-    return (
-        f"{head}\n          respond within {_left(response, now)}, on site within "
-        f"{_left(onsite, now)}; {ticket}; fault {event.get('fault', {}).get('code')}"
+    loaner = _when(event.get("loaner_due"))
+    acked = event.get("acknowledged")
+    answer = (
+        f"acknowledged by {acked.get('by')}"
+        if isinstance(acked, dict)
+        else f"respond within {_left(response, now)}"
+    )
+    lines = f"{head}\n          {answer}, on site within {_left(onsite, now)}"
+    if loaner is not None:
+        lines += f", loaner within {_left(loaner, now)}"
+    return f"{lines}; {ticket}; fault {event.get('fault', {}).get('code')}"
+
+
+class Desk:
+    """What the desk knows: events seen (for deduplication) and the tickets it acked."""
+
+    def __init__(self, ack_as: str | None = None) -> None:
+        self.ack_as = ack_as
+        self.seen: OrderedDict[str, None] = OrderedDict()
+        self.acked: set[str] = set()
+
+    def is_new(self, event: Event) -> bool:
+        """False for a second copy of an event (at-least-once delivery)."""
+        event_id = str(event.get("event_id", ""))
+        if event_id in self.seen:
+            return False
+        self.seen[event_id] = None
+        if len(self.seen) > REMEMBERED_EVENTS:
+            self.seen.popitem(last=False)
+        return True
+
+    def ack_for(self, event: Event) -> tuple[str, bytes] | None:
+        """The acknowledgement to send for ``event`` (topic, payload), if any."""
+        ticket = event.get("ticket_id")
+        site = event.get("site", {}).get("id")
+        if self.ack_as is None or not isinstance(ticket, str) or not isinstance(site, str):
+            return None
+        if event.get("event") == "resolve":
+            self.acked.discard(ticket)
+            return None
+        if event.get("acknowledged") or ticket in self.acked:
+            return None
+        self.acked.add(ticket)
+        body = {"ticket_id": ticket, "action": "ack", "by": self.ack_as, "request_id": ticket}
+        return f"lvgw/v1/{site}/acks", json.dumps(body).encode()
+
+
+def format_reply(body: Event) -> str:
+    ticket = body.get("ticket_id") or body.get("request_id") or "?"
+    if body.get("ok"):
+        return f"          ticket {ticket} acknowledged by {body.get('acked_by')}"
+    return f"          acknowledgement of {ticket} refused: {body.get('error')}"
+
+
+def _client(host: str, port: int, identifier: str) -> aiomqtt.Client:
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    properties.SessionExpiryInterval = SESSION_EXPIRY_S
+    return aiomqtt.Client(
+        host,
+        port,
+        identifier=identifier,
+        protocol=aiomqtt.ProtocolVersion.V5,
+        clean_start=False,
+        properties=properties,
+        socket_options=(NO_DELAY,),
     )
 
 
 async def watch(
-    host: str, port: int, site: str, out: TextIO, identifier: str = "lvgw-desk"
+    host: str,
+    port: int,
+    site: str,
+    out: TextIO,
+    identifier: str = "lvgw-desk",
+    ack_as: str | None = None,
 ) -> None:
-    """Print tickets and status changes of ``site`` ("+" for every site) until cancelled."""
-    async with aiomqtt.Client(host, port, identifier=identifier) as client:
-        await client.subscribe(f"lvgw/v1/{site}/tickets", qos=1)
-        await client.subscribe(f"lvgw/v1/{site}/status", qos=1)
-        async for message in client.messages:
-            try:
-                body = json.loads(bytes(message.payload))
-            except (ValueError, TypeError):
-                print(f"(unreadable message on {message.topic})", file=out, flush=True)
-                continue
-            if str(message.topic).endswith("/status"):
-                state = body.get("state", "?")
-                print(
-                    f"{datetime.now(UTC):%H:%M:%S}  gateway {body.get('site')} is {state}",
-                    file=out,
-                    flush=True,
-                )
-            else:
-                print(format_ticket(body), file=out, flush=True)
+    """Print tickets and status changes of ``site`` ("+" for every site) until cancelled;
+    with ``ack_as``, acknowledge every open ticket in that name."""
+    desk = Desk(ack_as)
+
+    def say(text: str) -> None:
+        print(text, file=out, flush=True)
+
+    down = False
+    while True:
+        try:
+            async with _client(host, port, identifier) as client:
+                if down:
+                    say(f"{datetime.now(UTC):%H:%M:%S}  broker {host}:{port} is back")
+                down = False
+                await _serve(client, site, desk, say)
+        except aiomqtt.MqttError as exc:
+            if not down:
+                say(f"{datetime.now(UTC):%H:%M:%S}  broker {host}:{port} unreachable ({exc})")
+            down = True
+            await asyncio.sleep(RECONNECT_S)
+
+
+async def _serve(client: aiomqtt.Client, site: str, desk: Desk, say: Callable[[str], None]) -> None:
+    await client.subscribe(f"lvgw/v1/{site}/tickets", qos=1)
+    await client.subscribe(f"lvgw/v1/{site}/status", qos=1)
+    if desk.ack_as is not None:
+        await client.subscribe(f"lvgw/v1/{site}/acks-reply", qos=1)
+    async for message in client.messages:
+        try:
+            body = json.loads(bytes(message.payload))
+        except (ValueError, TypeError):
+            say(f"(unreadable message on {message.topic})")
+            continue
+        if not isinstance(body, dict):
+            say(f"(unexpected message on {message.topic})")
+            continue
+        topic = str(message.topic)
+        if topic.endswith("/status"):
+            state = body.get("state", "?")
+            say(f"{datetime.now(UTC):%H:%M:%S}  gateway {body.get('site')} is {state}")
+        elif topic.endswith("/acks-reply"):
+            say(format_reply(body))
+        elif desk.is_new(body):
+            say(format_ticket(body))
+            ack = desk.ack_for(body)
+            if ack is not None:
+                await client.publish(*ack, qos=1)
