@@ -53,7 +53,8 @@ class DeviceRules:
         self.values = DeviceValues(plan.names, plan.seen_targets)
         self.reachable: bool | None = None  # did the last poll answer
         self.clock: datetime | None = None
-        self.tracks: dict[tuple[int, str], Track] = {}
+        # Per rule (by its index in the profile), per instance.
+        self.tracks: list[dict[str, Track]] = [{} for _ in plan.rules]
 
     def on_result(self, result: PollResult) -> list[Condition]:
         now = self._advance(result.ts)
@@ -63,7 +64,7 @@ class DeviceRules:
             # they neither raise nor clear, and their pending timers start over.
             self.reachable = False
             self.values.interrupt()
-            for track in self.tracks.values():
+            for track in (t for tracks in self.tracks for t in tracks.values()):
                 if isinstance(track.trigger, Hysteresis):
                     for timer in (track.trigger, *track.steps):
                         timer.restart()
@@ -77,9 +78,10 @@ class DeviceRules:
 
     def active(self) -> list[Condition]:
         out: list[Condition] = []
-        for key in sorted(self.tracks, key=lambda k: (k[0], instance_order(k[1]))):
-            track = self.tracks[key]
-            out += [c for c in (track.emitted, track.flap_emitted) if c is not None]
+        for tracks in self.tracks:
+            for instance in sorted(tracks, key=instance_order):
+                track = tracks[instance]
+                out += [c for c in (track.emitted, track.flap_emitted) if c is not None]
         return out
 
     def _advance(self, ts: datetime) -> datetime:
@@ -119,14 +121,16 @@ class DeviceRules:
         return out
 
     def _instances(self, index: int, rule: CheckPlan) -> list[str]:
+        """The table's instances, and any that left it but still have a track to drop."""
         if rule.table is None:
             return [""]
-        known = set(self.values.instances_of(rule.table))
-        known.update(inst for (i, inst) in self.tracks if i == index)
-        return sorted(known, key=instance_order)
+        rows = self.values.instances_of(rule.table)
+        present = self.values.instances.get(rule.table, set())
+        gone = [inst for inst in self.tracks[index] if inst not in present]
+        return sorted([*rows, *gone], key=instance_order) if gone else rows
 
     def _track(self, index: int, instance: str, rule: RulePlan) -> Track:
-        track = self.tracks.get((index, instance))
+        track = self.tracks[index].get(instance)
         if track is None:
             if isinstance(rule, UnreachableRule):
                 track = Track(PollStreak(rule.raise_after, rule.clear_after))
@@ -137,7 +141,7 @@ class DeviceRules:
                 )
             spec = _rule_of(rule).flapping
             track.flap = FlapDetector(spec) if spec is not None else None
-            self.tracks[(index, instance)] = track
+            self.tracks[index][instance] = track
         return track
 
     def _judge(self, plan: CheckPlan, track: Track, scope: Scope) -> bool:
@@ -238,7 +242,7 @@ class DeviceRules:
 
     def _drop(self, index: int, rule: CheckPlan, instance: str, now: datetime) -> list[Condition]:
         """The instance left its table (a full poll no longer lists it): clear what it had."""
-        track = self.tracks.pop((index, instance), None)
+        track = self.tracks[index].pop(instance, None)
         if track is None:
             return []
         assert isinstance(track.trigger, Hysteresis)

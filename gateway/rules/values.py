@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ class Sample:
     previous: Reading | None = None
 
 
+@functools.lru_cache(maxsize=8192)  # the same few hundred instances, sorted on every poll
 def instance_order(instance: str) -> tuple[tuple[int, int | str], ...]:
     """Natural order of instances: "2" before "10", "1.2" before "1.10"."""
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in instance.split("."))
@@ -41,6 +43,7 @@ class DeviceValues:
     samples: dict[tuple[str, str], Sample] = field(default_factory=dict)
     instances: dict[str, set[str]] = field(default_factory=dict)
     seen: dict[tuple[str, str], set[Value]] = field(default_factory=dict)
+    sorted_instances: dict[str, list[str]] = field(default_factory=dict)  # cache by table
     epoch: int = 0
     first_seen: datetime | None = None
 
@@ -62,7 +65,10 @@ class DeviceValues:
             self.samples[key] = Sample(reading, self.epoch, previous)
             table = self.names.table_of(reading.point)
             if table is not None:
-                self.instances.setdefault(table, set()).add(reading.instance)
+                known = self.instances.setdefault(table, set())
+                if reading.instance not in known:
+                    known.add(reading.instance)
+                    self.sorted_instances.pop(table, None)
                 rows.setdefault(table, set()).add(reading.instance)
             targets = self.seen_targets.get(reading.point)
             if targets and reading.value in targets:
@@ -83,9 +89,15 @@ class DeviceValues:
             self.seen.pop(key, None)
         for table, instance in gone:
             self.instances[table].discard(instance)
+            self.sorted_instances.pop(table, None)
 
     def instances_of(self, table: str) -> list[str]:
-        return sorted(self.instances.get(table, ()), key=instance_order)
+        """The table's instances in natural order."""
+        cached = self.sorted_instances.get(table)
+        if cached is None:
+            cached = sorted(self.instances.get(table, ()), key=instance_order)
+            self.sorted_instances[table] = cached
+        return cached
 
     def label(self, table: str | None, instance: str) -> str:
         """The instance's name from the table's label column (ifName...), else the index."""
