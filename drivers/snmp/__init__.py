@@ -13,12 +13,18 @@ from drivers.snmp.base import (
     V3Credentials,
     VarBind,
 )
+from drivers.snmp.driver import SnmpDriver
+from drivers.snmp.fake import FakeSnmpClient
+from drivers.snmp.lean import LeanSnmpClient
 
 __all__ = [
     "NO_SUCH",
+    "FakeSnmpClient",
+    "LeanSnmpClient",
     "NoSuch",
     "SnmpAuthError",
     "SnmpClient",
+    "SnmpDriver",
     "SnmpError",
     "SnmpProtocolError",
     "SnmpTarget",
