@@ -1,0 +1,161 @@
+"""Golden cases of the shipped profiles: every point read from the simulators and
+decoded to the expected readings, device by device, fault by fault.
+
+Each ``tests/cases/profiles/<case>/case.yaml`` names a device of the case fleet, the
+fault to inject (or none: the baseline), and the readings expected after it, as
+``point[/instance]: value``. Values that move on their own (uptimes, counters, free
+space, voltages while on battery...) are written as a type, ``<int>`` or ``<float>``:
+the point must still be read, decoded and of that type. ``checks`` add comparisons
+for moving values a fault is about (``[point, ">", 0]``).
+
+Regenerate after a deliberate change with ``LVGW_REGENERATE=1 pytest
+tests/cases/test_profile_cases.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from drivers.snmp.driver import SnmpDriver
+from gateway.config import load_config
+from gateway.config.load import LoadedConfig
+from gateway.model import Reading
+from gateway.poller.modbus_points import ModbusBuses, ModbusPointReader
+from gateway.poller.result import PollResult
+from gateway.poller.snmp_points import SnmpPointReader
+from tests.simulators.conftest import SimFleet, free_port_on
+
+CASES = Path(__file__).parent / "profiles"
+REGENERATE = os.environ.get("LVGW_REGENERATE") == "1"
+# Points whose value moves by itself: only their presence and type are golden.
+MOVING = (
+    "rtt", "sys.uptime", "pbx.uptime", "pbx.reload_time", "panel.uptime", "if.in_octets",
+    "if.out_octets", "if.in_errors", "if.out_errors", "disk.free", "nvr.memory_usage",
+    "pbx.active_calls", "pbx.channels", "pbx.calls_processed", "trunk.calls",
+    "camera.bitrate", "ups.charge", "ups.battery_voltage", "ups.minutes_remaining",
+    "ups.seconds_on_battery", "panel.battery_voltage", "sensor.value", "output.load",
+)  # fmt: skip
+
+HOSTS = {"sw-core": "127.0.0.1", "nvr": "127.0.0.3", "pbx": "127.0.0.4", "ups": "127.0.0.1"}
+
+
+def cases() -> list[Path]:
+    return sorted(p for p in CASES.iterdir() if (p / "case.yaml").is_file())
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, LoadedConfig]]:
+    workdir = tmp_path_factory.mktemp("case-fleet")
+    ports = {d: free_port_on(h) for d, h in HOSTS.items()}
+    ports["panel"] = free_port_on("127.0.0.1", socket.SOCK_STREAM)
+    text = (CASES / "fleet.yaml").read_text()
+    for device, port in ports.items():
+        text = text.replace("{" + device + "}", str(port))
+    site = workdir / "site.yaml"
+    sim = SimFleet(workdir, text, ["--write-config", str(site)])
+    sim.start()
+    try:
+        yield sim, load_config(site)
+    finally:
+        sim.stop()
+
+
+def moving(point: str) -> bool:
+    return point in MOVING or point.endswith(".rate")
+
+
+def observed(readings: tuple[Reading, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for r in readings:
+        key = f"{r.point}/{r.instance}" if r.instance else r.point
+        value = r.value
+        if moving(r.point) and isinstance(value, int | float) and not isinstance(value, bool):
+            value = "<float>" if isinstance(value, float) else "<int>"
+        out[key] = value
+    return out
+
+
+async def poll(config: LoadedConfig, device_id: str, times: int) -> PollResult:
+    """Poll ``times`` with one reader (rates need two samples); the last result."""
+    device = config.device(device_id)
+    profile = config.profile_of(device)
+    driver, buses = SnmpDriver(), ModbusBuses()
+    reader: SnmpPointReader | ModbusPointReader
+    if profile.protocol == "snmp":
+        reader = SnmpPointReader(device, profile, driver)
+    else:
+        reader = ModbusPointReader(device, profile, buses.for_device(device))
+    try:
+        for _ in range(times):
+            result = await reader.poll()
+        return result
+    finally:
+        await driver.close()
+        await buses.close()
+
+
+def compare(op: str, left: Any, right: Any) -> bool:
+    return {">": left > right, "<": left < right, ">=": left >= right, "<=": left <= right,
+            "==": left == right}[op]  # fmt: skip
+
+
+@pytest.mark.parametrize("case_dir", cases(), ids=lambda p: p.name)
+async def test_profile_case(case_dir: Path, fleet: tuple[SimFleet, LoadedConfig]) -> None:
+    sim, config = fleet
+    case = yaml.safe_load((case_dir / "case.yaml").read_text())
+    device = case["device"]
+    inject = case.get("inject")
+    sim.client.clear(device, None, {})
+    if inject:
+        params = {k: str(v) for k, v in inject.get("set", {}).items()}
+        sim.client.inject(device, inject["fault"], params)
+    try:
+        result = await poll(config, device, case.get("polls", 1))
+    finally:
+        sim.client.clear(device, None, {})
+    if case.get("unreachable"):
+        assert not result.reachable
+        assert [r.point for r in result.readings] == ["reachable"]
+        return
+    assert result.reachable, result.error
+    got = observed(result.readings)
+    if REGENERATE:
+        case["readings"] = dict(sorted(got.items()))
+        (case_dir / "case.yaml").write_text(
+            yaml.safe_dump(case, sort_keys=False, allow_unicode=True)
+        )
+        return
+    expected = case["readings"]
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    wrong = {k: (expected[k], got[k]) for k in expected if k in got and expected[k] != got[k]}
+    assert not (missing or extra or wrong), f"missing {missing}\nextra {extra}\nwrong {wrong}"
+    values = {
+        f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings
+    }
+    for point, op, value in case.get("checks", []):
+        assert compare(op, values[point], value), (point, op, value, values[point])
+
+
+def test_every_profile_point_is_covered_by_a_baseline_case() -> None:
+    """Every reading name a shipped profile can produce appears in some baseline case."""
+    seen: set[str] = set()
+    for case_dir in cases():
+        case = yaml.safe_load((case_dir / "case.yaml").read_text())
+        seen.update(key.split("/")[0] for key in case.get("readings", {}))
+    site = load_config_for_profiles()
+    for profile in site.profiles.values():
+        names = {n for n in profile.point_names() if not n.startswith("trap.")}
+        assert names - seen == set(), (profile.id, sorted(names - seen))
+
+
+def load_config_for_profiles() -> LoadedConfig:
+    path = CASES / "all-profiles.site.yaml"
+    return load_config(path)
