@@ -10,6 +10,7 @@ from typing import Any
 
 from simulators.errors import UnknownDeviceError
 from simulators.fleet import Fleet
+from simulators.modbus.server import PanelServers
 from simulators.models import build_model
 from simulators.models.base import Clock, DeviceModel
 from simulators.models.events import Booted
@@ -34,7 +35,7 @@ class FleetRuntime:
             for model in (self.models[device.id],)
         ]
         self.snmp = SnmpAgent(snmp_devices)
-        self.modbus: Any = None
+        self.modbus = PanelServers(list(self.models.values()))
 
     def _wire_topology(self) -> None:
         """Each device reaches the network through its parent switch's port."""
@@ -53,8 +54,7 @@ class FleetRuntime:
     async def start(self) -> None:
         await self.snmp.start()
         try:
-            if self.modbus is not None:
-                await self.modbus.start()
+            await self.modbus.start()
         except BaseException:
             await self.snmp.stop()
             raise
@@ -63,8 +63,7 @@ class FleetRuntime:
 
     async def stop(self) -> None:
         try:
-            if self.modbus is not None:
-                await self.modbus.stop()
+            await self.modbus.stop()
         finally:
             await self.snmp.stop()
 

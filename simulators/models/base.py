@@ -157,11 +157,11 @@ class DeviceModel:
         fault = ActiveFault(name, params)
         self.refresh()
         if spec.momentary:
-            getattr(self, f"_inject_{name}")(**params)
+            self._apply(fault, on=True)
             return fault
         if fault in self.active:
             return fault  # injecting an active fault again changes nothing
-        getattr(self, f"_inject_{name}")(**params)
+        self._apply(fault, on=True)
         self.active.append(fault)
         return fault
 
@@ -181,8 +181,12 @@ class DeviceModel:
         self.refresh()
         for fault in reversed(chosen):
             self.active.remove(fault)
-            getattr(self, f"_clear_{fault.name}")(**fault.params)
+            self._apply(fault, on=False)
         return chosen
+
+    def _apply(self, fault: ActiveFault, on: bool) -> None:
+        """Make a fault happen (on) or go away: ``_inject_NAME`` / ``_clear_NAME``."""
+        getattr(self, f"_{'inject' if on else 'clear'}_{fault.name}")(**fault.params)
 
     def check_fault(self, name: str, raw: Mapping[str, object] | None = None) -> ActiveFault:
         """Validate a fault and its parameters without injecting it."""

@@ -59,12 +59,19 @@ class TrapReceiver(Server):
             if line.startswith("TRAP ")
         ]  # fmt: skip
 
-    def wait_for(self, *needles: str, source: str | None = None, timeout: float = 5.0) -> str:
-        """The first trap line containing every needle (and sent from ``source``)."""
+    def mark(self) -> int:
+        """How many traps arrived so far: pass it as ``after`` to wait for newer ones."""
+        return len(self.traps())
+
+    def wait_for(
+        self, after: int, *needles: str, source: str | None = None, timeout: float = 5.0
+    ) -> str:
+        """The first trap line after the ``after``-th containing every needle (and sent
+        from ``source``)."""
         found: list[str] = []
 
         def seen() -> bool:
-            for line in self.traps():
+            for line in self.traps()[after:]:
                 if all(n in line for n in needles) and (
                     source is None or f"[{source}]:" in line.split("->")[0]
                 ):
@@ -134,7 +141,9 @@ def get(target: str, *oids: str, v3: bool = False) -> dict[str, str]:
 
 
 def walk(target: str, base: str, v3: bool = False, bulk: bool = False) -> dict[str, str]:
-    return values(snmp("snmpbulkwalk" if bulk else "snmpwalk", target, base, v3=v3).stdout)
+    """A walk; an empty subtree gives {} (net-snmp then GETs the base: "No Such ...")."""
+    found = values(snmp("snmpbulkwalk" if bulk else "snmpwalk", target, base, v3=v3).stdout)
+    return {name: value for name, value in found.items() if not value.startswith("No Such")}
 
 
 def silent(target: str, oid: str = "1.3.6.1.2.1.1.3.0") -> bool:
@@ -143,26 +152,71 @@ def silent(target: str, oid: str = "1.3.6.1.2.1.1.3.0") -> bool:
     return result.returncode != 0 and "Timeout" in (result.stderr + result.stdout)
 
 
+def ticks(value: str) -> int:
+    """``(1234) 0:00:12.34`` -> 1234."""
+    return int(value.split("(")[1].split(")")[0])
+
+
+def mbpoll(
+    host: str,
+    port: int,
+    unit: int,
+    start: int,
+    count: int | None,
+    table: int | str = 4,
+    write: tuple[int, ...] = (),
+) -> subprocess.CompletedProcess[str]:
+    """mbpoll once, 0-based addresses (-0), 1 s timeout; writes ``write`` if given."""
+    size = ["-c", str(count)] if count is not None else []
+    return subprocess.run(
+        [which("mbpoll"), "-m", "tcp", "-p", str(port), "-a", str(unit), "-0", "-r", str(start),
+         *size, "-t", str(table), "-1", "-o", "1", host, *map(str, write)],
+        capture_output=True, text=True, timeout=20, check=False,
+    )  # fmt: skip
+
+
+def registers(output: str) -> dict[int, int]:
+    """mbpoll's ``[N]: value`` lines -> {address: value}."""
+    found = re.findall(r"^\[(\d+)\]:\s+(-?\d+)", output, re.MULTILINE)
+    return {int(address): int(value) for address, value in found}
+
+
 # -- the shared fleet -------------------------------------------------------------------
 
 
 class Addresses:
-    """Where each device of the shared test fleet listens."""
+    """Where each device of the shared test fleet listens: some on their own loopback
+    address, so that traps can be told apart by source."""
+
+    HOSTS = {
+        "sw-core": "127.0.0.1",
+        "sw-acc": "127.0.0.2",
+        "nvr": "127.0.0.3",
+        "pbx": "127.0.0.4",
+        "ups": "127.0.0.1",
+        "ups-flat": "127.0.0.1",  # for tests that run its battery flat
+        "panel": "127.0.0.1",
+    }
 
     def __init__(self) -> None:
-        self.core = "127.0.0.1"
-        self.access = "127.0.0.2"  # a second loopback address: traps must come from it
         self.ports = {
-            "sw-core": free_port_on(self.core),
-            "sw-acc": free_port_on(self.access),
+            device: free_port_on(
+                host, socket.SOCK_STREAM if device == "panel" else socket.SOCK_DGRAM
+            )
+            for device, host in self.HOSTS.items()
         }
 
+    def host(self, device: str) -> str:
+        return self.HOSTS[device]
+
     def target(self, device: str) -> str:
-        address = self.access if device == "sw-acc" else self.core
-        return f"{address}:{self.ports[device]}"
+        return f"{self.HOSTS[device]}:{self.ports[device]}"
 
 
 def fleet_yaml(addr: Addresses, trap_receiver: str) -> str:
+    def at(device: str) -> str:
+        return f"address: {addr.host(device)}, port: {addr.ports[device]}"
+
     return f"""\
 defaults:
   snmp:
@@ -173,10 +227,16 @@ site:
   id: test-site
   name: Test site
 devices:
-  - {{id: sw-core, kind: switch, address: {addr.core}, port: {addr.ports["sw-core"]},
-      ports: 8, fans: 2, psus: 2, poe: false}}
-  - {{id: sw-acc, kind: switch, model: cisco-c9200, address: {addr.access},
-      port: {addr.ports["sw-acc"]}, ports: 8, parent: sw-core, parent_port: 2}}
+  - {{id: sw-core, kind: switch, {at("sw-core")}, ports: 8, fans: 2, psus: 2, poe: false}}
+  - {{id: sw-acc, kind: switch, model: cisco-c9200, {at("sw-acc")}, ports: 8,
+      parent: sw-core, parent_port: 2}}
+  - {{id: nvr, kind: nvr, {at("nvr")}, disks: 2, cameras: 4, camera_kbps: 16384,
+      parent: sw-acc}}
+  - {{id: pbx, kind: pbx, {at("pbx")}, trunks: 2, channels_per_trunk: 60, parent: sw-core}}
+  - {{id: ups, kind: ups, {at("ups")}, parent: sw-core}}
+  - {{id: ups-flat, kind: ups, {at("ups-flat")}, parent: sw-core}}
+  - {{id: panel, kind: alarm_panel, {at("panel")}, zones: 4, modbus: {{unit: 3}},
+      parent: sw-acc}}
 """
 
 

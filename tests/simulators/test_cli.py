@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -52,15 +53,17 @@ def test_fault_catalogue(sim: SimFleet) -> None:
 
 
 def test_bad_usage_exits_2(sim: SimFleet) -> None:
-    for args, message in [
+    cases = [
         (["inject", "nosuch", "down"], "no device 'nosuch'"),
         (["inject", "sw-acc", "melt"], "has no fault 'melt'"),
         (["inject", "sw-acc", "port_down"], "needs --set port="),
         (["inject", "sw-acc", "port_down", "--set", "port=99"], "out of range"),
         (["inject", "sw-acc", "port_down", "--set", "port"], "expected KEY=VALUE"),
         (["inject", "sw-acc", "port_down", "--set", "lane=1"], "no parameter 'lane'"),
-    ]:
-        result = lvgw_sim(*args, "--control", sim.control)
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda case: lvgw_sim(*case[0], "--control", sim.control), cases))
+    for (args, message), result in zip(cases, results, strict=True):
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr, (args, result.stderr)
     assert lvgw_sim("frobnicate").returncode == 2

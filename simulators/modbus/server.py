@@ -1,0 +1,116 @@
+"""Alarm panels served over Modbus TCP (or RTU on a serial line) with pymodbus 3.16's
+simulator datastore (``SimDevice`` / ``SimData``).
+
+Each panel is one pymodbus server on its own address and port. Its registers are
+rewritten from the panel model by the datastore's ``action`` hook on every access,
+so every read sees the live state. A panel that does not answer (down, flat battery,
+cut off behind a dead switch port) raises ``NoSuchIdException`` from that hook:
+with ``ignore_missing_devices`` pymodbus then sends nothing and the client times
+out, as with real hardware. A request for another unit id gets the same silence, as
+on an RS-485 bus where that unit does not exist.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+from pymodbus.constants import ExcCodes
+from pymodbus.exceptions import NoSuchIdException
+from pymodbus.framer import FramerType
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from simulators.errors import ServeError
+from simulators.modbus.panel_map import register_count, registers
+from simulators.models.base import DeviceModel
+from simulators.models.panel import AlarmPanelModel
+
+log = logging.getLogger("simulators.modbus")
+
+
+async def _refresh_registers(
+    panel: AlarmPanelModel,
+    function_code: int,
+    start_address: int,
+    address: int,
+    count: int,
+    current_registers: list[int],
+    set_values: list[int] | list[bool] | None,
+) -> ExcCodes | None:
+    if not panel.answering():
+        raise NoSuchIdException(f"{panel.id} is not answering")
+    if set_values is not None:
+        return ExcCodes.ILLEGAL_ADDRESS  # the map is read-only
+    current_registers[: register_count(len(panel.zones))] = registers(panel)
+    return None
+
+
+async def _silent(*_args: Any) -> ExcCodes | None:
+    raise NoSuchIdException("no such unit on this line")
+
+
+def panel_devices(panel: AlarmPanelModel, unit: int) -> list[SimDevice]:
+    count = register_count(len(panel.zones))
+    block = SimData(0, count=count, values=0, datatype=DataType.REGISTERS)
+    return [
+        SimDevice(id=unit, simdata=[block], action=partial(_refresh_registers, panel)),
+        SimDevice(
+            id=0,  # every other unit id
+            simdata=[SimData(0, count=1, values=0, datatype=DataType.REGISTERS)],
+            action=_silent,
+        ),
+    ]
+
+
+class PanelServers:
+    """One Modbus server per alarm panel."""
+
+    def __init__(self, models: list[DeviceModel]) -> None:
+        self.models = [m for m in models if isinstance(m, AlarmPanelModel)]
+        self._servers: list[Any] = []
+
+    async def start(self) -> None:
+        try:
+            for panel in self.models:
+                self._servers.append(await self._serve(panel))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _serve(self, panel: AlarmPanelModel) -> Any:
+        device = panel.device
+        modbus = device.modbus
+        assert modbus is not None
+        context = panel_devices(panel, modbus.unit)
+        serial = modbus.serial
+        server: Any
+        if serial is None:
+            assert device.port is not None
+            where = f"tcp {device.address}:{device.port}"
+            server = ModbusTcpServer(
+                context, address=(device.address, device.port), ignore_missing_devices=True
+            )
+        else:
+            where = f"serial line {serial.port}"
+            server = ModbusSerialServer(
+                context,
+                framer=FramerType.RTU,
+                port=serial.port,
+                baudrate=serial.baudrate,
+                parity=serial.parity,
+                stopbits=serial.stopbits,
+                bytesize=serial.bytesize,
+                ignore_missing_devices=True,
+            )
+        try:
+            await server.serve_forever(background=True)
+        except RuntimeError as exc:  # pymodbus: "Could not start listen"
+            raise ServeError(f"{device.id}: cannot serve Modbus on {where}") from exc
+        return server
+
+    async def stop(self) -> None:
+        servers, self._servers = self._servers, []
+        for server in servers:
+            await server.shutdown()

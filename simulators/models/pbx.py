@@ -1,0 +1,99 @@
+"""An IP PBX (Asterisk): trunks to the carrier, calls that come and go.
+
+The call load is a deterministic function of time (a new level every 15 s, drawn
+from the device id), so runs are repeatable while the numbers still move. A trunk
+that is down carries no calls.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from simulators.models.base import Clock, DeviceModel, FaultSpec, Param, Ramp
+from simulators.models.events import TrunkChanged
+
+LOAD_WINDOW = 15.0  # seconds between changes of the call load
+CALL_SECONDS = 120.0  # average call length: turns active calls into calls per second
+AVERAGE_LOAD = 0.35
+
+
+@dataclass(slots=True)
+class Trunk:
+    index: int
+    name: str
+    channels: int
+    up: bool = True
+
+
+class PbxModel(DeviceModel):
+    kind = "pbx"
+
+    FAULTS = {
+        "trunk_down": FaultSpec(
+            "trunk_down",
+            "trunks lose registration with the carrier (--set trunk=N, default all)",
+            (
+                Param(
+                    "trunk",
+                    int,
+                    "trunk number or 'all'",
+                    default="all",
+                    all_ok=True,
+                    maximum=lambda m: len(m.trunks),
+                ),
+            ),
+        ),
+    }
+
+    def __init__(self, device: Any, clock: Clock) -> None:
+        super().__init__(device, clock)
+        spec = device.spec
+        self.trunks = [
+            Trunk(n, f"sip-trunk-{n}", spec.channels_per_trunk) for n in range(1, spec.trunks + 1)
+        ]
+        self.calls_processed = Ramp(0.0, self.now)
+        self.pid = 0
+        self.reset_counters()
+
+    def reset_counters(self) -> None:
+        self.calls_processed = Ramp(0.0, self.now)
+        self.pid = random.Random(f"{self.id}/{self.boot_at}").randint(800, 30000)
+        self._retime()
+
+    def _retime(self) -> None:
+        capacity = sum(t.channels for t in self.trunks if t.up)
+        self.calls_processed.set(self.now, rate=capacity * AVERAGE_LOAD / CALL_SECONDS)
+
+    def trunk_calls(self, trunk: Trunk) -> int:
+        if not trunk.up:
+            return 0
+        window = int(self.now // LOAD_WINDOW)
+        load = random.Random(f"{self.id}/{trunk.index}/{window}").uniform(0.1, 0.6)
+        return int(trunk.channels * load)
+
+    def active_calls(self) -> int:
+        return sum(self.trunk_calls(trunk) for trunk in self.trunks)
+
+    def _chosen(self, trunk: int | str) -> list[Trunk]:
+        return list(self.trunks) if trunk == "all" else [self.trunks[int(trunk) - 1]]
+
+    def _set_trunks(self, trunk: int | str, up: bool) -> None:
+        for chosen in self._chosen(trunk):
+            if chosen.up != up and (up is False or not self._still_down(chosen.index)):
+                chosen.up = up
+                self.emit(TrunkChanged(chosen.index, up))
+        self._retime()
+
+    def _still_down(self, index: int) -> bool:
+        """Another active trunk_down fault still covers this trunk."""
+        return any(
+            f.name == "trunk_down" and f.params.get("trunk") in ("all", index) for f in self.active
+        )
+
+    def _inject_trunk_down(self, trunk: int | str) -> None:
+        self._set_trunks(trunk, up=False)
+
+    def _clear_trunk_down(self, trunk: int | str) -> None:
+        self._set_trunks(trunk, up=True)
