@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from gateway.metrics.store_buffer import WriteBuffer
-from gateway.metrics.store_db import JOURNAL_SIZE_LIMIT, Meta, connect, file_size
+from gateway.metrics.store_db import Meta, connect, file_size, log_limit
 from gateway.metrics.store_errors import (
     StoreClosedError,
     StoreError,
@@ -96,9 +96,10 @@ class SeriesStore:
     ) -> SeriesStore:
         """Open (creating on first use, unless ``read_only``) the store at ``path``."""
         path = Path(path)
-        conn = connect(path, read_only=read_only)
+        config = config or StoreConfig()
+        conn = connect(path, config.budget_bytes, read_only=read_only)
         try:
-            return cls(conn, path, config or StoreConfig(), clock, read_only)
+            return cls(conn, path, config, clock, read_only)
         except sqlite3.Error as exc:
             conn.close()
             raise translate(exc, path, "open the metric store") from exc
@@ -193,7 +194,7 @@ class SeriesStore:
                 if deadline is not None and time.monotonic() >= deadline:
                     return True
             size = file_size(self._conn, self.path)
-            if size.wal_bytes > JOURNAL_SIZE_LIMIT:
+            if size.wal_bytes > log_limit(self.config.budget_bytes):
                 # A large step grew the log; give the space back now it is idle.
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         return False

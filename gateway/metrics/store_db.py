@@ -29,9 +29,7 @@ from gateway.metrics.store_errors import StoreCorruptError, StoreError, translat
 APPLICATION_ID = 0x6C76676D
 SCHEMA_VERSION = 1
 
-# After a checkpoint the write-ahead log is cut back to this; the hourly move from
-# `recent` to `raw` is the largest transaction and briefly grows it beyond.
-JOURNAL_SIZE_LIMIT = 8 * 1024 * 1024
+MIB = 1024 * 1024
 # Pages one transaction may touch without spilling to the log early (and writing
 # the same page twice): the hourly move touches about two pages per series.
 CACHE_KIB = 32 * 1024
@@ -95,7 +93,14 @@ class FileSize:
         return self.free_pages * self.page_size
 
 
-def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+def log_limit(budget_bytes: int) -> int:
+    """The write-ahead log's share of the budget: checkpoints keep it under this
+    (the hourly move from `recent` to `raw`, the largest transaction, may briefly
+    grow it beyond until the next checkpoint)."""
+    return max(MIB, min(8 * MIB, budget_bytes // 16))
+
+
+def connect(path: Path, budget_bytes: int, *, read_only: bool = False) -> sqlite3.Connection:
     """Open (creating on first use, unless ``read_only``) the store at ``path``."""
     try:
         if read_only:
@@ -108,7 +113,7 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         raise translate(exc, path, "open the metric store") from exc
     conn.isolation_level = None  # transactions are explicit
     try:
-        _prepare(conn, path, read_only)
+        _prepare(conn, path, read_only, log_limit(budget_bytes))
     except sqlite3.Error as exc:
         conn.close()
         raise translate(exc, path, "open the metric store") from exc
@@ -118,7 +123,7 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def _prepare(conn: sqlite3.Connection, path: Path, read_only: bool) -> None:
+def _prepare(conn: sqlite3.Connection, path: Path, read_only: bool, log_bytes: int) -> None:
     conn.execute("PRAGMA busy_timeout = 5000")  # `lvgw status` may read meanwhile
     app_id = pragma_int(conn, "application_id")  # a file that is not SQLite fails here
     version = pragma_int(conn, "user_version")
@@ -146,7 +151,10 @@ def _prepare(conn: sqlite3.Connection, path: Path, read_only: bool) -> None:
     # Debian builds SQLite with secure_delete on: every deleted row would be zeroed
     # on disk, a second write for nothing (metrics are not secrets).
     conn.execute("PRAGMA secure_delete = OFF")
-    conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+    # A checkpoint copies each page once however often it was written since the
+    # last: a larger log between checkpoints saves writes to the file.
+    conn.execute(f"PRAGMA journal_size_limit = {log_bytes}")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {log_bytes // pragma_int(conn, 'page_size')}")
 
 
 def _create(conn: sqlite3.Connection) -> None:

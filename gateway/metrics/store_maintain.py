@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
-from gateway.metrics.store_buckets import Bucket, encode, fold, merge
+from gateway.metrics.store_buckets import encode, fold, merge
 from gateway.metrics.store_buffer import WriteBuffer
-from gateway.metrics.store_db import JOURNAL_SIZE_LIMIT, Meta, file_size, transaction
+from gateway.metrics.store_db import Meta, file_size, log_limit, transaction
 from gateway.metrics.store_series import SeriesRegistry
 from gateway.metrics.store_types import Resolution, StoreConfig
 
@@ -52,7 +53,6 @@ _INSERT_AGG = (
     "INSERT OR REPLACE INTO {} (series_id, ts, min, max, sum, count, last)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_RAW_ROWS = "SELECT ts, value FROM raw WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts"
 
 
 def pruned_key(tier: Resolution) -> str:
@@ -65,6 +65,10 @@ def trim_key(tier: Resolution) -> str:
 
 def floor_to(ts: int, width: int) -> int:
     return ts - ts % width
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
 
 
 @dataclass(slots=True)
@@ -117,7 +121,8 @@ class Maintainer:
 
     def data_limit_bytes(self) -> int:
         """The most the live data may take: budget less the free-page reserve and log."""
-        return self._config.budget_bytes - self.reserve_bytes() - JOURNAL_SIZE_LIMIT
+        budget = self._config.budget_bytes
+        return budget - self.reserve_bytes() - log_limit(budget)
 
     # -- the steps ------------------------------------------------------------------
 
@@ -167,7 +172,7 @@ class Maintainer:
             )
             self._conn.execute("DELETE FROM recent WHERE ts < ?", (upto,))
             for series_id, hour in late:
-                self._aggregate(series_id, hour, hour + HOUR, replace=True)
+                self._aggregate([series_id], hour, hour + HOUR, replace=True)
         self.dropped_late += max(0, dropped)
         return True
 
@@ -185,8 +190,8 @@ class Maintainer:
         work = self._downsampling or _Pass(target=end)
         batch = self._batch_after(work.after_id)
         with transaction(self._conn, self._meta):
-            for series_id in batch:
-                self._aggregate(series_id, wm, end, replace=False)
+            if batch:
+                self._aggregate(batch, wm, end, replace=False)
             if len(batch) < self._config.series_per_step:
                 self._meta.set(DOWNSAMPLED, end)
         if len(batch) < self._config.series_per_step:
@@ -196,23 +201,29 @@ class Maintainer:
             self._downsampling = work
         return True
 
-    def _aggregate(self, series_id: int, start: int, end: int, *, replace: bool) -> None:
-        """Write the aggregates of one series over whole hours ``[start, end)`` from raw."""
-        rows: Iterable[tuple[int, float]] = self._conn.execute(_RAW_ROWS, (series_id, start, end))
-        five = fold(rows, Resolution.FIVE_MINUTES)
+    def _aggregate(self, ids: list[int], start: int, end: int, *, replace: bool) -> None:
+        """Write the aggregates of series ``ids`` over whole hours ``[start, end)``,
+        folded from raw samples read in one statement."""
         if replace:  # a redo: buckets may have been written with fewer samples
             for table in ("agg_5m", "agg_1h"):
-                self._conn.execute(
+                self._conn.executemany(
                     f"DELETE FROM {table} WHERE series_id = ? AND ts >= ? AND ts < ?",
-                    (series_id, start, end),
+                    [(series_id, start, end) for series_id in ids],
                 )
-        self._write("agg_5m", series_id, five)
-        self._write("agg_1h", series_id, merge(five, Resolution.HOUR))
-
-    def _write(self, table: str, series_id: int, buckets: list[Bucket]) -> None:
-        self._conn.executemany(
-            _INSERT_AGG.format(table), [(series_id, b.start, *encode(b)) for b in buckets]
+        # `IN (...)` with the range on ts: one index seek per series.
+        rows = self._conn.execute(
+            f"SELECT series_id, ts, value FROM raw WHERE series_id IN ({_marks(len(ids))})"
+            " AND ts >= ? AND ts < ? ORDER BY series_id, ts",
+            (*ids, start, end),
         )
+        five: list[tuple[object, ...]] = []
+        hour: list[tuple[object, ...]] = []
+        for series_id, group in groupby(rows, key=itemgetter(0)):
+            buckets = fold(((ts, value) for _, ts, value in group), Resolution.FIVE_MINUTES)
+            five.extend((series_id, b.start, *encode(b)) for b in buckets)
+            hour.extend((series_id, b.start, *encode(b)) for b in merge(buckets, HOUR))
+        self._conn.executemany(_INSERT_AGG.format("agg_5m"), five)
+        self._conn.executemany(_INSERT_AGG.format("agg_1h"), hour)
 
     def _batch_after(self, after_id: int) -> list[int]:
         ids = [i for i in self._registry.ids() if i > after_id]

@@ -70,7 +70,9 @@ class Reader:
             last = floor_to(end, width) + width - 1
             buckets = fold(self._raw_rows(series_id, floor_to(start, width), last), width)
         else:
-            buckets = self._buckets(series_id, tier, start, end)
+            # Whole buckets of ``width``: from the start of the first to the end of the last.
+            low, high = floor_to(start, width), floor_to(end, width) + width - 1
+            buckets = self._buckets(series_id, tier, low, high)
             if width > int(tier):
                 buckets = merge(buckets, width)
         first = floor_to(start, width)
