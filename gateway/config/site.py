@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.config.types import IDENTIFIER, Duration, Host, Secret
 from gateway.model import Level
+from gateway.views.listen import needs_token, parse_listen
 
 
 class Strict(BaseModel):
@@ -46,6 +47,8 @@ class Customer(Strict):
 class Contract(Strict):
     type: ContractType
     ends: dt.date | None = None
+    # Months between preventive inspections; default: 3 for annual contracts, none else.
+    inspection_every_months: Annotated[int, Field(ge=1, le=24)] | None = None
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -158,6 +161,21 @@ class Agent(Strict):
 
     state_dir: Path = Path("/var/lib/lvgw")
     profile_dirs: list[Path] = Field(default_factory=list)
+    # The local status page (docs/status-page.md); null turns it off.
+    status_listen: str | None = "127.0.0.1:8780"
+    status_token_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> Agent:
+        if self.status_listen is None:
+            return self
+        host, _ = parse_listen(self.status_listen)
+        if needs_token(host) and self.status_token_file is None:
+            raise ValueError(
+                f"status_listen {self.status_listen} is not a loopback address: "
+                "give status_token_file, a token the status page then requires"
+            )
+        return self
 
 
 class Snmp(Strict):

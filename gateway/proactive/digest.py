@@ -1,0 +1,137 @@
+"""The daily health digest on ``lvgw/v1/<site>/digest``: one JSON message a day.
+
+Built from the agent's status snapshot (devices, open tickets) and the ticket
+history (what was resolved in the last 24 hours), with the contract's next dates.
+It goes through the outbox as a control message (QoS 1, not retained), so a digest
+written while the uplink is down is delivered when it returns. One digest per daily
+slot: the slot's day is remembered in proactive.db, and a missed slot (the agent
+was stopped at digest time) is caught up once at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.config.site import Site
+from gateway.outbox import MessageClass, OutboxMessage
+from gateway.proactive import calendar
+from gateway.proactive.ports import Publisher
+from gateway.proactive.state import ProactiveState
+from gateway.tickets.wire import rfc3339, site_block
+from gateway.uplink import topic_prefix
+from gateway.views.ticket_history import TicketHistory
+
+log = logging.getLogger("lvgw.proactive")
+
+SCHEMA_ID = "lvgw.digest/1"
+StatusSource = Callable[[], dict[str, Any] | None]
+
+
+def digest_topic(site_id: str) -> str:
+    return topic_prefix(site_id) + "digest"
+
+
+def _overdue(ticket: dict[str, Any], now: datetime) -> bool:
+    due = ticket.get("response_due")
+    if ticket.get("acknowledged_by") or not due:
+        return False
+    return datetime.fromisoformat(str(due).replace("Z", "+00:00")) < now
+
+
+def build_digest(
+    site: Site,
+    status: dict[str, Any] | None,
+    history: TicketHistory | None,
+    day: str,
+    now: datetime,
+) -> dict[str, Any]:
+    devices = (status or {}).get("devices", [])
+    tickets = (status or {}).get("open_tickets", [])
+    by_level: dict[str, int] = {str(level): 0 for level in (1, 2, 3, 4)}
+    for ticket in tickets:
+        by_level[str(ticket["severity"])] += 1
+    resolved = history.resolved_since(now - timedelta(hours=24)) if history is not None else []
+    today = calendar.local_day(site, now)
+    next_due = calendar.next_inspection_due(site, today)
+    ends = site.contract.ends
+    return {
+        "schema": SCHEMA_ID,
+        "day": day,
+        "generated_at": rfc3339(now),
+        "site": site_block(site),
+        "status_from": (status or {}).get("generated_at"),
+        "devices": {
+            "total": len(devices),
+            "unreachable": [d["id"] for d in devices if d.get("reachable") is False],
+            "not_polled": [d["id"] for d in devices if d.get("reachable") is None],
+            "with_open_tickets": {
+                d["id"]: d["worst_level"] for d in devices if d.get("worst_level") is not None
+            },
+        },
+        "open_tickets": {
+            "count": len(tickets),
+            "by_severity": by_level,
+            "overdue_response": [t["ticket_id"] for t in tickets if _overdue(t, now)],
+            "forecasts": [
+                {"ticket_id": t["ticket_id"], "device": t["device"], "title": t["title"]}
+                for t in tickets
+                if str(t.get("fault", "")).startswith("forecast.")
+            ],
+            "items": [
+                {
+                    k: t.get(k)
+                    for k in ("ticket_id", "device", "fault", "instance", "severity", "title")
+                }
+                for t in tickets
+            ],
+        },
+        "last_24h": {
+            "resolved": [
+                {
+                    "ticket_id": r.ticket_id,
+                    "device": r.device,
+                    "fault": r.code,
+                    "severity": int(r.severity),
+                    "title": r.title,
+                    "resolved_at": rfc3339(r.resolved_at),
+                }
+                for r in resolved
+            ],
+        },
+        "contract": {
+            "next_inspection_due": next_due.isoformat() if next_due else None,
+            "days_to_end": (ends - today).days if ends is not None else None,
+        },
+        "uplink_backlog": (status or {}).get("uplink", {}).get("backlog", {}),
+    }
+
+
+class DigestJob:
+    def __init__(
+        self,
+        site: Site,
+        outbox: Publisher,
+        status: StatusSource,
+        history: TicketHistory | None,
+        state: ProactiveState,
+    ) -> None:
+        self.site = site
+        self.outbox = outbox
+        self.status = status
+        self.history = history
+        self.state = state
+
+    async def run(self, now: datetime, slot: datetime) -> None:
+        day = calendar.local_day(self.site, slot).isoformat()
+        if self.state.digest_day is not None and day <= self.state.digest_day:
+            return  # this slot's digest went out already
+        body = build_digest(self.site, self.status(), self.history, day, now)
+        payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        topic = digest_topic(self.site.id)
+        await self.outbox.put(OutboxMessage(topic, payload, 1, False, MessageClass.CONTROL))
+        self.state.digest_day = day
+        log.info("digest queued site=%s day=%s bytes=%d", self.site.id, day, len(payload))

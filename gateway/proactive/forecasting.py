@@ -1,0 +1,182 @@
+"""The forecast job: fit each watched series and open or resolve proactive tickets.
+
+A ticket opens when a trusted fit reaches the threshold within the watch's horizon.
+It stays open while the forecast still says so within one and a half horizons
+(hysteresis: a forecast wobbling around the horizon does not flap), and while the
+series has gone past the threshold (what was forecast happened; the rules' own
+tickets say so too). It resolves when the trend turned away, the fit is no longer
+trusted (a replaced disk, a charged battery), or the reach is far off. A series with
+no samples in the window changes nothing: missing data is not good news.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.config.load import LoadedConfig
+from gateway.config.site import Device
+from gateway.model import Condition, Quality, Reading
+from gateway.proactive.forecast import Outlook, outlook
+from gateway.proactive.ports import History, TicketSink
+from gateway.proactive.watches import WATCHES, Watch
+
+log = logging.getLogger("lvgw.proactive")
+
+KEEP_FACTOR = 1.5  # an open forecast ticket stays while the reach is within 1.5 horizons
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One watched series' forecast, for tickets, the digest and the report."""
+
+    device: str
+    watch: Watch
+    point: str
+    instance: str
+    threshold: float
+    outlook: Outlook
+    last: float | None  # the newest sample
+    last_ts: datetime | None
+
+    @property
+    def past(self) -> bool:
+        if self.last is None:
+            return False
+        if self.watch.direction == "below":
+            return self.last <= self.threshold
+        return self.last >= self.threshold
+
+
+async def findings(
+    config: LoadedConfig, history: History, now: datetime, watches: tuple[Watch, ...] = WATCHES
+) -> list[Finding]:
+    """Every watched series of every device, fitted at ``now``."""
+    out: list[Finding] = []
+    for device in config.devices:
+        available = set(await history.points(device.id))
+        profile = config.profiles.get(device.profile)
+        for watch in watches:
+            for point in watch.points:
+                if point not in available:
+                    continue
+                threshold = watch.threshold(point, profile)
+                if threshold is None:
+                    continue
+                for instance in await history.instances(device.id, point):
+                    out.append(
+                        await _finding(history, device, watch, point, instance, threshold, now)
+                    )
+    return out
+
+
+async def _finding(
+    history: History,
+    device: Device,
+    watch: Watch,
+    point: str,
+    instance: str,
+    threshold: float,
+    now: datetime,
+) -> Finding:
+    series = await history.series(
+        device.id, point, instance, now - watch.window, now, step=watch.step
+    )
+    samples = [(s.ts, s.avg) for s in series]
+    newest = series.samples[-1] if series.samples else None
+    return Finding(
+        device.id,
+        watch,
+        point,
+        instance,
+        threshold,
+        outlook(samples, threshold, watch.direction, now, watch.trust),
+        newest.last if newest else None,
+        newest.ts if newest else None,
+    )
+
+
+class ForecastJob:
+    def __init__(
+        self,
+        config: LoadedConfig,
+        history: History,
+        tickets: TicketSink,
+        watches: tuple[Watch, ...] = WATCHES,
+    ) -> None:
+        self.config = config
+        self.history = history
+        self.tickets = tickets
+        self.watches = watches
+        self.devices = {d.id: d for d in config.devices}
+
+    async def run(self, now: datetime, slot: datetime) -> None:
+        found = await findings(self.config, self.history, now, self.watches)
+        groups: dict[tuple[str, str, str], list[Finding]] = {}
+        for finding in found:
+            groups.setdefault((finding.device, finding.watch.code, finding.instance), []).append(
+                finding
+            )
+        open_keys = {key for key in self.tickets.book.open if key[1].startswith("forecast.")}
+        conditions = []
+        for key, group in groups.items():
+            finding = min(group, key=_urgency)
+            condition = self._decide(finding, key in open_keys, now)
+            if condition is not None:
+                conditions.append(condition)
+        if conditions:
+            await self.tickets.apply(conditions)
+
+    def _decide(self, finding: Finding, is_open: bool, now: datetime) -> Condition | None:
+        watch, seen = finding.watch, finding.outlook
+        if not is_open:
+            if seen.within(now, watch.horizon):
+                return self._condition(finding, True, now)
+            return None
+        if finding.last is None:
+            return None  # no data in the window: keep what we have
+        keep = finding.past or seen.within(now, watch.horizon * KEEP_FACTOR)
+        return None if keep else self._condition(finding, False, now)
+
+    def _condition(self, finding: Finding, active: bool, now: datetime) -> Condition:
+        watch, device = finding.watch, self.devices[finding.device]
+        eta = finding.outlook.eta
+        title = ""
+        evidence: tuple[Reading, ...] = ()
+        if active and eta is not None:
+            title = watch.title.format(
+                device=device.name or device.id,
+                instance=finding.instance,
+                threshold=finding.threshold,
+                date=eta.date().isoformat(),
+            )
+            trend = finding.outlook.trend
+            evidence = (
+                Reading(
+                    device.id, finding.point, finding.last, finding.last_ts or now,
+                    finding.instance, watch.unit, Quality.GOOD,
+                ),
+                Reading(
+                    device.id, "forecast.days_left", round(finding.outlook.days_left(now) or 0, 1),
+                    now, finding.instance, "d",
+                ),
+                Reading(
+                    device.id, "forecast.per_day", round(trend.per_day, 6) if trend else None,
+                    now, finding.instance, f"{watch.unit}/d",
+                ),
+            )  # fmt: skip
+            log.info(
+                "forecast device=%s %s instance=%r reaches %g %s by %s",
+                device.id, finding.point, finding.instance, finding.threshold, watch.unit,
+                eta.isoformat(),
+            )  # fmt: skip
+        return Condition(
+            device.id, watch.code, watch.level, title, active, now, finding.instance, evidence
+        )
+
+
+def _urgency(finding: Finding) -> tuple[bool, float]:
+    """Sort key: past the threshold first, then the earliest reach."""
+    eta = finding.outlook.eta
+    return (not finding.past, eta.timestamp() if eta is not None else float("inf"))

@@ -1,0 +1,53 @@
+"""What the proactive jobs need from the rest of the gateway, as narrow interfaces.
+
+The agent's `Pipeline` is the ticket sink, its `Outbox` the publisher and the embedded
+`MetricStore` the history; tests may pass the same real parts or small fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from gateway.metrics.store_types import Sample, Series
+from gateway.model import Condition
+from gateway.outbox import OutboxMessage
+from gateway.tickets.book import Decision, TicketBook
+
+
+class TicketSink(Protocol):
+    """Opens, updates and resolves tickets for conditions decided outside the rules."""
+
+    @property
+    def book(self) -> TicketBook: ...
+
+    async def apply(self, conditions: Sequence[Condition]) -> Decision: ...
+
+
+class Publisher(Protocol):
+    """Hands a message to the durable outbox."""
+
+    async def put(self, message: OutboxMessage) -> int: ...
+
+
+class History(Protocol):
+    """The read side of the embedded metric store (gateway/metrics/store.py)."""
+
+    async def latest(
+        self, device: str, point: str, instance: str | None = None
+    ) -> Sample | None: ...
+
+    async def series(
+        self,
+        device: str,
+        point: str,
+        instance: str | None,
+        start: datetime,
+        end: datetime,
+        step: timedelta | None = None,
+    ) -> Series: ...
+
+    async def points(self, device: str) -> list[str]: ...
+
+    async def instances(self, device: str, point: str) -> list[str]: ...

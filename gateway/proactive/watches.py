@@ -1,0 +1,115 @@
+"""What the forecasts watch: which series, which threshold, how far ahead, which level.
+
+A threshold comes from the device's profile when one of its rules compares the same
+point (a battery rule's ``lt: 11.5`` is the level the forecast looks ahead to), else
+from the watch's defaults; a series with neither is not forecast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from gateway.config.profile import Profile
+from gateway.config.rules import Check, CheckRule, walk
+from gateway.model import Level
+from gateway.proactive import points
+from gateway.proactive.forecast import Direction, Trust
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    code: str  # the fault code of its tickets: forecast.<what>
+    points: tuple[str, ...]  # series looked at; per instance, the earliest forecast wins
+    direction: Direction
+    horizon: timedelta  # a ticket when the threshold is reached within this
+    window: timedelta  # how much history the line is fitted over
+    level: Level
+    title: str  # {device} {instance} {threshold:g} {unit} {date}
+    unit: str = ""
+    defaults: Mapping[str, float] = field(default_factory=dict)  # point -> threshold
+    trust: Trust = field(default_factory=Trust)
+
+    def threshold(self, point: str, profile: Profile | None) -> float | None:
+        """The profile rule's threshold on ``point``, else this watch's default."""
+        if profile is not None:
+            found = rule_threshold(profile, point, self.direction)
+            if found is not None:
+                return found
+        return self.defaults.get(point)
+
+    @property
+    def step(self) -> timedelta:
+        """Bucket width of the fitted series: about 170 points over the window."""
+        return max(timedelta(seconds=60), self.window / 168)
+
+
+def rule_threshold(profile: Profile, point: str, direction: Direction) -> float | None:
+    """The limit a profile's rules put on ``point``'s value: the highest ``lt``/``le``
+    for "below" (the first one crossed going down), the lowest ``gt``/``ge`` for "above"."""
+    found: list[float] = []
+    for rule in profile.rules:
+        if not isinstance(rule, CheckRule):
+            continue
+        for expr in walk(rule.when):
+            if not isinstance(expr, Check) or expr.point != point or expr.of != "value":
+                continue
+            limits = (expr.lt, expr.le) if direction == "below" else (expr.gt, expr.ge)
+            found.extend(v for v in limits if v is not None)
+    if not found:
+        return None
+    return max(found) if direction == "below" else min(found)
+
+
+DISK_FULL = Watch(
+    code="forecast.disk_full",
+    points=points.DISK_FREE,
+    direction="below",
+    horizon=14 * DAY,
+    window=7 * DAY,
+    level=Level.L3,
+    title="Disk {instance} of {device} forecast to be full by {date}",
+    unit="MB",
+    defaults=dict.fromkeys(points.DISK_FREE, 0.0),
+)
+BATTERY_LOW = Watch(
+    code="forecast.battery_low",
+    points=points.BATTERY_VOLTAGE,
+    direction="below",
+    horizon=30 * DAY,
+    window=30 * DAY,
+    level=Level.L3,
+    title="Backup battery of {device} forecast below {threshold:g} V by {date}",
+    unit="V",
+    # A 12 V lead-acid panel battery is flat near 11.5 V; a UPS's string voltage
+    # varies by model: its threshold comes from its profile's rules only.
+    defaults={"panel.battery_voltage": 11.5, "panel.battery": 11.5},
+    trust=Trust(min_span=3 * DAY),
+)
+PORT_ERRORS = Watch(
+    code="forecast.port_errors",
+    points=points.PORT_ERRORS,
+    direction="above",
+    horizon=7 * DAY,
+    window=7 * DAY,
+    level=Level.L4,
+    title="Errors on port {instance} of {device} climbing: {threshold:g}/s by {date}",
+    unit="/s",
+    defaults=dict.fromkeys(points.PORT_ERRORS, 0.1),
+)
+TEMPERATURE = Watch(
+    code="forecast.temperature",
+    points=points.TEMPERATURE,
+    direction="above",
+    horizon=14 * DAY,
+    window=7 * DAY,
+    level=Level.L4,
+    title="Temperature of {device} climbing: {threshold:g} °C by {date}",
+    unit="°C",
+    defaults={"ups.battery_temperature": 40.0, "temperature": 60.0},
+)
+
+WATCHES: tuple[Watch, ...] = (DISK_FULL, BATTERY_LOW, PORT_ERRORS, TEMPERATURE)
