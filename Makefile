@@ -14,8 +14,10 @@ SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients snmpd:snmpd 
 	snmpget:snmp snmptrapd:snmptrapd mbpoll:mbpoll victoria-metrics:victoria-metrics \
 	socat:socat systemd-analyze:systemd
 PYTHON_VENV_PKG := python3-venv
+# Only the benchmarks' reference rows need these (Go snmp_exporter, net-snmp's C API).
+BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc
 
-.PHONY: demo test lint bench sysdeps venv clean
+.PHONY: demo test lint bench benchdeps sysdeps venv clean
 
 demo: sysdeps $(STAMP)
 	$(BIN)/lvgw demo
@@ -28,8 +30,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: sysdeps $(STAMP)
+bench: sysdeps benchdeps $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+benchdeps:
+	@missing=""; for pkg in $(BENCH_PACKAGES); do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "lvgw: installing benchmark packages:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 venv: $(STAMP)
 
