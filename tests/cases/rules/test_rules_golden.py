@@ -20,6 +20,9 @@ import pytest
 import yaml
 
 from gateway.config import load_config
+from gateway.config.load import BUILTIN_PROFILES
+from gateway.config.profile import Profile
+from gateway.config.rules import fault_codes
 from gateway.rules import RuleEngine
 from tests.rules.harness import Timeline, describe, steps, write_site
 
@@ -48,8 +51,21 @@ def play(case: Path, directory: Path) -> list[dict[str, Any]]:
     return [describe(at, c) for at, c in timeline.run(steps(spec["events"]))]
 
 
-def test_there_are_cases() -> None:
-    assert len(CASES) >= 10
+def test_every_shipped_fault_code_has_a_case() -> None:
+    """Each code of each shipped profile is raised in at least one case on that profile."""
+    raised: set[tuple[str, str]] = set()
+    for case in CASES:
+        spec = yaml.safe_load((case / "input.yaml").read_text())
+        profile_of = {d["id"]: d["profile"] for d in spec["devices"]}
+        for change in yaml.safe_load((case / "expected.yaml").read_text()) or []:
+            if change["active"]:
+                raised.add((profile_of[change["device"]], change["code"]))
+    shipped = set()
+    for path in sorted(BUILTIN_PROFILES.glob("*.yaml")):
+        profile = Profile.model_validate({"id": path.stem, **yaml.safe_load(path.read_text())})
+        shipped |= {(path.stem, code) for code in fault_codes(profile.rules)}
+    assert len(shipped) > 40
+    assert sorted(shipped - raised) == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
