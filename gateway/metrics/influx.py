@@ -282,10 +282,12 @@ class MetricsSink:
                 continue
             chunk = _chunk(waiting, self.options.drain_bytes)
             payload = b"\n".join(message.payload for message in chunk)
+            rejected = False
             try:
                 await self.writer.write(payload)
             except InfluxRejected as exc:
                 self._rejected(payload, exc, batches=len(chunk))
+                rejected = True
             except InfluxUnavailable as exc:
                 self._unavailable(exc)
                 await self._refresh_backlog()
@@ -293,10 +295,11 @@ class MetricsSink:
                 continue
             else:
                 self._written(payload)
-                self._n.drained += len(chunk)
             self._backoff.reset()
             await self.outbox.ack([message.id for message in chunk])
             await self._refresh_backlog()
+            if not rejected:  # counted once the backlog figures show it
+                self._n.drained += len(chunk)
 
     # -- bookkeeping ------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ The library's own retries are off: the sink decides what to retry, and when.
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import cast
 
@@ -25,6 +26,8 @@ from influxdb_client.rest import ApiException
 
 from gateway.metrics.errors import InfluxRefused, InfluxRejected, InfluxUnavailable
 from gateway.metrics.influx_settings import InfluxSettings
+
+log = logging.getLogger("lvgw.metrics.influx")
 
 WRITER_THREAD_NAME = "lvgw-influx"
 
@@ -72,6 +75,10 @@ class InfluxWriter:
                 ssl_ca_cert=str(s.ca_cert) if s.ca_cert is not None else None,
             )
             self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
+            if not s.verify_tls and s.url.startswith("https:"):
+                # Chosen in the site file: said once here, not warned on every request.
+                urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+                log.warning("influxdb at %s: TLS certificate not verified (verify_tls off)", s.url)
         return self._write_api
 
     def _write(self, payload: bytes) -> None:
@@ -84,6 +91,9 @@ class InfluxWriter:
             raise _http_error(exc) from exc
         except (urllib3.exceptions.HTTPError, OSError, InfluxDBError) as exc:
             raise InfluxUnavailable(f"InfluxDB at {s.url} unreachable: {_reason(exc)}") from exc
+        except Exception as exc:  # a library surprise must not end the sink: keep, retry
+            log.exception("influxdb write failed unexpectedly")
+            raise InfluxUnavailable(f"InfluxDB write failed: {exc!r}") from exc
 
     def _close_client(self) -> None:
         if self._client is not None:
