@@ -86,6 +86,7 @@ class ProactiveScheduler:
         self.state = state
         self.clock = clock
         self._saved_marks = state.marks()
+        self.apscheduler: AsyncIOScheduler | None = None  # while `run` runs
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._lock = asyncio.Lock()  # one job at a time: they share the state file
 
@@ -134,7 +135,7 @@ class ProactiveScheduler:
 
     async def run(self) -> None:
         """Catch up, then run jobs as APScheduler fires them, until cancelled."""
-        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler = self.apscheduler = AsyncIOScheduler(timezone=UTC)
         for job in self.jobs.values():
             scheduler.add_job(
                 self._enqueue, job.trigger, args=[job.name], id=job.name, name=job.name,
@@ -152,6 +153,7 @@ class ProactiveScheduler:
                     await self.run_job(name, slot)
         finally:
             scheduler.shutdown(wait=False)
+            self.apscheduler = None
             # AsyncIOScheduler shuts down in a loop callback: let it run before leaving.
             await asyncio.sleep(0)
 
