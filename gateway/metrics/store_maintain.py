@@ -12,8 +12,7 @@ series, so queries queued behind it wait a fraction of a second. In order:
 3. prune: delete what is older than each tier's retention (or its budget trim).
 4. budget: when the data outgrows the budget, trim the oldest day of five-minute
    aggregates, then of hourly ones, then the oldest hour of raw samples, each down to
-   its floor.
-5. vacuum: give free pages beyond a reserve back to the file system.
+   its floor; otherwise give free pages beyond a reserve back to the file system.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from gateway.metrics.store_buckets import encode, fold, merge
 from gateway.metrics.store_buffer import WriteBuffer
-from gateway.metrics.store_db import Meta, file_size, log_limit, transaction
+from gateway.metrics.store_db import FileSize, Meta, file_size, log_limit, transaction
 from gateway.metrics.store_series import SeriesRegistry
 from gateway.metrics.store_types import Resolution, StoreConfig
 
@@ -135,8 +134,7 @@ class Maintainer:
             self._compact(now)
             or self._downsample(now)
             or self._prune(now, buffer)
-            or self._enforce_budget(now)
-            or self._vacuum()
+            or self._fit_budget(now)
         )
 
     def _first_recent(self) -> int | None:
@@ -287,11 +285,15 @@ class Maintainer:
             self._conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
         return ids
 
-    def _enforce_budget(self, now: int) -> bool:
+    def _fit_budget(self, now: int) -> bool:
+        """Trim a tier when the data is over its limit, else give back excess free pages."""
         size = file_size(self._conn, self._path)
-        if size.used_bytes <= self.data_limit_bytes():
-            self._set_over_budget(False, size.used_bytes)
-            return False
+        if size.used_bytes > self.data_limit_bytes():
+            return self._trim(now, size.used_bytes)
+        self._set_over_budget(False, size.used_bytes)
+        return self._vacuum(size)
+
+    def _trim(self, now: int, used: int) -> bool:
         for tier in TRIM_STEP:
             oldest = self._oldest(tier)
             if oldest is None:
@@ -307,7 +309,7 @@ class Maintainer:
                 self._meta.set(trim_key(tier), cut)
             log.info("metric store over budget: trimming %s before %d", TABLES[tier], cut)
             return True
-        self._set_over_budget(True, size.used_bytes)
+        self._set_over_budget(True, used)
         return False
 
     def _oldest(self, tier: Resolution) -> int | None:
@@ -329,8 +331,7 @@ class Maintainer:
             log.info("metric store back within its budget: used=%d", used)
         self.over_budget = over
 
-    def _vacuum(self) -> bool:
-        size = file_size(self._conn, self._path)
+    def _vacuum(self, size: FileSize) -> bool:
         excess = size.free_pages - self.reserve_bytes() // size.page_size
         if excess <= 0:
             return False
