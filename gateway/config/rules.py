@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -384,23 +384,8 @@ TRAP_PREFIX = "trap."
 # Title fields every rule has; the aggregate ones need a count or share in ``when``.
 TITLE_FIELDS = frozenset({"device", "name", "instance", "label", "level"})
 AGGREGATE_FIELDS = frozenset({"count", "total", "share", "instances"})
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z][a-z0-9_.]*)(?::([^{}]*))?\}")
-
-
-def placeholders(template: str) -> Iterator[re.Match[str]]:
-    """The ``{field}`` and ``{field:spec}`` of a title (``{{`` and ``}}`` are literal)."""
-    return _PLACEHOLDER.finditer(template)
-
-
-def render(template: str, field: Callable[[str, str], str]) -> str:
-    """A title with each ``{field:spec}`` replaced by ``field(name, spec)``."""
-
-    def one(match: re.Match[str]) -> str:
-        if match.group(1) is None:
-            return match.group(0)[0]
-        return field(match.group(1), match.group(2) or "")
-
-    return _PLACEHOLDER.sub(one, template)
+# A title's ``{field}`` or ``{field:spec}``; ``{{`` and ``}}`` are literal braces.
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z][a-z0-9_.]*)(?::([^{}]*))?\}")
 
 
 class ReadingNames:
@@ -464,7 +449,7 @@ def rule_problems(profile: Profile) -> list[Problem]:
         if rule.flapping:
             titles.append(((*at, "flapping", "title"), rule.flapping.title))
         for where, title in titles:
-            for match in placeholders(title):
+            for match in PLACEHOLDER.finditer(title):
                 field = match.group(1)
                 if field is None or field in TITLE_FIELDS or names.known(field):
                     continue

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from gateway.config.rules import TRAP_PREFIX, render
+import re
+from collections.abc import Callable
+
+from gateway.config.rules import PLACEHOLDER, TRAP_PREFIX
 from gateway.config.site import Device
 from gateway.model import Level, Value
 from gateway.rules.expressions import AggregateNode, Scope
@@ -51,6 +54,17 @@ def title(
         return _format(sample.reading.value if sample is not None else None, spec)
 
     return render(template, field)
+
+
+def render(template: str, field: Callable[[str, str], str]) -> str:
+    """A title with each ``{name:spec}`` replaced by ``field(name, spec)``."""
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]  # "{{" or "}}"
+        return field(match.group(1), match.group(2) or "")
+
+    return PLACEHOLDER.sub(one, template)
 
 
 def _format(value: Value, spec: str) -> str:

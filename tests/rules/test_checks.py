@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from gateway.model import Condition, Level
 from gateway.rules import RuleEngine
@@ -330,7 +331,7 @@ def test_levels_by_role_and_site_override(tmp_path: Path) -> None:
     level_by_role: {core: 2}
     when: {point: temp, gt: 70}
 """
-    devices = [
+    devices: list[dict[str, Any]] = [
         {"id": "a", "kind": "nvr", "profile": "box"},
         {"id": "b", "kind": "nvr", "profile": "box", "role": "core"},
         {"id": "c", "kind": "nvr", "profile": "box", "role": "core", "levels": {"hot": 4}},
@@ -338,3 +339,18 @@ def test_levels_by_role_and_site_override(tmp_path: Path) -> None:
     engine = box_engine(tmp_path, rules, devices)
     levels = {c.device: c.level for d in "abc" for c in engine.evaluate(poll(d, 0, {"temp": 90}))}
     assert levels == {"a": Level.L3, "b": Level.L2, "c": Level.L4}
+
+
+def test_titles_keep_literal_braces_and_show_unknown_values_as_question_marks(
+    tmp_path: Path,
+) -> None:
+    rules = """
+  - code: hot
+    type: check
+    title: "{{{device}}} at {temp:.1f} C, battery {battery}"
+    level: 3
+    when: {point: temp, gt: 70}
+"""
+    engine = box_engine(tmp_path, rules)
+    (raised,) = engine.evaluate(poll("box", 0, {"temp": 80}))
+    assert raised.title == "{box} at 80.0 C, battery ?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from gateway.model import Level
+from gateway.model import Level, Value
 from gateway.rules import RuleEngine
 from tests.rules.box import box_engine
 from tests.rules.harness import T0, poll
@@ -13,8 +13,8 @@ from tests.rules.harness import T0, poll
 CAMERAS = {f"cam.name[{i}]": f"Cam {i}" for i in range(1, 6)}
 
 
-def cams(offline: set[int], removed: set[int] = frozenset()) -> dict[str, object]:  # type: ignore[assignment]
-    values: dict[str, object] = {k: v for k, v in CAMERAS.items() if int(k[9:-1]) not in removed}
+def cams(offline: set[int], removed: frozenset[int] = frozenset()) -> dict[str, Value]:
+    values: dict[str, Value] = {k: v for k, v in CAMERAS.items() if int(k[9:-1]) not in removed}
     for i in range(1, 6):
         if i not in removed:
             values[f"cam.status[{i}]"] = "offline" if i in offline else "online"
@@ -60,7 +60,7 @@ def test_an_instance_that_leaves_its_table_takes_its_condition_with_it(tmp_path:
     for at in (0, 30, 60):
         engine.evaluate(poll("box", at, cams({4})))
     assert [c.instance for c in engine.active()] == ["4"]
-    gone = engine.evaluate(poll("box", 90, cams(set(), removed={4})))
+    gone = engine.evaluate(poll("box", 90, cams(set(), removed=frozenset({4}))))
     assert [(c.instance, c.active) for c in gone] == [("4", False)]
     assert engine.active() == []
 
@@ -175,7 +175,7 @@ def test_a_value_per_another_is_a_fraction(tmp_path: Path) -> None:
     when: {point: disk.free, per: disk.size, lt: 0.05}
 """
     engine = box_engine(tmp_path, rules)
-    disks = {"disk.size[1]": 4000, "disk.size[2]": 0, "disk.free[2]": 0}
+    disks: dict[str, Value] = {"disk.size[1]": 4000, "disk.size[2]": 0, "disk.free[2]": 0}
     assert engine.evaluate(poll("box", 0, {**disks, "disk.free[1]": 1000})) == []
     out = engine.evaluate(poll("box", 30, {**disks, "disk.free[1]": 150}))
     # Disk 2 reports no size: a fraction of nothing is unknown, not "full".
