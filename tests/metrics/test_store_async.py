@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,20 +14,9 @@ from gateway.metrics.store import WORKER_THREAD_NAME, MetricStore
 from gateway.metrics.store_errors import StoreClosedError, StoreCorruptError, StoreError
 from gateway.metrics.store_types import Resolution, StoreConfig
 from gateway.model import Reading
+from tests.metrics.test_store_support import Clock, at
 
 T0 = 1_760_000_400
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def at(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
 
 
 def workers() -> list[threading.Thread]:

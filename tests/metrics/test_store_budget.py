@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from gateway.metrics.store_core import SeriesStore
 from gateway.metrics.store_types import MIB, Resolution, StoreConfig
 from gateway.model import Reading
+from tests.metrics.test_store_support import Clock, at
 
 DAY = 86_400
 HOUR = 3_600
@@ -27,18 +28,6 @@ BUDGET = 4 * MIB
 
 def value(index: int, ts: int) -> float:
     return ((ts * 48_271 + index * 7_919) % 10_007) / 100
-
-
-def at(ts: int) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

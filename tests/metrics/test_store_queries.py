@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,21 +14,10 @@ from gateway.metrics.store_core import SeriesStore
 from gateway.metrics.store_errors import StoreCorruptError, StoreError, StoreReadOnlyError
 from gateway.metrics.store_types import Resolution, Sample, StoreConfig
 from gateway.model import Quality, Reading
+from tests.metrics.test_store_support import Clock, at
 
 T0 = 1_760_000_400  # a whole hour
 HOUR = 3600
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def at(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
 
 
 @pytest.fixture

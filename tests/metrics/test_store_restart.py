@@ -13,28 +13,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from gateway.metrics.store_core import SeriesStore
 from gateway.metrics.store_types import Resolution, StoreConfig
 from gateway.model import Reading
+from tests.metrics.test_store_support import Clock, at
 
 T0 = 1_760_000_400
 HOUR = 3600
 REPO = Path(__file__).resolve().parents[2]
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def at(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
 
 
 def test_close_and_reopen_keeps_every_tier_and_the_numbering(tmp_path: Path) -> None:

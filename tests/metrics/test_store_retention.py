@@ -28,6 +28,7 @@ from gateway.metrics.store_core import SeriesStore
 from gateway.metrics.store_maintain import PRUNE_STEP
 from gateway.metrics.store_types import MIB, Resolution, Sample, StoreConfig
 from gateway.model import Reading
+from tests.metrics.test_store_support import Clock, at
 
 DAY = 86_400
 HOUR = 3_600
@@ -83,18 +84,6 @@ def expected_buckets(samples: list[tuple[int, float]], width: int) -> list[Sampl
         )
         for start, values in sorted(groups.items())
     ]
-
-
-def at(ts: int) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")
