@@ -44,10 +44,11 @@ class Correlator:
         link: LinkCheck | None = None,
         maintenance: MaintenanceStore | None = None,
         probe_ttl: timedelta = timedelta(seconds=5),
+        listing_interval: timedelta = timedelta(seconds=60),
     ) -> None:
         self.topology = Topology.from_config(config)
         self.dependencies = Dependencies(
-            self.topology, probe, storms, link or HostLink(), probe_ttl
+            self.topology, probe, storms, link or HostLink(), probe_ttl, listing_interval
         )
         self.store = maintenance or MaintenanceStore(
             config.site_file.agent.state_dir, [d.id for d in config.devices]

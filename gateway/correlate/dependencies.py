@@ -68,6 +68,12 @@ class Down:
 class Dependencies:
     """Condition changes of the rules in; the ones the ticket book should see out.
 
+    A condition passed on is passed on again when its level changes, or when the rules
+    change it; when only more devices are listed on it, at most once per
+    ``listing_interval`` (a core switch going down lists hundreds of devices over one
+    poll interval: one update, not hundreds). Probe answers are reused for
+    ``probe_ttl``.
+
     Not re-entrant: one task calls ``on_condition`` and ``on_tick`` (the
     Correlator holds a lock around them).
     """
@@ -79,18 +85,22 @@ class Dependencies:
         storms: StormPolicy | None = None,
         link: LinkCheck | None = None,
         probe_ttl: timedelta = timedelta(seconds=5),
+        listing_interval: timedelta = timedelta(seconds=60),
     ) -> None:
         self.topology = topology
         self.probe = probe
         self.policy = storms or StormPolicy()
         self.link = link
         self.probe_ttl = probe_ttl
+        self.listing_interval = listing_interval
         self.down: dict[str, Down] = {}
         self.storms: dict[str, Storm] = {}  # by parent (or GATEWAY)
         self.other: dict[Key, Condition] = {}  # active conditions other than unreachability
         self.waiting_other: dict[Key, datetime] = {}  # their ancestor did not answer: until
         self.settling: dict[str, datetime] = {}  # devices behind a recovered root: until
-        self.emitted: dict[Key, Condition] = {}
+        self.emitted: dict[Key, Condition] = {}  # passed on, active: as last passed on
+        self.latest: dict[Key, Condition] = {}  # the same, as they are now
+        self.passed_at: dict[Key, datetime] = {}
         self.floors: dict[Key, Level] = {}  # most severe level listed on each incident
         self.clears: dict[Key, Condition] = {}  # the rules' clears, for the emitted clear
         self._probed: dict[str, tuple[datetime, bool]] = {}
@@ -292,7 +302,7 @@ class Dependencies:
         self.waiting_other = {k: t for k, t in self.waiting_other.items() if t > now}
 
     async def _end_storms(self, now: datetime) -> bool:
-        ended = [s for s in self.storms.values() if not self._storm_holds(s)]
+        ended = [s for s in list(self.storms.values()) if not await self._storm_holds(s, now)]
         for storm in ended:
             del self.storms[storm.parent]
             log.info("storm ended parent=%s code=%s", storm.parent, storm.code)
@@ -301,15 +311,30 @@ class Dependencies:
             await self._replace_freed(freed, now)
         return bool(ended)
 
-    def _storm_holds(self, storm: Storm) -> bool:
+    async def _storm_holds(self, storm: Storm, now: datetime) -> bool:
+        top = self.topology.top_level()
         if storm.link_problem is not None:
-            storm.link_problem = self.link() if self.link is not None else None
-            if storm.link_problem is not None:
+            problem = self.link() if self.link is not None else None
+            if problem is not None:
+                storm.link_problem = problem
                 return True
+            if not all(d in self.down for d in top):
+                return False  # the link is back and devices clear: it ends
+            # The link is back; devices that answer again are on their way back (the
+            # storm ends with their clears). If none answers, the site itself is down.
+            if not await self._any_answers(top, now):
+                storm.link_problem = None
+            return True
         if storm.code == GATEWAY_NETWORK_DOWN:
-            return all(d in self.down for d in self.topology.top_level())
+            return all(d in self.down for d in top)
         siblings = len(self.topology.children[storm.parent])
         return self.policy.is_storm(len(storm.members), siblings)
+
+    async def _any_answers(self, devices: Iterable[str], now: datetime) -> bool:
+        for device in devices:
+            if await self._answers(device, now):
+                return True
+        return False
 
     async def _deadlines(self, now: datetime) -> bool:
         due = [
@@ -440,25 +465,38 @@ class Dependencies:
         cleared: list[Condition] = []
         for key in sorted(set(self.emitted) - set(desired)):
             last = self.emitted.pop(key)
+            listing = self.latest.pop(key, last).related
             self.floors.pop(key, None)
-            still = tuple(d for d in last.related if d in self.down)
+            self.passed_at.pop(key, None)
+            still = tuple(d for d in listing if d in self.down)
             clear = self.clears.get(key) or replace(last, active=False, since=now, evidence=())
             cleared.append(replace(clear, level=last.level, related=still))
         self.clears.clear()
         raised: list[Condition] = []
         for key in sorted(desired):
             condition = desired[key]
-            previous = self.emitted.get(key)
-            if previous is None or _material(previous, condition):
-                self.emitted[key] = condition
-                raised.append(condition)
+            change = _change(self.emitted.get(key), condition)
+            self.latest[key] = condition
+            if change is None:
+                continue
+            if change == "listing" and now < self.passed_at[key] + self.listing_interval:
+                continue  # more devices listed: passed on at a later tick, together
+            self.emitted[key] = condition
+            self.passed_at[key] = now
+            raised.append(condition)
         return cleared + raised
 
 
-def _material(last: Condition, new: Condition) -> bool:
-    """Worth passing on again: another level, a device newly listed, or the rules
-    changed the condition itself. A device leaving the list alone is not: it rides
-    along with the next change or the clear (no update per recovering child)."""
-    if last.level != new.level or not set(new.related) <= set(last.related):
-        return True
-    return replace(last, level=Level.L1, related=()) != replace(new, level=Level.L1, related=())
+def _change(last: Condition | None, new: Condition) -> str | None:
+    """How ``new`` differs from what was passed on: "new"; "changed" (another level,
+    or the rules changed the condition itself); "listing" (devices newly listed, and
+    nothing else); None when it is not worth passing on. A device leaving the list is
+    not: it rides along with the next change or the clear (no update per recovering
+    child)."""
+    if last is None:
+        return "new"
+    if last.level != new.level or replace(last, related=()) != replace(new, related=()):
+        return "changed"
+    if not set(new.related) <= set(last.related):
+        return "listing"
+    return None

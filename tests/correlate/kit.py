@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,8 @@ import yaml
 
 from gateway.config import LoadedConfig, load_config
 from gateway.model import Condition, Level
+from tests.rules.harness import T0
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC
 PROFILES = Path(__file__).parent / "profiles"
 PROFILE_OF_KIND = {
     "switch": "test-switch",

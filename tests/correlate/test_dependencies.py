@@ -53,14 +53,18 @@ async def test_parent_first_then_child_gives_the_same_root(tmp_path: Path) -> No
     assert brief(out) == [("sw-1", UNREACHABLE, True, 1, ("nvr-1",))]
 
 
-async def test_child_joining_an_open_parent_updates_its_listing(tmp_path: Path) -> None:
-    c = correlator(tmp_path, FakeProbe(down={"sw-1", "nvr-1", "pbx-1"}))
+async def test_children_joining_an_open_parent_update_its_listing(tmp_path: Path) -> None:
+    c = correlator(tmp_path, FakeProbe(down={"sw-1", "nvr-1", "pbx-1", "panel-1"}))
     await feed(c, unreachable("sw-1", 90))
     assert brief(await c.tick(at(150))) == [("sw-1", UNREACHABLE, True, 2, ())]
-    out = await c.process(unreachable("pbx-1", 170, level=1))
+    out = await c.process(unreachable("pbx-1", 170, level=1))  # more severe: at once
     assert brief(out) == [("sw-1", UNREACHABLE, True, 1, ("pbx-1",))]
-    out = await c.process(unreachable("nvr-1", 175, level=1))
-    assert brief(out) == [("sw-1", UNREACHABLE, True, 1, ("nvr-1", "pbx-1"))]
+    # Only more devices listed: passed on at most once a minute, together.
+    assert await c.process(unreachable("nvr-1", 175, level=1)) == []
+    assert await c.process(unreachable("panel-1", 180, level=1)) == []
+    assert await c.tick(at(229)) == []
+    out = await c.tick(at(230))
+    assert brief(out) == [("sw-1", UNREACHABLE, True, 1, ("nvr-1", "panel-1", "pbx-1"))]
 
 
 async def test_parent_recovers_with_a_child_still_down(tmp_path: Path) -> None:
