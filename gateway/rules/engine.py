@@ -47,6 +47,9 @@ class RuleEngine:
         """Let time pass to ``now`` on every device (in site order)."""
         return [c for rules in self._devices.values() for c in rules.on_tick(now)]
 
-    def active(self) -> list[Condition]:
-        """Every condition that is active now, as last emitted."""
+    def active(self, device: str | None = None) -> list[Condition]:
+        """Every condition that is active now (of one device, if given), as last emitted."""
+        if device is not None:
+            rules = self._devices.get(device)
+            return rules.active() if rules is not None else []
         return [c for rules in self._devices.values() for c in rules.active()]

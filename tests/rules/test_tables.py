@@ -53,6 +53,8 @@ def test_one_condition_per_instance_with_its_label(tmp_path: Path) -> None:
         (120, "2", False, "Cam 2 (channel 2) of box is offline"),
     ]
     assert [(c.instance, c.active) for c in engine.active()] == [("4", True)]
+    assert engine.active("box") == engine.active()
+    assert engine.active("elsewhere") == []
 
 
 def test_an_instance_that_leaves_its_table_takes_its_condition_with_it(tmp_path: Path) -> None:
