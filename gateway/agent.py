@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from drivers.snmp import SnmpClient
 from drivers.snmp.traps import TrapReceiver
 from gateway.config.load import LoadedConfig
-from gateway.model import Condition
+from gateway.model import Condition, TicketEvent
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
 from gateway.poller.modbus_points import ModbusBuses, ModbusPointReader
@@ -26,6 +26,7 @@ from gateway.traps import TrapIntake, receiver_config
 from gateway.uplink import MqttUplink, topic_prefix
 from gateway.uplink.inbound import Inbound
 from gateway.views import snapshot
+from gateway.views.services import SiteServices
 
 log = logging.getLogger("lvgw.agent")
 
@@ -55,6 +56,8 @@ class Pipeline:
         self.reachable: dict[str, bool] = {}
         self.views: dict[str, snapshot.DeviceView] = {}
         self._lock = asyncio.Lock()  # one decision at a time: book and store stay in step
+        # Told of every batch of ticket events once it is durable (the ticket history).
+        self.on_events: list[Callable[[Sequence[TicketEvent]], Awaitable[None]]] = []
 
     async def replay_journal(self) -> None:
         """Events decided before a crash but maybe not yet in the outbox."""
@@ -93,8 +96,13 @@ class Pipeline:
         return decision
 
     async def tick(self, now: datetime) -> Decision:
+        """Time passes without readings: durations, staleness, flapping, reminders."""
         async with self._lock:
-            decision = self.book.tick(now)
+            decision = Decision()
+            for condition in self.rules.tick(now):
+                self._log_condition(condition)
+                decision.extend(self.book.on_condition(condition))
+            decision.extend(self.book.tick(now))
             await self._commit(decision)
         return decision
 
@@ -132,6 +140,8 @@ class Pipeline:
                 for _, topic, payload in messages
             )
             await self.store.journal_done([event_id for event_id, _, _ in messages])
+        for listener in self.on_events:
+            await listener(decision.events)
         for event in decision.events:
             log.info(
                 "ticket %s ticket=%s seq=%d severity=%d device=%s fault=%s",
@@ -167,6 +177,7 @@ class Agent:
         self.modbus = ModbusBuses()
         self.results: asyncio.Queue[PollResult] = asyncio.Queue(maxsize=10_000)
         self.state_dir = config.site_file.agent.state_dir
+        self.services: SiteServices | None = None
 
     def schedules(self) -> Sequence[DeviceSchedule]:
         limit = asyncio.Semaphore(MAX_POLLS_IN_FLIGHT)
@@ -224,7 +235,8 @@ class Agent:
                 uplink = MqttUplink(
                     self.config.site_file.uplink.mqtt, site.id, outbox, inbound.handle
                 )
-                await self._run_tasks(pipeline, uplink, stop)
+                async with SiteServices(self.config, pipeline) as self.services:
+                    await self._run_tasks(pipeline, uplink, stop)
         finally:
             store.close()
             await self.modbus.close()
@@ -258,6 +270,8 @@ class Agent:
             consumer = group.create_task(self._consume(pipeline), name="pipeline")
             ticker = group.create_task(self._tick(pipeline, uplink), name="ticker")
             background = [consumer, ticker, uplink_task]
+            if self.services is not None:  # status page, proactive maintenance
+                background += [group.create_task(job, name=n) for n, job in self.services.tasks()]
             if receiver is not None:
                 intake = TrapIntake(
                     self.config, self.results, lambda device: schedules[device].poll_now()

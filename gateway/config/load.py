@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.profile import Profile, protocol_problems
+from gateway.config.rules import fault_codes, rule_problems
 from gateway.config.site import Device, SiteFile
 from gateway.config.yamlsource import LineMap, Loc, load_yaml
 
@@ -65,12 +66,15 @@ def _data_loc(data: Any, loc: Sequence[str | int]) -> Loc:
     """Keep the parts of a pydantic location that walk the raw data (drop union tags)."""
     kept: list[str | int] = []
     node = data
-    for part in loc:
+    parts = list(loc)
+    for i, part in enumerate(parts):
         child = _child(node, part)
         if child is _MISSING:
-            if isinstance(node, dict) and isinstance(part, str) and part.replace("-", "").isalnum():
+            is_last = i == len(parts) - 1
+            if is_last and isinstance(node, dict) and isinstance(part, str):
                 kept.append(part)  # a missing or unknown key: name it, it has no node of its own
-            break
+            # Otherwise a union's tag (e.g. a rule's type): skip it and walk on.
+            continue
         node = child
         kept.append(part)
     return tuple(kept)
@@ -122,6 +126,7 @@ def _load_profile(
             profile, problems = _validate(Profile, data, linemap)
             if profile is not None:
                 problems += [linemap.problem(loc, why) for loc, why in protocol_problems(profile)]
+                problems += [linemap.problem(loc, why) for loc, why in rule_problems(profile)]
                 profile = None if problems else profile
             return profile, problems, path
     return None, [], None
@@ -170,7 +175,7 @@ def _cross_check(
             problem(i, device, "modbus", f"profile '{device.profile}' speaks SNMP, not Modbus")
         if profile.protocol == "modbus" and device.snmp is not None:
             problem(i, device, "snmp", f"profile '{device.profile}' speaks Modbus, not SNMP")
-        codes = {rule.code for rule in profile.rules}
+        codes = set(fault_codes(profile.rules))
         for code in device.levels:
             if code not in codes:
                 problem(
