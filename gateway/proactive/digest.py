@@ -5,7 +5,8 @@ history (what was resolved in the last 24 hours), with the contract's next dates
 It goes through the outbox as a control message (QoS 1, not retained), so a digest
 written while the uplink is down is delivered when it returns. One digest per daily
 slot: the slot's day is remembered in proactive.db, and a missed slot (the agent
-was stopped at digest time) is caught up once at the next start.
+was stopped at digest time) is caught up once at the next start. The first digest
+is the first slot after the agent's first start.
 """
 
 from __future__ import annotations
@@ -127,7 +128,11 @@ class DigestJob:
 
     async def run(self, now: datetime, slot: datetime) -> None:
         day = calendar.local_day(self.site, slot).isoformat()
-        if self.state.digest_day is not None and day <= self.state.digest_day:
+        if self.state.digest_day is None:
+            # The first start ever: nothing was missed; the first digest is the next slot's.
+            self.state.digest_day = day
+            return
+        if day <= self.state.digest_day:
             return  # this slot's digest went out already
         body = build_digest(self.site, self.status(), self.history, day, now)
         payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

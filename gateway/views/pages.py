@@ -1,0 +1,220 @@
+"""The status page's HTML: the site overview and one page per device.
+
+Built from the status snapshot (gateway/views/snapshot.py) as plain server-side HTML.
+Everything that came from a device, a profile or the site file passes through
+`escape`; the one script (countdowns that tick every second) and the one style sheet
+are constants whose hashes the Content-Security-Policy allows, nothing else runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+from typing import Any
+from urllib.parse import quote
+
+from gateway.views.status import LEVELS, _countdown, _span, _when
+
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
+header{background:#263238;color:#fff;padding:10px 16px}
+header h1{font-size:18px;margin:0}header p{margin:2px 0 0;color:#cfd8dc}
+main{padding:12px 16px}h2{font-size:16px;margin:18px 0 6px}
+table{border-collapse:collapse;background:#fff;width:100%}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e0e0e0;vertical-align:top}
+th{background:#eceff1}a{color:#0d47a1}
+.lvl{display:inline-block;min-width:2.2em;text-align:center;border-radius:3px;
+padding:0 4px;color:#fff;font-weight:600}
+.lvl1{background:#c62828}.lvl2{background:#ef6c00}.lvl3{background:#f9a825;color:#222}
+.lvl4{background:#1565c0}.lvl0{background:#2e7d32}
+tr.row1{background:#ffebee}tr.row2{background:#fff3e0}tr.row3{background:#fffde7}
+tr.row4{background:#e3f2fd}tr.down td.state{color:#c62828;font-weight:600}
+.due{font-variant-numeric:tabular-nums}.overdue{color:#c62828;font-weight:600}
+.stale{color:#c62828}.muted{color:#777}.charts svg{margin:4px 8px 8px 0;border:1px solid #ddd}
+.chartset{display:flex;flex-wrap:wrap}figure{margin:0}figcaption{font-size:12px;color:#555}
+"""
+
+SCRIPT = """(function(){
+function f(s){s=Math.floor(Math.abs(s));
+if(s<60)return s+"s";
+if(s<3600)return Math.floor(s/60)+"m"+String(s%60).padStart(2,"0")+"s";
+if(s<86400)return Math.floor(s/3600)+"h"+String(Math.floor(s%3600/60)).padStart(2,"0")+"m";
+return Math.floor(s/86400)+"d"+String(Math.floor(s%86400/3600)).padStart(2,"0")+"h";}
+function tick(){var now=Date.now();
+document.querySelectorAll("[data-due]").forEach(function(e){
+var left=(Date.parse(e.getAttribute("data-due"))-now)/1000;
+e.textContent=left>=0?"in "+f(left):"OVERDUE "+f(left);
+e.className=left>=0?"due":"due overdue";});}
+tick();setInterval(tick,1000);})();"""
+
+
+def _digest(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+
+
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src '{_digest(STYLE)}'; script-src '{_digest(SCRIPT)}'; "
+    "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def level_class(level: int | None) -> int:
+    return level if level in LEVELS else 0
+
+
+def _badge(level: int | None) -> str:
+    number = level_class(level)
+    text = LEVELS.get(number, "OK")
+    return f'<span class="lvl lvl{number}">{text}</span>'
+
+
+def _countdown_cell(due: str | None, now: datetime) -> str:
+    if not due:
+        return '<span class="muted">none</span>'
+    text = _countdown(due, now)
+    overdue = " overdue" if text.startswith("OVERDUE") else ""
+    return f'<span class="due{overdue}" data-due="{escape(due)}">{escape(text)}</span>'
+
+
+def layout(title: str, header: str, body: str, refresh_seconds: int = 30) -> str:
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="{refresh_seconds}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+        f"<header>{header}</header><main>{body}</main>"
+        f"<script>{SCRIPT}</script></body></html>"
+    )
+
+
+def _site_header(data: dict[str, Any], agent_state: str, subtitle: str = "") -> str:
+    site = data.get("site", {})
+    uplink = data.get("uplink", {})
+    link = "connected" if uplink.get("connected") else "NOT connected"
+    backlog = ", ".join(f"{n} {c}" for c, n in uplink.get("backlog", {}).items()) or "empty"
+    extra = f" — {escape(subtitle)}" if subtitle else ""
+    return (
+        f"<h1>{escape(str(site.get('name', '')))}{extra}</h1>"
+        f"<p>site {escape(str(site.get('id', '')))} · {escape(str(site.get('customer', '')))}"
+        f" · agent {escape(agent_state)} · uplink {link}, backlog {escape(backlog)}"
+        f" · status of {escape(str(data.get('generated_at', '')))}</p>"
+    )
+
+
+def _readings(device: dict[str, Any], limit: int = 5) -> str:
+    parts = []
+    for name, item in device.get("readings", {}).items():
+        if name in ("sys.descr", "sys.object_id"):
+            continue
+        parts.append(f"{name}={item.get('value')}{item.get('unit') or ''}")
+    return escape(" ".join(parts[:limit]))
+
+
+def _device_link(device_id: str) -> str:
+    return f'<a href="/device/{quote(device_id, safe="")}">{escape(device_id)}</a>'
+
+
+def tickets_table(tickets: Sequence[dict[str, Any]], now: datetime) -> str:
+    if not tickets:
+        return '<p class="muted" id="no-tickets">No open tickets.</p>'
+    rows = []
+    for t in tickets:
+        acked = (
+            f"by {escape(str(t['acknowledged_by']))}"
+            if t.get("acknowledged_by")
+            else '<span class="muted">not yet</span>'
+        )
+        related = ", ".join(t.get("related_devices") or [])
+        rows.append(
+            f'<tr class="ticket row{level_class(t.get("severity"))}" '
+            f'data-ticket="{escape(str(t["ticket_id"]))}">'
+            f"<td>{_badge(t.get('severity'))}</td>"
+            f"<td>{_device_link(str(t['device']))}"
+            + (f' <span class="muted">+{escape(related)}</span>' if related else "")
+            + f"</td><td>{escape(str(t.get('title', '')))}</td>"
+            f"<td>{_countdown_cell(t.get('response_due'), now)}</td>"
+            f"<td>{_countdown_cell(t.get('onsite_due'), now)}</td>"
+            f'<td>{acked}</td><td class="muted">{escape(str(t["ticket_id"]))}</td></tr>'
+        )
+    return (
+        '<table id="tickets"><tr><th>Level</th><th>Device</th><th>Fault</th><th>Respond</th>'
+        "<th>On site</th><th>Acknowledged</th><th>Ticket</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _device_row(device: dict[str, Any], now: datetime) -> str:
+    reachable = device.get("reachable")
+    state = "up" if reachable else ("DOWN" if reachable is False else "not polled")
+    polled = _when(device.get("last_poll"))
+    ago = f"{_span((now - polled).total_seconds())} ago" if polled else "-"
+    level = device.get("worst_level")
+    css = f"row{level_class(level)}" + (" down" if reachable is False else "")
+    return (
+        f'<tr class="device {css}" data-device="{escape(str(device["id"]))}">'
+        f"<td>{_device_link(str(device['id']))}</td>"
+        f"<td>{escape(str(device.get('name') or ''))}</td>"
+        f"<td>{escape(str(device.get('kind', '')))}</td>"
+        f'<td class="state">{state}</td><td>{_badge(level)}</td><td>{ago}</td>'
+        f"<td>{_readings(device)}</td></tr>"
+    )
+
+
+def index_page(data: dict[str, Any], agent_state: str, now: datetime) -> str:
+    devices = data.get("devices", [])
+    tickets = data.get("open_tickets", [])
+    body = (
+        f"<h2>Open tickets ({len(tickets)})</h2>{tickets_table(tickets, now)}"
+        f"<h2>Devices ({len(devices)})</h2>"
+        '<table id="devices"><tr><th>Device</th><th>Name</th><th>Kind</th><th>State</th>'
+        "<th>Worst open</th><th>Polled</th><th>Readings</th></tr>"
+        + "".join(_device_row(d, now) for d in devices)
+        + '</table><p class="muted">Machine-readable: <a href="/api/status">/api/status</a></p>'
+    )
+    site = data.get("site", {})
+    return layout(f"lvgw {site.get('id', '')}", _site_header(data, agent_state), body)
+
+
+def device_page(
+    data: dict[str, Any],
+    device: dict[str, Any],
+    facts: Sequence[tuple[str, str]],
+    charts: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+    agent_state: str,
+    now: datetime,
+) -> str:
+    """``facts``: (label, value) rows; ``charts``: (range title, [(caption, svg)])."""
+    device_id = str(device["id"])
+    tickets = [
+        t
+        for t in data.get("open_tickets", [])
+        if t.get("device") == device_id or device_id in (t.get("related_devices") or [])
+    ]
+    fact_rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
+    readings = "".join(
+        f"<tr><td>{escape(name)}</td><td>{escape(str(item.get('value')))}</td>"
+        f"<td>{escape(str(item.get('unit') or ''))}</td></tr>"
+        for name, item in device.get("readings", {}).items()
+    )
+    chart_html = "".join(
+        f'<h2>{escape(title)}</h2><div class="chartset charts">'
+        + "".join(
+            f"<figure>{svg}<figcaption>{escape(cap)}</figcaption></figure>" for cap, svg in items
+        )
+        + "</div>"
+        for title, items in charts
+    )
+    body = (
+        f'<p><a href="/">← all devices</a></p><table id="facts">{fact_rows}</table>'
+        f"<h2>Open tickets ({len(tickets)})</h2>{tickets_table(tickets, now)}"
+        '<h2>Latest readings</h2><table id="readings"><tr><th>Point</th><th>Value</th>'
+        f"<th>Unit</th></tr>{readings}</table>{chart_html}"
+    )
+    label = f"{device_id} {device.get('name') or ''}".strip()
+    return layout(f"lvgw {label}", _site_header(data, agent_state, label), body)
+
+
+def message_page(title: str, text: str) -> str:
+    return layout(title, f"<h1>{escape(title)}</h1>", f"<p>{escape(text)}</p>", 60)

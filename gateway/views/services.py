@@ -1,0 +1,117 @@
+"""What the agent runs for technicians and contract customers, beside the pipeline:
+the status page, the ticket history, and proactive maintenance.
+
+    async with SiteServices(config, pipeline) as services:
+        ...  # in the agent's TaskGroup:
+        for name, job in services.tasks():
+            group.create_task(job, name=name)
+
+Opening checks what must be right before the agent starts (the status page's token,
+proactive.db): a `StatusPageError` or `ProactiveStateError` then stops the start with
+a clear message. A status page whose port is taken at run time is logged and left
+off: ticketing matters more than the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol, Self
+
+from gateway.config.load import LoadedConfig
+from gateway.model import TicketEvent
+from gateway.outbox import Outbox
+from gateway.proactive.ports import History, TicketSink
+from gateway.proactive.scheduler import ProactiveScheduler
+from gateway.proactive.service import build_scheduler
+from gateway.views.httpserver import StatusPageError
+from gateway.views.statuspage import StatusPage, from_state_dir
+from gateway.views.store_history import StoreHistory
+from gateway.views.ticket_history import TicketHistory, TicketHistoryError
+
+log = logging.getLogger("lvgw.views")
+
+EventListener = Callable[[Sequence[TicketEvent]], Awaitable[None]]
+
+
+class AgentPipeline(TicketSink, Protocol):
+    """The parts of the agent's `Pipeline` these services use."""
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def on_events(self) -> list[EventListener]: ...
+
+
+class SiteServices:
+    def __init__(
+        self, config: LoadedConfig, pipeline: AgentPipeline, history: History | None = None
+    ) -> None:
+        self.config = config
+        self.pipeline = pipeline
+        state_dir = config.site_file.agent.state_dir
+        self._own_history = history is None
+        self.history: History = history or StoreHistory.in_state_dir(state_dir)
+        self.ticket_history: TicketHistory | None = None
+        self.page: StatusPage | None = None
+        self.scheduler: ProactiveScheduler | None = None
+
+    async def __aenter__(self) -> Self:
+        state_dir = self.config.site_file.agent.state_dir
+        status = from_state_dir(self.config)
+        try:
+            if self.config.site_file.agent.status_listen is not None:
+                self.page = StatusPage(self.config, status, self.history)
+            self.ticket_history = TicketHistory.in_state_dir(state_dir)
+            self.pipeline.on_events.append(self._record)
+            self.scheduler = build_scheduler(
+                self.config, self.pipeline, self.pipeline.outbox, status, self.history,
+                self.ticket_history,
+            )  # fmt: skip
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._record in self.pipeline.on_events:
+            self.pipeline.on_events.remove(self._record)
+        if self.scheduler is not None:
+            self.scheduler.close()
+        if self.ticket_history is not None:
+            self.ticket_history.close()
+        if self._own_history and isinstance(self.history, StoreHistory):
+            await self.history.close()
+
+    async def _record(self, events: Sequence[TicketEvent]) -> None:
+        if self.ticket_history is None:
+            return
+        try:
+            await self.ticket_history.record(events)
+        except TicketHistoryError as exc:  # a view, not the ticket: never stop ticketing
+            log.error("ticket history not recorded: %s", exc)
+
+    async def _serve_page(self, page: StatusPage) -> None:
+        try:
+            await page.start()
+        except StatusPageError as exc:
+            log.error("status page off: %s", exc)
+            return
+        try:
+            await asyncio.Event().wait()  # serve until cancelled
+        finally:
+            await page.close()
+
+    def tasks(self) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+        """The long-lived coroutines to run in the agent's TaskGroup, with their names."""
+        jobs: list[tuple[str, Coroutine[Any, Any, None]]] = []
+        if self.page is not None:
+            jobs.append(("status-page", self._serve_page(self.page)))
+        if self.scheduler is not None:
+            jobs.append(("proactive", self.scheduler.run()))
+        return jobs

@@ -1,0 +1,241 @@
+"""The local status page the agent serves: the site at a glance, read-only.
+
+- ``/``: devices coloured by their worst open level, open tickets with live countdowns;
+- ``/device/<id>``: one device's facts, tickets, latest readings, and 24 h and 7 d
+  charts from the embedded store (inline SVG);
+- ``/api/status``: the status snapshot as JSON (what `lvgw status --json` prints).
+
+It listens on ``agent.status_listen`` (127.0.0.1:8780 by default). Bound to anything
+but loopback it requires the token in ``agent.status_token_file`` (the site file is
+refused without one): as ``Authorization: Bearer <token>``, or once as
+``?token=<token>``, which sets a cookie and redirects to the same page without it.
+Without a token, requests must name a loopback host (``Host:``), so a web page in
+the same browser cannot read the status through a rebound DNS name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from gateway.config.load import LoadedConfig
+from gateway.config.types import read_secret_file
+from gateway.proactive.ports import History
+from gateway.views import pages, snapshot, svg
+from gateway.views.httpserver import HttpServer, Request, Response, StatusPageError
+from gateway.views.listen import needs_token, parse_listen
+from gateway.views.status import agent_state
+
+log = logging.getLogger("lvgw.views.status_page")
+
+StatusSource = Callable[[], dict[str, Any] | None]
+Clock = Callable[[], datetime]
+COOKIE = "lvgw_status_token"
+RANGES = (("Last 24 hours", timedelta(hours=24), timedelta(minutes=10)),
+          ("Last 7 days", timedelta(days=7), timedelta(hours=1)))  # fmt: skip
+MAX_CHARTS = 16  # per range; the API and the report have the rest
+MAX_LINES = 8  # instances drawn in one chart
+FIRST_POINTS = ("reachable", "rtt")
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+HTML = "text/html; charset=utf-8"
+
+
+def _host_name(header: str) -> str:
+    """The host of a ``Host:`` header, without port or IPv6 brackets."""
+    if header.startswith("["):
+        return header[1:].partition("]")[0]
+    return header.rpartition(":")[0] if header.count(":") == 1 else header
+
+
+class StatusPage:
+    def __init__(
+        self,
+        config: LoadedConfig,
+        status: StatusSource,
+        history: History | None = None,
+        *,
+        listen: str | None = None,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        """Raises `StatusPageError` when the address or the token is unusable."""
+        agent = config.site_file.agent
+        text = listen or agent.status_listen
+        if text is None:
+            raise StatusPageError("the status page is turned off (agent.status_listen: null)")
+        try:
+            host, port = parse_listen(text)
+        except ValueError as exc:
+            raise StatusPageError(f"agent.status_listen: {exc}") from exc
+        self.token: str | None = None
+        if agent.status_token_file is not None:
+            try:
+                self.token = read_secret_file(agent.status_token_file).reveal().strip()
+            except OSError as exc:
+                raise StatusPageError(
+                    f"agent.status_token_file {agent.status_token_file}: cannot read: "
+                    f"{exc.strerror or exc}"
+                ) from exc
+            if len(self.token) < 16:
+                raise StatusPageError(
+                    f"agent.status_token_file {agent.status_token_file}: the token must be "
+                    "at least 16 characters"
+                )
+        if needs_token(host) and self.token is None:
+            raise StatusPageError(
+                f"the status page on {text} is reachable from the network: "
+                "set agent.status_token_file"
+            )
+        self.config = config
+        self.status = status
+        self.history = history
+        self.clock = clock
+        self.host = host
+        self.server = HttpServer(self.handle, host, port)
+        self.devices = {d.id: d for d in config.devices}
+
+    @property
+    def port(self) -> int:
+        return self.server.bound_port
+
+    async def start(self) -> None:
+        await self.server.start()
+        log.info(
+            "status page on http://%s:%d/%s", self.host, self.port,
+            " (token required)" if self.token else "",
+        )  # fmt: skip
+
+    async def close(self) -> None:
+        await self.server.close()
+
+    async def run(self) -> None:
+        """Serve until cancelled."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.close()
+
+    # -- requests ---------------------------------------------------------------
+
+    def _refused(self, request: Request) -> Response | None:
+        if self.token is None:
+            if _host_name(request.headers.get("host", "")) not in LOOPBACK_NAMES | {self.host}:
+                return Response(403, b"forbidden: use a loopback address\n")
+            return None
+        given = None
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+        given = given or request.cookie(COOKIE)
+        if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
+            return None
+        from_query = request.query.get("token", [None])[0]
+        if from_query is not None and hmac.compare_digest(from_query.encode(), self.token.encode()):
+            rest = {k: v for k, v in request.query.items() if k != "token"}
+            location = quote(request.path) + (f"?{urlencode(rest, doseq=True)}" if rest else "")
+            return Response(
+                303,
+                b"",
+                headers={
+                    "Location": location,
+                    "Set-Cookie": f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/",
+                },
+            )
+        return Response(
+            401,
+            b"token required: open this page once with ?token=<the status token>\n",
+            headers={"WWW-Authenticate": 'Bearer realm="lvgw status"'},
+        )
+
+    async def handle(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        headers = {"Content-Security-Policy": pages.CONTENT_SECURITY_POLICY,
+                   "X-Frame-Options": "DENY"}  # fmt: skip
+        data = self.status()
+        now = self.clock()
+        if request.path == "/api/status":
+            if data is None:
+                return Response(503, b'{"error": "no status yet"}', "application/json")
+            body = {**data, "agent_state": agent_state(data, now)}
+            return Response(200, json.dumps(body, ensure_ascii=False).encode(), "application/json")
+        if data is None:
+            page = pages.message_page("lvgw status", "No status yet: the agent is starting.")
+            return Response(503, page.encode(), HTML, headers)
+        if request.path == "/":
+            page = pages.index_page(data, agent_state(data, now), now)
+            return Response(200, page.encode(), HTML, headers)
+        if request.path.startswith("/device/"):
+            device_id = request.path.removeprefix("/device/")
+            found = next((d for d in data.get("devices", []) if d.get("id") == device_id), None)
+            if found is not None:
+                page = await self._device_page(data, found, now)
+                return Response(200, page.encode(), HTML, headers)
+        page = pages.message_page("Not found", f"Nothing at {request.path}.")
+        return Response(404, page.encode(), HTML, headers)
+
+    # -- the device page --------------------------------------------------------
+
+    async def _device_page(
+        self, data: dict[str, Any], device: dict[str, Any], now: datetime
+    ) -> str:
+        config_device = self.devices.get(str(device["id"]))
+        facts = [
+            ("id", str(device["id"])),
+            ("name", str(device.get("name") or "")),
+            ("kind", str(device.get("kind", ""))),
+            ("address", str(device.get("address", ""))),
+        ]
+        if config_device is not None:
+            facts += [("profile", config_device.profile), ("parent", config_device.parent or "-"),
+                      ("role", config_device.role or "-")]  # fmt: skip
+        reachable = device.get("reachable")
+        facts.append(
+            ("state", "up" if reachable else "DOWN" if reachable is False else "not polled")
+        )
+        if device.get("error"):
+            facts.append(("last error", str(device["error"])))
+        charts = await self._charts(str(device["id"]), device, now)
+        return pages.device_page(data, device, facts, charts, agent_state(data, now), now)
+
+    async def _charts(
+        self, device_id: str, device: dict[str, Any], now: datetime
+    ) -> list[tuple[str, list[tuple[str, str]]]]:
+        if self.history is None:
+            return []
+        points = await self.history.points(device_id)
+        ordered = [p for p in FIRST_POINTS if p in points] + [
+            p for p in points if p not in FIRST_POINTS
+        ]
+        units = {
+            name: str(item.get("unit") or "") for name, item in device.get("readings", {}).items()
+        }
+        sections = []
+        for title, span, step in RANGES:
+            start = now - span
+            items: list[tuple[str, str]] = []
+            for point in ordered[:MAX_CHARTS]:
+                instances = await self.history.instances(device_id, point)
+                lines = []
+                for instance in instances[:MAX_LINES]:
+                    series = await self.history.series(device_id, point, instance, start, now, step)
+                    lines.append(svg.Line(instance, series.samples))
+                more = len(instances) - MAX_LINES
+                caption = point + (f" (first {MAX_LINES} of {len(instances)})" if more > 0 else "")
+                unit = units.get(point, "")
+                items.append((caption, svg.chart(f"{device_id} {point}", unit, lines, start, now)))
+            sections.append((title, items))
+        return sections
+
+
+def from_state_dir(config: LoadedConfig) -> StatusSource:
+    """The status source of a running agent: the snapshot it writes every few seconds."""
+    state_dir = config.site_file.agent.state_dir
+    return lambda: snapshot.read(state_dir)

@@ -1,0 +1,78 @@
+"""The embedded metric store read from its file, by a process or task that does not own it.
+
+The agent's metric store lives in ``<state_dir>/metrics.db``. The status page and
+`lvgw report` read it through this adapter: a read-only `MetricStore` opened on first
+use, so a store that does not exist yet (a new site) simply has no history. Reads see
+what the owner has flushed (at most its flush interval behind). A read-only store
+learns its list of series when it opens, so the adapter reopens it now and then to
+see series the owner added since.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from gateway.metrics.store import MetricStore
+from gateway.metrics.store_types import Resolution, Sample, Series
+
+METRICS_NAME = "metrics.db"
+REOPEN_AFTER = 300.0  # seconds: how stale the list of series may get
+
+
+class StoreHistory:
+    """`gateway.proactive.ports.History` over a store file, opened read-only on demand."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._store: MetricStore | None = None
+        self._opened_at = 0.0
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def in_state_dir(cls, state_dir: Path) -> StoreHistory:
+        return cls(state_dir / METRICS_NAME)
+
+    async def _opened(self) -> MetricStore | None:
+        async with self._lock:
+            if self._store is not None and time.monotonic() - self._opened_at > REOPEN_AFTER:
+                await self._store.close()
+                self._store = None
+            if self._store is None and self.path.exists():
+                self._store = await MetricStore(self.path, read_only=True).open()
+                self._opened_at = time.monotonic()
+            return self._store
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._store is not None:
+                await self._store.close()
+                self._store = None
+
+    async def latest(self, device: str, point: str, instance: str | None = None) -> Sample | None:
+        store = await self._opened()
+        return None if store is None else await store.latest(device, point, instance)
+
+    async def series(
+        self,
+        device: str,
+        point: str,
+        instance: str | None,
+        start: datetime,
+        end: datetime,
+        step: timedelta | None = None,
+    ) -> Series:
+        store = await self._opened()
+        if store is None:
+            return Series(Resolution.RAW, timedelta(0))
+        return await store.series(device, point, instance, start, end, step)
+
+    async def points(self, device: str) -> list[str]:
+        store = await self._opened()
+        return [] if store is None else await store.points(device)
+
+    async def instances(self, device: str, point: str) -> list[str]:
+        store = await self._opened()
+        return [] if store is None else await store.instances(device, point)

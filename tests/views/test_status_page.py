@@ -1,0 +1,165 @@
+"""The status page over real TCP: pages, escaping, charts, the API, tokens, refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from gateway.config import ConfigError, load_config
+from gateway.views.httpserver import StatusPageError
+from gateway.views.statuspage import StatusPage
+from gateway.views.store_history import StoreHistory
+from tests.realservers import free_port
+from tests.views.conftest import HOSTILE, NOW, http, status_snapshot, write_history, write_site
+
+TOKEN = "s3cret-token-0123456789"
+
+
+@pytest.fixture
+async def page_factory(tmp_path: Path) -> AsyncIterator[Callable[..., StatusPage]]:
+    started: list[StatusPage] = []
+    histories: list[StoreHistory] = []
+
+    async def make(extra_agent: str = "", listen: str | None = None) -> StatusPage:
+        config = load_config(write_site(tmp_path / "site", extra_agent))
+        state_dir = config.site_file.agent.state_dir
+        write_history(state_dir)
+        data = status_snapshot(config)
+        history = StoreHistory.in_state_dir(state_dir)
+        histories.append(history)
+        page = StatusPage(
+            config, lambda: data, history, listen=listen or f"127.0.0.1:{free_port()}",
+            clock=lambda: NOW,
+        )  # fmt: skip
+        await page.start()
+        started.append(page)
+        return page
+
+    yield make  # type: ignore[misc]
+    for page in started:
+        await page.close()
+    for history in histories:
+        await history.close()
+
+
+async def test_overview_shows_devices_by_level_and_tickets_with_countdowns(
+    page_factory: Callable[..., StatusPage],
+) -> None:
+    page = await page_factory()
+    answer = await http(page.port, "/")
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    csp = answer.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src 'sha256-" in csp
+    html = answer.text
+    # The ticket row: level 1, counting down to the response deadline (10 min from
+    # the fault, 4 min ago) and to the on-site deadline (2 h).
+    row = re.search(r'<tr class="ticket row1" data-ticket="([^"]+)">(.*?)</tr>', html)
+    assert row is not None
+    assert row.group(1).startswith("site-view-20261120-092600-")
+    assert 'data-due="2026-11-20T09:36:00.000Z">in 6m00s<' in row.group(2)
+    assert 'data-due="2026-11-20T11:26:00.000Z">in 1h56m<' in row.group(2)
+    # Devices coloured by their worst open level; the UPS has none.
+    assert '<tr class="device row1 down" data-device="sw-core">' in html
+    assert '<tr class="device row0" data-device="ups-1">' in html
+    assert "ups.charge=97%" in html
+    assert "Riverside &lt;Office&gt; Park" in html
+
+
+async def test_hostile_names_are_escaped_everywhere(
+    page_factory: Callable[..., StatusPage],
+) -> None:
+    page = await page_factory()
+    for path in ("/", "/device/sw-core"):
+        html = (await http(page.port, path)).text
+        assert HOSTILE not in html
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Lobby&quot;" in html
+        assert "<img" not in html
+        assert html.count("<script>") == 1  # ours, whose hash the policy names
+    api = await http(page.port, "/api/status")
+    assert api.headers["content-type"] == "application/json"
+    data = json.loads(api.body)
+    assert data["devices"][0]["name"] == HOSTILE  # JSON carries the text as it is
+    assert data["open_tickets"][0]["severity"] == 1
+    assert data["agent_state"].startswith(("running", "stopped"))
+
+
+async def test_device_page_has_24h_and_7d_charts_from_the_store(
+    page_factory: Callable[..., StatusPage],
+) -> None:
+    page = await page_factory()
+    html = (await http(page.port, "/device/ups-1")).text
+    assert "<h2>Last 24 hours</h2>" in html and "<h2>Last 7 days</h2>" in html
+    charts = re.findall(r"<svg class=\"chart\".*?</svg>", html)
+    assert len(charts) == 4  # two points, two ranges
+    week_voltage = next(c for c in charts if "ups-1 ups.battery_voltage" in c and "11-1" in c)
+    points = re.search(r'<polyline points="([^"]+)"', week_voltage)
+    assert points is not None
+    assert len(points.group(1).split()) >= 160  # hourly over the week
+    sw = (await http(page.port, "/device/sw-core")).text
+    errors = next(c for c in re.findall(r"<svg.*?</svg>", sw) if "if.in_errors.rate" in c)
+    assert errors.count("<polyline") == 2  # one line per port
+    assert "no data in this range" not in errors
+
+
+async def test_unknown_pages_and_writes_are_refused(
+    page_factory: Callable[..., StatusPage],
+) -> None:
+    page = await page_factory()
+    assert (await http(page.port, "/device/nope")).status == 404
+    assert (await http(page.port, "/etc/passwd")).status == 404
+    post = await http(page.port, "/", method="POST")
+    assert post.status == 405 and post.headers["allow"] == "GET, HEAD"
+    head = await http(page.port, "/", method="HEAD")
+    assert head.status == 200 and head.body == b""
+    # A name that is not loopback: a rebound DNS name in someone's browser.
+    assert (await http(page.port, "/", host="evil.example")).status == 403
+    assert (await http(page.port, "/", host="localhost")).status == 200
+
+
+async def test_a_token_is_required_when_one_is_set(
+    page_factory: Callable[..., StatusPage], tmp_path: Path
+) -> None:
+    token_file = tmp_path / "status.token"
+    token_file.write_text(TOKEN + "\n")
+    page = await page_factory(f"  status_token_file: {token_file}")
+    assert (await http(page.port, "/")).status == 401
+    assert (await http(page.port, "/api/status")).status == 401
+    wrong = await http(page.port, "/", headers={"Authorization": "Bearer nope"})
+    assert wrong.status == 401
+    bearer = await http(page.port, "/api/status", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert bearer.status == 200
+    login = await http(page.port, f"/device/ups-1?token={TOKEN}")
+    assert login.status == 303
+    assert login.headers["location"] == "/device/ups-1"
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    again = await http(page.port, "/device/ups-1", headers={"Cookie": cookie.split(";")[0]})
+    assert again.status == 200 and "UPS server room" in again.text
+
+
+def test_lan_address_without_token_is_refused_at_load_and_at_start(tmp_path: Path) -> None:
+    path = write_site(tmp_path / "site", "  status_listen: 0.0.0.0:8780")
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert "not a loopback address: give status_token_file" in str(refused.value.problems[0])
+    config = load_config(write_site(tmp_path / "site"))
+    with pytest.raises(StatusPageError, match="reachable from the network"):
+        StatusPage(config, lambda: None, listen="192.0.2.1:8780")
+    short = tmp_path / "short.token"
+    short.write_text("abc\n")
+    config = load_config(write_site(tmp_path / "site", f"  status_token_file: {short}"))
+    with pytest.raises(StatusPageError, match="at least 16 characters"):
+        StatusPage(config, lambda: None)
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(write_site(tmp_path / "site", f"  status_token_file: {tmp_path}/none"))
+
+
+async def test_a_taken_port_is_reported(page_factory: Callable[..., StatusPage]) -> None:
+    page = await page_factory()
+    with pytest.raises(StatusPageError, match="cannot listen"):
+        await page_factory(listen=f"127.0.0.1:{page.port}")
