@@ -133,7 +133,9 @@ class MaintenanceStore:
             raise MaintenanceError("say who sets maintenance (by)")
         if len(by) > MAX_TEXT or len(reason) > MAX_TEXT:
             raise MaintenanceError(f"by and reason are at most {MAX_TEXT} characters")
-        window = MaintenanceWindow(target, until.astimezone(UTC), by, reason, now)
+        # Whole seconds: what people set and read back.
+        until, set_at = until.astimezone(UTC).replace(microsecond=0), now.replace(microsecond=0)
+        window = MaintenanceWindow(target, until, by, reason, set_at)
         with self._locked(now) as windows:
             windows[target] = window
         return window
@@ -217,6 +219,7 @@ class MaintenanceStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._give_to_state_owner(self.lock_path)
         except OSError as exc:
             raise MaintenanceStoreError(f"{self.lock_path}: {exc.strerror}") from exc
         try:
@@ -242,6 +245,7 @@ class MaintenanceStore:
                 out.write("\n")
                 out.flush()
                 os.fsync(out.fileno())
+            self._give_to_state_owner(temporary)
             temporary.replace(self.path)
             directory = os.open(self.path.parent, os.O_RDONLY)
             try:
@@ -251,6 +255,15 @@ class MaintenanceStore:
         except OSError as exc:
             temporary.unlink(missing_ok=True)
             raise MaintenanceStoreError(f"{self.path}: cannot write: {exc.strerror}") from exc
+
+    def _give_to_state_owner(self, path: Path) -> None:
+        """Files root creates (``lvgw maintenance`` run as root) go to the owner of the
+        state directory, so that the agent's own user can still change them."""
+        if os.geteuid() != 0:
+            return
+        owner = self.path.parent.stat()
+        if owner.st_uid != 0 or owner.st_gid != 0:
+            os.chown(path, owner.st_uid, owner.st_gid)
 
 
 _DURATION: TypeAdapter[float] = TypeAdapter(Duration)
