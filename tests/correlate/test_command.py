@@ -71,7 +71,7 @@ def test_set_until_a_time_for_the_site(store: MaintenanceStore) -> None:
         (
             {"action": "set", "target": "nvr-1", "until": "2026-01-05T08:00:00Z", "by": "Li"},
             "is in the past",
-        ),  # fmt: skip
+        ),
         ({"action": "clear", "target": "nvr-1"}, "device 'nvr-1' is not in maintenance"),
         (
             {"action": "set", "target": 7, "for": "1h", "by": "Li"},

@@ -50,4 +50,3 @@ def test_links_without_carrier_state_count_as_up(tmp_path: Path) -> None:
 def test_unreadable_tables_mean_cannot_tell(tmp_path: Path) -> None:
     assert HostLink(tmp_path / "absent", tmp_path / "net")() is None
     assert tables(tmp_path, "garbage line\n", {})() is None
-

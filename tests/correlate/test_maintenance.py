@@ -22,9 +22,9 @@ from gateway.correlate import (
 from gateway.correlate.maintenance import end_time
 from tests.correlate.kit import SITE as DEVICES
 from tests.correlate.kit import (
+    T0,
     UNREACHABLE,
     FakeProbe,
-    T0,
     at,
     brief,
     fault,
@@ -162,14 +162,14 @@ def test_a_malformed_file_is_an_error_naming_it(tmp_path: Path) -> None:
         '{"schema": "lvgw.maintenance/1"}',
     ):
         s.path.write_text(text)
-        with pytest.raises(MaintenanceStoreError, match="maintenance.json: malformed"):
+        with pytest.raises(MaintenanceStoreError, match=r"maintenance\.json: malformed"):
             store(tmp_path)
 
 
 def test_an_unwritable_state_dir_is_a_store_error(tmp_path: Path) -> None:
     s = store(tmp_path)
     s.path.parent.write_text("a file where the directory should be")
-    with pytest.raises(MaintenanceStoreError, match="maintenance.lock"):
+    with pytest.raises(MaintenanceStoreError, match=r"maintenance\.lock"):
         s.set_maintenance("nvr-1", at(60), "Li", now=T0)
     with pytest.raises(MaintenanceStoreError, match="Not a directory"):
         store(tmp_path)
