@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from gateway.config.load import LoadedConfig
@@ -33,6 +34,9 @@ class Correlator:
     ``link()`` says why the gateway's own network is down, or None; by default
     (None) the kernel's routing table and interface states are read
     (:class:`HostLink`); pass ``lambda: None`` to never blame the gateway's link.
+    ``open_keys``: the keys of the tickets the ticket book has open at start-up (loaded
+    from its store), so that their conditions keep their tickets and their clears
+    reach the book even during maintenance.
     """
 
     def __init__(
@@ -45,15 +49,17 @@ class Correlator:
         maintenance: MaintenanceStore | None = None,
         probe_ttl: timedelta = timedelta(seconds=5),
         listing_interval: timedelta = timedelta(seconds=60),
+        open_keys: Iterable[tuple[str, str, str]] = (),
     ) -> None:
         self.topology = Topology.from_config(config)
+        open_keys = list(open_keys)
         self.dependencies = Dependencies(
-            self.topology, probe, storms, link or HostLink(), probe_ttl, listing_interval
+            self.topology, probe, storms, link or HostLink(), probe_ttl, listing_interval, open_keys
         )
         self.store = maintenance or MaintenanceStore(
             config.site_file.agent.state_dir, [d.id for d in config.devices]
         )
-        self.gate = MaintenanceGate(self.store)
+        self.gate = MaintenanceGate(self.store, open_keys)
         self._lock = asyncio.Lock()
 
     async def process(self, condition: Condition) -> list[Condition]:

@@ -72,7 +72,8 @@ class Dependencies:
     change it; when only more devices are listed on it, at most once per
     ``listing_interval`` (a core switch going down lists hundreds of devices over one
     poll interval: one update, not hundreds). Probe answers are reused for
-    ``probe_ttl``.
+    ``probe_ttl``. ``open_keys`` are the tickets the ticket book has open (loaded at
+    start-up): their conditions keep their own tickets and their clears go through.
 
     Not re-entrant: one task calls ``on_condition`` and ``on_tick`` (the
     Correlator holds a lock around them).
@@ -86,6 +87,7 @@ class Dependencies:
         link: LinkCheck | None = None,
         probe_ttl: timedelta = timedelta(seconds=5),
         listing_interval: timedelta = timedelta(seconds=60),
+        open_keys: Iterable[Key] = (),
     ) -> None:
         self.topology = topology
         self.probe = probe
@@ -104,12 +106,25 @@ class Dependencies:
         self.floors: dict[Key, Level] = {}  # most severe level listed on each incident
         self.clears: dict[Key, Condition] = {}  # the rules' clears, for the emitted clear
         self._probed: dict[str, tuple[datetime, bool]] = {}
+        # Tickets open before a restart: their conditions keep their own tickets
+        # whatever happens around them, and their clears go through.
+        self.inherited: set[Key] = set(open_keys)
 
     # -- entry points ---------------------------------------------------------------
 
     async def on_condition(self, condition: Condition) -> list[Condition]:
         if condition.device not in self.topology:
             return [condition]  # not a device of the tree (e.g. the gateway's own)
+        if condition.key in self.inherited:
+            if not condition.active:  # its ticket was open before a restart: close it
+                self.inherited.discard(condition.key)
+                return [condition]
+            if not self.topology.is_unreachable(condition):
+                self.inherited.discard(condition.key)
+                self.emitted[condition.key] = self.latest[condition.key] = condition
+                self.passed_at[condition.key] = condition.since
+                self.other[condition.key] = condition
+                return [condition]
         now = condition.since
         if self.topology.is_unreachable(condition):
             if condition.active:
@@ -145,6 +160,10 @@ class Dependencies:
             known.condition = condition
             return
         self.down[device] = Down(condition)
+        if condition.key in self.inherited:  # it has its own ticket since before a restart
+            self.inherited.discard(condition.key)
+            self.down[device].placement = Placement.ROOT
+            return
         await self._place(device, now)
         # Those waiting for it, or still undecided behind it, now know more.
         behind = [

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -26,9 +27,10 @@ Key = tuple[str, str, str]
 
 
 class MaintenanceGate:
-    def __init__(self, store: MaintenanceStore) -> None:
+    def __init__(self, store: MaintenanceStore, open_keys: Iterable[Key] = ()) -> None:
         self.store = store
-        self.open: set[Key] = set()  # passed on as active: the ticket book has them open
+        # Passed on as active (or open in the ticket book since before a restart).
+        self.open: set[Key] = set(open_keys)
         self.held: dict[Key, Condition] = {}
 
     def admit(self, condition: Condition, now: datetime) -> list[Condition]:

@@ -188,3 +188,32 @@ async def test_a_failing_probe_counts_as_no_answer(tmp_path: Path) -> None:
     c = Correlator(site_config(tmp_path), broken, link=lambda: None)
     assert await c.process(unreachable("nvr-2", 90, 1)) == []
     assert c.placements()["nvr-2"] == (Placement.WAIT, "sw-2")
+
+
+async def test_tickets_open_before_a_restart_keep_their_own_and_close(tmp_path: Path) -> None:
+    pbx = ("pbx-1", UNREACHABLE, "")
+    disk = ("nvr-1", "nvr.disk_failed", "2")
+    stale = ("panel-1", "panel.stale", "")
+    c = Correlator(
+        site_config(tmp_path),
+        FakeProbe(down={"sw-1", "nvr-1", "pbx-1", "panel-1"}),
+        link=lambda: None,
+        open_keys=[pbx, disk, stale],
+    )
+    c.store.set_maintenance("nvr-1", at(3600), "Li", now=at(0))
+    # The PBX had its own ticket: it keeps it even though its switch is down now.
+    assert brief(await c.process(unreachable("pbx-1", 90, 1))) == [
+        ("pbx-1", UNREACHABLE, True, 1, ())
+    ]
+    await c.process(unreachable("sw-1", 95))
+    assert brief(await c.tick(at(160))) == [("sw-1", UNREACHABLE, True, 2, ())]
+    # A fault open since before the restart is not suppressed behind the down switch ...
+    panel = fault("panel-1", "panel.stale", 170)
+    assert await c.process(panel) == [panel]
+    # ... and a clear of a ticket the book holds gets through, even during maintenance.
+    out = await c.process(
+        fault("nvr-1", "nvr.disk_failed", 180, level=2, active=False, instance="2")
+    )
+    assert [(x.key, x.active, x.maintenance) for x in out] == [(disk, False, True)]
+    out = await c.process(unreachable("pbx-1", 600, 1, active=False))
+    assert brief(out) == [("pbx-1", UNREACHABLE, False, 1, ())]
