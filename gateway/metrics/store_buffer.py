@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 from gateway.metrics.store_db import Meta, transaction
+from gateway.metrics.store_recent import RecentIndex
 from gateway.metrics.store_series import SeriesRegistry
 
 _INSERT_RECENT = "INSERT OR REPLACE INTO recent (ts, series_id, value) VALUES (?, ?, ?)"
@@ -47,7 +48,13 @@ class WriteBuffer:
             if sid == series_id and start <= ts <= end
         }
 
-    def flush(self, conn: sqlite3.Connection, meta: Meta, registry: SeriesRegistry) -> int:
+    def flush(
+        self,
+        conn: sqlite3.Connection,
+        meta: Meta,
+        registry: SeriesRegistry,
+        recent: RecentIndex,
+    ) -> int:
         """Commit everything buffered in one transaction; how many samples it stored.
 
         On an error nothing is committed and everything stays buffered.
@@ -61,6 +68,8 @@ class WriteBuffer:
             conn.executemany(_INSERT_RECENT, rows)
             conn.executemany(_UPSERT_LATEST, newest)
         registry.written()
+        for ts, series_id, value in rows:
+            recent.put(series_id, ts, value)
         self._samples.clear()
         self._newest.clear()
         return len(rows)

@@ -28,6 +28,7 @@ from gateway.metrics.store_errors import (
 )
 from gateway.metrics.store_maintain import TABLES, Maintainer
 from gateway.metrics.store_query import Reader
+from gateway.metrics.store_recent import RecentIndex
 from gateway.metrics.store_series import SeriesKey, SeriesRegistry
 from gateway.metrics.store_types import (
     Clock,
@@ -73,8 +74,9 @@ class SeriesStore:
         self._meta = Meta(conn)
         self._registry = SeriesRegistry(conn)
         self._buffer = WriteBuffer()
-        self._maintainer = Maintainer(conn, path, self._meta, self._registry, config)
-        self._reader = Reader(conn, self._registry, self._buffer, self._maintainer)
+        self._recent = RecentIndex.load(conn)
+        self._maintainer = Maintainer(conn, path, self._meta, self._registry, self._recent, config)
+        self._reader = Reader(conn, self._registry, self._buffer, self._recent, self._maintainer)
         now = self._now()
         self._last_flush = now
         self._next_maintenance = now
@@ -151,7 +153,7 @@ class SeriesStore:
         """Commit the buffer in one transaction; how many samples it stored."""
         self._writable()
         with self._errors("flush samples"):
-            stored = self._buffer.flush(self._conn, self._meta, self._registry)
+            stored = self._buffer.flush(self._conn, self._meta, self._registry, self._recent)
         self._last_flush = self._now()
         if stored:
             self._flushes += 1

@@ -27,6 +27,7 @@ from pathlib import Path
 from gateway.metrics.store_buckets import encode, fold, merge
 from gateway.metrics.store_buffer import WriteBuffer
 from gateway.metrics.store_db import FileSize, Meta, file_size, log_limit, transaction
+from gateway.metrics.store_recent import RecentIndex
 from gateway.metrics.store_series import SeriesRegistry
 from gateway.metrics.store_types import Resolution, StoreConfig
 
@@ -85,9 +86,11 @@ class Maintainer:
         path: Path,
         meta: Meta,
         registry: SeriesRegistry,
+        recent: RecentIndex,
         config: StoreConfig,
     ) -> None:
         self._conn = conn
+        self._recent = recent
         self._path = path
         self._meta = meta
         self._registry = registry
@@ -171,6 +174,7 @@ class Maintainer:
             self._conn.execute("DELETE FROM recent WHERE ts < ?", (upto,))
             for series_id, hour in late:
                 self._aggregate([series_id], hour, hour + HOUR, replace=True)
+        self._recent.drop_before(upto)
         self.dropped_late += max(0, dropped)
         return True
 
@@ -266,6 +270,7 @@ class Maintainer:
                 if tier is Resolution.HOUR:
                     forgotten = self._forget_series_older_than(work.target, buffer)
         self._registry.forget(forgotten)
+        self._recent.forget(forgotten)
         if finished:
             self._pruning.pop(tier, None)
             log.debug("pruned %s before %d", TABLES[tier], work.target)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from gateway.metrics.store_buckets import Bucket, decode, fold, merge, raw_sample, to_sample
 from gateway.metrics.store_buffer import WriteBuffer
 from gateway.metrics.store_maintain import TABLES, Maintainer, floor_to
+from gateway.metrics.store_recent import RecentIndex
 from gateway.metrics.store_series import SeriesKey, SeriesRegistry
 from gateway.metrics.store_types import Resolution, Sample, Series
 
@@ -25,9 +26,11 @@ class Reader:
         conn: sqlite3.Connection,
         registry: SeriesRegistry,
         buffer: WriteBuffer,
+        recent: RecentIndex,
         maintainer: Maintainer,
     ) -> None:
         self._conn = conn
+        self._recent = recent
         self._registry = registry
         self._buffer = buffer
         self._maintainer = maintainer
@@ -88,13 +91,7 @@ class Reader:
                 (series_id, start, end),
             ).fetchall()
         )
-        # Time order first in `recent`: this scans the last hour or so of every series.
-        merged.update(
-            self._conn.execute(
-                "SELECT ts, value FROM recent WHERE ts >= ? AND ts <= ? AND series_id = ?",
-                (start, end, series_id),
-            ).fetchall()
-        )
+        merged.update(self._recent.rows(series_id, start, end))
         merged.update(self._buffer.rows(series_id, start, end))
         return sorted(merged.items())
 
