@@ -25,6 +25,7 @@ header h1{font-size:18px;margin:0}header p{margin:2px 0 0;color:#cfd8dc}
 main{padding:12px 16px}h2{font-size:16px;margin:18px 0 6px}
 table{border-collapse:collapse;background:#fff;width:100%}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e0e0e0;vertical-align:top}
+td a,.due{white-space:nowrap}
 th{background:#eceff1}a{color:#0d47a1}
 .lvl{display:inline-block;min-width:2.2em;text-align:center;border-radius:3px;
 padding:0 4px;color:#fff;font-weight:600}

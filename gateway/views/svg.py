@@ -15,7 +15,7 @@ from html import escape
 
 from gateway.metrics.store_types import Sample
 
-WIDTH, HEIGHT = 640, 180
+WIDTH, HEIGHT = 600, 180
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 10, 24
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
@@ -34,15 +34,14 @@ def _nice_range(low: float, high: float) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def _number(value: float) -> str:
+def _number(value: float, step: float) -> str:
+    """``value`` with as many decimals as the grid ``step`` needs to tell labels apart."""
     if value == 0:
         return "0"
-    magnitude = abs(value)
-    if magnitude >= 1e6 or magnitude < 1e-3:
-        return f"{value:.2e}"
-    if magnitude >= 100:
-        return f"{value:.0f}"
-    return f"{value:.3g}"
+    if abs(value) >= 1e6:
+        return f"{value:.3g}"
+    decimals = max(0, min(6, 1 - math.floor(math.log10(step)))) if step > 0 else 2
+    return f"{value:.{decimals}f}"
 
 
 def _time_label(when: datetime, span: timedelta) -> str:
@@ -80,13 +79,14 @@ def chart(
         return TOP + plot_h * (1.0 - (value - low) / (high - low))
 
     parts = [head]
+    grid = (high - low) / 4
     for i in range(5):  # horizontal grid with value labels
-        value = low + (high - low) * i / 4
+        value = low + grid * i
         py = y(value)
         parts.append(
             f'<line x1="{LEFT}" y1="{py:.1f}" x2="{WIDTH - RIGHT}" y2="{py:.1f}" stroke="#eee"/>'
             f'<text x="{LEFT - 4}" y="{py + 4:.1f}" text-anchor="end" font-size="10" '
-            f'fill="#555">{escape(_number(value))}</text>'
+            f'fill="#555">{escape(_number(value, grid))}</text>'
         )
     for i in range(5):  # time labels
         when = start + span * i / 4
