@@ -229,6 +229,9 @@ class MetricsSink:
                         or self._lines_bytes >= options.batch_bytes
                     ):
                         await self._send(self._take_batch())
+                # One submission at a time: a backlog of them must not hold the loop
+                # (and so the pollers and the trap path) for longer than one poll's lines.
+                await asyncio.sleep(0)
             if self._lines and loop.time() >= started + options.flush_interval:
                 await self._send(self._take_batch())
 

@@ -25,6 +25,7 @@ prepared once per profile (`ProfileFields`), so the hot path only looks names up
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Point, Profile
-from gateway.metrics.lineproto import escape_key, escape_tag_value, float_field, integer_field
+from gateway.metrics.lineproto import escape_key, escape_tag_value, integer_field
 from gateway.model import Quality, Reading
 
 DEVICE_MEASUREMENT = "lvgw_device"
@@ -132,10 +133,26 @@ class DeviceMeta:
     fields: ProfileFields = NO_PROFILE
 
 
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """One reading name of one device, made ready for the hot path."""
+
+    type: FieldType | None  # None: no profile declares it; typed by its value
+    codes: Mapping[str, int]
+    key: str  # the escaped field (or tag) key
+    table: str  # the table of its row, for a reading with an instance
+    is_label: bool  # a text column that names its row
+
+
+@dataclass(frozen=True, slots=True)
+class _Device:
+    head: str  # measurement and device tag: "lvgw_device,device=sw-1"
+    kind_tag: str  # ",kind=switch", or "" for a device outside the schema
+
+
 @dataclass(slots=True)
 class _Line:
-    measurement: str
-    device: str
+    device: _Device
     table: str
     instance: str
     ts_ms: int
@@ -147,14 +164,17 @@ class MetricSchema:
     """Turns readings into line-protocol lines, one line per device, table row and time.
 
     ``lines()`` is a pure function of the readings: the site, the devices' kinds and
-    their profiles' fields are fixed when the schema is built.
+    their profiles' fields are fixed when the schema is built. What it works out per
+    device and point name is kept, so a poll costs dictionary look-ups.
     """
 
     def __init__(self, site: str, devices: Mapping[str, DeviceMeta]) -> None:
         self.site = site
         self.devices = dict(devices)
         self._site_tag = f",site={escape_tag_value(site)}"
-        self._keys: dict[str, str] = {}  # point name -> escaped field key
+        self._points: dict[tuple[str, str], _Point] = {}
+        self._device_tags: dict[str, _Device] = {}
+        self._tag_values: dict[str, str] = {}  # tag value -> escaped
 
     @classmethod
     def from_config(cls, config: LoadedConfig) -> MetricSchema:
@@ -168,141 +188,154 @@ class MetricSchema:
     def lines(self, readings: Iterable[Reading]) -> list[str]:
         """The line-protocol lines (without newlines) for these readings, in the order
         their devices and rows first appear."""
-        lines: dict[tuple[str, str, str, int], _Line] = {}
+        rows: dict[tuple[str, str, str, int], _Line] = {}
         info: dict[tuple[str, int], list[str]] = {}
+        points = self._points
+        good, text_type, field_value = Quality.GOOD, FieldType.TEXT, _field_value  # locals: hot
         last_ts: datetime | None = None
         ts_ms = 0
-        meta = DeviceMeta("")
-        meta_of = ""
         for reading in readings:
             value = reading.value
-            if value is None or reading.quality is not Quality.GOOD:
+            if value is None or reading.quality is not good:
                 continue
-            if reading.device != meta_of:
-                meta_of = reading.device
-                meta = self.devices.get(reading.device) or DeviceMeta("")
+            point = points.get((reading.device, reading.point))
+            if point is None:
+                point = self._prepare(reading.device, reading.point)
             if reading.ts is not last_ts:
                 last_ts = reading.ts
                 ts_ms = (reading.ts - _EPOCH) // _MS
-            rule = meta.fields.rules.get(reading.point)
-            text = _field_value(rule, value)
+            text = field_value(point, value)
             if text is None:
-                if rule is not None and rule.type is FieldType.TEXT and isinstance(value, str):
-                    self._text(meta, reading, value, ts_ms, lines, info)
+                if point.type is text_type and isinstance(value, str):
+                    self._text(point, reading, value, ts_ms, rows, info)
                 continue
-            table = meta.fields.table_of(reading.point) if reading.instance else ""
+            table = point.table if reading.instance else ""
             key = (reading.device, table, reading.instance, ts_ms)
-            line = lines.get(key)
+            line = rows.get(key)
             if line is None:
-                measurement = (
-                    GATEWAY_MEASUREMENT if reading.device == GATEWAY_DEVICE else DEVICE_MEASUREMENT
-                )
-                line = lines[key] = _Line(
-                    measurement, reading.device, table, reading.instance, ts_ms, []
-                )
-            line.fields.append(f"{self._key(reading.point)}={text}")
-        out = [self._format(line) for line in lines.values() if line.fields]
+                line = rows[key] = self._line(reading.device, table, reading.instance, ts_ms)
+            line.fields.append(f"{point.key}={text}")
+        out = [self._format(line) for line in rows.values() if line.fields]
         out += [self._info_line(device, tags, at) for (device, at), tags in info.items()]
         return out
 
     # -- internals ----------------------------------------------------------------
 
-    def _kind(self, device: str) -> str:
+    def _prepare(self, device: str, name: str) -> _Point:
         meta = self.devices.get(device)
-        return meta.kind if meta is not None else ""
+        fields = meta.fields if meta is not None else NO_PROFILE
+        rule = fields.rules.get(name)
+        table = fields.table_of(name)
+        point = _Point(
+            type=rule.type if rule is not None else None,
+            codes=rule.codes if rule is not None else {},
+            key=escape_key(name),
+            table=table,
+            is_label=fields.labels.get(table) == name,
+        )
+        self._points[(device, name)] = point
+        return point
 
-    def _key(self, point: str) -> str:
-        key = self._keys.get(point)
-        if key is None:
-            key = self._keys[point] = escape_key(point)
-        return key
+    def _device(self, device: str) -> _Device:
+        tags = self._device_tags.get(device)
+        if tags is None:
+            meta = self.devices.get(device)
+            if device == GATEWAY_DEVICE:
+                head = GATEWAY_MEASUREMENT
+            else:
+                head = f"{DEVICE_MEASUREMENT},device={escape_tag_value(device)}"
+            kind_tag = f",kind={escape_tag_value(meta.kind)}" if meta and meta.kind else ""
+            tags = self._device_tags[device] = _Device(head, kind_tag)
+        return tags
+
+    def _line(self, device: str, table: str, instance: str, ts_ms: int) -> _Line:
+        return _Line(self._device(device), table, instance, ts_ms, [])
+
+    def _tag_value(self, text: str) -> str:
+        """Escaped, remembered: instances, tables and labels come back every poll."""
+        escaped = self._tag_values.get(text)
+        if escaped is None:
+            if len(self._tag_values) > 100_000:  # texts from traps are not bounded
+                self._tag_values.clear()
+            escaped = self._tag_values[text] = escape_tag_value(text)
+        return escaped
 
     def _text(
         self,
-        meta: DeviceMeta,
+        point: _Point,
         reading: Reading,
         value: str,
         ts_ms: int,
-        lines: dict[tuple[str, str, str, int], _Line],
+        rows: dict[tuple[str, str, str, int], _Line],
         info: dict[tuple[str, int], list[str]],
     ) -> None:
-        tag_value = escape_tag_value(value)
+        tag_value = self._tag_value(value)
         if not tag_value:
             return
         if not reading.instance:
-            tag = f"{self._key(reading.point)}={tag_value}"
-            info.setdefault((reading.device, ts_ms), []).append(tag)
+            info.setdefault((reading.device, ts_ms), []).append(f"{point.key}={tag_value}")
             return
-        table = meta.fields.table_of(reading.point)
-        if meta.fields.labels.get(table) != reading.point:
+        if not point.is_label:
             return  # other text columns (ifDescr, ifAlias) stay in the embedded store
-        key = (reading.device, table, reading.instance, ts_ms)
-        line = lines.get(key)
+        key = (reading.device, point.table, reading.instance, ts_ms)
+        line = rows.get(key)
         if line is None:
-            line = lines[key] = _Line(
-                DEVICE_MEASUREMENT, reading.device, table, reading.instance, ts_ms, []
-            )
+            line = rows[key] = self._line(reading.device, point.table, reading.instance, ts_ms)
         line.label = tag_value
 
     def _format(self, line: _Line) -> str:
         # Tags in key order (device, instance, kind, label, site, table): what InfluxDB
         # sorts them to anyway, so it need not.
-        parts = [line.measurement]
-        if line.measurement != GATEWAY_MEASUREMENT:
-            parts.append(f",device={escape_tag_value(line.device)}")
-        if line.instance:
-            parts.append(f",instance={escape_tag_value(line.instance)}")
-        kind = self._kind(line.device)
-        if kind:
-            parts.append(f",kind={kind}")
-        if line.label:
-            parts.append(f",label={line.label}")
-        parts.append(self._site_tag)
-        if line.table:
-            parts.append(f",table={escape_tag_value(line.table)}")
-        parts.append(" ")
-        parts.append(",".join(line.fields))
-        parts.append(f" {line.ts_ms}")
-        return "".join(parts)
+        instance = f",instance={self._tag_value(line.instance)}" if line.instance else ""
+        label = f",label={line.label}" if line.label else ""
+        table = f",table={self._tag_value(line.table)}" if line.table else ""
+        fields = ",".join(line.fields)
+        return (
+            f"{line.device.head}{instance}{line.device.kind_tag}{label}{self._site_tag}"
+            f"{table} {fields} {line.ts_ms}"
+        )
 
     def _info_line(self, device: str, tags: list[str], ts_ms: int) -> str:
-        kind = self._kind(device)
-        kind_tag = f",kind={kind}" if kind else ""
-        # Tags must be sorted for the line to be canonical; the point names decide.
+        head = self._device(device)
+        # Tags sorted, as InfluxDB keeps them; the point names decide.
         text_tags = "".join(f",{tag}" for tag in sorted(tags))
         return (
-            f"{INFO_MEASUREMENT},device={escape_tag_value(device)}{kind_tag}{self._site_tag}"
-            f"{text_tags} {INFO_FIELD}=1i {ts_ms}"
+            f"{INFO_MEASUREMENT}{head.head.removeprefix(DEVICE_MEASUREMENT)}{head.kind_tag}"
+            f"{self._site_tag}{text_tags} {INFO_FIELD}=1i {ts_ms}"
         )
 
 
-def _field_value(rule: FieldRule | None, value: float | int | str | bool) -> str | None:
-    """The field value text for a reading's value, or None when it is not a field."""
-    if rule is None:  # a reading no profile declares (reachable, rtt, the gateway's own)
-        if isinstance(value, bool):
-            return integer_field(int(value))
-        if isinstance(value, int | float):
-            return float_field(value)
+def _field_value(point: _Point, value: float | int | str | bool) -> str | None:
+    """The field value text for a reading's value, or None when it is not a field.
+
+    Classes are compared exactly (``bool`` is an ``int``): this runs for every reading.
+    """
+    kind = point.type
+    cls = value.__class__
+    if kind is _FLOAT or kind is None:
+        if cls is float:
+            return repr(value) if _isfinite(value) else None  # type: ignore[arg-type]
+        if cls is int:
+            return repr(float(value))
+        if cls is bool and kind is None:  # reachable, and the gateway's flags
+            return "1i" if value else "0i"
         return None
-    kind = rule.type
-    if kind is FieldType.FLOAT:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None
-        return float_field(value)
-    if kind is FieldType.INTEGER:
-        if isinstance(value, bool):
-            return integer_field(int(value))
-        if isinstance(value, int):
-            return integer_field(value)
-        return None
-    if kind is FieldType.STATE:
-        return _state_code(rule, value)
+    if kind is _INTEGER:
+        if cls is bool:
+            return "1i" if value else "0i"
+        return f"{value}i" if cls is int else None
+    if kind is _STATE:
+        return _state_code(point, value)
     return None
 
 
-def _state_code(rule: FieldRule, value: float | int | str | bool) -> str | None:
+_FLOAT, _INTEGER, _STATE = FieldType.FLOAT, FieldType.INTEGER, FieldType.STATE
+_isfinite = math.isfinite
+
+
+def _state_code(point: _Point, value: float | int | str | bool) -> str | None:
     if isinstance(value, str):
-        code = rule.codes.get(value)
+        code = point.codes.get(value)
         if code is None:
             match = _UNKNOWN_STATE.match(value)
             if match is None:

@@ -90,12 +90,17 @@ async def test_thirty_seconds_without_influxdb_lose_no_point(
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await producer
-        want = samples_of(schema.lines(polls))
+        lines = schema.lines(polls)
+        want = samples_of(lines)
         got = await own_victoria.wait_samples(
             f'{{site="{site}"}}',
             lambda got: count(got) >= count(want),
             timeout=15,
             what="every point",
+        )
+        await wait_for(
+            lambda: sink.stats().written_lines >= len(lines) and sink.stats().backlog_batches == 0,
+            "every write answered",
         )
     assert count(want) > 2000
     assert got == want

@@ -12,7 +12,7 @@ from gateway.metrics.influx_settings import InfluxSettings
 from gateway.metrics.influx_writer import InfluxWriter
 from gateway.model import Reading
 from gateway.outbox import Outbox
-from tests.metrics.samples import sink_running, site_schema, switch_poll, ups_poll
+from tests.metrics.samples import sink_running, site_schema, switch_poll, ups_poll, wait_for
 from tests.metrics.victoria import Samples, VictoriaMetrics, count
 
 FAST = SinkOptions(flush_interval=0.05)
@@ -75,6 +75,7 @@ async def test_a_poll_reads_back_exactly_as_written(
         got = await victoria.wait_samples(
             f'{{site="{site}"}}', lambda got: count(got) >= count(want), what="the poll"
         )
+        await wait_for(lambda: sink.stats().written_batches == 1, "the write's answer")
     assert got == want
     stats = sink.stats()
     assert (stats.written_batches, stats.spilled_batches, stats.backlog_batches) == (1, 0, 0)
