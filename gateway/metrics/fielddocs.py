@@ -81,7 +81,7 @@ def profile_table(profile: Profile) -> str:
     """The markdown section for one profile."""
     fields = ProfileFields.from_profile(profile)
     kinds = ", ".join(f"`{k.value}`" for k in profile.kinds)
-    out = [f"#### Profile `{profile.id}` (kind {kinds})\n\n", HEADER]
+    out = [f"### Profile `{profile.id}` (kind {kinds})\n\n", HEADER]
     for name, point in profile.points.items():
         out += _point_rows(name, point, fields.rules[name], "", "")
     for table_name, table in profile.tables.items():
@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
     )
     print("\n".join(profile_table(profile) for profile in profiles.values()))
     if not argv:
-        print("#### Gateway health\n")
+        print("## Gateway health: `lvgw_gateway`\n")
         print(gateway_table())
     return 0
 
