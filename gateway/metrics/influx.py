@@ -33,14 +33,17 @@ from collections import deque
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gateway.metrics.errors import InfluxRefused, InfluxRejected, InfluxUnavailable
 from gateway.metrics.influx_settings import InfluxSettings
-from gateway.metrics.influx_writer import InfluxWriter
 from gateway.metrics.schema import MetricSchema
 from gateway.model import Reading
 from gateway.outbox import MessageClass, Outbox, OutboxError, OutboxMessage, StoredMessage
 from gateway.uplink.backoff import Backoff
+
+if TYPE_CHECKING:
+    from gateway.metrics.influx_writer import InfluxWriter
 
 log = logging.getLogger("lvgw.metrics.influx")
 
@@ -130,7 +133,13 @@ class MetricsSink:
         self.outbox = outbox
         self.schema = schema
         self.options = options or SinkOptions()
-        self.writer = writer or InfluxWriter(settings)
+        if writer is None:
+            # influxdb-client takes most of a second to import: only a site that
+            # writes to InfluxDB pays for it, when its sink is made at start.
+            from gateway.metrics.influx_writer import InfluxWriter
+
+            writer = InfluxWriter(settings)
+        self.writer = writer
         self._queue: deque[tuple[Reading, ...]] = deque()
         self._queued = 0
         self._arrived = asyncio.Event()
