@@ -4,6 +4,7 @@ outbox and reported by the sink; ticket events in the same outbox are untouched.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from gateway.metrics.influx import MetricsSink, SinkOptions
@@ -15,6 +16,10 @@ from tests.metrics.victoria import VictoriaMetrics, count
 
 KEEP = 3
 POLLS = 8
+
+
+def spilled(sink: MetricsSink, batches: int) -> bool:
+    return sink.stats().spilled_batches == batches
 
 
 async def test_drop_oldest_beyond_the_budget_is_counted_and_tickets_stay(
@@ -39,7 +44,7 @@ async def test_drop_oldest_beyond_the_budget_is_counted_and_tickets_stay(
             for n in range(POLLS):
                 polls.append(ups_poll("ups-1", start + timedelta(seconds=30 * n), seq=n))
                 await sink.submit(polls[-1])
-                await wait_for(lambda n=n: sink.stats().spilled_batches == n + 1, f"batch {n}")
+                await wait_for(partial(spilled, sink, n + 1), f"batch {n}")
             stats = sink.stats()
             assert stats.influx_ok is False
             assert (stats.backlog_batches, stats.outbox_dropped_batches) == (KEEP, POLLS - KEEP)

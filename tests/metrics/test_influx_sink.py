@@ -5,9 +5,11 @@ in memory, and a token that never shows."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -32,12 +34,12 @@ def polls(n: int) -> list[list[Reading]]:
     ]
 
 
-def sink_for(server: FakeInflux, outbox: Outbox, **options: float) -> MetricsSink:
+def sink_for(server: FakeInflux, outbox: Outbox, **options: Any) -> MetricsSink:
     settings = InfluxSettings(
         url=server.url, org="org", bucket="site", token=Secret(TOKEN), timeout=2.0
     )
-    defaults: dict[str, float] = {"flush_interval": 0.05, "retry_base": 0.05, "retry_cap": 0.2}
-    return MetricsSink(settings, outbox, site_schema(SITE), SinkOptions(**{**defaults, **options}))
+    fast = SinkOptions(flush_interval=0.05, retry_base=0.05, retry_cap=0.2)
+    return MetricsSink(settings, outbox, site_schema(SITE), dataclasses.replace(fast, **options))
 
 
 async def test_batches_are_cut_by_size_then_by_time(outbox: Outbox) -> None:
