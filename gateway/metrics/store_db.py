@@ -7,8 +7,8 @@ Tables (all times are whole seconds since the epoch):
 - ``recent``: samples as flushed, keyed ``(ts, series_id)``: every flush appends at
   the right edge of one b-tree, touching a handful of pages.
 - ``raw``: samples keyed ``(series_id, ts)`` for per-series reads; filled from
-  ``recent`` once an hour (one pass over every series' newest page per hour instead of
-  one per flush; docs/embedded-store.md shows what that saves an SD card).
+  ``recent`` every 3 hours (one pass over every series' newest page per 3 hours
+  instead of one per flush; docs/embedded-store.md shows what that saves an SD card).
 - ``agg_5m``, ``agg_1h``: aggregate buckets keyed ``(series_id, ts)``.
 - ``latest``: each series' newest sample, for `latest()` in one lookup.
 - ``meta``: watermarks of downsampling and pruning.
@@ -31,7 +31,7 @@ SCHEMA_VERSION = 1
 
 MIB = 1024 * 1024
 # Pages one transaction may touch without spilling to the log early (and writing
-# the same page twice): the hourly move touches about two pages per series.
+# the same page twice): the move from `recent` touches a few pages per series.
 CACHE_KIB = 32 * 1024
 
 _AGGREGATE_COLUMNS = """(
@@ -95,7 +95,7 @@ class FileSize:
 
 def log_limit(budget_bytes: int) -> int:
     """The write-ahead log's share of the budget: checkpoints keep it under this
-    (the hourly move from `recent` to `raw`, the largest transaction, may briefly
+    (the move from `recent` to `raw`, the largest transaction, may briefly
     grow it beyond until the next checkpoint)."""
     return max(MIB, min(8 * MIB, budget_bytes // 16))
 

@@ -1,11 +1,14 @@
 """Background upkeep of the store, one bounded step at a time.
 
 Each `Maintainer.step` does the first piece of work that is due and returns; none
-holds a transaction over more than one hour of ``recent`` or ``series_per_step``
-series, so queries queued behind it wait a fraction of a second. In order:
+holds a transaction over more than 400,000 samples of ``recent`` or ``series_per_step``
+series, so queries queued behind it wait about a second at most. In order:
 
-1. compact: move closed hours from ``recent`` (time order) to ``raw`` (series order);
-   a sample that arrived late for an hour already aggregated has that hour redone.
+1. compact: every 3 hours, move what ``recent`` (time order) holds of the closed
+   3 hours to ``raw`` (series order). Each move touches every series' newest pages
+   (and their neighbours when a page splits) whatever it carries, so moving three
+   hours at once writes a third of what three hourly moves would. A sample that
+   arrived late for an hour already aggregated has that hour redone.
 2. downsample: fold six hours of ``raw`` into ``agg_5m`` and ``agg_1h``; aggregates
    are only needed beyond the raw window, so they are written four times a day
    instead of every five minutes (each pass touches every series' newest page).
@@ -35,9 +38,10 @@ log = logging.getLogger(__name__)
 
 HOUR = 3600
 DAY = 24 * HOUR
-GRACE = 120  # seconds after an hour ends before it is compacted: stragglers land first
-DOWNSAMPLE_CHUNK = 6 * HOUR
-MAX_COMPACT_ROWS = 200_000
+GRACE = 120  # seconds after a period ends before it is compacted: stragglers land first
+COMPACT_EVERY = 3 * HOUR
+DOWNSAMPLE_CHUNK = 6 * HOUR  # a multiple of COMPACT_EVERY
+MAX_COMPACT_ROWS = 400_000
 VACUUM_PAGES_PER_STEP = 2560  # 10 MiB of 4 KiB pages
 
 TABLES = {Resolution.RAW: "raw", Resolution.FIVE_MINUTES: "agg_5m", Resolution.HOUR: "agg_1h"}
@@ -145,7 +149,7 @@ class Maintainer:
         return None if row is None else int(row[0])
 
     def _compact(self, now: int) -> bool:
-        cutoff = floor_to(now - GRACE, HOUR)
+        cutoff = floor_to(now - GRACE, COMPACT_EVERY)
         first = self._first_recent()
         if first is None or first >= cutoff:
             return False
@@ -185,7 +189,7 @@ class Maintainer:
         end = wm + DOWNSAMPLE_CHUNK
         # Everything before the frontier is in raw: compacted, and the flush of any
         # straggler comes first (and then redoes its hour, see _compact).
-        frontier = floor_to(now - GRACE, HOUR)
+        frontier = floor_to(now - GRACE, COMPACT_EVERY)
         first = self._first_recent()
         if end > (frontier if first is None else min(first, frontier)):
             return False

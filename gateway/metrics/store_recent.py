@@ -1,10 +1,11 @@
 """An in-memory copy of the ``recent`` table, per series, for reads.
 
 ``recent`` is keyed by time so that flushes append cheaply; reading one series from it
-would scan every series' last hour (20 ms at 1,000 series here, several times that on
-a Raspberry Pi, for every chart line). This copy answers the same question with two
-binary searches. It holds what ``recent`` holds, about the last hour: 16 bytes per
-sample in two arrays per series, about 2 MB for 1,000 series polled every 30 s.
+would scan every series' last hours (20 ms for one hour of 1,000 series here, several
+times that on a Raspberry Pi, for every chart line). This copy answers the same
+question with two binary searches. It holds what ``recent`` holds, up to a little
+over 3 hours: 16 bytes per sample in two arrays per series, about 6 MB for 1,000
+series polled every 30 s.
 """
 
 from __future__ import annotations

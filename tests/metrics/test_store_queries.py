@@ -12,6 +12,7 @@ import pytest
 
 from gateway.metrics.store_core import SeriesStore
 from gateway.metrics.store_errors import StoreCorruptError, StoreError, StoreReadOnlyError
+from gateway.metrics.store_maintain import COMPACT_EVERY
 from gateway.metrics.store_types import Resolution, Sample, StoreConfig
 from gateway.model import Quality, Reading
 from tests.metrics.test_store_support import Clock, at
@@ -176,7 +177,7 @@ def test_a_late_sample_is_folded_into_aggregates_already_written(
     assert at(hour) < stats.downsampled_until  # that hour's aggregates are stored
     store.add([Reading("ups-1", "battery.voltage", 99.0, at(hour + 30))])  # a straggler
     store.flush()
-    clock.now += HOUR  # its hour is compacted at the next hour
+    clock.now += COMPACT_EVERY  # compacted at the next boundary, its hour redone
     store.maintain()
     got = store.series("ups-1", "battery.voltage", None, at(hour), at(hour), timedelta(hours=1))
     assert got.resolution is Resolution.HOUR

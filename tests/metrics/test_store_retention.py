@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_maintain import PRUNE_STEP
+from gateway.metrics.store_maintain import COMPACT_EVERY, PRUNE_STEP
 from gateway.metrics.store_types import MIB, Resolution, Sample, StoreConfig
 from gateway.model import Reading
 from tests.metrics.test_store_support import Clock, at
@@ -192,8 +192,8 @@ def test_retention_removed_what_is_older_than_each_tier_keeps(
         five_cut = END - 90 * DAY
         assert five_cut - PRUNE_STEP[Resolution.FIVE_MINUTES] <= oldest("agg_5m") <= five_cut
         assert oldest("agg_1h") == START  # 400 days: nothing is old enough yet
-        # Only the hour in progress (and the grace after it) still waits in `recent`.
-        assert oldest("recent") >= END - END % HOUR - HOUR
+        # Only the 3 hours in progress (and the grace after them) wait in `recent`.
+        assert oldest("recent") >= END - END % COMPACT_EVERY - COMPACT_EVERY
     finally:
         conn.close()
     stats = store.stats()
