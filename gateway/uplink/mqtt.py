@@ -133,7 +133,7 @@ class MqttUplink:
         if v5:
             properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = SESSION_EXPIRY
-        return AckingClient(
+        client = AckingClient(
             self.settings.host,
             self.settings.port,
             username=self.settings.username,
@@ -150,6 +150,9 @@ class MqttUplink:
             max_concurrent_outgoing_calls=WINDOW * 2,
             socket_options=(NO_DELAY,),
         )
+        # aiomqtt warns on every publish beyond 10 pending; a full window is normal here.
+        client.pending_calls_threshold = WINDOW * 2
+        return client
 
     async def run(self) -> None:
         """Deliver until cancelled; on cancel, say "offline" and disconnect cleanly."""
@@ -227,12 +230,15 @@ class MqttUplink:
     # -- outbound ----------------------------------------------------------------
 
     async def _deliver(self, client: AckingClient) -> None:
-        cursor = 0
+        # Each window is settled (acked or failed) before the next is fetched, so every
+        # fetch starts from the head of the outbox. A cursor of the highest id handed
+        # out would skip older messages of a lower class: `pending` hands out tickets
+        # first, and a metric stored before the last ticket has a lower id.
         head_failing = False
         while True:
-            await self.outbox.wait_for_items(after_id=cursor)
+            await self.outbox.wait_for_items()
             # After a refusal, one at a time until the head goes through: order is kept.
-            batch = await self.outbox.pending(1 if head_failing else WINDOW, after_id=cursor)
+            batch = await self.outbox.pending(1 if head_failing else WINDOW)
             if not batch:
                 continue
             codes = await asyncio.gather(*(self._publish(client, m) for m in batch))
@@ -247,7 +253,6 @@ class MqttUplink:
                     await self._publish_status(client)  # the refusal is over
                 head_failing = False
                 self.refusal_backoff.reset()
-                cursor = batch[-1].id
                 continue
             for message, code in refused:
                 why = (
@@ -259,7 +264,7 @@ class MqttUplink:
             if not head_failing:
                 log.error("%s; kept in the outbox and retried", self.stats.last_refusal)
                 await self._publish_status(client)  # the service center sees the refusal
-            head_failing, cursor = True, 0
+            head_failing = True
             await asyncio.sleep(self.refusal_backoff.next_delay())
 
     async def _publish(self, client: AckingClient, message: StoredMessage) -> int:
