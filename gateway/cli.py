@@ -75,6 +75,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     return show(config, sys.stdout, args.json)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from gateway.views.report.command import run
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    return run(config, args.device, args.format, args.out, args.days)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -121,6 +130,18 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(func=cmd_status)
 
+    report = sub.add_parser("report", help="the pre-visit report for a technician")
+    with_config(report)
+    report.add_argument("--device", help="only this device (its id)")
+    report.add_argument(
+        "--format", choices=["md", "html"], default="md", help="md (default) or html"
+    )
+    report.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    report.add_argument(
+        "--days", type=int, default=30, help="how far back recent tickets and events go (30)"
+    )
+    report.set_defaults(func=cmd_report)
+
     demo = sub.add_parser(
         "demo", help="a simulated site, a local broker, the gateway, live tickets"
     )
@@ -128,6 +149,10 @@ def parser() -> argparse.ArgumentParser:
         "--interactive", action="store_true", help="no scripted faults: inject your own"
     )
     demo.set_defaults(func=cmd_demo)
+
+    from gateway.correlate.cli import add_maintenance_parser
+
+    add_maintenance_parser(sub)
 
     desk = sub.add_parser("desk", help="watch a broker's tickets as the service center sees them")
     desk.add_argument("--broker", default="127.0.0.1:1883", help="HOST:PORT (127.0.0.1:1883)")

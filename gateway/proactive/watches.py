@@ -54,9 +54,11 @@ def rule_threshold(profile: Profile, point: str, direction: Direction) -> float 
     for rule in profile.rules:
         if not isinstance(rule, CheckRule):
             continue
-        for expr in walk(rule.when):
+        for expr in (e for trigger in (rule, *rule.escalate) for e in walk(trigger.when)):
             if not isinstance(expr, Check) or expr.point != point or expr.of != "value":
                 continue
+            if expr.per is not None:
+                continue  # a ratio to another point (free per capacity), not a level
             limits = (expr.lt, expr.le) if direction == "below" else (expr.gt, expr.ge)
             found.extend(v for v in limits if v is not None)
     if not found:

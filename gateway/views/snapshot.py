@@ -17,6 +17,7 @@ from typing import Any
 
 from gateway import __version__
 from gateway.config.load import LoadedConfig
+from gateway.config.site import Device
 from gateway.model import Reading
 from gateway.poller.result import PollResult
 from gateway.tickets.book import TicketBook
@@ -24,6 +25,7 @@ from gateway.tickets.clocks import ServiceClocks
 from gateway.tickets.wire import rfc3339
 
 KEY_READINGS = 8  # scalar readings shown per device
+TABLE_ROWS = 64  # instances per table column in the snapshot's "tables"
 SNAPSHOT_NAME = "status.json"
 
 
@@ -33,6 +35,8 @@ class DeviceView:
     reachable: bool | None = None
     error: str = ""
     readings: dict[str, Reading] = field(default_factory=dict)
+    # Table readings whose value is text (states, labels), by point and instance.
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def update(self, result: PollResult) -> None:
         if result.source == "poll":
@@ -42,6 +46,33 @@ class DeviceView:
         for reading in result.readings:
             if not reading.instance and reading.point not in ("reachable",):
                 self.readings[reading.point] = reading
+            elif reading.instance and isinstance(reading.value, str):
+                self.texts.setdefault(reading.point, {})[reading.instance] = reading.value
+
+
+def table_texts(
+    config: LoadedConfig, device: Device, view: DeviceView
+) -> dict[str, dict[str, str]]:
+    """The states and labels of a device's tables (disk status, zone and port names...),
+    for the report and the status page; free text columns (descriptions) are left out."""
+    profile = config.profiles.get(device.profile)
+    if profile is None:
+        return {}
+    wanted: set[str] = set()
+    for name, table in profile.tables.items():
+        wanted.update(f"{name}.{column}" for column, point in table.columns.items() if point.states)
+        if table.label:
+            wanted.add(f"{name}.{table.label}")
+    return {
+        point: dict(sorted(rows.items(), key=lambda kv: natural(kv[0]))[:TABLE_ROWS])
+        for point, rows in sorted(view.texts.items())
+        if point in wanted
+    }
+
+
+def natural(instance: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key for instances: "10" after "9", "1.10" after "1.9", numbers before text."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in instance.split("."))
 
 
 def _value(reading: Reading) -> Any:
@@ -83,6 +114,7 @@ def build(
                 "error": view.error or None,
                 "worst_level": worst.get(device.id),
                 "readings": {r.point: {"value": _value(r), "unit": r.unit} for r in key},
+                "tables": table_texts(config, device, view),
             }
         )
     open_tickets = []

@@ -1,0 +1,121 @@
+"""What the technician should bring: parts the measurements and open tickets call for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.proactive import points
+from gateway.proactive.watches import BATTERY_LOW
+from gateway.views.report.checklist import DISK_HORIZON, Scope, sensors
+from gateway.views.report.measure import Lookup, local_time, number, size_mb
+
+
+async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[dict[str, Any]]) -> list[str]:
+    out = []
+    free_point = await lookup.first_of(points.DISK_FREE) or points.DISK_FREE[0]
+    failed = {t.get("instance") for t in tickets if t.get("fault") == "disk.failed"}
+    disks = set(lookup.texts(points.DISK_STATUS[0])) | {d for d in failed if d}
+    disks |= set(await lookup.instances(free_point))
+    for disk in sorted(disks, key=lambda d: (len(d), d)):
+        status = await lookup.state(points.DISK_STATUS[0], disk)
+        label = lookup.instance_label("disk.volume", disk)
+        capacity = size_mb(await lookup.latest(points.DISK_CAPACITY[0], disk))
+        model = lookup.text(points.DISK_MODEL[0], disk)
+        model_text = f"model {model}" if model else "model not reported by the NVR: read it on site"
+        if status in points.DISK_BAD_STATES or disk in failed:
+            out.append(
+                f"Replacement disk for {lookup.label} disk {label} ({status or 'failed'}): "
+                f"{capacity}, {model_text}"
+            )
+            continue
+        finding = scope.forecasts.get((lookup.device.id, free_point, disk))
+        eta = finding.outlook.eta if finding and finding.outlook.trusted else None
+        if eta is not None and eta <= scope.now + DISK_HORIZON:
+            out.append(
+                f"A spare disk of at least {capacity} for {lookup.label} disk {label}: full by "
+                f"{local_time(lookup.config, eta)[:10]}"
+            )
+    return out
+
+
+async def _battery(lookup: Lookup, scope: Scope, tickets: Sequence[dict[str, Any]]) -> list[str]:
+    point = await lookup.first_of(points.BATTERY_VOLTAGE)
+    reasons = []
+    codes = {t.get("fault") for t in tickets}
+    if codes & {"panel.battery_low", "ups.battery_low", "ups.battery_depleted"}:
+        reasons.append("battery-low ticket open")
+    low_flag = await lookup.first_of(points.BATTERY_LOW)
+    if low_flag is not None and (await lookup.latest(low_flag) or 0) >= 0.5:
+        reasons.append("battery-low reported now")
+    status = await lookup.state("ups.battery_status") if lookup.device.kind.value == "ups" else None
+    if status in ("low", "depleted"):
+        reasons.append(f"battery {status}")
+    volts = await lookup.latest(point) if point else None
+    if point is not None:
+        finding = scope.forecasts.get((lookup.device.id, point, ""))
+        threshold = BATTERY_LOW.threshold(point, lookup.profile)
+        if finding is not None and finding.outlook.within(scope.now, BATTERY_LOW.horizon):
+            eta = finding.outlook.eta
+            reasons.append(
+                f"forecast below {number(finding.threshold, 'V')} by "
+                f"{local_time(lookup.config, eta)[:10] if eta else '?'}"
+            )
+        elif threshold is not None and volts is not None and volts < threshold:
+            reasons.append(f"below {number(threshold, 'V')}")
+    if not reasons:
+        return []
+    what = "Battery set for UPS" if lookup.device.kind.value == "ups" else "Backup battery for"
+    now = f"now {number(volts, 'V')}; " if volts is not None else ""
+    return [f"{what} {lookup.label} ({now}{'; '.join(reasons)})"]
+
+
+async def _detectors(panels: Sequence[Lookup]) -> list[str]:
+    zones = []
+    for lookup in panels:
+        point = await lookup.first_of(points.ZONE_LOW_BATTERY)
+        if point is None:
+            continue
+        for zone in await lookup.instances(point):
+            if (await lookup.latest(point, zone) or 0) >= 0.5:
+                zones.append(f"{lookup.label} zone {zone}")
+    if not zones:
+        return []
+    batteries = "battery" if len(zones) == 1 else "batteries"
+    return [f"{len(zones)} wireless detector {batteries} (the type fitted): {', '.join(zones)}"]
+
+
+async def _switch_parts(lookup: Lookup, tickets: Sequence[dict[str, Any]]) -> list[str]:
+    out = []
+    for code, kind, part in (
+        ("psu.failed", "truthvalue", "Power supply unit"),
+        ("fan.failed", "rpm", "Fan unit"),
+    ):
+        broken = {
+            lookup.instance_label(points.SENSOR_VALUE, str(t.get("instance") or ""))
+            for t in tickets
+            if t.get("fault") == code and t.get("instance")
+        }
+        for name, status, value in await sensors(lookup, kind):
+            failed = status != "ok" or (value == 2 if kind == "truthvalue" else not value)
+            if failed:
+                broken.add(name)
+        out += [f"{part} for {lookup.label} ({name})" for name in sorted(broken)]
+    return out
+
+
+async def bring_along(
+    lookups: Sequence[Lookup], tickets: Sequence[dict[str, Any]], scope: Scope
+) -> tuple[str, ...]:
+    items: list[str] = []
+    for lookup in lookups:
+        own = [t for t in tickets if t.get("device") == lookup.device.id]
+        kind = lookup.device.kind.value
+        if kind == "nvr":
+            items += await _disks(lookup, scope, own)
+        if kind in ("alarm_panel", "ups"):
+            items += await _battery(lookup, scope, own)
+        if kind == "switch":
+            items += await _switch_parts(lookup, own)
+    items += await _detectors([d for d in lookups if d.device.kind.value == "alarm_panel"])
+    return tuple(items) or ("Nothing specific: the measurements call for no parts.",)

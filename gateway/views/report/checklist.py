@@ -1,0 +1,417 @@
+"""The preventive-maintenance checklist, pre-filled from what the gateway measured.
+
+Every item of the intrusion-alarm inspection sheet (domain rules, seed 003) appears,
+plus the site's other health items (recording disks, backup power, fans and
+temperatures). An item is OK or ATTENTION with what was measured, or NOT MEASURED
+with the reason (nothing reads it; it is a check by hand on site).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gateway.proactive import points
+from gateway.proactive.forecasting import Finding
+from gateway.proactive.watches import BATTERY_LOW
+from gateway.views.report.measure import (
+    Episode,
+    Lookup,
+    episodes,
+    local_time,
+    number,
+    size_mb,
+    span,
+)
+from gateway.views.report.model import Item, Mark, Section
+
+STEP = timedelta(minutes=5)
+ON_SITE = "not read by the gateway: check on site"
+DISK_HORIZON = timedelta(days=14)
+PANEL_BATTERY_FLAT = 11.5  # V: a 12 V lead-acid battery, when the profile names no limit
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    devices: Sequence[Lookup]
+    now: datetime
+    days: int  # how far back "recent" goes
+    forecasts: dict[tuple[str, str, str], Finding]  # (device, point, instance)
+
+    @property
+    def start(self) -> datetime:
+        return self.now - timedelta(days=self.days)
+
+    def of_kind(self, kind: str) -> list[Lookup]:
+        return [d for d in self.devices if d.device.kind.value == kind]
+
+
+def _not_measured(task: str, why: str = ON_SITE) -> Item:
+    return Item(task, Mark.NOT_MEASURED, why)
+
+
+async def _bit_episodes(
+    lookup: Lookup, candidates: Sequence[str], scope: Scope, instance: str = ""
+) -> tuple[str | None, list[Episode]]:
+    point = await lookup.first_of(candidates)
+    if point is None:
+        return None, []
+    samples = await lookup.samples(point, instance, scope.start, scope.now, STEP)
+    return point, episodes(samples, STEP)
+
+
+async def mains_and_battery(lookup: Lookup, scope: Scope) -> Item:
+    """The last mains loss of a panel and how its battery held."""
+    task = "The backup battery takes over when mains is cut"
+    point, lost = await _bit_episodes(lookup, points.MAINS_FAIL, scope)
+    volts_point = await lookup.first_of(points.BATTERY_VOLTAGE)
+    volts = await lookup.latest(volts_point) if volts_point else None
+    now_text = (
+        f"battery now {number(volts, 'V')}" if volts is not None else "battery voltage not measured"
+    )
+    if point is None:
+        return _not_measured(task, f"mains state not measured; {now_text}")
+    if not lost:
+        return Item(task, Mark.OK, f"no mains loss in the last {scope.days} days; {now_text}")
+    last = lost[-1]
+    when = f"last mains loss {local_time(lookup.config, last.start)}, " + (
+        f"lasted {span(last.duration(scope.now))}" if last.end else "STILL ON BATTERY"
+    )
+    held = []
+    attention = last.end is None
+    if volts_point is not None:
+        during = await lookup.samples(volts_point, "", last.start, last.end or scope.now, STEP)
+        if during:
+            lowest = min(s.min for s in during)
+            threshold = BATTERY_LOW.threshold(volts_point, lookup.profile) or PANEL_BATTERY_FLAT
+            sagged = lowest < threshold
+            attention = attention or sagged
+            held.append(
+                f"battery fell to {number(lowest, 'V')}"
+                + (f", below {number(threshold, 'V')}: it did NOT hold" if sagged else " and held")
+            )
+    low_point, low = await _bit_episodes(lookup, points.BATTERY_LOW, scope)
+    if low_point is not None and any(
+        e.start <= (last.end or scope.now) and (e.end or scope.now) >= last.start for e in low
+    ):
+        held.append("battery-low raised during it")
+        attention = True
+    count = f" ({len(lost)} in {scope.days} days)" if len(lost) > 1 else ""
+    text = "; ".join([when + count, *held, now_text])
+    return Item(task, Mark.ATTENTION if attention else Mark.OK, text)
+
+
+async def _zone_bits(
+    lookup: Lookup, candidates: Sequence[str], scope: Scope
+) -> tuple[int, list[str], list[str]]:
+    """(zones reporting, zones set now, zones set during the window but not now)."""
+    point = await lookup.first_of(candidates)
+    if point is None:
+        return 0, [], []
+    zones = await lookup.instances(point)
+    now_set, earlier = [], []
+    for zone in zones:
+        if (await lookup.latest(point, zone) or 0) >= 0.5:
+            now_set.append(zone)
+            continue
+        if episodes(await lookup.samples(point, zone, scope.start, scope.now, STEP), STEP):
+            earlier.append(zone)
+    return len(zones), now_set, earlier
+
+
+def _zones(names: Sequence[str]) -> str:
+    return ", ".join(names)
+
+
+async def zones_in_trouble(lookup: Lookup, scope: Scope) -> Item:
+    task = "Zones in fault or tamper"
+    total, fault_now, fault_before = await _zone_bits(lookup, points.ZONE_FAULT, scope)
+    _, tamper_now, tamper_before = await _zone_bits(lookup, points.ZONE_TAMPER, scope)
+    if total == 0:
+        return _not_measured(task, "zone states not measured")
+    parts = []
+    if fault_now:
+        parts.append(f"in fault now: zone {_zones(fault_now)}")
+    if tamper_now:
+        parts.append(f"tamper now: zone {_zones(tamper_now)}")
+    if fault_before or tamper_before:
+        parts.append(
+            f"fault or tamper earlier in {scope.days} days: zone "
+            f"{_zones(sorted(set(fault_before + tamper_before), key=int_or_text))}"
+        )
+    _, box = await _bit_episodes(lookup, points.BOX_TAMPER, scope)
+    if box:
+        parts.append(f"enclosure opened {local_time(lookup.config, box[-1].start)}")
+    if not parts:
+        return Item(task, Mark.OK, f"{total} zones, none in fault or tamper in {scope.days} days")
+    attention = bool(fault_now or tamper_now)
+    return Item(
+        task, Mark.ATTENTION if attention else Mark.OK, f"{total} zones; " + "; ".join(parts)
+    )
+
+
+def int_or_text(zone: str) -> tuple[int, str]:
+    return (int(zone), "") if zone.isdigit() else (1 << 30, zone)
+
+
+async def zone_tests(lookup: Lookup, scope: Scope) -> Item:
+    task = "Test every zone's alarm, strobe, siren and alarm dialer"
+    total, alarm_now, alarm_before = await _zone_bits(
+        lookup, ("zone.status.alarm", "zone.alarm"), scope
+    )
+    comm_point, comm = await _bit_episodes(lookup, ("panel.system.comm_fail",), scope)
+    if total == 0 and comm_point is None:
+        return _not_measured(task, "zone and reporting states not measured; test on site")
+    parts = [f"{total} zones reporting"]
+    alarms = alarm_now + alarm_before
+    parts.append(
+        f"alarms in {scope.days} days: zone {_zones(alarms)}"
+        if alarms
+        else f"no alarm in {scope.days} days"
+    )
+    if comm_point is not None:
+        parts.append(
+            f"reporting path failed {local_time(lookup.config, comm[-1].start)}"
+            if comm
+            else f"reporting path: no communication failure in {scope.days} days"
+        )
+    parts.append("siren, strobe and dialer to be tested on site")
+    return Item(task, Mark.ATTENTION if comm else Mark.OK, "; ".join(parts))
+
+
+async def arming(lookup: Lookup, scope: Scope) -> Item:
+    task = "Test remote-control and keypad arming and disarming"
+    point = await lookup.first_of(("panel.system.armed", "panel.armed"))
+    if point is None:
+        return _not_measured(task, "arming state not measured; test on site")
+    samples = await lookup.samples(point, "", scope.start, scope.now, STEP)
+    changes = 0
+    previous: float | None = None
+    for sample in samples:  # five-minute buckets: a mixed one holds at least one change
+        if sample.min < 0.5 <= sample.max or (
+            previous is not None and (previous >= 0.5) != (sample.last >= 0.5)
+        ):
+            changes += 1
+        previous = sample.last
+    state = "armed" if (await lookup.latest(point) or 0) >= 0.5 else "disarmed"
+    return Item(
+        task,
+        Mark.OK,
+        f"{state} now; {changes} arming changes in {scope.days} days; keypad and remote to be "
+        "tested on site",
+    )
+
+
+async def detector_batteries(lookups: Sequence[Lookup], scope: Scope) -> Item:
+    task = "Replace the batteries of wireless detectors"
+    reporting, low_now, low_before = 0, [], []
+    for lookup in lookups:
+        total, now_set, earlier = await _zone_bits(lookup, points.ZONE_LOW_BATTERY, scope)
+        reporting += total
+        low_now += [f"{lookup.label} zone {z}" for z in now_set]
+        low_before += [f"{lookup.label} zone {z}" for z in earlier]
+    if reporting == 0:
+        return _not_measured(task, "detector batteries not measured")
+    if not (low_now or low_before):
+        return Item(task, Mark.OK, f"no detector reports a low battery ({reporting} zones)")
+    parts = []
+    if low_now:
+        parts.append(f"low battery now: {', '.join(low_now)}")
+    if low_before:
+        parts.append(f"low earlier in {scope.days} days: {', '.join(low_before)}")
+    return Item(task, Mark.ATTENTION, "; ".join(parts))
+
+
+async def panel_section(lookup: Lookup | None, scope: Scope) -> Section:
+    title = (
+        f"Intrusion alarm panel: {lookup.label} ({lookup.device.id})"
+        if lookup
+        else "Intrusion alarm panel"
+    )
+    if lookup is None:
+        none = "no alarm panel in this report"
+        return Section(
+            title,
+            tuple(
+                _not_measured(t, none)
+                for t in (
+                    "Clean dust off the panel",
+                    "Test every zone's alarm, strobe, siren and alarm dialer",
+                    "Check that the backup battery takes over when mains is cut",
+                    "Zones in fault or tamper",
+                    "Test remote-control and keypad arming and disarming",
+                    "Check that the manual and the zone map are legible",
+                    "Ask the operators whether they use it correctly",
+                )
+            ),
+        )
+    map_version = await lookup.latest("panel.map_version")
+    legible = ON_SITE + (
+        f" (the panel reports zone map version {number(map_version)})"
+        if map_version is not None
+        else ""
+    )
+    return Section(
+        title,
+        (
+            _not_measured("Clean dust off the panel"),
+            await zone_tests(lookup, scope),
+            await mains_and_battery(lookup, scope),
+            await zones_in_trouble(lookup, scope),
+            await arming(lookup, scope),
+            _not_measured("Check that the manual and the zone map are legible", legible),
+            _not_measured("Ask the operators whether they use it correctly", "ask on site"),
+        ),
+    )
+
+
+def beams_section() -> Section:
+    why = "no beam signal is read by the gateway: check on site"
+    return Section(
+        "Active infrared beams",
+        (
+            _not_measured("Clean the beams", why),
+            _not_measured("The receiver's signal voltage reaches its nominal value", why),
+            _not_measured("The relay trips when the beam is cut", why),
+            _not_measured("No vegetation that could cause false alarms", why),
+        ),
+    )
+
+
+async def detectors_section(panels: Sequence[Lookup], scope: Scope) -> Section:
+    return Section(
+        "Passive infrared (PIR) detectors",
+        (
+            _not_measured("Walk-test the coverage"),
+            _not_measured("Clean the detectors"),
+            await detector_batteries(panels, scope),
+        ),
+    )
+
+
+async def disk_items(lookup: Lookup, scope: Scope) -> list[Item]:
+    free_point = await lookup.first_of(points.DISK_FREE)
+    disks = sorted(
+        set(await lookup.instances(free_point) if free_point else [])
+        | set(lookup.texts(points.DISK_STATUS[0])),
+        key=int_or_text,
+    )
+    items = []
+    for disk in disks:
+        label = lookup.instance_label("disk.volume", disk)
+        task = f"{lookup.label}: disk {label}"
+        status = await lookup.state(points.DISK_STATUS[0], disk)
+        capacity = await lookup.latest(points.DISK_CAPACITY[0], disk)
+        free = await lookup.latest(free_point, disk) if free_point else None
+        parts = [f"status {status or 'not measured'}", size_mb(capacity)]
+        attention = status is not None and status in points.DISK_BAD_STATES
+        if free is not None and capacity:
+            parts.append(f"{100 * (1 - free / capacity):.0f} % used")
+        finding = scope.forecasts.get((lookup.device.id, free_point or "", disk))
+        if finding is not None and finding.outlook.eta is not None and finding.outlook.trusted:
+            days = finding.outlook.days_left(scope.now) or 0
+            parts.append(
+                f"full in {days:.1f} days ({local_time(lookup.config, finding.outlook.eta)[:10]})"
+            )
+            attention = attention or finding.outlook.eta <= scope.now + DISK_HORIZON
+        elif free is not None:
+            parts.append("not filling up")
+        items.append(Item(task, Mark.ATTENTION if attention else Mark.OK, ", ".join(parts)))
+    return items
+
+
+async def disks_section(nvrs: Sequence[Lookup], scope: Scope) -> Section:
+    items: list[Item] = []
+    for lookup in nvrs:
+        items += await disk_items(lookup, scope)
+    if not items:
+        items = [_not_measured("Disks' health and days until full", "no recorder disks measured")]
+    return Section("Recording disks: health and days until full", tuple(items))
+
+
+async def ups_item(lookup: Lookup, scope: Scope) -> Item:
+    task = f"{lookup.label}: the battery takes over on a mains loss"
+    point = await lookup.first_of(points.ON_BATTERY_SECONDS)
+    status = await lookup.state("ups.battery_status")
+    charge = await lookup.latest("ups.charge")
+    now_text = f"battery {status or 'status not measured'}, charge {number(charge, '%')}"
+    if point is None:
+        return _not_measured(task, f"mains state not measured; {now_text}")
+    samples = await lookup.samples(point, "", scope.start, scope.now, STEP)
+    on_battery = episodes(samples, STEP)  # seconds on battery > 0
+    bad = status in ("low", "depleted")
+    if not on_battery:
+        return Item(
+            task,
+            Mark.ATTENTION if bad else Mark.OK,
+            f"no time on battery in {scope.days} days; {now_text}",
+        )
+    last = on_battery[-1]
+    lowest = await lookup.samples("ups.charge", "", last.start, last.end or scope.now, STEP)
+    held = f", charge fell to {number(min(s.min for s in lowest), '%')}" if lowest else ""
+    text = (
+        f"last on battery {local_time(lookup.config, last.start)} for "
+        f"{span(last.duration(scope.now))}{held}; {now_text}"
+    )
+    return Item(task, Mark.ATTENTION if bad or last.end is None else Mark.OK, text)
+
+
+async def power_section(upses: Sequence[Lookup], scope: Scope) -> Section:
+    items = [await ups_item(lookup, scope) for lookup in upses]
+    if not items:
+        items = [_not_measured("UPS battery takes over on a mains loss", "no UPS in this report")]
+    return Section("Backup power (UPS)", tuple(items))
+
+
+async def sensors(lookup: Lookup, kind: str) -> list[tuple[str, str, float | None]]:
+    """(sensor, state, value in its unit) of the switch sensors of ``kind`` (rpm, celsius)."""
+    found = []
+    for instance, sensor_type in lookup.texts(points.SENSOR_TYPE).items():
+        if sensor_type != kind:
+            continue
+        raw = await lookup.latest(points.SENSOR_VALUE, instance)
+        precision = await lookup.latest(points.SENSOR_PRECISION, instance) or 0
+        value = None if raw is None else raw / 10 ** int(precision)
+        status = lookup.text(points.SENSOR_STATUS, instance) or "ok"
+        found.append((lookup.instance_label(points.SENSOR_VALUE, instance), status, value))
+    return found
+
+
+async def environment_section(lookups: Sequence[Lookup], scope: Scope) -> Section:
+    fans, temps = [], []
+    fan_attention = temp_attention = False
+    for lookup in lookups:
+        for name, status, value in await sensors(lookup, "rpm"):
+            failed = status != "ok" or not value
+            fan_attention = fan_attention or failed
+            fans.append(f"{lookup.label} {name} {'FAILED' if failed else number(value, 'rpm')}")
+        for name, status, value in await sensors(lookup, "celsius"):
+            hot = value is not None and value > 60
+            temp_attention = temp_attention or hot or status != "ok"
+            temps.append(f"{lookup.label} {name} {number(value, '°C')}")
+        temp_point = await lookup.first_of(points.TEMPERATURE)
+        if temp_point is not None:
+            value = await lookup.latest(temp_point)
+            temps.append(f"{lookup.label} {temp_point} {number(value, '°C')}")
+    fan_item = (
+        Item("Fans", Mark.ATTENTION if fan_attention else Mark.OK, "; ".join(fans))
+        if fans
+        else _not_measured("Fans", "no fan sensors measured")
+    )
+    temp_item = (
+        Item("Temperatures", Mark.ATTENTION if temp_attention else Mark.OK, "; ".join(temps))
+        if temps
+        else _not_measured("Temperatures", "no temperature sensors measured")
+    )
+    return Section("Fans and temperatures", (fan_item, temp_item))
+
+
+async def checklist(scope: Scope) -> tuple[Section, ...]:
+    panels = scope.of_kind("alarm_panel")
+    sections = [await panel_section(p, scope) for p in panels] or [await panel_section(None, scope)]
+    sections += [beams_section(), await detectors_section(panels, scope)]
+    sections.append(await disks_section(scope.of_kind("nvr"), scope))
+    sections.append(await power_section(scope.of_kind("ups"), scope))
+    sections.append(await environment_section(scope.devices, scope))
+    return tuple(sections)

@@ -1,0 +1,283 @@
+"""Collecting the pre-visit report: site and contract, tickets, device health and
+trends, the pre-filled checklist and what to bring along."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.config.load import LoadedConfig
+from gateway.correlate.topology import GATEWAY
+from gateway.proactive import calendar
+from gateway.proactive.forecast import fit
+from gateway.proactive.forecasting import Finding, findings
+from gateway.proactive.ports import History
+from gateway.views.report.bring import bring_along
+from gateway.views.report.checklist import Scope, checklist
+from gateway.views.report.measure import (
+    Lookup,
+    local_time,
+    number,
+    point_definition,
+    point_unit,
+    span,
+)
+from gateway.views.report.model import DeviceHealth, Report, TicketLine, Trend
+from gateway.views.status import _countdown, _when, agent_state
+from gateway.views.ticket_history import TicketHistory
+
+TREND_STEP = timedelta(hours=1)
+# Scalars that say nothing about health over time (counts, clocks, versions).
+NOT_TRENDED = frozenset(
+    {
+        "reachable",
+        "sys.uptime",
+        "panel.uptime",
+        "panel.zone_count",
+        "panel.map_version",
+        "nvr.disk_count",
+        "nvr.camera_count",
+    }
+)
+# Table columns worth a trend line per instance.
+TRENDED_COLUMNS = ("disk.free", "if.in_errors.rate", "if.out_errors.rate")
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    config: LoadedConfig
+    status: dict[str, Any] | None  # the agent's status snapshot
+    history: History  # the embedded metric store
+    tickets: TicketHistory | None  # resolved tickets
+    now: datetime
+    device: str | None = None  # only this device
+    recent_days: int = 30
+    trend_days: int = 7
+
+
+def _site_rows(src: Sources) -> tuple[tuple[str, str], ...]:
+    site = src.config.site_file.site
+    contract = site.contract
+    today = calendar.local_day(site, src.now)
+    ends = "no end date"
+    if contract.ends is not None:
+        left = (contract.ends - today).days
+        ends = (
+            f"{contract.ends.isoformat()} ({left} days left)"
+            if left >= 0
+            else (f"{contract.ends.isoformat()} (ENDED {-left} days ago)")
+        )
+    following = calendar.next_inspection_due(site, today)
+    latest = calendar.latest_inspection_due(site, today)
+    inspections = "none in the contract"
+    if latest is not None:
+        inspections = f"period from {latest.isoformat()}" + (
+            f"; next from {following.isoformat()}" if following else ""
+        )
+    customer = site.customer
+    return (
+        ("Site", f"{site.name} ({site.id}), {site.zone.value}"),
+        ("Customer", customer.name),
+        ("Contact", ", ".join(v for v in (customer.contact, customer.phone) if v) or "-"),
+        ("Address", customer.address or "-"),
+        ("Contract", f"{contract.type.value}, ends {ends}"),
+        ("Inspections", inspections),
+    )
+
+
+def _status_note(src: Sources) -> str:
+    if src.status is None:
+        return "No status snapshot: device states are not known (the agent never ran here)."
+    generated = _when(src.status.get("generated_at"))
+    state = agent_state(src.status, src.now)
+    return f"Device states as of {local_time(src.config, generated)} (agent {state})."
+
+
+def _open_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
+    lines = []
+    for t in (src.status or {}).get("open_tickets", []):
+        if not ({t["device"], *t.get("related_devices", [])} & in_scope):
+            continue
+        acked = (
+            f"acknowledged by {t['acknowledged_by']}"
+            if t.get("acknowledged_by")
+            else ("not acknowledged")
+        )
+        status = (
+            f"respond {_countdown(t.get('response_due'), src.now)}, on site "
+            f"{_countdown(t.get('onsite_due'), src.now)}; {acked}"
+        )
+        lines.append(
+            TicketLine(
+                t["ticket_id"],
+                int(t["severity"]),
+                t["device"],
+                t["title"],
+                local_time(src.config, _when(t.get("occurred_at"))),
+                status,
+            )
+        )
+    return tuple(lines)
+
+
+def _recent_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
+    if src.tickets is None:
+        return ()
+    since = src.now - timedelta(days=src.recent_days)
+    return tuple(
+        TicketLine(
+            r.ticket_id,
+            int(r.severity),
+            r.device,
+            r.title,
+            local_time(src.config, r.occurred_at),
+            f"resolved {local_time(src.config, r.resolved_at)} after "
+            f"{span(r.resolved_at - r.occurred_at)}",
+        )
+        for r in src.tickets.resolved_since(since)
+        if r.device in in_scope
+    )
+
+
+async def _trend(
+    lookup: Lookup, point: str, instance: str, src: Sources, forecast: Finding | None
+) -> Trend | None:
+    start = src.now - timedelta(days=src.trend_days)
+    samples = await lookup.samples(point, instance, start, src.now, TREND_STEP)
+    if not samples:
+        return None
+    unit = point_unit(lookup.profile, point) or str(
+        lookup.entry.get("readings", {}).get(point, {}).get("unit") or ""
+    )
+    trend = fit([(s.ts, s.avg) for s in samples])
+    trusted = (
+        forecast.outlook.trusted
+        if forecast
+        else (trend is not None and trend.r2 >= 0.6 and len(samples) >= 12)
+    )
+    per_day = number(trend.per_day, f"{unit}/d" if unit else "/d") if trend and trusted else "-"
+    outlook = ""
+    if forecast is not None:
+        eta = forecast.outlook.eta
+        target = number(forecast.threshold, unit)
+        if forecast.past:
+            outlook = f"past {target}"
+        elif eta is not None and forecast.outlook.trusted:
+            days = forecast.outlook.days_left(src.now) or 0
+            outlook = f"reaches {target} by {local_time(lookup.config, eta)[:10]} ({days:.1f} days)"
+        else:
+            outlook = f"no trend toward {target}"
+    label = lookup.instance_label(point, instance) if instance else ""
+    return Trend(
+        point,
+        label,
+        unit,
+        number(samples[-1].last),
+        number(min(s.min for s in samples)),
+        number(max(s.max for s in samples)),
+        per_day,
+        outlook,
+    )
+
+
+async def _trends(
+    lookup: Lookup, src: Sources, forecasts: dict[tuple[str, str, str], Finding]
+) -> tuple[Trend, ...]:
+    out = []
+    for point in await lookup.points():
+        definition = point_definition(lookup.profile, point)
+        is_state = definition is not None and bool(definition.states or definition.bits)
+        if point in NOT_TRENDED or is_state or point.startswith(("trap.", "panel.system")):
+            continue
+        if point in TRENDED_COLUMNS:
+            instances = await lookup.instances(point)
+        elif "" in await lookup.instances(point):
+            instances = [""]
+        else:
+            continue
+        for instance in instances:
+            forecast = forecasts.get((lookup.device.id, point, instance))
+            trend = await _trend(lookup, point, instance, src, forecast)
+            # Port error counters are listed only when they counted something.
+            if trend is not None and not (point.startswith("if.") and trend.high == "0"):
+                out.append(trend)
+    return tuple(out)
+
+
+async def _availability(lookup: Lookup, src: Sources) -> str:
+    span_ = timedelta(days=src.trend_days)
+    samples = await lookup.samples("reachable", "", src.now - span_, src.now, span_)
+    count = sum(s.count for s in samples)
+    if not count:
+        return "not measured"
+    answered = sum(s.avg * s.count for s in samples) / count
+    return f"{100 * answered:.1f} % of {count} polls in {src.trend_days} days"
+
+
+def _reading(item: dict[str, Any]) -> str:
+    value = item.get("value")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value, item.get("unit") or "")
+    return str(value)
+
+
+async def _device(
+    lookup: Lookup, src: Sources, forecasts: dict[tuple[str, str, str], Finding]
+) -> DeviceHealth:
+    entry = lookup.entry
+    reachable = entry.get("reachable")
+    state = "up" if reachable else ("DOWN" if reachable is False else "not polled")
+    polled = _when(entry.get("last_poll"))
+    readings = ", ".join(
+        f"{name} {_reading(item)}"
+        for name, item in entry.get("readings", {}).items()
+        if name not in ("sys.descr", "sys.object_id", "sys.uptime")
+    )
+    return DeviceHealth(
+        lookup.device.id,
+        lookup.device.name,
+        lookup.device.kind.value,
+        lookup.device.address,
+        state,
+        entry.get("worst_level"),
+        local_time(src.config, polled),
+        await _availability(lookup, src),
+        readings or "-",
+        await _trends(lookup, src, forecasts),
+    )
+
+
+async def build_report(src: Sources) -> Report:
+    devices = [d for d in src.config.devices if src.device in (None, d.id)]
+    if src.device is not None and not devices:
+        raise KeyError(src.device)
+    entries = {d["id"]: d for d in (src.status or {}).get("devices", [])}
+    lookups = [Lookup(src.config, d, entries.get(d.id, {}), src.history) for d in devices]
+    found = await findings(src.config, src.history, src.now)
+    forecasts = {(f.device, f.point, f.instance): f for f in found}
+    in_scope = {d.id for d in devices}
+    if src.device is None:
+        in_scope.add(GATEWAY)  # site-wide tickets: inspections, the contract
+    scope = Scope(lookups, src.now, src.recent_days, forecasts)
+    sections = await checklist(scope)
+    open_tickets = _open_tickets(src, in_scope)
+    raw_tickets = [
+        t for t in (src.status or {}).get("open_tickets", []) if t.get("device") in in_scope
+    ]
+    site = src.config.site_file.site
+    zone = calendar.site_zone(site)
+    title = f"Pre-visit report: {site.name}" + (f", {src.device}" if src.device else "")
+    return Report(
+        title=title,
+        generated_at=f"{local_time(src.config, src.now)} ({zone.key})",
+        zone=zone.key,
+        site=_site_rows(src),
+        status_note=_status_note(src),
+        open_tickets=open_tickets,
+        recent_tickets=_recent_tickets(src, in_scope),
+        recent_days=src.recent_days,
+        devices=tuple([await _device(lookup, src, forecasts) for lookup in lookups]),
+        checklist=sections,
+        bring_along=await bring_along(lookups, raw_tickets, scope),
+    )

@@ -1,0 +1,188 @@
+"""Reading what the report needs out of the metric store and the status snapshot.
+
+Small pure helpers (episodes of a 0/1 series, units, number formats) and the lookups
+that join the two sources: states and labels come from the snapshot (the store keeps
+numbers), numbers and their history from the store; a state the snapshot lacks is
+read from the store as its raw code and named with the profile's ``states``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.config.load import LoadedConfig
+from gateway.config.profile import Point, Profile
+from gateway.config.site import Device
+from gateway.metrics.store_types import Sample
+from gateway.proactive.calendar import site_zone
+from gateway.proactive.ports import History
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """A stretch during which a 0/1 series was 1 (mains lost, on battery...)."""
+
+    start: datetime
+    end: datetime | None  # None: still going at the last sample
+
+    def duration(self, now: datetime) -> timedelta:
+        return (self.end or now) - self.start
+
+
+def episodes(samples: Sequence[Sample], step: timedelta) -> list[Episode]:
+    """Runs of buckets whose maximum is at least 0.5 (a true bit at any time in them)."""
+    found: list[Episode] = []
+    start: datetime | None = None
+    last_on: datetime | None = None
+    for sample in samples:
+        if sample.max >= 0.5:
+            if start is None:
+                start = sample.ts
+            last_on = sample.ts
+        elif start is not None and last_on is not None:
+            found.append(Episode(start, last_on + step))
+            start = last_on = None
+    if start is not None:
+        found.append(Episode(start, None))
+    return found
+
+
+class Lookup:
+    """One device's profile, snapshot entry and history, for the report's questions."""
+
+    def __init__(
+        self, config: LoadedConfig, device: Device, entry: dict[str, Any], history: History
+    ) -> None:
+        self.config = config
+        self.device = device
+        self.profile: Profile | None = config.profiles.get(device.profile)
+        self.entry = entry
+        self.history = history
+        self._points: list[str] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.device.name or self.device.id
+
+    async def points(self) -> list[str]:
+        if self._points is None:
+            self._points = await self.history.points(self.device.id)
+        return self._points
+
+    async def has(self, point: str) -> bool:
+        return point in await self.points()
+
+    async def first_of(self, candidates: Sequence[str]) -> str | None:
+        available = await self.points()
+        return next((name for name in candidates if name in available), None)
+
+    async def instances(self, point: str) -> list[str]:
+        return await self.history.instances(self.device.id, point)
+
+    async def latest(self, point: str, instance: str = "") -> float | None:
+        sample = await self.history.latest(self.device.id, point, instance)
+        return None if sample is None else sample.last
+
+    async def samples(
+        self, point: str, instance: str, start: datetime, end: datetime, step: timedelta
+    ) -> list[Sample]:
+        series = await self.history.series(self.device.id, point, instance, start, end, step)
+        return list(series.samples)
+
+    def text(self, point: str, instance: str) -> str | None:
+        """A table state or label from the snapshot."""
+        value = self.entry.get("tables", {}).get(point, {}).get(instance)
+        return None if value is None else str(value)
+
+    def texts(self, point: str) -> dict[str, str]:
+        return dict(self.entry.get("tables", {}).get(point, {}))
+
+    async def state(self, point: str, instance: str = "") -> str | None:
+        """A state by name: the snapshot's, else the store's raw code named by the profile."""
+        if instance:
+            named = self.text(point, instance)
+        else:
+            reading = self.entry.get("readings", {}).get(point)
+            named = None if reading is None else str(reading.get("value"))
+        if named is not None:
+            return named
+        code = await self.latest(point, instance)
+        definition = point_definition(self.profile, point)
+        if code is None or definition is None:
+            return None
+        return definition.states.get(int(code), f"unknown({int(code)})")
+
+    def instance_label(self, table_point: str, instance: str) -> str:
+        """A table row's label column (a disk's volume, a sensor's name), else its index."""
+        if self.profile is not None:
+            table_name = table_point.split(".", 1)[0]
+            table = self.profile.tables.get(table_name)
+            if table is not None and table.label:
+                label = self.text(f"{table_name}.{table.label}", instance)
+                if label:
+                    return label
+        return instance
+
+
+def point_definition(profile: Profile | None, name: str) -> Point | None:
+    """The profile's definition of reading ``name`` (a scalar or ``table.column``)."""
+    if profile is None:
+        return None
+    if name in profile.points:
+        return profile.points[name]
+    table, _, column = name.partition(".")
+    if table in profile.tables:
+        return profile.tables[table].columns.get(column)
+    return None
+
+
+def point_unit(profile: Profile | None, name: str) -> str:
+    """The unit of reading ``name``; a counter's ``.rate`` is per second."""
+    base = name.removesuffix(".rate")
+    definition = point_definition(profile, base)
+    unit = definition.unit if definition is not None else ""
+    if name.endswith(".rate"):
+        return f"{unit}/s" if unit else "/s"
+    return unit
+
+
+def number(value: float | None, unit: str = "") -> str:
+    """A value for people: thousands grouped, at most two decimals, then the unit."""
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        text = f"{value:,.0f}"
+    elif value == int(value):
+        text = f"{int(value)}"
+    else:
+        text = f"{value:.2f}".rstrip("0").rstrip(".")
+    if not unit:
+        return text
+    return f"{text} {unit}" if unit[0].isalnum() else f"{text}{unit}"
+
+
+def size_mb(megabytes: float | None) -> str:
+    """A disk size given in MB (as NVR MIBs do), in decimal units like its label."""
+    if megabytes is None:
+        return "size not reported"
+    if megabytes >= 1_000_000:
+        return f"{megabytes / 1_000_000:.1f} TB"
+    return f"{megabytes / 1000:.0f} GB"
+
+
+def local_time(config: LoadedConfig, when: datetime | None) -> str:
+    if when is None:
+        return "-"
+    return when.astimezone(site_zone(config.site_file.site)).strftime("%Y-%m-%d %H:%M")
+
+
+def span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // 1440} days"

@@ -1,0 +1,87 @@
+"""The pre-visit report of the demo fleet with injected faults, against reviewed golden
+files. After a deliberate change, regenerate them with
+``LVGW_UPDATE_GOLDEN=1 .venv/bin/pytest tests/cases/report`` and review the diff."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.config import load_config
+from gateway.config.load import LoadedConfig
+from gateway.views.report.command import make_report
+from tests.cases.report.fixture import CASE, NOW, write_state
+
+CHECKLIST_ITEMS = (  # the inspection sheet of domain.md, item by item
+    "Clean dust off the panel",
+    "Test every zone's alarm, strobe, siren and alarm dialer",
+    "The backup battery takes over when mains is cut",
+    "Test remote-control and keypad arming and disarming",
+    "Check that the manual and the zone map are legible",
+    "Ask the operators whether they use it correctly",
+    "Clean the beams",
+    "The receiver's signal voltage reaches its nominal value",
+    "The relay trips when the beam is cut",
+    "No vegetation that could cause false alarms",
+    "Walk-test the coverage",
+    "Clean the detectors",
+    "Replace the batteries of wireless detectors",
+    # and what the gateway adds from its measurements
+    "Zones in fault or tamper",
+    "disk HDD1",
+    "Fans",
+    "Temperatures",
+)
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> LoadedConfig:
+    directory = tmp_path_factory.mktemp("report")
+    state_dir = directory / "state"
+    site = directory / "site.yaml"
+    site.write_text((CASE / "site.yaml").read_text().replace("STATE_DIR", str(state_dir)))
+    write_state(state_dir)
+    return load_config(site)
+
+
+def check_golden(name: str, text: str) -> None:
+    golden = CASE / name
+    if os.environ.get("LVGW_UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8"), f"differs from {golden}"
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("md", "report.md"), ("html", "report.html")])
+async def test_site_report_matches_the_golden_file(
+    config: LoadedConfig, fmt: str, name: str
+) -> None:
+    check_golden(name, await make_report(config, None, fmt, 30, NOW))
+
+
+async def test_device_report_matches_the_golden_file(config: LoadedConfig) -> None:
+    check_golden("report-nvr-1.md", await make_report(config, "nvr-1", "md", 30, NOW))
+
+
+async def test_every_checklist_item_is_measured_or_says_not_measured(config: LoadedConfig) -> None:
+    text = await make_report(config, None, "md", 30, NOW)
+    checklist = text.split("## Preventive-maintenance checklist", 1)[1].split("## Bring along")[0]
+    rows = [line for line in checklist.splitlines() if line.startswith("| ") and "---" not in line]
+    for item in CHECKLIST_ITEMS:
+        row = next((r for r in rows if item in r), None)
+        assert row is not None, f"checklist item missing: {item}"
+        mark, finding = row.split(" | ")[0].strip("| "), row.split(" | ")[2]
+        assert mark in ("OK", "**ATTENTION**", "*not measured*"), row
+        assert finding.strip(" |"), row
+
+
+def test_the_command_writes_the_report_and_refuses_an_unknown_device(
+    config: LoadedConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "visit.html"
+    assert main(["report", "-c", str(config.path), "--format", "html", "--out", str(out)]) == 0
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert main(["report", "-c", str(config.path), "--device", "nope"]) == 2
+    assert "no device 'nope'" in capsys.readouterr().err
