@@ -53,6 +53,7 @@ class Pipeline:
         )
         self.clocks = ServiceClocks.for_site(site.zone, site.clocks)
         self.tickets_topic = topic_prefix(site.id) + "tickets"
+        self.devices = {d.id: d for d in config.devices}
         self.reachable: dict[str, bool] = {}
         self.views: dict[str, snapshot.DeviceView] = {}
         self._lock = asyncio.Lock()  # one decision at a time: book and store stay in step
@@ -80,8 +81,10 @@ class Pipeline:
             for condition in conditions:
                 self._log_condition(condition)
                 decision.extend(self.book.on_condition(condition))
-            active = {c.key for c in self.rules.active() if c.device == result.device}
-            decision.extend(self.book.after_poll(result.device, result.ts, active))
+            # Only for tickets loaded at start-up: else it reads every device's rules.
+            if self.book.awaits_confirmation(result.device):
+                active = {c.key for c in self.rules.active() if c.device == result.device}
+                decision.extend(self.book.after_poll(result.device, result.ts, active))
             await self._commit(decision)
         return decision
 
@@ -123,12 +126,11 @@ class Pipeline:
         if not (decision.events or decision.changed or decision.closed):
             return
         site = self.config.site_file.site
-        devices = {d.id: d for d in self.config.devices}
         messages = [
             (
                 e.event_id,
                 self.tickets_topic,
-                encode(event_payload(e, site, devices.get(e.device_id))),
+                encode(event_payload(e, site, self.devices.get(e.device_id))),
             )
             for e in decision.events
         ]

@@ -61,6 +61,11 @@ class TicketBook:
         self.contract = contract
         self.now = now
         self.open: dict[tuple[str, str, str], OpenTicket] = {t.key: t for t in loaded}
+        # Loaded tickets whose fault was not raised again yet (`after_poll` settles them);
+        # kept apart so that a poll costs nothing here once they are settled.
+        self.unconfirmed: dict[tuple[str, str, str], None] = dict.fromkeys(
+            t.key for t in self.open.values() if not t.confirmed
+        )
 
     def dedup_key(self, key: tuple[str, str, str]) -> str:
         return "/".join([self.site_id, *key])
@@ -79,6 +84,7 @@ class TicketBook:
         if ticket is None:
             return Decision()
         del self.open[condition.key]
+        self.unconfirmed.pop(condition.key, None)
         event = self._event(ticket, EventKind.RESOLVE, condition, resolved_at=condition.since)
         return Decision([event], closed=[ticket.ticket_id])
 
@@ -104,6 +110,7 @@ class TicketBook:
     def _maybe_update(self, ticket: OpenTicket, condition: Condition) -> Decision:
         if not ticket.confirmed:  # the fault is still there after a restart: carry on
             ticket.confirmed = True
+            self.unconfirmed.pop(ticket.key, None)
             if ticket.level == condition.level and ticket.related == condition.related:
                 return Decision(changed={ticket.ticket_id: ticket})
         if ticket.level == condition.level and ticket.related == condition.related:
@@ -137,21 +144,28 @@ class TicketBook:
             decision.changed[ticket.ticket_id] = ticket
         return decision
 
+    def awaits_confirmation(self, device: str) -> bool:
+        """Does ``device`` have a ticket loaded at start-up that `after_poll` must settle?"""
+        return any(key[0] == device for key in self.unconfirmed)
+
     def after_poll(self, device: str, ts: datetime, active: set[tuple[str, str, str]]) -> Decision:
         """Resolve tickets loaded at start-up whose fault cleared while the gateway was down.
 
         ``active`` is the set of condition keys the rules hold active for the device.
         """
         decision = Decision()
-        for key, ticket in list(self.open.items()):
-            if ticket.device != device or ticket.confirmed:
+        for key in [k for k in self.unconfirmed if k[0] == device]:
+            ticket = self.open.get(key)
+            if ticket is None or ticket.confirmed:
+                del self.unconfirmed[key]
                 continue
             if key in active:
                 ticket.confirmed = True
+                del self.unconfirmed[key]
                 continue
             ticket.polls_since_load += 1
             if ticket.polls_since_load >= CONFIRM_POLLS:
-                del self.open[key]
+                del self.open[key], self.unconfirmed[key]
                 cleared = Condition(
                     ticket.device,
                     ticket.code,
