@@ -133,11 +133,17 @@ class Site:
         return len(lines), values
 
 
-async def until(predicate: Callable[[], bool], every: float = 0.001) -> None:
-    """Watch the sink's counters from outside, as a status page would."""
+async def until(
+    predicate: Callable[[], bool], task: asyncio.Task[None], every: float = 0.001
+) -> None:
+    """Watch the sink's counters from outside, as a status page would; a sink task
+    that ended (a bug) raises here instead of leaving the wait hanging."""
     while True:
         if predicate():
             return
+        if task.done():
+            task.result()
+            raise RuntimeError("the sink stopped")
         await asyncio.sleep(every)
 
 
@@ -250,9 +256,9 @@ async def bench_sustained(site: Site, server: VictoriaMetrics, rounds_n: int, gz
             wall, cpu = time.perf_counter(), time.process_time()
             for polls in rounds:
                 for p in polls:
-                    await until(lambda: sink.stats().queued_readings <= 50_000)
+                    await until(lambda: sink.stats().queued_readings <= 50_000, task)
                     await sink.submit(p)
-            await until(lambda: sink.stats().written_lines >= lines)
+            await until(lambda: sink.stats().written_lines >= lines, task)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             task.cancel()
             lag_task.cancel()
@@ -289,8 +295,8 @@ async def paced_run(
         await asyncio.sleep(max(0.0, start + n * gap - loop.time()))
         if sink is not None:
             await sink.submit(p)
-    if sink is not None:
-        await until(lambda: sink.stats().written_lines >= lines, 0.01)
+    if sink is not None and task is not None:
+        await until(lambda: sink.stats().written_lines >= lines, task, 0.01)
     cpu, wall = time.process_time() - cpu, loop.time() - start
     lag_task.cancel()
     if task is not None:
@@ -337,19 +343,23 @@ async def bench_outage(site: Site, workdir: Path, rounds_n: int) -> None:
         cpu = time.process_time()
         for polls in rounds:
             for p in polls:
+                await until(lambda: sink.stats().queued_readings <= 50_000, task)
                 await sink.submit(p)
-            await asyncio.sleep(0)
-        await until(lambda: not sink.stats().queued_readings and sink.stats().backlog_batches > 0)
+        await until(
+            lambda: not sink.stats().queued_readings and sink.stats().backlog_batches > 0, task
+        )
         await asyncio.sleep(1.0)  # the last, time-cut batch
         cpu = time.process_time() - cpu
         backlog = (await outbox.stats()).backlog[MessageClass.METRIC]
         server.start()
         wall = time.perf_counter()
-        await until(lambda: sink.stats().written_lines >= lines, 0.005)
+        await until(lambda: sink.stats().written_lines >= lines, task, 0.005)
         wall = time.perf_counter() - wall
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         server.stop()
+    assert sink.stats().queue_dropped_readings == 0
+    assert sink.stats().outbox_dropped_batches == 0
     hours = rounds_n * POLL_INTERVAL_S / 3600
     print(
         f"outage: {rounds_n} rounds ({hours:.1f} h of this site): {lines:,} lines, "
