@@ -12,6 +12,15 @@ from typing import Any
 from drivers.snmp import SnmpClient
 from drivers.snmp.traps import TrapReceiver
 from gateway.config.load import LoadedConfig
+from gateway.correlate import (
+    GATEWAY,
+    GATEWAY_KIND,
+    MAINTENANCE_COMMAND_SCHEMA,
+    Correlator,
+    LinkCheck,
+    Probe,
+    handle_maintenance_command,
+)
 from gateway.model import Condition, TicketEvent
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
@@ -24,7 +33,7 @@ from gateway.tickets.store import TicketStore
 from gateway.tickets.wire import encode
 from gateway.traps import TrapIntake, receiver_config
 from gateway.uplink import MqttUplink, topic_prefix
-from gateway.uplink.inbound import Inbound
+from gateway.uplink.inbound import Command, Inbound
 from gateway.views import snapshot
 from gateway.views.services import SiteServices
 
@@ -38,7 +47,16 @@ SNAPSHOT_EVERY = 5  # ticks
 class Pipeline:
     """Decides conditions and ticket events, and hands them to the outbox durably."""
 
-    def __init__(self, config: LoadedConfig, outbox: Outbox, store: TicketStore) -> None:
+    def __init__(
+        self,
+        config: LoadedConfig,
+        outbox: Outbox,
+        store: TicketStore,
+        probe: Probe | None = None,
+        link: LinkCheck | None = None,
+    ) -> None:
+        """``probe`` (re-poll a device now) turns on correlation: dependencies, storms,
+        maintenance windows. Without it conditions go straight to the ticket book."""
         site = config.site_file.site
         self.config = config
         self.outbox = outbox
@@ -47,9 +65,14 @@ class Pipeline:
         self.book = TicketBook(
             site.id,
             ServiceClocks.for_site(site.zone, site.clocks),
-            {d.id: d.kind.value for d in config.devices},
+            {**{d.id: d.kind.value for d in config.devices}, GATEWAY: GATEWAY_KIND},
             contract=site.contract.type,
             loaded=store.load(),
+        )
+        self.correlator = (
+            Correlator(config, probe, link=link, open_keys=list(self.book.open))
+            if probe is not None
+            else None
         )
         self.clocks = ServiceClocks.for_site(site.zone, site.clocks)
         self.tickets_topic = topic_prefix(site.id) + "tickets"
@@ -77,16 +100,25 @@ class Pipeline:
             self._log_reachability(result)
         async with self._lock:
             decision = Decision()
-            conditions = self.rules.evaluate(result)
-            for condition in conditions:
-                self._log_condition(condition)
-                decision.extend(self.book.on_condition(condition))
+            await self._decide(self.rules.evaluate(result), decision)
             # Only for tickets loaded at start-up: else it reads every device's rules.
             if self.book.awaits_confirmation(result.device):
                 active = {c.key for c in self.rules.active() if c.device == result.device}
                 decision.extend(self.book.after_poll(result.device, result.ts, active))
             await self._commit(decision)
         return decision
+
+    async def _decide(self, conditions: Sequence[Condition], decision: Decision) -> None:
+        """Rule conditions through correlation (when on) into the ticket book."""
+        for condition in conditions:
+            self._log_condition(condition)
+            passed = [condition]
+            if self.correlator is not None:
+                passed = await self.correlator.process(condition)
+            for correlated in passed:
+                if correlated is not condition:
+                    self._log_condition(correlated)
+                decision.extend(self.book.on_condition(correlated))
 
     async def apply(self, conditions: Sequence[Condition]) -> Decision:
         """Conditions decided outside the rule engine (scheduled checks, forecasts)."""
@@ -102,9 +134,11 @@ class Pipeline:
         """Time passes without readings: durations, staleness, flapping, reminders."""
         async with self._lock:
             decision = Decision()
-            for condition in self.rules.tick(now):
-                self._log_condition(condition)
-                decision.extend(self.book.on_condition(condition))
+            await self._decide(self.rules.tick(now), decision)
+            if self.correlator is not None:
+                for condition in await self.correlator.tick(now):
+                    self._log_condition(condition)
+                    decision.extend(self.book.on_condition(condition))
             decision.extend(self.book.tick(now))
             await self._commit(decision)
         return decision
@@ -178,23 +212,46 @@ class Agent:
         self.snmp = snmp
         self.modbus = ModbusBuses()
         self.results: asyncio.Queue[PollResult] = asyncio.Queue(maxsize=10_000)
+        self._probes: dict[str, SnmpPointReader | ModbusPointReader] = {}
         self.state_dir = config.site_file.agent.state_dir
         self.services: SiteServices | None = None
+
+    def reader(self, device_id: str) -> SnmpPointReader | ModbusPointReader:
+        device = self.config.device(device_id)
+        profile = self.config.profile_of(device)
+        if profile.protocol == "snmp":
+            return SnmpPointReader(device, profile, self.snmp)
+        return ModbusPointReader(device, profile, self.modbus.for_device(device))
+
+    async def probe(self, device_id: str) -> bool:
+        """Poll a device now, out of its schedule, with a reader of its own (the
+        scheduled one keeps its down flag and counter rates undisturbed)."""
+        reader = self._probes.get(device_id)
+        if reader is None:
+            reader = self._probes[device_id] = self.reader(device_id)
+        return (await reader.poll()).reachable
 
     def schedules(self) -> Sequence[DeviceSchedule]:
         limit = asyncio.Semaphore(MAX_POLLS_IN_FLIGHT)
         schedules = []
         for device in self.config.devices:
-            profile = self.config.profile_of(device)
-            reader: SnmpPointReader | ModbusPointReader
-            if profile.protocol == "snmp":
-                reader = SnmpPointReader(device, profile, self.snmp)
-            else:
-                reader = ModbusPointReader(device, profile, self.modbus.for_device(device))
+            reader = self.reader(device.id)
             schedules.append(
                 DeviceSchedule(device.id, reader, device.interval, self.results, limit=limit)
             )
         return schedules
+
+    @staticmethod
+    def commands(pipeline: Pipeline) -> dict[str, tuple[dict[str, Any], Command]]:
+        """Commands the service center may send on cmd/<name>."""
+        correlator = pipeline.correlator
+        if correlator is None:
+            return {}
+
+        async def maintenance(body: dict[str, Any]) -> dict[str, Any]:
+            return handle_maintenance_command(correlator.store, body)
+
+        return {"maintenance": (MAINTENANCE_COMMAND_SCHEMA, maintenance)}
 
     async def _consume(self, pipeline: Pipeline) -> None:
         while True:
@@ -231,9 +288,9 @@ class Agent:
         store = TicketStore(self.state_dir / "tickets.db")
         try:
             async with Outbox(self.state_dir / "outbox.db") as outbox:
-                pipeline = Pipeline(self.config, outbox, store)
+                pipeline = Pipeline(self.config, outbox, store, probe=self.probe)
                 await pipeline.replay_journal()
-                inbound = Inbound(pipeline.acknowledge, commands={})
+                inbound = Inbound(pipeline.acknowledge, commands=self.commands(pipeline))
                 uplink = MqttUplink(
                     self.config.site_file.uplink.mqtt, site.id, outbox, inbound.handle
                 )

@@ -17,6 +17,9 @@ from gateway.config.yamlsource import LineMap, Loc, load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
+# Device ids the gateway uses for itself (its own network, site-wide jobs).
+RESERVED_IDS = frozenset({"gateway", "site"})
+
 # The profiles shipped with lvgw (config/profiles/ in the source tree).
 BUILTIN_PROFILES = Path(__file__).resolve().parents[2] / "config" / "profiles"
 
@@ -156,6 +159,8 @@ def _cross_check(
             problems.append(linemap.problem(loc, f"device '{device_id}', field 'id': {message}"))
         first_seen.setdefault(device_id, i)
     for i, device in devices:
+        if device.id in RESERVED_IDS:
+            problem(i, device, "id", f"'{device.id}' is reserved (tickets about the gateway itself)")
         if device.parent == device.id:
             problem(i, device, "parent", "a device cannot be its own parent")
         elif device.parent is not None and device.parent not in first_seen:
