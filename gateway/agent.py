@@ -16,6 +16,7 @@ from gateway.correlate import (
     GATEWAY,
     GATEWAY_KIND,
     MAINTENANCE_COMMAND_SCHEMA,
+    SITE,
     Correlator,
     LinkCheck,
     Probe,
@@ -65,7 +66,7 @@ class Pipeline:
         self.book = TicketBook(
             site.id,
             ServiceClocks.for_site(site.zone, site.clocks),
-            {**{d.id: d.kind.value for d in config.devices}, GATEWAY: GATEWAY_KIND},
+            {**{d.id: d.kind.value for d in config.devices}, GATEWAY: GATEWAY_KIND, SITE: SITE},
             contract=site.contract.type,
             loaded=store.load(),
         )
