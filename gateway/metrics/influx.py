@@ -228,16 +228,19 @@ class MetricsSink:
             while self._queue:
                 readings = self._queue.popleft()
                 self._queued -= len(readings)
-                for line in self.schema.lines(readings):
-                    if not self._lines:
-                        started = loop.time()
-                    self._lines.append(line)
-                    self._lines_bytes += len(line) + 1
-                    if (
-                        len(self._lines) >= options.batch_lines
-                        or self._lines_bytes >= options.batch_bytes
-                    ):
-                        await self._send(self._take_batch())
+                lines = self.schema.lines(readings)
+                if lines and not self._lines:
+                    started = loop.time()
+                # All of a submission's lines are held before any await, so a stop
+                # while a batch is sent finds the rest in _lines and keeps it.
+                self._lines += lines
+                self._lines_bytes += sum(map(len, lines)) + len(lines)
+                while (
+                    len(self._lines) >= options.batch_lines
+                    or self._lines_bytes >= options.batch_bytes
+                ):
+                    await self._send(self._take_batch())
+                    started = loop.time()  # what is left arrived just now
                 # One submission at a time: a backlog of them must not hold the loop
                 # (and so the pollers and the trap path) for longer than one poll's lines.
                 await asyncio.sleep(0)
@@ -245,28 +248,39 @@ class MetricsSink:
                 await self._send(self._take_batch())
 
     def _take_batch(self) -> bytes:
-        payload = "\n".join(self._lines).encode()
-        self._lines, self._lines_bytes = [], 0
+        """The oldest lines, up to a batch's size (all of them at a flush or a stop)."""
+        count, size = 0, 0
+        for line in self._lines:
+            if count and (
+                count >= self.options.batch_lines or size + len(line) + 1 > self.options.batch_bytes
+            ):
+                break
+            count += 1
+            size += len(line) + 1
+        payload = "\n".join(self._lines[:count]).encode()
+        del self._lines[:count]
+        self._lines_bytes -= size
         return payload
 
     async def _send(self, payload: bytes) -> None:
         """One batch: straight to InfluxDB, or into the outbox behind a backlog."""
+        # Held until written or stored: a stop (cancel) in between finds it here.
         self._in_hand = payload
-        try:
-            if not self._backlog:
-                try:
-                    await self.writer.write(payload)
-                except InfluxRejected as exc:
-                    self._rejected(payload, exc, batches=1)
-                    return
-                except InfluxUnavailable as exc:
-                    self._unavailable(exc)
-                else:
-                    self._written(payload)
-                    return
-            await self._store(payload)
-        finally:
-            self._in_hand = None
+        if not self._backlog:
+            try:
+                await self.writer.write(payload)
+            except InfluxRejected as exc:
+                self._in_hand = None
+                self._rejected(payload, exc, batches=1)
+                return
+            except InfluxUnavailable as exc:
+                self._unavailable(exc)
+            else:
+                self._in_hand = None
+                self._written(payload)
+                return
+        await self._store(payload)
+        self._in_hand = None
 
     async def _store(self, payload: bytes) -> None:
         message = self._message(payload)
@@ -369,7 +383,8 @@ class MetricsSink:
         self._queue.clear()
         self._queued = 0
         self._lines += self.schema.lines(queued)
-        if self._lines:
+        self._lines_bytes = sum(map(len, self._lines)) + len(self._lines)
+        while self._lines:
             payloads.append(self._take_batch())
         if not payloads or self.outbox.closed:
             if payloads:

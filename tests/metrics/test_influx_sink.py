@@ -157,3 +157,19 @@ async def test_the_token_shows_nowhere(outbox: Outbox, caplog: pytest.LogCapture
     seen = [caplog.text, repr(sink.settings), str(sink.settings), repr(sink.stats())]
     assert all(TOKEN not in text for text in seen)
     assert "<secret>" in repr(sink.settings)
+
+
+async def test_a_stop_while_a_write_hangs_keeps_every_line(outbox: Outbox) -> None:
+    big_poll = [reading for poll in polls(6) for reading in poll]  # six lines at once
+    async with fake_influx() as server:
+        server.hold = True  # the first write is sent and never answered
+        sink = sink_for(server, outbox, batch_lines=2)
+        async with sink_running(sink):
+            await sink.submit(big_poll)
+            await wait_for(lambda: len(server.requests) == 1, "the hanging write")
+        assert len(server.requests[0].lines) == 2  # one submission, cut to the batch size
+        kept = await outbox.pending(10, classes=(MessageClass.METRIC,))
+    lines = [line for m in kept for line in gzip.decompress(m.payload).decode().split("\n")]
+    # the batch in flight (at least once) and the four lines behind it
+    assert sorted(lines) == sorted(site_schema(SITE).lines(big_poll))
+    assert [len(gzip.decompress(m.payload).split(b"\n")) for m in kept] == [2, 2, 2]
