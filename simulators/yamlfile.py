@@ -124,6 +124,8 @@ def validation_problems(
     problems = []
     for error in exc.errors():
         loc = tuple(step for step in error["loc"] if not _is_union_tag(step))
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc += (str(error.get("ctx", {}).get("discriminator", "")).strip("'"),)
         where = describe(loc) if describe is not None else _dotted(loc)
         message = error["msg"]
         if error["type"] == "extra_forbidden":
@@ -151,19 +153,22 @@ def _dotted(loc: Sequence[int | str]) -> str:
     return out or "file"
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_duration(value: object) -> float:
-    """``30s``, ``5m``, ``1h``, ``250ms`` or a plain number of seconds -> seconds."""
+    """``30s``, ``5m``, ``1h``, ``250ms``, ``4m10s`` or a number of seconds -> seconds."""
     if isinstance(value, bool):
         raise ValueError("a duration like 30s, 5m or 1h")
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
-    match = _DURATION.match(str(value))
-    if match is None:
-        raise ValueError(f"{value!r} is not a duration like 30s, 5m or 1h")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text)
+    if _DURATION.match(text) is None:
+        raise ValueError(f"{value!r} is not a duration like 30s, 5m, 4m10s or 1h")
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION_PART.findall(text))

@@ -92,6 +92,9 @@ class ControlServer:
             return 404, {"error": str(exc)}
         except FaultError as exc:
             return 400, {"error": str(exc)}
+        except Exception as exc:  # a bug must not kill the endpoint: answer 500, log it
+            log.exception("control request failed")
+            return 500, {"error": f"internal error: {exc}"}
 
     def _route(self, method: str, path: str, body: Any) -> Any:
         parts = [unquote(part) for part in path.split("?")[0].strip("/").split("/") if part]

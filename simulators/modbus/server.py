@@ -13,6 +13,7 @@ on an RS-485 bus where that unit does not exist.
 from __future__ import annotations
 
 import logging
+import termios
 from functools import partial
 from typing import Any
 
@@ -106,8 +107,10 @@ class PanelServers:
             )
         try:
             await server.serve_forever(background=True)
-        except RuntimeError as exc:  # pymodbus: "Could not start listen"
-            raise ServeError(f"{device.id}: cannot serve Modbus on {where}") from exc
+        except (RuntimeError, OSError, termios.error) as exc:
+            # pymodbus: "Could not start listen"; pyserial: no such port, or settings the
+            # line refuses (a pseudo-terminal has no parity).
+            raise ServeError(f"{device.id}: cannot serve Modbus on {where}: {exc}") from exc
         return server
 
     async def stop(self) -> None:

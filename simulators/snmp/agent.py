@@ -26,7 +26,6 @@ from pysnmp import error as pysnmp_error
 from pysnmp.carrier.asyncio.dgram import udp
 from pysnmp.entity import config, engine
 from pysnmp.entity.rfc3413 import cmdrsp, context
-from pysnmp.proto import rfc1902
 from pysnmp.smi import error as smi_error
 
 from simulators.errors import ServeError
@@ -103,7 +102,7 @@ class DeviceRouter:
             if found is None:
                 out.append((name, END_OF_MIB_VIEW))
             else:
-                out.append((rfc1902.ObjectName(found[0]), found[1]))
+                out.append((served.tree.name(found[0]), found[1]))
         return out
 
     def write_variables(self, *var_binds: Any, **context: Any) -> list[tuple[Any, Any]]:

@@ -25,6 +25,7 @@ Rows = Callable[[Any], Sequence[tuple[OID, Value]]]  # model -> sorted (oid, val
 Integer = rfc1902.Integer32
 OctetString = rfc1902.OctetString
 ObjectId = rfc1902.ObjectIdentifier
+ObjectName = rfc1902.ObjectName
 Counter32 = rfc1902.Counter32
 Counter64 = rfc1902.Counter64
 Gauge32 = rfc1902.Gauge32
@@ -99,6 +100,8 @@ class MibTree:
         self._oids = sorted(getters)
         self._objects = objects
         self._dynamic = sorted(dynamic)
+        # pyasn1 names cost ~10 us each to build: keep one per OID of the shape.
+        self._names: dict[OID, Any] = {}
 
     def __len__(self) -> int:
         return len(self._oids)
@@ -117,6 +120,13 @@ class MibTree:
                     if row_oid == node:
                         return value
         return NO_SUCH_INSTANCE if self._is_under_object(node) else NO_SUCH_OBJECT
+
+    def name(self, node: OID) -> Any:
+        """The pyasn1 ObjectName of ``node``, built once."""
+        found = self._names.get(node)
+        if found is None:
+            found = self._names[node] = ObjectName(node)
+        return found
 
     def next(self, model: Any, node: OID) -> tuple[OID, Value] | None:
         """The first object after ``node`` in lexicographic order, or None at the end."""

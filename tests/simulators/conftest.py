@@ -165,12 +165,13 @@ def mbpoll(
     count: int | None,
     table: int | str = 4,
     write: tuple[int, ...] = (),
+    flags: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
     """mbpoll once, 0-based addresses (-0), 1 s timeout; writes ``write`` if given."""
     size = ["-c", str(count)] if count is not None else []
     return subprocess.run(
         [which("mbpoll"), "-m", "tcp", "-p", str(port), "-a", str(unit), "-0", "-r", str(start),
-         *size, "-t", str(table), "-1", "-o", "1", host, *map(str, write)],
+         *size, "-t", str(table), "-1", "-o", "1", *flags, host, *map(str, write)],
         capture_output=True, text=True, timeout=20, check=False,
     )  # fmt: skip
 

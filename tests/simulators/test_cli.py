@@ -152,3 +152,14 @@ def test_write_config_and_scenario(tmp_path: Path) -> None:
     output = sim.log_path.read_text().splitlines()
     first_line = next(line for line in output if line.startswith("lvgw-sim:"))
     assert first_line.startswith(f"lvgw-sim: control http://{sim.control}/ serving 2 devices")
+
+
+def test_missing_serial_line_exits_1(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        "devices:\n"
+        f"  - {{id: panel, kind: alarm_panel, modbus: {{serial: {{port: {tmp_path}/no-tty}}}}}}\n"
+    )
+    result = lvgw_sim("run", "--fleet", str(fleet), "--control", "127.0.0.1:0")
+    assert result.returncode == 1
+    assert f"panel: cannot serve Modbus on serial line {tmp_path}/no-tty" in result.stderr
