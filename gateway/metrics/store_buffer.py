@@ -37,6 +37,10 @@ class WriteBuffer:
         if newest is None or ts >= newest[0]:
             self._newest[series_id] = (ts, value)
 
+    def oldest(self) -> int | None:
+        """The time of the oldest buffered sample."""
+        return min((ts for ts, _ in self._samples), default=None)
+
     def newest(self, series_id: int) -> tuple[int, float] | None:
         return self._newest.get(series_id)
 

@@ -152,8 +152,11 @@ class SeriesStore:
     def flush(self) -> int:
         """Commit the buffer in one transaction; how many samples it stored."""
         self._writable()
+        oldest = self._buffer.oldest()
         with self._errors("flush samples"):
             stored = self._buffer.flush(self._conn, self._meta, self._registry, self._recent)
+        if oldest is not None:
+            self._maintainer.note_flushed(oldest)
         self._last_flush = self._now()
         if stored:
             self._flushes += 1

@@ -1,11 +1,12 @@
 """Background upkeep of the store, one bounded step at a time.
 
 Each `Maintainer.step` does the first piece of work that is due and returns; none
-holds a transaction over more than 400,000 samples of ``recent`` or ``series_per_step``
-series, so queries queued behind it wait about a second at most. In order:
+holds a transaction over more than ``series_per_step`` series, so queries queued
+behind it wait a fraction of a second. In order:
 
-1. compact: every 3 hours, move what ``recent`` (time order) holds of the closed
-   3 hours to ``raw`` (series order). Each move touches every series' newest pages
+1. compact: every 3 hours, copy what ``recent`` (time order) holds of the closed
+   3 hours to ``raw`` (series order), a batch of series at a time, then delete it
+   from ``recent``. Each move touches every series' newest pages
    (and their neighbours when a page splits) whatever it carries, so moving three
    hours at once writes a third of what three hourly moves would. A sample that
    arrived late for an hour already aggregated has that hour redone.
@@ -41,7 +42,6 @@ DAY = 24 * HOUR
 GRACE = 120  # seconds after a period ends before it is compacted: stragglers land first
 COMPACT_EVERY = 3 * HOUR
 DOWNSAMPLE_CHUNK = 6 * HOUR  # a multiple of COMPACT_EVERY
-MAX_COMPACT_ROWS = 400_000
 VACUUM_PAGES_PER_STEP = 2560  # 10 MiB of 4 KiB pages
 
 TABLES = {Resolution.RAW: "raw", Resolution.FIVE_MINUTES: "agg_5m", Resolution.HOUR: "agg_1h"}
@@ -81,6 +81,7 @@ class _Pass:
 
     target: int  # the watermark the pass sets once every series is done
     after_id: int = 0  # the last series done
+    first: int = 0  # compaction: the oldest sample in recent when the pass began
 
 
 class Maintainer:
@@ -105,6 +106,7 @@ class Maintainer:
             Resolution.HOUR: int(config.hour_retention.total_seconds()),
         }
         self._floor = {t: min(FLOOR[t], self._retention[t]) for t in FLOOR}
+        self._compacting: _Pass | None = None
         self._downsampling: _Pass | None = None
         self._pruning: dict[Resolution, _Pass] = {}
         self.dropped_late = 0  # samples that arrived after their hour's raw data was pruned
@@ -148,39 +150,62 @@ class Maintainer:
         row = self._conn.execute("SELECT ts FROM recent ORDER BY ts LIMIT 1").fetchone()
         return None if row is None else int(row[0])
 
+    def note_flushed(self, oldest: int) -> None:
+        """A flush committed samples from ``oldest`` on: a straggler for a compaction
+        pass under way makes it start over, so the series it already did get it too."""
+        work = self._compacting
+        if work is not None and oldest < work.target:
+            work.after_id = 0
+
     def _compact(self, now: int) -> bool:
-        cutoff = floor_to(now - GRACE, COMPACT_EVERY)
-        first = self._first_recent()
-        if first is None or first >= cutoff:
-            return False
-        row = self._conn.execute(
-            "SELECT ts FROM recent ORDER BY ts LIMIT 1 OFFSET ?", (MAX_COMPACT_ROWS,)
-        ).fetchone()
-        upto = cutoff if row is None else max(first + 1, min(cutoff, int(row[0])))
-        wm = self.downsampled_until()
-        pass_end = wm + DOWNSAMPLE_CHUNK if wm is not None and self._downsampling else wm
-        too_old = self._meta.get(pruned_key(Resolution.RAW), 0)
+        """Copy a batch of series' closed samples from recent to raw; after the last
+        batch, fix up stragglers and delete what was copied from recent."""
+        work = self._compacting
+        if work is None:
+            cutoff = floor_to(now - GRACE, COMPACT_EVERY)
+            first = self._first_recent()
+            if first is None or first >= cutoff:
+                return False
+            work = self._compacting = _Pass(cutoff, first=first)
+        too_old = self._meta.get(pruned_key(Resolution.RAW), 0)  # raw already pruned there
+        batch = self._batch_after(work.after_id)
+        finished = len(batch) < self._config.series_per_step
+        dropped = 0
         with transaction(self._conn, self._meta):
-            dropped = self._conn.execute("DELETE FROM recent WHERE ts < ?", (too_old,)).rowcount
-            late: list[tuple[int, int]] = []
-            if pass_end is not None:
-                late = self._conn.execute(
-                    "SELECT DISTINCT series_id, ts - ts % ? FROM recent WHERE ts < ?",
-                    (HOUR, min(upto, pass_end)),
-                ).fetchall()
-            else:  # the first compaction: downsampling starts at the oldest data
-                self._meta.set(DOWNSAMPLED, floor_to(first, DOWNSAMPLE_CHUNK))
-            self._conn.execute(
-                "INSERT OR REPLACE INTO raw (series_id, ts, value)"
-                " SELECT series_id, ts, value FROM recent WHERE ts < ? ORDER BY series_id, ts",
-                (upto,),
-            )
-            self._conn.execute("DELETE FROM recent WHERE ts < ?", (upto,))
+            if batch:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO raw (series_id, ts, value)"
+                    " SELECT series_id, ts, value FROM recent WHERE ts >= ? AND ts < ?"
+                    f" AND series_id IN ({_marks(len(batch))}) ORDER BY series_id, ts",
+                    (too_old, work.target, *batch),
+                )
+            if finished:
+                dropped = self._finish_compaction(work, too_old)
+        if not finished:
+            work.after_id = batch[-1]
+            return True
+        self._compacting = None
+        self._recent.drop_before(work.target)
+        self.dropped_late += dropped
+        return True
+
+    def _finish_compaction(self, work: _Pass, too_old: int) -> int:
+        """Redo the aggregates of hours that got stragglers, then delete what was
+        copied; how many samples came too late to keep."""
+        wm = self.downsampled_until()
+        if wm is None:  # the first compaction: downsampling starts at the oldest data
+            self._meta.set(DOWNSAMPLED, floor_to(work.first, DOWNSAMPLE_CHUNK))
+        else:
+            pass_end = wm + DOWNSAMPLE_CHUNK if self._downsampling else wm
+            late = self._conn.execute(
+                "SELECT DISTINCT series_id, ts - ts % ? FROM recent WHERE ts >= ? AND ts < ?",
+                (HOUR, too_old, min(work.target, pass_end)),
+            ).fetchall()
             for series_id, hour in late:
                 self._aggregate([series_id], hour, hour + HOUR, replace=True)
-        self._recent.drop_before(upto)
-        self.dropped_late += max(0, dropped)
-        return True
+        dropped = self._conn.execute("DELETE FROM recent WHERE ts < ?", (too_old,)).rowcount
+        self._conn.execute("DELETE FROM recent WHERE ts < ?", (work.target,))
+        return max(0, dropped)
 
     def _downsample(self, now: int) -> bool:
         wm = self.downsampled_until()

@@ -77,11 +77,11 @@ class StoreConfig:
     raw_retention: timedelta = timedelta(hours=48)
     five_minute_retention: timedelta = timedelta(days=90)
     hour_retention: timedelta = timedelta(days=400)
-    budget_bytes: int = 1024 * MIB
+    budget_bytes: int = 1280 * MIB  # full retention for 1,000 series: docs/embedded-store.md
     flush_interval: timedelta = timedelta(seconds=60)  # the most a crash can lose
     flush_samples: int = 5000  # flush early once this many samples are buffered
     maintenance_interval: timedelta = timedelta(minutes=5)
-    series_per_step: int = 250  # bounds the work of one downsampling or pruning step
+    series_per_step: int = 100  # bounds the work of one maintenance step
     max_buffered_samples: int = 200_000  # beyond this, new samples are dropped (counted)
 
     def __post_init__(self) -> None:

@@ -225,3 +225,24 @@ def test_a_file_that_is_not_a_metric_store_is_refused(tmp_path: Path) -> None:
     text.write_text("not a database at all, just some words " * 50)
     with pytest.raises(StoreCorruptError):
         SeriesStore.open(text)
+
+
+def test_a_straggler_during_a_compaction_pass_is_not_lost(tmp_path: Path, clock: Clock) -> None:
+    # One series per compaction step, and maintenance only when the test says so.
+    config = StoreConfig(series_per_step=1, maintenance_interval=timedelta(days=1))
+    store = SeriesStore.open(tmp_path / "metrics.db", config=config, clock=clock)
+    try:
+        base = T0 - T0 % COMPACT_EVERY
+        for ts in range(base, base + COMPACT_EVERY, 600):
+            clock.now = ts
+            store.add([Reading(device, "load", 1.0, at(ts)) for device in ("ups-1", "ups-2")])
+        clock.now = base + COMPACT_EVERY + 600
+        store.flush()
+        store.maintain(time_slice=0)  # one step: ups-1's samples copied to raw
+        store.add([Reading("ups-1", "load", 99.0, at(base + 30))])  # arrives now
+        store.flush()
+        store.maintain()
+        got = store.series("ups-1", "load", None, at(base), at(base + 60))
+        assert [(s.ts, s.last) for s in got] == [(at(base), 1.0), (at(base + 30), 99.0)]
+    finally:
+        store.close()
