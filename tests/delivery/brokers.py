@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 from tests.delivery.certs import CertAuthority, KeyPair
-from tests.realservers import Mosquitto, free_port, which
+from tests.realservers import Mosquitto, free_port, tcp_open, which
 
 
 class PersistentMosquitto(Mosquitto):
@@ -78,6 +78,9 @@ class SecureMosquitto(Mosquitto):
             f"password_file {self.passwords}\n"
             f"acl_file {self.acl}\n"
         )
+
+    def ready(self) -> bool:
+        return all(tcp_open(self.host, p) for p in (self.port, self.tls_port, self.acl_port))
 
     def add_user(self, user: str, password: str) -> None:
         create = [] if self.passwords.exists() else ["-c"]

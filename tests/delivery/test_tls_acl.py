@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from gateway.config.load import load_config
 from gateway.model import TicketEvent
 from gateway.outbox import MessageClass
 from gateway.poller import PollResult
+from gateway.uplink.client import AckingClient
 from tests.delivery.brokers import SecureMosquitto
 from tests.delivery.certs import CertAuthority
 from tests.delivery.gateway import Gateway
@@ -182,3 +184,72 @@ async def test_a_ticket_the_acl_denies_is_an_error_until_the_acl_allows_it(
         assert await gateway.backlog() == 0
         assert gateway.uplink.stats.delivered == 3
     assert [t["event_id"] for t in observer.on("tickets")] == [e.event_id for e in events]
+
+
+def fleet_acl() -> str:
+    """The broker ACL for a fleet of sites, exactly as docs/mqtt.md gives it."""
+    text = Path("docs/mqtt.md").read_text()
+    start = text.index("# lvgw fleet ACL")
+    return text[start : text.index("```", start)]
+
+
+async def publish_code(client: AckingClient, topic: str) -> int:
+    return await client.publish_acked(topic, b'{"probe": true}', qos=1)
+
+
+async def test_the_documented_fleet_acl_keeps_each_site_to_its_own_topics(
+    tmp_path: Path, authority: CertAuthority
+) -> None:
+    broker = SecureMosquitto(tmp_path / "fleet", authority)
+    for user in ("site-a", "site-b", "service-center"):
+        broker.add_user(user, f"{user}-secret")
+    broker.acl.write_text(fleet_acl())
+    site_c = authority.issue("site-c", server=False)  # mutual TLS: the CN is the user
+    tls = ssl.create_default_context(cafile=str(authority.ca.cert))
+    tls.load_cert_chain(str(site_c.cert), str(site_c.key))
+
+    def login(user: str) -> AckingClient:
+        return AckingClient(
+            "127.0.0.1", broker.acl_port, username=user, password=f"{user}-secret",
+            identifier=user, protocol=aiomqtt.ProtocolVersion.V5,
+        )  # fmt: skip
+
+    with running(broker):
+        async with (
+            login("site-a") as site_a,
+            login("site-b") as site_b,
+            login("service-center") as center,
+            AckingClient(
+                "127.0.0.1", broker.tls_port, identifier="site-c", tls_context=tls,
+                protocol=aiomqtt.ProtocolVersion.V5,
+            ) as site_c_client,
+        ):  # fmt: skip
+            await center.subscribe("lvgw/v1/+/tickets", qos=1)
+            await site_a.subscribe("lvgw/v1/site-a/acks", qos=1)
+            # mosquitto grants the subscription but never delivers what the ACL denies.
+            await site_b.subscribe("lvgw/v1/site-a/acks", qos=1)
+            await site_b.subscribe("lvgw/v1/site-b/acks", qos=1)
+
+            for topic in ("tickets", "status", "acks-reply", "cmd-reply/maintenance"):
+                assert await publish_code(site_a, f"lvgw/v1/site-a/{topic}") < 0x80, topic
+            assert await publish_code(site_c_client, "lvgw/v1/site-c/tickets") < 0x80
+            # Nobody writes another site's tickets, nor its own acks or commands.
+            assert await publish_code(site_a, "lvgw/v1/site-b/tickets") == 0x87
+            assert await publish_code(site_c_client, "lvgw/v1/site-a/tickets") == 0x87
+            assert await publish_code(site_a, "lvgw/v1/site-a/acks") == 0x87
+            assert await publish_code(site_a, "lvgw/v1/site-a/cmd/maintenance") == 0x87
+            assert await publish_code(center, "lvgw/v1/site-a/tickets") == 0x87
+            # The service center reads every site and acknowledges.
+            assert await publish_code(center, "lvgw/v1/site-a/acks") < 0x80
+            assert await publish_code(center, "lvgw/v1/site-b/cmd/maintenance") < 0x80
+            got = [await anext(aiter(center.messages)) for _ in range(2)]
+            assert sorted(str(m.topic) for m in got) == [
+                "lvgw/v1/site-a/tickets", "lvgw/v1/site-c/tickets"
+            ]  # fmt: skip
+            ack = await asyncio.wait_for(anext(aiter(site_a.messages)), 5)
+            assert str(ack.topic) == "lvgw/v1/site-a/acks"
+            # site-b does not see site-a's acknowledgement: its first message is its own,
+            # published after site-a's.
+            assert await publish_code(center, "lvgw/v1/site-b/acks") < 0x80
+            first = await asyncio.wait_for(anext(aiter(site_b.messages)), 5)
+            assert str(first.topic) == "lvgw/v1/site-b/acks"
