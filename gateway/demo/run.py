@@ -1,7 +1,10 @@
-"""The demo: real mosquitto, a real SNMP agent as the core switch, `lvgw run`, tickets.
+"""`lvgw demo`: the simulated site, a local broker, the gateway and a live ticket view.
 
-Scripted mode powers the core switch off and on again in a loop, so a newcomer
-sees a level-1 ticket open and resolve without typing anything.
+Everything is real on the wire: mosquitto is the service center's broker, the
+simulators (`lvgw-sim`) serve SNMP and Modbus on loopback addresses, and the gateway
+is `lvgw run` on a site file the simulators write. A fault tour (``tour.yaml``)
+injects one fault after another, so a newcomer sees every level of ticket open and
+resolve without typing anything; `--interactive` plays no tour.
 """
 
 from __future__ import annotations
@@ -9,83 +12,103 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
+import re
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from gateway import desk
-from gateway.demo.processes import Mosquitto, Snmpd
+from gateway.demo.processes import Mosquitto, tcp_open
 
-SITE_TEMPLATE = """\
-site:
-  id: demo-site
-  name: Demo office
-  customer:
-    {{name: Demo Customer Ltd., contact: Li Wei, phone: "+86 21 5555 0100", address: 1 Demo Road}}
-  contract: {{type: annual, ends: 2027-06-30}}
-  zone: urban
-uplink:
-  mqtt: {{host: 127.0.0.1, port: {broker_port}}}
-agent:
-  state_dir: {state_dir}
-devices:
-  - id: sw-core
-    name: Core switch
-    kind: switch
-    profile: switch-generic
-    address: 127.0.0.1
-    port: {snmp_port}
-    snmp: {{version: 2c, community: public, timeout: 500ms, retries: 0}}
-    interval: 2s
-    role: core
-"""
+ROOT = Path(__file__).resolve().parents[2]
+FLEET = ROOT / "simulators" / "fleets" / "demo.yaml"
+TOUR = Path(__file__).with_name("tour.yaml")
+CONTROL = "127.0.0.1:8700"
+POLL_INTERVAL = "5s"  # faster than a site's 30 s, so the demo does not keep people waiting
 
 
 def say(text: str) -> None:
     print(f"demo: {text}", flush=True)
 
 
-async def _script(switch: Snmpd) -> None:
-    while True:
-        await asyncio.sleep(12)
-        say("powering OFF the core switch (expect a level-1 ticket within ~3 polls)")
-        switch.kill()
-        await asyncio.sleep(20)
-        say("powering the core switch back ON (expect the ticket to resolve)")
-        await asyncio.to_thread(switch.start)
+def site_for_demo(path: Path, broker_port: int, state_dir: Path) -> None:
+    """The simulators' site file, pointed at the demo's broker and state, polled faster."""
+    site: dict[str, Any] = yaml.safe_load(path.read_text())
+    site["uplink"]["mqtt"].update({"host": "127.0.0.1", "port": broker_port})
+    site["agent"] = {"state_dir": str(state_dir)}
+    for device in site["devices"]:
+        device["interval"] = POLL_INTERVAL
+    path.write_text(yaml.safe_dump(site, sort_keys=False, allow_unicode=True))
+
+
+async def _start_simulators(
+    workdir: Path, scripted: bool
+) -> tuple[asyncio.subprocess.Process, Path]:
+    site = workdir / "site.yaml"
+    control = CONTROL
+    host, port = CONTROL.split(":")
+    if tcp_open(host, int(port)):
+        control = "127.0.0.1:0"  # someone else has 8700: take a free port
+    args = [sys.executable, "-m", "simulators", "run", "--fleet", str(FLEET),
+            "--write-config", str(site), "--control", control]  # fmt: skip
+    if scripted:
+        args += ["--scenario", str(TOUR)]
+    log = (workdir / "simulators.log").open("wb")
+    proc = await asyncio.create_subprocess_exec(*args, stdout=log, stderr=asyncio.subprocess.STDOUT)
+    log.close()
+    async with asyncio.timeout(60):
+        while (
+            not site.exists() or "control http://" not in (workdir / "simulators.log").read_text()
+        ):
+            if proc.returncode is not None:
+                raise RuntimeError((workdir / "simulators.log").read_text())
+            await asyncio.sleep(0.1)
+    text = (workdir / "simulators.log").read_text()
+    match = re.search(r"control http://([0-9.]+:\d+)/", text)
+    if match:
+        say(f"simulated site up (control endpoint {match.group(1)}): try, in another terminal,")
+        say(f"  LVGW_SIM_CONTROL={match.group(1)} lvgw-sim inject nvr-1 disk_failed --set disk=2")
+    return proc, site
+
+
+async def _stop(proc: asyncio.subprocess.Process | None) -> None:
+    if proc is None or proc.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), 10)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
 
 
 async def _demo(workdir: Path, scripted: bool) -> None:
     broker = Mosquitto(workdir / "mosquitto")
-    switch = Snmpd(workdir / "sw-core")
     await asyncio.to_thread(broker.start)
-    await asyncio.to_thread(switch.start)
-    site = workdir / "site.yaml"
-    site.write_text(
-        SITE_TEMPLATE.format(
-            broker_port=broker.port, snmp_port=switch.port, state_dir=workdir / "state"
-        )
-    )
-    say(f"broker mosquitto on 127.0.0.1:{broker.port}; core switch (net-snmp) on udp {switch.port}")
-    say(f"site file {site}; gateway log {workdir / 'gateway.log'}")
-    with (workdir / "gateway.log").open("wb") as log:
-        gateway = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "run", "-c", str(site),
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-    say("gateway started; tickets appear below as the service center sees them (Ctrl-C ends)")
+    simulators = gateway = None
     try:
-        async with asyncio.TaskGroup() as group:
-            group.create_task(desk.watch("127.0.0.1", broker.port, "demo-site", sys.stdout))
-            if scripted:
-                group.create_task(_script(switch))
+        simulators, site = await _start_simulators(workdir, scripted)
+        site_for_demo(site, broker.port, workdir / "state")
+        say(f"broker: mosquitto on 127.0.0.1:{broker.port}; site file: {site}")
+        say(f"  lvgw status -c {site}     (the technician's view)")
+        with (workdir / "gateway.log").open("wb") as log:
+            gateway = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gateway", "run", "-c", str(site),
+                stdout=log, stderr=asyncio.subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+        say(f"gateway started (log {workdir / 'gateway.log'})")
+        if scripted:
+            say("a fault tour runs: one fault after another, each level in turn")
+        say("tickets appear below as the service center sees them (Ctrl-C ends)")
+        await desk.watch("127.0.0.1", broker.port, "+", sys.stdout)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            gateway.terminate()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(gateway.wait(), 10)
-        switch.stop()
+        await _stop(gateway)
+        await _stop(simulators)
         broker.stop()
 
 

@@ -1,0 +1,33 @@
+"""`make demo` runs `lvgw demo`: it must show a newcomer a real ticket, and stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+
+async def test_demo_shows_a_ticket_and_stops_on_ctrl_c() -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "demo",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        async with asyncio.timeout(120):
+            while not any(" OPEN " in line for line in lines):
+                raw = await proc.stdout.readline()
+                assert raw, "the demo ended early:\n" + "".join(lines)
+                lines.append(raw.decode())
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        rest, _ = await asyncio.wait_for(proc.communicate(), 30)
+        lines.append(rest.decode())
+    output = "".join(lines)
+    assert proc.returncode == 0, output
+    assert "gateway demo-site is online" in output
+    assert "L4 user/small" in output  # the tour's first fault: a port disabled
+    assert "demo: stopped" in output
