@@ -12,19 +12,23 @@ no samples in the window changes nothing: missing data is not good news.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.config.load import LoadedConfig
+from gateway.config.profile import Profile
 from gateway.config.site import Device
 from gateway.model import Condition, Quality, Reading
+from gateway.proactive import calendar, points
 from gateway.proactive.forecast import Outlook, outlook
 from gateway.proactive.ports import History, TicketSink
-from gateway.proactive.watches import WATCHES, Watch
+from gateway.proactive.watches import TEMPERATURE, WATCHES, Watch
 
 log = logging.getLogger("lvgw.proactive")
 
 KEEP_FACTOR = 1.5  # an open forecast ticket stays while the reach is within 1.5 horizons
+SENSOR_HOT = 60.0  # °C: a switch sensor's limit when its profile names none
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +53,24 @@ class Finding:
         return self.last >= self.threshold
 
 
+# A device's table states and labels from the status snapshot (its "tables").
+Tables = Callable[[str], dict[str, dict[str, str]]]
+
+
+def _no_tables(device: str) -> dict[str, dict[str, str]]:
+    return {}
+
+
 async def findings(
-    config: LoadedConfig, history: History, now: datetime, watches: tuple[Watch, ...] = WATCHES
+    config: LoadedConfig,
+    history: History,
+    now: datetime,
+    watches: tuple[Watch, ...] = WATCHES,
+    tables: Tables = _no_tables,
 ) -> list[Finding]:
-    """Every watched series of every device, fitted at ``now``."""
+    """Every watched series of every device, fitted at ``now``. With ``tables``, the
+    temperature watch also covers sensor tables (ENTITY-SENSOR-MIB) whose type is
+    celsius, their raw values scaled by their precision."""
     out: list[Finding] = []
     for device in config.devices:
         available = set(await history.points(device.id))
@@ -68,7 +86,32 @@ async def findings(
                     out.append(
                         await _finding(history, device, watch, point, instance, threshold, now)
                     )
+            if watch is TEMPERATURE and points.SENSOR_VALUE in available:
+                out += await _sensor_temperatures(history, device, tables(device.id), profile, now)
     return out
+
+
+async def _sensor_temperatures(
+    history: History,
+    device: Device,
+    tables: dict[str, dict[str, str]],
+    profile: Profile | None,
+    now: datetime,
+) -> list[Finding]:
+    # The profile's limit on sensor.value is in units (precision 0 in its rule).
+    threshold = TEMPERATURE.threshold(points.SENSOR_VALUE, profile) or SENSOR_HOT
+    found = []
+    for instance, kind in tables.get(points.SENSOR_TYPE, {}).items():
+        if kind != points.SENSOR_CELSIUS[0]:
+            continue
+        precision = await history.latest(device.id, points.SENSOR_PRECISION, instance)
+        scale = 10.0 ** -int(precision.last) if precision is not None else 1.0
+        found.append(
+            await _finding(
+                history, device, TEMPERATURE, points.SENSOR_VALUE, instance, threshold, now, scale
+            )
+        )
+    return found
 
 
 async def _finding(
@@ -79,11 +122,12 @@ async def _finding(
     instance: str,
     threshold: float,
     now: datetime,
+    scale: float = 1.0,
 ) -> Finding:
     series = await history.series(
         device.id, point, instance, now - watch.window, now, step=watch.step
     )
-    samples = [(s.ts, s.avg) for s in series]
+    samples = [(s.ts, s.avg * scale) for s in series]
     newest = series.samples[-1] if series.samples else None
     return Finding(
         device.id,
@@ -92,7 +136,7 @@ async def _finding(
         instance,
         threshold,
         outlook(samples, threshold, watch.direction, now, watch.trust),
-        newest.last if newest else None,
+        newest.last * scale if newest else None,
         newest.ts if newest else None,
     )
 
@@ -104,15 +148,17 @@ class ForecastJob:
         history: History,
         tickets: TicketSink,
         watches: tuple[Watch, ...] = WATCHES,
+        tables: Tables = _no_tables,
     ) -> None:
         self.config = config
         self.history = history
         self.tickets = tickets
         self.watches = watches
+        self.tables = tables
         self.devices = {d.id: d for d in config.devices}
 
     async def run(self, now: datetime, slot: datetime) -> None:
-        found = await findings(self.config, self.history, now, self.watches)
+        found = await findings(self.config, self.history, now, self.watches, self.tables)
         groups: dict[tuple[str, str, str], list[Finding]] = {}
         for finding in found:
             groups.setdefault((finding.device, finding.watch.code, finding.instance), []).append(
@@ -148,8 +194,9 @@ class ForecastJob:
             title = watch.title.format(
                 device=device.name or device.id,
                 instance=finding.instance,
+                where=f" (sensor {finding.instance})" if finding.instance else "",
                 threshold=finding.threshold,
-                date=eta.date().isoformat(),
+                date=calendar.local_day(self.config.site_file.site, eta).isoformat(),
             )
             trend = finding.outlook.trend
             evidence = (

@@ -18,7 +18,7 @@ from gateway.correlate.topology import GATEWAY, GATEWAY_KIND
 from gateway.proactive import calendar
 from gateway.proactive.contract_jobs import ContractJobs
 from gateway.proactive.digest import DigestJob, StatusSource
-from gateway.proactive.forecasting import ForecastJob
+from gateway.proactive.forecasting import ForecastJob, Tables
 from gateway.proactive.ports import History, Publisher, TicketSink
 from gateway.proactive.scheduler import Clock, Job, ProactiveScheduler, daily_at, every, utc_now
 from gateway.proactive.state import StateFile
@@ -33,6 +33,19 @@ class Times:
     contract_hour: int = 8  # office hours: the service center sees the ticket at once
     digest_hour: int = 7
     forecast_every: timedelta = timedelta(hours=1)
+
+
+def tables_of(status: StatusSource) -> Tables:
+    """A device's table states and labels, from the latest status snapshot."""
+
+    def tables(device: str) -> dict[str, dict[str, str]]:
+        for entry in (status() or {}).get("devices", []):
+            if entry.get("id") == device:
+                found: dict[str, dict[str, str]] = entry.get("tables", {})
+                return found
+        return {}
+
+    return tables
 
 
 def build_scheduler(
@@ -65,6 +78,6 @@ def build_scheduler(
         Job("digest", daily_at(times.digest_hour, 0, zone), digest.run),
     ]
     if history is not None:
-        forecast = ForecastJob(config, history, tickets, watches)
+        forecast = ForecastJob(config, history, tickets, watches, tables_of(status))
         jobs.append(Job("forecast", every(times.forecast_every, zone), forecast.run))
     return ProactiveScheduler(jobs, state_file, state, clock)

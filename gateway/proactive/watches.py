@@ -109,7 +109,7 @@ TEMPERATURE = Watch(
     horizon=14 * DAY,
     window=7 * DAY,
     level=Level.L4,
-    title="Temperature of {device} climbing: {threshold:g} °C by {date}",
+    title="Temperature of {device}{where} climbing: {threshold:g} °C by {date}",
     unit="°C",
     defaults={"ups.battery_temperature": 40.0, "temperature": 60.0},
 )

@@ -106,3 +106,38 @@ async def test_a_store_without_watched_points_or_thresholds_forecasts_nothing(
     await record(gateway, T0, 3 * 24, other)
     assert "forecast" in await gateway.step(gateway.clock() + timedelta(minutes=1))
     assert await gateway.ticket_events() == []
+
+
+async def test_a_switch_temperature_sensor_climbing_opens_a_level_4_ticket(
+    gateway_factory: Callable[..., Gateway],
+) -> None:
+    # ENTITY-SENSOR-MIB: sensor 1 is a temperature in tenths of a degree (precision 1),
+    # sensor 2 a fan; its type and name come from the status snapshot.
+    status = {"devices": [{"id": "sw-core", "tables": {
+        "sensor.type": {"1": "celsius", "2": "rpm"}, "sensor.name": {"1": "CPU", "2": "Fan 1"},
+    }}]}  # fmt: skip
+    gateway = gateway_factory("{type: annual}", T0, status=lambda: status)
+    await gateway.start()
+
+    def sensors(days: float) -> list[Reading]:
+        when = gateway.clock()
+        return [
+            # 45.0 °C climbing 2 °C a day: switch-generic's 70 °C on day 12.5.
+            Reading("sw-core", "sensor.value", round(450 + 20 * days), when, "1"),
+            Reading("sw-core", "sensor.precision", 1, when, "1"),
+            Reading(
+                "sw-core", "sensor.value", 5200 + 100 * days, when, "2"
+            ),  # a fan: not a temperature
+            Reading("sw-core", "sensor.precision", 0, when, "2"),
+        ]
+
+    await record(gateway, T0, 7 * 24, sensors)
+    assert "forecast" in await gateway.step(gateway.clock() + timedelta(minutes=1))
+    events = await gateway.ticket_events("forecast.temperature")
+    assert [(e["event"], e["severity"], e["fault"]["instance"]) for e in events] == [
+        ("open", 4, "1")
+    ]
+    assert events[0]["title"] == "Temperature of sw-core (sensor 1) climbing: 70 °C by 2026-03-13"
+    evidence = {item["point"]: item["value"] for item in events[0]["fault"]["evidence"]}
+    assert evidence["sensor.value"] == 59.0  # scaled to degrees
+    assert evidence["forecast.days_left"] == 5.5

@@ -254,7 +254,9 @@ async def build_report(src: Sources) -> Report:
         raise KeyError(src.device)
     entries = {d["id"]: d for d in (src.status or {}).get("devices", [])}
     lookups = [Lookup(src.config, d, entries.get(d.id, {}), src.history) for d in devices]
-    found = await findings(src.config, src.history, src.now)
+    found = await findings(
+        src.config, src.history, src.now, tables=lambda d: entries.get(d, {}).get("tables", {})
+    )
     forecasts = {(f.device, f.point, f.instance): f for f in found}
     in_scope = {d.id for d in devices}
     if src.device is None:
