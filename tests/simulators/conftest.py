@@ -19,7 +19,7 @@ from simulators.control.client import ControlClient
 from tests.realservers import Server, wait_until, which
 
 V3 = {"user": "simv3", "auth_key": "simauth-123", "priv_key": "simpriv-123"}
-TOOL_TIMEOUT = ["-t", "1", "-r", "0"]
+SILENCE = 0.5  # seconds without an answer that count as "does not answer"
 
 
 def free_port_on(address: str, kind: int = socket.SOCK_DGRAM) -> int:
@@ -110,7 +110,7 @@ class SimFleet(Server):
 
 
 def snmp(tool: str, target: str, *oids: str, v3: bool = False, community: str = "public",
-         check: bool = True) -> subprocess.CompletedProcess[str]:  # fmt: skip
+         check: bool = True, timeout: float = 1.0) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Run a net-snmp tool with numeric output (-On) and short timeouts."""
     auth = (
         ["-v3", "-l", "authPriv", "-u", V3["user"], "-a", "SHA", "-A", V3["auth_key"],
@@ -118,7 +118,8 @@ def snmp(tool: str, target: str, *oids: str, v3: bool = False, community: str = 
         if v3 else ["-v2c", "-c", community]
     )  # fmt: skip
     result = subprocess.run(
-        [which(tool), "-On", "-m", "", "-M", "/nonexistent", *TOOL_TIMEOUT, *auth, target, *oids],
+        [which(tool), "-On", "-m", "", "-M", "/nonexistent", "-t", str(timeout), "-r", "0", *auth,
+         target, *oids],
         capture_output=True, text=True, timeout=20, check=False,
     )  # fmt: skip
     if check:
@@ -146,9 +147,9 @@ def walk(target: str, base: str, v3: bool = False, bulk: bool = False) -> dict[s
     return {name: value for name, value in found.items() if not value.startswith("No Such")}
 
 
-def silent(target: str, oid: str = "1.3.6.1.2.1.1.3.0") -> bool:
+def silent(target: str, oid: str = "1.3.6.1.2.1.1.3.0", v3: bool = False) -> bool:
     """The device does not answer at all (a timeout, not an error response)."""
-    result = snmp("snmpget", target, oid, check=False)
+    result = snmp("snmpget", target, oid, v3=v3, check=False, timeout=SILENCE)
     return result.returncode != 0 and "Timeout" in (result.stderr + result.stdout)
 
 

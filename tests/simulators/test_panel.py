@@ -4,7 +4,7 @@ after each fault. Addresses are 0-based (-0); docs/alarm-panel-modbus.md is the 
 from __future__ import annotations
 
 from tests.realservers import wait_until
-from tests.simulators.conftest import Addresses, SimFleet, mbpoll, registers
+from tests.simulators.conftest import SILENCE, Addresses, SimFleet, mbpoll, registers
 
 UNIT = 3
 ARMED = 1 << 4
@@ -17,7 +17,8 @@ def read(addresses: Addresses, start: int = 0, count: int = 20, table: int = 4) 
 
 
 def silent(addresses: Addresses, unit: int = UNIT) -> bool:
-    result = mbpoll(addresses.host("panel"), addresses.ports["panel"], unit, 0, 1)
+    result = mbpoll(addresses.host("panel"), addresses.ports["panel"], unit, 0, 1,
+                    flags=("-o", str(SILENCE)))  # fmt: skip
     return result.returncode != 0 and "Connection timed out" in result.stdout + result.stderr
 
 

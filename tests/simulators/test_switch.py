@@ -152,9 +152,9 @@ def test_down_is_silent_and_restart_resets_uptime(
 def test_child_is_silent_behind_a_dead_uplink(sim: SimFleet, addresses: Addresses) -> None:
     sim.client.inject("sw-core", "port_down", {"port": "2"})
     assert silent(addresses.target("sw-acc"))
-    assert not silent(addresses.target("sw-core"))
+    assert get(addresses.target("sw-core"), "1.3.6.1.2.1.1.5.0")  # the core still answers
     sim.client.clear("sw-core", "port_down", {"port": "2"})
-    assert not silent(addresses.target("sw-acc"))
+    assert get(addresses.target("sw-acc"), "1.3.6.1.2.1.1.5.0")
 
 
 def test_wrong_community_gets_no_answer(sim: SimFleet, addresses: Addresses) -> None:
