@@ -3,22 +3,24 @@ simulator datastore (``SimDevice`` / ``SimData``).
 
 Each panel is one pymodbus server on its own address and port. Its registers are
 rewritten from the panel model by the datastore's ``action`` hook on every access,
-so every read sees the live state. A panel that does not answer (down, flat battery,
-cut off behind a dead switch port) raises ``NoSuchIdException`` from that hook:
-with ``ignore_missing_devices`` pymodbus then sends nothing and the client times
-out, as with real hardware. A request for another unit id gets the same silence, as
-on an RS-485 bus where that unit does not exist.
+so every read sees the live state.
+
+A panel that does not answer (down, flat battery, cut off behind a dead switch port)
+must send nothing at all, not an exception response: the server's ``trace_pdu`` hook
+sees every request as it is decoded, and returning no PDU makes pymodbus skip it (the
+client times out, as with real hardware). A request for another unit id gets the same
+silence, as on an RS-485 line where that unit does not exist.
 """
 
 from __future__ import annotations
 
 import logging
 import termios
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from pymodbus.constants import ExcCodes
-from pymodbus.exceptions import NoSuchIdException
 from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
@@ -40,29 +42,27 @@ async def _refresh_registers(
     current_registers: list[int],
     set_values: list[int] | list[bool] | None,
 ) -> ExcCodes | None:
-    if not panel.answering():
-        raise NoSuchIdException(f"{panel.id} is not answering")
     if set_values is not None:
         return ExcCodes.ILLEGAL_ADDRESS  # the map is read-only
     current_registers[: register_count(len(panel.zones))] = registers(panel)
     return None
 
 
-async def _silent(*_args: Any) -> ExcCodes | None:
-    raise NoSuchIdException("no such unit on this line")
-
-
-def panel_devices(panel: AlarmPanelModel, unit: int) -> list[SimDevice]:
+def panel_device(panel: AlarmPanelModel, unit: int) -> SimDevice:
     count = register_count(len(panel.zones))
     block = SimData(0, count=count, values=0, datatype=DataType.REGISTERS)
-    return [
-        SimDevice(id=unit, simdata=[block], action=partial(_refresh_registers, panel)),
-        SimDevice(
-            id=0,  # every other unit id
-            simdata=[SimData(0, count=1, values=0, datatype=DataType.REGISTERS)],
-            action=_silent,
-        ),
-    ]
+    return SimDevice(id=unit, simdata=[block], action=partial(_refresh_registers, panel))
+
+
+def request_gate(panel: AlarmPanelModel, unit: int) -> Callable[[bool, Any], Any]:
+    """pymodbus ``trace_pdu``: let a request through only if this panel answers it."""
+
+    def gate(sending: bool, pdu: Any) -> Any:
+        if sending or (pdu.dev_id == unit and panel.answering()):
+            return pdu
+        return None  # dropped: no response of any kind
+
+    return gate
 
 
 class PanelServers:
@@ -84,15 +84,14 @@ class PanelServers:
         device = panel.device
         modbus = device.modbus
         assert modbus is not None
-        context = panel_devices(panel, modbus.unit)
+        context = panel_device(panel, modbus.unit)
+        gate = request_gate(panel, modbus.unit)
         serial = modbus.serial
         server: Any
         if serial is None:
             assert device.port is not None
             where = f"tcp {device.address}:{device.port}"
-            server = ModbusTcpServer(
-                context, address=(device.address, device.port), ignore_missing_devices=True
-            )
+            server = ModbusTcpServer(context, address=(device.address, device.port), trace_pdu=gate)
         else:
             where = f"serial line {serial.port}"
             server = ModbusSerialServer(
@@ -103,7 +102,7 @@ class PanelServers:
                 parity=serial.parity,
                 stopbits=serial.stopbits,
                 bytesize=serial.bytesize,
-                ignore_missing_devices=True,
+                trace_pdu=gate,
             )
         try:
             await server.serve_forever(background=True)

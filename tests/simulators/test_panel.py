@@ -86,6 +86,9 @@ def test_mains_failure_runs_the_battery_flat(sim: SimFleet, addresses: Addresses
 def test_down_and_behind_a_dead_port(sim: SimFleet, addresses: Addresses) -> None:
     sim.client.inject("panel", "down", {})
     assert silent(addresses)
+    beyond = mbpoll(addresses.host("panel"), addresses.ports["panel"], UNIT, 100, 1,
+                    flags=("-o", str(SILENCE)))  # fmt: skip
+    assert beyond.returncode != 0 and "Illegal" not in beyond.stdout + beyond.stderr
     sim.client.clear("panel", "down", {})
     assert read(addresses, 2, 1) == {2: 4}
     port = next(d["parent_port"] for d in sim.client.devices() if d["id"] == "panel")
