@@ -117,14 +117,18 @@ def run_rounds(
     start: int,
     hours: float,
     every: int,
-) -> int:
-    samples = 0
+) -> tuple[int, float]:
+    """Poll rounds from ``start`` for ``hours``: samples added, and the longest ``add``
+    (a flush or maintenance step runs inside it: what a query may wait behind)."""
+    samples, longest = 0, 0.0
     for ts in range(start, start + int(hours * 3600), every):
         clock.now = ts
         for batch in poll_round(devices, points, ts):
+            t0 = time.perf_counter()
             store.add(batch)
+            longest = max(longest, time.perf_counter() - t0)
             samples += len(batch)
-    return samples
+    return samples, longest
 
 
 def table_sizes(path: Path) -> dict[str, tuple[int, int]]:
@@ -220,7 +224,7 @@ async def through_facade(
 def wear(store: SeriesStore, clock: Clock, devices: int, points: int, hours: int) -> None:
     """Run ``hours`` at the real rate after the warm-up; print rate and bytes written."""
     before, t0, c0 = io_counters(), time.perf_counter(), time.process_time()
-    samples = run_rounds(store, clock, devices, points, START + 50 * 3600, hours, POLL)
+    samples, longest = run_rounds(store, clock, devices, points, START + 50 * 3600, hours, POLL)
     store.flush()
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     after = io_counters()
@@ -230,6 +234,7 @@ def wear(store: SeriesStore, clock: Clock, devices: int, points: int, hours: int
     print(f"wear: {hours} h at the real rate, {samples:,} samples")
     print(f"  sustained ingest: {samples / elapsed:,.0f} samples/s", end=" ")
     print(f"({cpu / elapsed:.0%} of a core busy; the site needs {need:,.0f}/s)")
+    print(f"  longest add (with the flush or maintenance step it ran): {longest:.2f} s")
     print(f"  written per hour: {wchar / 1e6:.1f} MB handed to write()", end=", ")
     print(f"{dirtied / 1e6:.1f} MB of pages dirtied")
     print(f"  per sample: {wchar / (samples / hours):.0f} bytes written")
@@ -264,7 +269,7 @@ def main() -> None:
         clock = Clock(START)
         store = SeriesStore.open(path, clock=clock)
         t0 = time.perf_counter()
-        warm = run_rounds(store, clock, devices, points, START, 50, 300)
+        warm, _ = run_rounds(store, clock, devices, points, START, 50, 300)
         print(f"warm-up: {warm:,} samples over 50 h in {time.perf_counter() - t0:.1f} s")
         wear(store, clock, devices, points, 1 if args.quick else 6)
         now = int(clock.now)
