@@ -3,9 +3,9 @@
 influxdb-client's synchronous write API runs in a thread of the writer's own, one
 request at a time (so batches arrive in the order given); the event loop only awaits
 the result. Measured against the alternatives (docs/performance.md, "InfluxDB sink"):
-its CPU per point is that of the asyncio client (which would need aiohttp and aiocsv),
-and a fraction of the batching write API's (whose reactive pipeline costs about 40
-times more and keeps its retries and buffer in memory, out of the outbox's reach).
+its CPU per value is about that of the asyncio client (which would need aiohttp and
+aiocsv), and a twelfth of the batching write API's (whose reactive pipeline also
+keeps its retries and buffer in memory, out of the outbox's reach).
 
 The library's own retries are off: the sink decides what to retry, and when.
 """
