@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Self, TypeVar, cast
 
@@ -216,18 +217,27 @@ class MetricStore:
             try:
                 item = self._jobs.get(timeout=self._tick_seconds)
             except queue.Empty:
-                store.tick()
+                self._background(store.tick, "its due flush or maintenance")
                 continue
             if isinstance(item, _Stop):
                 break
             if isinstance(item, _Add):
-                self._buffer(store, item.readings)
+                self._background(partial(self._buffer, store, item.readings), "an add")
             elif item.future.set_running_or_notify_cancel():  # False: its caller gave up
                 try:
                     item.future.set_result(item.run(store))
                 except BaseException as exc:
                     item.future.set_exception(exc)
         store.close()  # a no-op after the close job; closes the file if open() was cancelled
+
+    @staticmethod
+    def _background(work: Callable[[], object], what: str) -> None:
+        """Run work no caller waits for. An unexpected error is logged, not raised: it
+        would end the worker and leave every later call waiting forever."""
+        try:
+            work()
+        except Exception:
+            log.exception("metric store: %s failed", what)
 
     def _buffer(self, store: SeriesStore, readings: tuple[Reading, ...]) -> None:
         with self._queued_lock:

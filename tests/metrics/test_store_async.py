@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -134,3 +134,15 @@ async def test_opening_a_file_that_is_not_a_store_fails_without_a_thread_left(
 async def test_opening_twice_is_refused(store: MetricStore) -> None:
     with pytest.raises(StoreError, match="already open"):
         await store.open()
+
+
+async def test_a_bad_batch_is_logged_and_the_worker_carries_on(
+    store: MetricStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    naive = datetime(2026, 1, 1)  # no tzinfo: the caller's bug under test
+    with caplog.at_level("ERROR", logger="gateway.metrics.store"):
+        await store.add([Reading("ups-1", "load", 1.0, naive)])
+        await store.add([Reading("ups-1", "load", 2.0, at(T0))])
+        latest = await store.latest("ups-1", "load")
+    assert latest is not None and latest.last == 2.0
+    assert "refused 1 readings" in caplog.text
