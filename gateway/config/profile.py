@@ -22,7 +22,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-SnmpType = Literal["int", "gauge", "counter32", "counter64", "timeticks", "text", "oid"]
+SnmpType = Literal[
+    "int", "gauge", "counter32", "counter64", "timeticks", "text", "oid", "dateandtime"
+]
 ModbusType = Literal["bool", "int16", "uint16", "int32", "uint32", "float32", "bitfield"]
 ModbusTable = Literal["coil", "discrete_input", "holding", "input"]
 SNMP_TYPES: frozenset[str] = frozenset(SnmpType.__args__)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from drivers.modbus import Bitfield
 from drivers.snmp import NO_SUCH
@@ -16,6 +16,25 @@ from gateway.config.profile import Point
 from gateway.model import Quality, Reading, Value
 
 Raw = object  # an SNMP value (int, bytes, str, NO_SUCH) or a Modbus PointValue
+
+
+def date_and_time(raw: bytes) -> float | None:
+    """SNMPv2-TC DateAndTime (8 or 11 octets) -> Unix seconds, None if malformed."""
+    if len(raw) not in (8, 11):
+        return None
+    year = int.from_bytes(raw[0:2], "big")
+    month, day, hour, minute, second, deci = raw[2:8]
+    offset = timedelta()
+    if len(raw) == 11:
+        sign = {ord("+"): 1, ord("-"): -1}.get(raw[8])
+        if sign is None:
+            return None
+        offset = sign * timedelta(hours=raw[9], minutes=raw[10])
+    try:
+        local = datetime(year, month, day, hour, minute, min(second, 59), deci * 100_000)
+    except ValueError:
+        return None
+    return (local - offset).replace(tzinfo=UTC).timestamp()
 
 
 def _text(raw: object) -> Value:
@@ -37,6 +56,8 @@ class PointDecoder:
             return raw
         if self.point.type == "text" or self.point.type == "oid":
             return _text(raw)
+        if self.point.type == "dateandtime":
+            return date_and_time(raw) if isinstance(raw, bytes) else None
         if isinstance(raw, Bitfield):
             return raw.word
         if not isinstance(raw, int | float):

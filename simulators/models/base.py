@@ -93,11 +93,21 @@ BASE_FAULTS = {
 }
 
 
+CLOCK_FAULTS = {
+    "clock_skew": FaultSpec(
+        "clock_skew",
+        "the device's clock (hrSystemDate) is off by SECONDS (negative: behind)",
+        (Param("seconds", int, "how far off, in seconds", default=3600, minimum=None),),
+    ),
+}
+
+
 class DeviceModel:
     """Base of the five device kinds."""
 
     kind: ClassVar[str] = ""
     FAULTS: ClassVar[dict[str, FaultSpec]] = {}
+    HAS_CLOCK: ClassVar[bool] = True  # serves its wall clock (hrSystemDate)
 
     def __init__(self, device: Device, clock: Clock = time.monotonic) -> None:
         self.device = device
@@ -110,6 +120,17 @@ class DeviceModel:
         self.listeners: list[Listener] = []
         # The switch and port this device hangs off; set by the fleet runtime.
         self.uplink: tuple[Any, int | None] | None = None
+        self.clock_offset = 0.0  # seconds the device's wall clock is off
+
+    def wall_clock(self) -> float:
+        """The device's idea of the time of day (Unix seconds)."""
+        return time.time() + self.clock_offset
+
+    def _inject_clock_skew(self, seconds: int) -> None:
+        self.clock_offset = float(seconds)
+
+    def _clear_clock_skew(self, seconds: int) -> None:
+        self.clock_offset = 0.0
 
     # -- time and reachability -------------------------------------------------------
 
@@ -149,7 +170,8 @@ class DeviceModel:
 
     @classmethod
     def fault_specs(cls) -> dict[str, FaultSpec]:
-        return {**BASE_FAULTS, **cls.FAULTS}
+        clock = CLOCK_FAULTS if cls.HAS_CLOCK else {}
+        return {**BASE_FAULTS, **clock, **cls.FAULTS}
 
     def inject(self, name: str, raw: Mapping[str, object] | None = None) -> ActiveFault:
         spec = self.fault_spec(name)

@@ -47,6 +47,7 @@ ZONE_FAULTS = {
 
 class AlarmPanelModel(DeviceModel):
     kind = "alarm_panel"
+    HAS_CLOCK = False  # the register map has no clock
 
     FAULTS = {
         "mains_fail": FaultSpec(

@@ -3,6 +3,8 @@ trap OIDs of SNMPv2-MIB."""
 
 from __future__ import annotations
 
+import struct
+import time
 from typing import Any
 
 from simulators.snmp.mibtree import Integer, ObjectId, OctetString, TimeTicks, TreeBuilder, oid
@@ -20,6 +22,9 @@ def uptime_ticks(model: Any) -> int:
     return int(model.uptime() * 100) % 2**32
 
 
+HR_SYSTEM_DATE = "1.3.6.1.2.1.25.1.2"
+
+
 def add_system(tree: TreeBuilder, services: int) -> None:
     tree.scalar(SYS + ".1", lambda m: OctetString(m.device.flavour.descr))
     tree.scalar(
@@ -30,6 +35,18 @@ def add_system(tree: TreeBuilder, services: int) -> None:
     tree.scalar(SYS + ".5", lambda m: OctetString(m.id))
     tree.scalar(SYS + ".6", lambda m: OctetString(_location(m)))
     tree.constant(SYS + ".7", Integer(services))
+    # HOST-RESOURCES-MIB hrSystemDate: the device's wall clock, as DateAndTime in UTC.
+    tree.scalar(HR_SYSTEM_DATE, lambda m: OctetString(date_and_time(m.wall_clock())))
+
+
+def date_and_time(unix: float) -> bytes:
+    """SNMPv2-TC DateAndTime, 11 octets with the UTC offset (+00:00)."""
+    t = time.gmtime(unix)
+    deci = int((unix % 1) * 10)
+    return struct.pack(
+        ">HBBBBBBcBB", t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, deci,
+        b"+", 0, 0,
+    )  # fmt: skip
 
 
 def _location(model: Any) -> str:

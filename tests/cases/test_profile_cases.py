@@ -6,7 +6,8 @@ fault to inject (or none: the baseline), and the readings expected after it, as
 ``point[/instance]: value``. Values that move on their own (uptimes, counters, free
 space, voltages while on battery...) are written as a type, ``<int>`` or ``<float>``:
 the point must still be read, decoded and of that type. ``checks`` add comparisons
-for moving values a fault is about (``[point, ">", 0]``).
+for moving values a fault is about (``[point, ">", 0]``; ``now-3600`` is the Unix time
+an hour ago).
 
 Regenerate after a deliberate change with ``LVGW_REGENERATE=1 pytest
 tests/cases/test_profile_cases.py`` and review the diff.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,7 @@ MOVING = (
     "if.out_octets", "if.in_errors", "if.out_errors", "disk.free", "nvr.memory_usage",
     "pbx.active_calls", "pbx.channels", "pbx.calls_processed", "trunk.calls",
     "camera.bitrate", "ups.charge", "ups.battery_voltage", "ups.minutes_remaining",
-    "ups.seconds_on_battery", "panel.battery_voltage", "sensor.value", "output.load",
+    "ups.seconds_on_battery", "panel.battery_voltage", "sensor.value", "output.load", "sys.date",
 )  # fmt: skip
 
 HOSTS = {"sw-core": "127.0.0.1", "nvr": "127.0.0.3", "pbx": "127.0.0.4", "ups": "127.0.0.1"}
@@ -101,6 +103,13 @@ async def poll(config: LoadedConfig, device_id: str, times: int) -> PollResult:
         await buses.close()
 
 
+def reference(value: Any) -> Any:
+    """A check's right-hand side: a number, or ``now-N`` / ``now+N`` (Unix seconds)."""
+    if isinstance(value, str) and value.startswith("now"):
+        return time.time() + float(value[3:] or 0)
+    return value
+
+
 def compare(op: str, left: Any, right: Any) -> bool:
     return {">": left > right, "<": left < right, ">=": left >= right, "<=": left <= right,
             "==": left == right}[op]  # fmt: skip
@@ -141,7 +150,7 @@ async def test_profile_case(case_dir: Path, fleet: tuple[SimFleet, LoadedConfig]
         f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings
     }
     for point, op, value in case.get("checks", []):
-        assert compare(op, values[point], value), (point, op, value, values[point])
+        assert compare(op, values[point], reference(value)), (point, op, value, values[point])
 
 
 def test_every_profile_point_is_covered_by_a_baseline_case() -> None:
