@@ -224,8 +224,8 @@ def test_scenario_errors(tmp_path: Path) -> None:
     assert [p.replace(f"{path}:", "L") for p in caught.value.problems] == [
         "L4: steps[0]: fault port_down: port=9 is out of range (1..8 on sw)",
         "L5: steps[1]: no device 'nope'",
-        "L6: steps[2]: sw (switch) has no fault 'melt'; known: down, restart, port_down, "
-        "port_admin_down, port_errors, poe_fault, fan_failed, psu_failed, overheat",
+        "L6: steps[2]: sw (switch) has no fault 'melt'; known: down, restart, clock_skew, "
+        "port_down, port_admin_down, port_errors, poe_fault, fan_failed, psu_failed, overheat",
     ]  # fmt: skip
 
 

@@ -8,13 +8,15 @@ import pytest
 from tests.simulators.conftest import Addresses, SimFleet, walk
 
 SYSTEM = "1.3.6.1.2.1.1"
+HOST = "1.3.6.1.2.1.25"  # HOST-RESOURCES-MIB: hrSystemDate only
 EXPECTED = {
-    "sw-core": {SYSTEM, "1.3.6.1.2.1.2", "1.3.6.1.2.1.31", "1.3.6.1.2.1.47", "1.3.6.1.2.1.99"},
-    "sw-acc": {SYSTEM, "1.3.6.1.2.1.2", "1.3.6.1.2.1.31", "1.3.6.1.2.1.47", "1.3.6.1.2.1.99",
-               "1.3.6.1.2.1.105"},
-    "nvr": {SYSTEM, "1.3.6.1.4.1.50001"},
-    "pbx": {SYSTEM, "1.3.6.1.4.1.22736"},
-    "ups": {SYSTEM, "1.3.6.1.2.1.33"},
+    "sw-core": {SYSTEM, HOST, "1.3.6.1.2.1.2", "1.3.6.1.2.1.31", "1.3.6.1.2.1.47",
+                "1.3.6.1.2.1.99"},
+    "sw-acc": {SYSTEM, HOST, "1.3.6.1.2.1.2", "1.3.6.1.2.1.31", "1.3.6.1.2.1.47",
+               "1.3.6.1.2.1.99", "1.3.6.1.2.1.105"},
+    "nvr": {SYSTEM, HOST, "1.3.6.1.4.1.50001"},
+    "pbx": {SYSTEM, HOST, "1.3.6.1.4.1.22736"},
+    "ups": {SYSTEM, HOST, "1.3.6.1.2.1.33"},
 }  # fmt: skip
 
 
