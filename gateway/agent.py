@@ -12,6 +12,7 @@ from typing import Any
 from drivers.snmp import SnmpClient
 from drivers.snmp.traps import TrapReceiver
 from gateway.config.load import LoadedConfig
+from gateway.config.rules import CheckRule, UnreachableRule
 from gateway.correlate import (
     GATEWAY,
     GATEWAY_KIND,
@@ -22,14 +23,16 @@ from gateway.correlate import (
     Probe,
     handle_maintenance_command,
 )
-from gateway.model import Condition, TicketEvent
+from gateway.metrics import InfluxSettings, MetricSchema, MetricsSink, SelfStats
+from gateway.metrics.store import MetricStore
+from gateway.model import Condition, Reading, TicketEvent
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
 from gateway.poller.modbus_points import ModbusBuses, ModbusPointReader
 from gateway.poller.snmp_points import SnmpPointReader
 from gateway.rules import RuleEngine
 from gateway.tickets import ServiceClocks, TicketBook, event_payload
-from gateway.tickets.book import Decision
+from gateway.tickets.book import CONFIRM_POLLS, Decision
 from gateway.tickets.store import TicketStore
 from gateway.tickets.wire import encode
 from gateway.traps import TrapIntake, receiver_config
@@ -37,12 +40,14 @@ from gateway.uplink import MqttUplink, topic_prefix
 from gateway.uplink.inbound import Command, Inbound
 from gateway.views import snapshot
 from gateway.views.services import SiteServices
+from gateway.views.store_history import METRICS_NAME
 
 log = logging.getLogger("lvgw.agent")
 
 MAX_POLLS_IN_FLIGHT = 128
 TICK_SECONDS = 1.0
 SNAPSHOT_EVERY = 5  # ticks
+HEALTH_EVERY = 30.0  # seconds between two readings of the gateway's own health
 
 
 class Pipeline:
@@ -69,6 +74,7 @@ class Pipeline:
             {**{d.id: d.kind.value for d in config.devices}, GATEWAY: GATEWAY_KIND, SITE: SITE},
             contract=site.contract.type,
             loaded=store.load(),
+            confirm_wait=self.confirm_wait,
         )
         self.correlator = (
             Correlator(config, probe, link=link, open_keys=list(self.book.open))
@@ -186,6 +192,22 @@ class Pipeline:
                 event.device_id, event.fault_code,
             )  # fmt: skip
 
+    def confirm_wait(self, key: tuple[str, str, str]) -> tuple[int, float]:
+        """How long the rules may take to raise a loaded ticket's fault again after a
+        start (polls, seconds): the rule's ``raise_after`` or ``for``."""
+        device = self.devices.get(key[0])
+        rule = None
+        if device is not None:
+            rules = self.config.profile_of(device).rules
+            rule = next((r for r in rules if r.code == key[1]), None)
+        if isinstance(rule, UnreachableRule):
+            return max(CONFIRM_POLLS, rule.raise_after), 0.0
+        if isinstance(rule, CheckRule) and device is not None:
+            # ``for`` runs from the first evaluation that holds; two polls more for a
+            # reading that needs a previous value (a rate) before it is known.
+            return CONFIRM_POLLS, (rule.for_ or 0.0) + 2 * device.interval
+        return CONFIRM_POLLS, 0.0
+
     def _log_reachability(self, result: PollResult) -> None:
         before = self.reachable.get(result.device)
         self.reachable[result.device] = result.reachable
@@ -214,6 +236,9 @@ class Agent:
         self.modbus = ModbusBuses()
         self.results: asyncio.Queue[PollResult] = asyncio.Queue(maxsize=10_000)
         self._probes: dict[str, SnmpPointReader | ModbusPointReader] = {}
+        self.metrics: MetricStore | None = None
+        self.sink: MetricsSink | None = None
+        self.selfstats = SelfStats()
         self.state_dir = config.site_file.agent.state_dir
         self.services: SiteServices | None = None
 
@@ -258,6 +283,21 @@ class Agent:
         while True:
             result = await self.results.get()
             await pipeline.handle(result)
+            self._record(result.readings)
+            self.selfstats.observe(result)
+
+    def _record(self, readings: Sequence[Reading]) -> None:
+        """Readings to the metric sinks: never waits on a disk or a network."""
+        if self.metrics is not None:
+            self.metrics.add_nowait(readings)
+        if self.sink is not None:
+            self.sink.offer(readings)
+
+    async def _health(self, every: float = HEALTH_EVERY) -> None:
+        """The gateway's own health, as readings of device "gateway", every so often."""
+        while True:
+            await asyncio.sleep(every)
+            self._record(await self.selfstats.readings())
 
     async def _tick(self, pipeline: Pipeline, uplink: MqttUplink) -> None:
         ticks = 0
@@ -288,19 +328,37 @@ class Agent:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         store = TicketStore(self.state_dir / "tickets.db")
         try:
-            async with Outbox(self.state_dir / "outbox.db") as outbox:
+            async with (
+                Outbox(self.state_dir / "outbox.db") as outbox,
+                MetricStore(self.state_dir / METRICS_NAME) as self.metrics,
+            ):
                 pipeline = Pipeline(self.config, outbox, store, probe=self.probe)
                 await pipeline.replay_journal()
                 inbound = Inbound(pipeline.acknowledge, commands=self.commands(pipeline))
                 uplink = MqttUplink(
                     self.config.site_file.uplink.mqtt, site.id, outbox, inbound.handle
                 )
-                async with SiteServices(self.config, pipeline) as self.services:
+                self.sink = self._influx_sink(outbox)
+                self.selfstats = SelfStats(
+                    outbox=outbox,
+                    mqtt_connected=lambda: uplink.stats.connected,
+                    sink=self.sink.stats if self.sink is not None else None,
+                )
+                async with SiteServices(self.config, pipeline, self.metrics) as self.services:
                     await self._run_tasks(pipeline, uplink, stop)
         finally:
+            self.metrics = None
             store.close()
             await self.modbus.close()
         log.info("agent stopped site=%s", site.id)
+
+    def _influx_sink(self, outbox: Outbox) -> MetricsSink | None:
+        metrics = self.config.site_file.metrics
+        if metrics is None or metrics.influxdb is None:
+            return None
+        settings = InfluxSettings.from_config(metrics.influxdb)
+        log.info("metrics to InfluxDB url=%s bucket=%s", settings.url, settings.bucket)
+        return MetricsSink(settings, outbox, MetricSchema.from_config(self.config))
 
     async def _run_tasks(self, pipeline: Pipeline, uplink: MqttUplink, stop: asyncio.Event) -> None:
         schedules = {s.device_id: s for s in self.schedules()}
@@ -329,7 +387,10 @@ class Agent:
             pollers = group.create_task(run_pollers(list(schedules.values())), name="pollers")
             consumer = group.create_task(self._consume(pipeline), name="pipeline")
             ticker = group.create_task(self._tick(pipeline, uplink), name="ticker")
-            background = [consumer, ticker, uplink_task]
+            health = group.create_task(self._health(), name="health")
+            background = [consumer, ticker, uplink_task, health]
+            if self.sink is not None:
+                background.append(group.create_task(self.sink.run(), name="influxdb"))
             if self.services is not None:  # status page, proactive maintenance
                 background += [group.create_task(job, name=n) for n, job in self.services.tasks()]
             if receiver is not None:

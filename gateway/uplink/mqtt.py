@@ -26,7 +26,7 @@ from paho.mqtt.properties import Properties
 from gateway import __version__
 from gateway.config.site import Mqtt
 from gateway.config.types import read_secret_file
-from gateway.outbox import Outbox, StoredMessage
+from gateway.outbox import MessageClass, Outbox, StoredMessage
 from gateway.uplink.backoff import Backoff
 from gateway.uplink.client import AckingClient, connect_hint, reason_name
 from gateway.uplink.inbound import reply_topic_for
@@ -34,6 +34,9 @@ from gateway.uplink.inbound import reply_topic_for
 log = logging.getLogger("lvgw.uplink")
 
 WINDOW = 50  # messages in flight at once
+# What goes to the broker: tickets and control messages; the metric class belongs to
+# the InfluxDB sink (its batches wait there while InfluxDB is away).
+MQTT_CLASSES = (MessageClass.TICKET, MessageClass.CONTROL)
 SESSION_EXPIRY = 7 * 24 * 3600  # the broker keeps our session (queued acks) a week
 STATUS_EVERY = 60.0
 MAX_INBOUND_BYTES = 64 * 1024
@@ -236,9 +239,9 @@ class MqttUplink:
         # first, and a metric stored before the last ticket has a lower id.
         head_failing = False
         while True:
-            await self.outbox.wait_for_items()
+            await self.outbox.wait_for_items(classes=MQTT_CLASSES)
             # After a refusal, one at a time until the head goes through: order is kept.
-            batch = await self.outbox.pending(1 if head_failing else WINDOW)
+            batch = await self.outbox.pending(1 if head_failing else WINDOW, classes=MQTT_CLASSES)
             if not batch:
                 continue
             codes = await asyncio.gather(*(self._publish(client, m) for m in batch))
