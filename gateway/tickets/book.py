@@ -23,6 +23,16 @@ from gateway.tickets.state import OpenTicket
 # was not raised again is resolved (its fault cleared while the gateway was down).
 CONFIRM_POLLS = 3
 
+Key = tuple[str, str, str]
+# How long a loaded ticket's fault may take to be raised again after a restart:
+# (polls of its device, seconds from the first of them). A rule with ``for: 5m``
+# needs five minutes; resolving it earlier would open a second ticket later.
+ConfirmWait = Callable[[Key], tuple[int, float]]
+
+
+def default_confirm_wait(key: Key) -> tuple[int, float]:
+    return CONFIRM_POLLS, 0.0
+
 
 def new_ticket_id(site_id: str, at: datetime) -> str:
     """Readable and unique: site, UTC time of the fault, and a random suffix."""
@@ -54,8 +64,10 @@ class TicketBook:
         contract: ContractType = ContractType.ANNUAL,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         loaded: Iterable[OpenTicket] = (),
+        confirm_wait: ConfirmWait = default_confirm_wait,
     ) -> None:
         self.site_id = site_id
+        self.confirm_wait = confirm_wait
         self.clocks = clocks
         self.device_kinds = device_kinds
         self.contract = contract
@@ -63,7 +75,8 @@ class TicketBook:
         self.open: dict[tuple[str, str, str], OpenTicket] = {t.key: t for t in loaded}
         # Loaded tickets whose fault was not raised again yet (`after_poll` settles them);
         # kept apart so that a poll costs nothing here once they are settled.
-        self.unconfirmed: dict[tuple[str, str, str], None] = dict.fromkeys(
+        # The value: the time of the device's first poll after the start.
+        self.unconfirmed: dict[Key, datetime | None] = dict.fromkeys(
             t.key for t in self.open.values() if not t.confirmed
         )
 
@@ -164,7 +177,9 @@ class TicketBook:
                 del self.unconfirmed[key]
                 continue
             ticket.polls_since_load += 1
-            if ticket.polls_since_load >= CONFIRM_POLLS:
+            first = self.unconfirmed[key] = self.unconfirmed[key] or ts
+            polls, seconds = self.confirm_wait(key)
+            if ticket.polls_since_load >= polls and (ts - first).total_seconds() >= seconds:
                 del self.open[key], self.unconfirmed[key]
                 cleared = Condition(
                     ticket.device,

@@ -54,10 +54,12 @@ def write_site(
     mqtt: str,
     devices: int,
     clocks: str = "{}",
+    profile: str = PROFILE,
 ) -> Path:
-    """A site file with ``devices`` switches ``sw-000``...; ``mqtt`` is a YAML mapping."""
+    """A site file with ``devices`` switches ``sw-000``...; ``mqtt`` is a YAML mapping,
+    ``profile`` the text of their profile."""
     (directory / "profiles").mkdir(parents=True, exist_ok=True)
-    (directory / "profiles" / "storm-switch.yaml").write_text(PROFILE)
+    (directory / "profiles" / "storm-switch.yaml").write_text(profile)
     lines = "".join(
         f"  - {{id: sw-{i:03d}, kind: switch, profile: storm-switch, address: 192.0.2.{i % 250 + 1}}}\n"
         for i in range(devices)

@@ -1,6 +1,7 @@
 """A backlog of several classes drains completely through MqttUplink: tickets first,
-then the rest, each class in its own order (regression: a cursor of the highest id
-handed out skipped the metrics stored before the last ticket)."""
+then control messages, each class in its own order (regression: a cursor of the
+highest id handed out skipped the lower class's messages stored before the last
+ticket)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ from tests.realservers import Mosquitto
 pytestmark = pytest.mark.real
 
 PREFIX = "lvgw/v1/site-m/"
-ROUNDS, METRICS, TICKETS = 4, 300, 20  # more tickets than one window (50)
+ROUNDS, CONTROL, TICKETS = 4, 200, 20  # more tickets than one window (50)
+
+
+def control(text: str) -> OutboxMessage:
+    return OutboxMessage(PREFIX + "control", text.encode(), 1, False, MessageClass.CONTROL)
 
 
 @pytest.fixture
@@ -33,7 +38,7 @@ async def received(quick_broker: Mosquitto) -> AsyncIterator[list[tuple[str, byt
 
     async with aiomqtt.Client(quick_broker.host, quick_broker.port) as client:
         await client.subscribe(PREFIX + "tickets", qos=1)
-        await client.subscribe(PREFIX + "metrics", qos=1)
+        await client.subscribe(PREFIX + "control", qos=1)
         task = asyncio.create_task(listen(client), name="backlog observer")
         yield seen
         task.cancel()
@@ -49,19 +54,10 @@ async def test_mixed_backlog_drains_tickets_first_and_everything_in_order(
 ) -> None:
     caplog.set_level(logging.WARNING)
     async with Outbox(tmp_path / "outbox.db") as outbox:
-        for r in range(ROUNDS):  # poll rounds of the outage: metrics, then a few tickets
+        for r in range(ROUNDS):  # rounds of the outage: control messages, then tickets
             await outbox.put_many(
                 [
-                    *(
-                        OutboxMessage(
-                            PREFIX + "metrics",
-                            f"m{r}-{n:03d}".encode(),
-                            1,
-                            False,
-                            MessageClass.METRIC,
-                        )
-                        for n in range(METRICS)
-                    ),
+                    *(control(f"c{r}-{n:03d}") for n in range(CONTROL)),
                     *(
                         OutboxMessage(PREFIX + "tickets", f"t{r}-{n}".encode())
                         for n in range(TICKETS)
@@ -75,15 +71,15 @@ async def test_mixed_backlog_drains_tickets_first_and_everything_in_order(
             async with asyncio.timeout(30):
                 while sum(b.messages for b in (await outbox.stats()).backlog.values()):
                     await asyncio.sleep(0.05)
-                while len(received) < ROUNDS * (METRICS + TICKETS):
+                while len(received) < ROUNDS * (CONTROL + TICKETS):
                     await asyncio.sleep(0.05)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
     payloads = [p.decode() for _, p in received]
     tickets = [f"t{r}-{n}" for r in range(ROUNDS) for n in range(TICKETS)]
-    metrics = [f"m{r}-{n:03d}" for r in range(ROUNDS) for n in range(METRICS)]
-    assert payloads == tickets + metrics
+    replies = [f"c{r}-{n:03d}" for r in range(ROUNDS) for n in range(CONTROL)]
+    assert payloads == tickets + replies
     assert uplink.stats.delivered == len(payloads)
     noisy = [r.getMessage() for r in caplog.records if "pending publish calls" in r.getMessage()]
     assert noisy == []
