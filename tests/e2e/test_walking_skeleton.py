@@ -4,24 +4,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import aiomqtt
-import jsonschema
-import pytest
-
+from gateway.metrics.store import MetricStore
+from tests.e2e.conftest import ServiceCenter, lvgw_status, parse, status_of, validate
 from tests.realservers import Mosquitto, Snmpd
 
-SCHEMA = json.loads(Path("docs/schemas/ticket-event.schema.json").read_text())
 INTERVAL = 0.5
 
 
@@ -53,67 +47,6 @@ devices:
     return path
 
 
-class ServiceCenter:
-    """Subscribes to the site's topics and collects what arrives."""
-
-    def __init__(self, client: aiomqtt.Client) -> None:
-        self.client = client
-        self.tickets: list[dict[str, Any]] = []
-        self.status: list[dict[str, Any]] = []
-        self.arrived = asyncio.Event()
-
-    async def listen(self) -> None:
-        async for message in self.client.messages:
-            body = json.loads(bytes(message.payload))  # type: ignore[arg-type]
-            if str(message.topic).endswith("/tickets"):
-                self.tickets.append(body)
-            else:
-                self.status.append(body)
-            self.arrived.set()
-
-    async def wait_for(self, predicate: Any, timeout: float) -> None:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                self.arrived.clear()
-                await self.arrived.wait()
-
-
-@pytest.fixture
-async def service_center(mosquitto: Mosquitto) -> AsyncIterator[ServiceCenter]:
-    async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="service-center") as client:
-        await client.subscribe("lvgw/v1/site-e2e/#", qos=1)
-        center = ServiceCenter(client)
-        task = asyncio.create_task(center.listen(), name="service-center")
-        yield center
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-
-async def lvgw_status(config: Path, *args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "status", "-c", str(config), *args,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return out.decode()
-
-
-async def status_of(config: Path, ready: Any, timeout: float = 10) -> dict[str, Any]:
-    """`lvgw status --json` until ``ready(status)``: the agent rewrites it every few seconds."""
-    async with asyncio.timeout(timeout):
-        while True:
-            status: dict[str, Any] = json.loads(await lvgw_status(config, "--json"))
-            if ready(status):
-                return status
-            await asyncio.sleep(0.5)
-
-
-def parse(ts: str) -> datetime:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
-
-
 async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
     tmp_path: Path, mosquitto: Mosquitto, snmpd: Snmpd, service_center: ServiceCenter
 ) -> None:
@@ -139,7 +72,7 @@ async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
         # raise_after 3 failed polls: within three intervals (plus the poll timeout and slack).
         assert opened_after <= 3 * INTERVAL + 0.2 + 1.0, opened_after
         opened = center.tickets[0]
-        jsonschema.validate(opened, SCHEMA)
+        validate(opened)
         assert opened["event"] == "open"
         assert opened["severity"] == 1
         assert opened["seq"] == 1
@@ -163,7 +96,7 @@ async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
         snmpd.start()
         await center.wait_for(lambda: len(center.tickets) >= 2, 10)
         resolved = center.tickets[1]
-        jsonschema.validate(resolved, SCHEMA)
+        validate(resolved)
         assert resolved["event"] == "resolve"
         assert resolved["ticket_id"] == opened["ticket_id"]
         assert resolved["seq"] > opened["seq"]
@@ -189,3 +122,13 @@ async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
     assert "ticket open" in output
     assert "device recovered device=sw-core" in output
     assert "public" not in output  # the community is a secret
+
+    # Health history on the box: what was polled is in the embedded store.
+    async with MetricStore(tmp_path / "state" / "metrics.db", read_only=True) as metrics:
+        reachable = await metrics.series(
+            "sw-core", "reachable", None, datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC)
+        )
+        values = [s.last for s in reachable.samples]
+        assert 0.0 in values  # down while snmpd was killed
+        assert values[-1] == 1.0  # up again at the end
+        assert await metrics.latest("sw-core", "sys.uptime") is not None

@@ -1,0 +1,409 @@
+"""Shared fixtures of the end-to-end tests: the service center (a QoS 1 subscriber on
+the site's topics), `lvgw status`, and a whole simulated site.
+
+The simulated site (``fleet_site``, one per test module) is real parts only: the
+fleet of ``fleet/fleet.yaml`` served by `lvgw-sim run` in a subprocess, mosquitto as
+the broker, and `lvgw run` as the gateway in a subprocess, reading the site file the
+simulator wrote (``--write-config``) with the changes ``write_site_file`` lists, and
+the test copy of the shipped profiles ``write_test_profiles`` makes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiomqtt
+import jsonschema
+import pytest
+import yaml
+
+from tests.realservers import Mosquitto, running, wait_until
+from tests.simulators.conftest import SimFleet, free_port_on, get
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "docs/schemas/ticket-event.schema.json").read_text())
+SHIPPED_PROFILES = ROOT / "config/profiles"
+FLEET = Path(__file__).parent / "fleet" / "fleet.yaml"
+
+# Where each device of the fleet listens: every one on its own loopback address, so
+# that a trap is matched to the device that sent it.
+HOSTS = {
+    "sw-core": "127.0.0.1", "sw-acc": "127.0.0.2", "sw-floor": "127.0.0.3",
+    "nvr": "127.0.0.4", "pbx": "127.0.0.5", "panel": "127.0.0.6",
+    "ups": "127.0.0.7", "ups-drained": "127.0.0.8", "sw-edge": "127.0.0.9",
+}  # fmt: skip
+
+INTERVAL = 1.0  # seconds between polls of every device
+POLL_TIMEOUT = 0.6  # an unanswered poll fails after this (one try, no retry)
+RULE_WAIT = 1.5  # every `for` / `clear_for` of the test profiles
+FLAP_WINDOW = 4.0  # flapping `window` and `stable` of the test profiles
+UPS_DRAINED_CHARGE = 20  # percent left in ups-drained's battery before the gateway starts
+UPS_CHARGE_OID = "1.3.6.1.2.1.33.1.2.4.0"  # upsEstimatedChargeRemaining
+PANEL_SCHEDULE_TZ = "Asia/Shanghai"
+OUTAGE_CODES = ("device.unreachable", "network.segment_down", "gateway.network_down")
+CLEAR_AFTER = 2  # good polls to clear an outage (the shipped unreachable rules)
+# After an outage the gateway holds the other faults of the recovered device and of the
+# devices behind it for their clear time, (CLEAR_AFTER + 1) polls (docs/faults.md,
+# "The parent recovers"); a case must not start within it.
+OUTAGE_HOLD = (CLEAR_AFTER + 1) * INTERVAL + 0.5
+
+
+# -- the service center ------------------------------------------------------------
+
+
+class ServiceCenter:
+    """Subscribes to the site's topics and collects what arrives."""
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self.client = client
+        self.tickets: list[dict[str, Any]] = []
+        self.arrived_at: list[float] = []  # monotonic time of each ticket event's arrival
+        self.status: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+
+    async def listen(self) -> None:
+        async for message in self.client.messages:
+            body = json.loads(bytes(message.payload))
+            if str(message.topic).endswith("/tickets"):
+                self.tickets.append(body)
+                self.arrived_at.append(time.monotonic())
+            else:
+                self.status.append(body)
+            self.arrived.set()
+
+    async def wait_for(self, predicate: Callable[[], object], timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self.arrived.clear()
+                await self.arrived.wait()
+
+    @asynccontextmanager
+    async def listening(self) -> AsyncIterator[ServiceCenter]:
+        """Collect messages while inside; between two such blocks they wait in the
+        client's queue (the subscription stays)."""
+        task = asyncio.create_task(self.listen(), name="service-center")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    def open_tickets(self) -> dict[str, dict[str, Any]]:
+        """Tickets opened and not resolved yet: ticket id -> its latest event."""
+        latest: dict[str, dict[str, Any]] = {}
+        for event in self.tickets:
+            latest[event["ticket_id"]] = event
+        return {tid: e for tid, e in latest.items() if e["event"] != "resolve"}
+
+    def last_recovery(self) -> float | None:
+        """When the latest outage's ticket (a device unreachable, a network down)
+        was resolved, on the monotonic clock."""
+        times = [
+            at
+            for event, at in zip(self.tickets, self.arrived_at, strict=True)
+            if event["event"] == "resolve" and event["fault"]["code"] in OUTAGE_CODES
+        ]
+        return times[-1] if times else None
+
+
+@asynccontextmanager
+async def service_center_on(port: int, site_id: str) -> AsyncIterator[ServiceCenter]:
+    async with aiomqtt.Client("127.0.0.1", port, identifier="service-center") as client:
+        await client.subscribe(f"lvgw/v1/{site_id}/#", qos=1)
+        yield ServiceCenter(client)
+
+
+@pytest.fixture
+async def service_center(mosquitto: Mosquitto) -> AsyncIterator[ServiceCenter]:
+    async with service_center_on(mosquitto.port, "site-e2e") as center, center.listening():
+        yield center
+
+
+# -- lvgw status -------------------------------------------------------------------
+
+
+async def lvgw_status(config: Path, *args: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "status", "-c", str(config), *args,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def status_of(
+    config: Path, ready: Callable[[dict[str, Any]], bool], timeout: float = 10
+) -> dict[str, Any]:
+    """`lvgw status --json` until ``ready(status)``: the agent rewrites it every few seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            status: dict[str, Any] = json.loads(await lvgw_status(config, "--json"))
+            if ready(status):
+                return status
+            await asyncio.sleep(0.5)
+
+
+def parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+# -- the test copy of the profiles -------------------------------------------------
+
+
+def write_test_profiles(dest: Path, now: datetime) -> None:
+    """Copy the shipped profiles to ``dest``, changing only the rules' waits and the
+    alarm panel's schedule, so that a whole catalogue of faults runs in minutes.
+
+    - every ``for`` and ``clear_for`` of a rule or of an escalation step (30 s to
+      15 min in the shipped files) becomes RULE_WAIT: a fault still has to hold, and
+      to stay gone, for a while before its ticket opens or resolves;
+    - every flapping ``window`` and ``stable`` (15 and 10 min) becomes FLAP_WINDOW:
+      the tests take devices down and up on purpose, and a whole site's worth of
+      that (the core switch takes every device with it) must not count as
+      flapping; within FLAP_WINDOW no device can make the transitions flapping needs
+      (a raise takes three failed polls);
+    - the panel's ``during`` windows (the hours it may be disarmed) become one hour
+      starting three hours from ``now``, every day, so ``now`` is outside them.
+
+    Everything else (points, conditions, levels, escalations, titles) is the shipped
+    text, loaded and written back as YAML.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    window = _window_excluding(now)
+    for source in sorted(SHIPPED_PROFILES.glob("*.yaml")):
+        profile = yaml.safe_load(source.read_text())
+        for rule in profile.get("rules", []):
+            for trigger in [rule, *rule.get("escalate", [])]:
+                _shorten(trigger, ("for", "clear_for"), RULE_WAIT)
+            if "flapping" in rule:
+                _shorten(rule["flapping"], ("window", "stable"), FLAP_WINDOW)
+            _move_windows(rule, window)
+        (dest / source.name).write_text(yaml.safe_dump(profile, sort_keys=False))
+
+
+def _shorten(node: dict[str, Any], keys: tuple[str, ...], seconds: float) -> None:
+    for key in keys:
+        if key in node:
+            node[key] = f"{seconds:g}s"
+
+
+def _move_windows(node: Any, window: dict[str, Any]) -> None:
+    if isinstance(node, dict):
+        if "during" in node:
+            node["during"] = window
+        for value in node.values():
+            _move_windows(value, window)
+    elif isinstance(node, list):
+        for item in node:
+            _move_windows(item, window)
+
+
+def _window_excluding(now: datetime) -> dict[str, Any]:
+    start = now.astimezone(ZoneInfo(PANEL_SCHEDULE_TZ)) + timedelta(hours=3)
+    end = start + timedelta(hours=1)
+    return {
+        "from": f"{start:%H:%M}",
+        "to": f"{end:%H:%M}",
+        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "tz": PANEL_SCHEDULE_TZ,
+    }
+
+
+# -- the site file -----------------------------------------------------------------
+
+
+def write_site_file(
+    written: Path,
+    broker: Mosquitto,
+    state_dir: Path,
+    profiles: Path,
+    traps: str,
+    intervals: dict[str, float],
+) -> Path:
+    """The simulator's site file, changed for the test: the uplink to ``broker``,
+    state in ``state_dir``, profiles from ``profiles`` first, traps received on
+    ``traps`` (where the fleet sends them), no status page, polls every INTERVAL
+    (``intervals`` by device id where a test wants another) that fail fast
+    (POLL_TIMEOUT, no retry) so an outage shows within seconds. POLL_TIMEOUT stays
+    well under INTERVAL: the gateway expects a failed poll within its interval."""
+    doc = yaml.safe_load(written.read_text())
+    doc["uplink"]["mqtt"] = {"host": broker.host, "port": broker.port}
+    doc["agent"] = {"state_dir": str(state_dir), "profile_dirs": [str(profiles)],
+                    "status_listen": None}  # fmt: skip
+    doc["traps"]["listen"] = traps
+    for device in doc["devices"]:
+        interval = intervals.get(device["id"], INTERVAL)
+        device["interval"] = f"{interval:g}s"
+        settings = device.get("snmp") or device["modbus"]
+        settings["timeout"] = f"{POLL_TIMEOUT:g}s"
+        if "snmp" in device:
+            # A device polled rarely retries: one lost answer would cost a whole interval.
+            settings["retries"] = 0 if interval == INTERVAL else 2
+    path = written.with_name("site.test.yaml")
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def fleet_text(traps: str) -> str:
+    text = FLEET.read_text()
+    for device, host in HOSTS.items():
+        kind = socket.SOCK_STREAM if device == "panel" else socket.SOCK_DGRAM
+        text = text.replace("{" + device + "}", str(free_port_on(host, kind)))
+    return text.replace("{traps}", traps)
+
+
+# -- the simulated site ------------------------------------------------------------
+
+
+@dataclass
+class FleetSite:
+    """A running simulated site: the fleet, the broker, the gateway, the service center."""
+
+    sim: SimFleet
+    config: Path
+    gateway: subprocess.Popen[bytes]
+    gateway_log: Path
+    center: ServiceCenter
+    faults: dict[str, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
+
+    async def inject(self, device: str, fault: str, **params: object) -> None:
+        args = {key: str(value) for key, value in params.items()}
+        await asyncio.to_thread(self.sim.client.inject, device, fault, args)
+
+    async def clear(self, device: str, fault: str | None = None, **params: object) -> None:
+        args = {key: str(value) for key, value in params.items()}
+        await asyncio.to_thread(self.sim.client.clear, device, fault, args)
+
+    async def clear_all(self) -> None:
+        for device in await asyncio.to_thread(self.sim.client.devices):
+            if device["faults"]:
+                await self.clear(device["id"])
+
+    async def settle(self, timeout: float) -> None:
+        """Every fault cleared, every ticket resolved, and the hold after the last
+        outage over: the next case starts clean."""
+        await self.clear_all()
+        await self.center.wait_for(lambda: not self.center.open_tickets(), timeout)
+        recovered = self.center.last_recovery()
+        if recovered is not None:
+            await asyncio.sleep(max(0.0, recovered + OUTAGE_HOLD - time.monotonic()))
+
+    def log(self) -> str:
+        return self.gateway_log.read_text(errors="replace")
+
+
+def drain_ups(sim: SimFleet, device: str, target: int) -> None:
+    """Run a UPS's battery down to ``target`` percent, then give it mains back: it then
+    recharges at a quarter of its (fleet-long) runtime's pace, so it stays low."""
+    sim.client.inject(device, "on_battery", {"minutes": "0.03"})  # empty in 1.8 s
+    target_address = f"{HOSTS[device]}:{_port_of(sim, device)}"
+
+    def drained() -> bool:
+        return int(get(target_address, UPS_CHARGE_OID)[UPS_CHARGE_OID]) <= target
+
+    wait_until(drained, 10, f"{device} drained to {target} %")
+    sim.client.clear(device, "on_battery", {})
+
+
+def _port_of(sim: SimFleet, device: str) -> int:
+    entry = next(d for d in sim.client.devices() if d["id"] == device)
+    return int(str(entry["endpoint"]).rsplit(":", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def e2e_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    broker = Mosquitto(tmp_path_factory.mktemp("e2e-mosquitto"))
+    with running(broker):
+        yield broker
+
+
+@pytest.fixture(scope="module")
+def e2e_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, str]]:
+    """The fleet, started, with ups-drained's battery run down; and where it sends traps."""
+    workdir = tmp_path_factory.mktemp("e2e-fleet")
+    traps = f"127.0.0.1:{free_port_on('127.0.0.1')}"
+    sim = SimFleet(workdir, fleet_text(traps), ["--write-config", str(workdir / "site.yaml")])
+    sim.start(timeout=20)
+    try:
+        drain_ups(sim, "ups-drained", UPS_DRAINED_CHARGE)
+        yield sim, traps
+    finally:
+        sim.stop()
+
+
+@pytest.fixture(scope="module")
+async def fleet_site(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    e2e_broker: Mosquitto,
+    e2e_fleet: tuple[SimFleet, str],
+) -> AsyncIterator[FleetSite]:
+    """The gateway running against the fleet, as the module's service center sees it.
+
+    A test module may set ``POLL_INTERVALS = {device id: seconds}`` for devices it
+    wants polled at another pace than INTERVAL."""
+    sim, traps = e2e_fleet
+    intervals: dict[str, float] = getattr(request.module, "POLL_INTERVALS", {})
+    workdir = tmp_path_factory.mktemp("e2e-site")
+    profiles = workdir / "profiles"
+    write_test_profiles(profiles, datetime.now().astimezone())
+    config = write_site_file(
+        sim.workdir / "site.yaml", e2e_broker, workdir / "state", profiles, traps, intervals
+    )
+    site_id = yaml.safe_load(config.read_text())["site"]["id"]
+    log_path = workdir / "gateway.log"
+    async with service_center_on(e2e_broker.port, site_id) as center:
+        with log_path.open("wb") as log:
+            gateway = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "run", "-c", str(config)],
+                stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+        site = FleetSite(sim, config, gateway, log_path, center)
+        try:
+            async with center.listening():
+                await center.wait_for(
+                    lambda: any(s["state"] == "online" for s in center.status), 20
+                )
+            # Cases start once every device was polled (ports seen up, a baseline).
+            await status_of(config, lambda s: all_reachable(s, skip=set(intervals)), 20)
+            yield site
+        finally:
+            gateway.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(gateway.wait, 10)
+            except subprocess.TimeoutExpired:
+                gateway.kill()
+                await asyncio.to_thread(gateway.wait, 5)
+
+
+def all_reachable(status: dict[str, Any], skip: set[str]) -> bool:
+    return all(d["reachable"] for d in status["devices"] if d["id"] not in skip)
+
+
+@pytest.fixture
+async def site(fleet_site: FleetSite) -> AsyncIterator[FleetSite]:
+    """The module's simulated site, its service center listening during the test
+    (a listener left running would be a task the test leaves behind)."""
+    async with fleet_site.center.listening():
+        yield fleet_site
+
+
+def validate(event: dict[str, Any]) -> None:
+    jsonschema.validate(event, SCHEMA)

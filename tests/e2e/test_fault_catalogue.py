@@ -1,0 +1,247 @@
+"""End to end, the simulators' fault catalogue: every fault of every kind, injected
+into a running simulated site (see conftest.py), raises on MQTT exactly the fault
+code and level of docs/faults.md ("What the simulators' faults raise"), one ticket,
+within the time its rule allows; clearing it resolves that ticket.
+
+Where a fault has level variants (one camera or half of them, one trunk or all, one
+zone or three, on battery and then the battery low, mains lost and then the battery
+low) the case injects the first, expects the ``open`` at its level, then adds the
+rest and expects an ``update`` of the same ticket at the escalated level.
+
+The cases run back to back against one gateway; each starts and ends with every
+fault cleared and every ticket resolved, so none depends on another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import (
+    CLEAR_AFTER,
+    INTERVAL,
+    POLL_TIMEOUT,
+    RULE_WAIT,
+    FleetSite,
+    validate,
+)
+
+# sw-edge is polled once a minute: a ticket of its within seconds can only come from
+# the notification (linkDown, linkUp) that made the gateway poll it at once. Its case
+# is the first: after an outage of a switch above it, the gateway holds its faults for
+# its clear time, three of its polls.
+TRAP_ONLY = "sw-edge"
+POLL_INTERVALS = {TRAP_ONLY: 60.0}
+
+RAISE_AFTER = 3  # failed polls to raise an outage (the shipped unreachable rules)
+SLACK = 3.0  # seconds: scheduling, a poll in flight, a loaded machine
+SETTLE = 20.0  # seconds for every ticket to resolve between cases
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of the catalogue: the fault, and the code and level it must raise
+    (None: nothing), after ``wait`` (the rule's `for`, as in the test profiles);
+    ``then`` are faults added afterwards, escalating the ticket to ``escalated``."""
+
+    device: str
+    fault: Fault
+    code: str | None
+    level: int | None
+    wait: float = 0.0
+    then: tuple[Fault, ...] = ()
+    escalated: int | None = None
+
+    @property
+    def unreachable(self) -> bool:
+        return self.code == "device.unreachable"
+
+
+def row(device: str, fault: str, code: str | None, level: int | None, **kw: Any) -> Row:
+    params = kw.pop("params", {})
+    return Row(device, Fault(fault, params), code, level, **kw)
+
+
+W = RULE_WAIT
+CATALOGUE = {
+    "port_down-uplink-by-trap": row(
+        TRAP_ONLY, "port_down", "port.uplink_down", 2, params={"port": 8}
+    ),
+    # any kind
+    "switch-down-core": row("sw-core", "down", "device.unreachable", 1),
+    "switch-down-access": row("sw-floor", "down", "device.unreachable", 2),
+    "nvr-down": row("nvr", "down", "device.unreachable", 1),
+    "pbx-down": row("pbx", "down", "device.unreachable", 1),
+    "panel-down": row("panel", "down", "device.unreachable", 1),
+    "ups-down": row("ups", "down", "device.unreachable", 3),
+    "switch-restart": row("sw-core", "restart", "device.rebooted", 4),
+    "nvr-restart": row("nvr", "restart", "device.rebooted", 4),
+    "pbx-restart": row("pbx", "restart", "device.rebooted", 4),
+    "panel-restart": row("panel", "restart", "device.rebooted", 4),
+    # switch
+    "port_down-other-port": row("sw-core", "port_down", "port.down", 3, params={"port": 6}),
+    "port_admin_down": row("sw-core", "port_admin_down", "port.admin_down", 4, params={"port": 7}),
+    "port_errors": row("sw-core", "port_errors", "port.errors", 3, wait=W, params={"port": 8}),
+    "poe_fault": row("sw-core", "poe_fault", "poe.fault", 3, params={"port": 1}),
+    "fan_failed": row("sw-core", "fan_failed", "fan.failed", 3),
+    "psu_failed": row("sw-core", "psu_failed", "psu.failed", 3),
+    "overheat": row("sw-core", "overheat", "temperature.high", 3, wait=W),
+    # NVR
+    "disk_failed": row("nvr", "disk_failed", "disk.failed", 2, params={"disk": 1}),
+    "disk_full": row("nvr", "disk_full", "disk.nearly_full", 3, wait=W, params={"disk": 1}),
+    "camera_offline-one-then-half": row(
+        "nvr",
+        "camera_offline",
+        "camera.offline",
+        3,
+        wait=W,
+        params={"channel": 1},
+        then=(Fault("camera_offline", {"count": 2}),),
+        escalated=1,
+    ),
+    "recording_stopped": row("nvr", "recording_stopped", "nvr.not_recording", 1, wait=W),
+    # PBX
+    "trunk_down-one-then-all": row(
+        "pbx",
+        "trunk_down",
+        "trunk.down",
+        2,
+        wait=W,
+        params={"trunk": 1},
+        then=(Fault("trunk_down", {"trunk": "all"}),),
+        escalated=1,
+    ),
+    # alarm panel
+    "mains_fail-then-battery_low": row(
+        "panel",
+        "mains_fail",
+        "panel.mains_lost",
+        3,
+        wait=W,
+        then=(Fault("battery_low"),),
+        escalated=1,
+    ),
+    "panel-battery_low": row("panel", "battery_low", "panel.battery_low", 3, wait=W),
+    "comm_lost": row("panel", "comm_lost", "panel.comm_lost", 1, wait=W),
+    "box_tamper": row("panel", "box_tamper", "panel.box_tamper", 2),
+    "disarmed-outside-schedule": row("panel", "disarmed", "panel.disarmed", 4, wait=W),
+    "zone_tamper-one-zone": row("panel", "zone_tamper", "zone.trouble", 3, params={"zone": 2}),
+    "zone_fault-one-then-three-zones": row(
+        "panel",
+        "zone_fault",
+        "zone.trouble",
+        3,
+        params={"zone": 1},
+        then=(Fault("zone_tamper", {"zone": 2}), Fault("zone_fault", {"zone": 3})),
+        escalated=2,
+    ),
+    "detector_battery_low": row(
+        "panel",
+        "detector_battery_low",
+        "zone.detector_battery_low",
+        3,
+        wait=W,
+        params={"zone": 4},
+    ),
+    "zone_alarm-not-a-fault": row("panel", "zone_alarm", None, None, params={"zone": 1}),
+    "zone_bypass-not-a-fault": row("panel", "zone_bypass", None, None, params={"zone": 1}),
+    # UPS
+    "on_battery": row("ups", "on_battery", "ups.on_battery", 3),
+    # A worn battery on battery reports low with a minute left: under 5 min, level 1.
+    "on_battery-then-battery_low": row(
+        "ups", "on_battery", "ups.on_battery", 3, then=(Fault("battery_low"),), escalated=1
+    ),
+    # Drained to a fifth before the gateway started, with hours of runtime: low, not short.
+    "on_battery-battery-already-low": row("ups-drained", "on_battery", "ups.on_battery", 2),
+    "ups-battery_low": row("ups", "battery_low", "ups.battery_low", 3, wait=W),
+    "overload": row("ups", "overload", "ups.overload", 2, wait=W),
+}
+
+
+def raise_bound(case: Row) -> float:
+    """How long the open may take: the rule's wait (or the failed polls), the poll that
+    sees it, and for an outage the moment siblings are given to fail with it."""
+    if case.unreachable:
+        return RAISE_AFTER * (INTERVAL + POLL_TIMEOUT) + RAISE_AFTER * INTERVAL + SLACK
+    return case.wait + 2 * INTERVAL + SLACK
+
+
+def earliest(case: Row) -> float:
+    """The open may not come before the rule's wait (or the failed polls) passed."""
+    if case.unreachable:
+        return (RAISE_AFTER - 1) * INTERVAL
+    return case.wait
+
+
+RESOLVE_BOUND = RULE_WAIT + (CLEAR_AFTER + 1) * INTERVAL + SLACK
+ESCALATE_BOUND = 2 * INTERVAL + SLACK
+NOTHING_WAIT = RULE_WAIT + 3 * INTERVAL  # a rule would have raised by then
+
+
+def summary(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (e["event"], e["fault"]["code"], e["fault"]["instance"], e["severity"], e["seq"])
+        for e in events
+    ]
+
+
+@pytest.mark.parametrize("case", CATALOGUE.values(), ids=CATALOGUE.keys())
+async def test_fault_raises_its_documented_level_and_clears(case: Row, site: FleetSite) -> None:
+    center = site.center
+    await site.settle(SETTLE)
+    mark = len(center.tickets)
+
+    def events() -> list[dict[str, Any]]:
+        return [e for e in center.tickets[mark:] if e["device"]["id"] == case.device]
+
+    started = time.monotonic()
+    await site.inject(case.device, case.fault.name, **case.fault.params)
+    if case.code is None:
+        await asyncio.sleep(NOTHING_WAIT)
+        await site.clear(case.device)
+        assert events() == [], summary(events())
+        return
+
+    await center.wait_for(events, raise_bound(case))
+    took = time.monotonic() - started
+    opened = events()[0]
+    assert summary([opened])[0][:2] == ("open", case.code), summary(events())
+    assert opened["severity"] == case.level, summary(events())
+    assert took >= earliest(case), f"opened after {took:.1f} s"
+
+    if case.then:
+        for fault in case.then:
+            await site.inject(case.device, fault.name, **fault.params)
+        await center.wait_for(
+            lambda: any(e["severity"] == case.escalated for e in events()[1:]), ESCALATE_BOUND
+        )
+
+    await site.clear(case.device)
+    await center.wait_for(lambda: events()[-1]["event"] == "resolve", RESOLVE_BOUND)
+    await site.settle(SETTLE)  # a late stray ticket of the device would show now
+
+    seen = events()
+    for event in seen:
+        validate(event)
+    assert {e["ticket_id"] for e in seen} == {opened["ticket_id"]}, summary(seen)
+    kinds = [e["event"] for e in seen]
+    assert kinds[0] == "open" and kinds[-1] == "resolve", summary(seen)
+    assert set(kinds[1:-1]) <= {"update"}, summary(seen)
+    assert [e["seq"] for e in seen] == list(range(1, len(seen) + 1)), summary(seen)
+    assert {e["fault"]["code"] for e in seen} == {case.code}, summary(seen)
+    updates = [e["severity"] for e in seen[1:-1]]
+    if case.then:
+        assert updates and updates[-1] == case.escalated, summary(seen)
+    else:
+        # Only more devices listed on an outage may update it, never its level.
+        assert set(updates) <= {case.level}, summary(seen)
