@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 import yaml
 from pydantic import ValidationError
 
-from gateway.config import ConfigError
+from gateway.config import ConfigError, load_config
 from gateway.config.profile import Profile
 from gateway.config.rules import CheckRule, TimeWindow, fault_codes, rule_problems
-from gateway.rules import RuleConfigError
+from gateway.rules import RuleConfigError, RuleEngine
 from tests.rules.box import BOX, box_engine
+from tests.rules.harness import write_site
 
 
 def profile(rules: str) -> Profile:
@@ -139,11 +141,36 @@ def test_fault_codes_include_flapping_codes() -> None:
     assert fault_codes(rules) == ["device.unreachable", "device.flapping", "hot"]
 
 
-def test_the_engine_refuses_rules_that_do_not_fit(tmp_path: Path) -> None:
-    with pytest.raises(RuleConfigError, match="no point 'tmp'"):
+def test_rules_that_do_not_fit_are_refused_with_their_line(tmp_path: Path) -> None:
+    """check-config (load_config) reports them at FILE:LINE before any engine is built."""
+    with pytest.raises(ConfigError) as caught:
         box_engine(
             tmp_path, "  - {type: check, code: a, title: t, level: 3, when: {point: tmp, gt: 1}}\n"
         )
+    (problem,) = caught.value.problems
+    assert problem.file.name == "box.yaml"
+    assert "rule a: no point 'tmp'" in problem.message
+
+
+def test_the_engine_refuses_rules_that_do_not_fit(tmp_path: Path) -> None:
+    """The engine's own check, for a config that did not come through load_config."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "box.yaml").write_text(
+        BOX + "rules:\n  - {type: check, code: a, title: t, level: 3, when: {point: temp, gt: 1}}\n"
+    )
+    good = load_config(
+        write_site(
+            tmp_path, [{"id": "box", "kind": "nvr", "profile": "box"}], [tmp_path / "profiles"]
+        )
+    )
+    profile = good.profiles["box"]
+    rule = profile.rules[0]
+    assert isinstance(rule, CheckRule)
+    bad_rule = rule.model_copy(update={"when": rule.when.model_copy(update={"point": "tmp"})})
+    bad_profile = profile.model_copy(update={"rules": [bad_rule]})
+    bad = dataclasses.replace(good, profiles={"box": bad_profile})
+    with pytest.raises(RuleConfigError, match="no point 'tmp'"):
+        RuleEngine(bad)
 
 
 def test_check_config_names_the_file_and_line_of_a_bad_rule(tmp_path: Path) -> None:
