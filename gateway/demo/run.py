@@ -102,6 +102,7 @@ async def _demo(workdir: Path, scripted: bool) -> None:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )  # fmt: skip
         say(f"gateway started (log {workdir / 'gateway.log'})")
+        say("  status page: http://127.0.0.1:8780/   (devices by level, tickets, charts)")
         if scripted:
             say("a fault tour runs: one fault after another, each level in turn")
         say("tickets appear below as the service center sees them (Ctrl-C ends)")
