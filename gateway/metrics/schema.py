@@ -41,9 +41,9 @@ INFO_MEASUREMENT = "lvgw_device_info"
 GATEWAY_MEASUREMENT = "lvgw_gateway"
 INFO_FIELD = "present"  # lvgw_device_info's only field, always 1
 
-# The device id of the gateway's own readings (gateway/metrics/selfstats.py). Device
-# ids of a site file start with a letter or digit, so it cannot clash with one.
-GATEWAY_DEVICE = "_gateway"
+# The device id of the gateway's own readings (gateway/metrics/selfstats.py): an id
+# the site file reserves (gateway.config.load.RESERVED_IDS), so no device has it.
+GATEWAY_DEVICE = "gateway"
 
 _UNKNOWN_STATE = re.compile(r"^unknown\((-?\d+)\)$")  # gateway/poller/decode.py's form
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The gateway's own health as readings of the device ``_gateway`` (measurement
+"""The gateway's own health as readings of the device ``gateway`` (measurement
 ``lvgw_gateway``): polls, outbox, MQTT, the InfluxDB sink, CPU and memory.
 
     health = SelfStats(outbox=outbox, mqtt_connected=lambda: uplink.stats.connected,

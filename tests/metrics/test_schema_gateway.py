@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from gateway.config.load import RESERVED_IDS
 from gateway.metrics.influx import SinkStats
 from gateway.metrics.schema import GATEWAY_DEVICE
 from gateway.metrics.selfstats import GATEWAY_FIELDS, SelfStats, process_usage
@@ -25,6 +26,10 @@ def result(device: str, reachable: bool, rtt: float | None = None, error: str = 
     if rtt is not None:
         readings.append(Reading(device, "rtt", rtt, TS, unit="ms"))
     return PollResult(device, TS, reachable, tuple(readings), error)
+
+
+def test_the_gateways_device_id_is_one_no_site_file_may_use() -> None:
+    assert GATEWAY_DEVICE in RESERVED_IDS
 
 
 def values(readings: list[Reading]) -> dict[tuple[str, str], object]:
