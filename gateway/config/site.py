@@ -150,6 +150,8 @@ class InfluxDb(Strict):
     org: str = ""
     bucket: str
     token_file: Path | None = None
+    ca: Path | None = None  # a private CA to verify an https server with
+    verify_tls: bool = True  # False only for a lab server with a self-made certificate
 
 
 class Metrics(Strict):

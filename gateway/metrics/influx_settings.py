@@ -45,8 +45,6 @@ class InfluxSettings:
     def from_config(cls, config: InfluxDb) -> InfluxSettings:
         """From the site file's ``metrics.influxdb``; reads the token file now, so an
         unreadable one stops the start with a clear message instead of every write failing.
-
-        TLS options (``ca``, ``verify_tls``) are taken when the site model has them.
         """
         token = None
         if config.token_file is not None:
@@ -58,12 +56,11 @@ class InfluxSettings:
                 ) from exc
             if not token.reveal():
                 raise MetricsConfigError(f"influxdb token_file {config.token_file} is empty")
-        ca = getattr(config, "ca", None)
         return cls(
             url=config.url,
             bucket=config.bucket,
             org=config.org,
             token=token,
-            verify_tls=bool(getattr(config, "verify_tls", True)),
-            ca_cert=Path(ca) if ca is not None else None,
+            verify_tls=config.verify_tls,
+            ca_cert=config.ca,
         )
