@@ -40,7 +40,7 @@ from gateway.metrics.influx_settings import InfluxSettings
 from gateway.metrics.schema import MetricSchema
 from gateway.model import Reading
 from gateway.outbox import MessageClass, Outbox, OutboxError, OutboxMessage, StoredMessage
-from gateway.uplink.backoff import Backoff
+from gateway.backoff import Backoff
 
 if TYPE_CHECKING:
     from gateway.metrics.influx_writer import InfluxWriter

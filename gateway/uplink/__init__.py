@@ -1,6 +1,6 @@
 """Delivery to the service center over MQTT."""
 
-from gateway.uplink.backoff import Backoff
+from gateway.backoff import Backoff
 from gateway.uplink.mqtt import InboundHandler, MqttUplink, UplinkStats, topic_prefix
 
 __all__ = ["Backoff", "InboundHandler", "MqttUplink", "UplinkStats", "topic_prefix"]
