@@ -160,7 +160,7 @@ def _cross_check(
         first_seen.setdefault(device_id, i)
     for i, device in devices:
         if device.id in RESERVED_IDS:
-            problem(i, device, "id", f"'{device.id}' is reserved (tickets about the gateway itself)")
+            problem(i, device, "id", f"'{device.id}' is reserved for the gateway's own tickets")
         if device.parent == device.id:
             problem(i, device, "parent", "a device cannot be its own parent")
         elif device.parent is not None and device.parent not in first_seen:

@@ -35,12 +35,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gateway.backoff import Backoff
 from gateway.metrics.errors import InfluxRefused, InfluxRejected, InfluxUnavailable
 from gateway.metrics.influx_settings import InfluxSettings
 from gateway.metrics.schema import MetricSchema
 from gateway.model import Reading
 from gateway.outbox import MessageClass, Outbox, OutboxError, OutboxMessage, StoredMessage
-from gateway.backoff import Backoff
 
 if TYPE_CHECKING:
     from gateway.metrics.influx_writer import InfluxWriter

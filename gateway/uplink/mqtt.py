@@ -24,10 +24,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from gateway import __version__
+from gateway.backoff import Backoff
 from gateway.config.site import Mqtt
 from gateway.config.types import read_secret_file
 from gateway.outbox import MessageClass, Outbox, StoredMessage
-from gateway.backoff import Backoff
 from gateway.uplink.client import AckingClient, connect_hint, reason_name
 from gateway.uplink.inbound import reply_topic_for
 

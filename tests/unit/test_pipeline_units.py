@@ -83,7 +83,9 @@ def test_ticket_book_one_ticket_per_incident() -> None:
     cond = Condition("sw", "device.unreachable", Level.L1, "down", True, T0)
     opened = book.on_condition(cond).events
     assert book.on_condition(cond).events == []  # still active: no second ticket
-    cleared = Condition("sw", "device.unreachable", Level.L1, "down", False, T0 + timedelta(minutes=3))
+    cleared = Condition(
+        "sw", "device.unreachable", Level.L1, "down", False, T0 + timedelta(minutes=3)
+    )
     resolved = book.on_condition(cleared).events
     assert [e.event for e in opened + resolved] == [EventKind.OPEN, EventKind.RESOLVE]
     assert opened[0].ticket_id == resolved[0].ticket_id
