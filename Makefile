@@ -22,7 +22,7 @@ BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc
 demo: sysdeps $(STAMP)
 	$(BIN)/lvgw demo
 
-test: sysdeps $(STAMP)
+test: sysdeps $(STAMP) lint
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
