@@ -95,7 +95,10 @@ def cmd_desk(args: argparse.Namespace) -> int:
 
     host, _, port = args.broker.rpartition(":")
     try:
-        asyncio.run(desk.watch(host or "127.0.0.1", int(port), args.site, sys.stdout))
+        watching = desk.watch(
+            host or "127.0.0.1", int(port), args.site, sys.stdout, ack_as=args.ack_as
+        )
+        asyncio.run(watching)
     except KeyboardInterrupt:
         return EXIT_OK
     except Exception as exc:
@@ -157,6 +160,9 @@ def parser() -> argparse.ArgumentParser:
     desk = sub.add_parser("desk", help="watch a broker's tickets as the service center sees them")
     desk.add_argument("--broker", default="127.0.0.1:1883", help="HOST:PORT (127.0.0.1:1883)")
     desk.add_argument("--site", default="+", help="a site id, or + for every site")
+    desk.add_argument(
+        "--ack-as", metavar="NAME", help="acknowledge every open ticket shown, as NAME"
+    )
     desk.set_defaults(func=cmd_desk)
     return top
 

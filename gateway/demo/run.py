@@ -106,7 +106,8 @@ async def _demo(workdir: Path, scripted: bool) -> None:
         if scripted:
             say("a fault tour runs: one fault after another, each level in turn")
         say("tickets appear below as the service center sees them (Ctrl-C ends)")
-        await desk.watch("127.0.0.1", broker.port, "+", sys.stdout)
+        # The desk acknowledges as a service center would: reminders then stop.
+        await desk.watch("127.0.0.1", broker.port, "+", sys.stdout, ack_as="demo-desk")
     finally:
         await _stop(gateway)
         await _stop(simulators)
