@@ -54,6 +54,7 @@ FLAP_WINDOW = 4.0  # flapping `window` and `stable` of the test profiles
 UPS_DRAINED_CHARGE = 20  # percent left in ups-drained's battery before the gateway starts
 UPS_CHARGE_OID = "1.3.6.1.2.1.33.1.2.4.0"  # upsEstimatedChargeRemaining
 PANEL_SCHEDULE_TZ = "Asia/Shanghai"
+GATEWAY = "gateway"  # the pseudo-device of site-wide outages
 OUTAGE_CODES = ("device.unreachable", "network.segment_down", "gateway.network_down")
 CLEAR_AFTER = 2  # good polls to clear an outage (the shipped unreachable rules)
 # After an outage the gateway holds the other faults of the recovered device and of the
@@ -91,6 +92,15 @@ class ServiceCenter:
                 self.arrived.clear()
                 await self.arrived.wait()
 
+    async def expect(
+        self, predicate: Callable[[], object], timeout: float, what: str, seen: Callable[[], object]
+    ) -> None:
+        """``wait_for``, failing with ``what`` was awaited and what was ``seen`` instead."""
+        try:
+            await self.wait_for(predicate, timeout)
+        except TimeoutError:
+            pytest.fail(f"no {what} within {timeout:.1f} s; got {seen()}")
+
     @asynccontextmanager
     async def listening(self) -> AsyncIterator[ServiceCenter]:
         """Collect messages while inside; between two such blocks they wait in the
@@ -110,15 +120,15 @@ class ServiceCenter:
             latest[event["ticket_id"]] = event
         return {tid: e for tid, e in latest.items() if e["event"] != "resolve"}
 
-    def last_recovery(self) -> float | None:
-        """When the latest outage's ticket (a device unreachable, a network down)
-        was resolved, on the monotonic clock."""
-        times = [
-            at
+    def last_recovery(self) -> tuple[str, float] | None:
+        """The device of the latest outage's ticket (a device unreachable, a network
+        down) to be resolved, and when that arrived on the monotonic clock."""
+        resolved = [
+            (event["device"]["id"], at)
             for event, at in zip(self.tickets, self.arrived_at, strict=True)
             if event["event"] == "resolve" and event["fault"]["code"] in OUTAGE_CODES
         ]
-        return times[-1] if times else None
+        return resolved[-1] if resolved else None
 
 
 @asynccontextmanager
@@ -137,25 +147,34 @@ async def service_center(mosquitto: Mosquitto) -> AsyncIterator[ServiceCenter]:
 # -- lvgw status -------------------------------------------------------------------
 
 
-async def lvgw_status(config: Path, *args: str) -> str:
+NO_STATUS_YET = "no status yet"  # what `lvgw status` says before the agent's first snapshot
+
+
+async def lvgw_status(config: Path, *args: str, written: bool = True) -> str:
+    """`lvgw status` output; with ``written=False`` the agent may not have written its
+    first snapshot yet (then the output says so)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "gateway", "status", "-c", str(config), *args,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
+    not_yet = not written and proc.returncode == 1 and out.decode().startswith(NO_STATUS_YET)
+    assert proc.returncode == 0 or not_yet, err.decode()
     return out.decode()
 
 
 async def status_of(
     config: Path, ready: Callable[[dict[str, Any]], bool], timeout: float = 10
 ) -> dict[str, Any]:
-    """`lvgw status --json` until ``ready(status)``: the agent rewrites it every few seconds."""
+    """`lvgw status --json` until ``ready(status)``: the agent writes it every few
+    seconds, the first time within a second or two of starting."""
     async with asyncio.timeout(timeout):
         while True:
-            status: dict[str, Any] = json.loads(await lvgw_status(config, "--json"))
-            if ready(status):
-                return status
+            text = await lvgw_status(config, "--json", written=False)
+            if not text.startswith(NO_STATUS_YET):
+                status: dict[str, Any] = json.loads(text)
+                if ready(status):
+                    return status
             await asyncio.sleep(0.5)
 
 
@@ -280,7 +299,7 @@ class FleetSite:
     gateway: subprocess.Popen[bytes]
     gateway_log: Path
     center: ServiceCenter
-    faults: dict[str, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
+    parents: dict[str, str | None] = field(default_factory=dict)  # from the site file
 
     async def inject(self, device: str, fault: str, **params: object) -> None:
         args = {key: str(value) for key, value in params.items()}
@@ -295,14 +314,25 @@ class FleetSite:
             if device["faults"]:
                 await self.clear(device["id"])
 
-    async def settle(self, timeout: float) -> None:
-        """Every fault cleared, every ticket resolved, and the hold after the last
-        outage over: the next case starts clean."""
+    async def settle(self, timeout: float, device: str | None = None) -> None:
+        """Every fault cleared and every ticket resolved; and ``device`` (or every
+        device) out of the hold that follows an outage above it: the next case starts
+        clean."""
         await self.clear_all()
         await self.center.wait_for(lambda: not self.center.open_tickets(), timeout)
         recovered = self.center.last_recovery()
-        if recovered is not None:
-            await asyncio.sleep(max(0.0, recovered + OUTAGE_HOLD - time.monotonic()))
+        if recovered is None:
+            return
+        root, at = recovered
+        if device is None or root in (*self.path_to(device), GATEWAY):
+            await asyncio.sleep(max(0.0, at + OUTAGE_HOLD - time.monotonic()))
+
+    def path_to(self, device: str) -> list[str]:
+        """The device and every device it is reached through."""
+        path = [device]
+        while (parent := self.parents.get(path[-1])) is not None:
+            path.append(parent)
+        return path
 
     def log(self) -> str:
         return self.gateway_log.read_text(errors="replace")
@@ -375,7 +405,8 @@ async def fleet_site(
                 stdout=log, stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )  # fmt: skip
-        site = FleetSite(sim, config, gateway, log_path, center)
+        parents = {d["id"]: d.get("parent") for d in yaml.safe_load(config.read_text())["devices"]}
+        site = FleetSite(sim, config, gateway, log_path, center, parents)
         try:
             async with center.listening():
                 await center.wait_for(

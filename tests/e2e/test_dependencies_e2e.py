@@ -50,7 +50,7 @@ async def test_dead_access_switch_is_one_ticket_listing_the_devices_behind_it(
         return latest is not None and latest["related_devices"] == BEHIND
 
     await site.inject(SWITCH, "down")
-    await center.wait_for(listed, RAISE_BOUND)
+    await center.expect(listed, RAISE_BOUND, "listing", lambda: summary(events()))
     opened = events()[0]
     assert (opened["event"], opened["device"]["id"]) == ("open", SWITCH), summary(events())
     assert opened["fault"]["code"] == "device.unreachable", summary(events())
@@ -58,15 +58,21 @@ async def test_dead_access_switch_is_one_ticket_listing_the_devices_behind_it(
     # went with it: the incident is as urgent as the most urgent of them.
     assert events()[-1]["severity"] == 1, summary(events())
 
-    # A technician's view meanwhile: one open ticket, the devices behind counted in it.
-    status = await status_of(site.config, lambda s: not any(d["reachable"] for d in
-                             s["devices"] if d["id"] in BEHIND))  # fmt: skip
+    # A technician's view meanwhile: one open ticket, listing the devices behind.
+    def snapshot_has_listing(status: dict[str, Any]) -> bool:
+        return any(t.get("related_devices") == BEHIND for t in status["open_tickets"])
+
+    status = await status_of(site.config, snapshot_has_listing)
     assert [t["ticket_id"] for t in status["open_tickets"]] == [opened["ticket_id"]]
-    worst = {d["id"]: d["worst_level"] for d in status["devices"]}
-    assert [worst[d] for d in [SWITCH, *BEHIND]] == [1, 1, 1, 1]
+    devices = {d["id"]: d for d in status["devices"]}
+    assert [devices[d]["worst_level"] for d in [SWITCH, *BEHIND]] == [1, 1, 1, 1]
+    assert not any(devices[d]["reachable"] for d in [SWITCH, *BEHIND])
 
     await site.clear(SWITCH)
-    await center.wait_for(lambda: events()[-1]["event"] == "resolve", RESOLVE_BOUND)
+    await center.expect(
+        lambda: events()[-1]["event"] == "resolve", RESOLVE_BOUND, "resolve",
+        lambda: summary(events()),
+    )  # fmt: skip
     # The devices behind answer again and their own clears vanish; give them their
     # clear time, in which a ticket of theirs would open if one were due.
     await asyncio.sleep(OUTAGE_HOLD + RAISE_AFTER * INTERVAL)
