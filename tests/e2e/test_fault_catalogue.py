@@ -89,6 +89,13 @@ CATALOGUE = {
     "nvr-restart": row("nvr", "restart", "device.rebooted", 4),
     "pbx-restart": row("pbx", "restart", "device.rebooted", 4),
     "panel-restart": row("panel", "restart", "device.rebooted", 4),
+    # "any but the UPS": its profile has no restart rule (a UPS that really restarts
+    # drops its load, and the devices it feeds say so).
+    "ups-restart-not-ticketed": row("ups", "restart", None, None),
+    "switch-clock_skew": row("sw-core", "clock_skew", "clock.skew", 4),
+    "nvr-clock_skew": row("nvr", "clock_skew", "clock.skew", 4),
+    "pbx-clock_skew": row("pbx", "clock_skew", "clock.skew", 4),
+    "ups-clock_skew": row("ups", "clock_skew", "clock.skew", 4),
     # switch
     "port_down-other-port": row("sw-core", "port_down", "port.down", 3, params={"port": 6}),
     "port_admin_down": row("sw-core", "port_admin_down", "port.admin_down", 4, params={"port": 7}),
@@ -259,3 +266,16 @@ async def test_fault_raises_its_documented_level_and_clears(case: Row, site: Fle
     else:
         # Only more devices listed on an outage may update it, never its level.
         assert set(updates) <= {case.level}, summary(seen)
+
+
+async def test_every_fault_of_the_simulators_has_a_case(site: FleetSite) -> None:
+    """A fault added to the simulators must get its row here (and in docs/faults.md)."""
+    kinds = {d["id"]: d["kind"] for d in await asyncio.to_thread(site.sim.client.devices)}
+    catalogue = await asyncio.to_thread(site.sim.client.faults)
+    offered = {(kind, fault) for kind, faults in catalogue.items() for fault in faults}
+    covered = {
+        (kinds[case.device], fault.name)
+        for case in CATALOGUE.values()
+        for fault in (case.fault, *case.then)
+    }
+    assert offered - covered == set()
