@@ -15,23 +15,18 @@ review their diff before committing it.
 
 from __future__ import annotations
 
-import difflib
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.cases.golden import check_against_expected
 from tests.correlate.kit import SITE, site_config
 from tests.correlate.simulation import SiteRun, describe, seconds
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in HERE.iterdir() if (p / "input.yaml").is_file())
-
-
-def dump(changes: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump(changes, sort_keys=False, default_flow_style=None, width=100)
 
 
 async def play(case: Path, directory: Path) -> list[dict[str, Any]]:
@@ -49,15 +44,4 @@ def test_there_are_cases() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 async def test_golden_case(case: Path, tmp_path: Path) -> None:
     actual = await play(case, tmp_path)
-    expected_file = case / "expected.yaml"
-    if os.environ.get("LVGW_UPDATE_GOLDEN"):
-        expected_file.write_text(dump(actual))
-    expected = yaml.safe_load(expected_file.read_text()) or []
-    if actual != expected:
-        diff = difflib.unified_diff(
-            dump(expected).splitlines(keepends=True),
-            dump(actual).splitlines(keepends=True),
-            f"{case.name}/expected.yaml",
-            "correlator output",
-        )
-        pytest.fail("conditions differ from the expected timeline:\n" + "".join(diff), False)
+    check_against_expected(case, actual, "correlator output")

@@ -11,8 +11,6 @@ files; review their diff before committing it.
 
 from __future__ import annotations
 
-import difflib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +22,12 @@ from gateway.config.load import BUILTIN_PROFILES
 from gateway.config.profile import Profile
 from gateway.config.rules import fault_codes
 from gateway.rules import RuleEngine
+from tests.cases.golden import check_against_expected
 from tests.rules.harness import Timeline, describe, steps, write_site
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in HERE.iterdir() if (p / "input.yaml").is_file())
 STATES = HERE / "states"
-
-
-def dump(changes: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump(changes, sort_keys=False, default_flow_style=None, width=100)
 
 
 def play(case: Path, directory: Path) -> list[dict[str, Any]]:
@@ -71,15 +66,4 @@ def test_every_shipped_fault_code_has_a_case() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_golden_case(case: Path, tmp_path: Path) -> None:
     actual = play(case, tmp_path)
-    expected_file = case / "expected.yaml"
-    if os.environ.get("LVGW_UPDATE_GOLDEN"):
-        expected_file.write_text(dump(actual))
-    expected = yaml.safe_load(expected_file.read_text()) or []
-    if actual != expected:
-        diff = difflib.unified_diff(
-            dump(expected).splitlines(keepends=True),
-            dump(actual).splitlines(keepends=True),
-            f"{case.name}/expected.yaml",
-            "engine output",
-        )
-        pytest.fail("conditions differ from the expected timeline:\n" + "".join(diff), False)
+    check_against_expected(case, actual, "engine output")
