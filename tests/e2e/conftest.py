@@ -418,10 +418,12 @@ async def fleet_site(
         finally:
             gateway.send_signal(signal.SIGTERM)
             try:
-                await asyncio.to_thread(gateway.wait, 10)
+                code = await asyncio.to_thread(gateway.wait, 10)
             except subprocess.TimeoutExpired:
                 gateway.kill()
                 await asyncio.to_thread(gateway.wait, 5)
+                raise
+            assert code == 0, f"lvgw run exited with {code}: see {log_path}"
 
 
 def all_reachable(status: dict[str, Any], skip: set[str]) -> bool:

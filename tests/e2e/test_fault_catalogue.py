@@ -9,7 +9,10 @@ low) the case injects the first, expects the ``open`` at its level, then adds th
 rest and expects an ``update`` of the same ticket at the escalated level.
 
 The cases run back to back against one gateway; each starts and ends with every
-fault cleared and every ticket resolved, so none depends on another.
+fault cleared and every ticket resolved (and after an outage above its device, once
+the gateway's hold is over), so none depends on another's outcome. The first must
+stay first (see TRAP_ONLY). The rules' waits are those of the test copy of the
+profiles (conftest.write_test_profiles).
 """
 
 from __future__ import annotations
@@ -279,3 +282,12 @@ async def test_every_fault_of_the_simulators_has_a_case(site: FleetSite) -> None
         for fault in (case.fault, *case.then)
     }
     assert offered - covered == set()
+
+
+async def test_every_notification_came_from_a_device_of_the_site(site: FleetSite) -> None:
+    """The fleet's notifications reached the gateway from the addresses the site file
+    gives its devices: none was dropped as from an unknown sender, or rejected."""
+    log = site.log()
+    assert "trap receiver listening" in log
+    assert "trap from an unknown sender" not in log
+    assert "rejected SNMP datagram" not in log
