@@ -26,6 +26,16 @@ _current_info: contextvars.ContextVar[paho.MQTTMessageInfo | None] = contextvars
 SUCCESS = 0
 
 
+class ClosedBeforeConnack(aiomqtt.MqttError):
+    """The connection closed before the broker answered CONNECT. With no socket error
+    (``socket_error`` empty) the broker hung up on us: what a broker that does not
+    speak the protocol version asked for may do. With one, it is TLS or the network."""
+
+    def __init__(self, message: str, socket_error: str = "") -> None:
+        super().__init__(message)
+        self.socket_error = socket_error
+
+
 class AckingClient(aiomqtt.Client):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,7 +66,10 @@ class AckingClient(aiomqtt.Client):
         if not self._connected.done():
             cause = self.last_socket_error or f"reason {reason_code}"
             self._connected.set_exception(
-                aiomqtt.MqttError(f"connection closed before the broker accepted it: {cause}")
+                ClosedBeforeConnack(
+                    f"connection closed before the broker accepted it: {cause}",
+                    self.last_socket_error,
+                )
             )
         super()._on_disconnect(client, userdata, flags, reason_code, properties)
 

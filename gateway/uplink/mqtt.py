@@ -28,7 +28,7 @@ from gateway.backoff import Backoff
 from gateway.config.site import Mqtt
 from gateway.config.types import read_secret_file
 from gateway.outbox import MessageClass, Outbox, StoredMessage
-from gateway.uplink.client import AckingClient, connect_hint, reason_name
+from gateway.uplink.client import AckingClient, ClosedBeforeConnack, connect_hint, reason_name
 from gateway.uplink.inbound import reply_topic_for
 
 log = logging.getLogger("lvgw.uplink")
@@ -96,6 +96,8 @@ class MqttUplink:
         self.started_at = datetime.now(UTC)
         self.stats = UplinkStats()
         self.protocol = aiomqtt.ProtocolVersion.V5
+        self._version_known = False  # a connection with self.protocol has worked
+        self._tried_311 = False
 
     # -- status ------------------------------------------------------------------
 
@@ -172,6 +174,11 @@ class MqttUplink:
                         await self._say_offline(client)
                         raise
             except aiomqtt.MqttError as exc:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # A cancel that met a failing connect can surface as the connect's
+                    # error (asyncio.wait_for in 3.11): stop as asked, not retry.
+                    raise asyncio.CancelledError from exc
                 if self._unsupported_protocol(exc):
                     continue
                 self.stats.connected = False
@@ -206,17 +213,33 @@ class MqttUplink:
             raise _first(mqtt_errors) from None
 
     def _unsupported_protocol(self, exc: BaseException) -> bool:
-        """An MQTT 3.1.1-only broker refuses v5: fall back once, and say so."""
+        """A broker without MQTT v5 refuses it (CONNACK "unacceptable protocol version",
+        which a v5 client may only see as the connection closing): try 3.1.1 at once.
+        True: connect again now. Once a version has worked with this broker it is kept;
+        until then, a 3.1.1 attempt that fails the same way goes back to v5 and the
+        usual backoff applies (the cause may be the network, not the version)."""
         code = getattr(exc, "rc", None)
         code = getattr(code, "value", code)
         refused = isinstance(exc, aiomqtt.exceptions.MqttConnectError) and code in (1, 132)
-        if refused and self.protocol == aiomqtt.ProtocolVersion.V5:
-            log.warning("broker refuses MQTT v5; using MQTT 3.1.1")
+        closed = (
+            isinstance(exc, ClosedBeforeConnack)
+            and not exc.socket_error
+            and not self._version_known
+        )
+        v5 = aiomqtt.ProtocolVersion.V5
+        if self.protocol == v5 and (refused or closed):
+            (log.debug if self._tried_311 else log.warning)(
+                "broker refused MQTT v5 (%s); trying MQTT 3.1.1", exc
+            )
+            self._tried_311 = True
             self.protocol = aiomqtt.ProtocolVersion.V311
             return True
+        if self.protocol != v5 and closed:
+            self.protocol = v5
         return False
 
     async def _connected(self, client: AckingClient, where: str, resumed: bool) -> None:
+        self._version_known = True
         self.backoff.reset()
         self.stats.connects += 1
         self.stats.connected = True
