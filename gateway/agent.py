@@ -407,5 +407,6 @@ class Agent:
             while not self.results.empty():
                 await pipeline.handle(self.results.get_nowait())
             await self.write_snapshot(pipeline, uplink)
+            uplink.request_stop()
             for task in background:
                 task.cancel()

@@ -98,6 +98,7 @@ class MqttUplink:
         self.protocol = aiomqtt.ProtocolVersion.V5
         self._version_known = False  # a connection with self.protocol has worked
         self._tried_311 = False
+        self._stopping = False
 
     # -- status ------------------------------------------------------------------
 
@@ -159,6 +160,10 @@ class MqttUplink:
         client.pending_calls_threshold = WINDOW * 2
         return client
 
+    def request_stop(self) -> None:
+        """Say that the next cancel of `run` is a stop (call it before cancelling)."""
+        self._stopping = True
+
     async def run(self) -> None:
         """Deliver until cancelled; on cancel, say "offline" and disconnect cleanly."""
         where = f"{self.settings.host}:{self.settings.port}"
@@ -174,10 +179,9 @@ class MqttUplink:
                         await self._say_offline(client)
                         raise
             except aiomqtt.MqttError as exc:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    # A cancel that met a failing connect can surface as the connect's
-                    # error (asyncio.wait_for in 3.11): stop as asked, not retry.
+                if self._stopping:
+                    # A cancel that meets a failing connect can surface as the connect's
+                    # error (asyncio.wait_for in 3.11 swallows it): stop, do not retry.
                     raise asyncio.CancelledError from exc
                 if self._unsupported_protocol(exc):
                     continue

@@ -51,6 +51,7 @@ async def test_a_v5_refusal_makes_the_uplink_speak_3_1_1(tmp_path: Path) -> None
         try:
             await asyncio.wait_for(second_connect.wait(), 10)
         finally:
+            uplink.request_stop()
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             server.close()
