@@ -68,9 +68,10 @@ class Pipeline:
         self.outbox = outbox
         self.store = store
         self.rules = RuleEngine(config)
+        self.clocks = ServiceClocks.for_site(site.zone, site.clocks)
         self.book = TicketBook(
             site.id,
-            ServiceClocks.for_site(site.zone, site.clocks),
+            self.clocks,
             {**{d.id: d.kind.value for d in config.devices}, GATEWAY: GATEWAY_KIND, SITE: SITE},
             contract=site.contract.type,
             loaded=store.load(),
@@ -81,7 +82,6 @@ class Pipeline:
             if probe is not None
             else None
         )
-        self.clocks = ServiceClocks.for_site(site.zone, site.clocks)
         self.tickets_topic = topic_prefix(site.id) + "tickets"
         self.devices = {d.id: d for d in config.devices}
         self.reachable: dict[str, bool] = {}

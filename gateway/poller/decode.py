@@ -6,7 +6,6 @@ calls one prepared function.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,8 +13,6 @@ from drivers.modbus import Bitfield
 from drivers.snmp import NO_SUCH
 from gateway.config.profile import Point
 from gateway.model import Quality, Reading, Value
-
-Raw = object  # an SNMP value (int, bytes, str, NO_SUCH) or a Modbus PointValue
 
 
 def date_and_time(raw: bytes) -> float | None:
@@ -96,6 +93,3 @@ class PointDecoder:
                     Reading(device, f"{name}.{bit_name}", bool((word >> bit) & 1), ts, instance)
                 )
         return out
-
-
-Decode = Callable[[str, object, datetime, str], list[Reading]]

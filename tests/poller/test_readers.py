@@ -14,6 +14,7 @@ from gateway.config.load import LoadedConfig
 from gateway.model import Quality
 from gateway.poller.modbus_points import ModbusPointReader
 from gateway.poller.rates import CounterRates
+from gateway.poller.result import PollResult
 from gateway.poller.snmp_points import SnmpPointReader
 from tests.realservers import Snmpd
 
@@ -32,6 +33,16 @@ def config(tmp_path: Path, devices: str, profiles: dict[str, str] | None = None)
     return load_config(path)
 
 
+async def poll_real(cfg: LoadedConfig) -> PollResult:
+    """One poll of the site's first device over the real SNMP driver."""
+    device = cfg.devices[0]
+    driver = SnmpDriver()
+    try:
+        return await SnmpPointReader(device, cfg.profile_of(device), driver).poll()
+    finally:
+        await driver.close()
+
+
 def by_name(readings: tuple[object, ...]) -> dict[tuple[str, str], object]:
     return {(r.point, r.instance): r.value for r in readings}  # type: ignore[attr-defined]
 
@@ -43,12 +54,7 @@ async def test_switch_profile_reads_system_group_and_interfaces_from_real_snmpd(
         tmp_path,
         f"  - {{id: sw, kind: switch, profile: switch-generic, address: 127.0.0.1, port: {snmpd.port}}}\n",
     )
-    device = cfg.devices[0]
-    driver = SnmpDriver()
-    try:
-        result = await SnmpPointReader(device, cfg.profile_of(device), driver).poll()
-    finally:
-        await driver.close()
+    result = await poll_real(cfg)
     assert result.reachable, result.error
     values = by_name(result.readings)
     assert values[("sys.name", "")] == "lvgw-test-switch"
@@ -67,12 +73,7 @@ async def test_wrong_community_is_unreachable_with_a_reason(tmp_path: Path, snmp
         f"  - {{id: sw, kind: switch, profile: switch-generic, address: 127.0.0.1, port: {snmpd.port},"
         " snmp: {community: wrong, timeout: 0.3s, retries: 0}}\n",
     )
-    device = cfg.devices[0]
-    driver = SnmpDriver()
-    try:
-        result = await SnmpPointReader(device, cfg.profile_of(device), driver).poll()
-    finally:
-        await driver.close()
+    result = await poll_real(cfg)
     assert not result.reachable
     assert "SnmpTimeout" in result.error
     assert by_name(result.readings) == {("reachable", ""): False}
@@ -87,12 +88,7 @@ async def test_v3_authpriv_reads_the_system_group(tmp_path: Path, snmpd: Snmpd) 
         f" snmp: {{version: 3, user: {Snmpd.V3_USER}, auth: sha, auth_key_file: auth.key,"
         " priv: aes, priv_key_file: priv.key}}\n",
     )
-    device = cfg.devices[0]
-    driver = SnmpDriver()
-    try:
-        result = await SnmpPointReader(device, cfg.profile_of(device), driver).poll()
-    finally:
-        await driver.close()
+    result = await poll_real(cfg)
     assert result.reachable, result.error
     assert by_name(result.readings)[("sys.name", "")] == "lvgw-test-switch"
 
