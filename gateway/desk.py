@@ -164,6 +164,7 @@ async def watch(
 async def _serve(client: aiomqtt.Client, site: str, desk: Desk, say: Callable[[str], None]) -> None:
     await client.subscribe(f"lvgw/v1/{site}/tickets", qos=1)
     await client.subscribe(f"lvgw/v1/{site}/status", qos=1)
+    states: dict[str, str] = {}
     if desk.ack_as is not None:
         await client.subscribe(f"lvgw/v1/{site}/acks-reply", qos=1)
     async for message in client.messages:
@@ -178,7 +179,9 @@ async def _serve(client: aiomqtt.Client, site: str, desk: Desk, say: Callable[[s
         topic = str(message.topic)
         if topic.endswith("/status"):
             state = body.get("state", "?")
-            say(f"{datetime.now(UTC):%H:%M:%S}  gateway {body.get('site')} is {state}")
+            if states.get(topic) != state:  # the status is republished every minute
+                states[topic] = state
+                say(f"{datetime.now(UTC):%H:%M:%S}  gateway {body.get('site')} is {state}")
         elif topic.endswith("/acks-reply"):
             say(format_reply(body))
         elif desk.is_new(body):
