@@ -7,7 +7,9 @@ fault to inject (or none: the baseline), and the readings expected after it, as
 space, voltages while on battery...) are written as a type, ``<int>`` or ``<float>``:
 the point must still be read, decoded and of that type. ``checks`` add comparisons
 for moving values a fault is about (``[point, ">", 0]``; ``now-3600`` is the Unix time
-an hour ago).
+an hour ago). A rate is measured between two polls: ``polls: 2`` with ``settle: {counter:
+POINT, moved: N}`` waits, between the polls, until the device's counter grew by N (it
+never trusts two polls to be far enough apart for a slow counter to have moved).
 
 Regenerate after a deliberate change with ``LVGW_REGENERATE=1 pytest
 tests/cases/test_profile_cases.py`` and review the diff.
@@ -15,6 +17,7 @@ tests/cases/test_profile_cases.py`` and review the diff.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import time
@@ -84,23 +87,64 @@ def observed(readings: tuple[Reading, ...]) -> dict[str, Any]:
     return out
 
 
-async def poll(config: LoadedConfig, device_id: str, times: int) -> PollResult:
-    """Poll ``times`` with one reader (rates need two samples); the last result."""
+SETTLE_TIMEOUT = 30.0  # seconds a counter gets to move by the amount a case asks
+
+
+async def poll(
+    config: LoadedConfig, device_id: str, times: int, settle: dict[str, Any] | None = None
+) -> PollResult:
+    """Poll ``times`` with one reader (rates need two samples); the last result.
+
+    With ``settle``, each poll after the first waits until the counter it names moved by
+    ``moved`` since the previous poll, as seen by a second reader (so the first
+    reader's rate spans that interval): a rate over two back-to-back polls of a
+    counter that moves 50 times a second is mostly 0.
+    """
     device = config.device(device_id)
     profile = config.profile_of(device)
     driver, buses = SnmpDriver(), ModbusBuses()
-    reader: SnmpPointReader | ModbusPointReader
-    if profile.protocol == "snmp":
-        reader = SnmpPointReader(device, profile, driver)
-    else:
-        reader = ModbusPointReader(device, profile, buses.for_device(device))
+
+    def reader() -> SnmpPointReader | ModbusPointReader:
+        if profile.protocol == "snmp":
+            return SnmpPointReader(device, profile, driver)
+        return ModbusPointReader(device, profile, buses.for_device(device))
+
+    measuring, watching = reader(), reader()
     try:
-        for _ in range(times):
-            result = await reader.poll()
+        result = await measuring.poll()
+        for _ in range(times - 1):
+            if settle:
+                await counter_moved(watching, result, settle["counter"], settle["moved"])
+            result = await measuring.poll()
         return result
     finally:
         await driver.close()
         await buses.close()
+
+
+async def counter_moved(
+    watching: SnmpPointReader | ModbusPointReader, since: PollResult, counter: str, moved: int
+) -> None:
+    """Poll with ``watching`` until ``counter`` is ``moved`` above its value in ``since``."""
+    start = counter_value(since, counter)
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    value = start
+    while value < start + moved:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{counter} moved from {start} to {value} in {SETTLE_TIMEOUT:.0f} s, "
+                f"not by {moved}: is the fault injected?"
+            )
+        await asyncio.sleep(0.05)
+        value = counter_value(await watching.poll(), counter)
+
+
+def counter_value(result: PollResult, counter: str) -> int:
+    for r in result.readings:
+        if (f"{r.point}/{r.instance}" if r.instance else r.point) == counter:
+            assert isinstance(r.value, int), (counter, r.value)
+            return r.value
+    raise AssertionError(f"{counter} not read: {result.error or 'no such point'}")
 
 
 def reference(value: Any) -> Any:
@@ -126,7 +170,7 @@ async def test_profile_case(case_dir: Path, fleet: tuple[SimFleet, LoadedConfig]
         params = {k: str(v) for k, v in inject.get("set", {}).items()}
         sim.client.inject(device, inject["fault"], params)
     try:
-        result = await poll(config, device, case.get("polls", 1))
+        result = await poll(config, device, case.get("polls", 1), case.get("settle"))
     finally:
         sim.client.clear(device, None, {})
     if case.get("unreachable"):
