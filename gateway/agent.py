@@ -25,12 +25,14 @@ from gateway.correlate import (
 )
 from gateway.metrics import InfluxSettings, MetricSchema, MetricsSink, SelfStats
 from gateway.metrics.store import MetricStore
+from gateway.metrics.store_history import METRICS_NAME
 from gateway.model import Condition, Reading, TicketEvent
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
 from gateway.poller.modbus_points import ModbusBuses, ModbusPointReader
 from gateway.poller.snmp_points import SnmpPointReader
 from gateway.rules import RuleEngine
+from gateway.services import SiteServices
 from gateway.tickets import ServiceClocks, TicketBook, event_payload
 from gateway.tickets.book import CONFIRM_POLLS, Decision
 from gateway.tickets.store import TicketStore
@@ -39,8 +41,6 @@ from gateway.traps import TrapIntake, receiver_config
 from gateway.uplink import MqttUplink, topic_prefix
 from gateway.uplink.inbound import Command, Inbound
 from gateway.views import snapshot
-from gateway.views.services import SiteServices
-from gateway.views.store_history import METRICS_NAME
 
 log = logging.getLogger("lvgw.agent")
 

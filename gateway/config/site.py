@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gateway.config.listen import needs_token, parse_listen
 from gateway.config.types import IDENTIFIER, Duration, Host, Secret
 from gateway.model import Level
-from gateway.views.listen import needs_token, parse_listen
 
 
 class Strict(BaseModel):

@@ -22,9 +22,9 @@ from gateway.outbox import MessageClass, OutboxMessage
 from gateway.proactive import calendar
 from gateway.proactive.ports import Publisher
 from gateway.proactive.state import ProactiveState
+from gateway.tickets.history import TicketHistory
 from gateway.tickets.wire import rfc3339, site_block
 from gateway.uplink import topic_prefix
-from gateway.views.ticket_history import TicketHistory
 
 log = logging.getLogger("lvgw.proactive")
 

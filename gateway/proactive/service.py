@@ -23,7 +23,7 @@ from gateway.proactive.ports import History, Publisher, TicketSink
 from gateway.proactive.scheduler import Clock, Job, ProactiveScheduler, daily_at, every, utc_now
 from gateway.proactive.state import StateFile
 from gateway.proactive.watches import WATCHES, Watch
-from gateway.views.ticket_history import TicketHistory
+from gateway.tickets.history import TicketHistory
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ from gateway.metrics.store import MetricStore
 from gateway.outbox import MessageClass, Outbox
 from gateway.proactive.scheduler import ProactiveScheduler
 from gateway.proactive.service import build_scheduler
+from gateway.tickets.history import TicketHistory
 from gateway.tickets.store import TicketStore
-from gateway.views.ticket_history import TicketHistory
 
 NVR_PROFILE = """
 description: test NVR with a disk table

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from gateway.config import ConfigError, load_config
+from gateway.metrics.store_history import StoreHistory
 from gateway.views.httpserver import StatusPageError
 from gateway.views.statuspage import StatusPage
-from gateway.views.store_history import StoreHistory
 from tests.realservers import free_port
 from tests.views.conftest import HOSTILE, NOW, http, status_snapshot, write_history, write_site
 

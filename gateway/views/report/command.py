@@ -14,10 +14,10 @@ from typing import TextIO
 
 from gateway.config.load import LoadedConfig
 from gateway.metrics.store_errors import StoreError
+from gateway.metrics.store_history import StoreHistory
+from gateway.tickets.history import HISTORY_NAME, TicketHistory, TicketHistoryError
 from gateway.views import snapshot
 from gateway.views.report import Sources, build_report, render_html, render_markdown
-from gateway.views.store_history import StoreHistory
-from gateway.views.ticket_history import HISTORY_NAME, TicketHistory, TicketHistoryError
 
 
 async def make_report(

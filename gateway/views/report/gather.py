@@ -13,6 +13,7 @@ from gateway.proactive import calendar
 from gateway.proactive.forecast import fit
 from gateway.proactive.forecasting import Finding, findings
 from gateway.proactive.ports import History
+from gateway.tickets.history import TicketHistory
 from gateway.views.report.bring import bring_along
 from gateway.views.report.checklist import Scope, checklist
 from gateway.views.report.measure import (
@@ -25,7 +26,6 @@ from gateway.views.report.measure import (
 )
 from gateway.views.report.model import DeviceHealth, Report, TicketLine, Trend
 from gateway.views.status import _countdown, _when, agent_state
-from gateway.views.ticket_history import TicketHistory
 
 TREND_STEP = timedelta(hours=1)
 # Scalars that say nothing about health over time (counts, clocks, versions).

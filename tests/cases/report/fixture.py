@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gateway.metrics.store_core import SeriesStore
 from gateway.model import EventKind, Level, Reading, TicketEvent
-from gateway.views.ticket_history import TicketHistory
+from gateway.tickets.history import TicketHistory
 
 CASE = Path(__file__).parent
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

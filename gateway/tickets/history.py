@@ -2,10 +2,10 @@
 
 The ticket store keeps open tickets only; when the agent resolves one, the resolve
 event is recorded here, in the ``tickets_history`` table of
-``<state_dir>/ticket-history.db``. The agent's pipeline calls `record` with every
-batch of events it has made durable (`Pipeline.on_events`), so what is recorded was
-also sent. Recording is best effort: a history that cannot be written is logged and
-never stops ticketing.
+``<state_dir>/ticket-history.db``. The agent's site services (gateway/services.py)
+call `record` with every batch of events the pipeline has made durable, so what is
+recorded was also sent. Recording is best effort: a history that cannot be written
+is logged and never stops ticketing.
 """
 
 from __future__ import annotations

@@ -20,17 +20,17 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol, Self
 
 from gateway.config.load import LoadedConfig
+from gateway.metrics.store_history import StoreHistory
 from gateway.model import TicketEvent
 from gateway.outbox import Outbox
 from gateway.proactive.ports import History, TicketSink
 from gateway.proactive.scheduler import ProactiveScheduler
 from gateway.proactive.service import build_scheduler
+from gateway.tickets.history import TicketHistory, TicketHistoryError
 from gateway.views.httpserver import StatusPageError
 from gateway.views.statuspage import StatusPage, from_state_dir
-from gateway.views.store_history import StoreHistory
-from gateway.views.ticket_history import TicketHistory, TicketHistoryError
 
-log = logging.getLogger("lvgw.views")
+log = logging.getLogger("lvgw.services")
 
 EventListener = Callable[[Sequence[TicketEvent]], Awaitable[None]]
 
