@@ -3,7 +3,6 @@
 See docs/modbus-driver.md.
 """
 
-from drivers.modbus.backoff import Backoff
 from drivers.modbus.base import ModbusReader
 from drivers.modbus.bus import BusStats, ModbusBus
 from drivers.modbus.errors import (
@@ -29,7 +28,6 @@ from drivers.modbus.points import (
 __all__ = [
     "MAX_READ_BITS",
     "MAX_READ_REGISTERS",
-    "Backoff",
     "Bitfield",
     "BusStats",
     "DataType",

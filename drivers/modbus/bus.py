@@ -23,7 +23,7 @@ from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 from pymodbus.framer import FramerType
 
-from drivers.modbus.backoff import Backoff
+from drivers.backoff import Backoff
 from drivers.modbus.errors import (
     ModbusConnectionError,
     ModbusExceptionResponse,
@@ -85,7 +85,7 @@ class ModbusBus:
         self.stats = BusStats()
         self._make_client = make_client
         self._timeouts_before_reconnect = timeouts_before_reconnect
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or Backoff(0.5, 30.0, jitter=0.25)
         self._lock = asyncio.Lock()
         self._client: ModbusBaseClient | None = None
         self._retry_at = 0.0  # loop time before which no reconnect is attempted

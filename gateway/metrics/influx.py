@@ -35,7 +35,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gateway.backoff import Backoff
+from drivers.backoff import Backoff
 from gateway.metrics.errors import InfluxRefused, InfluxRejected, InfluxUnavailable
 from gateway.metrics.influx_settings import InfluxSettings
 from gateway.metrics.schema import MetricSchema
@@ -149,7 +149,7 @@ class MetricsSink:
         self._in_hand: bytes | None = None  # a batch being written or stored
         self._backlog = True  # batches wait in the outbox: new ones queue behind them
         self._puts = 0  # outbox puts started: tells the drainer a backlog is growing
-        self._backoff = Backoff(self.options.retry_base, self.options.retry_cap)
+        self._backoff = Backoff(self.options.retry_base, self.options.retry_cap, jitter=1.0)
         self._n = _Counters()
 
     # -- the caller's side ------------------------------------------------------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from gateway.sqlite import sqlite_code
+
 
 class OutboxError(Exception):
     """The outbox could not do what was asked; the stored messages are unchanged."""
@@ -38,20 +40,14 @@ _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 
 def is_disk_full(exc: sqlite3.Error) -> bool:
-    return _primary_code(exc) in _FULL_CODES
+    return sqlite_code(exc) in _FULL_CODES
 
 
 def translate(exc: sqlite3.Error, path: Path, doing: str) -> OutboxError:
     """The outbox exception for a SQLite error met while ``doing`` something on ``path``."""
-    code = _primary_code(exc)
+    code = sqlite_code(exc)
     if code in _FULL_CODES:
         return OutboxFullError(f"{path}: no space left to {doing} ({exc})")
     if code in _CORRUPT_CODES:
         return OutboxCorruptError(f"{path}: not an lvgw outbox or damaged; cannot {doing} ({exc})")
     return OutboxError(f"{path}: cannot {doing}: {exc}")
-
-
-def _primary_code(exc: sqlite3.Error) -> int | None:
-    # Extended codes (SQLITE_IOERR_WRITE...) carry the primary code in their low byte.
-    code = getattr(exc, "sqlite_errorcode", None)
-    return None if code is None else int(code) & 0xFF

@@ -1,9 +1,9 @@
 """The durable outbox for the asyncio side: tickets -> outbox -> uplink.
 
-All SQLite work runs in one worker thread that the outbox owns, so a commit waiting on
-fsync (a few ms here, tens of ms on an SD card) or a checkpoint never stalls the event
-loop; ``close()`` joins the thread. Puts that arrive while a commit is in progress are
-committed together in the next transaction (group commit), so many concurrent ticket
+All SQLite work runs on the outbox's worker thread (`gateway.sqlite.Worker`), so a
+commit waiting on fsync (a few ms here, tens of ms on an SD card) or a checkpoint never
+stalls the event loop; ``close()`` joins the thread. Puts that arrive while a commit is
+in progress are committed together in the next transaction (group commit), so many concurrent ticket
 events share one fsync while each ``put`` still returns only after its own commit.
 """
 
@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self, TypeVar
@@ -29,6 +29,7 @@ from gateway.outbox.messages import (
     StoredMessage,
 )
 from gateway.outbox.store import COMPACT_MIN_BYTES, OutboxStore, check_budgets, check_fits
+from gateway.sqlite import Worker
 
 T = TypeVar("T")
 
@@ -63,9 +64,8 @@ class Outbox:
         self._max_db_bytes = max_db_bytes
         self._clock = clock
         self._compact_min_bytes = compact_min_bytes
-        self._executor: ThreadPoolExecutor | None = None
+        self._worker: Worker[OutboxStore] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._store: OutboxStore | None = None  # set and used only in the worker thread
         self._queue: deque[_PutJob] = deque()
         self._items_event = asyncio.Event()  # replaced each time; see _items_arrived
         self._closed = False
@@ -77,16 +77,14 @@ class Outbox:
     async def open(self) -> Self:
         """Open (creating on first use) the file; raises `OutboxCorruptError` naming
         the file when it is not an lvgw outbox."""
-        if self._executor is not None:
+        if self._worker is not None:
             raise OutboxError(f"{self.path}: the outbox is already open")
         self._loop = asyncio.get_running_loop()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=WORKER_THREAD_NAME)
+        self._worker = Worker(WORKER_THREAD_NAME, open=self._open_store, close=OutboxStore.close)
         try:
-            await asyncio.wrap_future(self._executor.submit(self._open_store))
+            await self._worker.start()
         except BaseException:
             self._closed = True
-            self._executor.submit(self._close_store)  # if the open finished after all
-            self._executor.shutdown(wait=True)
             raise
         return self
 
@@ -95,14 +93,10 @@ class Outbox:
         if self._closed:
             return
         self._closed = True
-        executor = self._executor
-        if executor is None:
+        if self._worker is None:
             return
         self._items_arrived()  # waiters wake up and find the outbox closed
-        try:
-            await asyncio.wrap_future(executor.submit(self._close_store))
-        finally:
-            executor.shutdown(wait=True)  # the worker is idle by now: this does not block
+        await self._worker.stop()  # after the puts already queued
 
     async def __aenter__(self) -> Self:
         return await self.open()
@@ -125,12 +119,12 @@ class Outbox:
         batch = tuple(messages)
         for message in batch:
             check_fits(message, self._budgets)
-        executor = self._running()
+        worker = self._running()
         if not batch:
             return []
         job = _PutJob(batch)
         self._queue.append(job)
-        executor.submit(self._commit_queued)
+        worker.post(self._commit_queued, "a group commit")
         return await asyncio.wrap_future(job.future)
 
     async def pending(
@@ -174,20 +168,15 @@ class Outbox:
 
     # -- internals ----------------------------------------------------------------
 
-    def _running(self) -> ThreadPoolExecutor:
+    def _running(self) -> Worker[OutboxStore]:
         if self._closed:
             raise OutboxClosedError(f"{self.path}: the outbox is closed")
-        if self._executor is None:
+        if self._worker is None:
             raise OutboxError(f"{self.path}: the outbox is not open (call open() first)")
-        return self._executor
+        return self._worker
 
     async def _call(self, fn: Callable[[OutboxStore], T]) -> T:
-        executor = self._running()
-        return await asyncio.wrap_future(executor.submit(self._with_store, fn))
-
-    def _with_store(self, fn: Callable[[OutboxStore], T]) -> T:
-        assert self._store is not None, "only called once open() succeeded"
-        return fn(self._store)
+        return await self._running().call(fn)
 
     def _items_arrived(self) -> None:
         # One event per generation: waiters hold the one they checked against.
@@ -196,8 +185,8 @@ class Outbox:
 
     # -- in the worker thread -------------------------------------------------------
 
-    def _open_store(self) -> None:
-        self._store = OutboxStore.open(
+    def _open_store(self) -> OutboxStore:
+        return OutboxStore.open(
             self.path,
             budgets=self._budgets,
             max_db_bytes=self._max_db_bytes,
@@ -205,12 +194,7 @@ class Outbox:
             compact_min_bytes=self._compact_min_bytes,
         )
 
-    def _close_store(self) -> None:
-        store, self._store = self._store, None
-        if store is not None:
-            store.close()
-
-    def _commit_queued(self) -> None:
+    def _commit_queued(self, store: OutboxStore) -> None:
         """Commit every put queued so far in one transaction (group commit)."""
         jobs: list[_PutJob] = []
         while self._queue:
@@ -220,9 +204,7 @@ class Outbox:
         if not jobs:
             return  # an earlier call already committed these
         try:
-            ids = self._with_store(
-                lambda store: store.insert([m for j in jobs for m in j.messages])
-            )
+            ids = store.insert([m for j in jobs for m in j.messages])
         except Exception as exc:  # every put of the batch gets its own copy of the error
             for job in jobs:
                 job.future.set_exception(_copy_error(exc))

@@ -8,7 +8,6 @@ process killed at any point leaves nothing behind but the file.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -29,6 +28,7 @@ from gateway.outbox.messages import (
     StoredMessage,
 )
 from gateway.outbox.schema import connect
+from gateway.sqlite import Database, Synchronous
 
 # Classes that may lose their oldest messages to a budget or a full disk, first to go first.
 DROPPABLE: tuple[MessageClass, ...] = (MessageClass.METRIC, MessageClass.CONTROL)
@@ -77,18 +77,18 @@ class OutboxStore:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        db: Database,
         path: Path,
         budgets: Mapping[MessageClass, ClassBudget],
         clock: Callable[[], float],
         compact_min_bytes: int,
     ) -> None:
-        self._conn = conn
+        self._db = db
+        self._conn = db.conn
         self.path = path
         self._budgets = dict(budgets)
         self._clock = clock
         self._compact_min_bytes = compact_min_bytes
-        self._synchronous_full = True  # what schema.connect set
         self._backlog = {cls: _Tally() for cls in MessageClass}
         self._dropped = {cls: _Tally() for cls in MessageClass}
         self.commits = 0  # transactions committed: shows how many puts shared one
@@ -104,18 +104,18 @@ class OutboxStore:
         compact_min_bytes: int = COMPACT_MIN_BYTES,
     ) -> OutboxStore:
         check_budgets(budgets)
-        conn = connect(path, max_db_bytes)
-        store = cls(conn, path, budgets, clock, compact_min_bytes)
+        db = connect(path, max_db_bytes)
+        store = cls(db, path, budgets, clock, compact_min_bytes)
         try:
             store._load_tallies()
         except BaseException:
-            conn.close()
+            db.close()
             raise
         return store
 
     def close(self) -> None:
         with self._errors("close the outbox"):
-            self._conn.close()
+            self._db.close()
 
     # -- writing ------------------------------------------------------------------
 
@@ -147,33 +147,29 @@ class OutboxStore:
         if not wanted:
             return 0
         changes = _Changes()
-        with self._errors("delete delivered messages"):
-            # An acknowledgement lost to a power cut only means a duplicate delivery.
-            self._set_synchronous(full=False)
-            with self._transaction(changes):
-                for start in range(0, len(wanted), _ACK_CHUNK):
-                    chunk = wanted[start : start + _ACK_CHUNK]
-                    marks = ",".join("?" * len(chunk))
-                    deleted = self._conn.execute(
-                        f"DELETE FROM messages WHERE id IN ({marks}) RETURNING class, size", chunk
-                    ).fetchall()
-                    for cls_name, size in deleted:
-                        changes.store(MessageClass(cls_name), -1, -size)
+        # An acknowledgement lost to a power cut only means a duplicate delivery: NORMAL.
+        with self._errors("delete delivered messages"), self._transaction(changes, "NORMAL"):
+            for start in range(0, len(wanted), _ACK_CHUNK):
+                chunk = wanted[start : start + _ACK_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                deleted = self._conn.execute(
+                    f"DELETE FROM messages WHERE id IN ({marks}) RETURNING class, size", chunk
+                ).fetchall()
+                for cls_name, size in deleted:
+                    changes.store(MessageClass(cls_name), -1, -size)
         with self._errors("compact the outbox"):
             self._maybe_compact()
         return -sum(t.messages for t in changes.stored.values())
 
     def fail(self, message_id: int, error: str) -> bool:
         """Record a refused delivery; the message keeps its place. False if it is gone."""
-        with self._errors("record a delivery failure"):
-            self._set_synchronous(full=False)
-            with self._transaction(_Changes()):
-                cur = self._conn.execute(
-                    "UPDATE messages SET attempts = attempts + 1, last_error = ?, failed_at = ?"
-                    " WHERE id = ?",
-                    (error[:_MAX_ERROR_TEXT], self._clock(), message_id),
-                )
-                return cur.rowcount == 1
+        with self._errors("record a delivery failure"), self._transaction(_Changes(), "NORMAL"):
+            cur = self._conn.execute(
+                "UPDATE messages SET attempts = attempts + 1, last_error = ?, failed_at = ?"
+                " WHERE id = ?",
+                (error[:_MAX_ERROR_TEXT], self._clock(), message_id),
+            )
+            return cur.rowcount == 1
 
     # -- reading ------------------------------------------------------------------
 
@@ -242,11 +238,11 @@ class OutboxStore:
     # -- internals ----------------------------------------------------------------
 
     def _insert(self, messages: Sequence[OutboxMessage]) -> list[int]:
-        self._set_synchronous(full=any(m.message_class is MessageClass.TICKET for m in messages))
+        ticket = any(m.message_class is MessageClass.TICKET for m in messages)
         now = self._clock()
         changes = _Changes()
         ids: list[int] = []
-        with self._transaction(changes):
+        with self._transaction(changes, "FULL" if ticket else "NORMAL"):
             for m in messages:
                 cur = self._conn.execute(
                     "INSERT INTO messages (class, topic, payload, qos, retain, size, created_at)"
@@ -301,8 +297,7 @@ class OutboxStore:
         page_size = self._pragma_int("page_size")
         target = max(4 * needed, _EVICT_MIN_PAGES * page_size)
         changes = _Changes()
-        self._set_synchronous(full=False)
-        with self._transaction(changes):
+        with self._transaction(changes, "NORMAL"):
             for cls in DROPPABLE:
                 freed = sum(t.bytes for t in changes.dropped.values())
                 if freed >= target:
@@ -345,16 +340,14 @@ class OutboxStore:
                 raise OutboxCorruptError(f"{self.path}: unknown message class ({exc})") from exc
 
     @contextlib.contextmanager
-    def _transaction(self, changes: _Changes) -> Iterator[None]:
-        """One write transaction; ``changes`` reach the tallies only once it commits."""
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+    def _transaction(self, changes: _Changes, synchronous: Synchronous) -> Iterator[None]:
+        """One write transaction; ``changes`` reach the tallies only once it commits.
+
+        FULL for a batch with a ticket event (fsynced before the put returns); NORMAL
+        for what a power cut may lose: metrics, control, acknowledgements, failures.
+        """
+        with self._db.transaction(synchronous):
             yield
-            self._conn.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
         self.commits += 1
         for cls, tally in changes.stored.items():
             self._backlog[cls].add(tally.messages, tally.bytes)
@@ -368,22 +361,11 @@ class OutboxStore:
         except sqlite3.Error as exc:
             raise translate(exc, self.path, doing) from exc
 
-    def _set_synchronous(self, *, full: bool) -> None:
-        # FULL fsyncs the log on every commit; NORMAL only at checkpoints, which keeps
-        # a commit safe from a killed process but not from a power cut.
-        if full != self._synchronous_full:
-            self._conn.execute(f"PRAGMA synchronous = {'FULL' if full else 'NORMAL'}")
-            self._synchronous_full = full
-
     def _pragma_int(self, name: str) -> int:
-        return int(self._conn.execute(f"PRAGMA {name}").fetchone()[0])
+        return self._db.pragma_int(name)
 
     def _disk_bytes(self) -> int:
-        total = 0
-        for suffix in ("", "-wal"):
-            with contextlib.suppress(FileNotFoundError):
-                total += os.stat(f"{self.path}{suffix}").st_size
-        return total
+        return sum(self._db.disk_bytes())
 
 
 def check_budgets(budgets: Mapping[MessageClass, ClassBudget]) -> None:

@@ -23,8 +23,8 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from drivers.backoff import Backoff
 from gateway import __version__
-from gateway.backoff import Backoff
 from gateway.config.site import Mqtt
 from gateway.config.types import read_secret_file
 from gateway.outbox import MessageClass, Outbox, StoredMessage
@@ -88,8 +88,8 @@ class MqttUplink:
         self.site_id = site_id
         self.outbox = outbox
         self.inbound = inbound
-        self.backoff = backoff or Backoff()
-        self.refusal_backoff = Backoff(base=1.0, cap=300.0)
+        self.backoff = backoff or Backoff(0.5, 60.0, jitter=1.0)
+        self.refusal_backoff = Backoff(1.0, 300.0, jitter=1.0)
         self.prefix = topic_prefix(site_id)
         self.connected = asyncio.Event()
         self.started = time.monotonic()

@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 from typing import Self
 
+from drivers.backoff import Backoff
 from gateway.agent import Pipeline
 from gateway.config.load import LoadedConfig
 from gateway.outbox import Outbox
 from gateway.tickets.store import TicketStore
-from gateway.uplink import Backoff, MqttUplink
+from gateway.uplink import MqttUplink
 from gateway.uplink.inbound import Inbound
 
 # Reconnect quickly in tests: the production cap (60 s) would make an outage test wait.

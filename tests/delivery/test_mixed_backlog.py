@@ -13,9 +13,10 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from drivers.backoff import Backoff
 from gateway.config.site import Mqtt
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
-from gateway.uplink import Backoff, MqttUplink
+from gateway.uplink import MqttUplink
 from tests.realservers import Mosquitto
 
 pytestmark = pytest.mark.real

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from gateway.model import Condition, EventKind, Level, Reading
 from gateway.poller import DeviceSchedule, PollResult
 from gateway.rules import RuleEngine
 from gateway.tickets import ServiceClocks, TicketBook
-from gateway.uplink import Backoff
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -95,16 +93,6 @@ def test_ticket_book_one_ticket_per_incident() -> None:
     assert book.on_condition(cleared).events == []  # nothing open: nothing to resolve
     again = book.on_condition(cond).events
     assert again[0].ticket_id != opened[0].ticket_id  # a new incident, a new ticket
-
-
-def test_backoff_grows_with_jitter_to_a_cap_and_resets() -> None:
-    backoff = Backoff(base=1.0, cap=8.0, rng=random.Random(1))
-    delays = [backoff.next_delay() for _ in range(12)]
-    assert all(0.5 <= d <= 8.0 for d in delays)
-    assert max(delays[6:]) > 4.0  # it grew
-    assert len({round(d, 6) for d in delays}) == len(delays)  # jittered, not lock-step
-    backoff.reset()
-    assert backoff.next_delay() <= 1.0
 
 
 class SlowReader:

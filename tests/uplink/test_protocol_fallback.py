@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from drivers.backoff import Backoff
 from gateway.config.site import Mqtt
 from gateway.outbox import Outbox
-from gateway.uplink import Backoff, MqttUplink
+from gateway.uplink import MqttUplink
 
 CONNACK_REFUSED_PROTOCOL = bytes([0x20, 0x02, 0x00, 0x01])  # 3.1.1: return code 1
 
@@ -45,7 +46,7 @@ async def test_a_v5_refusal_makes_the_uplink_speak_3_1_1(tmp_path: Path) -> None
     port = server.sockets[0].getsockname()[1]
     async with Outbox(tmp_path / "outbox.db") as outbox:
         uplink = MqttUplink(
-            Mqtt(host="127.0.0.1", port=port), "site-x", outbox, backoff=Backoff(base=0.05, cap=0.1)
+            Mqtt(host="127.0.0.1", port=port), "site-x", outbox, backoff=Backoff(0.05, 0.1)
         )
         task = asyncio.create_task(uplink.run(), name="test-uplink")
         try:

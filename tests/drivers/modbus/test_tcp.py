@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import pytest
 
+from drivers.backoff import Backoff
 from drivers.modbus import (
-    Backoff,
     Bitfield,
     ModbusBus,
     ModbusConnectionError,
