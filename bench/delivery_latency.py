@@ -49,12 +49,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from drivers.snmp.traps import TrapReceiver
-from gateway.agent import Pipeline
 from gateway.config.load import LoadedConfig, load_config
 from gateway.config.site import Mqtt, Traps
 from gateway.config.types import Secret
 from gateway.demo.processes import Mosquitto, free_port, which
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
+from gateway.pipeline import Pipeline
 from gateway.poller import PollResult
 from gateway.tickets.store import TicketStore
 from gateway.traps import TrapIntake, receiver_config

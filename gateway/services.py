@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any, Protocol, Self
+from collections.abc import Coroutine, Sequence
+from typing import Any, Self
 
 from gateway.config.load import LoadedConfig
 from gateway.metrics.store_history import StoreHistory
 from gateway.model import TicketEvent
-from gateway.outbox import Outbox
-from gateway.proactive.ports import History, TicketSink
+from gateway.pipeline import Pipeline, Unsubscribe
+from gateway.proactive.ports import History
 from gateway.proactive.scheduler import ProactiveScheduler
 from gateway.proactive.service import build_scheduler
 from gateway.tickets.history import TicketHistory, TicketHistoryError
@@ -32,22 +32,10 @@ from gateway.views.statuspage import StatusPage, from_state_dir
 
 log = logging.getLogger("lvgw.services")
 
-EventListener = Callable[[Sequence[TicketEvent]], Awaitable[None]]
-
-
-class AgentPipeline(TicketSink, Protocol):
-    """The parts of the agent's `Pipeline` these services use."""
-
-    @property
-    def outbox(self) -> Outbox: ...
-
-    @property
-    def on_events(self) -> list[EventListener]: ...
-
 
 class SiteServices:
     def __init__(
-        self, config: LoadedConfig, pipeline: AgentPipeline, history: History | None = None
+        self, config: LoadedConfig, pipeline: Pipeline, history: History | None = None
     ) -> None:
         self.config = config
         self.pipeline = pipeline
@@ -57,6 +45,7 @@ class SiteServices:
         self.ticket_history: TicketHistory | None = None
         self.page: StatusPage | None = None
         self.scheduler: ProactiveScheduler | None = None
+        self._unsubscribe: Unsubscribe | None = None
 
     async def __aenter__(self) -> Self:
         state_dir = self.config.site_file.agent.state_dir
@@ -65,7 +54,7 @@ class SiteServices:
             if self.config.site_file.agent.status_listen is not None:
                 self.page = StatusPage(self.config, status, self.history)
             self.ticket_history = TicketHistory.in_state_dir(state_dir)
-            self.pipeline.on_events.append(self._record)
+            self._unsubscribe = self.pipeline.subscribe(self._record)
             self.scheduler = build_scheduler(
                 self.config, self.pipeline, self.pipeline.outbox, status, self.history,
                 self.ticket_history,
@@ -79,8 +68,9 @@ class SiteServices:
         await self.close()
 
     async def close(self) -> None:
-        if self._record in self.pipeline.on_events:
-            self.pipeline.on_events.remove(self._record)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self.scheduler is not None:
             self.scheduler.close()
         if self.ticket_history is not None:

@@ -47,7 +47,7 @@ class ContractJobs:
     def _open_instances(self, code: str) -> list[str]:
         return [
             t.instance
-            for t in self.tickets.book.open.values()
+            for t in self.tickets.open_tickets.values()
             if t.device == GATEWAY and t.code == code
         ]
 

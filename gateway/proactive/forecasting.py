@@ -164,7 +164,7 @@ class ForecastJob:
             groups.setdefault((finding.device, finding.watch.code, finding.instance), []).append(
                 finding
             )
-        open_keys = {key for key in self.tickets.book.open if key[1].startswith("forecast.")}
+        open_keys = {key for key in self.tickets.open_tickets if key[1].startswith("forecast.")}
         conditions = []
         for key, group in groups.items():
             finding = min(group, key=_urgency)

@@ -6,21 +6,23 @@ The agent's `Pipeline` is the ticket sink, its `Outbox` the publisher and the em
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from gateway.metrics.store_types import Sample, Series
 from gateway.model import Condition
 from gateway.outbox import OutboxMessage
-from gateway.tickets.book import Decision, TicketBook
+from gateway.tickets.book import Decision, Key
+from gateway.tickets.state import OpenTicket
 
 
 class TicketSink(Protocol):
-    """Opens, updates and resolves tickets for conditions decided outside the rules."""
+    """Opens, updates and resolves tickets for conditions decided outside the rules;
+    site-wide ones are filed against the gateway device (`GATEWAY`), which it knows."""
 
     @property
-    def book(self) -> TicketBook: ...
+    def open_tickets(self) -> Mapping[Key, OpenTicket]: ...
 
     async def apply(self, conditions: Sequence[Condition]) -> Decision: ...
 

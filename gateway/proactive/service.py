@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from gateway.config.load import LoadedConfig
-from gateway.correlate.topology import GATEWAY, GATEWAY_KIND
 from gateway.proactive import calendar
 from gateway.proactive.contract_jobs import ContractJobs
 from gateway.proactive.digest import DigestJob, StatusSource
@@ -68,8 +67,6 @@ def build_scheduler(
     state_file = StateFile(config.site_file.agent.state_dir)
     state = state_file.load()
     zone = calendar.site_zone(site)
-    # Site-wide tickets are filed against the gateway itself, the root of the tree.
-    tickets.book.device_kinds.setdefault(GATEWAY, GATEWAY_KIND)
     contract = ContractJobs(site, tickets, state)
     digest = DigestJob(site, outbox, status, ticket_history, state)
     jobs = [

@@ -1,6 +1,6 @@
 """The status page's HTML: the site overview and one page per device.
 
-Built from the status snapshot (gateway/views/snapshot.py) as plain server-side HTML.
+Built from the status snapshot (gateway/snapshot/) as plain server-side HTML.
 Everything that came from a device, a profile or the site file passes through
 `escape`; the one script (countdowns that tick every second) and the one style sheet
 are constants whose hashes the Content-Security-Policy allows, nothing else runs.

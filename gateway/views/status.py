@@ -7,8 +7,8 @@ import os
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from gateway import snapshot
 from gateway.config.load import LoadedConfig
-from gateway.views import snapshot
 
 FRESH_SECONDS = 15.0  # the agent rewrites the snapshot every few seconds
 LEVELS = {1: "L1", 2: "L2", 3: "L3", 4: "L4"}

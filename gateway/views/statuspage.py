@@ -24,11 +24,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from gateway import snapshot
 from gateway.config.listen import needs_token, parse_listen
 from gateway.config.load import LoadedConfig
 from gateway.config.types import read_secret_file
 from gateway.proactive.ports import History
-from gateway.views import pages, snapshot, svg
+from gateway.views import pages, svg
 from gateway.views.httpserver import HttpServer, Request, Response, StatusPageError
 from gateway.views.status import agent_state
 

@@ -8,9 +8,9 @@ import contextlib
 from typing import Self
 
 from drivers.backoff import Backoff
-from gateway.agent import Pipeline
 from gateway.config.load import LoadedConfig
 from gateway.outbox import Outbox
+from gateway.pipeline import Pipeline
 from gateway.tickets.store import TicketStore
 from gateway.uplink import MqttUplink
 from gateway.uplink.inbound import Inbound

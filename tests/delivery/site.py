@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gateway.agent import Pipeline
 from gateway.model import TicketEvent
+from gateway.pipeline import Pipeline
 from gateway.poller import PollResult
 
 PROFILE = """\

@@ -48,7 +48,7 @@ async def main(site_file: Path) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with Gateway(config) as gateway:
-        loaded = list(gateway.pipeline.book.open.values())
+        loaded = list(gateway.pipeline.open_tickets.values())
         say(f"loaded {len(loaded)}")
         await drive(
             gateway.pipeline, STORM, first_round=first_round, decided=decided, round_done=round_done

@@ -82,7 +82,7 @@ async def test_desk_shows_and_acknowledges_what_the_gateway_sends(
                 events += (await gateway.pipeline.handle(result)).events
             (event,) = events
             await eventually(lambda: "acknowledged by desk-7" in out.getvalue(), 10, "ack reply")
-            ticket = gateway.pipeline.book.find(event.ticket_id)
+            ticket = gateway.pipeline.find(event.ticket_id)
             assert ticket is not None and ticket.acked_by == "desk-7"
             overdue = event.occurred_at + timedelta(days=1)
             assert (await gateway.pipeline.tick(overdue)).events == []  # no reminders

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.agent import Pipeline
 from gateway.config.load import load_config
 from gateway.model import Condition
 from gateway.outbox import Outbox
+from gateway.pipeline import Pipeline
 from gateway.poller import PollResult
 from gateway.tickets.store import TicketStore
 from tests.delivery.site import write_site
@@ -35,25 +35,26 @@ async def test_loaded_tickets_are_settled_then_polls_skip_the_scan(
             for _ in range(3):  # sw-000 and sw-001 go down: two tickets
                 for device in ("sw-000", "sw-001"):
                     await first.handle(poll(device, False))
-            assert len(first.book.open) == 2
-            assert not first.book.awaits_confirmation("sw-000")
+            assert len(first.open_tickets) == 2
+            assert not first._book.awaits_confirmation("sw-000")
 
             restarted = Pipeline(config, outbox, store)  # as after a restart
-            assert restarted.book.awaits_confirmation("sw-000")
-            assert restarted.book.awaits_confirmation("sw-001")
-            assert not restarted.book.awaits_confirmation("sw-002")
+            assert restarted._book.awaits_confirmation("sw-000")
+            assert restarted._book.awaits_confirmation("sw-001")
+            assert not restarted._book.awaits_confirmation("sw-002")
             events = []
             for _ in range(3):  # sw-000 is still down (confirmed), sw-001 is back (resolved)
                 events += (await restarted.handle(poll("sw-000", False))).events
                 events += (await restarted.handle(poll("sw-001", True))).events
             assert [(e.event.value, e.device_id) for e in events] == [("resolve", "sw-001")]
-            assert not restarted.book.awaits_confirmation("sw-000")
-            assert not restarted.book.awaits_confirmation("sw-001")
+            assert not restarted._book.awaits_confirmation("sw-000")
+            assert not restarted._book.awaits_confirmation("sw-001")
 
             def no_scan() -> list[Condition]:
                 raise AssertionError("read every device's conditions for one poll")
 
-            monkeypatch.setattr(restarted.rules, "active", no_scan)
+            # White box: whether the rules are scanned is internal to the pipeline.
+            monkeypatch.setattr(restarted._rules, "active", no_scan)
             for device in ("sw-000", "sw-001", "sw-002"):
                 await restarted.handle(poll(device, True))
         finally:

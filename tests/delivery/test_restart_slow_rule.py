@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gateway.agent import Pipeline
 from gateway.config.load import load_config
 from gateway.model import Reading, TicketEvent
 from gateway.outbox import Outbox
+from gateway.pipeline import Pipeline
 from gateway.poller import PollResult
 from gateway.tickets.store import TicketStore
 from tests.delivery.site import PROFILE, write_site
@@ -60,7 +60,7 @@ async def test_a_slow_rule_keeps_its_ticket_across_a_restart(tmp_path: Path) -> 
             # Restarted while still hot: the rule needs 2 minutes again; no event meanwhile.
             restarted = Pipeline(config, outbox, store)
             assert await run(restarted, range(6, 14), 80) == []
-            assert not restarted.book.awaits_confirmation("sw-000")
+            assert not restarted._book.awaits_confirmation("sw-000")
             # Cooled down: the same ticket resolves, as seq 2.
             after = await run(restarted, range(14, 18), 50)
             assert [(e.event.value, e.ticket_id, e.seq) for e in after] == [

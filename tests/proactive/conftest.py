@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from gateway.agent import Pipeline
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.metrics.store import MetricStore
 from gateway.outbox import MessageClass, Outbox
+from gateway.pipeline import Pipeline
 from gateway.proactive.scheduler import ProactiveScheduler
 from gateway.proactive.service import build_scheduler
 from gateway.tickets.history import TicketHistory
@@ -133,8 +133,7 @@ class Gateway:
                 self.state_dir / "metrics.db", clock=self.clock.epoch
             ).open()
         self.history = TicketHistory.in_state_dir(self.state_dir)
-        self.pipeline = Pipeline(self.config, self.outbox, self.store)
-        self.pipeline.book.now = self.clock
+        self.pipeline = Pipeline(self.config, self.outbox, self.store, now=self.clock)
         self.scheduler = build_scheduler(
             self.config, self.pipeline, self.outbox, self.status, self.metrics,
             self.history, clock=self.clock,

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gateway import snapshot
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.metrics.store_core import SeriesStore
 from gateway.model import Condition, Level, Reading
 from gateway.poller.result import PollResult
 from gateway.tickets import ServiceClocks, TicketBook
-from gateway.views import snapshot
 
 HOSTILE = "<script>alert('x')</script> & \"Lobby\" <img src=x onerror=alert(1)>"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

@@ -1,18 +1,11 @@
-"""The site's status as one JSON document: devices, open tickets, the uplink.
-
-The running agent writes it to ``<state_dir>/status.json`` every few seconds
-(atomically), so `lvgw status` works from another process, and still shows the last
-known state (marked stale) when the agent is stopped.
-"""
+"""The status snapshot built from the pipeline's state: what each device last said
+(`DeviceView`), the open tickets with their deadlines, and the uplink's figures."""
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from gateway import __version__
@@ -26,7 +19,6 @@ from gateway.tickets.wire import rfc3339
 
 KEY_READINGS = 8  # scalar readings shown per device
 TABLE_ROWS = 64  # instances per table column in the snapshot's "tables"
-SNAPSHOT_NAME = "status.json"
 
 
 @dataclass(slots=True)
@@ -145,24 +137,3 @@ def build(
         "devices": devices,
         "open_tickets": open_tickets,
     }
-
-
-def write(state_dir: Path, snapshot: dict[str, Any]) -> None:
-    """Replace the snapshot atomically: a reader never sees half a file."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".status-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(snapshot, out, ensure_ascii=False)
-        os.replace(tmp, state_dir / SNAPSHOT_NAME)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def read(state_dir: Path) -> dict[str, Any] | None:
-    try:
-        data: dict[str, Any] = json.loads((state_dir / SNAPSHOT_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data

@@ -1,0 +1,266 @@
+"""The decision core: poll results -> rules -> correlation -> ticket book -> ticket
+store -> outbox, one decision at a time.
+
+    pipeline = Pipeline(config, outbox, store, probe=agent.probe)
+    await pipeline.replay_journal()
+    unsubscribe = pipeline.subscribe(history.record)
+    await pipeline.handle(result)      # a poll result or trap readings
+    await pipeline.tick(now)           # time passes: durations, staleness, reminders
+    await pipeline.apply(conditions)   # conditions decided elsewhere (proactive jobs)
+    snapshot = pipeline.snapshot(uplink)
+
+Listeners given to `subscribe` are told of every batch of ticket events once it is
+durable (saved in the ticket store and put in the outbox), in the order subscribed;
+they run inside the decision, so a slow listener slows ticketing and one that raises
+fails the call that decided the batch: a listener catches its own errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from gateway import snapshot
+from gateway.config.load import LoadedConfig
+from gateway.config.rules import CheckRule, UnreachableRule
+from gateway.correlate import GATEWAY, GATEWAY_KIND, SITE, Correlator, LinkCheck, Probe
+from gateway.correlate.maintenance import MaintenanceStore
+from gateway.model import Condition, TicketEvent
+from gateway.outbox import MessageClass, Outbox, OutboxMessage
+from gateway.poller import PollResult
+from gateway.rules import RuleEngine
+from gateway.tickets import ServiceClocks, TicketBook, event_payload
+from gateway.tickets.book import CONFIRM_POLLS, Decision, Key
+from gateway.tickets.state import OpenTicket
+from gateway.tickets.store import TicketStore
+from gateway.tickets.wire import encode
+from gateway.uplink import topic_prefix
+
+log = logging.getLogger("lvgw.agent")
+
+# Told of each batch of ticket events once it is durable.
+EventListener = Callable[[Sequence[TicketEvent]], Awaitable[None]]
+Unsubscribe = Callable[[], None]
+
+
+class Pipeline:
+    """Decides conditions and ticket events, and hands them to the outbox durably."""
+
+    def __init__(
+        self,
+        config: LoadedConfig,
+        outbox: Outbox,
+        store: TicketStore,
+        probe: Probe | None = None,
+        link: LinkCheck | None = None,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """``probe`` (re-poll a device now) turns on correlation: dependencies, storms,
+        maintenance windows. Without it conditions go straight to the ticket book.
+        ``now`` is the ticket book's clock (a test may control it)."""
+        site = config.site_file.site
+        self._config = config
+        self._outbox = outbox
+        self._store = store
+        self._rules = RuleEngine(config)
+        self._clocks = ServiceClocks.for_site(site.zone, site.clocks)
+        self._book = TicketBook(
+            site.id,
+            self._clocks,
+            {**{d.id: d.kind.value for d in config.devices}, GATEWAY: GATEWAY_KIND, SITE: SITE},
+            contract=site.contract.type,
+            now=now,
+            loaded=store.load(),
+            confirm_wait=self.confirm_wait,
+        )
+        self._correlator = (
+            Correlator(config, probe, link=link, open_keys=list(self._book.open))
+            if probe is not None
+            else None
+        )
+        self._tickets_topic = topic_prefix(site.id) + "tickets"
+        self._devices = {d.id: d for d in config.devices}
+        self._reachable: dict[str, bool] = {}
+        self._views: dict[str, snapshot.DeviceView] = {}
+        self._lock = asyncio.Lock()  # one decision at a time: book and store stay in step
+        self._listeners: list[EventListener] = []
+
+    # -- what others may see and hold -------------------------------------------------
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
+
+    @property
+    def open_tickets(self) -> Mapping[Key, OpenTicket]:
+        """The open tickets by (device, fault, instance); a read-only live view."""
+        return MappingProxyType(self._book.open)
+
+    def find(self, ticket_id: str) -> OpenTicket | None:
+        """The open ticket with this id, if any."""
+        return self._book.find(ticket_id)
+
+    @property
+    def maintenance(self) -> MaintenanceStore | None:
+        """The maintenance windows (None without correlation)."""
+        return None if self._correlator is None else self._correlator.store
+
+    def subscribe(self, listener: EventListener) -> Unsubscribe:
+        """Tell ``listener`` of every batch of durable ticket events from now on; the
+        function returned stops that (calling it twice does no harm)."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def snapshot(self, uplink: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        """The status snapshot of the site as the pipeline knows it now."""
+        return snapshot.build(self._config, self._views, self._book, self._clocks, uplink, now)
+
+    # -- decisions ------------------------------------------------------------------
+
+    async def replay_journal(self) -> None:
+        """Events decided before a crash but maybe not yet in the outbox."""
+        journal = self._store.journal()
+        if journal:
+            await self._outbox.put_many(
+                OutboxMessage(topic, payload, 1, False, MessageClass.TICKET)
+                for _, topic, payload in journal
+            )
+            await self._store.journal_done([event_id for event_id, _, _ in journal])
+            log.info("replayed %d ticket events decided before the last stop", len(journal))
+
+    async def handle(self, result: PollResult) -> Decision:
+        self._views.setdefault(result.device, snapshot.DeviceView()).update(result)
+        if result.source == "poll":
+            self._log_reachability(result)
+        async with self._lock:
+            decision = Decision()
+            await self._decide(self._rules.evaluate(result), decision)
+            # Only for tickets loaded at start-up: else it reads every device's rules.
+            if self._book.awaits_confirmation(result.device):
+                active = {c.key for c in self._rules.active() if c.device == result.device}
+                decision.extend(self._book.after_poll(result.device, result.ts, active))
+            await self._commit(decision)
+        return decision
+
+    async def _decide(self, conditions: Sequence[Condition], decision: Decision) -> None:
+        """Rule conditions through correlation (when on) into the ticket book."""
+        for condition in conditions:
+            self._log_condition(condition)
+            passed = [condition]
+            if self._correlator is not None:
+                passed = await self._correlator.process(condition)
+            for correlated in passed:
+                if correlated is not condition:
+                    self._log_condition(correlated)
+                decision.extend(self._book.on_condition(correlated))
+
+    async def apply(self, conditions: Sequence[Condition]) -> Decision:
+        """Conditions decided outside the rule engine (scheduled checks, forecasts)."""
+        async with self._lock:
+            decision = Decision()
+            for condition in conditions:
+                self._log_condition(condition)
+                decision.extend(self._book.on_condition(condition))
+            await self._commit(decision)
+        return decision
+
+    async def tick(self, now: datetime) -> Decision:
+        """Time passes without readings: durations, staleness, flapping, reminders."""
+        async with self._lock:
+            decision = Decision()
+            await self._decide(self._rules.tick(now), decision)
+            if self._correlator is not None:
+                for condition in await self._correlator.tick(now):
+                    self._log_condition(condition)
+                    decision.extend(self._book.on_condition(condition))
+            decision.extend(self._book.tick(now))
+            await self._commit(decision)
+        return decision
+
+    async def acknowledge(self, body: dict[str, Any]) -> dict[str, Any]:
+        async with self._lock:
+            ticket = self._book.find(body["ticket_id"])
+            if ticket is None:
+                return {"ok": False, "error": f"no open ticket {body['ticket_id']!r}"}
+            if body["action"] == "ack":
+                self._book.acknowledge(ticket.ticket_id, body["by"], datetime.now(UTC))
+                await self._commit(Decision(changed={ticket.ticket_id: ticket}))
+                log.info("ticket acknowledged ticket=%s by=%s", ticket.ticket_id, body["by"])
+            else:
+                log.info("ticket comment ticket=%s by=%s", ticket.ticket_id, body["by"])
+            return {"ok": True, "ticket_id": ticket.ticket_id, "acked_by": ticket.acked_by}
+
+    async def _commit(self, decision: Decision) -> None:
+        if not (decision.events or decision.changed or decision.closed):
+            return
+        site = self._config.site_file.site
+        messages = [
+            (
+                e.event_id,
+                self._tickets_topic,
+                encode(event_payload(e, site, self._devices.get(e.device_id))),
+            )
+            for e in decision.events
+        ]
+        # Decided state and its events first (durable), then the outbox, then the journal.
+        await self._store.save(list(decision.changed.values()), decision.closed, messages)
+        if messages:
+            await self._outbox.put_many(
+                OutboxMessage(topic, payload, 1, False, MessageClass.TICKET)
+                for _, topic, payload in messages
+            )
+            await self._store.journal_done([event_id for event_id, _, _ in messages])
+        for listener in tuple(self._listeners):  # a listener may unsubscribe meanwhile
+            await listener(decision.events)
+        for event in decision.events:
+            log.info(
+                "ticket %s ticket=%s seq=%d severity=%d device=%s fault=%s",
+                event.event.value, event.ticket_id, event.seq, event.severity,
+                event.device_id, event.fault_code,
+            )  # fmt: skip
+
+    def confirm_wait(self, key: Key) -> tuple[int, float]:
+        """How long the rules may take to raise a loaded ticket's fault again after a
+        start (polls, seconds): the rule's ``raise_after`` or ``for``."""
+        device = self._devices.get(key[0])
+        rule = None
+        if device is not None:
+            rules = self._config.profile_of(device).rules
+            rule = next((r for r in rules if r.code == key[1]), None)
+        if isinstance(rule, UnreachableRule):
+            return max(CONFIRM_POLLS, rule.raise_after), 0.0
+        if isinstance(rule, CheckRule) and device is not None:
+            # ``for`` runs from the first evaluation that holds; two polls more for a
+            # reading that needs a previous value (a rate) before it is known.
+            return CONFIRM_POLLS, (rule.for_ or 0.0) + 2 * device.interval
+        return CONFIRM_POLLS, 0.0
+
+    def _log_reachability(self, result: PollResult) -> None:
+        before = self._reachable.get(result.device)
+        self._reachable[result.device] = result.reachable
+        if before is None or before == result.reachable:
+            if not result.reachable:
+                log.debug("device still down device=%s error=%r", result.device, result.error)
+            return
+        if result.reachable:
+            log.info("device recovered device=%s", result.device)
+        else:
+            log.warning("device down device=%s error=%r", result.device, result.error)
+
+    @staticmethod
+    def _log_condition(condition: Condition) -> None:
+        state = "raised" if condition.active else "cleared"
+        log.info(
+            "condition %s device=%s fault=%s level=%d instance=%r",
+            state, condition.device, condition.code, condition.level, condition.instance,
+        )  # fmt: skip
