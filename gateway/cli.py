@@ -32,6 +32,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_USAGE
+    for warning in config.warnings:
+        print(warning, file=sys.stderr)
     print(config.summary())
     return EXIT_OK
 
@@ -58,6 +60,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_USAGE
     logs.setup(args.log_level)
+    for warning in config.warnings:
+        log.warning("%s", warning)
     try:
         asyncio.run(_run_agent(config))
     except Exception:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from gateway.config import secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.profile import Profile, protocol_problems
 from gateway.config.rules import fault_codes, rule_problems
@@ -29,6 +30,9 @@ class LoadedConfig:
     path: Path
     site_file: SiteFile
     profiles: dict[str, Profile]
+    # Not errors, but worth a look (a secret others may read): check-config prints them,
+    # `lvgw run` logs them.
+    warnings: tuple[ConfigProblem, ...] = ()
 
     @property
     def devices(self) -> list[Device]:
@@ -211,31 +215,38 @@ def _parent_cycles(devices: list[tuple[int, Device]], linemap: LineMap) -> list[
     return problems
 
 
-def _resolve_files(raw: Any, linemap: LineMap, loc: Loc = ()) -> list[ConfigProblem]:
-    """Make every `*_file` and TLS path absolute (relative to the site file); each must exist."""
+def _resolve_files(
+    raw: Any, linemap: LineMap, warnings: list[ConfigProblem], loc: Loc = ()
+) -> list[ConfigProblem]:
+    """Make every `*_file` and TLS path absolute (relative to the site file); each must
+    exist, and each secret among them must be readable and not empty (warnings for a
+    secret others may read go to ``warnings``)."""
     problems: list[ConfigProblem] = []
     if isinstance(raw, dict):
         for key, value in raw.items():
             here = (*loc, key)
-            is_path = key.endswith("_file") or (
-                loc[-1:] == ("tls",) and key in ("ca", "cert", "key")
-            )
+            in_tls = loc[-1:] == ("tls",)
+            is_path = key.endswith("_file") or (in_tls and key in ("ca", "cert", "key"))
             if is_path and isinstance(value, str):
                 path = Path(value)
                 if not path.is_absolute():
                     path = linemap.file.parent.resolve() / path
                     raw[key] = str(path)
+                field = f"field '{'.'.join(map(str, here))}'"
                 if not path.is_file():
-                    problems.append(
-                        linemap.problem(
-                            here, f"field '{'.'.join(map(str, here))}': no such file: {value}"
-                        )
-                    )
+                    problems.append(linemap.problem(here, f"{field}: no such file: {value}"))
+                elif secretfiles.is_secret(key, in_tls):
+                    why = secretfiles.read_problem(path, key)
+                    if why is not None:
+                        problems.append(linemap.problem(here, f"{field}: {why}"))
+                    exposed = secretfiles.exposure_warning(path)
+                    if exposed is not None:
+                        warnings.append(linemap.problem(here, f"warning: {field}: {exposed}"))
             else:
-                problems.extend(_resolve_files(value, linemap, here))
+                problems.extend(_resolve_files(value, linemap, warnings, here))
     elif isinstance(raw, list):
         for i, item in enumerate(raw):
-            problems.extend(_resolve_files(item, linemap, (*loc, i)))
+            problems.extend(_resolve_files(item, linemap, warnings, (*loc, i)))
     return problems
 
 
@@ -271,7 +282,8 @@ def load_config(path: Path) -> LoadedConfig:
     if not isinstance(raw, dict):
         message = "the site file must be a mapping with site:, uplink: and devices:"
         raise ConfigError([ConfigProblem(path, 1, message)])
-    file_problems = _resolve_files(raw, linemap)
+    warnings: list[ConfigProblem] = []
+    file_problems = _resolve_files(raw, linemap, warnings)
     site, problems = _validate(SiteFile, raw, linemap)
     problems += file_problems
     devices = _valid_devices(raw)
@@ -293,4 +305,5 @@ def load_config(path: Path) -> LoadedConfig:
     problems.extend(_cross_check(_raw_ids(raw), devices, linemap, profiles))
     if problems or site is None:
         raise ConfigError(problems)
-    return LoadedConfig(path, site, {k: v for k, v in profiles.items() if v is not None})
+    kept = {k: v for k, v in profiles.items() if v is not None}
+    return LoadedConfig(path, site, kept, tuple(sorted(warnings, key=lambda w: w.line)))
