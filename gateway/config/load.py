@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from gateway import shipped
 from gateway.config import secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.profile import Profile, protocol_problems
@@ -21,8 +22,9 @@ M = TypeVar("M", bound=BaseModel)
 # Device ids the gateway uses for itself (its own network, site-wide jobs).
 RESERVED_IDS = frozenset({"gateway", "site"})
 
-# The profiles shipped with lvgw (config/profiles/ in the source tree).
-BUILTIN_PROFILES = Path(__file__).resolve().parents[2] / "config" / "profiles"
+# The profiles shipped with lvgw (config/profiles/ in the source tree, package data
+# of an installed lvgw).
+BUILTIN_PROFILES = shipped.profiles_dir()
 
 
 @dataclass(frozen=True, slots=True)

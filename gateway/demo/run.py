@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,8 @@ import yaml
 from gateway import desk
 from gateway.demo.processes import Mosquitto, tcp_open
 
-ROOT = Path(__file__).resolve().parents[2]
-FLEET = ROOT / "simulators" / "fleets" / "demo.yaml"
-TOUR = Path(__file__).with_name("tour.yaml")
+FLEET = files("simulators") / "fleets" / "demo.yaml"
+TOUR = files("gateway.demo") / "tour.yaml"
 CONTROL = "127.0.0.1:8700"
 POLL_INTERVAL = "5s"  # faster than a site's 30 s, so the demo does not keep people waiting
 
