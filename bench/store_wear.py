@@ -38,9 +38,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.metrics.store import MetricStore
-from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_db import CACHE_KIB, log_limit
-from gateway.metrics.store_types import MIB, StoreConfig
+from gateway.metrics.store.core import SeriesStore
+from gateway.metrics.store.db import CACHE_KIB, log_limit
+from gateway.metrics.store.types import MIB, StoreConfig
 from gateway.model import Reading
 
 START = 1_767_225_600  # 2026-01-01T00:00:00Z

@@ -16,7 +16,7 @@ from gateway.config.load import LoadedConfig
 from gateway.correlate import MAINTENANCE_COMMAND_SCHEMA, handle_maintenance_command
 from gateway.metrics import InfluxSettings, MetricSchema, MetricsSink, SelfStats
 from gateway.metrics.store import MetricStore
-from gateway.metrics.store_history import METRICS_NAME
+from gateway.metrics.store.history import METRICS_NAME
 from gateway.model import Reading
 from gateway.outbox import Outbox
 from gateway.pipeline import Pipeline

@@ -20,7 +20,7 @@ from collections.abc import Coroutine, Sequence
 from typing import Any, Self
 
 from gateway.config.load import LoadedConfig
-from gateway.metrics.store_history import StoreHistory
+from gateway.metrics.store.history import StoreHistory
 from gateway.model import TicketEvent
 from gateway.pipeline import Pipeline, Unsubscribe
 from gateway.proactive.ports import History

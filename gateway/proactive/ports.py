@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from gateway.metrics.store_types import Sample, Series
+from gateway.metrics.store.types import Sample, Series
 from gateway.model import Condition
 from gateway.outbox import OutboxMessage
 from gateway.tickets.book import Decision, Key
@@ -34,7 +34,7 @@ class Publisher(Protocol):
 
 
 class History(Protocol):
-    """The read side of the embedded metric store (gateway/metrics/store.py)."""
+    """The read side of the embedded metric store (gateway/metrics/store/metric_store.py)."""
 
     async def latest(
         self, device: str, point: str, instance: str | None = None

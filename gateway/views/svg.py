@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
-from gateway.metrics.store_types import Sample
+from gateway.metrics.store.types import Sample
 
 WIDTH, HEIGHT = 600, 180
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 10, 24

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.metrics.store import WORKER_THREAD_NAME, MetricStore
-from gateway.metrics.store_errors import StoreClosedError, StoreCorruptError, StoreError
-from gateway.metrics.store_types import Resolution, StoreConfig
+from gateway.metrics.store.errors import StoreClosedError, StoreCorruptError, StoreError
+from gateway.metrics.store.metric_store import WORKER_THREAD_NAME, MetricStore
+from gateway.metrics.store.types import Resolution, StoreConfig
 from gateway.model import Reading
 from tests.metrics.test_store_support import Clock, at
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.metrics.store_buckets import Bucket, decode, encode, fold, merge, to_sample
+from gateway.metrics.store.buckets import Bucket, decode, encode, fold, merge, to_sample
 
 values = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False) | st.integers(-50, 50).map(float)
 # Samples as the store reads them: increasing whole-second times, any values.

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 import pytest
 
-from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_types import MIB, Resolution, StoreConfig
+from gateway.metrics.store.core import SeriesStore
+from gateway.metrics.store.types import MIB, Resolution, StoreConfig
 from gateway.model import Reading
 from tests.metrics.test_store_support import Clock, at
 

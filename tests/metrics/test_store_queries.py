@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_errors import StoreCorruptError, StoreError, StoreReadOnlyError
-from gateway.metrics.store_maintain import COMPACT_EVERY
-from gateway.metrics.store_types import Resolution, Sample, StoreConfig
+from gateway.metrics.store.core import SeriesStore
+from gateway.metrics.store.errors import StoreCorruptError, StoreError, StoreReadOnlyError
+from gateway.metrics.store.maintain import COMPACT_EVERY
+from gateway.metrics.store.types import Resolution, Sample, StoreConfig
 from gateway.model import Quality, Reading
 from tests.metrics.test_store_support import Clock, at
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.metrics.store_recent import RecentIndex
+from gateway.metrics.store.recent import RecentIndex
 
 puts = st.tuples(st.integers(1, 3), st.integers(0, 200), st.floats(allow_nan=False))
 steps = st.lists(st.one_of(puts, st.integers(0, 200)), max_size=80)

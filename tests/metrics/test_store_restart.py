@@ -16,8 +16,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_types import Resolution, StoreConfig
+from gateway.metrics.store.core import SeriesStore
+from gateway.metrics.store.types import Resolution, StoreConfig
 from gateway.model import Reading
 from tests.metrics.test_store_support import Clock, at
 
@@ -63,8 +63,8 @@ def test_close_and_reopen_keeps_every_tier_and_the_numbering(tmp_path: Path) -> 
 _CRASH_AFTER_FLUSH = """
 import os, sys
 from datetime import UTC, datetime, timedelta
-from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_types import StoreConfig
+from gateway.metrics.store.core import SeriesStore
+from gateway.metrics.store.types import StoreConfig
 from gateway.model import Reading
 
 config = StoreConfig(flush_interval=timedelta(hours=1), flush_samples=10_000)
@@ -97,8 +97,8 @@ def test_a_crash_loses_only_the_unflushed_buffer(tmp_path: Path) -> None:
 _FLUSH_FOREVER = """
 import sys
 from datetime import UTC, datetime
-from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_types import StoreConfig
+from gateway.metrics.store.core import SeriesStore
+from gateway.metrics.store.types import StoreConfig
 from gateway.model import Reading
 
 now = [{now}]

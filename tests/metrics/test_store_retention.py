@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_maintain import COMPACT_EVERY, PRUNE_STEP
-from gateway.metrics.store_types import MIB, Resolution, Sample, StoreConfig
+from gateway.metrics.store.core import SeriesStore
+from gateway.metrics.store.maintain import COMPACT_EVERY, PRUNE_STEP
+from gateway.metrics.store.types import MIB, Resolution, Sample, StoreConfig
 from gateway.model import Reading
 from tests.metrics.test_store_support import Clock, at
 

@@ -12,7 +12,7 @@ from typing import Any
 from gateway import snapshot
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
-from gateway.metrics.store_core import SeriesStore
+from gateway.metrics.store.core import SeriesStore
 from gateway.model import Condition, Level, Reading
 from gateway.poller.result import PollResult
 from gateway.tickets import ServiceClocks, TicketBook

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import ConfigError, load_config
-from gateway.metrics.store_history import StoreHistory
+from gateway.metrics.store.history import StoreHistory
 from gateway.views.httpserver import StatusPageError
 from gateway.views.statuspage import StatusPage
 from tests.realservers import free_port

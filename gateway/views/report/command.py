@@ -14,8 +14,8 @@ from typing import TextIO
 
 from gateway import snapshot
 from gateway.config.load import LoadedConfig
-from gateway.metrics.store_errors import StoreError
-from gateway.metrics.store_history import StoreHistory
+from gateway.metrics.store.errors import StoreError
+from gateway.metrics.store.history import StoreHistory
 from gateway.tickets.history import HISTORY_NAME, TicketHistory, TicketHistoryError
 from gateway.views.report import Sources, build_report, render_html, render_markdown
 

@@ -16,7 +16,7 @@ from typing import Any
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Point, Profile
 from gateway.config.site import Device
-from gateway.metrics.store_types import Sample
+from gateway.metrics.store.types import Sample
 from gateway.proactive.calendar import site_zone
 from gateway.proactive.ports import History
 

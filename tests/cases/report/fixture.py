@@ -20,7 +20,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gateway.metrics.store_core import SeriesStore
+from gateway.metrics.store.core import SeriesStore
 from gateway.model import EventKind, Level, Reading, TicketEvent
 from gateway.tickets.history import TicketHistory
 

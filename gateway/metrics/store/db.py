@@ -16,18 +16,26 @@ Tables (all times are whole seconds since the epoch):
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.metrics.store_errors import StoreCorruptError, StoreError, translate
+from gateway.metrics.store.errors import StoreCorruptError, StoreError, translate
+from gateway.sqlite import (
+    Database,
+    MissingFileError,
+    Pragmas,
+    Schema,
+    SchemaError,
+    open_database,
+    pragma_int,
+)
+from gateway.sqlite import transaction as sqlite_transaction
 
 # `PRAGMA application_id` marks the file as an lvgw metric store ("lvgm").
 APPLICATION_ID = 0x6C76676D
-SCHEMA_VERSION = 1
 
 MIB = 1024 * 1024
 # Pages one transaction may touch without spilling to the log early (and writing
@@ -45,7 +53,7 @@ _AGGREGATE_COLUMNS = """(
         PRIMARY KEY (series_id, ts)
     ) WITHOUT ROWID"""
 
-_CREATE = (
+_VERSION_1 = (
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID""",
     """CREATE TABLE series (
         id INTEGER PRIMARY KEY,
@@ -75,6 +83,11 @@ _CREATE = (
     f"CREATE TABLE agg_1h {_AGGREGATE_COLUMNS}",
 )
 
+# INCREMENTAL auto-vacuum lets pruning give pages back to the file system when the
+# budget needs it.
+SCHEMA = Schema("metric store", APPLICATION_ID, (_VERSION_1,), incremental_vacuum=True)
+SCHEMA_VERSION = SCHEMA.version
+
 
 @dataclass(frozen=True, slots=True)
 class FileSize:
@@ -100,97 +113,44 @@ def log_limit(budget_bytes: int) -> int:
     return max(MIB, min(8 * MIB, budget_bytes // 16))
 
 
-def connect(path: Path, budget_bytes: int, *, read_only: bool = False) -> sqlite3.Connection:
+def connect(path: Path, budget_bytes: int, *, read_only: bool = False) -> Database:
     """Open (creating on first use, unless ``read_only``) the store at ``path``."""
+    log_bytes = log_limit(budget_bytes)
+    pragmas = Pragmas(
+        # NORMAL: the log is synced at checkpoints, not at every commit. A power cut can
+        # lose the commits since the last checkpoint, never corrupt the file; metrics
+        # can afford that, the card's write budget is better spent elsewhere.
+        synchronous="NORMAL",
+        cache_kib=CACHE_KIB,
+        temp_store_memory=True,
+        # Debian builds SQLite with secure_delete on: every deleted row would be zeroed
+        # on disk, a second write for nothing (metrics are not secrets).
+        secure_delete=False,
+        # A checkpoint copies each page once however often it was written since the
+        # last: a larger log between checkpoints saves writes to the file.
+        journal_size_limit=log_bytes,
+        wal_autocheckpoint=log_bytes,
+    )
     try:
-        if read_only:
-            if not path.exists():
-                raise StoreError(f"{path}: no metric store there")
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        else:
-            conn = sqlite3.connect(path, isolation_level=None)
+        return open_database(path, SCHEMA, pragmas, read_only=read_only)
+    except MissingFileError as exc:
+        raise StoreError(str(exc)) from exc
+    except SchemaError as exc:
+        raise StoreCorruptError(str(exc)) from exc
     except sqlite3.Error as exc:
         raise translate(exc, path, "open the metric store") from exc
-    conn.isolation_level = None  # transactions are explicit
-    try:
-        _prepare(conn, path, read_only, log_limit(budget_bytes))
-    except sqlite3.Error as exc:
-        conn.close()
-        raise translate(exc, path, "open the metric store") from exc
-    except BaseException:
-        conn.close()
-        raise
-    return conn
 
 
-def _prepare(conn: sqlite3.Connection, path: Path, read_only: bool, log_bytes: int) -> None:
-    conn.execute("PRAGMA busy_timeout = 5000")  # `lvgw status` may read meanwhile
-    app_id = pragma_int(conn, "application_id")  # a file that is not SQLite fails here
-    version = pragma_int(conn, "user_version")
-    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    if app_id == 0 and version == 0 and tables == 0 and not read_only:
-        _create(conn)
-    elif app_id != APPLICATION_ID:
-        raise StoreCorruptError(f"{path}: an SQLite database, but not an lvgw metric store")
-    elif version > SCHEMA_VERSION:
-        raise StoreCorruptError(
-            f"{path}: written by a newer lvgw (store schema {version}; this one knows "
-            f"up to {SCHEMA_VERSION})"
-        )
-    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-    conn.execute("PRAGMA temp_store = MEMORY")
-    if read_only:
-        return
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if str(mode).lower() != "wal":
-        raise StoreCorruptError(f"{path}: cannot switch to WAL mode (got {mode!r})")
-    # NORMAL: the log is synced at checkpoints, not at every commit. A power cut can
-    # lose the commits since the last checkpoint, never corrupt the file; metrics can
-    # afford that, the card's write budget is better spent elsewhere.
-    conn.execute("PRAGMA synchronous = NORMAL")
-    # Debian builds SQLite with secure_delete on: every deleted row would be zeroed
-    # on disk, a second write for nothing (metrics are not secrets).
-    conn.execute("PRAGMA secure_delete = OFF")
-    # A checkpoint copies each page once however often it was written since the
-    # last: a larger log between checkpoints saves writes to the file.
-    conn.execute(f"PRAGMA journal_size_limit = {log_bytes}")
-    conn.execute(f"PRAGMA wal_autocheckpoint = {log_bytes // pragma_int(conn, 'page_size')}")
-
-
-def _create(conn: sqlite3.Connection) -> None:
-    # auto_vacuum must be chosen before the first table exists; INCREMENTAL lets
-    # pruning give pages back to the file system when the budget needs it.
-    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-    conn.execute("PRAGMA journal_mode = WAL")
-    with transaction(conn):
-        for statement in (
-            *_CREATE,
-            f"PRAGMA application_id = {APPLICATION_ID}",
-            f"PRAGMA user_version = {SCHEMA_VERSION}",
-        ):
-            conn.execute(statement)
-
-
-def pragma_int(conn: sqlite3.Connection, name: str) -> int:
-    return int(conn.execute(f"PRAGMA {name}").fetchone()[0])
-
-
-def file_size(conn: sqlite3.Connection, path: Path) -> FileSize:
-    wal = Path(f"{path}-wal")
+def file_size(db: Database) -> FileSize:
+    file_bytes, wal_bytes = db.disk_bytes()
+    conn = db.conn
     return FileSize(
-        file_bytes=_size(path),
-        wal_bytes=_size(wal),
+        file_bytes=file_bytes,
+        wal_bytes=wal_bytes,
         page_size=pragma_int(conn, "page_size"),
         pages=pragma_int(conn, "page_count"),
         free_pages=pragma_int(conn, "freelist_count"),
     )
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except FileNotFoundError:
-        return 0
 
 
 class Meta:
@@ -227,15 +187,12 @@ class Meta:
 @contextmanager
 def transaction(conn: sqlite3.Connection, meta: Meta | None = None) -> Iterator[None]:
     """One write transaction; rolled back (and the meta cache untouched) on any error."""
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        yield
-        conn.execute("COMMIT")
+        with sqlite_transaction(conn):
+            yield
     except BaseException:
         if meta is not None:
             meta.rolled_back()
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
         raise
     if meta is not None:
         meta.committed()

@@ -9,12 +9,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-from gateway.metrics.store_buckets import Bucket, decode, fold, merge, raw_sample, to_sample
-from gateway.metrics.store_buffer import WriteBuffer
-from gateway.metrics.store_maintain import TABLES, Maintainer, floor_to
-from gateway.metrics.store_recent import RecentIndex
-from gateway.metrics.store_series import SeriesKey, SeriesRegistry
-from gateway.metrics.store_types import Resolution, Sample, Series
+from gateway.metrics.store.buckets import Bucket, decode, fold, merge, raw_sample, to_sample
+from gateway.metrics.store.buffer import WriteBuffer
+from gateway.metrics.store.maintain import TABLES, Maintainer, floor_to
+from gateway.metrics.store.recent import RecentIndex
+from gateway.metrics.store.series import SeriesKey, SeriesRegistry
+from gateway.metrics.store.types import Resolution, Sample, Series
 
 _COARSEST_FIRST = (Resolution.HOUR, Resolution.FIVE_MINUTES, Resolution.RAW)
 _FINEST_FIRST = tuple(reversed(_COARSEST_FIRST))

@@ -1,6 +1,6 @@
 """The embedded store's synchronous core: one SQLite file, used from one thread.
 
-`MetricStore` (gateway/metrics/store.py) runs it on its worker thread for the asyncio
+`MetricStore` (gateway/metrics/store/metric_store.py) runs it on its worker thread for the asyncio
 side; benchmarks, tests and `lvgw status` on a stopped agent may use it directly.
 Time comes from the injected ``clock``: flushing and maintenance fall due by it, so a
 test can replay 90 days in seconds.
@@ -18,19 +18,19 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from gateway.metrics.store_buffer import WriteBuffer
-from gateway.metrics.store_db import Meta, connect, file_size, log_limit
-from gateway.metrics.store_errors import (
+from gateway.metrics.store.buffer import WriteBuffer
+from gateway.metrics.store.db import Meta, connect, file_size, log_limit
+from gateway.metrics.store.errors import (
     StoreClosedError,
     StoreError,
     StoreReadOnlyError,
     translate,
 )
-from gateway.metrics.store_maintain import TABLES, Maintainer
-from gateway.metrics.store_query import Reader
-from gateway.metrics.store_recent import RecentIndex
-from gateway.metrics.store_series import SeriesKey, SeriesRegistry
-from gateway.metrics.store_types import (
+from gateway.metrics.store.maintain import TABLES, Maintainer
+from gateway.metrics.store.query import Reader
+from gateway.metrics.store.recent import RecentIndex
+from gateway.metrics.store.series import SeriesKey, SeriesRegistry
+from gateway.metrics.store.types import (
     Clock,
     Sample,
     Series,
@@ -42,6 +42,7 @@ from gateway.metrics.store_types import (
     to_epoch,
 )
 from gateway.model import Reading
+from gateway.sqlite import Database
 
 log = logging.getLogger("gateway.metrics.store")
 
@@ -60,22 +61,22 @@ class SeriesStore:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
-        path: Path,
+        db: Database,
         config: StoreConfig,
         clock: Clock,
         read_only: bool,
     ) -> None:
-        self.path = path
+        self.path = db.path
         self.config = config
-        self._conn = conn
+        self._db = db
+        conn = self._conn = db.conn
         self._clock = clock
         self._read_only = read_only
         self._meta = Meta(conn)
         self._registry = SeriesRegistry(conn)
         self._buffer = WriteBuffer()
         self._recent = RecentIndex.load(conn)
-        self._maintainer = Maintainer(conn, path, self._meta, self._registry, self._recent, config)
+        self._maintainer = Maintainer(db, self._meta, self._registry, self._recent, config)
         self._reader = Reader(conn, self._registry, self._buffer, self._recent, self._maintainer)
         now = self._now()
         self._last_flush = now
@@ -99,14 +100,14 @@ class SeriesStore:
         """Open (creating on first use, unless ``read_only``) the store at ``path``."""
         path = Path(path)
         config = config or StoreConfig()
-        conn = connect(path, config.budget_bytes, read_only=read_only)
+        db = connect(path, config.budget_bytes, read_only=read_only)
         try:
-            return cls(conn, path, config, clock, read_only)
+            return cls(db, config, clock, read_only)
         except sqlite3.Error as exc:
-            conn.close()
+            db.close()
             raise translate(exc, path, "open the metric store") from exc
         except BaseException:
-            conn.close()
+            db.close()
             raise
 
     def close(self) -> None:
@@ -118,7 +119,7 @@ class SeriesStore:
                 self.flush()
         finally:
             self._closed = True
-            self._conn.close()
+            self._db.close()
 
     # -- writing --------------------------------------------------------------------
 
@@ -198,7 +199,7 @@ class SeriesStore:
             while self._maintainer.step(now, self._buffer):
                 if deadline is not None and time.monotonic() >= deadline:
                     return True
-            size = file_size(self._conn, self.path)
+            size = file_size(self._db)
             if size.wal_bytes > log_limit(self.config.budget_bytes):
                 # A large step grew the log; give the space back now it is idle.
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
@@ -253,7 +254,7 @@ class SeriesStore:
         self._open_or_raise()
         now = self._now()
         with self._errors("read the store's size"):
-            size = file_size(self._conn, self.path)
+            size = file_size(self._db)
         done = self._maintainer.downsampled_until()
         dropped = self._dropped.copy()
         dropped["too_old"] += self._maintainer.dropped_late

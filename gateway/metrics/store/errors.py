@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from gateway.sqlite import sqlite_code
+
 
 class StoreError(Exception):
     """The store could not do what was asked; what was committed is unchanged."""
@@ -35,9 +37,7 @@ class StoreClosedError(StoreError):
 
 def translate(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
     """The store exception for a SQLite error met while ``doing`` something on ``path``."""
-    # Extended codes (SQLITE_IOERR_WRITE...) carry the primary code in their low byte.
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = None if code is None else int(code) & 0xFF
+    primary = sqlite_code(exc)
     if primary == sqlite3.SQLITE_FULL:
         return StoreFullError(f"{path}: no space left to {doing} ({exc})")
     if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):

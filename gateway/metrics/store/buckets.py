@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from gateway.metrics.store_types import Sample, to_datetime
+from gateway.metrics.store.types import Sample, to_datetime
 
 # A stored aggregate row without its key: min, max, sum, count, last. Max, sum and last
 # are NULL when every sample of the bucket had the same value (see `encode`).

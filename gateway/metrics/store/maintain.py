@@ -22,18 +22,17 @@ behind it wait a fraction of a second. In order:
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
-from pathlib import Path
 
-from gateway.metrics.store_buckets import encode, fold, merge
-from gateway.metrics.store_buffer import WriteBuffer
-from gateway.metrics.store_db import FileSize, Meta, file_size, log_limit, transaction
-from gateway.metrics.store_recent import RecentIndex
-from gateway.metrics.store_series import SeriesRegistry
-from gateway.metrics.store_types import Resolution, StoreConfig
+from gateway.metrics.store.buckets import encode, fold, merge
+from gateway.metrics.store.buffer import WriteBuffer
+from gateway.metrics.store.db import FileSize, Meta, file_size, log_limit, transaction
+from gateway.metrics.store.recent import RecentIndex
+from gateway.metrics.store.series import SeriesRegistry
+from gateway.metrics.store.types import Resolution, StoreConfig
+from gateway.sqlite import Database
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +86,15 @@ class _Pass:
 class Maintainer:
     def __init__(
         self,
-        conn: sqlite3.Connection,
-        path: Path,
+        db: Database,
         meta: Meta,
         registry: SeriesRegistry,
         recent: RecentIndex,
         config: StoreConfig,
     ) -> None:
-        self._conn = conn
+        self._db = db
+        self._conn = db.conn
         self._recent = recent
-        self._path = path
         self._meta = meta
         self._registry = registry
         self._config = config
@@ -321,7 +319,7 @@ class Maintainer:
 
     def _fit_budget(self, now: int) -> bool:
         """Trim a tier when the data is over its limit, else give back excess free pages."""
-        size = file_size(self._conn, self._path)
+        size = file_size(self._db)
         if size.used_bytes > self.data_limit_bytes():
             return self._trim(now, size.used_bytes)
         self._set_over_budget(False, size.used_bytes)
@@ -372,4 +370,4 @@ class Maintainer:
         pages = min(excess, VACUUM_PAGES_PER_STEP)
         self._conn.execute(f"PRAGMA incremental_vacuum({pages})").fetchall()
         # False if nothing moved, so a caller looping until idle cannot spin here.
-        return file_size(self._conn, self._path).free_pages < size.free_pages
+        return file_size(self._db).free_pages < size.free_pages

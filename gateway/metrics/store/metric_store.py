@@ -1,10 +1,11 @@
 """The embedded metric store for the asyncio side: history on the box, no server needed.
 
-`MetricStore` owns one worker thread that owns the SQLite file (`SeriesStore`); every
-call is a job for it, so a commit waiting on an SD card, or a maintenance step, never
-stalls the event loop. `add` only hands the readings over and returns at once: the
-poller never waits for the disk. Queries are awaited. ``close()`` flushes, closes the
-file and joins the thread. See docs/embedded-store.md.
+`MetricStore` runs the synchronous core (`SeriesStore`) on a `gateway.sqlite.Worker`:
+one thread owns the SQLite file, so a commit waiting on an SD card, or a maintenance
+step, never stalls the event loop. `add` only hands the readings over and returns at
+once: the poller never waits for the disk. Queries are awaited. When no job came for
+a second the worker lets the core flush or maintain if the clock says so. ``close()``
+flushes, closes the file and joins the thread. See docs/embedded-store.md.
 
     async with MetricStore(path) as store:
         await store.add(readings)
@@ -14,23 +15,21 @@ file and joins the thread. See docs/embedded-store.md.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Self, TypeVar, cast
+from typing import Self, TypeVar
 
-from gateway.metrics.store_core import SeriesStore
-from gateway.metrics.store_errors import StoreClosedError, StoreError
-from gateway.metrics.store_types import Clock, Sample, Series, StoreConfig, StoreStats
+from gateway.metrics.store.core import SeriesStore
+from gateway.metrics.store.errors import StoreClosedError, StoreError
+from gateway.metrics.store.types import Clock, Sample, Series, StoreConfig, StoreStats
 from gateway.model import Reading
+from gateway.sqlite import Worker
 
 log = logging.getLogger("gateway.metrics.store")
 
@@ -40,21 +39,6 @@ WORKER_THREAD_NAME = "lvgw-metric-store"
 # How often (real seconds) the idle worker looks at the clock for a due flush or
 # maintenance; the clock itself decides, so tests with a fake clock are unaffected.
 TICK_SECONDS = 1.0
-
-
-@dataclass(slots=True)
-class _Job:
-    run: Callable[[SeriesStore], object]
-    future: Future[object] = field(default_factory=Future)
-
-
-@dataclass(slots=True)
-class _Add:
-    readings: tuple[Reading, ...]
-
-
-class _Stop:
-    pass
 
 
 class MetricStore:
@@ -74,8 +58,7 @@ class MetricStore:
         self._clock = clock
         self._read_only = read_only
         self._tick_seconds = tick_seconds
-        self._jobs: queue.SimpleQueue[_Job | _Add | _Stop] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker[SeriesStore] | None = None
         self._closed = False
         # Samples handed over but not yet buffered by the worker, bounded like the buffer.
         self._queued = 0
@@ -84,35 +67,36 @@ class MetricStore:
 
     async def open(self) -> Self:
         """Open (creating on first use) the file on a new worker thread."""
-        if self._thread is not None:
+        if self._worker is not None:
             raise StoreError(f"{self.path}: the metric store is already open")
-        opened: Future[None] = Future()
-        self._thread = threading.Thread(
-            target=self._work, args=(opened,), name=WORKER_THREAD_NAME, daemon=True
+        self._worker = Worker(
+            WORKER_THREAD_NAME,
+            open=partial(
+                SeriesStore.open,
+                self.path,
+                config=self.config,
+                clock=self._clock,
+                read_only=self._read_only,
+            ),
+            close=SeriesStore.close,
+            idle=SeriesStore.tick,
+            idle_seconds=self._tick_seconds,
+            logger=log,
         )
-        self._thread.start()
         try:
-            await asyncio.wrap_future(opened)
+            await self._worker.start()
         except BaseException:
             self._closed = True
-            self._jobs.put(_Stop())  # in case the open finishes after a cancellation
-            self._thread.join()
             raise
         return self
 
     async def close(self) -> None:
         """Flush what is buffered, close the file and join the worker thread."""
-        if self._closed or self._thread is None:
+        if self._closed or self._worker is None:
             self._closed = True
             return
         self._closed = True
-        stopped = _Job(lambda store: store.close())
-        self._jobs.put(stopped)
-        self._jobs.put(_Stop())
-        try:
-            await asyncio.wrap_future(stopped.future)
-        finally:
-            self._thread.join()  # the worker has nothing left to do: this is immediate
+        await self._worker.stop()
 
     async def __aenter__(self) -> Self:
         return await self.open()
@@ -130,7 +114,7 @@ class MetricStore:
         """Hand readings to the worker without waiting for it. Beyond
         ``max_buffered_samples`` waiting for a stuck worker, the batch is dropped and
         counted (`StoreStats.dropped["overflow"]`): polling never blocks on the disk."""
-        self._running()
+        worker = self._running()
         batch = tuple(readings)
         if not batch:
             return
@@ -139,7 +123,7 @@ class MetricStore:
                 self._queue_dropped += len(batch)
                 return
             self._queued += len(batch)
-        self._jobs.put(_Add(batch))
+        worker.post(partial(self._buffer, readings=batch), "an add")
 
     async def flush(self) -> int:
         """Commit what was added so far; how many samples that stored. Raises
@@ -188,56 +172,17 @@ class MetricStore:
 
     # -- internals ------------------------------------------------------------------
 
-    def _running(self) -> None:
+    def _running(self) -> Worker[SeriesStore]:
         if self._closed:
             raise StoreClosedError(f"{self.path}: the metric store is closed")
-        if self._thread is None:
+        if self._worker is None:
             raise StoreClosedError(f"{self.path}: the metric store is not open (open() first)")
+        return self._worker
 
     async def _call(self, fn: Callable[[SeriesStore], T]) -> T:
-        self._running()
-        job = _Job(fn)
-        self._jobs.put(job)
-        return cast(T, await asyncio.wrap_future(job.future))
+        return await self._running().call(fn)
 
     # -- in the worker thread -------------------------------------------------------
-
-    def _work(self, opened: Future[None]) -> None:
-        if not opened.set_running_or_notify_cancel():
-            return  # open() was cancelled before the thread got going
-        try:
-            store = SeriesStore.open(
-                self.path, config=self.config, clock=self._clock, read_only=self._read_only
-            )
-        except BaseException as exc:
-            opened.set_exception(exc)
-            return
-        opened.set_result(None)
-        while True:
-            try:
-                item = self._jobs.get(timeout=self._tick_seconds)
-            except queue.Empty:
-                self._background(store.tick, "its due flush or maintenance")
-                continue
-            if isinstance(item, _Stop):
-                break
-            if isinstance(item, _Add):
-                self._background(partial(self._buffer, store, item.readings), "an add")
-            elif item.future.set_running_or_notify_cancel():  # False: its caller gave up
-                try:
-                    item.future.set_result(item.run(store))
-                except BaseException as exc:
-                    item.future.set_exception(exc)
-        store.close()  # a no-op after the close job; closes the file if open() was cancelled
-
-    @staticmethod
-    def _background(work: Callable[[], object], what: str) -> None:
-        """Run work no caller waits for. An unexpected error is logged, not raised: it
-        would end the worker and leave every later call waiting forever."""
-        try:
-            work()
-        except Exception:
-            log.exception("metric store: %s failed", what)
 
     def _buffer(self, store: SeriesStore, readings: tuple[Reading, ...]) -> None:
         with self._queued_lock:

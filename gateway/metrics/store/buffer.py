@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from gateway.metrics.store_db import Meta, transaction
-from gateway.metrics.store_recent import RecentIndex
-from gateway.metrics.store_series import SeriesRegistry
+from gateway.metrics.store.db import Meta, transaction
+from gateway.metrics.store.recent import RecentIndex
+from gateway.metrics.store.series import SeriesRegistry
 
 _INSERT_RECENT = "INSERT OR REPLACE INTO recent (ts, series_id, value) VALUES (?, ?, ?)"
 _UPSERT_LATEST = (

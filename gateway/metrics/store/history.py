@@ -15,8 +15,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from gateway.metrics.store import MetricStore
-from gateway.metrics.store_types import Resolution, Sample, Series
+from gateway.metrics.store.metric_store import MetricStore
+from gateway.metrics.store.types import Resolution, Sample, Series
 
 METRICS_NAME = "metrics.db"
 REOPEN_AFTER = 300.0  # seconds: how stale the list of series may get
