@@ -22,6 +22,7 @@ from gateway.outbox import Outbox
 from gateway.pipeline import Pipeline
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
 from gateway.poller.modbus_points import ModbusBuses, ModbusPointReader
+from gateway.poller.schedule import poll_within
 from gateway.poller.snmp_points import SnmpPointReader
 from gateway.services import SiteServices
 from gateway.tickets.store import TicketStore
@@ -54,7 +55,7 @@ class Agent:
         device = self.config.device(device_id)
         profile = self.config.profile_of(device)
         if profile.protocol == "snmp":
-            return SnmpPointReader(device, profile, self.snmp)
+            return SnmpPointReader(device, profile, self.snmp, self.config.site_file.limits)
         return ModbusPointReader(device, profile, self.modbus.for_device(device))
 
     async def probe(self, device_id: str) -> bool:
@@ -63,15 +64,19 @@ class Agent:
         reader = self._probes.get(device_id)
         if reader is None:
             reader = self._probes[device_id] = self.reader(device_id)
-        return (await reader.poll()).reachable
+        deadline = self.config.site_file.limits.poll_deadline
+        return (await poll_within(reader, device_id, deadline)).reachable
 
     def schedules(self) -> Sequence[DeviceSchedule]:
         limit = asyncio.Semaphore(MAX_POLLS_IN_FLIGHT)
+        deadline = self.config.site_file.limits.poll_deadline
         schedules = []
         for device in self.config.devices:
             reader = self.reader(device.id)
             schedules.append(
-                DeviceSchedule(device.id, reader, device.interval, self.results, limit=limit)
+                DeviceSchedule(
+                    device.id, reader, device.interval, self.results, limit=limit, deadline=deadline
+                )
             )
         return schedules
 

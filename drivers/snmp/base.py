@@ -60,9 +60,19 @@ class V3Credentials:
     priv_key: str = field(default="", repr=False)
 
 
+DEFAULT_WALK_BYTES = 4 * 1024 * 1024
+DEFAULT_WALK_VARBINDS = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class SnmpTarget:
-    """Where and how to reach one agent."""
+    """Where and how to reach one agent, and how much one walk may take from it.
+
+    A walk ends with ``SnmpProtocolError`` once the agent has sent more than
+    ``max_walk_bytes`` (OIDs and values) or ``max_walk_varbinds``: an agent that never
+    ends a table, or answers with values as large as a datagram, costs that much and
+    no more. The budgets are not part of the target's identity (equality, hash).
+    """
 
     host: str
     port: int = 161
@@ -71,6 +81,8 @@ class SnmpTarget:
     v3: V3Credentials | None = None
     timeout: float = 1.0
     retries: int = 1
+    max_walk_bytes: int = field(default=DEFAULT_WALK_BYTES, compare=False)
+    max_walk_varbinds: int = field(default=DEFAULT_WALK_VARBINDS, compare=False)
 
 
 class SnmpClient(Protocol):

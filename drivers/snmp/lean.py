@@ -58,12 +58,11 @@ class LeanSnmpClient:
 
     Create one per process and share it: all targets go through one UDP socket per
     address family. ``max_in_flight`` caps the requests awaiting an answer at once;
-    ``max_walk_varbinds`` bounds one walk against an agent that never ends a table.
+    each target's walk budgets bound one walk against an agent that never ends a table.
     """
 
-    def __init__(self, max_in_flight: int = 256, max_walk_varbinds: int = 100_000) -> None:
+    def __init__(self, max_in_flight: int = 256) -> None:
         self._mux = UdpMux(max_in_flight=max_in_flight)
-        self._max_walk_varbinds = max_walk_varbinds
         self._agents: dict[SnmpTarget, _Agent] = {}
         self._templates: dict[tuple[str, ...], _GetTemplate] = {}
         self._table_rows: dict[tuple[str, int, tuple[str, ...]], int] = {}
@@ -105,7 +104,9 @@ class LeanSnmpClient:
         if not roots:
             return []
         agent = await self._agent(target)
-        state = MultiColumnWalk([_oid_bytes(r) for r in roots], self._max_walk_varbinds)
+        state = MultiColumnWalk(
+            [_oid_bytes(r) for r in roots], target.max_walk_varbinds, target.max_walk_bytes
+        )
         bulk = agent.version != ber.VERSION_1
         pdu_type = ber.GET_BULK_REQUEST if bulk else ber.GET_NEXT_REQUEST
         repetitions = max(1, max_repetitions) if bulk else 0

@@ -85,9 +85,8 @@ class PysnmpClient:
     the requests pysnmp has outstanding on its single socket.
     """
 
-    def __init__(self, max_in_flight: int = 128, max_walk_varbinds: int = 100_000) -> None:
+    def __init__(self, max_in_flight: int = 128) -> None:
         self._max_in_flight = max_in_flight
-        self._max_walk_varbinds = max_walk_varbinds
         self._slots: asyncio.Semaphore | None = None
         self._engines: list[SnmpEngine] = []
         self._buffer_enlarged: set[int] = set()
@@ -121,7 +120,11 @@ class PysnmpClient:
         if not roots:
             return []
         try:
-            state = MultiColumnWalk([ber.encode_oid(r) for r in roots], self._max_walk_varbinds)
+            state = MultiColumnWalk(
+                [ber.encode_oid(r) for r in roots],
+                target.max_walk_varbinds,
+                target.max_walk_bytes,
+            )
         except ValueError as exc:
             raise SnmpError(str(exc)) from exc
         bulk = target.version != "1"

@@ -17,6 +17,13 @@ from drivers.snmp.errors import NO_SUCH_NAME, TOO_BIG, error_position, status_er
 RawVarBind = tuple[bytes, SnmpValue]
 
 
+def value_size(value: SnmpValue) -> int:
+    """Bytes a value takes on the wire, near enough: what a walk's budget counts."""
+    if isinstance(value, bytes | str):
+        return len(value)
+    return 8
+
+
 def oid_after(a: bytes, b: bytes) -> bool:
     """True if OID ``a`` sorts strictly after OID ``b`` (both as BER content bytes).
 
@@ -61,7 +68,7 @@ class MultiColumnWalk:
     asked again.
     """
 
-    def __init__(self, roots: Sequence[bytes], max_varbinds: int) -> None:
+    def __init__(self, roots: Sequence[bytes], max_varbinds: int, max_bytes: int) -> None:
         if not roots:
             raise ValueError("nothing to walk")
         self.roots = list(roots)
@@ -69,6 +76,8 @@ class MultiColumnWalk:
         self._rows: list[list[RawVarBind]] = [[] for _ in roots]
         self._active = list(range(len(roots)))
         self._budget = max_varbinds
+        self._max_bytes = max_bytes
+        self.received_bytes = 0  # OIDs and values of every answer so far
 
     @property
     def done(self) -> bool:
@@ -131,6 +140,12 @@ class MultiColumnWalk:
         self._budget -= len(varbinds)
         if self._budget < 0:
             raise SnmpProtocolError("walk exceeded its varbind budget")
+        self.received_bytes += sum(len(oid) + value_size(value) for oid, value in varbinds)
+        if self.received_bytes > self._max_bytes:
+            raise SnmpProtocolError(
+                f"walk exceeded its budget of {self._max_bytes} bytes"
+                f" ({self.received_bytes} bytes received)"
+            )
         if ended:
             self._active = [col for col in active if col not in ended]
 

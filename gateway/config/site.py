@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gateway.config.limits import Limits
 from gateway.config.listen import needs_token, parse_listen
 from gateway.config.types import IDENTIFIER, Duration, Host, Secret
 from gateway.model import Level
@@ -253,4 +254,5 @@ class SiteFile(Strict):
     traps: Traps | None = None
     metrics: Metrics | None = None
     agent: Agent = Agent()
+    limits: Limits = Limits()
     devices: list[Device] = Field(min_length=1)

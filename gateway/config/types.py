@@ -94,3 +94,31 @@ def _positive(value: float) -> float:
 
 Host = Annotated[str, AfterValidator(_check_host)]
 Duration = Annotated[float, BeforeValidator(_parse_duration), AfterValidator(_positive)]
+
+
+_BYTE_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|KiB|MB|MiB|GB|GiB)?\s*$")
+_UNIT_BYTES = {
+    None: 1, "B": 1, "kB": 1000, "KB": 1000, "KiB": 1024,
+    "MB": 1000**2, "MiB": 1024**2, "GB": 1000**3, "GiB": 1024**3,
+}  # fmt: skip
+
+
+def _parse_byte_size(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a size is a number of bytes or a text like 512KiB, 4MiB")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        match = _BYTE_SIZE.match(value)
+        if match:
+            return int(float(match.group(1)) * _UNIT_BYTES[match.group(2)])
+    raise ValueError(f"not a size: {value!r} (use e.g. 65536, 512KiB, 4MiB)")
+
+
+def _positive_int(value: int) -> int:
+    if value <= 0:
+        raise ValueError("must be greater than zero")
+    return value
+
+
+ByteSize = Annotated[int, BeforeValidator(_parse_byte_size), AfterValidator(_positive_int)]

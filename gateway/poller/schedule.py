@@ -6,8 +6,10 @@ import asyncio
 import logging
 import random
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Protocol
 
+from gateway.model import Reading
 from gateway.poller.result import PollResult
 
 log = logging.getLogger("lvgw.poller")
@@ -15,6 +17,25 @@ log = logging.getLogger("lvgw.poller")
 
 class PointReader(Protocol):
     async def poll(self) -> PollResult: ...
+
+
+async def poll_within(reader: PointReader, device_id: str, deadline: float | None) -> PollResult:
+    """One poll that takes at most ``deadline`` seconds: past it, the poll is abandoned
+    and the device counts as unreachable (an agent that drips its answers, or a table
+    that never ends, holds nothing longer than that)."""
+    if deadline is None:
+        return await reader.poll()
+    ts = datetime.now(UTC)
+    limit = asyncio.timeout(deadline)
+    try:
+        async with limit:
+            return await reader.poll()
+    except TimeoutError:
+        if not limit.expired():
+            raise
+    reading = Reading(device_id, "reachable", False, ts)
+    error = f"PollDeadline: poll exceeded its deadline of {deadline:g} s"
+    return PollResult(device_id, ts, False, (reading,), error)
 
 
 class DeviceSchedule:
@@ -26,7 +47,8 @@ class DeviceSchedule:
     The first poll is spread by a random offset within the interval (so a site's
     devices are not all polled at once); after that, ticks follow the monotonic
     clock, so a slow poll does not shift the schedule. A poll that overruns its
-    slot skips the missed ticks rather than bunching them.
+    slot skips the missed ticks rather than bunching them; one that takes longer than
+    ``deadline`` is abandoned (see :func:`poll_within`).
     """
 
     def __init__(
@@ -37,12 +59,14 @@ class DeviceSchedule:
         out: asyncio.Queue[PollResult],
         first_delay: float | None = None,
         limit: asyncio.Semaphore | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.device_id = device_id
         self.reader = reader
         self.interval = interval
         self.out = out
         self.limit = limit
+        self.deadline = deadline
         self.first_delay = random.uniform(0, interval) if first_delay is None else first_delay
         self._wake = asyncio.Event()
 
@@ -71,10 +95,10 @@ class DeviceSchedule:
             early = await self._sleep_until(next_at)
             try:
                 if self.limit is None:
-                    result = await self.reader.poll()
+                    result = await poll_within(self.reader, self.device_id, self.deadline)
                 else:
                     async with self.limit:
-                        result = await self.reader.poll()
+                        result = await poll_within(self.reader, self.device_id, self.deadline)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug for one device must not stop the others

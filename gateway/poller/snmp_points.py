@@ -6,7 +6,16 @@ import dataclasses
 import time
 from datetime import UTC, datetime
 
-from drivers.snmp import SnmpClient, SnmpError, SnmpTarget, V3Credentials, VarBind
+from drivers.snmp import (
+    SnmpClient,
+    SnmpError,
+    SnmpProtocolError,
+    SnmpTarget,
+    V3Credentials,
+    VarBind,
+)
+from drivers.snmp.walkstate import value_size
+from gateway.config.limits import DEFAULT_LIMITS, Limits
 from gateway.config.profile import Profile
 from gateway.config.site import Device
 from gateway.config.types import read_secret_file
@@ -16,11 +25,16 @@ from gateway.poller.rates import CounterRates
 from gateway.poller.result import PollResult
 
 
-def snmp_target(device: Device) -> SnmpTarget:
-    """The driver's view of a device: address, port, credentials, timeout."""
+def snmp_target(device: Device, limits: Limits = DEFAULT_LIMITS) -> SnmpTarget:
+    """The driver's view of a device: address, port, credentials, timeout, budgets."""
     settings = device.snmp
     if settings is None:  # a device without snmp settings gets the protocol defaults
-        return SnmpTarget(host=device.address, port=device.port or 161)
+        return SnmpTarget(
+            host=device.address,
+            port=device.port or 161,
+            max_walk_bytes=limits.walk_bytes,
+            max_walk_varbinds=limits.walk_varbinds,
+        )
     v3 = None
     if settings.version == "3":
         assert settings.user is not None, "checked at load"
@@ -41,6 +55,8 @@ def snmp_target(device: Device) -> SnmpTarget:
         v3=v3,
         timeout=settings.timeout,
         retries=settings.retries,
+        max_walk_bytes=limits.walk_bytes,
+        max_walk_varbinds=limits.walk_varbinds,
     )
 
 
@@ -58,6 +74,9 @@ class SnmpPointReader:
     While the device is down, a poll is a single probe (the first scalar, no
     retries): cheap for the site's network and for the gateway, yet it notices the
     device's return at the next tick and then reads everything again.
+
+    What one poll may receive is bounded (``limits.poll_bytes``): the walk gets what
+    the GET left of it, or its own budget when that is smaller.
     """
 
     def __init__(
@@ -65,10 +84,12 @@ class SnmpPointReader:
         device: Device,
         profile: Profile,
         client: SnmpClient,
+        limits: Limits = DEFAULT_LIMITS,
         rates: CounterRates | None = None,
     ) -> None:
         self.device = device
-        self.target = snmp_target(device)
+        self.limits = limits
+        self.target = snmp_target(device, limits)
         self.probe_target = dataclasses.replace(self.target, retries=0)
         self.client = client
         self.rates = rates or CounterRates()
@@ -91,11 +112,7 @@ class SnmpPointReader:
             if self.down and self.oids:
                 await self.client.get(self.probe_target, self.oids[:1])
             scalars = await self.client.get(self.target, self.oids) if self.oids else []
-            rows = (
-                await self.client.walk(self.target, [c.root for c in self.columns])
-                if self.columns
-                else []
-            )
+            rows = await self._walk(sum(len(o) + value_size(v) for o, v in scalars))
         except SnmpError as exc:
             if not self.down:
                 self.rates.forget(self.device.id)
@@ -112,6 +129,20 @@ class SnmpPointReader:
             readings += self._decode(decoder, raw, ts, "", now)
         readings += self._table_readings(rows, ts, now)
         return PollResult(self.device.id, ts, True, tuple(readings))
+
+    async def _walk(self, received: int) -> list[VarBind]:
+        """Every table column in one walk, within what is left of the poll's bytes."""
+        if not self.columns:
+            return []
+        left = self.limits.poll_bytes - received
+        if left <= 0:
+            raise SnmpProtocolError(
+                f"poll exceeded its budget of {self.limits.poll_bytes} bytes in its GET"
+            )
+        target = self.target
+        if left < target.max_walk_bytes:
+            target = dataclasses.replace(target, max_walk_bytes=left)
+        return await self.client.walk(target, [c.root for c in self.columns])
 
     def _decode(
         self, decoder: PointDecoder, raw: object, ts: datetime, instance: str, now: float

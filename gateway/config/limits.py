@@ -1,0 +1,29 @@
+"""Bounds on everything that comes from outside the box (docs/security.md).
+
+Each is a documented default a site may change in its ``limits:`` section; the
+defaults hold a Raspberry Pi-class box within a few tens of MB whatever a device, a
+LAN neighbour or a broker client sends.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.config.types import ByteSize, Duration
+
+MiB = 1024 * 1024
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Polls: a device (or something answering in its place) decides how much it sends.
+    poll_deadline: Duration = 60.0  # a poll that takes longer fails: device unreachable
+    poll_bytes: ByteSize = 8 * MiB  # values and OIDs received in one poll
+    walk_bytes: ByteSize = 4 * MiB  # values and OIDs received in one table walk
+    walk_varbinds: Annotated[int, Field(ge=1)] = 100_000  # rows x columns of one walk
+
+
+DEFAULT_LIMITS = Limits()
