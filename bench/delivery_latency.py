@@ -56,8 +56,8 @@ from gateway.demo.processes import Mosquitto, free_port, which
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.pipeline import Pipeline
 from gateway.poller import PollResult
+from gateway.protocols.snmp.traps import TrapIntake, receiver_config
 from gateway.tickets.store import TicketStore
-from gateway.traps import TrapIntake, receiver_config
 from gateway.uplink import MqttUplink
 
 SITE = "bench"

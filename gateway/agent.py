@@ -9,8 +9,6 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from drivers.snmp import SnmpClient
-from drivers.snmp.traps import TrapReceiver
 from gateway import snapshot
 from gateway.config.load import LoadedConfig
 from gateway.correlate import MAINTENANCE_COMMAND_SCHEMA, handle_maintenance_command
@@ -21,12 +19,11 @@ from gateway.model import Reading
 from gateway.outbox import Outbox
 from gateway.pipeline import Pipeline
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
-from gateway.poller.modbus_points import ModbusBuses, ModbusPointReader
-from gateway.poller.schedule import poll_within
-from gateway.poller.snmp_points import SnmpPointReader
+from gateway.poller.schedule import PointReader, poll_within
+from gateway.protocols.base import PushSource
+from gateway.protocols.registry import Drivers
 from gateway.services import SiteServices
 from gateway.tickets.store import TicketStore
-from gateway.traps import TrapIntake, receiver_config
 from gateway.uplink import MqttUplink
 from gateway.uplink.inbound import Command, Inbound
 
@@ -39,24 +36,19 @@ HEALTH_EVERY = 30.0  # seconds between two readings of the gateway's own health
 
 
 class Agent:
-    def __init__(self, config: LoadedConfig, snmp: SnmpClient) -> None:
+    def __init__(self, config: LoadedConfig) -> None:
         self.config = config
-        self.snmp = snmp
-        self.modbus = ModbusBuses()
+        self.drivers = Drivers(config)
         self.results: asyncio.Queue[PollResult] = asyncio.Queue(maxsize=10_000)
-        self._probes: dict[str, SnmpPointReader | ModbusPointReader] = {}
+        self._probes: dict[str, PointReader] = {}
         self.metrics: MetricStore | None = None
         self.sink: MetricsSink | None = None
         self.selfstats = SelfStats()
         self.state_dir = config.site_file.agent.state_dir
         self.services: SiteServices | None = None
 
-    def reader(self, device_id: str) -> SnmpPointReader | ModbusPointReader:
-        device = self.config.device(device_id)
-        profile = self.config.profile_of(device)
-        if profile.protocol == "snmp":
-            return SnmpPointReader(device, profile, self.snmp, self.config.site_file.limits)
-        return ModbusPointReader(device, profile, self.modbus.for_device(device))
+    def reader(self, device_id: str) -> PointReader:
+        return self.drivers.reader(self.config.device(device_id))
 
     async def probe(self, device_id: str) -> bool:
         """Poll a device now, out of its schedule, with a reader of its own (the
@@ -162,7 +154,7 @@ class Agent:
         finally:
             self.metrics = None
             store.close()
-            await self.modbus.close()
+            await self.drivers.close()
         log.info("agent stopped site=%s", site.id)
 
     def _influx_sink(self, outbox: Outbox) -> MetricsSink | None:
@@ -175,23 +167,22 @@ class Agent:
 
     async def _run_tasks(self, pipeline: Pipeline, uplink: MqttUplink, stop: asyncio.Event) -> None:
         schedules = {s.device_id: s for s in self.schedules()}
-        traps = self.config.site_file.traps
-        receiver = TrapReceiver(receiver_config(traps)) if traps is not None else None
-        if receiver is not None:
-            await receiver.start()
-            log.info("trap receiver listening on %s", traps.listen if traps else "")
+        sources: list[PushSource] = []
         try:
-            await self._supervise(pipeline, uplink, schedules, receiver, stop)
+            for source in self.drivers.push_sources():
+                await source.start()
+                sources.append(source)
+            await self._supervise(pipeline, uplink, schedules, sources, stop)
         finally:
-            if receiver is not None:
-                await receiver.close()
+            for source in sources:
+                await source.close()
 
     async def _supervise(
         self,
         pipeline: Pipeline,
         uplink: MqttUplink,
         schedules: dict[str, DeviceSchedule],
-        receiver: TrapReceiver | None,
+        sources: list[PushSource],
         stop: asyncio.Event,
     ) -> None:
         site = self.config.site_file.site
@@ -206,11 +197,9 @@ class Agent:
                 background.append(group.create_task(self.sink.run(), name="influxdb"))
             if self.services is not None:  # status page, proactive maintenance
                 background += [group.create_task(job, name=n) for n, job in self.services.tasks()]
-            if receiver is not None:
-                intake = TrapIntake(
-                    self.config, self.results, lambda device: schedules[device].poll_now()
-                )
-                background.append(group.create_task(intake.run(receiver), name="traps"))
+            for source in sources:  # traps: readings now, and a poll at once
+                running = source.run(self.results, lambda device: schedules[device].poll_now())
+                background.append(group.create_task(running, name=source.name))
             await stop.wait()
             log.info("agent stopping site=%s", site.id)
             pollers.cancel()

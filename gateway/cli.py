@@ -39,18 +39,15 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 async def _run_agent(config: LoadedConfig) -> None:
-    from drivers.snmp.driver import SnmpDriver
     from gateway.agent import Agent
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    snmp = SnmpDriver()
     try:
-        await Agent(config, snmp).run(stop)
+        await Agent(config).run(stop)
     finally:
-        await snmp.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
 

@@ -28,13 +28,12 @@ from typing import Any
 import pytest
 import yaml
 
-from drivers.snmp.driver import SnmpDriver
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.model import Reading
-from gateway.poller.modbus_points import ModbusBuses, ModbusPointReader
 from gateway.poller.result import PollResult
-from gateway.poller.snmp_points import SnmpPointReader
+from gateway.poller.schedule import PointReader
+from gateway.protocols.registry import Drivers
 from tests.simulators.conftest import SimFleet, free_port_on
 
 CASES = Path(__file__).parent / "profiles"
@@ -101,30 +100,17 @@ async def poll(
     counter that moves 50 times a second is mostly 0.
     """
     device = config.device(device_id)
-    profile = config.profile_of(device)
-    driver, buses = SnmpDriver(), ModbusBuses()
-
-    def reader() -> SnmpPointReader | ModbusPointReader:
-        if profile.protocol == "snmp":
-            return SnmpPointReader(device, profile, driver)
-        return ModbusPointReader(device, profile, buses.for_device(device))
-
-    measuring, watching = reader(), reader()
-    try:
+    async with Drivers(config) as drivers:
+        measuring, watching = drivers.reader(device), drivers.reader(device)
         result = await measuring.poll()
         for _ in range(times - 1):
             if settle:
                 await counter_moved(watching, result, settle["counter"], settle["moved"])
             result = await measuring.poll()
         return result
-    finally:
-        await driver.close()
-        await buses.close()
 
 
-async def counter_moved(
-    watching: SnmpPointReader | ModbusPointReader, since: PollResult, counter: str, moved: int
-) -> None:
+async def counter_moved(watching: PointReader, since: PollResult, counter: str, moved: int) -> None:
     """Poll with ``watching`` until ``counter`` is ``moved`` above its value in ``since``."""
     start = counter_value(since, counter)
     deadline = time.monotonic() + SETTLE_TIMEOUT

@@ -24,7 +24,7 @@ from gateway.config import LoadedConfig
 from gateway.correlate import Correlator
 from gateway.model import EventKind, TicketEvent
 from gateway.poller import DeviceSchedule, PollResult, run_pollers
-from gateway.poller.snmp_points import SnmpPointReader
+from gateway.protocols.snmp.reader import SnmpPointReader
 from gateway.rules import RuleEngine
 from gateway.tickets import ServiceClocks, TicketBook
 from tests.correlate.kit import UNREACHABLE, site_config

@@ -19,7 +19,7 @@ from drivers.snmp.lean import LeanSnmpClient
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.poller import DeviceSchedule, PollResult
-from gateway.poller.snmp_points import SnmpPointReader
+from gateway.protocols.snmp.reader import SnmpPointReader
 from tests.hostile.snmp_agent import HostileSnmpAgent
 
 MIB = 1024 * 1024

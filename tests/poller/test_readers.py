@@ -12,10 +12,10 @@ from drivers.snmp.fake import FakeSnmpClient
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.model import Quality
-from gateway.poller.modbus_points import ModbusPointReader
 from gateway.poller.rates import CounterRates
 from gateway.poller.result import PollResult
-from gateway.poller.snmp_points import SnmpPointReader
+from gateway.protocols.modbus.reader import ModbusPointReader
+from gateway.protocols.snmp.reader import SnmpPointReader
 from tests.realservers import Snmpd
 
 HEAD = """\

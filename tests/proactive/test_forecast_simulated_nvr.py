@@ -15,9 +15,9 @@ import yaml
 from drivers.snmp.driver import SnmpDriver
 from gateway.config import load_config
 from gateway.metrics.store import MetricStore
-from gateway.poller.snmp_points import SnmpPointReader
 from gateway.proactive.forecasting import findings
 from gateway.proactive.watches import DISK_FULL
+from gateway.protocols.snmp.reader import SnmpPointReader
 from simulators.fleet import load_fleet
 from simulators.models.nvr import NvrModel
 from simulators.runtime import FleetRuntime

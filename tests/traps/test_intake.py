@@ -11,7 +11,8 @@ from drivers.snmp.traps import TrapReceiver
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.poller.result import PollResult
-from gateway.traps import TrapIntake, receiver_config
+from gateway.protocols.registry import Drivers
+from gateway.protocols.snmp.traps import TrapIntake, receiver_config
 from tests.realservers import free_port, which
 
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
@@ -94,3 +95,31 @@ async def test_traps_become_readings_of_their_device_within_100_ms(tmp_path: Pat
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_snmps_push_source_in_the_registry_reads_traps_and_asks_for_a_poll(
+    tmp_path: Path,
+) -> None:
+    """What the agent runs: the registry's push source of a site with ``traps:``."""
+    port = free_port(kind=2)  # SOCK_DGRAM
+    config = site(tmp_path, port)
+    async with Drivers(config) as drivers:
+        (source,) = drivers.push_sources()
+        assert source.name == "traps"
+        await source.start()
+        out: asyncio.Queue[PollResult] = asyncio.Queue()
+        polled: list[str] = []
+        task = asyncio.create_task(source.run(out, polled.append), name="test-trap-source")
+        try:
+            await send(
+                which("snmptrap"), "-v", "2c", "-c", "traps-ok", f"127.0.0.1:{port}", "",
+                LINK_DOWN, "1.3.6.1.2.1.2.2.1.1.3", "i", "3",
+            )  # fmt: skip
+            result = await asyncio.wait_for(out.get(), 2)
+            assert (result.device, result.source) == ("sw-a", "trap")
+            assert [(r.point, r.instance) for r in result.readings] == [("trap.link_down", "3")]
+            assert polled == ["sw-a"]
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await source.close()

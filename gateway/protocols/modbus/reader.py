@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from drivers.modbus import (
     Bitfield,
-    ModbusBus,
     ModbusError,
     ModbusExceptionResponse,
     ModbusReader,
@@ -36,38 +35,6 @@ def _wire(name: str, point: Point, address: int) -> WirePoint:
     assert point.table is not None, "checked at load"
     kind = point.type if point.table in ("holding", "input") else "bool"
     return define_point(name, _TABLES[point.table], address, kind, order=point.order)
-
-
-class ModbusBuses:
-    """One bus per Modbus TCP endpoint or serial line, shared by every unit behind it."""
-
-    def __init__(self) -> None:
-        self._buses: dict[str, ModbusBus] = {}
-
-    def for_device(self, device: Device) -> ModbusBus:
-        settings = device.modbus
-        if settings is not None and settings.transport == "rtu":
-            assert settings.serial_port is not None, "checked at load"
-            key = f"rtu:{settings.serial_port}"
-            if key not in self._buses:
-                self._buses[key] = ModbusBus.rtu(
-                    settings.serial_port,
-                    baudrate=settings.baudrate,
-                    parity=settings.parity,
-                    stopbits=settings.stopbits,
-                    timeout=settings.timeout,
-                )
-            return self._buses[key]
-        key = f"tcp:{device.address}:{device.port or 502}"
-        if key not in self._buses:
-            timeout = settings.timeout if settings else 1.0
-            self._buses[key] = ModbusBus.tcp(device.address, device.port or 502, timeout=timeout)
-        return self._buses[key]
-
-    async def close(self) -> None:
-        for bus in self._buses.values():
-            await bus.close()
-        self._buses.clear()
 
 
 class ModbusPointReader:

@@ -1,11 +1,12 @@
 """SNMP notifications -> readings of the device that sent them.
 
 The trap receiver (drivers/snmp/traps.py) hands over every notification with its
-sender's address. Here the sender is matched to a site device by address; a
-notification from an address that is no device of the site is counted and logged,
-never trusted. A notification the device's profile declares (``traps:``) becomes the
-reading ``trap.<name>`` (with its instance, e.g. the ifIndex of linkDown) and, unless
-the profile says otherwise, asks for an immediate poll of the device, so its state is
+sender's address (``TrapSource`` is SNMP's push source in the protocol registry).
+Here the sender is matched to a site device by address; a notification from an
+address that is no device of the site is counted and logged, never trusted. A
+notification the device's profile declares (``traps:``) becomes the reading
+``trap.<name>`` (with its instance, e.g. the ifIndex of linkDown) and, unless the
+profile says otherwise, asks for an immediate poll of the device, so its state is
 read at once instead of at the next tick.
 """
 
@@ -136,3 +137,30 @@ class TrapIntake:
             result = self.readings(message)
             if result is not None:
                 await self.out.put(result)
+
+
+class TrapSource:
+    """SNMP's push source: the trap receiver of the site file's ``traps:`` section."""
+
+    name = "traps"
+
+    def __init__(self, config: LoadedConfig, traps: Traps) -> None:
+        self.config = config
+        self.listen = traps.listen
+        self.receiver = TrapReceiver(receiver_config(traps))
+
+    async def start(self) -> None:
+        await self.receiver.start()
+        log.info("trap receiver listening on %s", self.listen)
+
+    async def run(self, out: asyncio.Queue[PollResult], poll_now: Callable[[str], None]) -> None:
+        await TrapIntake(self.config, out, poll_now).run(self.receiver)
+
+    async def close(self) -> None:
+        await self.receiver.close()
+
+
+def trap_source(config: LoadedConfig) -> TrapSource | None:
+    """The site's trap receiver, or None when the site file has no ``traps:`` section."""
+    traps = config.site_file.traps
+    return TrapSource(config, traps) if traps is not None else None
