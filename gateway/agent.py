@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +46,8 @@ class Agent:
         self.selfstats = SelfStats()
         self.state_dir = config.site_file.agent.state_dir
         self.services: SiteServices | None = None
+        self.started = asyncio.Event()  # every part runs: systemd's READY=1
+        self._status: Callable[[], str] = lambda: "starting"
 
     def reader(self, device_id: str) -> PointReader:
         return self.drivers.reader(self.config.device(device_id))
@@ -157,6 +159,15 @@ class Agent:
             await self.drivers.close()
         log.info("agent stopped site=%s", site.id)
 
+    def status_line(self) -> str:
+        """One line on how the agent is doing (systemd's STATUS=)."""
+        return self._status()
+
+    def _describe(self, pipeline: Pipeline, uplink: MqttUplink) -> str:
+        link = "connected" if uplink.stats.connected else "not connected"
+        tickets = len(pipeline.open_tickets)
+        return f"{len(self.config.devices)} devices, uplink {link}, {tickets} open tickets"
+
     def _influx_sink(self, outbox: Outbox) -> MetricsSink | None:
         metrics = self.config.site_file.metrics
         if metrics is None or metrics.influxdb is None:
@@ -200,6 +211,8 @@ class Agent:
             for source in sources:  # traps: readings now, and a poll at once
                 running = source.run(self.results, lambda device: schedules[device].poll_now())
                 background.append(group.create_task(running, name=source.name))
+            self._status = lambda: self._describe(pipeline, uplink)
+            self.started.set()
             await stop.wait()
             log.info("agent stopping site=%s", site.id)
             pollers.cancel()

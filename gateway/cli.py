@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway import __version__, logs
+from gateway import __version__, logs, sdnotify
 from gateway.config import ConfigError, LoadedConfig, load_config
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -45,8 +45,10 @@ async def _run_agent(config: LoadedConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    agent = Agent(config)
     try:
-        await Agent(config).run(stop)
+        async with sdnotify.notifying(agent.started, stop, agent.status_line):
+            await agent.run(stop)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

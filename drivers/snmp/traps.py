@@ -370,12 +370,13 @@ class TrapReceiver:
         )
 
     def _socket_drops(self) -> int | None:
-        """The kernel's drop count for our socket, from /proc/net/udp (Linux only)."""
+        """The kernel's drop count for our socket, from /proc/self/net/udp (Linux only;
+        /proc/net is hidden under the unit's ProcSubset=pid)."""
         sock = self._socket
         if sock is None or sock.fileno() < 0:
             return None
         inode = str(os.fstat(sock.fileno()).st_ino)
-        table = "/proc/net/udp6" if sock.family == socket.AF_INET6 else "/proc/net/udp"
+        table = "/proc/self/net/udp6" if sock.family == socket.AF_INET6 else "/proc/self/net/udp"
         try:
             with open(table, encoding="ascii") as lines:
                 for line in lines:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gateway import shipped
-from gateway.config import secretfiles
+from gateway.config import credentials, secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.profile import Profile, protocol_problems
 from gateway.config.rules import fault_codes, rule_problems
@@ -220,9 +220,10 @@ def _parent_cycles(devices: list[tuple[int, Device]], linemap: LineMap) -> list[
 def _resolve_files(
     raw: Any, linemap: LineMap, warnings: list[ConfigProblem], loc: Loc = ()
 ) -> list[ConfigProblem]:
-    """Make every `*_file` and TLS path absolute (relative to the site file); each must
-    exist, and each secret among them must be readable and not empty (warnings for a
-    secret others may read go to ``warnings``)."""
+    """Make every `*_file` and TLS path absolute (relative to the site file; a leading
+    ``${CREDENTIALS_DIRECTORY}`` as credentials.py says); each must exist, and each
+    secret among them must be readable and not empty (warnings for a secret others may
+    read go to ``warnings``)."""
     problems: list[ConfigProblem] = []
     if isinstance(raw, dict):
         for key, value in raw.items():
@@ -230,13 +231,14 @@ def _resolve_files(
             in_tls = loc[-1:] == ("tls",)
             is_path = key.endswith("_file") or (in_tls and key in ("ca", "cert", "key"))
             if is_path and isinstance(value, str):
-                path = Path(value)
+                path = Path(credentials.expand(value, linemap.file))
                 if not path.is_absolute():
                     path = linemap.file.parent.resolve() / path
-                    raw[key] = str(path)
+                raw[key] = str(path)
                 field = f"field '{'.'.join(map(str, here))}'"
                 if not path.is_file():
-                    problems.append(linemap.problem(here, f"{field}: no such file: {value}"))
+                    named = f"{value} ({path})" if value.startswith(credentials.PREFIX) else value
+                    problems.append(linemap.problem(here, f"{field}: no such file: {named}"))
                 elif secretfiles.is_secret(key, in_tls):
                     why = secretfiles.read_problem(path, key)
                     if why is not None:

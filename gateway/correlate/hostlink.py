@@ -20,7 +20,7 @@ _UP_STATES = frozenset({"up", "unknown"})  # "unknown": links without carrier st
 
 
 class HostLink:
-    """The gateway's link from /proc/net/route and /sys/class/net/<if>/operstate.
+    """The gateway's link from /proc/self/net/route and /sys/class/net/<if>/operstate.
 
     A problem is: every interface that carries the default route is down; or the
     default route, once seen, is gone (a lost DHCP lease, a cable pulled with a
@@ -31,7 +31,8 @@ class HostLink:
 
     def __init__(
         self,
-        route_table: Path = Path("/proc/net/route"),
+        # /proc/self/net, not /proc/net: the unit's ProcSubset=pid hides the latter.
+        route_table: Path = Path("/proc/self/net/route"),
         interfaces: Path = Path("/sys/class/net"),
     ) -> None:
         self.route_table = route_table
