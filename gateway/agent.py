@@ -117,14 +117,14 @@ class Agent:
 
     async def write_snapshot(self, pipeline: Pipeline, uplink: MqttUplink) -> None:
         stats = await pipeline.outbox.stats()
-        link = {
-            "connected": uplink.stats.connected,
-            "protocol": uplink.stats.protocol,
-            "delivered": uplink.stats.delivered,
-            "refused": uplink.stats.refused,
-            "last_refusal": uplink.stats.last_refusal or None,
-            "backlog": {str(c): b.messages for c, b in stats.backlog.items() if b.messages},
-        }
+        link = snapshot.UplinkStatus(
+            connected=uplink.stats.connected,
+            protocol=uplink.stats.protocol,
+            delivered=uplink.stats.delivered,
+            refused=uplink.stats.refused,
+            last_refusal=uplink.stats.last_refusal or None,
+            backlog={str(c): b.messages for c, b in stats.backlog.items() if b.messages},
+        )
         data = pipeline.snapshot(link)
         await asyncio.to_thread(snapshot.write, self.state_dir, data)
 

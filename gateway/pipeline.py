@@ -121,9 +121,13 @@ class Pipeline:
 
         return unsubscribe
 
-    def snapshot(self, uplink: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    def snapshot(
+        self, uplink: snapshot.UplinkStatus, now: datetime | None = None
+    ) -> snapshot.StatusSnapshot:
         """The status snapshot of the site as the pipeline knows it now."""
-        return snapshot.build(self._config, self._views, self._book, self._clocks, uplink, now)
+        return snapshot.build(
+            self._config, self._views, self._book.open.values(), self._clocks, uplink, now
+        )
 
     # -- decisions ------------------------------------------------------------------
 

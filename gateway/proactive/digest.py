@@ -22,6 +22,7 @@ from gateway.outbox import MessageClass, OutboxMessage
 from gateway.proactive import calendar
 from gateway.proactive.ports import Publisher
 from gateway.proactive.state import ProactiveState
+from gateway.snapshot import StatusSnapshot, TicketStatus
 from gateway.tickets.history import TicketHistory
 from gateway.tickets.wire import rfc3339, site_block
 from gateway.uplink import topic_prefix
@@ -29,32 +30,32 @@ from gateway.uplink import topic_prefix
 log = logging.getLogger("lvgw.proactive")
 
 SCHEMA_ID = "lvgw.digest/1"
-StatusSource = Callable[[], dict[str, Any] | None]
+StatusSource = Callable[[], StatusSnapshot | None]
 
 
 def digest_topic(site_id: str) -> str:
     return topic_prefix(site_id) + "digest"
 
 
-def _overdue(ticket: dict[str, Any], now: datetime) -> bool:
-    due = ticket.get("response_due")
-    if ticket.get("acknowledged_by") or not due:
+def _overdue(ticket: TicketStatus, now: datetime) -> bool:
+    due = ticket.response_due
+    if ticket.acknowledged_by or due is None:
         return False
-    return datetime.fromisoformat(str(due).replace("Z", "+00:00")) < now
+    return due < now
 
 
 def build_digest(
     site: Site,
-    status: dict[str, Any] | None,
+    status: StatusSnapshot | None,
     history: TicketHistory | None,
     day: str,
     now: datetime,
 ) -> dict[str, Any]:
-    devices = (status or {}).get("devices", [])
-    tickets = (status or {}).get("open_tickets", [])
+    devices = status.devices if status is not None else ()
+    tickets = status.open_tickets if status is not None else ()
     by_level: dict[str, int] = {str(level): 0 for level in (1, 2, 3, 4)}
     for ticket in tickets:
-        by_level[str(ticket["severity"])] += 1
+        by_level[str(int(ticket.severity))] += 1
     resolved = history.resolved_since(now - timedelta(hours=24)) if history is not None else []
     today = calendar.local_day(site, now)
     next_due = calendar.next_inspection_due(site, today)
@@ -64,28 +65,32 @@ def build_digest(
         "day": day,
         "generated_at": rfc3339(now),
         "site": site_block(site),
-        "status_from": (status or {}).get("generated_at"),
+        "status_from": rfc3339(status.generated_at) if status is not None else None,
         "devices": {
             "total": len(devices),
-            "unreachable": [d["id"] for d in devices if d.get("reachable") is False],
-            "not_polled": [d["id"] for d in devices if d.get("reachable") is None],
+            "unreachable": [d.id for d in devices if d.reachable is False],
+            "not_polled": [d.id for d in devices if d.reachable is None],
             "with_open_tickets": {
-                d["id"]: d["worst_level"] for d in devices if d.get("worst_level") is not None
+                d.id: int(d.worst_level) for d in devices if d.worst_level is not None
             },
         },
         "open_tickets": {
             "count": len(tickets),
             "by_severity": by_level,
-            "overdue_response": [t["ticket_id"] for t in tickets if _overdue(t, now)],
+            "overdue_response": [t.ticket_id for t in tickets if _overdue(t, now)],
             "forecasts": [
-                {"ticket_id": t["ticket_id"], "device": t["device"], "title": t["title"]}
+                {"ticket_id": t.ticket_id, "device": t.device, "title": t.title}
                 for t in tickets
-                if str(t.get("fault", "")).startswith("forecast.")
+                if t.fault.startswith("forecast.")
             ],
             "items": [
                 {
-                    k: t.get(k)
-                    for k in ("ticket_id", "device", "fault", "instance", "severity", "title")
+                    "ticket_id": t.ticket_id,
+                    "device": t.device,
+                    "fault": t.fault,
+                    "instance": t.instance,
+                    "severity": int(t.severity),
+                    "title": t.title,
                 }
                 for t in tickets
             ],
@@ -107,7 +112,7 @@ def build_digest(
             "next_inspection_due": next_due.isoformat() if next_due else None,
             "days_to_end": (ends - today).days if ends is not None else None,
         },
-        "uplink_backlog": (status or {}).get("uplink", {}).get("backlog", {}),
+        "uplink_backlog": dict(status.uplink.backlog) if status is not None else {},
     }
 
 

@@ -12,7 +12,7 @@ no samples in the window changes nothing: missing data is not good news.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,10 +54,10 @@ class Finding:
 
 
 # A device's table states and labels from the status snapshot (its "tables").
-Tables = Callable[[str], dict[str, dict[str, str]]]
+Tables = Callable[[str], Mapping[str, Mapping[str, str]]]
 
 
-def _no_tables(device: str) -> dict[str, dict[str, str]]:
+def _no_tables(device: str) -> Mapping[str, Mapping[str, str]]:
     return {}
 
 
@@ -94,7 +94,7 @@ async def findings(
 async def _sensor_temperatures(
     history: History,
     device: Device,
-    tables: dict[str, dict[str, str]],
+    tables: Mapping[str, Mapping[str, str]],
     profile: Profile | None,
     now: datetime,
 ) -> list[Finding]:

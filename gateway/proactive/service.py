@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -37,12 +38,9 @@ class Times:
 def tables_of(status: StatusSource) -> Tables:
     """A device's table states and labels, from the latest status snapshot."""
 
-    def tables(device: str) -> dict[str, dict[str, str]]:
-        for entry in (status() or {}).get("devices", []):
-            if entry.get("id") == device:
-                found: dict[str, dict[str, str]] = entry.get("tables", {})
-                return found
-        return {}
+    def tables(device: str) -> Mapping[str, Mapping[str, str]]:
+        snapshot = status()
+        return {} if snapshot is None else snapshot.tables(device)
 
     return tables
 

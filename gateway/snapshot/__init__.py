@@ -1,10 +1,33 @@
 """The site's status as one document: devices, open tickets, the uplink.
 
-Built from the pipeline's state (`build`), written by the agent and read by the views
-and the proactive jobs (`write`, `read`).
+A frozen, typed model (`StatusSnapshot`, gateway/snapshot/model.py) built from the
+pipeline's state (`build`), written by the agent and read by the views and the
+proactive jobs (`write`, `read`).
 """
 
 from gateway.snapshot.build import DeviceView, build
 from gateway.snapshot.file import SNAPSHOT_NAME, read, write
+from gateway.snapshot.model import (
+    AgentInfo,
+    DeviceStatus,
+    ReadingValue,
+    SiteInfo,
+    StatusSnapshot,
+    TicketStatus,
+    UplinkStatus,
+)
 
-__all__ = ["SNAPSHOT_NAME", "DeviceView", "build", "read", "write"]
+__all__ = [
+    "SNAPSHOT_NAME",
+    "AgentInfo",
+    "DeviceStatus",
+    "DeviceView",
+    "ReadingValue",
+    "SiteInfo",
+    "StatusSnapshot",
+    "TicketStatus",
+    "UplinkStatus",
+    "build",
+    "read",
+    "write",
+]

@@ -4,18 +4,26 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from gateway import __version__
 from gateway.config.load import LoadedConfig
 from gateway.config.site import Device
-from gateway.model import Reading
+from gateway.model import Level, Reading, Value
 from gateway.poller.result import PollResult
-from gateway.tickets.book import TicketBook
+from gateway.snapshot.model import (
+    AgentInfo,
+    DeviceStatus,
+    ReadingValue,
+    SiteInfo,
+    StatusSnapshot,
+    TicketStatus,
+    UplinkStatus,
+)
 from gateway.tickets.clocks import ServiceClocks
-from gateway.tickets.wire import rfc3339
+from gateway.tickets.state import OpenTicket
 
 KEY_READINGS = 8  # scalar readings shown per device
 TABLE_ROWS = 64  # instances per table column in the snapshot's "tables"
@@ -67,7 +75,7 @@ def natural(instance: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in instance.split("."))
 
 
-def _value(reading: Reading) -> Any:
+def _value(reading: Reading) -> Value:
     value = reading.value
     if isinstance(value, float):
         return round(value, 3)
@@ -78,62 +86,61 @@ def _value(reading: Reading) -> Any:
 
 def build(
     config: LoadedConfig,
-    views: dict[str, DeviceView],
-    book: TicketBook,
+    views: Mapping[str, DeviceView],
+    tickets: Iterable[OpenTicket],
     clocks: ServiceClocks,
-    uplink: dict[str, Any],
+    uplink: UplinkStatus,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> StatusSnapshot:
+    """The snapshot of the site: every device of the site file (what it last said,
+    the most severe open ticket listing it) and the open tickets with their deadlines."""
     now = now or datetime.now(UTC)
-    tickets = sorted(book.open.values(), key=lambda t: (t.level, t.opened_at))
-    worst: dict[str, int] = {}
-    for ticket in tickets:
+    ordered = sorted(tickets, key=lambda t: (t.level, t.opened_at))
+    worst: dict[str, Level] = {}
+    for ticket in ordered:
         for device_id in (ticket.device, *ticket.related):
-            worst[device_id] = min(worst.get(device_id, 5), int(ticket.level))
+            worst[device_id] = min(worst.get(device_id, ticket.level), ticket.level)
     devices = []
     for device in config.devices:
         view = views.get(device.id, DeviceView())
         key = list(view.readings.values())[:KEY_READINGS]
         devices.append(
-            {
-                "id": device.id,
-                "name": device.name,
-                "kind": device.kind.value,
-                "address": device.address,
-                "parent": device.parent,
-                "reachable": view.reachable,
-                "last_poll": rfc3339(view.last_poll),
-                "error": view.error or None,
-                "worst_level": worst.get(device.id),
-                "readings": {r.point: {"value": _value(r), "unit": r.unit} for r in key},
-                "tables": table_texts(config, device, view),
-            }
+            DeviceStatus(
+                id=device.id,
+                name=device.name,
+                kind=device.kind.value,
+                address=device.address,
+                parent=device.parent,
+                reachable=view.reachable,
+                last_poll=view.last_poll,
+                error=view.error or None,
+                worst_level=worst.get(device.id),
+                readings={r.point: ReadingValue(value=_value(r), unit=r.unit) for r in key},
+                tables=table_texts(config, device, view),
+            )
         )
-    open_tickets = []
-    for ticket in tickets:
-        response_due = clocks.response_due(ticket.level, ticket.opened_at)
-        onsite_due = clocks.onsite_due(ticket.level, ticket.opened_at)
-        open_tickets.append(
-            {
-                "ticket_id": ticket.ticket_id,
-                "device": ticket.device,
-                "fault": ticket.code,
-                "instance": ticket.instance or None,
-                "severity": int(ticket.level),
-                "title": ticket.title,
-                "occurred_at": rfc3339(ticket.opened_at),
-                "response_due": rfc3339(response_due),
-                "onsite_due": rfc3339(onsite_due),
-                "acknowledged_by": ticket.acked_by,
-                "related_devices": list(ticket.related),
-            }
+    open_tickets = [
+        TicketStatus(
+            ticket_id=ticket.ticket_id,
+            device=ticket.device,
+            fault=ticket.code,
+            instance=ticket.instance or None,
+            severity=ticket.level,
+            title=ticket.title,
+            occurred_at=ticket.opened_at,
+            response_due=clocks.response_due(ticket.level, ticket.opened_at),
+            onsite_due=clocks.onsite_due(ticket.level, ticket.opened_at),
+            acknowledged_by=ticket.acked_by,
+            related_devices=tuple(ticket.related),
         )
+        for ticket in ordered
+    ]
     site = config.site_file.site
-    return {
-        "site": {"id": site.id, "name": site.name, "customer": site.customer.name},
-        "generated_at": rfc3339(now),
-        "agent": {"version": __version__, "pid": os.getpid()},
-        "uplink": uplink,
-        "devices": devices,
-        "open_tickets": open_tickets,
-    }
+    return StatusSnapshot(
+        site=SiteInfo(id=site.id, name=site.name, customer=site.customer.name),
+        generated_at=now,
+        agent=AgentInfo(version=__version__, pid=os.getpid()),
+        uplink=uplink,
+        devices=tuple(devices),
+        open_tickets=tuple(open_tickets),
+    )

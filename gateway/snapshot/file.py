@@ -11,27 +11,28 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+
+from gateway.snapshot.model import StatusSnapshot
 
 SNAPSHOT_NAME = "status.json"
 
 
-def write(state_dir: Path, snapshot: dict[str, Any]) -> None:
+def write(state_dir: Path, snapshot: StatusSnapshot) -> None:
     """Replace the snapshot atomically: a reader never sees half a file."""
     state_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".status-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(snapshot, out, ensure_ascii=False)
+            json.dump(snapshot.to_jsonable(), out, ensure_ascii=False)
         os.replace(tmp, state_dir / SNAPSHOT_NAME)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def read(state_dir: Path) -> dict[str, Any] | None:
+def read(state_dir: Path) -> StatusSnapshot | None:
+    """The last snapshot written; None when there is none yet or it cannot be read."""
     try:
-        data: dict[str, Any] = json.loads((state_dir / SNAPSHOT_NAME).read_text(encoding="utf-8"))
+        return StatusSnapshot.from_json((state_dir / SNAPSHOT_NAME).read_bytes())
     except (OSError, ValueError):
         return None
-    return data

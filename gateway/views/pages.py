@@ -13,10 +13,11 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
-from typing import Any
 from urllib.parse import quote
 
-from gateway.views.status import LEVELS, _countdown, _span, _when
+from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
+from gateway.tickets.wire import rfc3339
+from gateway.views.status import LEVELS, _ago, _countdown, device_state
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
@@ -72,12 +73,14 @@ def _badge(level: int | None) -> str:
     return f'<span class="lvl lvl{number}">{text}</span>'
 
 
-def _countdown_cell(due: str | None, now: datetime) -> str:
-    if not due:
+def _countdown_cell(due: datetime | None, now: datetime) -> str:
+    if due is None:
         return '<span class="muted">none</span>'
     text = _countdown(due, now)
     overdue = " overdue" if text.startswith("OVERDUE") else ""
-    return f'<span class="due{overdue}" data-due="{escape(due)}">{escape(text)}</span>'
+    return (
+        f'<span class="due{overdue}" data-due="{escape(rfc3339(due) or "")}">{escape(text)}</span>'
+    )
 
 
 def layout(title: str, header: str, body: str, refresh_seconds: int = 30) -> str:
@@ -91,26 +94,25 @@ def layout(title: str, header: str, body: str, refresh_seconds: int = 30) -> str
     )
 
 
-def _site_header(data: dict[str, Any], agent_state: str, subtitle: str = "") -> str:
-    site = data.get("site", {})
-    uplink = data.get("uplink", {})
-    link = "connected" if uplink.get("connected") else "NOT connected"
-    backlog = ", ".join(f"{n} {c}" for c, n in uplink.get("backlog", {}).items()) or "empty"
+def _site_header(data: StatusSnapshot, agent_state: str, subtitle: str = "") -> str:
+    site, uplink = data.site, data.uplink
+    link = "connected" if uplink.connected else "NOT connected"
+    backlog = ", ".join(f"{n} {c}" for c, n in uplink.backlog.items()) or "empty"
     extra = f" — {escape(subtitle)}" if subtitle else ""
     return (
-        f"<h1>{escape(str(site.get('name', '')))}{extra}</h1>"
-        f"<p>site {escape(str(site.get('id', '')))} · {escape(str(site.get('customer', '')))}"
+        f"<h1>{escape(site.name)}{extra}</h1>"
+        f"<p>site {escape(site.id)} · {escape(site.customer)}"
         f" · agent {escape(agent_state)} · uplink {link}, backlog {escape(backlog)}"
-        f" · status of {escape(str(data.get('generated_at', '')))}</p>"
+        f" · status of {escape(rfc3339(data.generated_at) or '')}</p>"
     )
 
 
-def _readings(device: dict[str, Any], limit: int = 5) -> str:
+def _readings(device: DeviceStatus, limit: int = 5) -> str:
     parts = []
-    for name, item in device.get("readings", {}).items():
+    for name, item in device.readings.items():
         if name in ("sys.descr", "sys.object_id"):
             continue
-        parts.append(f"{name}={item.get('value')}{item.get('unit') or ''}")
+        parts.append(f"{name}={item.value}{item.unit}")
     return escape(" ".join(parts[:limit]))
 
 
@@ -118,27 +120,27 @@ def _device_link(device_id: str) -> str:
     return f'<a href="/device/{quote(device_id, safe="")}">{escape(device_id)}</a>'
 
 
-def tickets_table(tickets: Sequence[dict[str, Any]], now: datetime) -> str:
+def tickets_table(tickets: Sequence[TicketStatus], now: datetime) -> str:
     if not tickets:
         return '<p class="muted" id="no-tickets">No open tickets.</p>'
     rows = []
     for t in tickets:
         acked = (
-            f"by {escape(str(t['acknowledged_by']))}"
-            if t.get("acknowledged_by")
+            f"by {escape(t.acknowledged_by)}"
+            if t.acknowledged_by
             else '<span class="muted">not yet</span>'
         )
-        related = ", ".join(t.get("related_devices") or [])
+        related = ", ".join(t.related_devices)
         rows.append(
-            f'<tr class="ticket row{level_class(t.get("severity"))}" '
-            f'data-ticket="{escape(str(t["ticket_id"]))}">'
-            f"<td>{_badge(t.get('severity'))}</td>"
-            f"<td>{_device_link(str(t['device']))}"
+            f'<tr class="ticket row{level_class(t.severity)}" '
+            f'data-ticket="{escape(t.ticket_id)}">'
+            f"<td>{_badge(t.severity)}</td>"
+            f"<td>{_device_link(t.device)}"
             + (f' <span class="muted">+{escape(related)}</span>' if related else "")
-            + f"</td><td>{escape(str(t.get('title', '')))}</td>"
-            f"<td>{_countdown_cell(t.get('response_due'), now)}</td>"
-            f"<td>{_countdown_cell(t.get('onsite_due'), now)}</td>"
-            f'<td>{acked}</td><td class="muted">{escape(str(t["ticket_id"]))}</td></tr>'
+            + f"</td><td>{escape(t.title)}</td>"
+            f"<td>{_countdown_cell(t.response_due, now)}</td>"
+            f"<td>{_countdown_cell(t.onsite_due, now)}</td>"
+            f'<td>{acked}</td><td class="muted">{escape(t.ticket_id)}</td></tr>'
         )
     return (
         '<table id="tickets"><tr><th>Level</th><th>Device</th><th>Fault</th><th>Respond</th>'
@@ -146,26 +148,23 @@ def tickets_table(tickets: Sequence[dict[str, Any]], now: datetime) -> str:
     )
 
 
-def _device_row(device: dict[str, Any], now: datetime) -> str:
-    reachable = device.get("reachable")
-    state = "up" if reachable else ("DOWN" if reachable is False else "not polled")
-    polled = _when(device.get("last_poll"))
-    ago = f"{_span((now - polled).total_seconds())} ago" if polled else "-"
-    level = device.get("worst_level")
-    css = f"row{level_class(level)}" + (" down" if reachable is False else "")
+def _device_row(device: DeviceStatus, now: datetime) -> str:
+    level = device.worst_level
+    css = f"row{level_class(level)}" + (" down" if device.reachable is False else "")
     return (
-        f'<tr class="device {css}" data-device="{escape(str(device["id"]))}">'
-        f"<td>{_device_link(str(device['id']))}</td>"
-        f"<td>{escape(str(device.get('name') or ''))}</td>"
-        f"<td>{escape(str(device.get('kind', '')))}</td>"
-        f'<td class="state">{state}</td><td>{_badge(level)}</td><td>{ago}</td>'
+        f'<tr class="device {css}" data-device="{escape(device.id)}">'
+        f"<td>{_device_link(device.id)}</td>"
+        f"<td>{escape(device.name)}</td>"
+        f"<td>{escape(device.kind)}</td>"
+        f'<td class="state">{device_state(device)}</td><td>{_badge(level)}</td>'
+        f"<td>{_ago(device.last_poll, now)}</td>"
         f"<td>{_readings(device)}</td></tr>"
     )
 
 
-def index_page(data: dict[str, Any], agent_state: str, now: datetime) -> str:
-    devices = data.get("devices", [])
-    tickets = data.get("open_tickets", [])
+def index_page(data: StatusSnapshot, agent_state: str, now: datetime) -> str:
+    devices = data.devices
+    tickets = data.open_tickets
     body = (
         f"<h2>Open tickets ({len(tickets)})</h2>{tickets_table(tickets, now)}"
         f"<h2>Devices ({len(devices)})</h2>"
@@ -174,30 +173,25 @@ def index_page(data: dict[str, Any], agent_state: str, now: datetime) -> str:
         + "".join(_device_row(d, now) for d in devices)
         + '</table><p class="muted">Machine-readable: <a href="/api/status">/api/status</a></p>'
     )
-    site = data.get("site", {})
-    return layout(f"lvgw {site.get('id', '')}", _site_header(data, agent_state), body)
+    return layout(f"lvgw {data.site.id}", _site_header(data, agent_state), body)
 
 
 def device_page(
-    data: dict[str, Any],
-    device: dict[str, Any],
+    data: StatusSnapshot,
+    device: DeviceStatus,
     facts: Sequence[tuple[str, str]],
     charts: Sequence[tuple[str, Sequence[tuple[str, str]]]],
     agent_state: str,
     now: datetime,
 ) -> str:
     """``facts``: (label, value) rows; ``charts``: (range title, [(caption, svg)])."""
-    device_id = str(device["id"])
-    tickets = [
-        t
-        for t in data.get("open_tickets", [])
-        if t.get("device") == device_id or device_id in (t.get("related_devices") or [])
-    ]
+    device_id = device.id
+    tickets = [t for t in data.open_tickets if t.concerns(device_id)]
     fact_rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     readings = "".join(
-        f"<tr><td>{escape(name)}</td><td>{escape(str(item.get('value')))}</td>"
-        f"<td>{escape(str(item.get('unit') or ''))}</td></tr>"
-        for name, item in device.get("readings", {}).items()
+        f"<tr><td>{escape(name)}</td><td>{escape(str(item.value))}</td>"
+        f"<td>{escape(item.unit)}</td></tr>"
+        for name, item in device.readings.items()
     )
     chart_html = "".join(
         f'<h2>{escape(title)}</h2><div class="chartset charts">'
@@ -213,7 +207,7 @@ def device_page(
         '<h2>Latest readings</h2><table id="readings"><tr><th>Point</th><th>Value</th>'
         f"<th>Unit</th></tr>{readings}</table>{chart_html}"
     )
-    label = f"{device_id} {device.get('name') or ''}".strip()
+    label = f"{device_id} {device.name}".strip()
     return layout(f"lvgw {label}", _site_header(data, agent_state, label), body)
 
 

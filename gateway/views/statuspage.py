@@ -21,7 +21,6 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from gateway import snapshot
@@ -29,13 +28,14 @@ from gateway.config.listen import needs_token, parse_listen
 from gateway.config.load import LoadedConfig
 from gateway.config.types import read_secret_file
 from gateway.proactive.ports import History
+from gateway.snapshot import DeviceStatus, StatusSnapshot
 from gateway.views import pages, svg
 from gateway.views.httpserver import HttpServer, Request, Response, StatusPageError
-from gateway.views.status import agent_state
+from gateway.views.status import agent_state, device_state
 
 log = logging.getLogger("lvgw.views.status_page")
 
-StatusSource = Callable[[], dict[str, Any] | None]
+StatusSource = Callable[[], StatusSnapshot | None]
 Clock = Callable[[], datetime]
 COOKIE = "lvgw_status_token"
 RANGES = (("Last 24 hours", timedelta(hours=24), timedelta(minutes=10)),
@@ -165,7 +165,7 @@ class StatusPage:
         if request.path == "/api/status":
             if data is None:
                 return Response(503, b'{"error": "no status yet"}', "application/json")
-            body = {**data, "agent_state": agent_state(data, now)}
+            body = {**data.to_jsonable(), "agent_state": agent_state(data, now)}
             return Response(200, json.dumps(body, ensure_ascii=False).encode(), "application/json")
         if data is None:
             page = pages.message_page("lvgw status", "No status yet: the agent is starting.")
@@ -175,7 +175,7 @@ class StatusPage:
             return Response(200, page.encode(), HTML, headers)
         if request.path.startswith("/device/"):
             device_id = request.path.removeprefix("/device/")
-            found = next((d for d in data.get("devices", []) if d.get("id") == device_id), None)
+            found = data.device(device_id)
             if found is not None:
                 page = await self._device_page(data, found, now)
                 return Response(200, page.encode(), HTML, headers)
@@ -184,30 +184,25 @@ class StatusPage:
 
     # -- the device page --------------------------------------------------------
 
-    async def _device_page(
-        self, data: dict[str, Any], device: dict[str, Any], now: datetime
-    ) -> str:
-        config_device = self.devices.get(str(device["id"]))
+    async def _device_page(self, data: StatusSnapshot, device: DeviceStatus, now: datetime) -> str:
+        config_device = self.devices.get(device.id)
         facts = [
-            ("id", str(device["id"])),
-            ("name", str(device.get("name") or "")),
-            ("kind", str(device.get("kind", ""))),
-            ("address", str(device.get("address", ""))),
+            ("id", device.id),
+            ("name", device.name),
+            ("kind", device.kind),
+            ("address", device.address),
         ]
         if config_device is not None:
             facts += [("profile", config_device.profile), ("parent", config_device.parent or "-"),
                       ("role", config_device.role or "-")]  # fmt: skip
-        reachable = device.get("reachable")
-        facts.append(
-            ("state", "up" if reachable else "DOWN" if reachable is False else "not polled")
-        )
-        if device.get("error"):
-            facts.append(("last error", str(device["error"])))
-        charts = await self._charts(str(device["id"]), device, now)
+        facts.append(("state", device_state(device)))
+        if device.error:
+            facts.append(("last error", device.error))
+        charts = await self._charts(device.id, device, now)
         return pages.device_page(data, device, facts, charts, agent_state(data, now), now)
 
     async def _charts(
-        self, device_id: str, device: dict[str, Any], now: datetime
+        self, device_id: str, device: DeviceStatus, now: datetime
     ) -> list[tuple[str, list[tuple[str, str]]]]:
         if self.history is None:
             return []
@@ -215,9 +210,7 @@ class StatusPage:
         ordered = [p for p in FIRST_POINTS if p in points] + [
             p for p in points if p not in FIRST_POINTS
         ]
-        units = {
-            name: str(item.get("unit") or "") for name, item in device.get("readings", {}).items()
-        }
+        units = {name: item.unit for name, item in device.readings.items()}
         sections = []
         for title, span, step in RANGES:
             start = now - span

@@ -24,6 +24,7 @@ from gateway.outbox import MessageClass, Outbox
 from gateway.pipeline import Pipeline
 from gateway.proactive.scheduler import ProactiveScheduler
 from gateway.proactive.service import build_scheduler
+from gateway.snapshot import StatusSnapshot
 from gateway.tickets.history import TicketHistory
 from gateway.tickets.store import TicketStore
 
@@ -110,7 +111,7 @@ class Gateway:
 
     config: LoadedConfig
     clock: FakeClock
-    status: Callable[[], dict[str, Any] | None]
+    status: Callable[[], StatusSnapshot | None]
     with_metrics: bool = True  # without: no forecast job (the contract tests run faster)
     outbox: Outbox | None = None
     store: TicketStore | None = None
@@ -185,7 +186,7 @@ async def gateway_factory(
         contract: str,
         start: datetime,
         devices: str = "",
-        status: Callable[[], dict[str, Any] | None] = lambda: None,
+        status: Callable[[], StatusSnapshot | None] = lambda: None,
         with_metrics: bool = True,
     ) -> Gateway:
         config = load_config(write_site(tmp_path / "site", contract, devices))

@@ -13,29 +13,35 @@ from gateway.model import EventKind, Level, TicketEvent
 from gateway.outbox import MessageClass
 from gateway.proactive.scheduler import Job, ProactiveScheduler, daily_at, every
 from gateway.proactive.state import StateFile
+from gateway.snapshot import StatusSnapshot
 from tests.proactive.conftest import Gateway, shanghai
 
-STATUS: dict[str, Any] = {
+STATUS = StatusSnapshot.model_validate({
+    "site": {"id": "site-pm", "name": "Harbour Depot", "customer": "Harbour Logistics"},
     "generated_at": "2026-04-02T00:00:00.000Z",
+    "agent": {"version": "0.1.0", "pid": 1},
     "uplink": {"connected": False, "backlog": {"ticket": 2}},
     "devices": [
-        {"id": "sw-core", "reachable": True, "worst_level": None},
-        {"id": "sw-2", "reachable": False, "worst_level": 2},
-        {"id": "ups-1", "reachable": None, "worst_level": None},
+        {"id": "sw-core", "kind": "switch", "address": "10.0.0.1", "reachable": True},
+        {"id": "sw-2", "kind": "switch", "address": "10.0.0.2", "reachable": False,
+         "worst_level": 2},
+        {"id": "ups-1", "kind": "ups", "address": "10.0.0.3", "reachable": None},
     ],
     "open_tickets": [
         {
             "ticket_id": "t-1", "device": "sw-2", "fault": "device.unreachable", "instance": None,
             "severity": 2, "title": "Switch sw-2 is unreachable",
+            "occurred_at": "2026-04-01T00:50:00.000Z",
             "response_due": "2026-04-01T01:00:00.000Z", "acknowledged_by": None,
         },
         {
             "ticket_id": "t-2", "device": "nvr-1", "fault": "forecast.disk_full", "instance": "1",
             "severity": 3, "title": "Disk 1 of nvr-1 forecast to be full by 2026-04-09",
+            "occurred_at": "2026-04-01T00:00:00.000Z",
             "response_due": "2026-04-01T02:00:00.000Z", "acknowledged_by": "desk",
         },
     ],
-}  # fmt: skip
+})  # fmt: skip
 
 
 async def digests(gateway: Gateway) -> list[tuple[str, dict[str, Any]]]:

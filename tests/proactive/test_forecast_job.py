@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from gateway.model import Reading
+from gateway.snapshot import AgentInfo, DeviceStatus, SiteInfo, StatusSnapshot
 from tests.proactive.conftest import Gateway, shanghai
 
 DEVICES = """
@@ -113,9 +114,14 @@ async def test_a_switch_temperature_sensor_climbing_opens_a_level_4_ticket(
 ) -> None:
     # ENTITY-SENSOR-MIB: sensor 1 is a temperature in tenths of a degree (precision 1),
     # sensor 2 a fan; its type and name come from the status snapshot.
-    status = {"devices": [{"id": "sw-core", "tables": {
-        "sensor.type": {"1": "celsius", "2": "rpm"}, "sensor.name": {"1": "CPU", "2": "Fan 1"},
-    }}]}  # fmt: skip
+    status = StatusSnapshot(
+        site=SiteInfo(id="site-pm", name="Harbour Depot", customer="Harbour Logistics"),
+        generated_at=T0,
+        agent=AgentInfo(version="0.1.0", pid=1),
+        devices=(DeviceStatus(id="sw-core", kind="switch", address="127.0.0.1", tables={
+            "sensor.type": {"1": "celsius", "2": "rpm"}, "sensor.name": {"1": "CPU", "2": "Fan 1"},
+        }),),
+    )  # fmt: skip
     gateway = gateway_factory("{type: annual}", T0, status=lambda: status)
     await gateway.start()
 

@@ -13,20 +13,9 @@ from gateway.outbox import MessageClass, Outbox
 from gateway.pipeline import EventListener, Pipeline
 from gateway.poller import PollResult
 from gateway.tickets.store import TicketStore
+from tests.unit.small_site import write_small_site
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-def site(tmp_path: Path) -> Path:
-    path = tmp_path / "site.yaml"
-    path.write_text(
-        "site: {id: s, name: S, customer: {name: C}, contract: {type: annual}}\n"
-        "uplink: {mqtt: {host: 127.0.0.1}}\n"
-        f"agent: {{state_dir: {tmp_path / 'state'}}}\n"
-        "devices:\n"
-        "  - {id: sw, kind: switch, profile: switch-generic, address: 10.0.0.1, role: core}\n"
-    )
-    return path
 
 
 def poll(ok: bool, n: int) -> PollResult:
@@ -34,7 +23,7 @@ def poll(ok: bool, n: int) -> PollResult:
 
 
 async def test_listeners_hear_durable_batches_until_they_unsubscribe(tmp_path: Path) -> None:
-    config = load_config(site(tmp_path))
+    config = load_config(write_small_site(tmp_path))
     state = config.site_file.agent.state_dir
     state.mkdir()
     async with Outbox(state / "outbox.db") as outbox:
@@ -75,7 +64,7 @@ async def test_listeners_hear_durable_batches_until_they_unsubscribe(tmp_path: P
 async def test_a_listener_that_unsubscribes_while_told_does_not_skip_the_next(
     tmp_path: Path,
 ) -> None:
-    config = load_config(site(tmp_path))
+    config = load_config(write_small_site(tmp_path))
     state = config.site_file.agent.state_dir
     state.mkdir()
     async with Outbox(state / "outbox.db") as outbox:

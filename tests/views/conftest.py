@@ -7,7 +7,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from gateway import snapshot
 from gateway.config import load_config
@@ -64,7 +63,7 @@ devices:
     return path
 
 
-def status_snapshot(config: LoadedConfig, now: datetime = NOW) -> dict[str, Any]:
+def status_snapshot(config: LoadedConfig, now: datetime = NOW) -> snapshot.StatusSnapshot:
     """The snapshot the agent would write: sw-core down with an open L1 ticket."""
     site = config.site_file.site
     clocks = ServiceClocks.for_site(site.zone, site.clocks)
@@ -84,8 +83,8 @@ def status_snapshot(config: LoadedConfig, now: datetime = NOW) -> dict[str, Any]
             Reading("ups-1", "ups.battery_voltage", 27.1, now, unit="V"),
         ))
     )  # fmt: skip
-    uplink = {"connected": True, "backlog": {}}
-    return snapshot.build(config, views, book, clocks, uplink, now)
+    uplink = snapshot.UplinkStatus(connected=True)
+    return snapshot.build(config, views, book.open.values(), clocks, uplink, now)
 
 
 def write_history(state_dir: Path, now: datetime = NOW) -> None:

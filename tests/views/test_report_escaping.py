@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from gateway import snapshot
 from gateway.config import load_config
 from gateway.views.report.command import make_report
 from tests.views.conftest import HOSTILE, NOW, status_snapshot, write_history, write_site
@@ -15,7 +15,7 @@ async def test_report_escapes_names_and_titles(tmp_path: Path) -> None:
     config = load_config(write_site(tmp_path / "site"))
     state_dir = config.site_file.agent.state_dir
     write_history(state_dir)
-    (state_dir / "status.json").write_text(json.dumps(status_snapshot(config)))
+    snapshot.write(state_dir, status_snapshot(config))
     html = await make_report(config, None, "html", 30, NOW)
     assert HOSTILE not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Lobby&quot;" in html

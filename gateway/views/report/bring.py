@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from gateway.proactive import points
 from gateway.proactive.watches import BATTERY_LOW
+from gateway.snapshot import TicketStatus
 from gateway.views.report.checklist import DISK_HORIZON, Scope, sensors
 from gateway.views.report.measure import Lookup, local_time, number, size_mb
 
 
-async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[dict[str, Any]]) -> list[str]:
+async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) -> list[str]:
     out = []
     free_point = await lookup.first_of(points.DISK_FREE) or points.DISK_FREE[0]
-    failed = {t.get("instance") for t in tickets if t.get("fault") == "disk.failed"}
+    failed = {t.instance for t in tickets if t.fault == "disk.failed"}
     disks = set(lookup.texts(points.DISK_STATUS[0])) | {d for d in failed if d}
     disks |= set(await lookup.instances(free_point))
     for disk in sorted(disks, key=lambda d: (len(d), d)):
@@ -39,10 +39,10 @@ async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[dict[str, Any]]
     return out
 
 
-async def _battery(lookup: Lookup, scope: Scope, tickets: Sequence[dict[str, Any]]) -> list[str]:
+async def _battery(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) -> list[str]:
     point = await lookup.first_of(points.BATTERY_VOLTAGE)
     reasons = []
-    codes = {t.get("fault") for t in tickets}
+    codes = {t.fault for t in tickets}
     if codes & {"panel.battery_low", "ups.battery_low", "ups.battery_depleted"}:
         reasons.append("battery-low ticket open")
     low_flag = await lookup.first_of(points.BATTERY_LOW)
@@ -85,16 +85,16 @@ async def _detectors(panels: Sequence[Lookup]) -> list[str]:
     return [f"{len(zones)} wireless detector {batteries} (the type fitted): {', '.join(zones)}"]
 
 
-async def _switch_parts(lookup: Lookup, tickets: Sequence[dict[str, Any]]) -> list[str]:
+async def _switch_parts(lookup: Lookup, tickets: Sequence[TicketStatus]) -> list[str]:
     out = []
     for code, kind, part in (
         ("psu.failed", "truthvalue", "Power supply unit"),
         ("fan.failed", "rpm", "Fan unit"),
     ):
         broken = {
-            lookup.instance_label(points.SENSOR_VALUE, str(t.get("instance") or ""))
+            lookup.instance_label(points.SENSOR_VALUE, t.instance)
             for t in tickets
-            if t.get("fault") == code and t.get("instance")
+            if t.fault == code and t.instance
         }
         for name, status, value in await sensors(lookup, kind):
             failed = status != "ok" or (value == 2 if kind == "truthvalue" else not value)
@@ -105,11 +105,11 @@ async def _switch_parts(lookup: Lookup, tickets: Sequence[dict[str, Any]]) -> li
 
 
 async def bring_along(
-    lookups: Sequence[Lookup], tickets: Sequence[dict[str, Any]], scope: Scope
+    lookups: Sequence[Lookup], tickets: Sequence[TicketStatus], scope: Scope
 ) -> tuple[str, ...]:
     items: list[str] = []
     for lookup in lookups:
-        own = [t for t in tickets if t.get("device") == lookup.device.id]
+        own = [t for t in tickets if t.device == lookup.device.id]
         kind = lookup.device.kind.value
         if kind == "nvr":
             items += await _disks(lookup, scope, own)

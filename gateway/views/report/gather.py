@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from gateway.config.load import LoadedConfig
 from gateway.correlate.topology import GATEWAY
 from gateway.proactive import calendar
 from gateway.proactive.forecast import fit
-from gateway.proactive.forecasting import Finding, findings
+from gateway.proactive.forecasting import Finding, Tables, findings
 from gateway.proactive.ports import History
+from gateway.snapshot import ReadingValue, StatusSnapshot, TicketStatus
 from gateway.tickets.history import TicketHistory
 from gateway.views.report.bring import bring_along
 from gateway.views.report.checklist import Scope, checklist
@@ -25,7 +25,7 @@ from gateway.views.report.measure import (
     span,
 )
 from gateway.views.report.model import DeviceHealth, Report, TicketLine, Trend
-from gateway.views.status import _countdown, _when, agent_state
+from gateway.views.status import _countdown, agent_state, device_state
 
 TREND_STEP = timedelta(hours=1)
 # Scalars that say nothing about health over time (counts, clocks, versions).
@@ -47,7 +47,7 @@ TRENDED_COLUMNS = ("disk.free", "if.in_errors.rate", "if.out_errors.rate")
 @dataclass(frozen=True, slots=True)
 class Sources:
     config: LoadedConfig
-    status: dict[str, Any] | None  # the agent's status snapshot
+    status: StatusSnapshot | None  # the agent's status snapshot
     history: History  # the embedded metric store
     tickets: TicketHistory | None  # resolved tickets
     now: datetime
@@ -89,36 +89,40 @@ def _site_rows(src: Sources) -> tuple[tuple[str, str], ...]:
 def _status_note(src: Sources) -> str:
     if src.status is None:
         return "No status snapshot: device states are not known (the agent never ran here)."
-    generated = _when(src.status.get("generated_at"))
     state = agent_state(src.status, src.now)
-    return f"Device states as of {local_time(src.config, generated)} (agent {state})."
+    return f"Device states as of {local_time(src.config, src.status.generated_at)} (agent {state})."
 
 
 def _open_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
     lines = []
-    for t in (src.status or {}).get("open_tickets", []):
-        if not ({t["device"], *t.get("related_devices", [])} & in_scope):
+    for t in _status_tickets(src):
+        if not ({t.device, *t.related_devices} & in_scope):
             continue
-        acked = (
-            f"acknowledged by {t['acknowledged_by']}"
-            if t.get("acknowledged_by")
-            else ("not acknowledged")
-        )
+        acked = f"acknowledged by {t.acknowledged_by}" if t.acknowledged_by else "not acknowledged"
         status = (
-            f"respond {_countdown(t.get('response_due'), src.now)}, on site "
-            f"{_countdown(t.get('onsite_due'), src.now)}; {acked}"
+            f"respond {_countdown(t.response_due, src.now)}, on site "
+            f"{_countdown(t.onsite_due, src.now)}; {acked}"
         )
         lines.append(
             TicketLine(
-                t["ticket_id"],
-                int(t["severity"]),
-                t["device"],
-                t["title"],
-                local_time(src.config, _when(t.get("occurred_at"))),
+                t.ticket_id,
+                int(t.severity),
+                t.device,
+                t.title,
+                local_time(src.config, t.occurred_at),
                 status,
             )
         )
     return tuple(lines)
+
+
+def _status_tickets(src: Sources) -> tuple[TicketStatus, ...]:
+    return () if src.status is None else src.status.open_tickets
+
+
+def _tables(src: Sources) -> Tables:
+    status = src.status
+    return lambda device: {} if status is None else status.tables(device)
 
 
 def _recent_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
@@ -147,9 +151,8 @@ async def _trend(
     samples = await lookup.samples(point, instance, start, src.now, TREND_STEP)
     if not samples:
         return None
-    unit = point_unit(lookup.profile, point) or str(
-        lookup.entry.get("readings", {}).get(point, {}).get("unit") or ""
-    )
+    reading = lookup.reading(point)
+    unit = point_unit(lookup.profile, point) or (reading.unit if reading is not None else "")
     trend = fit([(s.ts, s.avg) for s in samples])
     trusted = (
         forecast.outlook.trusted
@@ -215,10 +218,10 @@ async def _availability(lookup: Lookup, src: Sources) -> str:
     return f"{100 * answered:.1f} % of {count} polls in {src.trend_days} days"
 
 
-def _reading(item: dict[str, Any]) -> str:
-    value = item.get("value")
+def _reading(item: ReadingValue) -> str:
+    value = item.value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return number(value, item.get("unit") or "")
+        return number(value, item.unit)
     return str(value)
 
 
@@ -226,12 +229,9 @@ async def _device(
     lookup: Lookup, src: Sources, forecasts: dict[tuple[str, str, str], Finding]
 ) -> DeviceHealth:
     entry = lookup.entry
-    reachable = entry.get("reachable")
-    state = "up" if reachable else ("DOWN" if reachable is False else "not polled")
-    polled = _when(entry.get("last_poll"))
     readings = ", ".join(
         f"{name} {_reading(item)}"
-        for name, item in entry.get("readings", {}).items()
+        for name, item in (entry.readings if entry is not None else {}).items()
         if name not in ("sys.descr", "sys.object_id", "sys.uptime")
     )
     return DeviceHealth(
@@ -239,9 +239,9 @@ async def _device(
         lookup.device.name,
         lookup.device.kind.value,
         lookup.device.address,
-        state,
-        entry.get("worst_level"),
-        local_time(src.config, polled),
+        device_state(entry) if entry is not None else "not polled",
+        entry.worst_level if entry is not None else None,
+        local_time(src.config, entry.last_poll if entry is not None else None),
         await _availability(lookup, src),
         readings or "-",
         await _trends(lookup, src, forecasts),
@@ -252,11 +252,9 @@ async def build_report(src: Sources) -> Report:
     devices = [d for d in src.config.devices if src.device in (None, d.id)]
     if src.device is not None and not devices:
         raise KeyError(src.device)
-    entries = {d["id"]: d for d in (src.status or {}).get("devices", [])}
-    lookups = [Lookup(src.config, d, entries.get(d.id, {}), src.history) for d in devices]
-    found = await findings(
-        src.config, src.history, src.now, tables=lambda d: entries.get(d, {}).get("tables", {})
-    )
+    entries = {d.id: d for d in (src.status.devices if src.status is not None else ())}
+    lookups = [Lookup(src.config, d, entries.get(d.id), src.history) for d in devices]
+    found = await findings(src.config, src.history, src.now, tables=_tables(src))
     forecasts = {(f.device, f.point, f.instance): f for f in found}
     in_scope = {d.id for d in devices}
     if src.device is None:
@@ -264,9 +262,7 @@ async def build_report(src: Sources) -> Report:
     scope = Scope(lookups, src.now, src.recent_days, forecasts)
     sections = await checklist(scope)
     open_tickets = _open_tickets(src, in_scope)
-    raw_tickets = [
-        t for t in (src.status or {}).get("open_tickets", []) if t.get("device") in in_scope
-    ]
+    raw_tickets = [t for t in _status_tickets(src) if t.device in in_scope]
     site = src.config.site_file.site
     zone = calendar.site_zone(site)
     title = f"Pre-visit report: {site.name}" + (f", {src.device}" if src.device else "")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Point, Profile
@@ -19,6 +18,7 @@ from gateway.config.site import Device
 from gateway.metrics.store.types import Sample
 from gateway.proactive.calendar import site_zone
 from gateway.proactive.ports import History
+from gateway.snapshot import DeviceStatus, ReadingValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +54,9 @@ class Lookup:
     """One device's profile, snapshot entry and history, for the report's questions."""
 
     def __init__(
-        self, config: LoadedConfig, device: Device, entry: dict[str, Any], history: History
+        self, config: LoadedConfig, device: Device, entry: DeviceStatus | None, history: History
     ) -> None:
+        """``entry``: the device in the status snapshot (None: not in it)."""
         self.config = config
         self.device = device
         self.profile: Profile | None = config.profiles.get(device.profile)
@@ -94,19 +95,24 @@ class Lookup:
 
     def text(self, point: str, instance: str) -> str | None:
         """A table state or label from the snapshot."""
-        value = self.entry.get("tables", {}).get(point, {}).get(instance)
-        return None if value is None else str(value)
+        return self.texts(point).get(instance)
 
     def texts(self, point: str) -> dict[str, str]:
-        return dict(self.entry.get("tables", {}).get(point, {}))
+        if self.entry is None:
+            return {}
+        return dict(self.entry.tables.get(point, {}))
+
+    def reading(self, point: str) -> ReadingValue | None:
+        """A scalar reading from the snapshot."""
+        return None if self.entry is None else self.entry.readings.get(point)
 
     async def state(self, point: str, instance: str = "") -> str | None:
         """A state by name: the snapshot's, else the store's raw code named by the profile."""
         if instance:
             named = self.text(point, instance)
         else:
-            reading = self.entry.get("readings", {}).get(point)
-            named = None if reading is None else str(reading.get("value"))
+            reading = self.reading(point)
+            named = None if reading is None else str(reading.value)
         if named is not None:
             return named
         code = await self.latest(point, instance)

@@ -1,0 +1,132 @@
+"""The status snapshot as a frozen, typed model, and its JSON.
+
+The JSON is the document the agent writes to ``<state_dir>/status.json`` and that
+`lvgw status --json` and the status page's ``/api/status`` print (they add
+``agent_state``): an object with ``site``, ``generated_at``, ``agent``, ``uplink``,
+``devices`` and ``open_tickets``. Times are RFC 3339 UTC with milliseconds
+(``2026-11-20T09:29:40.000Z``); the model keeps them as aware UTC datetimes cut to
+the millisecond, so a snapshot read back from its JSON equals the one written.
+Keys a newer agent adds are ignored by an older reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+
+from gateway.model import Level, Value
+from gateway.tickets.wire import rfc3339
+
+
+def _utc_milliseconds(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a time without a time zone")
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _rfc3339(value: datetime) -> str:
+    return rfc3339(value) or ""
+
+
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_utc_milliseconds),
+    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class SiteInfo(_Frozen):
+    id: str
+    name: str
+    customer: str  # the customer's name
+
+
+class AgentInfo(_Frozen):
+    version: str
+    pid: int
+
+
+class UplinkStatus(_Frozen):
+    """The MQTT uplink's figures when the snapshot was taken."""
+
+    connected: bool = False
+    protocol: str = ""  # the MQTT protocol version in use ("5", "3.1.1")
+    delivered: int = 0
+    refused: int = 0  # PUBACKs with a failure reason code
+    last_refusal: str | None = None
+    backlog: Mapping[str, int] = {}  # messages waiting, by outbox class (only classes with some)
+
+
+class ReadingValue(_Frozen):
+    value: Value
+    unit: str = ""
+
+
+class DeviceStatus(_Frozen):
+    id: str
+    name: str = ""
+    kind: str
+    address: str
+    parent: str | None = None
+    reachable: bool | None = None  # None: not polled yet
+    last_poll: Timestamp | None = None
+    error: str | None = None
+    worst_level: Level | None = None  # the most severe open ticket listing the device
+    readings: Mapping[str, ReadingValue] = {}  # a few scalar readings, by point
+    # Table states and labels (disk status, zone and port names): point -> instance -> text.
+    tables: Mapping[str, Mapping[str, str]] = {}
+
+
+class TicketStatus(_Frozen):
+    """One open ticket with its deadlines."""
+
+    ticket_id: str
+    device: str
+    fault: str
+    instance: str | None = None
+    severity: Level
+    title: str
+    occurred_at: Timestamp
+    response_due: Timestamp | None = None
+    onsite_due: Timestamp | None = None
+    acknowledged_by: str | None = None
+    related_devices: tuple[str, ...] = ()
+
+    def concerns(self, device_id: str) -> bool:
+        """Filed against the device, or lists it among the incident's devices."""
+        return self.device == device_id or device_id in self.related_devices
+
+
+class StatusSnapshot(_Frozen):
+    site: SiteInfo
+    generated_at: Timestamp
+    agent: AgentInfo
+    uplink: UplinkStatus = UplinkStatus()
+    devices: tuple[DeviceStatus, ...] = ()
+    open_tickets: tuple[TicketStatus, ...] = ()  # most severe first, then oldest
+
+    def device(self, device_id: str) -> DeviceStatus | None:
+        return next((d for d in self.devices if d.id == device_id), None)
+
+    def tables(self, device_id: str) -> Mapping[str, Mapping[str, str]]:
+        """A device's table states and labels (none for a device not in the snapshot)."""
+        device = self.device(device_id)
+        return {} if device is None else device.tables
+
+    def to_jsonable(self) -> dict[str, Any]:
+        """The JSON document as Python values (for ``json.dump``)."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> StatusSnapshot:
+        """Raises ``ValueError`` (a pydantic ``ValidationError``) for a document that is
+        not a status snapshot."""
+        return cls.model_validate_json(text)

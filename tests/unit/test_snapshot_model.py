@@ -1,0 +1,101 @@
+"""The status snapshot as a typed model: built from the pipeline's state, it survives
+its JSON unchanged, and its JSON is the document status.json always was."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pydantic
+import pytest
+
+from gateway import snapshot
+from gateway.config import load_config
+from gateway.model import Condition, Level, Reading
+from gateway.poller import PollResult
+from gateway.snapshot import StatusSnapshot, UplinkStatus
+from gateway.tickets import ServiceClocks, TicketBook
+from tests.unit.small_site import write_small_site
+
+# status.json as the agent wrote it before the snapshot had a model (the report's case).
+WRITTEN_BEFORE = Path(__file__).parents[1] / "cases" / "report" / "status.json"
+NOW = datetime(2026, 11, 20, 9, 30, 0, 123456, tzinfo=UTC)  # microseconds: cut to ms
+
+
+def built(tmp_path: Path) -> StatusSnapshot:
+    """A snapshot of every kind of value: a device down, its ticket listing another,
+    readings that are bools, ints, floats and text, table states, one never polled."""
+    config = load_config(write_small_site(tmp_path))
+    clocks = ServiceClocks.for_site(config.site_file.site.zone, config.site_file.site.clocks)
+    book = TicketBook("s", clocks, {"sw": "switch", "nvr": "nvr"}, now=lambda: NOW)
+    since = NOW - timedelta(minutes=3, microseconds=777)
+    book.on_condition(
+        Condition("sw", "device.unreachable", Level.L1, "sw down", True, since, related=("nvr",))
+    )
+    book.on_condition(Condition("nvr", "disk.failed", Level.L2, "disk 2", True, since, "2"))
+    views = {"sw": snapshot.DeviceView(), "nvr": snapshot.DeviceView()}
+    views["sw"].update(PollResult("sw", NOW - timedelta(seconds=20), False, (), "timeout"))
+    views["nvr"].update(
+        PollResult("nvr", NOW - timedelta(seconds=5, microseconds=1), True, (
+            Reading("nvr", "nvr.recording", "recording", NOW),
+            Reading("nvr", "nvr.memory_usage", 42, NOW, unit="%"),
+            Reading("nvr", "sys.uptime", 864000.0, NOW, unit="s"),
+            Reading("nvr", "rtt", 1.23456, NOW, unit="ms"),
+            Reading("nvr", "nvr.alarm", True, NOW),
+            Reading("nvr", "disk.status", "smart_failed", NOW, instance="2"),
+        ))
+    )  # fmt: skip
+    uplink = UplinkStatus(connected=True, protocol="5", delivered=7, backlog={"ticket": 2})
+    return snapshot.build(config, views, book.open.values(), clocks, uplink, NOW)
+
+
+def test_a_snapshot_read_back_from_its_json_equals_the_one_written(tmp_path: Path) -> None:
+    written = built(tmp_path)
+    assert StatusSnapshot.from_json(json.dumps(written.to_jsonable())) == written
+    snapshot.write(tmp_path / "state", written)
+    assert snapshot.read(tmp_path / "state") == written
+
+    assert written.generated_at == NOW.replace(microsecond=123000)
+    nvr = written.device("nvr")
+    assert nvr is not None and nvr.worst_level == Level.L1  # the L1 ticket lists it
+    values = {name: item.value for name, item in nvr.readings.items()}
+    assert values["rtt"] == 1.235  # three decimals
+    assert [type(values[p]) for p in ("nvr.memory_usage", "sys.uptime", "nvr.alarm")] == [
+        int, float, bool
+    ]  # fmt: skip
+    assert written.tables("nvr") == {"disk.status": {"2": "smart_failed"}}
+    assert written.device("ups") is not None and written.tables("ups") == {}
+    assert [t.severity for t in written.open_tickets] == [Level.L1, Level.L2]
+    assert written.open_tickets[0].concerns("nvr")
+    assert not written.open_tickets[1].concerns("sw")
+
+
+def test_the_json_is_the_document_status_json_always_was(tmp_path: Path) -> None:
+    before = json.loads(WRITTEN_BEFORE.read_text(encoding="utf-8"))
+    # A file written before the model is read and written again unchanged.
+    assert StatusSnapshot.from_json(WRITTEN_BEFORE.read_bytes()).to_jsonable() == before
+
+    # A file written now has the same keys at every level, and times as before.
+    snapshot.write(tmp_path / "state", built(tmp_path))
+    now = json.loads((tmp_path / "state" / snapshot.SNAPSHOT_NAME).read_text(encoding="utf-8"))
+    assert now.keys() == before.keys()
+    for part in ("site", "agent", "uplink"):
+        assert now[part].keys() == before[part].keys()
+    assert {tuple(d) for d in now["devices"]} == {tuple(d) for d in before["devices"]}
+    assert {tuple(t) for t in now["open_tickets"]} == {tuple(t) for t in before["open_tickets"]}
+    assert now["generated_at"] == "2026-11-20T09:30:00.123Z"
+    assert now["open_tickets"][0]["severity"] == 1
+
+
+def test_a_snapshot_is_frozen_and_a_bad_file_reads_as_none(tmp_path: Path) -> None:
+    written = built(tmp_path)
+    with pytest.raises(pydantic.ValidationError):
+        written.generated_at = NOW  # type: ignore[misc]
+    state = tmp_path / "state"
+    assert snapshot.read(state) is None  # no file yet
+    state.mkdir()
+    (state / snapshot.SNAPSHOT_NAME).write_text('{"site": {"id": "s"}}')
+    assert snapshot.read(state) is None
+    (state / snapshot.SNAPSHOT_NAME).write_text("{not json")
+    assert snapshot.read(state) is None
