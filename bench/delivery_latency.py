@@ -190,14 +190,14 @@ class BenchGateway:
     async def running(self) -> AsyncIterator[BenchGateway]:
         state = self.config.site_file.agent.state_dir
         state.mkdir(parents=True)
-        store = TicketStore(state / "tickets.db")
+        store = await TicketStore(state / "tickets.db").open()
         traps = Traps(listen=f"127.0.0.1:{self.trap_port}", communities=[Secret("public")])
         try:
             async with (
                 Outbox(state / "outbox.db") as outbox,
                 TrapReceiver(receiver_config(traps)) as receiver,
             ):
-                self.pipeline = Pipeline(self.config, outbox, store)
+                self.pipeline = Pipeline(self.config, outbox, store, await store.load())
                 self.uplink = MqttUplink(self.config.site_file.uplink.mqtt, SITE, outbox)
                 intake = TrapIntake(self.config, self.queue)
                 tasks = [
@@ -213,7 +213,7 @@ class BenchGateway:
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
         finally:
-            store.close()
+            await store.close()
 
     async def _consume(self) -> None:  # as Agent._consume
         while True:

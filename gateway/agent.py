@@ -133,13 +133,14 @@ class Agent:
         site = self.config.site_file.site
         log.info("agent starting site=%s devices=%d", site.id, len(self.config.devices))
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        store = TicketStore(self.state_dir / "tickets.db")
         try:
             async with (
+                TicketStore(self.state_dir / "tickets.db") as store,
                 Outbox(self.state_dir / "outbox.db") as outbox,
                 MetricStore(self.state_dir / METRICS_NAME) as self.metrics,
             ):
-                pipeline = Pipeline(self.config, outbox, store, probe=self.probe)
+                loaded = await store.load()
+                pipeline = Pipeline(self.config, outbox, store, loaded, probe=self.probe)
                 await pipeline.replay_journal()
                 inbound = Inbound(pipeline.acknowledge, commands=self.commands(pipeline))
                 uplink = MqttUplink(
@@ -155,7 +156,6 @@ class Agent:
                     await self._run_tasks(pipeline, uplink, stop)
         finally:
             self.metrics = None
-            store.close()
             await self.drivers.close()
         log.info("agent stopped site=%s", site.id)
 

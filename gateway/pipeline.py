@@ -1,7 +1,7 @@
 """The decision core: poll results -> rules -> correlation -> ticket book -> ticket
 store -> outbox, one decision at a time.
 
-    pipeline = Pipeline(config, outbox, store, probe=agent.probe)
+    pipeline = Pipeline(config, outbox, store, await store.load(), probe=agent.probe)
     await pipeline.replay_journal()
     unsubscribe = pipeline.subscribe(history.record)
     await pipeline.handle(result)      # a poll result or trap readings
@@ -55,12 +55,14 @@ class Pipeline:
         config: LoadedConfig,
         outbox: Outbox,
         store: TicketStore,
+        loaded: Sequence[OpenTicket],
         probe: Probe | None = None,
         link: LinkCheck | None = None,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """``probe`` (re-poll a device now) turns on correlation: dependencies, storms,
+        """``loaded``: the open tickets the store held at start (`TicketStore.load`).
+        ``probe`` (re-poll a device now) turns on correlation: dependencies, storms,
         maintenance windows. Without it conditions go straight to the ticket book.
         ``now`` is the ticket book's clock (a test may control it)."""
         site = config.site_file.site
@@ -75,7 +77,7 @@ class Pipeline:
             {**{d.id: d.kind.value for d in config.devices}, GATEWAY: GATEWAY_KIND, SITE: SITE},
             contract=site.contract.type,
             now=now,
-            loaded=store.load(),
+            loaded=loaded,
             confirm_wait=self.confirm_wait,
         )
         self._correlator = (
@@ -133,7 +135,7 @@ class Pipeline:
 
     async def replay_journal(self) -> None:
         """Events decided before a crash but maybe not yet in the outbox."""
-        journal = self._store.journal()
+        journal = await self._store.journal()
         if journal:
             await self._outbox.put_many(
                 OutboxMessage(topic, payload, 1, False, MessageClass.TICKET)

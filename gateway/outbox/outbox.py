@@ -29,7 +29,7 @@ from gateway.outbox.messages import (
     StoredMessage,
 )
 from gateway.outbox.store import COMPACT_MIN_BYTES, OutboxStore, check_budgets, check_fits
-from gateway.sqlite import Worker
+from gateway.sqlite import AsyncStore
 
 T = TypeVar("T")
 
@@ -42,12 +42,15 @@ class _PutJob:
     future: Future[list[int]] = field(default_factory=Future)
 
 
-class Outbox:
+class Outbox(AsyncStore[OutboxStore]):
     """Messages stored durably until the uplink acknowledges their delivery.
 
     Use from one asyncio loop: ``async with Outbox(path) as outbox: ...`` (or
     ``await outbox.open()`` ... ``await outbox.close()``).
     """
+
+    thread_name = WORKER_THREAD_NAME
+    kind = "outbox"
 
     def __init__(
         self,
@@ -59,50 +62,26 @@ class Outbox:
         compact_min_bytes: int = COMPACT_MIN_BYTES,
     ) -> None:
         check_budgets(budgets)
-        self.path = Path(path)
+        super().__init__(path)
         self._budgets = dict(budgets)
         self._max_db_bytes = max_db_bytes
         self._clock = clock
         self._compact_min_bytes = compact_min_bytes
-        self._worker: Worker[OutboxStore] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: deque[_PutJob] = deque()
         self._items_event = asyncio.Event()  # replaced each time; see _items_arrived
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     async def open(self) -> Self:
         """Open (creating on first use) the file; raises `OutboxCorruptError` naming
         the file when it is not an lvgw outbox."""
-        if self._worker is not None:
-            raise OutboxError(f"{self.path}: the outbox is already open")
         self._loop = asyncio.get_running_loop()
-        self._worker = Worker(WORKER_THREAD_NAME, open=self._open_store, close=OutboxStore.close)
-        try:
-            await self._worker.start()
-        except BaseException:
-            self._closed = True
-            raise
-        return self
+        return await super().open()
 
     async def close(self) -> None:
         """Commit the puts already under way, close the file and join the worker thread."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._worker is None:
-            return
-        self._items_arrived()  # waiters wake up and find the outbox closed
-        await self._worker.stop()  # after the puts already queued
-
-    async def __aenter__(self) -> Self:
-        return await self.open()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        if not self._closed:
+            self._items_arrived()  # waiters wake up and find the outbox closed
+        await super().close()  # after the puts already queued
 
     async def put(self, message: OutboxMessage) -> int:
         """Store one message; its id once committed (fsynced for a ticket event).
@@ -168,15 +147,11 @@ class Outbox:
 
     # -- internals ----------------------------------------------------------------
 
-    def _running(self) -> Worker[OutboxStore]:
-        if self._closed:
-            raise OutboxClosedError(f"{self.path}: the outbox is closed")
-        if self._worker is None:
-            raise OutboxError(f"{self.path}: the outbox is not open (call open() first)")
-        return self._worker
+    def _error(self, message: str) -> Exception:
+        return OutboxError(message)
 
-    async def _call(self, fn: Callable[[OutboxStore], T]) -> T:
-        return await self._running().call(fn)
+    def _closed_error(self, message: str) -> Exception:
+        return OutboxClosedError(message)
 
     def _items_arrived(self) -> None:
         # One event per generation: waiters hold the one they checked against.

@@ -3,7 +3,8 @@
 `open_database` opens a file with its pragmas, checks it is the kind expected and
 migrates its schema forward (`database.py`); `Worker` is the thread that owns an open
 store for the asyncio side (`worker.py`). The outbox, the ticket store, the metric
-store, the proactive state and the ticket history are built on these two.
+store, the proactive state and the ticket history are built on these two; `AsyncStore`
+(`facade.py`) is the asyncio face they share: open, close and awaited calls.
 """
 
 from gateway.sqlite.database import (
@@ -22,9 +23,11 @@ from gateway.sqlite.database import (
     sqlite_code,
     transaction,
 )
+from gateway.sqlite.facade import AsyncStore
 from gateway.sqlite.worker import Worker, WorkerStoppedError
 
 __all__ = [
+    "AsyncStore",
     "Database",
     "ForeignFileError",
     "Migration",

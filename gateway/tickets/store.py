@@ -5,107 +5,161 @@ transaction), then the events are put in the outbox, then the journal entries ar
 removed. A crash between the two steps replays the journal at the next start: an
 event may be delivered twice (consumers deduplicate on ``event_id``), never lost, and
 a restart never re-opens a ticket that is open.
+
+`TicketFile` is the synchronous store over ``tickets.db``; `TicketStore` is its asyncio
+face, running it on its own worker thread (`gateway.sqlite`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
+from gateway.sqlite import AsyncStore, Database, Schema, SchemaError, open_database
 from gateway.tickets.state import OpenTicket
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS tickets (
-    ticket_id TEXT PRIMARY KEY,
-    body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS journal (
-    event_id TEXT PRIMARY KEY,
-    seqno INTEGER NOT NULL,
-    topic TEXT NOT NULL,
-    payload BLOB NOT NULL
-);
-"""
+# `PRAGMA application_id` marks the file as an lvgw ticket store ("lvgt").
+APPLICATION_ID = 0x6C766774
+
+# IF NOT EXISTS: a file from before schema versions already has these tables.
+_VERSION_1 = (
+    """CREATE TABLE IF NOT EXISTS tickets (
+        ticket_id TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS journal (
+        event_id TEXT PRIMARY KEY,
+        seqno INTEGER NOT NULL,
+        topic TEXT NOT NULL,
+        payload BLOB NOT NULL
+    )""",
+)
+
+SCHEMA = Schema(
+    "ticket store", APPLICATION_ID, (_VERSION_1,), unmarked_tables=frozenset({"tickets", "journal"})
+)
+
+# Events as the journal keeps them: (event_id, topic, payload).
+JournalEntry = tuple[str, str, bytes]
 
 
 class TicketStoreError(Exception):
     """The ticket state file cannot be read or written."""
 
 
-class TicketStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
+class TicketFile:
+    """The ticket state in ``tickets.db``; every call from the thread that opened it.
+
+    Every commit is FULL (fsynced): a decision is durable before its events leave.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.path = db.path
+        self._db = db
+        self._seqno = int(
+            db.conn.execute("SELECT COALESCE(MAX(seqno), 0) FROM journal").fetchone()[0]
+        )
+
+    @classmethod
+    def open(cls, path: Path) -> TicketFile:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
-        except sqlite3.Error as exc:
+            db = open_database(path, SCHEMA)  # synchronous=FULL
+        except (sqlite3.Error, SchemaError, OSError) as exc:
             raise TicketStoreError(f"{path}: cannot open the ticket state: {exc}") from exc
-        self._seqno = self._db.execute("SELECT COALESCE(MAX(seqno), 0) FROM journal").fetchone()[0]
+        try:
+            return cls(db)
+        except sqlite3.Error as exc:
+            db.close()
+            raise TicketStoreError(f"{path}: cannot read the ticket state: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
 
     def load(self) -> list[OpenTicket]:
-        rows = self._db.execute("SELECT body FROM tickets").fetchall()
+        rows = self._read("SELECT body FROM tickets")
         return [OpenTicket.from_json(json.loads(body)) for (body,) in rows]
 
-    def journal(self) -> list[tuple[str, str, bytes]]:
+    def journal(self) -> list[JournalEntry]:
         """Events decided but maybe not yet in the outbox, oldest first."""
-        rows = self._db.execute("SELECT event_id, topic, payload FROM journal ORDER BY seqno")
+        rows = self._read("SELECT event_id, topic, payload FROM journal ORDER BY seqno")
         return [(event_id, topic, bytes(payload)) for event_id, topic, payload in rows]
 
-    def _save(
+    def save(
         self,
         changed: Sequence[OpenTicket],
         closed: Iterable[str],
-        events: Sequence[tuple[str, str, bytes]],
+        events: Sequence[JournalEntry],
     ) -> None:
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(
+        """Store ticket changes and their events in one durable transaction."""
+        seqno = self._seqno
+        rows = []
+        for event_id, topic, payload in events:
+            seqno += 1
+            rows.append((event_id, seqno, topic, payload))
+        try:
+            with self._db.transaction() as conn:
+                conn.executemany(
                     "INSERT OR REPLACE INTO tickets (ticket_id, body) VALUES (?, ?)",
                     [(t.ticket_id, json.dumps(t.to_json())) for t in changed],
                 )
-                self._db.executemany(
-                    "DELETE FROM tickets WHERE ticket_id = ?", [(t,) for t in closed]
+                conn.executemany("DELETE FROM tickets WHERE ticket_id = ?", [(t,) for t in closed])
+                conn.executemany("INSERT INTO journal VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            raise TicketStoreError(f"{self.path}: cannot save ticket state: {exc}") from exc
+        self._seqno = seqno  # only once committed
+
+    def forget(self, event_ids: Sequence[str]) -> None:
+        """The outbox holds these events now: drop them from the journal."""
+        try:
+            with self._db.transaction() as conn:
+                conn.executemany(
+                    "DELETE FROM journal WHERE event_id = ?", [(e,) for e in event_ids]
                 )
-                rows = []
-                for event_id, topic, payload in events:
-                    self._seqno += 1
-                    rows.append((event_id, self._seqno, topic, payload))
-                self._db.executemany("INSERT INTO journal VALUES (?, ?, ?, ?)", rows)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise TicketStoreError(f"{self.path}: cannot save ticket state: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise TicketStoreError(f"{self.path}: cannot update the journal: {exc}") from exc
+
+    def _read(self, query: str) -> list[Any]:
+        try:
+            return self._db.conn.execute(query).fetchall()
+        except sqlite3.Error as exc:
+            raise TicketStoreError(f"{self.path}: cannot read the ticket state: {exc}") from exc
+
+
+class TicketStore(AsyncStore[TicketFile]):
+    """`TicketFile` on its worker thread: ``async with TicketStore(path) as store``."""
+
+    thread_name = "lvgw-ticket-store"
+    kind = "ticket store"
+
+    def _open_store(self) -> TicketFile:
+        return TicketFile.open(self.path)
+
+    def _error(self, message: str) -> Exception:
+        return TicketStoreError(message)
+
+    async def load(self) -> list[OpenTicket]:
+        """The open tickets on file."""
+        return await self._call(lambda tickets: tickets.load())
+
+    async def journal(self) -> list[JournalEntry]:
+        """Events decided but maybe not yet in the outbox, oldest first."""
+        return await self._call(lambda tickets: tickets.journal())
 
     async def save(
         self,
         changed: Sequence[OpenTicket],
         closed: Iterable[str],
-        events: Sequence[tuple[str, str, bytes]],
+        events: Sequence[JournalEntry],
     ) -> None:
         """Store ticket changes and their events in one durable transaction."""
-        closed = list(closed)
-        await asyncio.to_thread(self._save, changed, closed, events)
-
-    def _forget(self, event_ids: Sequence[str]) -> None:
-        with self._lock:
-            self._db.executemany(
-                "DELETE FROM journal WHERE event_id = ?", [(e,) for e in event_ids]
-            )
+        changed, closed, events = list(changed), list(closed), list(events)
+        await self._call(lambda tickets: tickets.save(changed, closed, events))
 
     async def journal_done(self, event_ids: Sequence[str]) -> None:
         """The outbox holds these events now."""
-        await asyncio.to_thread(self._forget, list(event_ids))
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        done = list(event_ids)
+        await self._call(lambda tickets: tickets.forget(done))

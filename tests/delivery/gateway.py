@@ -32,8 +32,8 @@ class Gateway:
     async def __aenter__(self) -> Self:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         await self.outbox.open()
-        self.store = TicketStore(self.state_dir / "tickets.db")
-        self.pipeline = Pipeline(self.config, self.outbox, self.store)
+        self.store = await TicketStore(self.state_dir / "tickets.db").open()
+        self.pipeline = Pipeline(self.config, self.outbox, self.store, await self.store.load())
         await self.pipeline.replay_journal()
         self.inbound = Inbound(self.pipeline.acknowledge, commands={})
         self.uplink = MqttUplink(
@@ -61,4 +61,4 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.outbox.close()
-        self.store.close()
+        await self.store.close()

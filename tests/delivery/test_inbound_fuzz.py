@@ -144,7 +144,7 @@ async def test_bad_inbound_messages_get_error_replies_and_acks_still_work(
         # Acknowledged: no more reminders, however late it gets.
         assert (await gateway.pipeline.tick(overdue + timedelta(days=3))).events == []
         assert gateway.pipeline.find(ticket.ticket_id).acked_by == "desk-7"  # type: ignore[union-attr]
-        assert gateway.store.load()[0].acked_by == "desk-7"  # and it is on disk
+        assert (await gateway.store.load())[0].acked_by == "desk-7"  # and it is on disk
 
 
 async def test_replies_are_not_held_back_by_nagle(

@@ -29,16 +29,16 @@ async def test_loaded_tickets_are_settled_then_polls_skip_the_scan(
     state = config.site_file.agent.state_dir
     state.mkdir()
     async with Outbox(state / "outbox.db") as outbox:
-        store = TicketStore(state / "tickets.db")
+        store = await TicketStore(state / "tickets.db").open()
         try:
-            first = Pipeline(config, outbox, store)
+            first = Pipeline(config, outbox, store, await store.load())
             for _ in range(3):  # sw-000 and sw-001 go down: two tickets
                 for device in ("sw-000", "sw-001"):
                     await first.handle(poll(device, False))
             assert len(first.open_tickets) == 2
             assert not first._book.awaits_confirmation("sw-000")
 
-            restarted = Pipeline(config, outbox, store)  # as after a restart
+            restarted = Pipeline(config, outbox, store, await store.load())  # as after a restart
             assert restarted._book.awaits_confirmation("sw-000")
             assert restarted._book.awaits_confirmation("sw-001")
             assert not restarted._book.awaits_confirmation("sw-002")
@@ -58,4 +58,4 @@ async def test_loaded_tickets_are_settled_then_polls_skip_the_scan(
             for device in ("sw-000", "sw-001", "sw-002"):
                 await restarted.handle(poll(device, True))
         finally:
-            store.close()
+            await store.close()

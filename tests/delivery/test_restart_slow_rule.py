@@ -52,13 +52,13 @@ async def test_a_slow_rule_keeps_its_ticket_across_a_restart(tmp_path: Path) -> 
     state = config.site_file.agent.state_dir
     state.mkdir()
     async with Outbox(state / "outbox.db") as outbox:
-        store = TicketStore(state / "tickets.db")
+        store = await TicketStore(state / "tickets.db").open()
         try:
-            before = await run(Pipeline(config, outbox, store), range(6), 80)
+            before = await run(Pipeline(config, outbox, store, await store.load()), range(6), 80)
             assert [e.event.value for e in before] == ["open"]  # after 2 minutes of heat
 
             # Restarted while still hot: the rule needs 2 minutes again; no event meanwhile.
-            restarted = Pipeline(config, outbox, store)
+            restarted = Pipeline(config, outbox, store, await store.load())
             assert await run(restarted, range(6, 14), 80) == []
             assert not restarted._book.awaits_confirmation("sw-000")
             # Cooled down: the same ticket resolves, as seq 2.
@@ -70,11 +70,11 @@ async def test_a_slow_rule_keeps_its_ticket_across_a_restart(tmp_path: Path) -> 
             # Cleared while the gateway was down: resolved once the rule had its time.
             hot = await run(restarted, range(18, 24), 80)
             assert [e.event.value for e in hot] == ["open"]
-            cooled = Pipeline(config, outbox, store)
+            cooled = Pipeline(config, outbox, store, await store.load())
             events = await run(cooled, range(24, 40), 50)
             assert [(e.event.value, e.ticket_id) for e in events] == [("resolve", hot[0].ticket_id)]
             resolved_at = events[0].resolved_at
             assert resolved_at is not None
             assert resolved_at - (T0 + 24 * INTERVAL) >= timedelta(minutes=2)
         finally:
-            store.close()
+            await store.close()

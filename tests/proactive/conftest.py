@@ -128,13 +128,15 @@ class Gateway:
         self.config = config or self.config
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = await Outbox(self.state_dir / "outbox.db").open()
-        self.store = TicketStore(self.state_dir / "tickets.db")
+        self.store = await TicketStore(self.state_dir / "tickets.db").open()
         if self.with_metrics:
             self.metrics = await MetricStore(
                 self.state_dir / "metrics.db", clock=self.clock.epoch
             ).open()
         self.history = TicketHistory.in_state_dir(self.state_dir)
-        self.pipeline = Pipeline(self.config, self.outbox, self.store, now=self.clock)
+        self.pipeline = Pipeline(
+            self.config, self.outbox, self.store, await self.store.load(), now=self.clock
+        )
         self.scheduler = build_scheduler(
             self.config, self.pipeline, self.outbox, self.status, self.metrics,
             self.history, clock=self.clock,
@@ -149,7 +151,7 @@ class Gateway:
         if self.outbox is not None:
             await self.outbox.close()
         if self.store is not None:
-            self.store.close()
+            await self.store.close()
         if self.history is not None:
             self.history.close()
         self.outbox = self.store = self.metrics = self.history = None

@@ -17,6 +17,7 @@ from gateway.sqlite import (
     Schema,
     open_database,
 )
+from tests.sqlite.files import header
 
 APP_ID = 0x6C767474  # a test kind of file
 V1 = ("CREATE TABLE items (name TEXT PRIMARY KEY)",)
@@ -29,17 +30,6 @@ def schema(
     unmarked_tables: frozenset[str] = frozenset(),
 ) -> Schema:
     return Schema("test store", APP_ID, migrations, incremental_vacuum, unmarked_tables)
-
-
-def header(path: Path) -> tuple[int, int]:
-    conn = sqlite3.connect(path)
-    try:
-        return (
-            conn.execute("PRAGMA application_id").fetchone()[0],
-            conn.execute("PRAGMA user_version").fetchone()[0],
-        )
-    finally:
-        conn.close()
 
 
 def test_a_new_file_gets_its_kind_its_version_and_wal(tmp_path: Path) -> None:

@@ -88,16 +88,16 @@ def test_loaner_only_for_annual_contracts_and_visits() -> None:
 
 
 async def test_restart_neither_reopens_nor_forgets(tmp_path: Path) -> None:
-    store = TicketStore(tmp_path / "tickets.db")
+    store = await TicketStore(tmp_path / "tickets.db").open()
     b = book()
     decision = b.on_condition(cond(device="sw", code="device.unreachable", level=Level.L1))
     decision.extend(b.on_condition(cond()))
     await store.save(list(decision.changed.values()), decision.closed, [("e1", "t", b"x")])
-    store.close()
+    await store.close()
 
-    again = TicketStore(tmp_path / "tickets.db")
-    assert again.journal() == [("e1", "t", b"x")]  # not yet handed to the outbox
-    loaded = again.load()
+    again = await TicketStore(tmp_path / "tickets.db").open()
+    assert await again.journal() == [("e1", "t", b"x")]  # not yet handed to the outbox
+    loaded = await again.load()
     assert {t.code for t in loaded} == {"device.unreachable", "nvr.camera_offline"}
     b2 = book(loaded=loaded)
     # The switch is still down: its condition is raised again -> no second open.
@@ -112,8 +112,8 @@ async def test_restart_neither_reopens_nor_forgets(tmp_path: Path) -> None:
         (EventKind.RESOLVE, "nvr.camera_offline", 2)
     ]
     await again.journal_done(["e1"])
-    assert again.journal() == []
-    again.close()
+    assert await again.journal() == []
+    await again.close()
 
 
 def test_suburban_and_duty_calendar() -> None:

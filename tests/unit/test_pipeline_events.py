@@ -27,9 +27,9 @@ async def test_listeners_hear_durable_batches_until_they_unsubscribe(tmp_path: P
     state = config.site_file.agent.state_dir
     state.mkdir()
     async with Outbox(state / "outbox.db") as outbox:
-        store = TicketStore(state / "tickets.db")
+        store = await TicketStore(state / "tickets.db").open()
         try:
-            pipeline = Pipeline(config, outbox, store)
+            pipeline = Pipeline(config, outbox, store, await store.load())
             heard: list[tuple[str, list[EventKind], int]] = []
 
             def listener(name: str) -> EventListener:
@@ -58,7 +58,7 @@ async def test_listeners_hear_durable_batches_until_they_unsubscribe(tmp_path: P
             assert heard == [("second", [EventKind.RESOLVE], 2)]
             assert not pipeline.open_tickets
         finally:
-            store.close()
+            await store.close()
 
 
 async def test_a_listener_that_unsubscribes_while_told_does_not_skip_the_next(
@@ -68,9 +68,9 @@ async def test_a_listener_that_unsubscribes_while_told_does_not_skip_the_next(
     state = config.site_file.agent.state_dir
     state.mkdir()
     async with Outbox(state / "outbox.db") as outbox:
-        store = TicketStore(state / "tickets.db")
+        store = await TicketStore(state / "tickets.db").open()
         try:
-            pipeline = Pipeline(config, outbox, store)
+            pipeline = Pipeline(config, outbox, store, await store.load())
             told: list[str] = []
 
             async def once(events: Sequence[TicketEvent]) -> None:
@@ -86,4 +86,4 @@ async def test_a_listener_that_unsubscribes_while_told_does_not_skip_the_next(
                 await pipeline.handle(poll(n >= 3, n))
             assert told == ["once", "always", "always"]
         finally:
-            store.close()
+            await store.close()

@@ -18,18 +18,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import TypeVar
 
 from gateway.metrics.store.core import SeriesStore
 from gateway.metrics.store.errors import StoreClosedError, StoreError
 from gateway.metrics.store.types import Clock, Sample, Series, StoreConfig, StoreStats
 from gateway.model import Reading
-from gateway.sqlite import Worker
+from gateway.sqlite import AsyncStore, Worker
 
 log = logging.getLogger("gateway.metrics.store")
 
@@ -41,8 +41,11 @@ WORKER_THREAD_NAME = "lvgw-metric-store"
 TICK_SECONDS = 1.0
 
 
-class MetricStore:
+class MetricStore(AsyncStore[SeriesStore]):
     """The embedded store, driven from one asyncio loop."""
+
+    thread_name = WORKER_THREAD_NAME
+    kind = "metric store"
 
     def __init__(
         self,
@@ -53,56 +56,37 @@ class MetricStore:
         read_only: bool = False,
         tick_seconds: float = TICK_SECONDS,
     ) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         self.config = config or StoreConfig()
         self._clock = clock
         self._read_only = read_only
         self._tick_seconds = tick_seconds
-        self._worker: Worker[SeriesStore] | None = None
-        self._closed = False
         # Samples handed over but not yet buffered by the worker, bounded like the buffer.
         self._queued = 0
         self._queued_lock = threading.Lock()
         self._queue_dropped = 0
 
-    async def open(self) -> Self:
-        """Open (creating on first use) the file on a new worker thread."""
-        if self._worker is not None:
-            raise StoreError(f"{self.path}: the metric store is already open")
-        self._worker = Worker(
-            WORKER_THREAD_NAME,
-            open=partial(
-                SeriesStore.open,
-                self.path,
-                config=self.config,
-                clock=self._clock,
-                read_only=self._read_only,
-            ),
+    def _open_store(self) -> SeriesStore:
+        return SeriesStore.open(
+            self.path, config=self.config, clock=self._clock, read_only=self._read_only
+        )
+
+    def _make_worker(self) -> Worker[SeriesStore]:
+        # When idle, the core flushes or maintains if its clock says that is due.
+        return Worker(
+            self.thread_name,
+            open=self._open_store,
             close=SeriesStore.close,
             idle=SeriesStore.tick,
             idle_seconds=self._tick_seconds,
             logger=log,
         )
-        try:
-            await self._worker.start()
-        except BaseException:
-            self._closed = True
-            raise
-        return self
 
-    async def close(self) -> None:
-        """Flush what is buffered, close the file and join the worker thread."""
-        if self._closed or self._worker is None:
-            self._closed = True
-            return
-        self._closed = True
-        await self._worker.stop()
+    def _error(self, message: str) -> Exception:
+        return StoreError(message)
 
-    async def __aenter__(self) -> Self:
-        return await self.open()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+    def _closed_error(self, message: str) -> Exception:
+        return StoreClosedError(message)
 
     # -- writing --------------------------------------------------------------------
 
@@ -171,16 +155,6 @@ class MetricStore:
         return replace(stats, dropped=dropped)
 
     # -- internals ------------------------------------------------------------------
-
-    def _running(self) -> Worker[SeriesStore]:
-        if self._closed:
-            raise StoreClosedError(f"{self.path}: the metric store is closed")
-        if self._worker is None:
-            raise StoreClosedError(f"{self.path}: the metric store is not open (open() first)")
-        return self._worker
-
-    async def _call(self, fn: Callable[[SeriesStore], T]) -> T:
-        return await self._running().call(fn)
 
     # -- in the worker thread -------------------------------------------------------
 
