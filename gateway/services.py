@@ -27,8 +27,7 @@ from gateway.proactive.ports import History
 from gateway.proactive.scheduler import ProactiveScheduler
 from gateway.proactive.service import build_scheduler
 from gateway.tickets.history import TicketHistory, TicketHistoryError
-from gateway.views.httpserver import StatusPageError
-from gateway.views.statuspage import StatusPage, from_state_dir
+from gateway.views.statuspage import StatusPage, StatusPageError, from_state_dir
 
 log = logging.getLogger("lvgw.services")
 

@@ -167,6 +167,10 @@ class Agent(Strict):
     # The local status page (docs/status-page.md); null turns it off.
     status_listen: str | None = "127.0.0.1:8780"
     status_token_file: Path | None = None
+    # Connections open to the page at once; one more is answered 503 and closed.
+    status_max_connections: Annotated[int, Field(ge=1, le=4096)] = 64
+    # How long a browser stays logged in after opening the page with ?token=.
+    status_session_lifetime: Duration = 12 * 3600.0
 
     @model_validator(mode="after")
     def _token_off_loopback(self) -> Agent:

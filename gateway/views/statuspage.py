@@ -5,12 +5,15 @@
   charts from the embedded store (inline SVG);
 - ``/api/status``: the status snapshot as JSON (what `lvgw status --json` prints).
 
-It listens on ``agent.status_listen`` (127.0.0.1:8780 by default). Bound to anything
-but loopback it requires the token in ``agent.status_token_file`` (the site file is
+It listens on ``agent.status_listen`` (127.0.0.1:8780 by default), served by
+aiohttp.web through `gateway.webkit` (a cap on open connections, a deadline for the
+request head, read-only methods, the security headers). Bound to anything but
+loopback it requires the token in ``agent.status_token_file`` (the site file is
 refused without one): as ``Authorization: Bearer <token>``, or once as
-``?token=<token>``, which sets a cookie and redirects to the same page without it.
-Without a token, requests must name a loopback host (``Host:``), so a web page in
-the same browser cannot read the status through a rebound DNS name.
+``?token=<token>``, which opens a session (a random cookie, never the token) and
+redirects to the same page of this site without it. Without a token, requests must
+name a loopback host (``Host:``), so a web page in the same browser cannot read the
+status through a rebound DNS name.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlencode
+
+from aiohttp import web
 
 from gateway import snapshot
 from gateway.config.listen import needs_token, parse_listen
@@ -30,21 +34,26 @@ from gateway.config.types import read_secret_file
 from gateway.proactive.ports import History
 from gateway.snapshot import DeviceStatus, StatusSnapshot
 from gateway.views import pages, svg
-from gateway.views.httpserver import HttpServer, Request, Response, StatusPageError
 from gateway.views.status import agent_state, device_state
+from gateway.webkit.guards import add_security_headers, read_only, same_site_target
+from gateway.webkit.server import Handler, Limits, WebServer
+from gateway.webkit.sessions import SessionStore
 
 log = logging.getLogger("lvgw.views.status_page")
 
 StatusSource = Callable[[], StatusSnapshot | None]
 Clock = Callable[[], datetime]
-COOKIE = "lvgw_status_token"
+COOKIE = "lvgw_status_session"
 RANGES = (("Last 24 hours", timedelta(hours=24), timedelta(minutes=10)),
           ("Last 7 days", timedelta(days=7), timedelta(hours=1)))  # fmt: skip
 MAX_CHARTS = 16  # per range; the API and the report have the rest
 MAX_LINES = 8  # instances drawn in one chart
 FIRST_POINTS = ("reachable", "rtt")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-HTML = "text/html; charset=utf-8"
+
+
+class StatusPageError(Exception):
+    """The status page cannot start (its address or token is unusable)."""
 
 
 def _host_name(header: str) -> str:
@@ -52,6 +61,10 @@ def _host_name(header: str) -> str:
     if header.startswith("["):
         return header[1:].partition("]")[0]
     return header.rpartition(":")[0] if header.count(":") == 1 else header
+
+
+def _html(status: int, page: str) -> web.Response:
+    return web.Response(status=status, text=page, content_type="text/html")
 
 
 class StatusPage:
@@ -97,15 +110,27 @@ class StatusPage:
         self.history = history
         self.clock = clock
         self.host = host
-        self.server = HttpServer(self.handle, host, port)
         self.devices = {d.id: d for d in config.devices}
+        self.sessions = SessionStore(agent.status_session_lifetime)
+        app = web.Application(middlewares=[read_only, self._guard])
+        add_security_headers(app, pages.CONTENT_SECURITY_POLICY)
+        app.router.add_get("/", self._index)
+        app.router.add_get("/api/status", self._api)
+        app.router.add_get("/device/{device_id:.+}", self._device)
+        app.router.add_get("/{path:.*}", self._not_found)
+        limits = Limits(max_connections=agent.status_max_connections)
+        self.server = WebServer(app, host, port, limits, name="status page")
 
     @property
     def port(self) -> int:
-        return self.server.bound_port
+        return self.server.port
 
     async def start(self) -> None:
-        await self.server.start()
+        try:
+            await self.server.start()
+        except OSError as exc:
+            where = f"{self.host}:{self.server.requested_port}"
+            raise StatusPageError(f"cannot listen on {where}: {exc}") from exc
         log.info(
             "status page on http://%s:%d/%s", self.host, self.port,
             " (token required)" if self.token else "",
@@ -122,65 +147,87 @@ class StatusPage:
         finally:
             await self.close()
 
-    # -- requests ---------------------------------------------------------------
+    # -- who may read -----------------------------------------------------------
 
-    def _refused(self, request: Request) -> Response | None:
+    def _is_token(self, given: str) -> bool:
+        assert self.token is not None
+        return hmac.compare_digest(given.encode(), self.token.encode())
+
+    def _refused(self, request: web.Request) -> web.Response | None:
+        """Why ``request`` may not read the page (a response), or None when it may."""
         if self.token is None:
-            if _host_name(request.headers.get("host", "")) not in LOOPBACK_NAMES | {self.host}:
-                return Response(403, b"forbidden: use a loopback address\n")
+            if _host_name(request.headers.get("Host", "")) not in LOOPBACK_NAMES | {self.host}:
+                return web.Response(status=403, text="forbidden: use a loopback address\n")
             return None
-        given = None
-        auth = request.headers.get("authorization", "")
-        if auth.lower().startswith("bearer "):
-            given = auth[7:].strip()
-        given = given or request.cookie(COOKIE)
-        if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("bearer ") and self._is_token(auth[7:].strip()):
             return None
-        from_query = request.query.get("token", [None])[0]
-        if from_query is not None and hmac.compare_digest(from_query.encode(), self.token.encode()):
-            rest = {k: v for k, v in request.query.items() if k != "token"}
-            location = quote(request.path) + (f"?{urlencode(rest, doseq=True)}" if rest else "")
-            return Response(
-                303,
-                b"",
-                headers={
-                    "Location": location,
-                    "Set-Cookie": f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/",
-                },
+        if self.sessions.valid(request.cookies.get(COOKIE)):
+            return None
+        from_query = request.query.get("token")
+        if from_query is not None and self._is_token(from_query):
+            rest = {k: request.query.getall(k) for k in set(request.query) if k != "token"}
+            login = web.Response(
+                status=303, headers={"Location": same_site_target(request.path, rest)}
             )
-        return Response(
-            401,
-            b"token required: open this page once with ?token=<the status token>\n",
+            self.sessions.set_cookie(login, request, COOKIE)
+            return login
+        return web.Response(
+            status=401,
+            text="token required: open this page once with ?token=<the status token>\n",
             headers={"WWW-Authenticate": 'Bearer realm="lvgw status"'},
         )
 
-    async def handle(self, request: Request) -> Response:
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         refused = self._refused(request)
         if refused is not None:
+            refused.force_close()  # nothing more for a client that may not read
             return refused
-        headers = {"Content-Security-Policy": pages.CONTENT_SECURITY_POLICY,
-                   "X-Frame-Options": "DENY"}  # fmt: skip
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            log.exception("status page failed on %s", request.path)
+            return web.Response(status=500, text="internal error\n")
+
+    # -- the pages --------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
         data = self.status()
-        now = self.clock()
-        if request.path == "/api/status":
-            if data is None:
-                return Response(503, b'{"error": "no status yet"}', "application/json")
-            body = {**data.to_jsonable(), "agent_state": agent_state(data, now)}
-            return Response(200, json.dumps(body, ensure_ascii=False).encode(), "application/json")
         if data is None:
-            page = pages.message_page("lvgw status", "No status yet: the agent is starting.")
-            return Response(503, page.encode(), HTML, headers)
-        if request.path == "/":
-            page = pages.index_page(data, agent_state(data, now), now)
-            return Response(200, page.encode(), HTML, headers)
-        if request.path.startswith("/device/"):
-            device_id = request.path.removeprefix("/device/")
-            found = data.device(device_id)
-            if found is not None:
-                page = await self._device_page(data, found, now)
-                return Response(200, page.encode(), HTML, headers)
-        page = pages.message_page("Not found", f"Nothing at {request.path}.")
-        return Response(404, page.encode(), HTML, headers)
+            return web.json_response({"error": "no status yet"}, status=503)
+        body = {**data.to_jsonable(), "agent_state": agent_state(data, self.clock())}
+        return web.Response(
+            body=json.dumps(body, ensure_ascii=False).encode(), content_type="application/json"
+        )
+
+    async def _index(self, request: web.Request) -> web.Response:
+        data, now = self.status(), self.clock()
+        if data is None:
+            return self._starting()
+        return _html(200, pages.index_page(data, agent_state(data, now), now))
+
+    async def _device(self, request: web.Request) -> web.Response:
+        data, now = self.status(), self.clock()
+        if data is None:
+            return self._starting()
+        device_id = request.match_info["device_id"]
+        found = data.device(device_id)
+        if found is None:
+            return await self._not_found(request)
+        return _html(200, await self._device_page(data, found, now))
+
+    async def _not_found(self, request: web.Request) -> web.Response:
+        if self.status() is None:
+            return self._starting()
+        return _html(404, pages.message_page("Not found", f"Nothing at {request.path}."))
+
+    @staticmethod
+    def _starting() -> web.Response:
+        page = pages.message_page("lvgw status", "No status yet: the agent is starting.")
+        return _html(503, page)
 
     # -- the device page --------------------------------------------------------
 

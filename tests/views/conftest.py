@@ -123,7 +123,8 @@ async def http(port: int, path: str, *, method: str = "GET", headers: dict[str, 
                host: str = "127.0.0.1") -> HttpAnswer:  # fmt: skip
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}"]
+        # Read to the end: the server keeps a connection open for the next request unless told.
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
         await writer.drain()

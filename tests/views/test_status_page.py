@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from gateway.config import ConfigError, load_config
 from gateway.metrics.store.history import StoreHistory
-from gateway.views.httpserver import StatusPageError
-from gateway.views.statuspage import StatusPage
+from gateway.views.statuspage import StatusPage, StatusPageError
 from tests.realservers import free_port
 from tests.views.conftest import HOSTILE, NOW, http, status_snapshot, write_history, write_site
 
@@ -140,6 +142,80 @@ async def test_a_token_is_required_when_one_is_set(
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     again = await http(page.port, "/device/ups-1", headers={"Cookie": cookie.split(";")[0]})
     assert again.status == 200 and "UPS server room" in again.text
+
+
+async def test_the_cookie_is_a_session_not_the_token_and_forged_ones_are_refused(
+    page_factory: Callable[..., StatusPage], tmp_path: Path
+) -> None:
+    token_file = tmp_path / "status.token"
+    token_file.write_text(TOKEN + "\n")
+    page = await page_factory(f"  status_token_file: {token_file}\n  status_session_lifetime: 2h")
+    cookies = []
+    for _ in range(2):
+        login = await http(page.port, f"/?token={TOKEN}")
+        assert login.status == 303
+        cookies.append(login.headers["set-cookie"])
+    for cookie in cookies:
+        assert TOKEN not in cookie
+        assert cookie.startswith("lvgw_status_session=")
+        assert "Max-Age=7200" in cookie and "Path=/" in cookie
+        assert "Secure" not in cookie  # served over plain HTTP
+    values = [c.split(";")[0].partition("=")[2] for c in cookies]
+    assert values[0] != values[1] and len(values[0]) >= 43
+    for value in values:
+        answer = await http(page.port, "/", headers={"Cookie": f"lvgw_status_session={value}"})
+        assert answer.status == 200
+    forged = [
+        f"lvgw_status_session={TOKEN}",  # the token itself is no session
+        f"lvgw_status_token={TOKEN}",  # the cookie of earlier versions
+        f"lvgw_status_session={values[0][:-1]}A",
+        f"lvgw_status_session={secrets.token_urlsafe(32)}",
+    ]
+    for cookie in forged:
+        answer = await http(page.port, "/api/status", headers={"Cookie": cookie})
+        assert answer.status == 401, cookie
+        assert answer.headers["connection"] == "close"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/%2F%2Fevil.example/x", "//evil.example/x", "/%5Cevil.example/x", "/%2F%5Cevil.example",
+     "/%09/evil.example", "/https:%2F%2Fevil.example"],
+)  # fmt: skip
+async def test_the_login_redirect_stays_on_this_site(
+    page_factory: Callable[..., StatusPage], tmp_path: Path, target: str
+) -> None:
+    token_file = tmp_path / "status.token"
+    token_file.write_text(TOKEN + "\n")
+    page = await page_factory(f"  status_token_file: {token_file}")
+    login = await http(page.port, f"{target}?token={TOKEN}&keep=1")
+    assert login.status == 303
+    location = login.headers["location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\"))
+    assert "token" not in location and location.endswith("?keep=1")
+    here = f"http://127.0.0.1:{page.port}"
+    assert urlsplit(urljoin(f"{here}{target}", location)).netloc == f"127.0.0.1:{page.port}"
+
+
+async def test_connections_over_the_site_files_cap_are_refused(
+    page_factory: Callable[..., StatusPage],
+) -> None:
+    page = await page_factory("  status_max_connections: 3")
+    idle = [await asyncio.open_connection("127.0.0.1", page.port) for _ in range(3)]
+    try:
+        async with asyncio.timeout(5):
+            while page.server.open_connections < 3:
+                await asyncio.sleep(0.01)
+        busy = await http(page.port, "/")
+        assert busy.status == 503 and busy.headers["retry-after"] == "5"
+    finally:
+        for _, writer in idle:
+            writer.close()
+            await writer.wait_closed()
+    async with asyncio.timeout(5):
+        while page.server.open_connections:
+            await asyncio.sleep(0.01)
+    assert (await http(page.port, "/")).status == 200
 
 
 def test_lan_address_without_token_is_refused_at_load_and_at_start(tmp_path: Path) -> None:
