@@ -54,7 +54,7 @@ class SiteServices:
                 self.page = StatusPage(self.config, status, self.history)
             self.ticket_history = TicketHistory.in_state_dir(state_dir)
             self._unsubscribe = self.pipeline.subscribe(self._record)
-            self.scheduler = build_scheduler(
+            self.scheduler = await build_scheduler(
                 self.config, self.pipeline, self.pipeline.outbox, status, self.history,
                 self.ticket_history,
             )  # fmt: skip
@@ -71,7 +71,7 @@ class SiteServices:
             self._unsubscribe()
             self._unsubscribe = None
         if self.scheduler is not None:
-            self.scheduler.close()
+            await self.scheduler.close()
         if self.ticket_history is not None:
             self.ticket_history.close()
         if self._own_history and isinstance(self.history, StoreHistory):

@@ -110,7 +110,7 @@ class ProactiveScheduler:
                 self.state.last_run[name] = now
                 marks = self.state.marks()
                 durable = marks != self._saved_marks
-                await asyncio.to_thread(self.state_file.save, self.state, durable=durable)
+                await self.state_file.save(self.state, durable=durable)
                 self._saved_marks = marks
             except ProactiveError as exc:
                 log.error("proactive job %s failed: %s", name, exc)
@@ -157,8 +157,8 @@ class ProactiveScheduler:
             # AsyncIOScheduler shuts down in a loop callback: let it run before leaving.
             await asyncio.sleep(0)
 
-    def close(self) -> None:
-        self.state_file.close()
+    async def close(self) -> None:
+        await self.state_file.close()
 
     def next_runs(self) -> dict[str, datetime | None]:
         """When each job is due next after ``clock()`` (for the status page and docs)."""

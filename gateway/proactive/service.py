@@ -45,7 +45,7 @@ def tables_of(status: StatusSource) -> Tables:
     return tables
 
 
-def build_scheduler(
+async def build_scheduler(
     config: LoadedConfig,
     tickets: TicketSink,
     outbox: Publisher,
@@ -62,8 +62,12 @@ def build_scheduler(
     blank memory would send everything again.
     """
     site = config.site_file.site
-    state_file = StateFile(config.site_file.agent.state_dir)
-    state = state_file.load()
+    state_file = await StateFile(config.site_file.agent.state_dir).open()
+    try:
+        state = await state_file.load()
+    except BaseException:
+        await state_file.close()
+        raise
     zone = calendar.site_zone(site)
     contract = ContractJobs(site, tickets, state)
     digest = DigestJob(site, outbox, status, ticket_history, state)

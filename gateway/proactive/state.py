@@ -7,7 +7,8 @@ after the job's effects are durable (a ticket in the ticket store, a digest in t
 outbox): a crash in between runs the job again, and the ticket book or the day mark
 absorbs the repeat.
 
-One SQLite row in WAL mode: a save is atomic whatever happens to the power. A save
+One SQLite row in WAL mode (the file is opened by `gateway.sqlite` and used from its
+own worker thread): a save is atomic whatever happens to the power. A save
 that changes a mark is synced to disk before the job counts as done; one that only
 moves a job's last-run time is not (SQLite's NORMAL sync: after a power cut it may
 be the previous one, which only means one harmless re-run).
@@ -17,13 +18,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from gateway.proactive.errors import ProactiveStateError
+from gateway.sqlite import AsyncStore, Database, Schema, SchemaError, open_database
 
 STATE_NAME = "proactive.db"
 VERSION = 1
@@ -61,35 +62,46 @@ class ProactiveState:
         )
 
 
-class StateFile:
-    """Load and save `ProactiveState` in ``<state_dir>/proactive.db``."""
+# `PRAGMA application_id` marks the file as lvgw's proactive state ("lvgp").
+APPLICATION_ID = 0x6C766770
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / STATE_NAME
-        self._lock = threading.Lock()
+# IF NOT EXISTS: a file from before schema versions already has the table.
+_VERSION_1 = (
+    "CREATE TABLE IF NOT EXISTS proactive_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+SCHEMA = Schema(
+    "proactive state",
+    APPLICATION_ID,
+    (_VERSION_1,),
+    unmarked_tables=frozenset({"proactive_state"}),
+)
+
+
+class ProactiveFile:
+    """`ProactiveState` in ``proactive.db``; every call from the thread that opened it."""
+
+    def __init__(self, db: Database) -> None:
+        self.path = db.path
+        self._db = db
+
+    @classmethod
+    def open(cls, path: Path) -> ProactiveFile:
         try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS proactive_state"
-                " (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-        except sqlite3.Error as exc:
-            raise ProactiveStateError(f"{self.path}: cannot open: {exc}") from exc
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return cls(open_database(path, SCHEMA))
+        except (sqlite3.Error, SchemaError, OSError) as exc:
+            raise ProactiveStateError(f"{path}: cannot open: {exc}") from exc
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     def load(self) -> ProactiveState:
-        with self._lock:
-            try:
-                row = self._db.execute(
-                    "SELECT value FROM proactive_state WHERE key = 'state'"
-                ).fetchone()
-            except sqlite3.Error as exc:
-                raise ProactiveStateError(f"{self.path}: cannot read: {exc}") from exc
+        try:
+            row = self._db.conn.execute(
+                "SELECT value FROM proactive_state WHERE key = 'state'"
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise ProactiveStateError(f"{self.path}: cannot read: {exc}") from exc
         if row is None:
             return ProactiveState()
         try:
@@ -104,13 +116,37 @@ class StateFile:
     def save(self, state: ProactiveState, *, durable: bool = True) -> None:
         """Replace the stored state; with ``durable``, synced to disk before returning."""
         text = json.dumps(state.to_json())
-        with self._lock:
-            try:
-                self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-                self._db.execute(
+        try:
+            with self._db.transaction("FULL" if durable else "NORMAL") as conn:
+                conn.execute(
                     "INSERT INTO proactive_state (key, value) VALUES ('state', ?)"
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (text,),
                 )
-            except sqlite3.Error as exc:
-                raise ProactiveStateError(f"{self.path}: cannot write: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise ProactiveStateError(f"{self.path}: cannot write: {exc}") from exc
+
+
+class StateFile(AsyncStore[ProactiveFile]):
+    """Load and save `ProactiveState` in ``<state_dir>/proactive.db``, on its own worker
+    thread: ``async with StateFile(state_dir) as state_file``."""
+
+    thread_name = "lvgw-proactive-state"
+    kind = "proactive state"
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(state_dir / STATE_NAME)
+
+    def _open_store(self) -> ProactiveFile:
+        return ProactiveFile.open(self.path)
+
+    def _error(self, message: str) -> Exception:
+        return ProactiveStateError(message)
+
+    async def load(self) -> ProactiveState:
+        return await self._call(lambda state_file: state_file.load())
+
+    async def save(self, state: ProactiveState, *, durable: bool = True) -> None:
+        """Replace the stored state; with ``durable``, synced to disk before returning."""
+        copy = ProactiveState.from_json(state.to_json())  # the caller's may change meanwhile
+        await self._call(lambda state_file: state_file.save(copy, durable=durable))

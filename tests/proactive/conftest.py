@@ -137,7 +137,7 @@ class Gateway:
         self.pipeline = Pipeline(
             self.config, self.outbox, self.store, await self.store.load(), now=self.clock
         )
-        self.scheduler = build_scheduler(
+        self.scheduler = await build_scheduler(
             self.config, self.pipeline, self.outbox, self.status, self.metrics,
             self.history, clock=self.clock,
         )  # fmt: skip
@@ -145,7 +145,7 @@ class Gateway:
 
     async def stop(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.close()
+            await self.scheduler.close()
         if self.metrics is not None:
             await self.metrics.close()
         if self.outbox is not None:

@@ -101,7 +101,7 @@ async def test_a_lost_state_write_never_sends_twice(
     before = gateway.scheduler.state.to_json()
     await gateway.step(shanghai(2026, 10, 1, 8, 5))  # opens the October ticket
     # As if the agent died after the ticket was saved but before its memory was.
-    gateway.scheduler.state_file.save(ProactiveState.from_json(before))
+    await gateway.scheduler.state_file.save(ProactiveState.from_json(before))
     await gateway.stop()
     await gateway.start()
     assert gateway.scheduler is not None

@@ -102,16 +102,18 @@ async def test_one_digest_a_day_across_restarts_and_one_catch_up_after_a_stop(
     assert [body["day"] for _, body in await digests(gateway)][2:] == ["2026-04-06"]
 
 
-def test_the_slot_of_a_daily_job_is_in_the_site_time_zone(tmp_path: Path) -> None:
+async def test_the_slot_of_a_daily_job_is_in_the_site_time_zone(tmp_path: Path) -> None:
     ran: list[tuple[datetime, datetime]] = []
 
     async def job(now: datetime, slot: datetime) -> None:
         ran.append((now, slot))
 
-    state_file = StateFile(tmp_path)
+    state_file = await StateFile(tmp_path).open()
     try:
         scheduler = ProactiveScheduler(
-            [Job("daily", daily_at(7, 0, "Asia/Shanghai"), job)], state_file, state_file.load()
+            [Job("daily", daily_at(7, 0, "Asia/Shanghai"), job)],
+            state_file,
+            await state_file.load(),
         )
         now = datetime(2026, 4, 1, 22, 59, tzinfo=UTC)  # 06:59 on the 2nd in Shanghai
         assert scheduler.slot("daily", now) == datetime(2026, 3, 31, 23, 0, tzinfo=UTC)
@@ -120,7 +122,7 @@ def test_the_slot_of_a_daily_job_is_in_the_site_time_zone(tmp_path: Path) -> Non
         assert scheduler.slot("daily", now + timedelta(minutes=1)) == now + timedelta(minutes=1)
         assert scheduler.next_runs()["daily"] is not None
     finally:
-        state_file.close()
+        await state_file.close()
 
 
 async def test_apscheduler_fires_the_jobs_and_stops_cleanly(tmp_path: Path) -> None:
@@ -134,12 +136,12 @@ async def test_apscheduler_fires_the_jobs_and_stops_cleanly(tmp_path: Path) -> N
 
         return job
 
-    state_file = StateFile(tmp_path)
+    state_file = await StateFile(tmp_path).open()
     jobs = [
         Job("hourly", every(timedelta(hours=1), UTC), recorder("hourly")),
         Job("daily", daily_at(7, 0, UTC), recorder("daily")),
     ]
-    scheduler = ProactiveScheduler(jobs, state_file, state_file.load())
+    scheduler = ProactiveScheduler(jobs, state_file, await state_file.load())
     task = asyncio.create_task(scheduler.run(), name="proactive")
     try:
         async with asyncio.timeout(5):
@@ -169,10 +171,7 @@ async def test_apscheduler_fires_the_jobs_and_stops_cleanly(tmp_path: Path) -> N
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        state_file.close()
+        await state_file.close()
     assert scheduler.apscheduler is None
-    saved = StateFile(tmp_path)
-    try:
-        assert set(saved.load().last_run) == {"hourly", "daily"}
-    finally:
-        saved.close()
+    async with StateFile(tmp_path) as saved:
+        assert set((await saved.load()).last_run) == {"hourly", "daily"}
