@@ -17,7 +17,7 @@ PYTHON_VENV_PKG := python3-venv
 # Only the benchmarks' reference rows need these (Go snmp_exporter, net-snmp's C API).
 BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc
 
-.PHONY: demo test lint bench benchdeps sysdeps venv clean
+.PHONY: demo test lint bench benchdeps sysdeps venv clean install uninstall rollback credentials wheel
 
 demo: sysdeps $(STAMP)
 	$(BIN)/lvgw demo
@@ -63,5 +63,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $@
 
+# On a box (docs/install.md): the gateway in /opt/lvgw, the unit, /etc/lvgw. Root or
+# sudo; DESTDIR=dir lays the tree out there instead and enables nothing.
+# WHEEL=file installs that wheel, PIP_OPTS= adds pip options, PURGE=1 (uninstall)
+# removes configuration and state too.
+INSTALL_ENV = DESTDIR="$(DESTDIR)" WHEEL="$(WHEEL)" PIP_OPTS="$(PIP_OPTS)" PYTHON="$(PYTHON)" \
+	PURGE="$(PURGE)"
+AS_ROOT := $(if $(DESTDIR),,$(SUDO))
+
+install uninstall rollback credentials:
+	$(AS_ROOT) env $(INSTALL_ENV) bash packaging/install.sh $@
+
+wheel: $(STAMP)
+	PYTHON=$(BIN)/python bash packaging/install.sh wheel
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
