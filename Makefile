@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # command -> Debian package that provides it
 SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients snmpd:snmpd \
 	snmpget:snmp snmptrapd:snmptrapd mbpoll:mbpoll victoria-metrics:victoria-metrics \
-	socat:socat systemd-analyze:systemd chromium:chromium
+	socat:socat systemd-analyze:systemd chromium:chromium prlimit:util-linux
 PYTHON_VENV_PKG := python3-venv
 # Only the benchmarks' reference rows need these (Go snmp_exporter, net-snmp's C API).
 BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc

