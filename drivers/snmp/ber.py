@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from drivers.snmp.base import NO_SUCH, SnmpProtocolError, SnmpValue
+from drivers.snmp.oidcache import ByteBoundedCache
 
 VERSION_1: Final = 0
 VERSION_2C: Final = 1
@@ -61,11 +62,24 @@ _MAX_OID_ARCS: Final = 128
 _MAX_OID_BYTES: Final = _MAX_OID_ARCS * 5
 _MAX_ARC: Final = 0xFFFFFFFF
 # Dotted strings of OIDs seen in responses, by content bytes. Instance OIDs repeat
-# across devices and polls (ifDescr.1 ...), so a bounded cache saves most decoding.
-_OID_CACHE_LIMIT: Final = 65536
+# across devices and polls (ifDescr.1 ...), so a cache saves most decoding. Each of the
+# two caches holds at most this many bytes (limits.oid_cache_bytes of the site file).
+DEFAULT_OID_CACHE_BYTES: Final = 4 * 1024 * 1024
 
-_oid_str_cache: dict[bytes, str] = {}
-_oid_bytes_cache: dict[str, bytes] = {}
+_oid_str_cache: ByteBoundedCache[bytes, str] = ByteBoundedCache(DEFAULT_OID_CACHE_BYTES)
+_oid_bytes_cache: ByteBoundedCache[str, bytes] = ByteBoundedCache(DEFAULT_OID_CACHE_BYTES)
+
+
+def set_oid_cache_bytes(max_bytes: int) -> None:
+    """Bound each OID cache (dotted -> bytes, bytes -> dotted) to ``max_bytes``."""
+    for cache in (_oid_str_cache, _oid_bytes_cache):
+        cache.max_bytes = max_bytes
+        cache.clear()
+
+
+def clear_oid_caches() -> None:
+    _oid_str_cache.clear()
+    _oid_bytes_cache.clear()
 
 
 @dataclass(slots=True)
@@ -129,9 +143,7 @@ def encode_oid(dotted: str) -> bytes:
             arc >>= 7
         out += bytes(reversed(chunk))
     encoded = bytes(out)
-    if len(_oid_bytes_cache) >= _OID_CACHE_LIMIT:
-        _oid_bytes_cache.clear()
-    _oid_bytes_cache[dotted] = encoded
+    _oid_bytes_cache.put(dotted, encoded)
     return encoded
 
 
@@ -224,9 +236,7 @@ def decode_oid(content: bytes) -> str:
         raise SnmpProtocolError("OID sub-identifier out of range")
     head = f"{first // 40}.{first % 40}" if first < 80 else f"2.{first - 80}"
     dotted = head + "".join(f".{a}" for a in arcs[1:])
-    if len(_oid_str_cache) >= _OID_CACHE_LIMIT:
-        _oid_str_cache.clear()
-    _oid_str_cache[content] = dotted
+    _oid_str_cache.put(content, dotted)
     return dotted
 
 

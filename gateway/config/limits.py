@@ -24,6 +24,8 @@ class Limits(BaseModel):
     poll_bytes: ByteSize = 8 * MiB  # values and OIDs received in one poll
     walk_bytes: ByteSize = 4 * MiB  # values and OIDs received in one table walk
     walk_varbinds: Annotated[int, Field(ge=1)] = 100_000  # rows x columns of one walk
+    # Caches of what devices send: bounded in bytes (an agent picks its OIDs' length).
+    oid_cache_bytes: ByteSize = 4 * MiB  # each of the two OID caches of the SNMP codec
 
 
 DEFAULT_LIMITS = Limits()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drivers.snmp import SnmpClient
+from drivers.snmp import SnmpClient, ber
 from drivers.snmp.driver import SnmpDriver
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Profile
@@ -17,6 +17,7 @@ class SnmpShared:
     def __init__(self, config: LoadedConfig, client: SnmpClient | None = None) -> None:
         self.client = client if client is not None else SnmpDriver()
         self.limits = config.site_file.limits  # what one poll may receive, and how long
+        ber.set_oid_cache_bytes(self.limits.oid_cache_bytes)
 
     def reader(self, device: Device, profile: Profile) -> SnmpPointReader:
         return SnmpPointReader(device, profile, self.client, self.limits)
