@@ -26,6 +26,9 @@ class Limits(BaseModel):
     walk_varbinds: Annotated[int, Field(ge=1)] = 100_000  # rows x columns of one walk
     # Caches of what devices send: bounded in bytes (an agent picks its OIDs' length).
     oid_cache_bytes: ByteSize = 4 * MiB  # each of the two OID caches of the SNMP codec
+    # Read plans kept per Modbus device for tables sized by a point (up to 4,096 rows,
+    # about 5 MB each): a device that changes its count at every poll is re-planned.
+    modbus_plans: Annotated[int, Field(ge=1, le=64)] = 2
 
 
 DEFAULT_LIMITS = Limits()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drivers.modbus import ModbusBus
+from gateway.config.limits import DEFAULT_LIMITS
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Profile
 from gateway.config.site import Device
@@ -14,9 +15,10 @@ class ModbusBuses:
 
     def __init__(self, config: LoadedConfig | None = None) -> None:
         self._buses: dict[str, ModbusBus] = {}
+        self.limits = config.site_file.limits if config is not None else DEFAULT_LIMITS
 
     def reader(self, device: Device, profile: Profile) -> ModbusPointReader:
-        return ModbusPointReader(device, profile, self.for_device(device))
+        return ModbusPointReader(device, profile, self.for_device(device), self.limits)
 
     def for_device(self, device: Device) -> ModbusBus:
         settings = device.modbus

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from drivers.modbus import (
@@ -16,6 +18,7 @@ from drivers.modbus import (
     plan_reads,
 )
 from drivers.modbus import Point as WirePoint
+from gateway.config.limits import DEFAULT_LIMITS, Limits
 from gateway.config.profile import Point, Profile
 from gateway.config.site import Device
 from gateway.model import Reading
@@ -37,11 +40,22 @@ def _wire(name: str, point: Point, address: int) -> WirePoint:
     return define_point(name, _TABLES[point.table], address, kind, order=point.order)
 
 
+MAX_TABLE_ROWS = 4096  # rows of a table sized by a point, whatever the device says
+
+
 class ModbusPointReader:
     """Reads one unit per poll. Tables sized by a point (``count_point``) are planned
-    after that point is read, and re-planned only when the count changes."""
+    after that point is read, and re-planned only when the count changes; the last
+    ``limits.modbus_plans`` plans are kept (a device that reports another count at
+    every poll costs planning time, not memory)."""
 
-    def __init__(self, device: Device, profile: Profile, bus: ModbusReader) -> None:
+    def __init__(
+        self,
+        device: Device,
+        profile: Profile,
+        bus: ModbusReader,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
         self.device = device
         self.profile = profile
         self.bus = bus
@@ -56,7 +70,10 @@ class ModbusPointReader:
             if table.count is not None:
                 fixed += self._table_points(table.count, only=table)
         self.plan = self._plan(fixed)
-        self._sized: dict[int, ReadPlan] = {}  # count -> plan of the count_point tables
+        # counts -> plan of the count_point tables, least recently used first
+        self._sized: OrderedDict[tuple[tuple[str, int], ...], ReadPlan] = OrderedDict()
+        self._max_plans = limits.modbus_plans
+        self.plans_made = 0
 
     def _plan(self, points: list[WirePoint]) -> ReadPlan:
         options = self.profile.modbus
@@ -81,14 +98,20 @@ class ModbusPointReader:
         tables = [t for t in self.profile.tables.values() if t.count_point is not None]
         if not tables:
             return None
-        key = hash(tuple(sorted(counts.items())))
-        if key not in self._sized:
-            points: list[WirePoint] = []
-            for table in tables:
-                count = max(0, min(int(counts.get(table.count_point or "", 0)), 4096))
-                points += self._table_points(count, only=table)
-            self._sized[key] = self._plan(points)
-        return self._sized[key]
+        key = tuple(sorted(counts.items()))
+        plan = self._sized.get(key)
+        if plan is not None:
+            self._sized.move_to_end(key)
+            return plan
+        points: list[WirePoint] = []
+        for table in tables:
+            count = max(0, min(counts.get(table.count_point or "", 0), MAX_TABLE_ROWS))
+            points += self._table_points(count, only=table)
+        plan = self._sized[key] = self._plan(points)
+        self.plans_made += 1
+        while len(self._sized) > self._max_plans:
+            self._sized.popitem(last=False)
+        return plan
 
     async def poll(self) -> PollResult:
         ts = datetime.now(UTC)
@@ -96,7 +119,7 @@ class ModbusPointReader:
         try:
             values = await self.bus.read(self.unit, self.plan)
             counts = {
-                t.count_point: int(_number(values.get(t.count_point or "")))
+                t.count_point: _row_count(values.get(t.count_point or ""))
                 for t in self.profile.tables.values()
                 if t.count_point is not None
             }
@@ -122,7 +145,10 @@ class ModbusPointReader:
         return PollResult(self.device.id, ts, True, tuple(readings))
 
 
-def _number(value: PointValue | None) -> float:
+def _row_count(value: PointValue | None) -> int:
+    """A table's row count from the point that holds it: 0 for what is not a count
+    (a float register may hold NaN or infinity)."""
     if isinstance(value, Bitfield):
         return value.word
-    return float(value) if value is not None else 0.0
+    number = float(value) if value is not None else 0.0
+    return int(number) if math.isfinite(number) else 0
