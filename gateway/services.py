@@ -52,7 +52,7 @@ class SiteServices:
         try:
             if self.config.site_file.agent.status_listen is not None:
                 self.page = StatusPage(self.config, status, self.history)
-            self.ticket_history = TicketHistory.in_state_dir(state_dir)
+            self.ticket_history = await TicketHistory.in_state_dir(state_dir).open()
             self._unsubscribe = self.pipeline.subscribe(self._record)
             self.scheduler = await build_scheduler(
                 self.config, self.pipeline, self.pipeline.outbox, status, self.history,
@@ -73,7 +73,7 @@ class SiteServices:
         if self.scheduler is not None:
             await self.scheduler.close()
         if self.ticket_history is not None:
-            self.ticket_history.close()
+            await self.ticket_history.close()
         if self._own_history and isinstance(self.history, StoreHistory):
             await self.history.close()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from gateway.proactive import calendar
 from gateway.proactive.ports import Publisher
 from gateway.proactive.state import ProactiveState
 from gateway.snapshot import StatusSnapshot, TicketStatus
-from gateway.tickets.history import TicketHistory
+from gateway.tickets.history import ResolvedTicket, TicketHistory
 from gateway.tickets.wire import rfc3339, site_block
 from gateway.uplink import topic_prefix
 
@@ -47,16 +47,16 @@ def _overdue(ticket: TicketStatus, now: datetime) -> bool:
 def build_digest(
     site: Site,
     status: StatusSnapshot | None,
-    history: TicketHistory | None,
+    resolved: Sequence[ResolvedTicket],
     day: str,
     now: datetime,
 ) -> dict[str, Any]:
+    """The digest's body; ``resolved``: the tickets resolved in the last 24 hours."""
     devices = status.devices if status is not None else ()
     tickets = status.open_tickets if status is not None else ()
     by_level: dict[str, int] = {str(level): 0 for level in (1, 2, 3, 4)}
     for ticket in tickets:
         by_level[str(int(ticket.severity))] += 1
-    resolved = history.resolved_since(now - timedelta(hours=24)) if history is not None else []
     today = calendar.local_day(site, now)
     next_due = calendar.next_inspection_due(site, today)
     ends = site.contract.ends
@@ -139,7 +139,9 @@ class DigestJob:
             return
         if day <= self.state.digest_day:
             return  # this slot's digest went out already
-        body = build_digest(self.site, self.status(), self.history, day, now)
+        since = now - timedelta(hours=24)
+        resolved = [] if self.history is None else await self.history.resolved_since(since)
+        body = build_digest(self.site, self.status(), resolved, day, now)
         payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         topic = digest_topic(self.site.id)
         await self.outbox.put(OutboxMessage(topic, payload, 1, False, MessageClass.CONTROL))

@@ -133,7 +133,7 @@ class Gateway:
             self.metrics = await MetricStore(
                 self.state_dir / "metrics.db", clock=self.clock.epoch
             ).open()
-        self.history = TicketHistory.in_state_dir(self.state_dir)
+        self.history = await TicketHistory.in_state_dir(self.state_dir).open()
         self.pipeline = Pipeline(
             self.config, self.outbox, self.store, await self.store.load(), now=self.clock
         )
@@ -153,7 +153,7 @@ class Gateway:
         if self.store is not None:
             await self.store.close()
         if self.history is not None:
-            self.history.close()
+            await self.history.close()
         self.outbox = self.store = self.metrics = self.history = None
         self.pipeline = self.scheduler = None
 

@@ -56,7 +56,7 @@ async def test_one_digest_a_day_across_restarts_and_one_catch_up_after_a_stop(
     await gateway.start()
     assert gateway.history is not None
     resolved_at = shanghai(2026, 4, 2, 6)
-    gateway.history.record_now([
+    await gateway.history.record([
         TicketEvent(
             "e-1", EventKind.RESOLVE, "t-0", 3, Level.L3, "Port 7 of sw-core is down", "sw-core",
             "switch", "port.down", shanghai(2026, 4, 2, 5), resolved_at, resolved_at,

@@ -27,7 +27,7 @@ async def make_report(
     history = StoreHistory.in_state_dir(state_dir)
     tickets = None
     if (state_dir / HISTORY_NAME).exists():
-        tickets = TicketHistory.in_state_dir(state_dir, read_only=True)
+        tickets = await TicketHistory.in_state_dir(state_dir, read_only=True).open()
     try:
         report = await build_report(
             Sources(config, snapshot.read(state_dir), history, tickets, now, device, days)
@@ -35,7 +35,7 @@ async def make_report(
     finally:
         await history.close()
         if tickets is not None:
-            tickets.close()
+            await tickets.close()
     return render_html(report) if fmt == "html" else render_markdown(report)
 
 

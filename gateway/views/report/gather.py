@@ -125,10 +125,11 @@ def _tables(src: Sources) -> Tables:
     return lambda device: {} if status is None else status.tables(device)
 
 
-def _recent_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
+async def _recent_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
     if src.tickets is None:
         return ()
     since = src.now - timedelta(days=src.recent_days)
+    resolved = await src.tickets.resolved_since(since)
     return tuple(
         TicketLine(
             r.ticket_id,
@@ -139,7 +140,7 @@ def _recent_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
             f"resolved {local_time(src.config, r.resolved_at)} after "
             f"{span(r.resolved_at - r.occurred_at)}",
         )
-        for r in src.tickets.resolved_since(since)
+        for r in resolved
         if r.device in in_scope
     )
 
@@ -273,7 +274,7 @@ async def build_report(src: Sources) -> Report:
         site=_site_rows(src),
         status_note=_status_note(src),
         open_tickets=open_tickets,
-        recent_tickets=_recent_tickets(src, in_scope),
+        recent_tickets=await _recent_tickets(src, in_scope),
         recent_days=src.recent_days,
         devices=tuple([await _device(lookup, src, forecasts) for lookup in lookups]),
         checklist=sections,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gateway.metrics.store.core import SeriesStore
 from gateway.model import EventKind, Level, Reading, TicketEvent
-from gateway.tickets.history import TicketHistory
+from gateway.tickets.history import HistoryFile
 
 CASE = Path(__file__).parent
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -140,9 +140,9 @@ def _resolved(ticket_id: str, device: str, kind: str, code: str, level: Level, t
 
 
 def write_history(state_dir: Path) -> None:
-    history = TicketHistory.in_state_dir(state_dir)
+    history = HistoryFile.in_state_dir(state_dir)
     try:
-        history.record_now([
+        history.record([
             _resolved("demo-site-20261009-010000-aaaaaa", "ups-1", "ups", "ups.battery_low",
                       Level.L3, "Server room UPS: battery low on mains (charge 38 %)",
                       (datetime(2026, 10, 9, 1, tzinfo=UTC), datetime(2026, 10, 9, 3, tzinfo=UTC))),
