@@ -91,7 +91,7 @@ def test_the_json_is_the_document_status_json_always_was(tmp_path: Path) -> None
 def test_a_snapshot_is_frozen_and_a_bad_file_reads_as_none(tmp_path: Path) -> None:
     written = built(tmp_path)
     with pytest.raises(pydantic.ValidationError):
-        written.generated_at = NOW  # type: ignore[misc]
+        written.generated_at = NOW
     state = tmp_path / "state"
     assert snapshot.read(state) is None  # no file yet
     state.mkdir()
