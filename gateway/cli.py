@@ -87,6 +87,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return run(config, args.device, args.format, args.out, args.days)
 
 
+def cmd_clocks(args: argparse.Namespace) -> int:
+    from gateway.tickets.clocks_command import run
+
+    config = _load(args.config)
+    if config is None:
+        return EXIT_USAGE
+    return run(config, args, sys.stdout)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from gateway.demo import run_demo
 
@@ -147,6 +156,27 @@ def parser() -> argparse.ArgumentParser:
         "--days", type=int, default=30, help="how far back recent tickets and events go (30)"
     )
     report.set_defaults(func=cmd_report)
+
+    clocks = sub.add_parser(
+        "clocks",
+        help="the deadlines a fault at a given moment would get, by the site's rules",
+        description="Response, on-site and loaner deadlines (RFC 3339 UTC, or null) of a"
+        " fault of level N at TIME, by the site's zone, duty hours, time zone and contract.",
+    )
+    with_config(clocks)
+    clocks.add_argument(
+        "--level", type=int, choices=[1, 2, 3, 4], required=True, help="the fault level, 1-4"
+    )
+    clocks.add_argument(
+        "--at",
+        required=True,
+        metavar="TIME",
+        help="when the fault occurs: 2026-03-06T23:10+08:00 (without an offset: site time)",
+    )
+    clocks.add_argument("--code", help="a fault code (device.unreachable, forecast.disk_full...)")
+    clocks.add_argument("--device", metavar="ID", help="a device id of the site, or gateway")
+    clocks.add_argument("--json", action="store_true", help="machine-readable output")
+    clocks.set_defaults(func=cmd_clocks)
 
     demo = sub.add_parser(
         "demo", help="a simulated site, a local broker, the gateway, live tickets"

@@ -52,7 +52,8 @@ def format_ticket(event: Event, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     kind = str(event.get("event", "?")).upper()
     if kind == "REMINDER" and event.get("reminder_no"):
-        kind = f"REMIND#{event['reminder_no']}"
+        onsite = event.get("reminder_kind") == "onsite"  # nobody on site by the deadline
+        kind = f"{'ONSITE' if onsite else 'REMIND'}#{event['reminder_no']}"
     level = LEVEL_NAMES.get(int(event.get("severity", 0)), "?")
     device = event.get("device", {}).get("id", "?")
     head = f"{now:%H:%M:%S}  {kind:<8} {level:<15} {device:<12} {event.get('title', '')}"
@@ -60,7 +61,7 @@ def format_ticket(event: Event, now: datetime | None = None) -> str:
     if kind == "RESOLVE":
         opened, resolved = _when(event.get("occurred_at")), _when(event.get("resolved_at"))
         took = f" after {_left(resolved, opened).strip()}" if opened and resolved else ""
-        return f"{head}\n          resolved{took}; {ticket}"
+        return f"{head}\n          resolved{took}{_on_time(event.get('on_time'))}; {ticket}"
     response = _when(event.get("response_due"))
     onsite = _when(event.get("onsite_due"))
     loaner = _when(event.get("loaner_due"))
@@ -70,10 +71,25 @@ def format_ticket(event: Event, now: datetime | None = None) -> str:
         if isinstance(acked, dict)
         else f"respond within {_left(response, now)}"
     )
-    lines = f"{head}\n          {answer}, on site within {_left(onsite, now)}"
+    arrived = _when(event.get("arrived_at"))
+    visit = (
+        f"technician on site since {arrived:%H:%M}"
+        if arrived is not None
+        else f"on site within {_left(onsite, now)}"
+    )
+    lines = f"{head}\n          {answer}, {visit}"
     if loaner is not None:
         lines += f", loaner within {_left(loaner, now)}"
     return f"{lines}; {ticket}; fault {event.get('fault', {}).get('code')}"
+
+
+def _on_time(on_time: object) -> str:
+    """`` (on time: response yes, on site no)`` from a resolve's ``on_time``."""
+    if not isinstance(on_time, dict):
+        return ""
+    words = {True: "yes", False: "NO", None: "n/a"}
+    response, onsite = words.get(on_time.get("response")), words.get(on_time.get("onsite"))
+    return f" (on time: response {response}, on site {onsite})"
 
 
 class Desk:
@@ -103,7 +119,10 @@ class Desk:
         if event.get("event") == "resolve":
             self.acked.discard(ticket)
             return None
-        if event.get("acknowledged") or ticket in self.acked:
+        # A rise of the level clears the acknowledgement: the new level needs its own.
+        severity, previous = event.get("severity", 5), event.get("previous_severity") or 5
+        rose = event.get("event") == "update" and previous > severity
+        if event.get("acknowledged") or (ticket in self.acked and not rose):
             return None
         self.acked.add(ticket)
         body = {"ticket_id": ticket, "action": "ack", "by": self.ack_as, "request_id": ticket}

@@ -20,7 +20,7 @@ class Level(enum.IntEnum):
     L1 = 1  # system paralysed or service interrupted; basic function lost
     L2 = 2  # a major part of the equipment or functions failed; partial or intermittent
     L3 = 3  # an accessory / peripheral device damaged; may affect overall performance
-    L4 = 4  # not a system fault: operating error, human cause, or a small fault
+    L4 = 4  # not a system fault: a user's operation or another human cause (a small fault)
 
     @property
     def meaning(self) -> str:
@@ -31,7 +31,7 @@ LEVEL_MEANINGS: Mapping[Level, str] = {
     Level.L1: "system down: the system is paralysed or its service interrupted",
     Level.L2: "major fault: a major part of the equipment or functions failed",
     Level.L3: "minor fault: an accessory or peripheral device is damaged",
-    Level.L4: "user or small fault: not a system fault, resolved remotely as a rule",
+    Level.L4: "not a system fault: a user's operation or another human cause, resolved remotely",
 }
 
 
@@ -91,6 +91,20 @@ class EventKind(enum.StrEnum):
     REMINDER = "reminder"
 
 
+class ReminderKind(enum.StrEnum):
+    RESPONSE = "response"  # not acknowledged by ``response_due``
+    ONSITE = "onsite"  # no arrival on site by ``onsite_due``
+
+
+@dataclass(frozen=True, slots=True)
+class OnTime:
+    """Was the service on time (seed 002's 服务及时率)? None where it does not apply:
+    no visit due, or the fault cleared before the deadline with nothing done."""
+
+    response: bool | None  # acknowledged by ``response_due``
+    onsite: bool | None  # arrived on site by ``onsite_due``
+
+
 @dataclass(frozen=True, slots=True)
 class TicketEvent:
     """One message to the service center, as published on `lvgw/v1/<site>/tickets`."""
@@ -118,4 +132,9 @@ class TicketEvent:
     loaner_due: datetime | None = None  # annual contracts: a loaner if not fixed by then
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
-    reminder_no: int = 0  # on a reminder: how many have been sent for this ticket
+    reminder_no: int = 0  # on a reminder: the how-manieth of its kind for these deadlines
+    reminder_kind: ReminderKind | None = None  # on a reminder: which deadline passed
+    arrived_at: datetime | None = None  # the technician reported arriving on site
+    departed_at: datetime | None = None  # ... and leaving
+    on_time: OnTime | None = None  # on a resolve
+    contract_ended: bool = False  # the contract's end date has passed: served per visit

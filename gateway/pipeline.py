@@ -34,9 +34,11 @@ from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.poller import PollResult
 from gateway.rules import RuleEngine
 from gateway.tickets import ServiceClocks, TicketBook, event_payload
+from gateway.tickets.acks import apply_ack
 from gateway.tickets.book import CONFIRM_POLLS, Decision, Key
 from gateway.tickets.state import OpenTicket
 from gateway.tickets.store import TicketStore
+from gateway.tickets.terms import Coverage
 from gateway.tickets.wire import encode
 from gateway.uplink import topic_prefix
 
@@ -70,12 +72,12 @@ class Pipeline:
         self._outbox = outbox
         self._store = store
         self._rules = RuleEngine(config)
-        self._clocks = ServiceClocks.for_site(site.zone, site.clocks)
+        self._clocks = ServiceClocks.for_site(site.zone, site.clocks, site.local_zone)
         self._book = TicketBook(
             site.id,
             self._clocks,
             {**{d.id: d.kind.value for d in config.devices}, GATEWAY: GATEWAY_KIND, SITE: SITE},
-            contract=site.contract.type,
+            coverage=Coverage.for_config(config),
             now=now,
             loaded=loaded,
             confirm_wait=self.confirm_wait,
@@ -127,9 +129,7 @@ class Pipeline:
         self, uplink: snapshot.UplinkStatus, now: datetime | None = None
     ) -> snapshot.StatusSnapshot:
         """The status snapshot of the site as the pipeline knows it now."""
-        return snapshot.build(
-            self._config, self._views, self._book.open.values(), self._clocks, uplink, now
-        )
+        return snapshot.build(self._config, self._views, self._book.open.values(), uplink, now)
 
     # -- decisions ------------------------------------------------------------------
 
@@ -194,17 +194,12 @@ class Pipeline:
         return decision
 
     async def acknowledge(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A message on ``acks``: acknowledgement, comment, arrival or departure."""
         async with self._lock:
-            ticket = self._book.find(body["ticket_id"])
-            if ticket is None:
-                return {"ok": False, "error": f"no open ticket {body['ticket_id']!r}"}
-            if body["action"] == "ack":
-                self._book.acknowledge(ticket.ticket_id, body["by"], datetime.now(UTC))
-                await self._commit(Decision(changed={ticket.ticket_id: ticket}))
-                log.info("ticket acknowledged ticket=%s by=%s", ticket.ticket_id, body["by"])
-            else:
-                log.info("ticket comment ticket=%s by=%s", ticket.ticket_id, body["by"])
-            return {"ok": True, "ticket_id": ticket.ticket_id, "acked_by": ticket.acked_by}
+            reply, changed = apply_ack(self._book, body, self._book.now())
+            if changed is not None:
+                await self._commit(Decision(changed={changed.ticket_id: changed}))
+            return reply
 
     async def _commit(self, decision: Decision) -> None:
         if not (decision.events or decision.changed or decision.closed):

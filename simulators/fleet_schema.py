@@ -193,6 +193,7 @@ class Site(Strict):
     customer: Customer = Customer()
     contract: Contract = Contract()
     zone: Literal["urban", "suburban"] = "urban"
+    timezone: str | None = None  # the site's IANA time zone, copied as is
 
 
 class FleetFile(Strict):

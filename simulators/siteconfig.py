@@ -24,6 +24,7 @@ def site_document(fleet: Fleet, mqtt: tuple[str, int] = ("127.0.0.1", 1883)) -> 
             "customer": site.customer.model_dump(),
             "contract": {"type": site.contract.type, "ends": site.contract.ends},
             "zone": site.zone,
+            **({"timezone": site.timezone} if site.timezone else {}),
         },
         "uplink": {"mqtt": {"host": mqtt[0], "port": mqtt[1]}},
     }

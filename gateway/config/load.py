@@ -32,8 +32,8 @@ class LoadedConfig:
     path: Path
     site_file: SiteFile
     profiles: dict[str, Profile]
-    # Not errors, but worth a look (a secret others may read): check-config prints them,
-    # `lvgw run` logs them.
+    # Not errors, but worth a look (a secret others may read, no time zone: UTC):
+    # check-config prints them, `lvgw run` logs them.
     warnings: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -254,6 +254,24 @@ def _resolve_files(
     return problems
 
 
+def _time_zone_checks(site: SiteFile, linemap: LineMap) -> tuple[ConfigProblem | None, str]:
+    """Duty hours need a time zone (an error at the duty line); a site with no time zone
+    at all runs in UTC (a warning). Returns (error, warning text)."""
+    duty = site.site.clocks.duty
+    if site.site.timezone is not None or (duty is not None and duty.timezone is not None):
+        return None, ""
+    if duty is not None:
+        message = (
+            "field 'site.clocks.duty': duty hours need a time zone: set site.timezone "
+            "(an IANA name, e.g. Asia/Shanghai)"
+        )
+        return linemap.problem(("site", "clocks", "duty"), message), ""
+    return None, (
+        "warning: field 'site.timezone' is not set: reports, digests and scheduled jobs "
+        "run in UTC (set an IANA name, e.g. Asia/Shanghai)"
+    )
+
+
 def _raw_ids(raw: dict[str, Any]) -> list[tuple[int, str]]:
     items = raw.get("devices")
     items = items if isinstance(items, list) else []
@@ -307,6 +325,10 @@ def load_config(path: Path) -> LoadedConfig:
                 linemap.problem(loc, f"device '{device.id}', field 'profile': {message}")
             )
     problems.extend(_cross_check(_raw_ids(raw), devices, linemap, profiles))
+    if site is not None:
+        error, warning = _time_zone_checks(site, linemap)
+        problems += [error] if error is not None else []
+        warnings += [linemap.problem(("site",), warning)] if warning else []
     if problems or site is None:
         raise ConfigError(problems)
     kept = {k: v for k, v in profiles.items() if v is not None}

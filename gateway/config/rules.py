@@ -298,6 +298,8 @@ class LevelledRule(Strict):
     level: Level
     level_by_role: dict[str, Level] = Field(default_factory=dict)
     flapping: Flapping | None = None
+    # A warning, not a fault: nothing is broken yet (a disk filling up): no loaner.
+    notice: bool = False
 
     def level_for(self, role: str | None) -> Level:
         return self.level_by_role.get(role or "", self.level)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from gateway.config.limits import Limits
 from gateway.config.listen import needs_token, parse_listen
@@ -56,22 +57,36 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def known_time_zone(name: str | None) -> str | None:
+    """An IANA time zone name (Asia/Shanghai), checked against the system's database."""
+    if name is None:
+        return None
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name, e.g. Asia/Shanghai)") from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(known_time_zone)]
+# The seed's on-call duty (seed 003): 08:00-22:30, every day, weekends and holidays included.
+DUTY_START, DUTY_END = "08:00", "22:30"
+
+
 class Duty(Strict):
-    """When the service center's clocks run; outside these hours they stand still."""
+    """When the service center is on duty; outside these hours no duty-time clock runs.
+
+    The defaults are the rules' on-call hours: every day 08:00-22:30, so ``duty: {}``
+    is the seed's calendar. ``timezone`` defaults to the site's.
+    """
 
     days: list[Weekday] = Field(default_factory=lambda: list(WEEK), min_length=1)
-    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "00:00"
-    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")] = "24:00"
-    timezone: str = "UTC"
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = DUTY_START
+    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")] = DUTY_END
+    timezone: TimeZoneName | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> Duty:
-        import zoneinfo
-
-        try:
-            zoneinfo.ZoneInfo(self.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.timezone!r}") from None
         if self.start >= self.end:
             raise ValueError("duty start must be before its end (e.g. 08:00 to 22:30)")
         return self
@@ -84,8 +99,8 @@ class Clocks(Strict):
     onsite: dict[Level, Duration | None] = Field(default_factory=dict)
     suburban_extra: Duration | None = None
     duty: Duty | None = None  # default: round the clock
-    loaner_after: Duration = 48 * 3600.0  # annual contracts: a loaner if unfixed by then
-    reminder_cap: Duration = 24 * 3600.0  # longest gap between two reminders
+    loaner_after: Duration | None = None  # annual contracts: a loaner if unfixed (48 h)
+    reminder_cap: Duration | None = None  # longest gap between two reminders (24 h)
 
 
 class Site(Strict):
@@ -94,7 +109,16 @@ class Site(Strict):
     customer: Customer
     contract: Contract
     zone: SiteZone = SiteZone.URBAN
+    # The site's IANA time zone: duty hours, reports, digests and scheduled jobs.
+    timezone: TimeZoneName | None = None
     clocks: Clocks = Clocks()
+
+    @property
+    def local_zone(self) -> zoneinfo.ZoneInfo:
+        """The site's time zone: ``timezone``, else its duty calendar's, else UTC."""
+        duty = self.clocks.duty
+        name = self.timezone or (duty.timezone if duty is not None else None)
+        return zoneinfo.ZoneInfo(name or "UTC")
 
 
 class Tls(Strict):

@@ -71,9 +71,8 @@ def expiry_notice_day(site: Site) -> date | None:
 
 
 def site_zone(site: Site) -> ZoneInfo:
-    """The site's local time zone: its duty calendar's, UTC without one."""
-    duty = site.clocks.duty
-    return ZoneInfo(duty.timezone if duty is not None else "UTC")
+    """The site's local time zone: ``site.timezone`` (else its duty calendar's, else UTC)."""
+    return site.local_zone
 
 
 def local_day(site: Site, now: datetime) -> date:

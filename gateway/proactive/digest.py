@@ -64,7 +64,7 @@ def build_digest(
         "schema": SCHEMA_ID,
         "day": day,
         "generated_at": rfc3339(now),
-        "site": site_block(site),
+        "site": site_block(site, contract_ended=ends is not None and today > ends),
         "status_from": rfc3339(status.generated_at) if status is not None else None,
         "devices": {
             "total": len(devices),

@@ -22,7 +22,6 @@ from gateway.snapshot.model import (
     TicketStatus,
     UplinkStatus,
 )
-from gateway.tickets.clocks import ServiceClocks
 from gateway.tickets.state import OpenTicket
 
 KEY_READINGS = 8  # scalar readings shown per device
@@ -88,7 +87,6 @@ def build(
     config: LoadedConfig,
     views: Mapping[str, DeviceView],
     tickets: Iterable[OpenTicket],
-    clocks: ServiceClocks,
     uplink: UplinkStatus,
     now: datetime | None = None,
 ) -> StatusSnapshot:
@@ -128,8 +126,8 @@ def build(
             severity=ticket.level,
             title=ticket.title,
             occurred_at=ticket.opened_at,
-            response_due=clocks.response_due(ticket.level, ticket.opened_at),
-            onsite_due=clocks.onsite_due(ticket.level, ticket.opened_at),
+            response_due=ticket.response_due,
+            onsite_due=ticket.onsite_due,
             acknowledged_by=ticket.acked_by,
             related_devices=tuple(ticket.related),
         )

@@ -1,9 +1,17 @@
 """The ticket book: one ticket per incident, its lifecycle, its clocks.
 
 open -> update (level change, devices added to or removed from the incident) ->
-resolve; ``reminder`` when the response deadline passes without an acknowledgement,
-and again at growing intervals. The book is pure: it returns events and the ticket
-states that changed; the caller persists them (TicketStore) and delivers them.
+resolve; ``reminder`` when the response deadline passes without an acknowledgement
+(``reminder_kind: response``) or the on-site deadline without an arrival
+(``onsite``), and again at growing intervals. The book is pure: it returns events
+and the ticket states that changed; the caller persists them (TicketStore) and
+delivers them.
+
+Deadlines are set when a ticket opens and when its level changes. A rise: the new
+level's deadlines run from the moment of the rise (never later than a deadline the
+ticket already had that has not passed), the acknowledgement is cleared and the
+reminders start again. A fall: the lower level's deadlines from the fault's start,
+and the acknowledgement stays.
 """
 
 from __future__ import annotations
@@ -12,12 +20,14 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from gateway.config.site import ContractType
-from gateway.model import Condition, EventKind, Level, TicketEvent
+from gateway.model import Condition, EventKind, Level, ReminderKind, TicketEvent
+from gateway.tickets import visits
 from gateway.tickets.clocks import ServiceClocks
 from gateway.tickets.state import OpenTicket
+from gateway.tickets.terms import Coverage, deadlines
+from gateway.tickets.visits import on_time
 
 # Polls of a device after start-up before a ticket loaded from disk whose condition
 # was not raised again is resolved (its fault cleared while the gateway was down).
@@ -61,7 +71,7 @@ class TicketBook:
         site_id: str,
         clocks: ServiceClocks,
         device_kinds: dict[str, str],
-        contract: ContractType = ContractType.ANNUAL,
+        coverage: Coverage | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         loaded: Iterable[OpenTicket] = (),
         confirm_wait: ConfirmWait = default_confirm_wait,
@@ -70,9 +80,12 @@ class TicketBook:
         self.confirm_wait = confirm_wait
         self.clocks = clocks
         self.device_kinds = device_kinds
-        self.contract = contract
+        self.coverage = coverage or Coverage()
         self.now = now
         self.open: dict[tuple[str, str, str], OpenTicket] = {t.key: t for t in loaded}
+        for ticket in self.open.values():
+            if ticket.response_due is None:  # stored by a version that did not keep them
+                self._set_deadlines(ticket, ticket.opened_at)
         # Loaded tickets whose fault was not raised again yet (`after_poll` settles them);
         # kept apart so that a poll costs nothing here once they are settled.
         # The value: the time of the device's first poll after the start.
@@ -115,7 +128,9 @@ class TicketBook:
             related=condition.related,
             maintenance=condition.maintenance,
         )
-        ticket.next_reminder_at = self.clocks.response_due(ticket.level, occurred)
+        self._set_deadlines(ticket, occurred)
+        ticket.next_reminder_at = ticket.response_due
+        ticket.next_onsite_reminder_at = ticket.onsite_due
         self.open[condition.key] = ticket
         event = self._event(ticket, EventKind.OPEN, condition)
         return Decision([event], {ticket.ticket_id: ticket})
@@ -134,28 +149,80 @@ class TicketBook:
             condition.related,
             condition.title,
         )
-        if previous is not None and ticket.acked_by is None:
-            # New clocks for the new level, from the fault's start.
-            ticket.reminders = 0
-            ticket.next_reminder_at = self.clocks.response_due(ticket.level, ticket.opened_at)
+        if previous is not None and condition.level < previous:
+            self._rise(ticket, self.now())
+        elif previous is not None:
+            self._fall(ticket, self.now())
         event = self._event(ticket, EventKind.UPDATE, condition, previous=previous)
         return Decision([event], {ticket.ticket_id: ticket})
+
+    # -- deadlines ---------------------------------------------------------------
+
+    def _set_deadlines(self, ticket: OpenTicket, start: datetime) -> None:
+        due = deadlines(
+            self.clocks, self.coverage, ticket.level, start, device=ticket.device,
+            device_kind=self.device_kinds.get(ticket.device, ""), code=ticket.code,
+            occurred=ticket.opened_at,
+        )  # fmt: skip
+        ticket.response_due, ticket.onsite_due, ticket.loaner_due = (
+            due.response_due,
+            due.onsite_due,
+            due.loaner_due,
+        )
+
+    def _rise(self, ticket: OpenTicket, at: datetime) -> None:
+        """More severe: fresh deadlines from ``at``, a new acknowledgement is needed."""
+        before = (ticket.response_due, ticket.onsite_due)
+        self._set_deadlines(ticket, at)
+        ticket.response_due = _earlier(ticket.response_due, before[0], at)
+        ticket.onsite_due = _earlier(ticket.onsite_due, before[1], at)
+        ticket.acked_by = ticket.acked_at = None
+        ticket.reminders, ticket.next_reminder_at = 0, ticket.response_due
+        if ticket.departed_at is not None:  # the visit is over: the new level needs one
+            ticket.arrived_by = ticket.arrived_at = ticket.departed_at = None
+        if ticket.arrived_at is None:
+            ticket.onsite_reminders, ticket.next_onsite_reminder_at = 0, ticket.onsite_due
+
+    def _fall(self, ticket: OpenTicket, at: datetime) -> None:
+        """Less severe: the lower level's deadlines from the fault's start; reminders
+        still due wait for the new deadline when it is later than now."""
+        self._set_deadlines(ticket, ticket.opened_at)
+        due = ticket.response_due
+        if ticket.acked_by is None and due is not None and due > at:
+            ticket.reminders, ticket.next_reminder_at = 0, due
+        if ticket.arrived_at is None:
+            if ticket.onsite_due is None:
+                ticket.next_onsite_reminder_at = None
+            elif ticket.onsite_due > at:
+                ticket.onsite_reminders, ticket.next_onsite_reminder_at = 0, ticket.onsite_due
 
     # -- time and polls ----------------------------------------------------------
 
     def tick(self, now: datetime) -> Decision:
-        """Reminders for tickets whose response is overdue and not acknowledged."""
+        """Reminders: a response overdue (not acknowledged, nobody on site), a visit
+        overdue (nobody arrived); each kind again after the level's response time,
+        doubling, up to a cap."""
         decision = Decision()
         for ticket in self.open.values():
+            responded = ticket.acked_by is not None or ticket.arrived_at is not None
             due = ticket.next_reminder_at
-            if ticket.acked_by is not None or due is None or now < due:
-                continue
-            ticket.reminders += 1
-            gap = self.clocks.reminder_after(ticket.level, ticket.reminders)
-            ticket.next_reminder_at = now + gap
-            decision.events.append(self._event(ticket, EventKind.REMINDER, None))
-            decision.changed[ticket.ticket_id] = ticket
+            if not responded and due is not None and now >= due:
+                ticket.reminders += 1
+                ticket.next_reminder_at = now + self._gap(ticket, ticket.reminders)
+                self._remind(ticket, ReminderKind.RESPONSE, decision)
+            due = ticket.next_onsite_reminder_at
+            if ticket.arrived_at is None and due is not None and now >= due:
+                ticket.onsite_reminders += 1
+                ticket.next_onsite_reminder_at = now + self._gap(ticket, ticket.onsite_reminders)
+                self._remind(ticket, ReminderKind.ONSITE, decision)
         return decision
+
+    def _gap(self, ticket: OpenTicket, sent: int) -> timedelta:
+        return self.clocks.reminder_after(ticket.level, sent)
+
+    def _remind(self, ticket: OpenTicket, kind: ReminderKind, decision: Decision) -> None:
+        decision.events.append(self._event(ticket, EventKind.REMINDER, None, reminder=kind))
+        decision.changed[ticket.ticket_id] = ticket
 
     def awaits_confirmation(self, device: str) -> bool:
         """Does ``device`` have a ticket loaded at start-up that `after_poll` must settle?"""
@@ -206,6 +273,20 @@ class TicketBook:
             ticket.next_reminder_at = None
         return ticket
 
+    def arrive(self, ticket_id: str, by: str, at: datetime) -> OpenTicket | None:
+        """The technician is on site: the on-site clock stops (raises `VisitError`)."""
+        ticket = self.find(ticket_id)
+        if ticket is not None:
+            visits.arrive(ticket, by, at, self.now())
+        return ticket
+
+    def depart(self, ticket_id: str, at: datetime) -> OpenTicket | None:
+        """The technician left the site (raises `VisitError`)."""
+        ticket = self.find(ticket_id)
+        if ticket is not None:
+            visits.depart(ticket, at, self.now())
+        return ticket
+
     # -- events ------------------------------------------------------------------
 
     def _event(
@@ -215,13 +296,12 @@ class TicketBook:
         condition: Condition | None,
         resolved_at: datetime | None = None,
         previous: Level | None = None,
+        reminder: ReminderKind | None = None,
     ) -> TicketEvent:
         ticket.seq += 1
-        occurred = ticket.opened_at
-        onsite_due = self.clocks.onsite_due(ticket.level, occurred)
-        loaner_due = None
-        if self.contract is ContractType.ANNUAL and onsite_due is not None:
-            loaner_due = occurred + self.clocks.loaner_after
+        emitted = self.now()
+        ended = self.coverage.ended(emitted)
+        assert ticket.response_due is not None  # set at open, or when loaded
         return TicketEvent(
             event_id=str(uuid.uuid4()),
             event=kind,
@@ -233,18 +313,36 @@ class TicketBook:
             device_kind=self.device_kinds.get(ticket.device, ""),
             fault_code=ticket.code,
             instance=ticket.instance,
-            occurred_at=occurred,
-            emitted_at=self.now(),
-            response_due=self.clocks.response_due(ticket.level, occurred),
-            onsite_due=onsite_due,
+            occurred_at=ticket.opened_at,
+            emitted_at=emitted,
+            response_due=ticket.response_due,
+            onsite_due=ticket.onsite_due,
             dedup_key=self.dedup_key(ticket.key),
             resolved_at=resolved_at,
             evidence=condition.evidence if condition else (),
             related=ticket.related,
             maintenance=condition.maintenance if condition else ticket.maintenance,
             previous_severity=previous,
-            loaner_due=loaner_due,
+            loaner_due=None if ended else ticket.loaner_due,
             acknowledged_by=ticket.acked_by,
             acknowledged_at=ticket.acked_at,
-            reminder_no=ticket.reminders if kind is EventKind.REMINDER else 0,
+            reminder_no=_reminder_no(ticket, reminder),
+            reminder_kind=reminder,
+            arrived_at=ticket.arrived_at,
+            departed_at=ticket.departed_at,
+            on_time=on_time(ticket, resolved_at) if resolved_at is not None else None,
+            contract_ended=ended,
         )
+
+
+def _earlier(new: datetime | None, old: datetime | None, at: datetime) -> datetime | None:
+    """``new``, or ``old`` when it is earlier and has not passed at ``at``."""
+    if new is None or old is None:
+        return new
+    return old if at <= old < new else new
+
+
+def _reminder_no(ticket: OpenTicket, kind: ReminderKind | None) -> int:
+    if kind is ReminderKind.RESPONSE:
+        return ticket.reminders
+    return ticket.onsite_reminders if kind is ReminderKind.ONSITE else 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,17 @@ class OpenTicket:
     acked_at: datetime | None = None
     reminders: int = 0
     next_reminder_at: datetime | None = None
+    # The deadlines of the current level (the book sets them at open and when the
+    # level changes); None on a ticket stored by an older version until it loads.
+    response_due: datetime | None = None
+    onsite_due: datetime | None = None
+    loaner_due: datetime | None = None
+    # The service center's technician on site (acks ``arrived`` / ``departed``).
+    arrived_by: str | None = None
+    arrived_at: datetime | None = None
+    departed_at: datetime | None = None
+    onsite_reminders: int = 0
+    next_onsite_reminder_at: datetime | None = None
     # Seen raised by this process's rules; False for a ticket loaded at start-up
     # until its condition is confirmed again (or found cleared).
     confirmed: bool = True
@@ -36,9 +47,9 @@ class OpenTicket:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for name in ("opened_at", "acked_at", "next_reminder_at"):
-            value = data[name]
-            data[name] = value.isoformat() if value is not None else None
+        for name, value in data.items():
+            if isinstance(value, datetime):
+                data[name] = value.isoformat()
         data["level"] = int(self.level)
         data["related"] = list(self.related)
         del data["confirmed"], data["polls_since_load"]
@@ -46,26 +57,16 @@ class OpenTicket:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> OpenTicket:
-        def when(name: str) -> datetime | None:
-            value = data.get(name)
-            return datetime.fromisoformat(value) if value else None
-
-        opened = when("opened_at")
-        assert opened is not None
-        return cls(
-            ticket_id=data["ticket_id"],
-            device=data["device"],
-            code=data["code"],
-            instance=data["instance"],
-            level=Level(data["level"]),
-            title=data["title"],
-            opened_at=opened,
-            seq=int(data["seq"]),
-            related=tuple(data.get("related", ())),
-            maintenance=bool(data.get("maintenance", False)),
-            acked_by=data.get("acked_by"),
-            acked_at=when("acked_at"),
-            reminders=int(data.get("reminders", 0)),
-            next_reminder_at=when("next_reminder_at"),
-            confirmed=False,
-        )
+        """A stored ticket; fields a older version did not store take their defaults."""
+        times = {f.name for f in fields(cls) if "datetime" in str(f.type)}
+        known = {f.name for f in fields(cls)} - {"confirmed", "polls_since_load"}
+        values: dict[str, Any] = {}
+        for name in known & set(data):
+            value = data[name]
+            if name in times:
+                value = datetime.fromisoformat(value) if value else None
+            values[name] = value
+        values["level"] = Level(data["level"])
+        values["related"] = tuple(data.get("related", ()))
+        values["seq"] = int(data["seq"])
+        return cls(**values, confirmed=False)

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.config.site import Device, Site
+from gateway.config.site import ContractType, Device, Site
 from gateway.model import Reading, TicketEvent
 
 SCHEMA_ID = "lvgw.ticket-event/1"
@@ -32,7 +32,7 @@ def _evidence(reading: Reading) -> dict[str, Any]:
     return item
 
 
-def site_block(site: Site) -> dict[str, Any]:
+def site_block(site: Site, contract_ended: bool = False) -> dict[str, Any]:
     return {
         "id": site.id,
         "name": site.name,
@@ -41,6 +41,8 @@ def site_block(site: Site) -> dict[str, Any]:
         "contract": {
             "type": site.contract.type.value,
             "ends": site.contract.ends.isoformat() if site.contract.ends else None,
+            # Past its end date: served per visit (no loaner, no inspections).
+            "ended": contract_ended,
         },
     }
 
@@ -57,7 +59,7 @@ def event_payload(event: TicketEvent, site: Site, device: Device | None) -> dict
         "severity": int(event.severity),
         "level_meaning": event.severity.meaning,
         "title": event.title,
-        "site": site_block(site),
+        "site": site_block(site, event.contract_ended),
         "device": {
             "id": event.device_id,
             "kind": event.device_kind,
@@ -85,9 +87,19 @@ def event_payload(event: TicketEvent, site: Site, device: Device | None) -> dict
             else None
         ),
         "reminder_no": event.reminder_no or None,
+        "reminder_kind": event.reminder_kind.value if event.reminder_kind else None,
+        "arrived_at": rfc3339(event.arrived_at),
+        "departed_at": rfc3339(event.departed_at),
+        "on_time": (
+            {"response": event.on_time.response, "onsite": event.on_time.onsite}
+            if event.on_time is not None
+            else None
+        ),
         # The service contact form's first half; the service center fills the rest.
         "service": {
-            "customer_attribute": site.contract.type.value,
+            "customer_attribute": (
+                ContractType.PER_VISIT if event.contract_ended else site.contract.type
+            ).value,
             "needed": event.title,
             "time": rfc3339(event.occurred_at),
         },

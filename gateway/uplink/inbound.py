@@ -25,10 +25,11 @@ ACK_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "ticket_id": {"type": "string", "minLength": 1, "maxLength": 200},
-        "action": {"enum": ["ack", "comment"]},
+        "action": {"enum": ["ack", "comment", "arrived", "departed"]},
         "by": {"type": "string", "minLength": 1, "maxLength": 200},
         "note": {"type": "string", "maxLength": 2000},
         "request_id": {"type": "string", "maxLength": 200},
+        "at": {"type": "string", "minLength": 1, "maxLength": 40},  # arrived, departed
     },
 }
 

@@ -55,6 +55,21 @@ def test_one_acknowledgement_per_ticket_and_none_without_a_name() -> None:
     }  # fmt: skip
     assert board.ack_for(opened(event_id="e2", event="reminder", seq=2)) is None
     assert board.ack_for(opened(acknowledged={"by": "someone"}, ticket_id="t2")) is None
+    # A rise of the level cleared the acknowledgement: acknowledged again.
+    rose = opened(event_id="e3", event="update", seq=3, severity=1, previous_severity=3)
+    assert board.ack_for(rose) is not None
+    assert board.ack_for(opened(event_id="e4", event="update", seq=4, severity=2,
+                                previous_severity=1)) is None  # fmt: skip
+
+
+def test_visits_onsite_reminders_and_on_time() -> None:
+    onsite = desk.format_ticket(opened(event="reminder", reminder_no=1, reminder_kind="onsite"))
+    assert "ONSITE#1" in onsite
+    there = desk.format_ticket(opened(arrived_at="2026-11-22T10:40:00.000Z"), NOW)
+    assert "respond within 9m30s, technician on site since 10:40" in there
+    done = desk.format_ticket(opened(event="resolve", resolved_at="2026-11-22T12:00:00.000Z",
+                                     on_time={"response": True, "onsite": False}), NOW)  # fmt: skip
+    assert "resolved after 2h00m (on time: response yes, on site NO)" in done
 
 
 def test_a_second_copy_of_an_event_is_not_new() -> None:

@@ -18,7 +18,7 @@ import aiomqtt
 import pytest
 
 from gateway.config.load import load_config
-from gateway.model import EventKind
+from gateway.model import EventKind, ReminderKind
 from gateway.poller import PollResult
 from tests.delivery.conftest import NO_DELAY
 from tests.delivery.gateway import Gateway
@@ -141,8 +141,10 @@ async def test_bad_inbound_messages_get_error_replies_and_acks_still_work(
             "acked_by": "desk-7",
             "request_id": "r-2",
         }
-        # Acknowledged: no more reminders, however late it gets.
-        assert (await gateway.pipeline.tick(overdue + timedelta(days=3))).events == []
+        # Acknowledged: no more response reminders, however late it gets (nobody on
+        # site after 48 h is the on-site deadline's reminder).
+        late = (await gateway.pipeline.tick(overdue + timedelta(days=3))).events
+        assert [e.reminder_kind for e in late] == [ReminderKind.ONSITE]
         assert gateway.pipeline.find(ticket.ticket_id).acked_by == "desk-7"  # type: ignore[union-attr]
         assert (await gateway.store.load())[0].acked_by == "desk-7"  # and it is on disk
 

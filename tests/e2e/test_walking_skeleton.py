@@ -81,7 +81,11 @@ async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
         }  # fmt: skip
         assert opened["fault"]["code"] == "device.unreachable"
         assert opened["site"]["customer"]["name"] == "Test Customer"
-        assert opened["site"]["contract"] == {"type": "annual", "ends": "2027-06-30"}
+        assert opened["site"]["contract"] == {
+            "type": "annual",
+            "ends": "2027-06-30",
+            "ended": False,
+        }
         occurred = parse(opened["occurred_at"])
         assert parse(opened["response_due"]) - occurred == timedelta(minutes=10)
         assert parse(opened["onsite_due"]) - occurred == timedelta(hours=2)

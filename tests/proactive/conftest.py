@@ -90,7 +90,7 @@ site:
   name: Harbour Depot
   customer: {{name: Harbour Logistics, contact: Mei, phone: "+86 21 5555 0101"}}
   contract: {contract}
-  clocks: {{duty: {{timezone: Asia/Shanghai}}}}
+  timezone: Asia/Shanghai
 uplink:
   mqtt: {{host: 127.0.0.1, port: 1883}}
 agent:

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from gateway.config.site import Clocks, ContractType, Duty, SiteZone
-from gateway.model import Condition, EventKind, Level
+from gateway.model import Condition, EventKind, Level, ReminderKind
 from gateway.tickets import ServiceClocks, TicketBook
 from gateway.tickets.book import CONFIRM_POLLS
 from gateway.tickets.duty import DutyCalendar
 from gateway.tickets.store import TicketStore
+from gateway.tickets.terms import Coverage
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -30,7 +31,7 @@ def cond(
 
 def book(contract: ContractType = ContractType.ANNUAL, **kw: object) -> TicketBook:
     return TicketBook(
-        "s", ServiceClocks(), {"nvr-1": "nvr", "sw": "switch"}, contract, lambda: T0, **kw
+        "s", ServiceClocks(), {"nvr-1": "nvr", "sw": "switch"}, Coverage(contract), lambda: T0, **kw
     )  # type: ignore[arg-type]
 
 
@@ -72,7 +73,11 @@ def test_reminders_until_acknowledged_at_growing_intervals() -> None:
     assert b.tick(T0 + timedelta(minutes=69)).events == []  # then 40 min
     assert [e.reminder_no for e in b.tick(T0 + timedelta(minutes=70)).events] == [3]
     b.acknowledge(ticket_id, "desk-anna", T0 + timedelta(minutes=71))
-    assert b.tick(T0 + timedelta(days=2)).events == []
+    assert b.tick(T0 + timedelta(minutes=119)).events == []
+    # Acknowledged, but nobody on site by the 2 h deadline: the on-site reminders begin.
+    late = b.tick(T0 + timedelta(hours=2)).events
+    assert [(e.reminder_kind, e.reminder_no) for e in late] == [(ReminderKind.ONSITE, 1)]
+    assert all(e.reminder_kind is ReminderKind.RESPONSE for e in first + second)
     resolved = b.on_condition(cond(active=False, level=Level.L1)).events[0]
     assert resolved.acknowledged_by == "desk-anna"
 

@@ -194,3 +194,51 @@ def test_secrets_never_print(tmp_path: Path) -> None:
     for text in (repr(config), str(config.site_file), config.site_file.model_dump_json()):
         assert "hunter2" not in text
     assert str(Secret("x")) == repr(Secret("x")) == "<secret>"
+
+
+DEVICE = "  - {id: sw-a, kind: switch, profile: switch-generic, address: 192.0.2.1}\n"
+
+
+def test_duty_hours_without_a_time_zone_are_an_error_at_their_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        GOOD_HEAD.replace("  contract: {type: annual}\n", "  contract: {type: annual}\n"
+                          "  clocks:\n    duty: {start: '08:00'}\n") + DEVICE,
+    )  # fmt: skip
+    result = lvgw("check-config", "-c", str(path))
+    assert result.returncode == 2
+    assert f"{path}:7: field 'site.clocks.duty': duty hours need a time zone" in result.stderr
+    # The site's time zone serves its duty calendar.
+    fixed = path.read_text().replace("  clocks:\n", "  timezone: Asia/Shanghai\n  clocks:\n")
+    path.write_text(fixed)
+    config = load_config(path)
+    assert config.warnings == ()
+    assert str(config.site_file.site.local_zone) == "Asia/Shanghai"
+
+
+def test_no_time_zone_at_all_is_a_warning_and_utc(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD_HEAD + DEVICE)
+    result = lvgw("check-config", "-c", str(path))
+    assert result.returncode == 0, result.stderr
+    assert f"{path}:1: warning: field 'site.timezone' is not set" in result.stderr
+    assert "run in UTC" in result.stderr
+    assert str(load_config(path).site_file.site.local_zone) == "UTC"
+
+
+def test_an_unknown_time_zone_is_refused(tmp_path: Path) -> None:
+    head = GOOD_HEAD.replace("  contract: {type: annual}\n",
+                             "  contract: {type: annual}\n  timezone: Asia/Beijing\n")  # fmt: skip
+    problems = problems_of(write(tmp_path, head + DEVICE))
+    assert problems == [
+        f"{tmp_path / 'site.yaml'}:6: field 'site.timezone': unknown time zone 'Asia/Beijing'"
+        " (an IANA name, e.g. Asia/Shanghai)"
+    ]
+
+
+def test_empty_duty_is_the_seeds_on_call_hours() -> None:
+    from gateway.config.site import Duty
+
+    duty = Duty()
+    assert (duty.start, duty.end, duty.days) == (
+        "08:00", "22:30", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    )  # fmt: skip

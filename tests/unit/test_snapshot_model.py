@@ -47,7 +47,7 @@ def built(tmp_path: Path) -> StatusSnapshot:
         ))
     )  # fmt: skip
     uplink = UplinkStatus(connected=True, protocol="5", delivered=7, backlog={"ticket": 2})
-    return snapshot.build(config, views, book.open.values(), clocks, uplink, NOW)
+    return snapshot.build(config, views, book.open.values(), uplink, NOW)
 
 
 def test_a_snapshot_read_back_from_its_json_equals_the_one_written(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ devices:
 def status_snapshot(config: LoadedConfig, now: datetime = NOW) -> snapshot.StatusSnapshot:
     """The snapshot the agent would write: sw-core down with an open L1 ticket."""
     site = config.site_file.site
-    clocks = ServiceClocks.for_site(site.zone, site.clocks)
+    clocks = ServiceClocks.for_site(site.zone, site.clocks, site.local_zone)
     book = TicketBook(
         site.id, clocks, {d.id: d.kind.value for d in config.devices}, now=lambda: now
     )
@@ -84,7 +84,7 @@ def status_snapshot(config: LoadedConfig, now: datetime = NOW) -> snapshot.Statu
         ))
     )  # fmt: skip
     uplink = snapshot.UplinkStatus(connected=True)
-    return snapshot.build(config, views, book.open.values(), clocks, uplink, now)
+    return snapshot.build(config, views, book.open.values(), uplink, now)
 
 
 def write_history(state_dir: Path, now: datetime = NOW) -> None:
