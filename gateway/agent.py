@@ -63,13 +63,19 @@ class Agent:
 
     def schedules(self) -> Sequence[DeviceSchedule]:
         limit = asyncio.Semaphore(MAX_POLLS_IN_FLIGHT)
-        deadline = self.config.site_file.limits.poll_deadline
+        limits = self.config.site_file.limits
         schedules = []
         for device in self.config.devices:
             reader = self.reader(device.id)
             schedules.append(
                 DeviceSchedule(
-                    device.id, reader, device.interval, self.results, limit=limit, deadline=deadline
+                    device.id,
+                    reader,
+                    device.interval,
+                    self.results,
+                    limit=limit,
+                    deadline=limits.poll_deadline,
+                    early_every=limits.trap_poll_every,
                 )
             )
         return schedules

@@ -58,7 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_USAGE
-    logs.setup(args.log_level)
+    logs.setup(args.log_level, config.site_file.limits)
     for warning in config.warnings:
         log.warning("%s", warning)
     try:

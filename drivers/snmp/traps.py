@@ -3,7 +3,8 @@
 Each notification that passes authentication becomes one immutable ``TrapMessage``
 in a bounded buffer that the consumer drains with ``await receiver.get()`` or
 ``async for message in receiver``. The receive path never waits for the consumer:
-when the buffer is full the oldest message is dropped and counted.
+when the buffer is full (in messages or in bytes) the oldest message is dropped and
+counted.
 
 Values follow ``drivers.snmp.base`` (dotted numeric OIDs; int, bytes, dotted str,
 ``NO_SUCH``); SNMPv1 traps arrive converted to the SNMPv2 form of RFC 3584, see
@@ -98,6 +99,8 @@ _REJECTION_COUNTERS: Mapping[tuple[str, str], str] = {
     ("__SNMP-MPD-MIB", "snmpUnknownPDUHandlers"): "not_a_notification",
 }
 _WARN_ONCE_LIMIT = 1024
+# What a buffered message costs beyond its datagram's bytes (its Python objects), about.
+MESSAGE_OVERHEAD = 512
 _REJECTION_HINTS = {
     "unknown_user": " (for a v3 trap, is the sender's engine id configured for the user?)",
     "bad_community": " (the community is not one of the configured ones)",
@@ -110,7 +113,9 @@ class TrapReceiver:
 
     def __init__(self, settings: TrapReceiverConfig) -> None:
         self.settings = settings
-        self._buffer: collections.deque[TrapMessage] = collections.deque()
+        # Each buffered message with the bytes it counts against settings.queue_bytes.
+        self._buffer: collections.deque[tuple[TrapMessage, int]] = collections.deque()
+        self._buffered_bytes = 0
         self._wakeup = asyncio.Event()
         self._engine: Any = None
         self._socket: socket.socket | None = None
@@ -126,6 +131,7 @@ class TrapReceiver:
         self._rejected = dict.fromkeys(REJECTION_REASONS, 0)
         self._warned: set[tuple[str, str]] = set()
         self._arrival: tuple[tuple[str, int], float] = (("", 0), 0.0)
+        self._arrival_bytes = 0
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -190,10 +196,15 @@ class TrapReceiver:
                 raise TrapReceiverClosed("the trap receiver is closed")
             self._wakeup.clear()
             await self._wakeup.wait()
-        return self._buffer.popleft()
+        return self._take()
 
     def get_nowait(self) -> TrapMessage | None:
-        return self._buffer.popleft() if self._buffer else None
+        return self._take() if self._buffer else None
+
+    def _take(self) -> TrapMessage:
+        message, size = self._buffer.popleft()
+        self._buffered_bytes -= size
+        return message
 
     def __aiter__(self) -> AsyncIterator[TrapMessage]:
         return self._messages()
@@ -208,6 +219,11 @@ class TrapReceiver:
     @property
     def pending(self) -> int:
         return len(self._buffer)
+
+    @property
+    def pending_bytes(self) -> int:
+        """What the buffered messages count against ``queue_bytes``."""
+        return self._buffered_bytes
 
     def stats(self) -> TrapStats:
         return TrapStats(
@@ -292,6 +308,7 @@ class TrapReceiver:
         """Every datagram goes through here on its way into pysnmp."""
         sender = (_plain_host(str(address[0])), int(address[1]))
         self._arrival = (sender, time.monotonic())
+        self._arrival_bytes = len(message) + MESSAGE_OVERHEAD
         before = [int(counter.syntax) for counter, _ in self._counters]
         try:
             self._engine.message_dispatcher.receive_message(self._engine, domain, address, message)
@@ -343,10 +360,15 @@ class TrapReceiver:
         self._received += 1
         self._by_version[message.version] += 1
         self._informs += message.inform
-        if len(self._buffer) >= self.settings.queue_size:
-            self._buffer.popleft()
+        size = self._arrival_bytes
+        while self._buffer and (
+            len(self._buffer) >= self.settings.queue_size
+            or self._buffered_bytes + size > self.settings.queue_bytes
+        ):
+            self._take()
             self._dropped += 1
-        self._buffer.append(message)
+        self._buffer.append((message, size))
+        self._buffered_bytes += size
         self._wakeup.set()
 
     def _message(

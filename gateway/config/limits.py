@@ -30,5 +30,15 @@ class Limits(BaseModel):
     # about 5 MB each): a device that changes its count at every poll is re-planned.
     modbus_plans: Annotated[int, Field(ge=1, le=64)] = 2
 
+    # Traps: anyone on the LAN can send them, from any address.
+    trap_poll_every: Duration = 10.0  # at most one trap-asked poll per device this often
+    trap_senders: Annotated[int, Field(ge=1)] = 1024  # unknown senders remembered
+    trap_oids: Annotated[int, Field(ge=1)] = 1024  # undeclared trap OIDs remembered
+    trap_queue_bytes: Annotated[ByteSize, Field(ge=65536)] = 8 * MiB  # received, not yet handled
+
+    # Logs: what outsiders send ends up in log lines.
+    log_line_chars: Annotated[int, Field(ge=200)] = 2000  # a longer line is cut
+    log_lines_per_minute: Annotated[int, Field(ge=1)] = 20  # per kind of line, then held
+
 
 DEFAULT_LIMITS = Limits()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
+from gateway.config.limits import DEFAULT_LIMITS
 from gateway.model import Reading
 from gateway.poller.result import PollResult
 
@@ -49,6 +52,11 @@ class DeviceSchedule:
     clock, so a slow poll does not shift the schedule. A poll that overruns its
     slot skips the missed ticks rather than bunching them; one that takes longer than
     ``deadline`` is abandoned (see :func:`poll_within`).
+
+    ``poll_now`` (a trap arrived) polls at once, but at most once per ``early_every``
+    seconds: asks that come sooner are coalesced into one poll at the end of that
+    window (or into the regular tick, if it comes first). Traps come from any address
+    on the LAN; a storm of them costs the device one poll per window, not one per trap.
     """
 
     def __init__(
@@ -60,6 +68,7 @@ class DeviceSchedule:
         first_delay: float | None = None,
         limit: asyncio.Semaphore | None = None,
         deadline: float | None = None,
+        early_every: float = DEFAULT_LIMITS.trap_poll_every,
     ) -> None:
         self.device_id = device_id
         self.reader = reader
@@ -67,6 +76,8 @@ class DeviceSchedule:
         self.out = out
         self.limit = limit
         self.deadline = deadline
+        self.early_every = early_every
+        self._last_early = -math.inf
         self.first_delay = random.uniform(0, interval) if first_delay is None else first_delay
         self._wake = asyncio.Event()
 
@@ -75,18 +86,25 @@ class DeviceSchedule:
         self._wake.set()
 
     async def _sleep_until(self, deadline: float) -> bool:
-        """Sleep until ``deadline``; True if woken early by ``poll_now``."""
-        delay = deadline - asyncio.get_running_loop().time()
-        woken = False
-        if delay > 0:
-            try:
-                async with asyncio.timeout(delay):
+        """Sleep until ``deadline``; True if woken early by ``poll_now`` (no sooner than
+        ``early_every`` after the last early poll)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            if now >= deadline:
+                self._wake.clear()  # the regular poll reads what the traps asked for
+                return False
+            if self._wake.is_set():
+                earliest = self._last_early + self.early_every
+                if now >= earliest:
+                    self._wake.clear()
+                    self._last_early = now
+                    return True
+                await asyncio.sleep(min(deadline, earliest) - now)  # coalesce
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(deadline - now):
                     await self._wake.wait()
-                woken = True
-            except TimeoutError:
-                pass
-        self._wake.clear()
-        return woken
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()

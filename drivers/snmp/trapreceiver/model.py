@@ -70,12 +70,16 @@ class TrapReceiverConfig:
     engine_id: bytes | None = None
     # Messages held for the consumer; beyond this the oldest is dropped and counted.
     queue_size: int = 10_000
+    # ... and their datagrams' bytes (a datagram may be 64 kB: 10,000 of them, 640 MB).
+    queue_bytes: int = 8 * 1024 * 1024
     # Socket receive buffer asked of the kernel for trap storms (capped by rmem_max).
     receive_buffer_bytes: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.queue_size < 1:
             raise ValueError("queue_size must be at least 1")
+        if self.queue_bytes < 65536:
+            raise ValueError("queue_bytes must be at least 65536 (one datagram)")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range")
         if self.engine_id is not None and not 5 <= len(self.engine_id) <= 32:

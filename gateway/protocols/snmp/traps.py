@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from drivers.snmp.traps import TrapMessage, TrapReceiver, TrapReceiverConfig, TrapV3User
+from gateway.bounded import BoundedCounter
+from gateway.config.limits import DEFAULT_LIMITS, Limits
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import TrapDef
 from gateway.config.site import Traps
@@ -29,7 +30,7 @@ from gateway.poller.result import PollResult
 log = logging.getLogger("lvgw.traps")
 
 
-def receiver_config(traps: Traps) -> TrapReceiverConfig:
+def receiver_config(traps: Traps, limits: Limits = DEFAULT_LIMITS) -> TrapReceiverConfig:
     """The driver's settings from the site file's ``traps:`` section."""
     host, _, port = traps.listen.rpartition(":")
     users = []
@@ -51,6 +52,7 @@ def receiver_config(traps: Traps) -> TrapReceiverConfig:
         port=int(port),
         communities=tuple(c.reveal() for c in traps.communities),
         v3_users=tuple(users),
+        queue_bytes=limits.trap_queue_bytes,
     )
 
 
@@ -62,8 +64,19 @@ def _value(raw: object) -> Value:
     return None
 
 
+MAX_LOGGED_OID = 120  # characters of a trap OID in a log line (a sender picks its length)
+
+
+def _short(oid: str) -> str:
+    return oid if len(oid) <= MAX_LOGGED_OID else oid[:MAX_LOGGED_OID] + "..."
+
+
 class TrapIntake:
-    """Turns received notifications into PollResults (``source="trap"``)."""
+    """Turns received notifications into PollResults (``source="trap"``).
+
+    Unknown senders and undeclared trap OIDs are counted, each in a counter that
+    remembers at most ``limits.trap_senders`` / ``limits.trap_oids`` keys (a LAN
+    neighbour can make up addresses and OIDs without end)."""
 
     def __init__(
         self,
@@ -79,19 +92,19 @@ class TrapIntake:
             self.by_address.setdefault(device.address, device.id)
             profile = config.profile_of(device)
             self.defs[device.id] = list(profile.traps.items())
-        self.unknown_senders: Counter[str] = Counter()
-        self.undeclared: Counter[str] = Counter()
+        limits = config.site_file.limits
+        self.unknown_senders = BoundedCounter(limits.trap_senders)
+        self.undeclared = BoundedCounter(limits.trap_oids)
         self.accepted = 0
 
     def readings(self, message: TrapMessage) -> PollResult | None:
         device = self.by_address.get(message.sender_host)
         if device is None:
-            if not self.unknown_senders[message.sender_host]:
+            if self.unknown_senders.add(message.sender_host) == 1:
                 log.warning(
                     "trap from an unknown sender ignored sender=%s trap=%s",
-                    message.sender_host, message.trap_oid,
+                    message.sender_host, _short(message.trap_oid),
                 )  # fmt: skip
-            self.unknown_senders[message.sender_host] += 1
             return None
         ts = datetime.now(UTC)
         readings = []
@@ -119,10 +132,11 @@ class TrapIntake:
                         break
             wanted_poll = wanted_poll or trap.poll
         if not readings:
-            self.undeclared[message.trap_oid] += 1
+            self.undeclared.add(message.trap_oid)
             log.debug(
-                "trap not declared by the profile device=%s trap=%s", device, message.trap_oid
-            )
+                "trap not declared by the profile device=%s trap=%s",
+                device, _short(message.trap_oid),
+            )  # fmt: skip
             # An undeclared notification still says the device is alive and may have changed.
             wanted_poll = True
         self.accepted += 1
@@ -147,7 +161,7 @@ class TrapSource:
     def __init__(self, config: LoadedConfig, traps: Traps) -> None:
         self.config = config
         self.listen = traps.listen
-        self.receiver = TrapReceiver(receiver_config(traps))
+        self.receiver = TrapReceiver(receiver_config(traps, config.site_file.limits))
 
     async def start(self) -> None:
         await self.receiver.start()

@@ -71,3 +71,41 @@ async def test_burst_above_the_bound_drops_the_oldest_and_counts(
     kept = [(await next_message(receiver)).varbinds[0][1] for _ in range(100)]
     assert kept == list(range(BURST - 100, BURST))
     assert receiver.pending == 0
+
+
+def large_trap(sequence: int, size: int) -> bytes:
+    """A v2c linkDown with an OCTET STRING of ``size`` bytes."""
+    pdu = v2c.SNMPv2TrapPDU()
+    v2c.apiTrapPDU.set_defaults(pdu)
+    v2c.apiTrapPDU.set_varbinds(
+        pdu,
+        [
+            (v2c.ObjectIdentifier("1.3.6.1.2.1.1.3.0"), v2c.TimeTicks(sequence)),
+            (v2c.ObjectIdentifier("1.3.6.1.6.3.1.1.4.1.0"), v2c.ObjectIdentifier(LINK_DOWN)),
+            (v2c.ObjectIdentifier(IF_INDEX_1), v2c.OctetString(b"x" * size)),
+        ],
+    )
+    message = v2c.Message()
+    v2c.apiMessage.set_defaults(message)
+    v2c.apiMessage.set_community(message, COMMUNITY)
+    v2c.apiMessage.set_pdu(message, pdu)
+    return bytes(encoder.encode(message))
+
+
+async def test_large_traps_are_buffered_within_a_byte_bound(
+    start_receiver: StartReceiver,
+) -> None:
+    """Issue 13: 10,000 datagrams of 64 kB would hold 640 MB; the buffer counts bytes."""
+    receiver = await start_receiver(queue_bytes=1024 * 1024, v3_users=())
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+        for n in range(100):
+            sock.sendto(large_trap(n, 30_000), receiver.address)
+    stats = await stats_when(receiver, lambda s: s.received + (s.socket_drops or 0) >= 100)
+    assert receiver.pending_bytes <= 1024 * 1024
+    assert receiver.pending <= 35
+    assert stats.dropped >= 100 - 35 - (stats.socket_drops or 0)
+    # The newest are kept, in order.
+    kept = [(await next_message(receiver)).uptime for _ in range(receiver.pending)]
+    assert kept == sorted(kept)
+    assert receiver.pending_bytes == 0
