@@ -50,7 +50,8 @@ from pathlib import Path
 
 from drivers.snmp.traps import TrapReceiver
 from gateway.config.load import LoadedConfig, load_config
-from gateway.config.site import Mqtt, Traps
+from gateway.config.protocols.snmp import Traps
+from gateway.config.site import Mqtt
 from gateway.config.types import Secret
 from gateway.demo.processes import Mosquitto, free_port, which
 from gateway.outbox import MessageClass, Outbox, OutboxMessage

@@ -13,6 +13,7 @@ from gateway import shipped
 from gateway.config import credentials, secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.profile import Profile, protocol_problems
+from gateway.config.protocols import SCHEMAS
 from gateway.config.rules import fault_codes, rule_problems
 from gateway.config.site import Device, SiteFile
 from gateway.config.yamlsource import LineMap, Loc, load_yaml
@@ -182,10 +183,11 @@ def _cross_check(
                 "profile",
                 f"profile '{device.profile}' is for {kinds}, not {device.kind}",
             )
-        if profile.protocol == "snmp" and device.modbus is not None:
-            problem(i, device, "modbus", f"profile '{device.profile}' speaks SNMP, not Modbus")
-        if profile.protocol == "modbus" and device.snmp is not None:
-            problem(i, device, "snmp", f"profile '{device.profile}' speaks Modbus, not SNMP")
+        speaks = SCHEMAS[profile.protocol]
+        for other in SCHEMAS.values():
+            if other is not speaks and getattr(device, other.name, None) is not None:
+                message = f"profile '{device.profile}' speaks {speaks.title}, not {other.title}"
+                problem(i, device, other.name, message)
         codes = set(fault_codes(profile.rules))
         for code in device.levels:
             if code not in codes:

@@ -6,42 +6,27 @@ docs/profiles.md.
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from gateway.config.protocols import SCHEMAS, ProtocolSchema
+from gateway.config.protocols.base import flat_fields, part_of, with_fields
+from gateway.config.protocols.snmp import NUMERIC_OID
 from gateway.config.rules import Rule  # the rule models live there
 from gateway.config.site import DeviceKind
+from gateway.config.types import Strict
 
-_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-SnmpType = Literal[
-    "int", "gauge", "counter32", "counter64", "timeticks", "text", "oid", "dateandtime"
-]
-ModbusType = Literal["bool", "int16", "uint16", "int32", "uint32", "float32", "bitfield"]
-ModbusTable = Literal["coil", "discrete_input", "holding", "input"]
-SNMP_TYPES: frozenset[str] = frozenset(SnmpType.__args__)  # type: ignore[attr-defined]
-MODBUS_TYPES: frozenset[str] = frozenset(ModbusType.__args__)  # type: ignore[attr-defined]
-
-
-class Point(Strict):
+class _Point(Strict):
     """One value read from the device: a scalar, or a column of a table.
 
-    SNMP points name an ``oid``; Modbus points a ``table`` and an ``address``
-    (0-based protocol address; in a repeated table, the offset within one block).
+    Where it is on the wire is given by its protocol's fields (an SNMP ``oid``; a
+    Modbus ``table`` and ``address``), added from gateway/config/protocols/.
     """
 
-    oid: str | None = None
-    table: ModbusTable | None = None
-    address: Annotated[int, Field(ge=0, le=65535)] | None = None
-    order: Literal["ABCD", "CDAB", "BADC", "DCBA", "AB", "BA"] | None = None
     type: str = "int"
     unit: str = ""
     scale: float | None = None
@@ -52,64 +37,33 @@ class Point(Strict):
     )
     rate: bool = False  # counters: also yield "<point>.rate", per second
 
-    @field_validator("oid")
-    @classmethod
-    def _numeric_oid(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.removeprefix(".")
-        if not _OID.match(value):
-            raise ValueError(f"not a numeric OID: {value!r} (resolve names ahead of time)")
-        return value
-
     @model_validator(mode="after")
-    def _consistent(self) -> Point:
-        if self.oid is not None and (self.table is not None or self.address is not None):
-            raise ValueError("a point is either SNMP (oid) or Modbus (table, address), not both")
+    def _consistent(self) -> _Point:
+        if not _one_protocol(self, "points"):
+            raise ValueError(f"a point is either {_owners('points')}, not both")
         if self.bits and self.type != "bitfield":
             raise ValueError("bits are for bitfield points")
         if self.rate and self.type not in ("counter32", "counter64"):
             raise ValueError("rate is for counter32 and counter64 points")
         return self
 
-    def check_protocol(self, protocol: str) -> str | None:
-        """Why this point does not fit the profile's protocol, or None."""
-        if protocol == "snmp":
-            if self.oid is None:
-                return "an SNMP point needs an oid"
-            if self.type not in SNMP_TYPES:
-                return f"type {self.type!r} is not an SNMP type ({', '.join(sorted(SNMP_TYPES))})"
-            if self.order is not None:
-                return "order is for Modbus points"
-        else:
-            if self.table is None or self.address is None:
-                return "a Modbus point needs a table and an address"
-            if self.type not in MODBUS_TYPES:
-                return (
-                    f"type {self.type!r} is not a Modbus type ({', '.join(sorted(MODBUS_TYPES))})"
-                )
-        return None
 
-
-class Table(Strict):
+class _Table(Strict):
     """Rows of the same columns: ports, disks, camera channels, trunks, zones.
 
     SNMP: the columns are walked together; an instance is the OID index after the
     column. Modbus: ``count`` blocks (or as many as the point ``count_point`` says)
     of ``stride`` registers from ``base``; instance N (from 1) starts at
     ``base + (N - 1) * stride`` and a column's ``address`` is its offset in a block.
+    Those fields are the protocol's, added from gateway/config/protocols/.
     """
 
     instance: Annotated[str, Field(pattern=r"^[a-z][a-z_]*$")]  # port, disk, zone...
     label: str | None = None  # a column that names the instance (e.g. ifName)
     columns: dict[Annotated[str, Field(pattern=_NAME)], Point] = Field(min_length=1)
-    count: Annotated[int, Field(ge=1, le=4096)] | None = None
-    count_point: str | None = None
-    base: Annotated[int, Field(ge=0, le=65535)] | None = None
-    stride: Annotated[int, Field(ge=1, le=125)] = 1
 
     @model_validator(mode="after")
-    def _label_is_a_column(self) -> Table:
+    def _label_is_a_column(self) -> _Table:
         if self.label is not None and self.label not in self.columns:
             raise ValueError(f"label {self.label!r} is not one of the columns")
         return self
@@ -134,22 +88,19 @@ class TrapDef(Strict):
         if value is None:
             return None
         value = value.removeprefix(".")
-        if not _OID.match(value):
+        if not NUMERIC_OID.match(value):
             raise ValueError(f"not a numeric OID: {value!r}")
         return value
 
 
-class ModbusOptions(Strict):
-    max_registers: Annotated[int, Field(ge=1, le=125)] = 125
-    max_gap: Annotated[int, Field(ge=0, le=100)] = 0  # unused registers one request may span
+class _Profile(Strict):
+    """A device family's profile. A protocol's own section (``modbus:``) is a field
+    named after it, added from gateway/config/protocols/."""
 
-
-class Profile(Strict):
     id: str
     description: str
     kinds: list[DeviceKind] = Field(min_length=1)
-    protocol: Literal["snmp", "modbus"]
-    modbus: ModbusOptions = ModbusOptions()
+    protocol: str
     points: dict[Annotated[str, Field(pattern=_NAME)], Point] = Field(default_factory=dict)
     tables: dict[Annotated[str, Field(pattern=_NAME)], Table] = Field(default_factory=dict)
     traps: dict[Annotated[str, Field(pattern=_NAME)], TrapDef] = Field(default_factory=dict)
@@ -173,8 +124,15 @@ class Profile(Strict):
                     names.add(f"{table_name}.{column}.rate")
         return names
 
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, value: str) -> str:
+        if value not in SCHEMAS:
+            raise ValueError(f"unknown protocol {value!r} (one of: {', '.join(SCHEMAS)})")
+        return value
+
     @model_validator(mode="after")
-    def _unique_rule_codes(self) -> Profile:
+    def _unique_rule_codes(self) -> _Profile:
         codes = [rule.code for rule in self.rules]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
@@ -182,29 +140,94 @@ class Profile(Strict):
         return self
 
 
+Kind = Literal["points", "tables"]
+
+
+def _fields(schema: ProtocolSchema, kind: Kind) -> frozenset[str]:
+    return schema.point_fields() if kind == "points" else schema.table_fields()
+
+
+def _set_fields(model: BaseModel, fields: frozenset[str]) -> set[str]:
+    """Which of ``fields`` ``model`` has away from their defaults (given in the file)."""
+    return {f for f in fields if getattr(model, f) != type(model).model_fields[f].default}
+
+
+def _one_protocol(model: BaseModel, kind: Kind) -> bool:
+    """Whether the protocol fields ``model`` has all belong to one protocol."""
+    every = frozenset().union(*(_fields(s, kind) for s in SCHEMAS.values()))
+    have = _set_fields(model, every)
+    return not have or any(have <= _fields(s, kind) for s in SCHEMAS.values())
+
+
+def _owners(kind: Kind) -> str:
+    """Who owns which fields: SNMP (oid) or Modbus (table, address, order)."""
+    parts = {s.title: s.point if kind == "points" else s.table for s in SCHEMAS.values()}
+    return " or ".join(
+        f"{title} ({', '.join(part.model_fields)})" for title, part in parts.items() if part
+    )
+
+
+def _foreign(model: BaseModel, schema: ProtocolSchema, kind: Kind) -> str | None:
+    """The fields of other protocols that ``model`` has, as a problem, or None."""
+    for other in SCHEMAS.values():
+        extra = sorted(_set_fields(model, _fields(other, kind) - _fields(schema, kind)))
+        if extra:
+            verb = "is" if len(extra) == 1 else "are"
+            return f"{' and '.join(extra)} {verb} for {other.title} {kind}"
+    return None
+
+
+def _article(title: str) -> str:
+    """The article before a protocol's name; an acronym is read letter by letter."""
+    sounds_vowel = title[0] in "AEFHILMNORSX" if title.isupper() else title[0] in "AEIOU"
+    return "an" if sounds_vowel else "a"
+
+
+def _point_problem(point: Point, schema: ProtocolSchema) -> str | None:
+    """Why ``point`` does not fit its profile's protocol, or None."""
+    why = schema.check_point(part_of(point, schema.point)) if schema.point else None
+    if why:
+        return why
+    if point.type not in schema.point_types:
+        types = ", ".join(sorted(schema.point_types))
+        return f"type {point.type!r} is not {_article(schema.title)} {schema.title} type ({types})"
+    return _foreign(point, schema, "points")
+
+
 def protocol_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:
-    """Points that do not fit the profile's protocol, with where they are in the file."""
+    """Points and tables that do not fit the profile's protocol, with where they are."""
+    schema = SCHEMAS[profile.protocol]
     problems: list[tuple[tuple[str | int, ...], str]] = []
     for name, point in profile.points.items():
-        why = point.check_protocol(profile.protocol)
+        why = _point_problem(point, schema)
         if why:
             problems.append((("points", name), f"point {name}: {why}"))
     for table_name, table in profile.tables.items():
         at: tuple[str | int, ...] = ("tables", table_name)
         for name, point in table.columns.items():
-            why = point.check_protocol(profile.protocol)
+            why = _point_problem(point, schema)
             if why:
                 problems.append(((*at, "columns", name), f"column {table_name}.{name}: {why}"))
-        modbus_shape = table.base is not None or table.count is not None or table.count_point
-        if profile.protocol == "snmp":
-            if modbus_shape:
-                problems.append((at, f"table {table_name}: base and count are for Modbus tables"))
-        elif table.base is None or (table.count is None) == (table.count_point is None):
-            problems.append(
-                (at, f"table {table_name}: a Modbus table needs base and one of count, count_point")
-            )
-        elif table.count_point is not None and table.count_point not in profile.points:
-            problems.append(
-                ((*at, "count_point"), f"table {table_name}: no point {table.count_point!r}")
-            )
+        foreign = _foreign(table, schema, "tables")
+        if foreign:
+            problems.append((at, f"table {table_name}: {foreign}"))
+        elif schema.table is not None:
+            blocks = part_of(table, schema.table)
+            problems += schema.check_table(blocks, table_name, profile.points)
     return problems
+
+
+# mypy sees the common fields; what pydantic validates has the protocols' fields and
+# sections too, read through their schemas' accessors (snmp_point(point), ...).
+if TYPE_CHECKING:
+    Point = _Point
+    Table = _Table
+    Profile = _Profile
+else:
+    Point = with_fields("Point", _Point, flat_fields(s.point for s in SCHEMAS.values()))
+    Table = with_fields("Table", _Table, flat_fields(s.table for s in SCHEMAS.values()))
+    Profile = with_fields(
+        "Profile",
+        _Profile,
+        {s.name: (s.profile, s.profile()) for s in SCHEMAS.values() if s.profile},
+    )

@@ -6,18 +6,16 @@ import datetime as dt
 import enum
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from gateway.config.limits import Limits
 from gateway.config.listen import needs_token, parse_listen
-from gateway.config.types import IDENTIFIER, Duration, Host, Secret
+from gateway.config.protocols import SCHEMAS
+from gateway.config.protocols.base import with_fields
+from gateway.config.types import IDENTIFIER, Duration, Host, Strict
 from gateway.model import Level
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class DeviceKind(enum.StrEnum):
@@ -147,29 +145,6 @@ class Uplink(Strict):
     mqtt: Mqtt
 
 
-class SnmpV3User(Strict):
-    user: str
-    auth: Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"] | None = None
-    auth_key_file: Path | None = None
-    priv: Literal["des", "aes", "aes192", "aes256"] | None = None
-    priv_key_file: Path | None = None
-    engine_id: str | None = None
-
-    @model_validator(mode="after")
-    def _keys_with_protocols(self) -> SnmpV3User:
-        if self.auth and not self.auth_key_file:
-            raise ValueError("auth needs auth_key_file")
-        if self.priv and not (self.auth and self.priv_key_file):
-            raise ValueError("priv needs auth and priv_key_file")
-        return self
-
-
-class Traps(Strict):
-    listen: str = "0.0.0.0:162"
-    communities: list[Secret] = Field(default_factory=lambda: [Secret("public")])
-    v3_users: list[SnmpV3User] = Field(default_factory=list)
-
-
 class InfluxDb(Strict):
     url: str
     org: str = ""
@@ -209,60 +184,15 @@ class Agent(Strict):
         return self
 
 
-class Snmp(Strict):
-    version: Literal["1", "2c", "3"] = "2c"
-    community: Secret = Secret("public")
-    user: str | None = None
-    auth: Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"] | None = None
-    auth_key_file: Path | None = None
-    priv: Literal["des", "aes", "aes192", "aes256"] | None = None
-    priv_key_file: Path | None = None
-    timeout: Duration = 1.0
-    retries: Annotated[int, Field(ge=0, le=10)] = 1
+class _Device(Strict):
+    """A device of the site. Its protocol's settings section (``snmp:``, ``modbus:``)
+    is a field named after the protocol, added from gateway/config/protocols/."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _version_as_text(cls, data: object) -> object:
-        # YAML reads `version: 2` or `version: 3` as numbers; accept them as the text form.
-        if isinstance(data, dict) and isinstance(data.get("version"), int | float):
-            data = {**data, "version": {1: "1", 2: "2c", 3: "3"}.get(int(data["version"]), "?")}
-        return data
-
-    @model_validator(mode="after")
-    def _v3_needs_user(self) -> Snmp:
-        if self.version == "3" and not self.user:
-            raise ValueError("SNMP v3 needs a user")
-        if self.auth and not self.auth_key_file:
-            raise ValueError("auth needs auth_key_file")
-        if self.priv and not (self.auth and self.priv_key_file):
-            raise ValueError("priv needs auth and priv_key_file")
-        return self
-
-
-class Modbus(Strict):
-    unit: Annotated[int, Field(ge=0, le=255)] = 1
-    transport: Literal["tcp", "rtu"] = "tcp"
-    serial_port: str | None = None
-    baudrate: int = 9600
-    parity: Literal["N", "E", "O"] = "N"
-    stopbits: Literal[1, 2] = 1
-    timeout: Duration = 1.0
-
-    @model_validator(mode="after")
-    def _rtu_needs_port(self) -> Modbus:
-        if self.transport == "rtu" and not self.serial_port:
-            raise ValueError("transport rtu needs serial_port")
-        return self
-
-
-class Device(Strict):
     id: Annotated[str, Field(pattern=IDENTIFIER)]
     kind: DeviceKind
     profile: Annotated[str, Field(pattern=IDENTIFIER)]
     address: Host
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
-    snmp: Snmp | None = None
-    modbus: Modbus | None = None
     interval: Duration = 30.0
     parent: str | None = None
     role: str | None = None
@@ -270,17 +200,36 @@ class Device(Strict):
     name: str = ""
 
     @model_validator(mode="after")
-    def _one_protocol(self) -> Device:
-        if self.snmp and self.modbus:
-            raise ValueError("give either snmp or modbus settings, not both")
+    def _one_protocol(self) -> _Device:
+        given = [name for name in SCHEMAS if getattr(self, name, None) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give either {' or '.join(given)} settings, not both")
         return self
 
 
-class SiteFile(Strict):
+class _SiteFile(Strict):
+    """The site file. The protocols' top-level sections (``traps:``) are added from
+    gateway/config/protocols/."""
+
     site: Site
     uplink: Uplink
-    traps: Traps | None = None
     metrics: Metrics | None = None
     agent: Agent = Agent()
     limits: Limits = Limits()
     devices: list[Device] = Field(min_length=1)
+
+
+# mypy sees the common fields; what pydantic validates has the protocols' sections
+# too, read through their schemas' accessors (snmp_settings(device), ...).
+if TYPE_CHECKING:
+    Device = _Device
+    SiteFile = _SiteFile
+else:
+    Device = with_fields(
+        "Device", _Device, {s.name: (s.device | None, None) for s in SCHEMAS.values() if s.device}
+    )
+    SiteFile = with_fields(
+        "SiteFile",
+        _SiteFile,
+        {key: (model | None, None) for s in SCHEMAS.values() for key, model in s.site.items()},
+    )

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Profile
+from gateway.config.protocols import ProtocolSchema
 from gateway.config.site import Device
 from gateway.poller.result import PollResult
 from gateway.poller.schedule import PointReader
@@ -53,13 +54,18 @@ class PushSource(Protocol):
 class ProtocolEntry:
     """One protocol of the registry.
 
-    ``name`` is what a profile's ``protocol:`` says. ``open_driver`` builds the
-    protocol's shared resources; the registry calls it at most once per agent, and
-    only when a device of the site speaks the protocol. ``push_source``, when given,
-    builds the site's push source from the site file, or returns None when the site
-    turned it off (no ``traps:`` section).
+    ``schema`` is its config half: its name (what a profile's ``protocol:`` says), the
+    site-file sections and point fields it adds (gateway/config/protocols/).
+    ``open_driver`` builds the protocol's shared resources; the registry calls it at
+    most once per agent, and only when a device of the site speaks the protocol.
+    ``push_source``, when given, builds the site's push source from the site file, or
+    returns None when the site turned it off (no ``traps:`` section).
     """
 
-    name: str
+    schema: ProtocolSchema
     open_driver: Callable[[LoadedConfig], Driver]
     push_source: Callable[[LoadedConfig], PushSource | None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.schema.name

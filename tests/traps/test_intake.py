@@ -10,6 +10,7 @@ from pathlib import Path
 from drivers.snmp.traps import TrapReceiver
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
+from gateway.config.protocols.snmp import traps_settings
 from gateway.poller.result import PollResult
 from gateway.protocols.registry import Drivers
 from gateway.protocols.snmp.traps import TrapIntake, receiver_config
@@ -44,11 +45,12 @@ async def send(*args: str) -> None:
 async def test_traps_become_readings_of_their_device_within_100_ms(tmp_path: Path) -> None:
     port = free_port(kind=2)  # SOCK_DGRAM
     config = site(tmp_path, port)
-    assert config.site_file.traps is not None
+    traps = traps_settings(config.site_file)
+    assert traps is not None
     out: asyncio.Queue[PollResult] = asyncio.Queue()
     polled: list[str] = []
     intake = TrapIntake(config, out, polled.append)
-    async with TrapReceiver(receiver_config(config.site_file.traps)) as receiver:
+    async with TrapReceiver(receiver_config(traps)) as receiver:
         task = asyncio.create_task(intake.run(receiver), name="test-trap-intake")
         try:
             await send(

@@ -10,6 +10,7 @@ import pytest
 
 from gateway.config import ConfigError, load_config
 from gateway.config.load import BUILTIN_PROFILES
+from gateway.config.protocols.snmp import snmp_settings
 from gateway.config.types import Secret
 
 EXAMPLE = Path("config/site.example.yaml")
@@ -176,9 +177,10 @@ def test_durations_and_snmp_version_forms(tmp_path: Path) -> None:
     )
     device = load_config(path).devices[0]
     assert device.interval == 120.0
-    assert device.snmp is not None
-    assert device.snmp.version == "2c"
-    assert device.snmp.timeout == pytest.approx(0.5)
+    snmp = snmp_settings(device)
+    assert snmp is not None
+    assert snmp.version == "2c"
+    assert snmp.timeout == pytest.approx(0.5)
 
 
 def test_secrets_never_print(tmp_path: Path) -> None:
@@ -188,7 +190,7 @@ def test_secrets_never_print(tmp_path: Path) -> None:
         " snmp: {community: hunter2-community}}\n",
     )
     config = load_config(path)
-    snmp = config.devices[0].snmp
+    snmp = snmp_settings(config.devices[0])
     assert snmp is not None
     assert snmp.community.reveal() == "hunter2-community"
     for text in (repr(config), str(config.site_file), config.site_file.model_dump_json()):

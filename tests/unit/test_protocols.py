@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.config import load_config
+import pytest
+
+from gateway.config import ConfigError, load_config
 from gateway.config.load import BUILTIN_PROFILES, LoadedConfig
 from gateway.config.profile import Profile
+from gateway.config.protocols import SCHEMAS
 from gateway.config.site import Device
 from gateway.poller.result import PollResult
 from gateway.poller.schedule import PointReader
@@ -76,7 +79,7 @@ async def test_each_driver_is_built_once_and_only_for_protocols_in_use(tmp_path:
             drivers_made.append(driver)
             return driver
 
-        return ProtocolEntry(name, open_driver)
+        return ProtocolEntry(SCHEMAS[name], open_driver)
 
     drivers = Drivers(config, {"snmp": opener("snmp"), "modbus": opener("modbus")})
     readers = [drivers.reader(d) for d in config.devices]
@@ -102,3 +105,81 @@ async def test_traps_section_turns_on_snmps_push_source(tmp_path: Path) -> None:
         (source,) = drivers.push_sources()  # built, not started (nothing bound)
         assert isinstance(source, TrapSource) and source.name == "traps"
         assert source.listen == "127.0.0.1:1162"
+
+
+# The config half: each protocol's site-file sections and point fields come from its
+# schema (gateway/config/protocols/), checked with FILE:LINE like the rest.
+
+
+def problems(tmp_path: Path, profile: str, device: str = "") -> list[str]:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir(exist_ok=True)
+    (profiles / "box.yaml").write_text("description: x\nkinds: [switch]\n" + profile)
+    path = tmp_path / "site.yaml"
+    path.write_text(
+        HEAD + f"devices:\n  - {{id: a, kind: switch, profile: box, address: 10.0.0.1{device}}}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return [str(p).removeprefix(f"{tmp_path}/") for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        (
+            "protocol: bacnet\n",
+            "profiles/box.yaml:3: field 'protocol': unknown protocol 'bacnet' "
+            "(one of: snmp, modbus)",
+        ),
+        (
+            "protocol: snmp\npoints:\n  x: {oid: 1.3.6.1.2.1.1.5.0, table: holding, address: 1}\n",
+            "profiles/box.yaml:5: field 'points.x': a point is either SNMP (oid) or Modbus "
+            "(table, address, order), not both",
+        ),
+        (
+            "protocol: snmp\npoints:\n  x: {oid: 1.3.6.1.2.1.1.5.0, order: CDAB}\n",
+            "profiles/box.yaml:5: field 'points.x': a point is either SNMP (oid) or Modbus "
+            "(table, address, order), not both",
+        ),
+        (
+            "protocol: modbus\npoints:\n  x: {table: holding, address: 1, type: counter32}\n",
+            "profiles/box.yaml:5: point x: type 'counter32' is not a Modbus type (bitfield, "
+            "bool, float32, int16, int32, uint16, uint32)",
+        ),
+        (
+            "protocol: modbus\npoints:\n  x: {table: holding}\n",
+            "profiles/box.yaml:5: point x: a Modbus point needs a table and an address",
+        ),
+        (
+            "protocol: snmp\ntables:\n  t:\n    instance: row\n    base: 16\n"
+            "    columns: {c: {oid: 1.3.6.1.2.1.2.2.1.2}}\n",
+            "profiles/box.yaml:5: table t: base is for Modbus tables",
+        ),
+        (
+            "protocol: modbus\ntables:\n  t:\n    instance: row\n    base: 16\n"
+            "    count_point: n\n    columns: {c: {table: holding, address: 0, type: uint16}}\n",
+            "profiles/box.yaml:8: table t: no point 'n'",
+        ),
+    ],
+    ids=["protocol", "two-protocols", "foreign-field", "type", "address", "table", "count"],
+)
+def test_a_points_protocol_fields_are_checked_against_its_profile(
+    tmp_path: Path, profile: str, expected: str
+) -> None:
+    assert problems(tmp_path, profile) == [expected]
+
+
+def test_a_devices_settings_must_be_its_profiles_protocol(tmp_path: Path) -> None:
+    snmp = "protocol: snmp\npoints:\n  x: {oid: 1.3.6.1.2.1.1.5.0}\n"
+    assert problems(tmp_path, snmp, ", modbus: {unit: 2}") == [
+        "site.yaml:4: device 'a', field 'modbus': profile 'box' speaks SNMP, not Modbus"
+    ]
+    assert problems(tmp_path, snmp, ", snmp: {version: 1}, modbus: {unit: 2}") == [
+        "site.yaml:4: device 'a': give either snmp or modbus settings, not both",
+    ]
+
+
+def test_every_schema_has_a_registry_entry_and_back() -> None:
+    assert set(SCHEMAS) == set(PROTOCOLS)
+    assert all(PROTOCOLS[name].schema is schema for name, schema in SCHEMAS.items())

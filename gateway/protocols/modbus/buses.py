@@ -6,6 +6,7 @@ from drivers.modbus import ModbusBus
 from gateway.config.limits import DEFAULT_LIMITS
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Profile
+from gateway.config.protocols.modbus import modbus_settings
 from gateway.config.site import Device
 from gateway.protocols.modbus.reader import ModbusPointReader
 
@@ -21,7 +22,7 @@ class ModbusBuses:
         return ModbusPointReader(device, profile, self.for_device(device), self.limits)
 
     def for_device(self, device: Device) -> ModbusBus:
-        settings = device.modbus
+        settings = modbus_settings(device)
         if settings is not None and settings.transport == "rtu":
             assert settings.serial_port is not None, "checked at load"
             key = f"rtu:{settings.serial_port}"

@@ -20,6 +20,13 @@ from drivers.modbus import (
 from drivers.modbus import Point as WirePoint
 from gateway.config.limits import DEFAULT_LIMITS, Limits
 from gateway.config.profile import Point, Profile
+from gateway.config.protocols.modbus import (
+    ModbusBlocks,
+    modbus_blocks,
+    modbus_options,
+    modbus_point,
+    modbus_settings,
+)
 from gateway.config.site import Device
 from gateway.model import Reading
 from gateway.poller.decode import PointDecoder
@@ -35,9 +42,16 @@ _TABLES = {
 
 def _wire(name: str, point: Point, address: int) -> WirePoint:
     """The driver's point: table, address, data type and order; scaling stays ours."""
-    assert point.table is not None, "checked at load"
-    kind = point.type if point.table in ("holding", "input") else "bool"
-    return define_point(name, _TABLES[point.table], address, kind, order=point.order)
+    where = modbus_point(point)
+    assert where.table is not None, "checked at load"
+    kind = point.type if where.table in ("holding", "input") else "bool"
+    return define_point(name, _TABLES[where.table], address, kind, order=where.order)
+
+
+def _address(point: Point) -> int:
+    address = modbus_point(point).address
+    assert address is not None, "checked at load"
+    return address
 
 
 MAX_TABLE_ROWS = 4096  # rows of a table sized by a point, whatever the device says
@@ -59,16 +73,20 @@ class ModbusPointReader:
         self.device = device
         self.profile = profile
         self.bus = bus
-        self.unit = device.modbus.unit if device.modbus else 1
+        settings = modbus_settings(device)
+        self.unit = settings.unit if settings else 1
+        self.options = modbus_options(profile)
+        self.blocks: dict[str, ModbusBlocks] = {
+            name: modbus_blocks(table) for name, table in profile.tables.items()
+        }
         self.decoders: dict[str, tuple[PointDecoder, str]] = {}
         fixed: list[WirePoint] = []
         for name, point in profile.points.items():
-            assert point.address is not None, "checked at load"
-            fixed.append(_wire(name, point, point.address))
+            fixed.append(_wire(name, point, _address(point)))
             self.decoders[name] = (PointDecoder(name, point), "")
-        for table in profile.tables.values():
-            if table.count is not None:
-                fixed += self._table_points(table.count, only=table)
+        for table_name, blocks in self.blocks.items():
+            if blocks.count is not None:
+                fixed += self._table_points(table_name, blocks.count)
         self.plan = self._plan(fixed)
         # counts -> plan of the count_point tables, least recently used first
         self._sized: OrderedDict[tuple[tuple[str, int], ...], ReadPlan] = OrderedDict()
@@ -76,26 +94,23 @@ class ModbusPointReader:
         self.plans_made = 0
 
     def _plan(self, points: list[WirePoint]) -> ReadPlan:
-        options = self.profile.modbus
+        options = self.options
         return plan_reads(points, max_registers=options.max_registers, max_gap=options.max_gap)
 
-    def _table_points(self, count: int, only: object) -> list[WirePoint]:
+    def _table_points(self, table_name: str, count: int) -> list[WirePoint]:
         points = []
-        for table_name, table in self.profile.tables.items():
-            if table is not only:
-                continue
-            assert table.base is not None, "checked at load"
-            for n in range(1, count + 1):
-                block = table.base + (n - 1) * table.stride
-                for col, point in table.columns.items():
-                    assert point.address is not None, "checked at load"
-                    wire_name = f"{table_name}.{col}#{n}"
-                    points.append(_wire(wire_name, point, block + point.address))
-                    self.decoders[wire_name] = (PointDecoder(f"{table_name}.{col}", point), str(n))
+        table, blocks = self.profile.tables[table_name], self.blocks[table_name]
+        assert blocks.base is not None, "checked at load"
+        for n in range(1, count + 1):
+            block = blocks.base + (n - 1) * blocks.stride
+            for col, point in table.columns.items():
+                wire_name = f"{table_name}.{col}#{n}"
+                points.append(_wire(wire_name, point, block + _address(point)))
+                self.decoders[wire_name] = (PointDecoder(f"{table_name}.{col}", point), str(n))
         return points
 
     def _sized_plan(self, counts: dict[str, int]) -> ReadPlan | None:
-        tables = [t for t in self.profile.tables.values() if t.count_point is not None]
+        tables = {n: b.count_point for n, b in self.blocks.items() if b.count_point is not None}
         if not tables:
             return None
         key = tuple(sorted(counts.items()))
@@ -104,9 +119,9 @@ class ModbusPointReader:
             self._sized.move_to_end(key)
             return plan
         points: list[WirePoint] = []
-        for table in tables:
-            count = max(0, min(counts.get(table.count_point or "", 0), MAX_TABLE_ROWS))
-            points += self._table_points(count, only=table)
+        for table_name, count_point in tables.items():
+            count = max(0, min(counts.get(count_point, 0), MAX_TABLE_ROWS))
+            points += self._table_points(table_name, count)
         plan = self._sized[key] = self._plan(points)
         self.plans_made += 1
         while len(self._sized) > self._max_plans:
@@ -119,9 +134,9 @@ class ModbusPointReader:
         try:
             values = await self.bus.read(self.unit, self.plan)
             counts = {
-                t.count_point: _row_count(values.get(t.count_point or ""))
-                for t in self.profile.tables.values()
-                if t.count_point is not None
+                b.count_point: _row_count(values.get(b.count_point))
+                for b in self.blocks.values()
+                if b.count_point is not None
             }
             sized = self._sized_plan(counts)
             if sized is not None and sized.requests:

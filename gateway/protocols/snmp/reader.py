@@ -17,6 +17,7 @@ from drivers.snmp import (
 from drivers.snmp.walkstate import value_size
 from gateway.config.limits import DEFAULT_LIMITS, Limits
 from gateway.config.profile import Profile
+from gateway.config.protocols.snmp import snmp_point, snmp_settings
 from gateway.config.site import Device
 from gateway.config.types import read_secret_file
 from gateway.model import Reading
@@ -27,7 +28,7 @@ from gateway.poller.result import PollResult
 
 def snmp_target(device: Device, limits: Limits = DEFAULT_LIMITS) -> SnmpTarget:
     """The driver's view of a device: address, port, credentials, timeout, budgets."""
-    settings = device.snmp
+    settings = snmp_settings(device)
     if settings is None:  # a device without snmp settings gets the protocol defaults
         return SnmpTarget(
             host=device.address,
@@ -94,14 +95,15 @@ class SnmpPointReader:
         self.client = client
         self.rates = rates or CounterRates()
         self.scalars = [
-            (PointDecoder(name, point), point.oid) for name, point in profile.points.items()
+            (PointDecoder(name, point), snmp_point(point).oid)
+            for name, point in profile.points.items()
         ]
         self.oids = [oid for _, oid in self.scalars if oid is not None]
         self.columns = [
-            _Column(table, f"{table}.{col}", point.oid, PointDecoder(f"{table}.{col}", point))
+            _Column(table, f"{table}.{col}", oid, PointDecoder(f"{table}.{col}", point))
             for table, spec in profile.tables.items()
             for col, point in spec.columns.items()
-            if point.oid is not None
+            if (oid := snmp_point(point).oid) is not None
         ]
         self.down = False
 

@@ -22,7 +22,7 @@ from gateway.bounded import BoundedCounter
 from gateway.config.limits import DEFAULT_LIMITS, Limits
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import TrapDef
-from gateway.config.site import Traps
+from gateway.config.protocols.snmp import Traps, traps_settings
 from gateway.config.types import read_secret_file
 from gateway.model import Reading, Value
 from gateway.poller.result import PollResult
@@ -176,5 +176,5 @@ class TrapSource:
 
 def trap_source(config: LoadedConfig) -> TrapSource | None:
     """The site's trap receiver, or None when the site file has no ``traps:`` section."""
-    traps = config.site_file.traps
+    traps = traps_settings(config.site_file)
     return TrapSource(config, traps) if traps is not None else None

@@ -1,0 +1,17 @@
+"""The protocols the site file and profiles may speak: one ``ProtocolSchema`` each.
+
+``SCHEMAS`` is the config half of the protocol registry: adding a protocol adds its
+schema here and its entry to ``gateway/protocols/registry.py`` (docs/extending.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gateway.config.protocols.base import ProtocolSchema
+from gateway.config.protocols.modbus import MODBUS
+from gateway.config.protocols.snmp import SNMP
+
+SCHEMAS: Mapping[str, ProtocolSchema] = {schema.name: schema for schema in (SNMP, MODBUS)}
+
+__all__ = ["SCHEMAS", "ProtocolSchema"]
