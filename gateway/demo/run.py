@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Coroutine
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import yaml
 
 from gateway import desk
+from gateway.demo.ports import fleet_for_demo, status_listen_for_demo
 from gateway.demo.processes import Mosquitto, tcp_open
 
 FLEET = files("simulators") / "fleets" / "demo.yaml"
@@ -34,11 +36,11 @@ def say(text: str) -> None:
     print(f"demo: {text}", flush=True)
 
 
-def site_for_demo(path: Path, broker_port: int, state_dir: Path) -> None:
+def site_for_demo(path: Path, broker_port: int, state_dir: Path, status_listen: str) -> None:
     """The simulators' site file, pointed at the demo's broker and state, polled faster."""
     site: dict[str, Any] = yaml.safe_load(path.read_text())
     site["uplink"]["mqtt"].update({"host": "127.0.0.1", "port": broker_port})
-    site["agent"] = {"state_dir": str(state_dir)}
+    site["agent"] = {"state_dir": str(state_dir), "status_listen": status_listen}
     for device in site["devices"]:
         device["interval"] = POLL_INTERVAL
     path.write_text(yaml.safe_dump(site, sort_keys=False, allow_unicode=True))
@@ -52,7 +54,10 @@ async def _start_simulators(
     host, port = CONTROL.split(":")
     if tcp_open(host, int(port)):
         control = "127.0.0.1:0"  # someone else has 8700: take a free port
-    args = [sys.executable, "-m", "simulators", "run", "--fleet", str(FLEET),
+    fleet, moved = fleet_for_demo(FLEET, workdir)
+    for change in moved:
+        say(f"taken by something else, so moved: {change}")
+    args = [sys.executable, "-m", "simulators", "run", "--fleet", str(fleet),
             "--write-config", str(site), "--control", control]  # fmt: skip
     if scripted:
         args += ["--scenario", str(TOUR)]
@@ -86,13 +91,34 @@ async def _stop(proc: asyncio.subprocess.Process | None) -> None:
         await proc.wait()
 
 
+async def _until_cancelled(job: Coroutine[Any, Any, None]) -> None:
+    """Run ``job`` until it ends or this task is cancelled (Ctrl-C); then cancel ``job``
+    again every second until it has ended.
+
+    One cancel is not always enough: Python 3.11's ``asyncio.wait_for``, which aiomqtt
+    awaits every acknowledgement with, drops a cancel that arrives together with the
+    answer it waits for. The desk acknowledges each ticket as it prints it, so a Ctrl-C
+    right after a ticket could be lost and the demo kept running.
+    """
+    task = asyncio.create_task(job, name="demo-job")
+    try:
+        await asyncio.wait({task})  # unlike ``await task``, a cancel here stays ours
+    finally:
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+    if not task.cancelled():
+        task.result()  # the job's own error, if it failed
+
+
 async def _demo(workdir: Path, scripted: bool) -> None:
     broker = Mosquitto(workdir / "mosquitto")
     await asyncio.to_thread(broker.start)
     simulators = gateway = None
     try:
         simulators, site = await _start_simulators(workdir, scripted)
-        site_for_demo(site, broker.port, workdir / "state")
+        status_listen = status_listen_for_demo()
+        site_for_demo(site, broker.port, workdir / "state", status_listen)
         say(f"broker: mosquitto on 127.0.0.1:{broker.port}; site file: {site}")
         say(f"  lvgw status -c {site}     (the technician's view)")
         with (workdir / "gateway.log").open("wb") as log:
@@ -102,12 +128,14 @@ async def _demo(workdir: Path, scripted: bool) -> None:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )  # fmt: skip
         say(f"gateway started (log {workdir / 'gateway.log'})")
-        say("  status page: http://127.0.0.1:8780/   (devices by level, tickets, charts)")
+        say(f"  status page: http://{status_listen}/   (devices by level, tickets, charts)")
         if scripted:
             say("a fault tour runs: one fault after another, each level in turn")
         say("tickets appear below as the service center sees them (Ctrl-C ends)")
         # The desk acknowledges as a service center would: reminders then stop.
-        await desk.watch("127.0.0.1", broker.port, "+", sys.stdout, ack_as="demo-desk")
+        await _until_cancelled(
+            desk.watch("127.0.0.1", broker.port, "+", sys.stdout, ack_as="demo-desk")
+        )
     finally:
         await _stop(gateway)
         await _stop(simulators)

@@ -1,0 +1,68 @@
+"""The demo's fleet on this machine: its documented ports, or free ones where taken.
+
+The demo fleet's devices listen on documented loopback addresses and ports
+(docs/simulators.md), and the simulators send traps to 127.0.0.1:1162. When another
+demo, or anything else, already holds one of them, the demo moves that device (or the
+trap receiver) to a free port on the same address instead of failing to start.
+"""
+
+from __future__ import annotations
+
+import socket
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def fleet_for_demo(fleet: Traversable, workdir: Path) -> tuple[Traversable, list[str]]:
+    """The fleet file to serve (``fleet`` itself when every port is free) and what moved."""
+    doc: dict[str, Any] = yaml.safe_load(fleet.read_text())
+    defaults = doc.setdefault("defaults", {})
+    moved: list[str] = []
+    for device in doc["devices"]:
+        port = device.get("port", defaults.get("port"))
+        # An alarm panel speaks Modbus TCP; every other device of the fleet SNMP over UDP.
+        kind = socket.SOCK_STREAM if "modbus" in device else socket.SOCK_DGRAM
+        if port is not None and not _free(device["address"], int(port), kind):
+            device["port"] = _any_free(device["address"], kind)
+            moved.append(f"{device['id']} {device['address']}:{port} -> {device['port']}")
+    receivers = []
+    for receiver in defaults.get("trap_receivers", []):
+        host, _, port = str(receiver).rpartition(":")
+        if not _free(host, int(port), socket.SOCK_DGRAM):
+            new = f"{host}:{_any_free(host, socket.SOCK_DGRAM)}"
+            moved.append(f"trap receiver {receiver} -> {new}")
+            receiver = new
+        receivers.append(receiver)
+    if not moved:
+        return fleet, moved
+    defaults["trap_receivers"] = receivers
+    copy = workdir / fleet.name
+    copy.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    return copy, moved
+
+
+def status_listen_for_demo(host: str = "127.0.0.1", port: int = 8780) -> str:
+    """The status page's address: the documented one, or a free port when it is taken."""
+    if _free(host, port, socket.SOCK_STREAM):
+        return f"{host}:{port}"
+    return f"{host}:{_any_free(host, socket.SOCK_STREAM)}"
+
+
+def _free(host: str, port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        if kind == socket.SOCK_STREAM:  # as a server binds: a closing connection is no owner
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _any_free(host: str, kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

@@ -1,0 +1,56 @@
+"""`lvgw demo` beside another demo: what is taken moves to a free port, the rest stays."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import yaml
+
+from gateway.demo.ports import fleet_for_demo, status_listen_for_demo
+
+
+def held(kind: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, kind)
+    sock.bind(("127.0.0.1", 0))
+    if kind == socket.SOCK_STREAM:
+        sock.listen()
+    return sock
+
+
+def test_taken_ports_move_and_free_ones_stay(tmp_path: Path) -> None:
+    with held(socket.SOCK_DGRAM) as snmp, held(socket.SOCK_STREAM) as modbus:
+        taken_snmp, taken_modbus = snmp.getsockname()[1], modbus.getsockname()[1]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            free = probe.getsockname()[1]
+        fleet = tmp_path / "fleet.yaml"
+        fleet.write_text(
+            yaml.safe_dump({
+                "defaults": {"port": taken_snmp, "trap_receivers": [f"127.0.0.1:{taken_snmp}"]},
+                "devices": [
+                    {"id": "sw", "kind": "switch", "address": "127.0.0.1"},
+                    {"id": "ups", "kind": "ups", "address": "127.0.0.1", "port": free},
+                    {"id": "panel", "kind": "alarm_panel", "address": "127.0.0.1",
+                     "port": taken_modbus, "modbus": {"unit": 1}},
+                ],
+            })
+        )  # fmt: skip
+        (tmp_path / "work").mkdir()
+        served, moved = fleet_for_demo(fleet, tmp_path / "work")
+    assert served != fleet
+    doc = yaml.safe_load(served.read_text())
+    ports = {d["id"]: d.get("port") for d in doc["devices"]}
+    assert ports["sw"] not in (None, taken_snmp)
+    assert ports["ups"] == free
+    assert ports["panel"] != taken_modbus
+    assert doc["defaults"]["trap_receivers"] != [f"127.0.0.1:{taken_snmp}"]
+    assert len(moved) == 3, moved
+
+
+def test_a_taken_status_page_port_is_replaced() -> None:
+    with held(socket.SOCK_STREAM) as page:
+        port = page.getsockname()[1]
+        listen = status_listen_for_demo("127.0.0.1", port)
+    assert listen.startswith("127.0.0.1:")
+    assert listen != f"127.0.0.1:{port}"
