@@ -143,11 +143,17 @@ class Not(Strict):
     not_: Expr = Field(alias="not")
 
 
+# What a count or share ranges over: the device's own table, or the same table of
+# every device of the site that answers (the site's cameras over all its NVRs).
+Over = Literal["device", "site"]
+
+
 class Count(Strict):
     """How many instances of a table satisfy ``count``, compared with a number."""
 
     count: Expr
     table: PointName | None = None  # inferred from the points inside when omitted
+    over: Over = "device"
     eq: Annotated[int, Field(ge=0)] | None = None
     gt: Annotated[int, Field(ge=0)] | None = None
     ge: Annotated[int, Field(ge=0)] | None = None
@@ -169,6 +175,7 @@ class Share(Strict):
 
     share: Expr
     table: PointName | None = None
+    over: Over = "device"
     gt: Fraction | None = None
     ge: Fraction | None = None
     lt: Fraction | None = None

@@ -27,7 +27,7 @@ class Watch:
     direction: Direction
     horizon: timedelta  # a ticket when the threshold is reached within this
     window: timedelta  # how much history the line is fitted over
-    level: Level
+    level: Level  # level 4: a forecast is not a fault yet (no visit, no loaner)
     title: str  # {device} {instance} {threshold:g} {unit} {date}
     unit: str = ""
     defaults: Mapping[str, float] = field(default_factory=dict)  # point -> threshold
@@ -72,7 +72,7 @@ DISK_FULL = Watch(
     direction="below",
     horizon=14 * DAY,
     window=7 * DAY,
-    level=Level.L3,
+    level=Level.L4,
     title="Disk {instance} of {device} forecast to be full by {date}",
     unit="MB",
     defaults=dict.fromkeys(points.DISK_FREE, 0.0),
@@ -83,7 +83,7 @@ BATTERY_LOW = Watch(
     direction="below",
     horizon=30 * DAY,
     window=30 * DAY,
-    level=Level.L3,
+    level=Level.L4,
     title="Backup battery of {device} forecast below {threshold:g} V by {date}",
     unit="V",
     # A 12 V lead-acid panel battery is flat near 11.5 V; a UPS's string voltage

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -47,9 +48,14 @@ class DeviceRules:
     never runs backwards for a device: an older timestamp is judged at the latest.
     """
 
-    def __init__(self, device: Device, plan: ProfilePlan) -> None:
+    def __init__(
+        self, device: Device, plan: ProfilePlan, site: Sequence[DeviceValues] = ()
+    ) -> None:
+        """``site``: the values of every device of the site, this one's among them
+        (filled by the engine), for counts and shares over the site."""
         self.device = device
         self.plan = plan
+        self.site = site
         self.values = DeviceValues(plan.names, plan.seen_targets)
         self.reachable: bool | None = None  # did the last poll answer
         self.clock: datetime | None = None
@@ -116,9 +122,12 @@ class DeviceRules:
                 track = self._track(index, instance, rule)
                 changed = False
                 if self.reachable is not False:
-                    changed = self._judge(rule, track, Scope(self.values, instance, now))
+                    changed = self._judge(rule, track, self._scope(instance, now))
                 out += self._settle(rule, track, instance, now, changed)
         return out
+
+    def _scope(self, instance: str, now: datetime) -> Scope:
+        return Scope(self.values, instance, now, self.site)
 
     def _instances(self, index: int, rule: CheckPlan) -> list[str]:
         """The table's instances, and any that left it but still have a track to drop."""
@@ -213,7 +222,7 @@ class DeviceRules:
         self, rule: RulePlan, track: Track, instance: str, now: datetime, level: Level,
         raising: bool,
     ) -> tuple[str, tuple[Reading, ...]]:  # fmt: skip
-        scope = Scope(self.values, instance, now)
+        scope = self._scope(instance, now)
         if isinstance(rule, UnreachableRule):
             return title(rule.title, self.device, scope, None, level), track.poll_evidence
         found: Evidence = {}
@@ -231,8 +240,11 @@ class DeviceRules:
             flapped, track.flap_emitted = track.flap_emitted, None
             return replace(flapped, active=False, since=now)
         level = self.device.levels.get(spec.code, spec.level)
+        if isinstance(rule, UnreachableRule) and spec.code not in self.device.levels:
+            # A device that keeps dropping off never ranks above one that is gone.
+            level = max(level, level_of(self.device, rule))
         table = rule.table if isinstance(rule, CheckPlan) else None
-        text = title(spec.title, self.device, Scope(self.values, instance, now), table, level)
+        text = title(spec.title, self.device, self._scope(instance, now), table, level)
         condition = Condition(
             device=self.device.id, code=spec.code, level=level, title=text, active=active,
             since=now, instance=instance,

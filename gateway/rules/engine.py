@@ -11,6 +11,7 @@ from gateway.model import Condition, Level
 from gateway.poller.result import PollResult
 from gateway.rules.device import DeviceRules, level_of
 from gateway.rules.plan import ProfilePlan, plan_profile
+from gateway.rules.values import DeviceValues
 
 
 class RuleEngine:
@@ -19,18 +20,21 @@ class RuleEngine:
     A condition is returned when it is raised, again (same key, ``active=True``) when
     its level changes, and once when it clears (``active=False``); nothing while it
     stays as it is. ``tick(now)`` lets time pass without readings (durations,
-    staleness, flapping). Devices are independent: the order in which devices are
-    polled never changes any device's conditions.
+    staleness, flapping). Devices are independent, but for counts and shares over the
+    site (``over: site``), which read every device's latest values: the order in which
+    devices are polled changes no other condition.
     """
 
     def __init__(self, config: LoadedConfig) -> None:
         plans: dict[str, ProfilePlan] = {}
         self._devices: dict[str, DeviceRules] = {}
+        site: list[DeviceValues] = []  # every device's values, for counts over the site
         for device in config.devices:
             profile = config.profile_of(device)
             if profile.id not in plans:
                 plans[profile.id] = plan_profile(profile)
-            self._devices[device.id] = DeviceRules(device, plans[profile.id])
+            rules = self._devices[device.id] = DeviceRules(device, plans[profile.id], site)
+            site.append(rules.values)
 
     @staticmethod
     def level_of(device: Device, rule: LevelledRule) -> Level:

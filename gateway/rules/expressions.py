@@ -40,11 +40,13 @@ MAX_EVIDENCE = 24  # readings attached to one condition; enough to show why, sma
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """Where an expression is judged: a device's values, at an instance, at a time."""
+    """Where an expression is judged: a device's values, at an instance, at a time;
+    ``site``: the values of every device of the site (counts and shares over it)."""
 
     values: DeviceValues
     instance: str
     now: datetime
+    site: Sequence[DeviceValues] = ()
 
 
 class Node(Protocol):
@@ -268,16 +270,22 @@ class AggregateNode:
     part: Node
     as_share: bool
     tests: tuple[Callable[[Value], Truth], ...]
+    over_site: bool = False
 
     def tally(self, scope: Scope) -> Tally:
-        instances = scope.values.instances_of(self.table)
-        matching, known = [], 0
-        for instance in instances:
-            truth = self.part.test(replace(scope, instance=instance))
-            known += truth is not None
-            if truth:
-                matching.append(instance)
-        return Tally(matching, known, len(instances))
+        """Over the device's table; or over that table of every device of the site
+        that answers (a device that does not has no known state to count)."""
+        sources = [v for v in scope.site if v.answering] if self.over_site else [scope.values]
+        matching, known, total = [], 0, 0
+        for values in sources:
+            instances = values.instances_of(self.table)
+            total += len(instances)
+            for instance in instances:
+                truth = self.part.test(replace(scope, values=values, instance=instance))
+                known += truth is not None
+                if truth:
+                    matching.append(instance)
+        return Tally(matching, known, total)
 
     def test(self, scope: Scope) -> Truth:
         tally = self.tally(scope)
@@ -311,7 +319,8 @@ def compile_expr(expr: Expr, names: ReadingNames, table: str | None) -> Node:
     inner = expr.count if isinstance(expr, Count) else expr.share
     limits = {op: getattr(expr, op) for op in ("eq", "gt", "ge", "lt", "le") if hasattr(expr, op)}
     bounds = tuple(_comparator(op, v) for op, v in limits.items() if v is not None)
-    return AggregateNode(over, compile_expr(inner, names, over), isinstance(expr, Share), bounds)
+    part = compile_expr(inner, names, over)
+    return AggregateNode(over, part, isinstance(expr, Share), bounds, expr.over == "site")
 
 
 def _ref(point: str, names: ReadingNames, table: str | None) -> PointRef:

@@ -46,6 +46,7 @@ class DeviceValues:
     sorted_instances: dict[str, list[str]] = field(default_factory=dict)  # cache by table
     epoch: int = 0
     first_seen: datetime | None = None
+    answering: bool = True  # False while the device's polls fail
 
     def get(self, point: str, instance: str = "") -> Sample | None:
         return self.samples.get((point, instance))
@@ -53,10 +54,12 @@ class DeviceValues:
     def interrupt(self) -> None:
         """The device stopped answering: later readings do not continue earlier ones."""
         self.epoch += 1
+        self.answering = False
 
     def update(self, readings: Iterable[Reading], full_poll: bool) -> None:
         """Store readings. A full poll lists every row of each table it read, so a row
         it lacks is gone; a partial batch (traps) only adds to what is known."""
+        self.answering = self.answering or full_poll
         rows: dict[str, set[str]] = {}
         for reading in readings:
             key = (reading.point, reading.instance)

@@ -88,9 +88,10 @@ CATALOGUE = {
     "pbx-down": row("pbx", "down", "device.unreachable", 1),
     "panel-down": row("panel", "down", "device.unreachable", 1),
     "ups-down": row("ups", "down", "device.unreachable", 3),
-    "switch-restart": row("sw-core", "restart", "device.rebooted", 4),
-    "nvr-restart": row("nvr", "restart", "device.rebooted", 4),
-    "pbx-restart": row("pbx", "restart", "device.rebooted", 4),
+    # An unexpected restart of the core switch, the NVR or the PBX: level 3.
+    "switch-restart": row("sw-core", "restart", "device.rebooted", 3),
+    "nvr-restart": row("nvr", "restart", "device.rebooted", 3),
+    "pbx-restart": row("pbx", "restart", "device.rebooted", 3),
     "panel-restart": row("panel", "restart", "device.rebooted", 4),
     # "any but the UPS": its profile has no restart rule (a UPS that really restarts
     # drops its load, and the devices it feeds say so).

@@ -59,13 +59,14 @@ async def test_forecasts_open_once_survive_restarts_and_resolve_when_the_trend_e
         ("panel-1", "forecast.battery_low", None),
     }
     disk = forecasts["nvr-1", "forecast.disk_full", "1"]
-    assert disk["event"] == "open" and disk["severity"] == 3
+    assert disk["event"] == "open" and disk["severity"] == 4
+    assert disk["onsite_due"] is None and disk["loaner_due"] is None  # nothing failed yet
     assert disk["title"] == "Disk 1 of Recorder lobby forecast to be full by 2026-03-11"
     evidence = {item["point"]: item["value"] for item in disk["fault"]["evidence"]}
     assert evidence["forecast.days_left"] == 3.0
     assert evidence["forecast.per_day"] == -10_000.0
     battery = forecasts["panel-1", "forecast.battery_low", None]
-    assert battery["severity"] == 3
+    assert battery["severity"] == 4
     # The rule's threshold (11.8 V), reached 20 days after the start.
     assert battery["title"] == "Backup battery of panel-1 forecast below 11.8 V by 2026-03-21"
 
