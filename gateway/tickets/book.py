@@ -86,6 +86,7 @@ class TicketBook:
         for ticket in self.open.values():
             if ticket.response_due is None:  # stored by a version that did not keep them
                 self._set_deadlines(ticket, ticket.opened_at)
+                ticket.next_onsite_reminder_at = ticket.onsite_due
         # Loaded tickets whose fault was not raised again yet (`after_poll` settles them);
         # kept apart so that a poll costs nothing here once they are settled.
         # The value: the time of the device's first poll after the start.

@@ -12,6 +12,7 @@ from gateway.model import Condition, EventKind, Level, ReminderKind
 from gateway.tickets import ServiceClocks, TicketBook
 from gateway.tickets.book import CONFIRM_POLLS
 from gateway.tickets.duty import DutyCalendar
+from gateway.tickets.state import OpenTicket
 from gateway.tickets.store import TicketStore
 from gateway.tickets.terms import Coverage
 
@@ -151,3 +152,22 @@ def test_a_bad_duty_calendar_is_refused() -> None:
         Duty(timezone="Mars/Olympus")
     with pytest.raises(ValueError, match="before its end"):
         Duty(start="22:00", end="08:00")
+
+
+def test_a_ticket_stored_without_deadlines_gets_them_when_loaded() -> None:
+    """A ticket saved by a version that did not keep its deadlines (only its level and
+    start): the book sets them from the start, on-site reminders included."""
+    stored = {
+        "ticket_id": "s-old", "device": "sw", "code": "device.unreachable", "instance": "",
+        "level": 1, "title": "down", "opened_at": T0.isoformat(), "seq": 1,
+        "acked_by": "desk", "acked_at": T0.isoformat(), "reminders": 0,
+        "next_reminder_at": None,
+    }  # fmt: skip
+    b = book(loaded=[OpenTicket.from_json(stored)])
+    ticket = b.find("s-old")
+    assert ticket is not None
+    assert (ticket.response_due, ticket.onsite_due, ticket.loaner_due) == (
+        T0 + timedelta(minutes=10), T0 + timedelta(hours=2), T0 + timedelta(hours=48)
+    )  # fmt: skip
+    late = b.tick(T0 + timedelta(hours=2)).events
+    assert [e.reminder_kind for e in late] == [ReminderKind.ONSITE]
