@@ -61,7 +61,7 @@ class Notifier:
         changes; STOPPING=1 once ``stopping``. Runs until cancelled (it keeps pinging
         while the agent shuts down)."""
         await started.wait()
-        shown = status()
+        shown = _safely(status, "running")
         self.notify(READY="1", STATUS=shown)
         log.info("told systemd: ready")
         every = self.watchdog_seconds / PINGS_PER_INTERVAL if self.watchdog_seconds else 5.0
@@ -70,7 +70,7 @@ class Notifier:
                 async with asyncio.timeout(every):
                     await stopping.wait()
             self._ping()
-            if not stopping.is_set() and (now := status()) != shown:
+            if not stopping.is_set() and (now := _safely(status, shown)) != shown:
                 shown = now
                 self.notify(STATUS=shown)
         self.notify(STOPPING="1", STATUS="stopping")
@@ -84,6 +84,16 @@ class Notifier:
 
     def close(self) -> None:
         self._socket.close()
+
+
+def _safely(status: Callable[[], str], otherwise: str) -> str:
+    """``status()``, or ``otherwise`` if it fails: a broken status line must not stop the
+    watchdog pings (systemd would kill a healthy gateway)."""
+    try:
+        return status()
+    except Exception:
+        log.exception("status line for systemd failed")
+        return otherwise
 
 
 @asynccontextmanager

@@ -144,3 +144,26 @@ def test_an_abstract_socket_address(tmp_path: Path) -> None:
         notifier.notify(STATUS="2 devices, uplink connected, 0 open tickets")
         assert receive(listener, 5)["STATUS"] == "2 devices, uplink connected, 0 open tickets"
         notifier.close()
+
+
+async def test_a_failing_status_line_does_not_stop_the_pings(tmp_path: Path) -> None:
+    def broken() -> str:
+        raise RuntimeError("no status")
+
+    with notify_socket(tmp_path / "notify") as listener:
+        environ = {"NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "100000"}
+        notifier = sdnotify.Notifier.from_environ(environ)
+        assert notifier is not None
+        started, stopping = asyncio.Event(), asyncio.Event()
+        started.set()
+        task = asyncio.create_task(notifier.serve(started, stopping, broken))
+        try:
+            ready = await asyncio.to_thread(receive, listener, 5)
+            assert (ready["READY"], ready["STATUS"]) == ("1", "running")
+            for _ in range(3):
+                assert "WATCHDOG" in await asyncio.to_thread(receive, listener, 5)
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            notifier.close()
