@@ -207,6 +207,14 @@ class _Device(Strict):
         return self
 
 
+class Maintenance(Strict):
+    """Maintenance windows (docs/maintenance.md): set over MQTT or with `lvgw maintenance`."""
+
+    # A window holds back new tickets: the longest one anyone may set. Longer windows
+    # (a renovation) are set again each day, so that none outlives its reason unseen.
+    max_window: Duration = 24 * 3600.0
+
+
 class _SiteFile(Strict):
     """The site file. The protocols' top-level sections (``traps:``) are added from
     gateway/config/protocols/."""
@@ -216,6 +224,7 @@ class _SiteFile(Strict):
     metrics: Metrics | None = None
     agent: Agent = Agent()
     limits: Limits = Limits()
+    maintenance: Maintenance = Maintenance()
     devices: list[Device] = Field(min_length=1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -93,6 +94,8 @@ def _parse_duration(value: Any) -> Any:
 
 
 def _positive(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
     if value <= 0:
         raise ValueError("must be greater than zero")
     return value

@@ -63,7 +63,7 @@ def _store(args: argparse.Namespace) -> MaintenanceStore | None:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return None
-    return MaintenanceStore(config.site_file.agent.state_dir, [d.id for d in config.devices])
+    return MaintenanceStore.for_site(config)
 
 
 def _run(args: argparse.Namespace, action: str) -> int:

@@ -56,9 +56,7 @@ class Correlator:
         self.dependencies = Dependencies(
             self.topology, probe, storms, link or HostLink(), probe_ttl, listing_interval, open_keys
         )
-        self.store = maintenance or MaintenanceStore(
-            config.site_file.agent.state_dir, [d.id for d in config.devices]
-        )
+        self.store = maintenance or MaintenanceStore.for_site(config)
         self.gate = MaintenanceGate(self.store, open_keys)
         self._lock = asyncio.Lock()
 

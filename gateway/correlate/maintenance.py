@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from gateway.config.load import LoadedConfig
 from gateway.config.types import Duration
 from gateway.correlate.errors import MaintenanceError, MaintenanceStoreError
 from gateway.correlate.topology import GATEWAY
@@ -29,7 +30,8 @@ from gateway.correlate.topology import GATEWAY
 SITE = "site"  # the target that puts every device (and the gateway itself) in maintenance
 FILE_NAME = "maintenance.json"
 SCHEMA_ID = "lvgw.maintenance/1"
-MAX_DURATION = timedelta(days=7)
+MAX_DURATION = timedelta(hours=24)  # the site file's maintenance.max_window by default
+_FAR_TOO_LONG = 100 * 365 * 86400.0  # seconds: no window is that long, and a clock overflows
 MAX_TEXT = 500
 
 
@@ -104,6 +106,16 @@ class MaintenanceStore:
         self.windows: dict[str, MaintenanceWindow] = {}
         self._stamp: tuple[int, int, int] | None = None
         self.reload_if_changed()
+
+    @classmethod
+    def for_site(cls, config: LoadedConfig) -> MaintenanceStore:
+        """The store of a site: its state directory, devices and longest window."""
+        site_file = config.site_file
+        return cls(
+            site_file.agent.state_dir,
+            [d.id for d in config.devices],
+            timedelta(seconds=site_file.maintenance.max_window),
+        )
 
     # -- the management API ---------------------------------------------------------
 
@@ -285,6 +297,8 @@ def end_time(now: datetime, until: str | None = None, span: str | float | None =
         seconds = _DURATION.validate_python(span)
     except ValidationError:
         raise MaintenanceError(f"not a duration: {span!r} (e.g. 90m, 2h, 1d)") from None
+    if seconds > _FAR_TOO_LONG:  # 1e300, "99999999999999999999d"
+        raise MaintenanceError(f"not a usable duration: {span!r} is far too long")
     return now + timedelta(seconds=seconds)
 
 

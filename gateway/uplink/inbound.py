@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -32,6 +33,17 @@ ACK_SCHEMA: dict[str, Any] = {
         "at": {"type": "string", "minLength": 1, "maxLength": 40},  # arrived, departed
     },
 }
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is out of range")
+    return value
 
 
 def reply_topic_for(suffix: str) -> str:
@@ -81,7 +93,9 @@ class Inbound:
         if len(payload) > MAX_BYTES:
             return self._error(reply_topic, f"message too large (over {MAX_BYTES} bytes)")
         try:
-            body = json.loads(payload.decode("utf-8"))
+            body = json.loads(
+                payload.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite
+            )
         except ValueError as exc:  # bad UTF-8, bad JSON, an integer of over 4,300 digits
             return self._error(reply_topic, f"not JSON: {exc}")
         except RecursionError:

@@ -73,7 +73,7 @@ def test_the_agent_sees_what_the_command_wrote(site: Path, tmp_path: Path) -> No
     ("argv", "message"),
     [
         (("set", "cam-7", "--for", "1h", "--by", "Li"), "no device 'cam-7' in this site"),
-        (("set", "nvr-1", "--for", "9d", "--by", "Li"), "at most 7 d"),
+        (("set", "nvr-1", "--for", "25h", "--by", "Li"), "at most 1 d"),
         (("set", "nvr-1", "--for", "later", "--by", "Li"), "not a duration: 'later'"),
         (("set", "nvr-1", "--until", "2020-01-01T00:00:00Z", "--by", "Li"), "in the past"),
         (("set", "nvr-1", "--until", "2030-01-01 08:00", "--by", "Li"), "time zone"),

@@ -67,7 +67,7 @@ def test_set_until_a_time_for_the_site(store: MaintenanceStore) -> None:
         ({"action": "set", "target": "nvr-1", "for": -5, "by": "Li"}, "invalid for"),
         ({"action": "set", "target": "nvr-1", "for": "soon", "by": "Li"}, "not a duration"),
         ({"action": "set", "target": "cam-9", "for": "1h", "by": "Li"}, "no device 'cam-9'"),
-        ({"action": "set", "target": "nvr-1", "for": "8d", "by": "Li"}, "at most 7 d"),
+        ({"action": "set", "target": "nvr-1", "for": "25h", "by": "Li"}, "at most 1 d"),
         (
             {"action": "set", "target": "nvr-1", "until": "2026-01-05T08:00:00Z", "by": "Li"},
             "is in the past",

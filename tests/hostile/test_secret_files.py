@@ -18,6 +18,7 @@ site:
   name: Test
   customer: {{name: C}}
   contract: {{type: annual}}
+  timezone: Asia/Shanghai
 uplink:
   mqtt: {{host: 127.0.0.1, username: gw, password_file: {secret}}}
 agent:
@@ -63,11 +64,11 @@ def test_readable_private_secrets_pass_quietly(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("secret", "token", "line", "words"),
     [
-        (b"", b"t0ken\n", 7, "uplink.mqtt.password_file"),
-        (b"\n", b"t0ken\n", 7, "empty"),
-        (b"s3cret\n", b"", 11, "agent.status_token_file"),
-        (b"s3cret\n", b"  \n", 11, "empty"),
-        (b"\xff\xfe\x00s", b"t0ken\n", 7, "UTF-8"),
+        (b"", b"t0ken\n", 8, "uplink.mqtt.password_file"),
+        (b"\n", b"t0ken\n", 8, "empty"),
+        (b"s3cret\n", b"", 12, "agent.status_token_file"),
+        (b"s3cret\n", b"  \n", 12, "empty"),
+        (b"\xff\xfe\x00s", b"t0ken\n", 8, "UTF-8"),
     ],
 )
 def test_empty_or_unreadable_secret_is_an_error(
@@ -98,7 +99,7 @@ def test_a_secret_the_service_user_cannot_read_is_an_error(tmp_path: Path) -> No
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     first = result.stderr.splitlines()[0]
-    assert first.startswith(f"{path}:7: "), first
+    assert first.startswith(f"{path}:8: "), first
     assert "cannot read" in first and "Permission denied" in first, first
 
 
@@ -122,5 +123,5 @@ def test_a_secret_others_can_read_is_a_warning(tmp_path: Path) -> None:
     result = check(path)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0].startswith(f"{path}:7: warning: "), lines
+    assert lines[0].startswith(f"{path}:8: warning: "), lines
     assert "uplink.mqtt.password_file" in lines[0] and "chmod 600" in lines[0], lines
