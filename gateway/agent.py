@@ -150,7 +150,11 @@ class Agent:
                 await pipeline.replay_journal()
                 inbound = Inbound(pipeline.acknowledge, commands=self.commands(pipeline))
                 uplink = MqttUplink(
-                    self.config.site_file.uplink.mqtt, site.id, outbox, inbound.handle
+                    self.config.site_file.uplink.mqtt,
+                    site.id,
+                    outbox,
+                    inbound.handle,
+                    inbound_queue=self.config.site_file.limits.mqtt_inbound_queue,
                 )
                 self.sink = self._influx_sink(outbox)
                 self.selfstats = SelfStats(

@@ -36,6 +36,9 @@ class Limits(BaseModel):
     trap_oids: Annotated[int, Field(ge=1)] = 1024  # undeclared trap OIDs remembered
     trap_queue_bytes: Annotated[ByteSize, Field(ge=65536)] = 8 * MiB  # received, not yet handled
 
+    # MQTT: anyone with publish rights on the broker can send acks and commands.
+    mqtt_inbound_queue: Annotated[int, Field(ge=1)] = 100  # received, not yet handled
+
     # Logs: what outsiders send ends up in log lines.
     log_line_chars: Annotated[int, Field(ge=200)] = 2000  # a longer line is cut
     log_lines_per_minute: Annotated[int, Field(ge=1)] = 20  # per kind of line, then held

@@ -46,6 +46,11 @@ def _finite(text: str) -> float:
     return value
 
 
+def _short(text: str, limit: int = 80) -> str:
+    """Text an outsider chose (a topic), shortened for a log line or a reply."""
+    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} chars)"
+
+
 def reply_topic_for(suffix: str) -> str:
     """Where the reply to a message on ``suffix`` (``acks``, ``cmd/<name>``) goes."""
     return "acks-reply" if suffix == "acks" else f"cmd-reply/{suffix.removeprefix('cmd/')}"
@@ -70,9 +75,9 @@ class Inbound:
         self, topic: str, message: str, request_id: object = None
     ) -> tuple[str, dict[str, Any]]:
         self.rejected += 1
-        log.warning("inbound message refused topic=%s error=%r", topic, message)
         if len(message) > MAX_ERROR_CHARS:  # schema errors quote the offending value
             message = message[: MAX_ERROR_CHARS - 3] + "..."
+        log.warning("inbound message refused topic=%s error=%r", _short(topic), message)
         body: dict[str, Any] = {"ok": False, "error": message}
         if isinstance(request_id, str):
             body["request_id"] = request_id
@@ -86,7 +91,9 @@ class Inbound:
             name = suffix[4:]
             if name not in self.commands:
                 known = ", ".join(sorted(self.commands)) or "none"
-                return self._error(reply_topic, f"unknown command {name!r} (known: {known})")
+                return self._error(
+                    reply_topic, f"unknown command {_short(name)!r} (known: {known})"
+                )
             schema, run = self.commands[name]
         else:
             return None  # not ours (a reply topic we also see, for instance)

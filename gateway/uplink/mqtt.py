@@ -25,6 +25,7 @@ from paho.mqtt.properties import Properties
 
 from drivers.backoff import Backoff
 from gateway import __version__
+from gateway.config.limits import DEFAULT_LIMITS
 from gateway.config.site import Mqtt
 from gateway.config.types import read_secret_file
 from gateway.outbox import MessageClass, Outbox, StoredMessage
@@ -40,6 +41,7 @@ MQTT_CLASSES = (MessageClass.TICKET, MessageClass.CONTROL)
 SESSION_EXPIRY = 7 * 24 * 3600  # the broker keeps our session (queued acks) a week
 STATUS_EVERY = 60.0
 MAX_INBOUND_BYTES = 64 * 1024
+MAX_TOPIC_BYTES = 65_535  # MQTT's limit on a topic name (UTF-8)
 # Nagle's algorithm holds a small packet back while an earlier one is unacknowledged:
 # measured 40-90 ms added to a ticket (or a reply) that follows another. Off.
 NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -83,8 +85,12 @@ class MqttUplink:
         outbox: Outbox,
         inbound: InboundHandler | None = None,
         backoff: Backoff | None = None,
+        inbound_queue: int = DEFAULT_LIMITS.mqtt_inbound_queue,
     ) -> None:
         self.settings = settings
+        # Messages received and not yet handled; past it the broker's flood is dropped
+        # (aiomqtt's queue is unbounded otherwise: 4,000 acks of 60 kB took 700 MB).
+        self.inbound_queue = inbound_queue
         self.site_id = site_id
         self.outbox = outbox
         self.inbound = inbound
@@ -154,6 +160,7 @@ class MqttUplink:
             clean_session=None if v5 else False,
             timeout=10,
             max_concurrent_outgoing_calls=WINDOW * 2,
+            max_queued_incoming_messages=self.inbound_queue,
             socket_options=(NO_DELAY,),
         )
         # aiomqtt warns on every publish beyond 10 pending; a full window is normal here.
@@ -332,11 +339,26 @@ class MqttUplink:
             try:
                 reply = await self.inbound(suffix, payload[: MAX_INBOUND_BYTES + 1])
             except Exception:  # a handler bug must not take the uplink down
-                log.exception("inbound handler failed topic=%s", topic)
+                log.exception("inbound handler failed topic=%s", _short(topic))
                 reply = (reply_topic_for(suffix), {"ok": False, "error": "internal error"})
             if reply is not None:
-                reply_topic, body = reply
-                await client.publish(self.prefix + reply_topic, json.dumps(body).encode(), 1, False)
+                await self._reply(client, *reply)
+
+    async def _reply(self, client: AckingClient, suffix: str, body: dict[str, Any]) -> None:
+        """Publish a reply, unless its topic cannot be one: the reply topic of a command
+        name near MQTT's 65,535-byte limit is longer than the limit."""
+        topic = self.prefix + suffix
+        if len(topic.encode()) > MAX_TOPIC_BYTES:
+            log.warning("no reply: its topic would exceed MQTT's limit topic=%s", _short(topic))
+            return
+        try:
+            await client.publish(topic, json.dumps(body).encode(), 1, False)
+        except ValueError as exc:  # paho refuses a topic it cannot send
+            log.warning("no reply to topic=%s: %s", _short(topic), exc)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}...({len(text)} chars)"
 
 
 def _first(group: BaseExceptionGroup[aiomqtt.MqttError]) -> aiomqtt.MqttError:
