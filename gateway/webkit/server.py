@@ -116,6 +116,7 @@ class _Admitted(asyncio.Protocol):
         # costs a handshake, and the head deadline covers the handshake too.
         assert isinstance(transport, asyncio.Transport)
         transport.pause_reading()  # nothing may arrive before start_tls takes over
+        # Held here: the loop keeps only a weak reference to a task.
         self._handshake = loop.create_task(self._start_tls(transport, self._tls))
 
     async def _start_tls(self, raw: asyncio.Transport, context: ssl.SSLContext) -> None:
@@ -128,8 +129,9 @@ class _Admitted(asyncio.Protocol):
             raw.close()
             self._finish()
             return
-        if secured is None:  # pragma: no cover - only when the loop is closing
+        if secured is None:  # only when the loop is closing
             raw.close()
+            self._finish()
             return
         self._transport = secured
         self._handler_connected = True
