@@ -23,6 +23,7 @@ from gateway.poller.schedule import PointReader, poll_within
 from gateway.protocols.base import PushSource
 from gateway.protocols.registry import Drivers
 from gateway.services import SiteServices
+from gateway.signing import Verifier, load_key
 from gateway.tickets.store import TicketStore
 from gateway.uplink import MqttUplink
 from gateway.uplink.inbound import Command, Inbound
@@ -79,6 +80,14 @@ class Agent:
                 )
             )
         return schedules
+
+    def verifier(self) -> Verifier | None:
+        """The check of signed commands, when the site file names a command key."""
+        key_file = self.config.site_file.uplink.command_key_file
+        if key_file is None:
+            log.warning("inbound acks and commands are not signed: no uplink.command_key_file")
+            return None
+        return Verifier(load_key(key_file))
 
     @staticmethod
     def commands(pipeline: Pipeline) -> dict[str, tuple[dict[str, Any], Command]]:
@@ -148,7 +157,9 @@ class Agent:
                 loaded = await store.load()
                 pipeline = Pipeline(self.config, outbox, store, loaded, probe=self.probe)
                 await pipeline.replay_journal()
-                inbound = Inbound(pipeline.acknowledge, commands=self.commands(pipeline))
+                inbound = Inbound(
+                    pipeline.acknowledge, commands=self.commands(pipeline), verifier=self.verifier()
+                )
                 uplink = MqttUplink(
                     self.config.site_file.uplink.mqtt,
                     site.id,

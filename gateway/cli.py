@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gateway import __version__, logs, sdnotify
 from gateway.config import ConfigError, LoadedConfig, load_config
+from gateway.signing import load_key
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("lvgw")
@@ -107,8 +108,9 @@ def cmd_desk(args: argparse.Namespace) -> int:
 
     host, _, port = args.broker.rpartition(":")
     try:
+        key = load_key(args.key_file) if args.key_file else None
         watching = desk.watch(
-            host or "127.0.0.1", int(port), args.site, sys.stdout, ack_as=args.ack_as
+            host or "127.0.0.1", int(port), args.site, sys.stdout, ack_as=args.ack_as, key=key
         )
         asyncio.run(watching)
     except KeyboardInterrupt:
@@ -195,6 +197,12 @@ def parser() -> argparse.ArgumentParser:
     desk.add_argument("--site", default="+", help="a site id, or + for every site")
     desk.add_argument(
         "--ack-as", metavar="NAME", help="acknowledge every open ticket shown, as NAME"
+    )
+    desk.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the site's command key (uplink.command_key_file): acknowledgements are signed",
     )
     desk.set_defaults(func=cmd_desk)
     return top

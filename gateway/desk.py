@@ -25,6 +25,8 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from gateway import signing
+
 LEVEL_NAMES = {1: "L1 system down", 2: "L2 major", 3: "L3 minor", 4: "L4 user/small"}
 SESSION_EXPIRY_S = 24 * 3600  # tickets queued while the desk is closed, up to a day
 REMEMBERED_EVENTS = 10_000  # event ids kept for deduplication
@@ -95,8 +97,9 @@ def _on_time(on_time: object) -> str:
 class Desk:
     """What the desk knows: events seen (for deduplication) and the tickets it acked."""
 
-    def __init__(self, ack_as: str | None = None) -> None:
+    def __init__(self, ack_as: str | None = None, key: bytes | None = None) -> None:
         self.ack_as = ack_as
+        self.key = key  # the site's command key: acknowledgements are signed with it
         self.seen: OrderedDict[str, None] = OrderedDict()
         self.acked: set[str] = set()
 
@@ -126,6 +129,8 @@ class Desk:
             return None
         self.acked.add(ticket)
         body = {"ticket_id": ticket, "action": "ack", "by": self.ack_as, "request_id": ticket}
+        if self.key is not None:
+            body = signing.sign(body, self.key)
         return f"lvgw/v1/{site}/acks", json.dumps(body).encode()
 
 
@@ -157,10 +162,12 @@ async def watch(
     out: TextIO,
     identifier: str = "lvgw-desk",
     ack_as: str | None = None,
+    key: bytes | None = None,
 ) -> None:
     """Print tickets and status changes of ``site`` ("+" for every site) until cancelled;
-    with ``ack_as``, acknowledge every open ticket in that name."""
-    desk = Desk(ack_as)
+    with ``ack_as``, acknowledge every open ticket in that name (signed with ``key``,
+    the site's command key, when given)."""
+    desk = Desk(ack_as, key)
 
     def say(text: str) -> None:
         print(text, file=out, flush=True)

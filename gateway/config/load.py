@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from gateway import shipped
-from gateway.config import credentials, secretfiles
+from gateway.config import credentials, exposure, secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.profile import Profile, protocol_problems
 from gateway.config.protocols import SCHEMAS
@@ -331,6 +331,7 @@ def load_config(path: Path) -> LoadedConfig:
         error, warning = _time_zone_checks(site, linemap)
         problems += [error] if error is not None else []
         warnings += [linemap.problem(("site",), warning)] if warning else []
+        warnings += exposure.uplink_warnings(site, linemap)
     if problems or site is None:
         raise ConfigError(problems)
     kept = {k: v for k, v in profiles.items() if v is not None}

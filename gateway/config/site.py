@@ -143,6 +143,9 @@ class Mqtt(Strict):
 
 class Uplink(Strict):
     mqtt: Mqtt
+    # The HMAC key that signs every inbound `acks` and `cmd/<name>` message
+    # (gateway/signing.py); without it they are taken unsigned (check-config warns).
+    command_key_file: Path | None = None
 
 
 class InfluxDb(Strict):

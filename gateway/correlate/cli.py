@@ -8,14 +8,20 @@ written, 2 bad usage, a bad site file, or a refused request.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import aiomqtt
 
 from gateway.config import ConfigError, LoadedConfig, load_config
 from gateway.correlate.errors import MaintenanceError, MaintenanceStoreError
 from gateway.correlate.maintenance import MaintenanceStore, MaintenanceWindow, end_time
+from gateway.remote import NoReply, send_command
+from gateway.signing import load_key
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -32,6 +38,19 @@ def add_maintenance_parser(subparsers: argparse._SubParsersAction[argparse.Argum
 
     def with_config(p: argparse.ArgumentParser) -> None:
         p.add_argument("-c", "--config", type=Path, required=True, help="the site file (YAML)")
+        p.add_argument(
+            "--broker",
+            metavar="HOST:PORT",
+            help="send the command to the running gateway through this broker"
+            " (cmd/maintenance) instead of changing the state directory",
+        )
+        p.add_argument(
+            "--key-file",
+            type=Path,
+            metavar="FILE",
+            help="with --broker: sign the command with this key (default: the site"
+            " file's uplink.command_key_file)",
+        )
 
     put = actions.add_parser("set", help="start (or change) maintenance of a device or the site")
     with_config(put)
@@ -56,22 +75,24 @@ def add_maintenance_parser(subparsers: argparse._SubParsersAction[argparse.Argum
     show.set_defaults(func=cmd_maintenance_list)
 
 
-def _store(args: argparse.Namespace) -> MaintenanceStore | None:
-    """The site's maintenance store, or None (problems printed) when the site file is bad."""
+def _config(args: argparse.Namespace) -> LoadedConfig | None:
+    """The site file, or None (problems printed) when it is bad."""
     try:
-        config: LoadedConfig = load_config(args.config)
+        return load_config(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return None
-    return MaintenanceStore.for_site(config)
 
 
 def _run(args: argparse.Namespace, action: str) -> int:
     now = datetime.now(UTC)
+    config = _config(args)
+    if config is None:
+        return EXIT_USAGE
+    if args.broker:
+        return _run_remote(args, action, config)
     try:
-        store = _store(args)
-        if store is None:
-            return EXIT_USAGE
+        store = MaintenanceStore.for_site(config)
         if action == "set":
             until = end_time(now, args.until, args.span)
             window = store.set_maintenance(args.target, until, args.by, args.reason, now)
@@ -87,6 +108,41 @@ def _run(args: argparse.Namespace, action: str) -> int:
     except MaintenanceStoreError as exc:
         print(f"lvgw maintenance: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _run_remote(args: argparse.Namespace, action: str, config: LoadedConfig) -> int:
+    """The same request as ``cmd/maintenance`` to the running gateway, signed."""
+    body: dict[str, Any] = {"action": action}
+    if action in ("set", "clear"):
+        body["target"] = args.target
+    if action == "set":
+        body.update({"by": args.by, "reason": args.reason})
+        body.update({"for": args.span} if args.span else {"until": args.until})
+    host, _, port = args.broker.rpartition(":")
+    key_file = args.key_file or config.site_file.uplink.command_key_file
+    try:
+        key = load_key(key_file) if key_file else None
+        reply = asyncio.run(
+            send_command(host or "127.0.0.1", int(port), config.site_file.site.id,
+                         "maintenance", body, key)
+        )  # fmt: skip
+    except (OSError, ValueError, aiomqtt.MqttError, NoReply) as exc:
+        print(f"lvgw maintenance: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if not reply.get("ok"):
+        print(f"lvgw maintenance: {reply.get('error')}", file=sys.stderr)
+        return EXIT_USAGE
+    now = datetime.now(UTC)
+    if action == "set":
+        window = MaintenanceWindow.from_json(reply["window"])
+        print(f"{_subject(window)} in maintenance until {_when(window, now)}")
+    elif action == "clear":
+        window = MaintenanceWindow.from_json(reply["ended"])
+        print(f"{_subject(window)}: maintenance ended (it was set by {window.by})")
+    else:
+        windows = [MaintenanceWindow.from_json(w) for w in reply.get("windows", [])]
+        _print_windows(windows, now, args.json)
     return EXIT_OK
 
 

@@ -120,6 +120,10 @@ async def _demo(workdir: Path, scripted: bool) -> None:
         status_listen = status_listen_for_demo()
         site_for_demo(site, broker.port, workdir / "state", status_listen)
         say(f"broker: mosquitto on 127.0.0.1:{broker.port}; site file: {site}")
+        say(
+            "  (a demo on loopback: plain anonymous MQTT, unsigned commands; a real site"
+            " uses TLS, a broker user and a command key, docs/security.md)"
+        )
         say(f"  lvgw status -c {site}     (the technician's view)")
         with (workdir / "gateway.log").open("wb") as log:
             gateway = await asyncio.create_subprocess_exec(

@@ -1,7 +1,8 @@
 """Inbound messages from the service center: acknowledgements and commands.
 
-Every message is checked before anything acts on it: size, JSON, and a schema per
-kind. Anything malformed, oversized or unknown gets an error reply and the gateway
+Every message is checked before anything acts on it: size, JSON, its signature when
+the site has a command key (gateway/signing.py), and a schema per kind. Anything
+malformed, oversized, unsigned or unknown gets an error reply and the gateway
 carries on. Replies go to ``cmd-reply/<name>`` (commands) and ``acks-reply`` (acks).
 """
 
@@ -14,6 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import jsonschema
+
+from gateway.signing import FIELDS as SIGNATURE_FIELDS
+from gateway.signing import Unauthenticated, Verifier
 
 log = logging.getLogger("lvgw.inbound")
 
@@ -66,9 +70,12 @@ class Inbound:
         self,
         on_ack: AckHandler,
         commands: Mapping[str, tuple[dict[str, Any], Command]],
+        verifier: Verifier | None = None,
     ) -> None:
+        """With ``verifier`` (the site's command key), every message must be signed."""
         self.on_ack = on_ack
         self.commands = dict(commands)
+        self.verifier = verifier
         self.rejected = 0
 
     def _error(
@@ -108,6 +115,14 @@ class Inbound:
         except RecursionError:
             return self._error(reply_topic, "not JSON: nested too deeply")
         request_id = body.get("request_id") if isinstance(body, dict) else None
+        if isinstance(body, dict):
+            if self.verifier is not None:
+                try:
+                    self.verifier.verify(body)
+                except Unauthenticated as exc:
+                    return self._error(reply_topic, f"unauthenticated: {exc}", request_id)
+            # Signed or not, the signature's fields are not part of the message.
+            body = {k: v for k, v in body.items() if k not in SIGNATURE_FIELDS}
         try:
             jsonschema.validate(body, schema)
         except jsonschema.ValidationError as exc:

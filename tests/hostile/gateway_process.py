@@ -33,14 +33,22 @@ PREFIX = f"lvgw/v1/{SITE_ID}/"
 RSS_GROWTH_LIMIT = 50 * MB  # the acceptance bound of issue 13
 
 
-def write_site(directory: Path, broker: Mosquitto, healthy: Snmpd, extra: str = "") -> Path:
-    """The site file; ``extra`` adds device entries (YAML list items)."""
+def write_site(
+    directory: Path,
+    broker: Mosquitto,
+    healthy: Snmpd,
+    extra: str = "",
+    key_file: Path | None = None,
+) -> Path:
+    """The site file; ``extra`` adds device entries (YAML list items); ``key_file`` is
+    the command key that inbound messages must be signed with."""
     dead_port = free_port()
+    key = f"  command_key_file: {key_file}\n" if key_file else ""
     path = directory / "site.yaml"
     path.write_text(
         f"site:\n  id: {SITE_ID}\n  name: Hostile input site\n"
         "  customer: {name: Test}\n  contract: {type: annual}\n  timezone: UTC\n"
-        f"uplink:\n  mqtt: {{host: 127.0.0.1, port: {broker.port}}}\n"
+        f"uplink:\n  mqtt: {{host: 127.0.0.1, port: {broker.port}}}\n{key}"
         f"agent:\n  state_dir: {directory / 'state'}\n  status_listen: null\n"
         "limits: {poll_deadline: 5s}\n"
         "devices:\n"

@@ -214,7 +214,7 @@ def test_duty_hours_without_a_time_zone_are_an_error_at_their_line(tmp_path: Pat
     fixed = path.read_text().replace("  clocks:\n", "  timezone: Asia/Shanghai\n  clocks:\n")
     path.write_text(fixed)
     config = load_config(path)
-    assert config.warnings == ()
+    assert not [w for w in config.warnings if "timezone" in w.message]
     assert str(config.site_file.site.local_zone) == "Asia/Shanghai"
 
 
