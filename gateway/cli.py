@@ -59,7 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_USAGE
-    logs.setup(args.log_level, config.site_file.limits)
+    limits = config.site_file.limits
+    logs.setup(args.log_level, limits.log_line_chars, limits.log_lines_per_minute)
     for warning in config.warnings:
         log.warning("%s", warning)
     try:

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
-from gateway.config.limits import DEFAULT_LIMITS, Limits
-
 WINDOW_S = 60.0
+LINE_CHARS = 2000  # the site file's limits.log_line_chars by default
+LINES_PER_MINUTE = 20  # ... and limits.log_lines_per_minute
 MAX_CAUSES = 1024  # kinds of line tracked at once (templates come from the code)
 TRACEBACK_LINES = 60  # of a logged exception, the innermost are kept
 
@@ -69,7 +69,7 @@ class RateLimit(logging.Filter):
 
 
 class KeyValueFormatter(logging.Formatter):
-    def __init__(self, max_chars: int = DEFAULT_LIMITS.log_line_chars) -> None:
+    def __init__(self, max_chars: int = LINE_CHARS) -> None:
         super().__init__()
         self.max_chars = max_chars
 
@@ -97,11 +97,14 @@ def _cut(text: str, limit: int) -> str:
 
 
 def setup(
-    level: str = "info", limits: Limits = DEFAULT_LIMITS, stream: TextIO | None = None
+    level: str = "info",
+    line_chars: int = LINE_CHARS,
+    lines_per_minute: int = LINES_PER_MINUTE,
+    stream: TextIO | None = None,
 ) -> None:
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(KeyValueFormatter(limits.log_line_chars))
-    handler.addFilter(RateLimit(limits.log_lines_per_minute))
+    handler.setFormatter(KeyValueFormatter(line_chars))
+    handler.addFilter(RateLimit(lines_per_minute))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

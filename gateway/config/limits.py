@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.config.types import ByteSize, Duration
+from gateway.logs import LINE_CHARS, LINES_PER_MINUTE
 
 MiB = 1024 * 1024
 
@@ -40,8 +41,8 @@ class Limits(BaseModel):
     mqtt_inbound_queue: Annotated[int, Field(ge=1)] = 100  # received, not yet handled
 
     # Logs: what outsiders send ends up in log lines.
-    log_line_chars: Annotated[int, Field(ge=200)] = 2000  # a longer line is cut
-    log_lines_per_minute: Annotated[int, Field(ge=1)] = 20  # per kind of line, then held
+    log_line_chars: Annotated[int, Field(ge=200)] = LINE_CHARS  # a longer line is cut
+    log_lines_per_minute: Annotated[int, Field(ge=1)] = LINES_PER_MINUTE  # per kind of line
 
 
 DEFAULT_LIMITS = Limits()
