@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from gateway import shipped
 from gateway.config import credentials, exposure, secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
+from gateway.config.meanings import meaning_problems
 from gateway.config.profile import Profile, protocol_problems
 from gateway.config.protocols import SCHEMAS
 from gateway.config.rules import fault_codes, rule_problems
@@ -136,6 +137,7 @@ def _load_profile(
             profile, problems = _validate(Profile, data, linemap)
             if profile is not None:
                 problems += [linemap.problem(loc, why) for loc, why in protocol_problems(profile)]
+                problems += [linemap.problem(loc, why) for loc, why in meaning_problems(profile)]
                 problems += [linemap.problem(loc, why) for loc, why in rule_problems(profile)]
                 profile = None if problems else profile
             return profile, problems, path

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from gateway.config.meanings import Meaning
 from gateway.config.protocols import SCHEMAS, ProtocolSchema
 from gateway.config.protocols.base import flat_fields, part_of, with_fields
 from gateway.config.protocols.snmp import NUMERIC_OID
@@ -36,6 +37,10 @@ class _Point(Strict):
         default_factory=dict
     )
     rate: bool = False  # counters: also yield "<point>.rate", per second
+    meaning: Meaning | None = None  # what the value (a rate: its rate) means to the gateway
+    meanings: dict[Annotated[str, Field(pattern=_NAME)], Meaning] = Field(
+        default_factory=dict
+    )  # bit name -> what that bit means
 
     @model_validator(mode="after")
     def _consistent(self) -> _Point:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.config.load import LoadedConfig
+from gateway.config.meanings import SENSOR_CELSIUS, Meaning, points_meaning
 from gateway.config.profile import Profile
 from gateway.config.site import Device
 from gateway.model import Condition, Quality, Reading
-from gateway.proactive import calendar, points
+from gateway.proactive import calendar
 from gateway.proactive.forecast import Outlook, outlook
 from gateway.proactive.ports import History, TicketSink
 from gateway.proactive.watches import TEMPERATURE, WATCHES, Watch
@@ -76,7 +77,7 @@ async def findings(
         available = set(await history.points(device.id))
         profile = config.profiles.get(device.profile)
         for watch in watches:
-            for point in watch.points:
+            for point in watch.points(profile):
                 if point not in available:
                     continue
                 threshold = watch.threshold(point, profile)
@@ -86,7 +87,8 @@ async def findings(
                     out.append(
                         await _finding(history, device, watch, point, instance, threshold, now)
                     )
-            if watch is TEMPERATURE and points.SENSOR_VALUE in available:
+            sensor_value = first(points_meaning(profile, Meaning.SENSOR_VALUE))
+            if watch is TEMPERATURE and sensor_value in available:
                 out += await _sensor_temperatures(history, device, tables(device.id), profile, now)
     return out
 
@@ -98,20 +100,29 @@ async def _sensor_temperatures(
     profile: Profile | None,
     now: datetime,
 ) -> list[Finding]:
-    # The profile's limit on sensor.value is in units (precision 0 in its rule).
-    threshold = TEMPERATURE.threshold(points.SENSOR_VALUE, profile) or SENSOR_HOT
+    value = first(points_meaning(profile, Meaning.SENSOR_VALUE))
+    kinds = first(points_meaning(profile, Meaning.SENSOR_TYPE))
+    precision_point = first(points_meaning(profile, Meaning.SENSOR_PRECISION))
+    if value is None or kinds is None:
+        return []
+    # The profile's limit on the sensor value is in units (precision 0 in its rule).
+    threshold = TEMPERATURE.threshold(value, profile) or SENSOR_HOT
     found = []
-    for instance, kind in tables.get(points.SENSOR_TYPE, {}).items():
-        if kind != points.SENSOR_CELSIUS[0]:
+    for instance, kind in tables.get(kinds, {}).items():
+        if kind != SENSOR_CELSIUS:
             continue
-        precision = await history.latest(device.id, points.SENSOR_PRECISION, instance)
+        precision = (
+            await history.latest(device.id, precision_point, instance) if precision_point else None
+        )
         scale = 10.0 ** -int(precision.last) if precision is not None else 1.0
         found.append(
-            await _finding(
-                history, device, TEMPERATURE, points.SENSOR_VALUE, instance, threshold, now, scale
-            )
+            await _finding(history, device, TEMPERATURE, value, instance, threshold, now, scale)
         )
     return found
+
+
+def first(names: tuple[str, ...]) -> str | None:
+    return names[0] if names else None
 
 
 async def _finding(

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
 from gateway.tickets.wire import rfc3339
-from gateway.views.status import LEVELS, _ago, _countdown, device_state
+from gateway.views.status import LEVELS, Hidden, _ago, _countdown, device_state, readings_line
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
@@ -107,15 +107,6 @@ def _site_header(data: StatusSnapshot, agent_state: str, subtitle: str = "") -> 
     )
 
 
-def _readings(device: DeviceStatus, limit: int = 5) -> str:
-    parts = []
-    for name, item in device.readings.items():
-        if name in ("sys.descr", "sys.object_id"):
-            continue
-        parts.append(f"{name}={item.value}{item.unit}")
-    return escape(" ".join(parts[:limit]))
-
-
 def _device_link(device_id: str) -> str:
     return f'<a href="/device/{quote(device_id, safe="")}">{escape(device_id)}</a>'
 
@@ -148,7 +139,7 @@ def tickets_table(tickets: Sequence[TicketStatus], now: datetime) -> str:
     )
 
 
-def _device_row(device: DeviceStatus, now: datetime) -> str:
+def _device_row(device: DeviceStatus, now: datetime, hidden: Hidden) -> str:
     level = device.worst_level
     css = f"row{level_class(level)}" + (" down" if device.reachable is False else "")
     return (
@@ -158,11 +149,11 @@ def _device_row(device: DeviceStatus, now: datetime) -> str:
         f"<td>{escape(device.kind)}</td>"
         f'<td class="state">{device_state(device)}</td><td>{_badge(level)}</td>'
         f"<td>{_ago(device.last_poll, now)}</td>"
-        f"<td>{_readings(device)}</td></tr>"
+        f"<td>{escape(readings_line(device, hidden))}</td></tr>"
     )
 
 
-def index_page(data: StatusSnapshot, agent_state: str, now: datetime) -> str:
+def index_page(data: StatusSnapshot, agent_state: str, now: datetime, hidden: Hidden) -> str:
     devices = data.devices
     tickets = data.open_tickets
     body = (
@@ -170,7 +161,7 @@ def index_page(data: StatusSnapshot, agent_state: str, now: datetime) -> str:
         f"<h2>Devices ({len(devices)})</h2>"
         '<table id="devices"><tr><th>Device</th><th>Name</th><th>Kind</th><th>State</th>'
         "<th>Worst open</th><th>Polled</th><th>Readings</th></tr>"
-        + "".join(_device_row(d, now) for d in devices)
+        + "".join(_device_row(d, now, hidden) for d in devices)
         + '</table><p class="muted">Machine-readable: <a href="/api/status">/api/status</a></p>'
     )
     return layout(f"lvgw {data.site.id}", _site_header(data, agent_state), body)

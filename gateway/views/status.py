@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TextIO
 
 from gateway import snapshot
 from gateway.config.load import LoadedConfig
+from gateway.config.meanings import Meaning, points_meaning
 from gateway.snapshot import DeviceStatus, StatusSnapshot
 
 FRESH_SECONDS = 15.0  # the agent rewrites the snapshot every few seconds
@@ -55,16 +57,34 @@ def agent_state(data: StatusSnapshot, now: datetime) -> str:
     return f"stopped (last status {_span(age)} ago)"
 
 
-def _readings(device: DeviceStatus) -> str:
-    parts = []
-    for name, item in device.readings.items():
-        if name in ("sys.descr", "sys.object_id"):
-            continue
-        parts.append(f"{name}={item.value}{item.unit}")
-    return " ".join(parts[:5])
+# What the device is (its description, its product id): long texts left out of the
+# line of readings a device gets.
+IDENTITY = (Meaning.DESCRIPTION, Meaning.PRODUCT_ID)
+
+# Device id -> names of the readings left out of its line.
+Hidden = Mapping[str, frozenset[str]]
 
 
-def render(data: StatusSnapshot, out: TextIO, now: datetime | None = None) -> None:
+def identity_readings(config: LoadedConfig) -> Hidden:
+    """Each device's readings that say what it is, by its profile's meanings."""
+    return {
+        d.id: frozenset(points_meaning(config.profiles.get(d.profile), *IDENTITY))
+        for d in config.devices
+    }
+
+
+def readings_line(device: DeviceStatus, hidden: Hidden, limit: int = 5) -> str:
+    """A device's first readings as ``name=value unit``, its identity left out."""
+    skip = hidden.get(device.id, frozenset())
+    parts = [
+        f"{name}={item.value}{item.unit}"
+        for name, item in device.readings.items()
+        if name not in skip
+    ]
+    return " ".join(parts[:limit])
+
+
+def render(data: StatusSnapshot, out: TextIO, hidden: Hidden, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     site, uplink = data.site, data.uplink
     print(f"site {site.id}: {site.name} ({site.customer})", file=out)
@@ -83,7 +103,7 @@ def render(data: StatusSnapshot, out: TextIO, now: datetime | None = None) -> No
         level = LEVELS.get(device.worst_level or 0, "-")
         print(
             f"{device.id:<14} {device.kind:<12} {device_state(device):<12} {level:<6} "
-            f"{_ago(device.last_poll, now):<9} {_readings(device)}",
+            f"{_ago(device.last_poll, now):<9} {readings_line(device, hidden)}",
             file=out,
         )
     tickets = data.open_tickets
@@ -118,5 +138,5 @@ def show(config: LoadedConfig, out: TextIO, as_json: bool) -> int:
         json.dump(body, out, indent=2, ensure_ascii=False)
         print(file=out)
     else:
-        render(data, out)
+        render(data, out, identity_readings(config))
     return 0

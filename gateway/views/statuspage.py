@@ -34,7 +34,7 @@ from gateway.config.types import read_secret_file
 from gateway.proactive.ports import History
 from gateway.snapshot import DeviceStatus, StatusSnapshot
 from gateway.views import pages, svg
-from gateway.views.status import agent_state, device_state
+from gateway.views.status import agent_state, device_state, identity_readings
 from gateway.webkit.guards import add_security_headers, read_only, same_site_target
 from gateway.webkit.server import Handler, Limits, WebServer
 from gateway.webkit.sessions import SessionStore
@@ -111,6 +111,7 @@ class StatusPage:
         self.clock = clock
         self.host = host
         self.devices = {d.id: d for d in config.devices}
+        self.hidden = identity_readings(config)  # left out of the devices' readings
         self.sessions = SessionStore(agent.status_session_lifetime)
         app = web.Application(middlewares=[read_only, self._guard])
         add_security_headers(app, pages.CONTENT_SECURITY_POLICY)
@@ -207,7 +208,7 @@ class StatusPage:
         data, now = self.status(), self.clock()
         if data is None:
             return self._starting()
-        return _html(200, pages.index_page(data, agent_state(data, now), now))
+        return _html(200, pages.index_page(data, agent_state(data, now), now, self.hidden))
 
     async def _device(self, request: web.Request) -> web.Response:
         data, now = self.status(), self.clock()

@@ -38,9 +38,13 @@ tables:
   disk:
     instance: disk
     columns:
-      status: {oid: 1.3.6.1.4.1.50001.1.241.1.3, type: int, states: {0: normal, 3: smartfailed}}
-      free: {oid: 1.3.6.1.4.1.50001.1.241.1.4, type: int, unit: MB}
-      capacity: {oid: 1.3.6.1.4.1.50001.1.241.1.5, type: int, unit: MB}
+      status:
+        oid: 1.3.6.1.4.1.50001.1.241.1.3
+        type: int
+        states: {0: normal, 3: smartfailed}
+        meaning: disk_status
+      free: {oid: 1.3.6.1.4.1.50001.1.241.1.4, type: int, unit: MB, meaning: disk_free}
+      capacity: {oid: 1.3.6.1.4.1.50001.1.241.1.5, type: int, unit: MB, meaning: disk_capacity}
 """
 
 PANEL_PROFILE = """
@@ -48,8 +52,11 @@ description: test alarm panel over Modbus
 kinds: [alarm_panel]
 protocol: modbus
 points:
-  panel.system: {table: holding, address: 0, type: bitfield, bits: {0: mains_fail, 1: battery_low}}
-  panel.battery_voltage: {table: input, address: 1, type: uint16, scale: 0.01, unit: V}
+  panel.system:
+    {table: holding, address: 0, type: bitfield, bits: {0: mains_fail, 1: battery_low},
+     meanings: {mains_fail: mains_lost, battery_low: battery_low}}
+  panel.battery_voltage:
+    {table: input, address: 1, type: uint16, scale: 0.01, unit: V, meaning: battery_voltage}
 rules:
   - code: panel.battery_low
     type: check

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.config.profile import Profile
+from gateway.config.site import DeviceKind
 from gateway.proactive.forecast import Trust, fit, outlook
 from gateway.proactive.watches import BATTERY_LOW, DISK_FULL, rule_threshold
 
@@ -115,7 +116,9 @@ def test_thresholds_come_from_the_profile_rules_first() -> None:
             "kinds": ["alarm_panel"],
             "protocol": "modbus",
             "points": {
-                "panel.battery_voltage": {"table": "input", "address": 1, "type": "uint16"}
+                "panel.battery_voltage": {
+                    "table": "input", "address": 1, "type": "uint16", "meaning": "battery_voltage"
+                }
             },
             "rules": [
                 {
@@ -134,5 +137,9 @@ def test_thresholds_come_from_the_profile_rules_first() -> None:
     assert rule_threshold(profile, "panel.battery_voltage", "below") == 11.8
     assert rule_threshold(profile, "panel.battery_voltage", "above") is None
     assert BATTERY_LOW.threshold("panel.battery_voltage", profile) == 11.8
-    assert BATTERY_LOW.threshold("panel.battery_voltage", None) == 11.5
-    assert BATTERY_LOW.threshold("ups.battery_voltage", None) is None  # no guess for a UPS
+    # Without a rule: the watch's default for what the point means, for a panel only.
+    no_rules = profile.model_copy(update={"rules": []})
+    assert BATTERY_LOW.threshold("panel.battery_voltage", no_rules) == 11.5
+    ups = no_rules.model_copy(update={"kinds": [DeviceKind.UPS]})
+    assert BATTERY_LOW.threshold("panel.battery_voltage", ups) is None  # no guess for a UPS
+    assert BATTERY_LOW.threshold("panel.battery_voltage", None) is None

@@ -4,32 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.proactive import points
+from gateway.config.meanings import DISK_BAD_STATES, SENSOR_RPM, SENSOR_TRUTHVALUE, Meaning
 from gateway.proactive.watches import BATTERY_LOW
 from gateway.snapshot import TicketStatus
 from gateway.views.report.checklist import DISK_HORIZON, Scope, sensors
 from gateway.views.report.measure import Lookup, local_time, number, size_mb
 
+M = Meaning
+
 
 async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) -> list[str]:
     out = []
-    free_point = await lookup.first_of(points.DISK_FREE) or points.DISK_FREE[0]
+    free_point = await lookup.first_of(M.DISK_FREE) or lookup.named(M.DISK_FREE)
+    status_point = lookup.named(M.DISK_STATUS)
     failed = {t.instance for t in tickets if t.fault == "disk.failed"}
-    disks = set(lookup.texts(points.DISK_STATUS[0])) | {d for d in failed if d}
-    disks |= set(await lookup.instances(free_point))
+    disks = set(lookup.texts(status_point)) | {d for d in failed if d}
+    disks |= set(await lookup.instances(free_point) if free_point else [])
     for disk in sorted(disks, key=lambda d: (len(d), d)):
-        status = await lookup.state(points.DISK_STATUS[0], disk)
-        label = lookup.instance_label("disk.volume", disk)
-        capacity = size_mb(await lookup.latest(points.DISK_CAPACITY[0], disk))
-        model = lookup.text(points.DISK_MODEL[0], disk)
+        status = await lookup.state(status_point, disk)
+        label = lookup.instance_label(free_point or status_point, disk)
+        capacity = size_mb(await lookup.latest(lookup.named(M.DISK_CAPACITY), disk))
+        model = lookup.text(lookup.named(M.DISK_MODEL), disk)
         model_text = f"model {model}" if model else "model not reported by the NVR: read it on site"
-        if status in points.DISK_BAD_STATES or disk in failed:
+        if status in DISK_BAD_STATES or disk in failed:
             out.append(
                 f"Replacement disk for {lookup.label} disk {label} ({status or 'failed'}): "
                 f"{capacity}, {model_text}"
             )
             continue
-        finding = scope.forecasts.get((lookup.device.id, free_point, disk))
+        finding = scope.forecasts.get((lookup.device.id, free_point or "", disk))
         eta = finding.outlook.eta if finding and finding.outlook.trusted else None
         if eta is not None and eta <= scope.now + DISK_HORIZON:
             out.append(
@@ -40,15 +43,15 @@ async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) 
 
 
 async def _battery(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) -> list[str]:
-    point = await lookup.first_of(points.BATTERY_VOLTAGE)
+    point = await lookup.first_of(M.BATTERY_VOLTAGE)
     reasons = []
     codes = {t.fault for t in tickets}
     if codes & {"panel.battery_low", "ups.battery_low", "ups.battery_depleted"}:
         reasons.append("battery-low ticket open")
-    low_flag = await lookup.first_of(points.BATTERY_LOW)
+    low_flag = await lookup.first_of(M.BATTERY_LOW)
     if low_flag is not None and (await lookup.latest(low_flag) or 0) >= 0.5:
         reasons.append("battery-low reported now")
-    status = await lookup.state("ups.battery_status") if lookup.device.kind.value == "ups" else None
+    status = await lookup.state(lookup.named(M.BATTERY_STATUS))
     if status in ("low", "depleted"):
         reasons.append(f"battery {status}")
     volts = await lookup.latest(point) if point else None
@@ -73,7 +76,7 @@ async def _battery(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]
 async def _detectors(panels: Sequence[Lookup]) -> list[str]:
     zones = []
     for lookup in panels:
-        point = await lookup.first_of(points.ZONE_LOW_BATTERY)
+        point = await lookup.first_of(M.DETECTOR_BATTERY_LOW)
         if point is None:
             continue
         for zone in await lookup.instances(point):
@@ -88,16 +91,16 @@ async def _detectors(panels: Sequence[Lookup]) -> list[str]:
 async def _switch_parts(lookup: Lookup, tickets: Sequence[TicketStatus]) -> list[str]:
     out = []
     for code, kind, part in (
-        ("psu.failed", "truthvalue", "Power supply unit"),
-        ("fan.failed", "rpm", "Fan unit"),
+        ("psu.failed", SENSOR_TRUTHVALUE, "Power supply unit"),
+        ("fan.failed", SENSOR_RPM, "Fan unit"),
     ):
         broken = {
-            lookup.instance_label(points.SENSOR_VALUE, t.instance)
+            lookup.instance_label(lookup.named(M.SENSOR_VALUE), t.instance)
             for t in tickets
             if t.fault == code and t.instance
         }
         for name, status, value in await sensors(lookup, kind):
-            failed = status != "ok" or (value == 2 if kind == "truthvalue" else not value)
+            failed = status != "ok" or (value == 2 if kind == SENSOR_TRUTHVALUE else not value)
             if failed:
                 broken.add(name)
         out += [f"{part} for {lookup.label} ({name})" for name in sorted(broken)]

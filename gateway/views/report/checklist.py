@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.proactive import points
+from gateway.config.meanings import DISK_BAD_STATES, SENSOR_CELSIUS, SENSOR_RPM, Meaning
 from gateway.proactive.forecasting import Finding
 from gateway.proactive.watches import BATTERY_LOW
 from gateway.views.report.measure import (
@@ -26,6 +26,7 @@ from gateway.views.report.measure import (
 )
 from gateway.views.report.model import Item, Mark, Section
 
+M = Meaning
 STEP = timedelta(minutes=5)
 ON_SITE = "not read by the gateway: check on site"
 DISK_HORIZON = timedelta(days=14)
@@ -52,9 +53,9 @@ def _not_measured(task: str, why: str = ON_SITE) -> Item:
 
 
 async def _bit_episodes(
-    lookup: Lookup, candidates: Sequence[str], scope: Scope, instance: str = ""
+    lookup: Lookup, meaning: Meaning, scope: Scope, instance: str = ""
 ) -> tuple[str | None, list[Episode]]:
-    point = await lookup.first_of(candidates)
+    point = await lookup.first_of(meaning)
     if point is None:
         return None, []
     samples = await lookup.samples(point, instance, scope.start, scope.now, STEP)
@@ -64,8 +65,8 @@ async def _bit_episodes(
 async def mains_and_battery(lookup: Lookup, scope: Scope) -> Item:
     """The last mains loss of a panel and how its battery held."""
     task = "The backup battery takes over when mains is cut"
-    point, lost = await _bit_episodes(lookup, points.MAINS_FAIL, scope)
-    volts_point = await lookup.first_of(points.BATTERY_VOLTAGE)
+    point, lost = await _bit_episodes(lookup, M.MAINS_LOST, scope)
+    volts_point = await lookup.first_of(M.BATTERY_VOLTAGE)
     volts = await lookup.latest(volts_point) if volts_point else None
     now_text = (
         f"battery now {number(volts, 'V')}" if volts is not None else "battery voltage not measured"
@@ -91,7 +92,7 @@ async def mains_and_battery(lookup: Lookup, scope: Scope) -> Item:
                 f"battery fell to {number(lowest, 'V')}"
                 + (f", below {number(threshold, 'V')}: it did NOT hold" if sagged else " and held")
             )
-    low_point, low = await _bit_episodes(lookup, points.BATTERY_LOW, scope)
+    low_point, low = await _bit_episodes(lookup, M.BATTERY_LOW, scope)
     if low_point is not None and any(
         e.start <= (last.end or scope.now) and (e.end or scope.now) >= last.start for e in low
     ):
@@ -103,10 +104,10 @@ async def mains_and_battery(lookup: Lookup, scope: Scope) -> Item:
 
 
 async def _zone_bits(
-    lookup: Lookup, candidates: Sequence[str], scope: Scope
+    lookup: Lookup, meaning: Meaning, scope: Scope
 ) -> tuple[int, list[str], list[str]]:
     """(zones reporting, zones set now, zones set during the window but not now)."""
-    point = await lookup.first_of(candidates)
+    point = await lookup.first_of(meaning)
     if point is None:
         return 0, [], []
     zones = await lookup.instances(point)
@@ -126,8 +127,8 @@ def _zones(names: Sequence[str]) -> str:
 
 async def zones_in_trouble(lookup: Lookup, scope: Scope) -> Item:
     task = "Zones in fault or tamper"
-    total, fault_now, fault_before = await _zone_bits(lookup, points.ZONE_FAULT, scope)
-    _, tamper_now, tamper_before = await _zone_bits(lookup, points.ZONE_TAMPER, scope)
+    total, fault_now, fault_before = await _zone_bits(lookup, M.ZONE_FAULT, scope)
+    _, tamper_now, tamper_before = await _zone_bits(lookup, M.ZONE_TAMPER, scope)
     if total == 0:
         return _not_measured(task, "zone states not measured")
     parts = []
@@ -140,7 +141,7 @@ async def zones_in_trouble(lookup: Lookup, scope: Scope) -> Item:
             f"fault or tamper earlier in {scope.days} days: zone "
             f"{_zones(sorted(set(fault_before + tamper_before), key=int_or_text))}"
         )
-    _, box = await _bit_episodes(lookup, points.BOX_TAMPER, scope)
+    _, box = await _bit_episodes(lookup, M.ENCLOSURE_TAMPER, scope)
     if box:
         parts.append(f"enclosure opened {local_time(lookup.config, box[-1].start)}")
     if not parts:
@@ -157,10 +158,8 @@ def int_or_text(zone: str) -> tuple[int, str]:
 
 async def zone_tests(lookup: Lookup, scope: Scope) -> Item:
     task = "Test every zone's alarm, strobe, siren and alarm dialer"
-    total, alarm_now, alarm_before = await _zone_bits(
-        lookup, ("zone.status.alarm", "zone.alarm"), scope
-    )
-    comm_point, comm = await _bit_episodes(lookup, ("panel.system.comm_fail",), scope)
+    total, alarm_now, alarm_before = await _zone_bits(lookup, M.ZONE_ALARM, scope)
+    comm_point, comm = await _bit_episodes(lookup, M.REPORTING_FAILED, scope)
     if total == 0 and comm_point is None:
         return _not_measured(task, "zone and reporting states not measured; test on site")
     parts = [f"{total} zones reporting"]
@@ -182,7 +181,7 @@ async def zone_tests(lookup: Lookup, scope: Scope) -> Item:
 
 async def arming(lookup: Lookup, scope: Scope) -> Item:
     task = "Test remote-control and keypad arming and disarming"
-    point = await lookup.first_of(("panel.system.armed", "panel.armed"))
+    point = await lookup.first_of(M.ARMED)
     if point is None:
         return _not_measured(task, "arming state not measured; test on site")
     samples = await lookup.samples(point, "", scope.start, scope.now, STEP)
@@ -207,7 +206,7 @@ async def detector_batteries(lookups: Sequence[Lookup], scope: Scope) -> Item:
     task = "Replace the batteries of wireless detectors"
     reporting, low_now, low_before = 0, [], []
     for lookup in lookups:
-        total, now_set, earlier = await _zone_bits(lookup, points.ZONE_LOW_BATTERY, scope)
+        total, now_set, earlier = await _zone_bits(lookup, M.DETECTOR_BATTERY_LOW, scope)
         reporting += total
         low_now += [f"{lookup.label} zone {z}" for z in now_set]
         low_before += [f"{lookup.label} zone {z}" for z in earlier]
@@ -246,7 +245,8 @@ async def panel_section(lookup: Lookup | None, scope: Scope) -> Section:
                 )
             ),
         )
-    map_version = await lookup.latest("panel.map_version")
+    map_point = lookup.named(M.ZONE_MAP_VERSION)
+    map_version = await lookup.latest(map_point) if map_point else None
     legible = ON_SITE + (
         f" (the panel reports zone map version {number(map_version)})"
         if map_version is not None
@@ -291,21 +291,22 @@ async def detectors_section(panels: Sequence[Lookup], scope: Scope) -> Section:
 
 
 async def disk_items(lookup: Lookup, scope: Scope) -> list[Item]:
-    free_point = await lookup.first_of(points.DISK_FREE)
+    free_point = await lookup.first_of(M.DISK_FREE)
+    status_point = lookup.named(M.DISK_STATUS)
     disks = sorted(
         set(await lookup.instances(free_point) if free_point else [])
-        | set(lookup.texts(points.DISK_STATUS[0])),
+        | set(lookup.texts(status_point)),
         key=int_or_text,
     )
     items = []
     for disk in disks:
-        label = lookup.instance_label("disk.volume", disk)
+        label = lookup.instance_label(free_point or status_point, disk)
         task = f"{lookup.label}: disk {label}"
-        status = await lookup.state(points.DISK_STATUS[0], disk)
-        capacity = await lookup.latest(points.DISK_CAPACITY[0], disk)
-        free = await lookup.latest(free_point, disk) if free_point else None
+        status = await lookup.state(status_point, disk)
+        capacity = await lookup.latest(lookup.named(M.DISK_CAPACITY), disk)
+        free = await lookup.latest(free_point, disk)
         parts = [f"status {status or 'not measured'}", size_mb(capacity)]
-        attention = status is not None and status in points.DISK_BAD_STATES
+        attention = status is not None and status in DISK_BAD_STATES
         if free is not None and capacity:
             parts.append(f"{100 * (1 - free / capacity):.0f} % used")
         finding = scope.forecasts.get((lookup.device.id, free_point or "", disk))
@@ -332,9 +333,10 @@ async def disks_section(nvrs: Sequence[Lookup], scope: Scope) -> Section:
 
 async def ups_item(lookup: Lookup, scope: Scope) -> Item:
     task = f"{lookup.label}: the battery takes over on a mains loss"
-    point = await lookup.first_of(points.ON_BATTERY_SECONDS)
-    status = await lookup.state("ups.battery_status")
-    charge = await lookup.latest("ups.charge")
+    point = await lookup.first_of(M.TIME_ON_BATTERY)
+    status = await lookup.state(lookup.named(M.BATTERY_STATUS))
+    charge_point = lookup.named(M.BATTERY_CHARGE)
+    charge = await lookup.latest(charge_point)
     now_text = f"battery {status or 'status not measured'}, charge {number(charge, '%')}"
     if point is None:
         return _not_measured(task, f"mains state not measured; {now_text}")
@@ -348,7 +350,11 @@ async def ups_item(lookup: Lookup, scope: Scope) -> Item:
             f"no time on battery in {scope.days} days; {now_text}",
         )
     last = on_battery[-1]
-    lowest = await lookup.samples("ups.charge", "", last.start, last.end or scope.now, STEP)
+    lowest = (
+        await lookup.samples(charge_point, "", last.start, last.end or scope.now, STEP)
+        if charge_point
+        else []
+    )
     held = f", charge fell to {number(min(s.min for s in lowest), '%')}" if lowest else ""
     text = (
         f"last on battery {local_time(lookup.config, last.start)} for "
@@ -367,14 +373,15 @@ async def power_section(upses: Sequence[Lookup], scope: Scope) -> Section:
 async def sensors(lookup: Lookup, kind: str) -> list[tuple[str, str, float | None]]:
     """(sensor, state, value in its unit) of the switch sensors of ``kind`` (rpm, celsius)."""
     found = []
-    for instance, sensor_type in lookup.texts(points.SENSOR_TYPE).items():
+    value_point = lookup.named(M.SENSOR_VALUE)
+    for instance, sensor_type in lookup.texts(lookup.named(M.SENSOR_TYPE)).items():
         if sensor_type != kind:
             continue
-        raw = await lookup.latest(points.SENSOR_VALUE, instance)
-        precision = await lookup.latest(points.SENSOR_PRECISION, instance) or 0
+        raw = await lookup.latest(value_point, instance)
+        precision = await lookup.latest(lookup.named(M.SENSOR_PRECISION), instance) or 0
         value = None if raw is None else raw / 10 ** int(precision)
-        status = lookup.text(points.SENSOR_STATUS, instance) or "ok"
-        found.append((lookup.instance_label(points.SENSOR_VALUE, instance), status, value))
+        status = lookup.text(lookup.named(M.SENSOR_STATUS), instance) or "ok"
+        found.append((lookup.instance_label(value_point, instance), status, value))
     return found
 
 
@@ -382,15 +389,15 @@ async def environment_section(lookups: Sequence[Lookup], scope: Scope) -> Sectio
     fans, temps = [], []
     fan_attention = temp_attention = False
     for lookup in lookups:
-        for name, status, value in await sensors(lookup, "rpm"):
+        for name, status, value in await sensors(lookup, SENSOR_RPM):
             failed = status != "ok" or not value
             fan_attention = fan_attention or failed
             fans.append(f"{lookup.label} {name} {'FAILED' if failed else number(value, 'rpm')}")
-        for name, status, value in await sensors(lookup, "celsius"):
+        for name, status, value in await sensors(lookup, SENSOR_CELSIUS):
             hot = value is not None and value > 60
             temp_attention = temp_attention or hot or status != "ok"
             temps.append(f"{lookup.label} {name} {number(value, '°C')}")
-        temp_point = await lookup.first_of(points.TEMPERATURE)
+        temp_point = await lookup.first_of(M.BATTERY_TEMPERATURE, M.TEMPERATURE)
         if temp_point is not None:
             value = await lookup.latest(temp_point)
             temps.append(f"{lookup.label} {temp_point} {number(value, '°C')}")

@@ -7,17 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway.config.load import LoadedConfig
+from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
+from gateway.config.rules import TRAP_PREFIX
 from gateway.correlate.topology import GATEWAY
 from gateway.proactive import calendar
 from gateway.proactive.forecast import fit
 from gateway.proactive.forecasting import Finding, Tables, findings
 from gateway.proactive.ports import History
+from gateway.proactive.watches import WATCHES
 from gateway.snapshot import ReadingValue, StatusSnapshot, TicketStatus
 from gateway.tickets.history import TicketHistory
 from gateway.views.report.bring import bring_along
 from gateway.views.report.checklist import Scope, checklist
 from gateway.views.report.measure import (
     Lookup,
+    bitfield_of,
     local_time,
     number,
     point_definition,
@@ -29,19 +33,11 @@ from gateway.views.status import _countdown, agent_state, device_state
 
 TREND_STEP = timedelta(hours=1)
 # Scalars that say nothing about health over time (counts, clocks, versions).
-NOT_TRENDED = frozenset(
-    {
-        "reachable",
-        "sys.uptime",
-        "panel.uptime",
-        "panel.zone_count",
-        "panel.map_version",
-        "nvr.disk_count",
-        "nvr.camera_count",
-    }
-)
-# Table columns worth a trend line per instance.
-TRENDED_COLUMNS = ("disk.free", "if.in_errors.rate", "if.out_errors.rate")
+NOT_TRENDED = frozenset({Meaning.UPTIME, Meaning.COUNT, Meaning.ZONE_MAP_VERSION})
+# Table columns worth a trend line per instance: those a forecast watches.
+TRENDED_COLUMNS = frozenset(m for w in WATCHES for m in w.meanings if VOCABULARY[m].table)
+# What the device is and how long it has run: left out of its latest readings.
+NOT_LISTED = frozenset({Meaning.DESCRIPTION, Meaning.PRODUCT_ID, Meaning.UPTIME})
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,12 +185,17 @@ async def _trends(
     lookup: Lookup, src: Sources, forecasts: dict[tuple[str, str, str], Finding]
 ) -> tuple[Trend, ...]:
     out = []
+    meanings = meanings_of(lookup.profile) if lookup.profile is not None else {}
     for point in await lookup.points():
-        definition = point_definition(lookup.profile, point)
+        meaning = meanings.get(point)
+        # A bit of a bitfield is a state too.
+        definition = point_definition(lookup.profile, point) or bitfield_of(lookup.profile, point)
         is_state = definition is not None and bool(definition.states or definition.bits)
-        if point in NOT_TRENDED or is_state or point.startswith(("trap.", "panel.system")):
+        if point == "reachable" or meaning in NOT_TRENDED or is_state:
             continue
-        if point in TRENDED_COLUMNS:
+        if point.startswith(TRAP_PREFIX):
+            continue
+        if meaning in TRENDED_COLUMNS:
             instances = await lookup.instances(point)
         elif "" in await lookup.instances(point):
             instances = [""]
@@ -204,7 +205,7 @@ async def _trends(
             forecast = forecasts.get((lookup.device.id, point, instance))
             trend = await _trend(lookup, point, instance, src, forecast)
             # Port error counters are listed only when they counted something.
-            if trend is not None and not (point.startswith("if.") and trend.high == "0"):
+            if trend is not None and not (meaning is Meaning.PORT_ERRORS and trend.high == "0"):
                 out.append(trend)
     return tuple(out)
 
@@ -230,10 +231,11 @@ async def _device(
     lookup: Lookup, src: Sources, forecasts: dict[tuple[str, str, str], Finding]
 ) -> DeviceHealth:
     entry = lookup.entry
+    meanings = meanings_of(lookup.profile) if lookup.profile is not None else {}
     readings = ", ".join(
         f"{name} {_reading(item)}"
         for name, item in (entry.readings if entry is not None else {}).items()
-        if name not in ("sys.descr", "sys.object_id", "sys.uptime")
+        if meanings.get(name) not in NOT_LISTED
     )
     return DeviceHealth(
         lookup.device.id,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway.config.load import LoadedConfig
+from gateway.config.meanings import Meaning, points_meaning
 from gateway.config.profile import Point, Profile
 from gateway.config.site import Device
 from gateway.metrics.store.types import Sample
@@ -76,14 +77,24 @@ class Lookup:
     async def has(self, point: str) -> bool:
         return point in await self.points()
 
-    async def first_of(self, candidates: Sequence[str]) -> str | None:
+    def named(self, *meanings: Meaning) -> str | None:
+        """The device's first reading that means one of ``meanings`` (its profile says)."""
+        return next(iter(points_meaning(self.profile, *meanings)), None)
+
+    async def first_of(self, *meanings: Meaning) -> str | None:
+        """The first reading that means one of ``meanings`` and has history."""
         available = await self.points()
+        candidates = points_meaning(self.profile, *meanings)
         return next((name for name in candidates if name in available), None)
 
     async def instances(self, point: str) -> list[str]:
         return await self.history.instances(self.device.id, point)
 
-    async def latest(self, point: str, instance: str = "") -> float | None:
+    # A point the profile does not have (``named()`` gave None) is never measured.
+
+    async def latest(self, point: str | None, instance: str = "") -> float | None:
+        if point is None:
+            return None
         sample = await self.history.latest(self.device.id, point, instance)
         return None if sample is None else sample.last
 
@@ -93,12 +104,12 @@ class Lookup:
         series = await self.history.series(self.device.id, point, instance, start, end, step)
         return list(series.samples)
 
-    def text(self, point: str, instance: str) -> str | None:
+    def text(self, point: str | None, instance: str) -> str | None:
         """A table state or label from the snapshot."""
         return self.texts(point).get(instance)
 
-    def texts(self, point: str) -> dict[str, str]:
-        if self.entry is None:
+    def texts(self, point: str | None) -> dict[str, str]:
+        if self.entry is None or point is None:
             return {}
         return dict(self.entry.tables.get(point, {}))
 
@@ -106,8 +117,10 @@ class Lookup:
         """A scalar reading from the snapshot."""
         return None if self.entry is None else self.entry.readings.get(point)
 
-    async def state(self, point: str, instance: str = "") -> str | None:
+    async def state(self, point: str | None, instance: str = "") -> str | None:
         """A state by name: the snapshot's, else the store's raw code named by the profile."""
+        if point is None:
+            return None
         if instance:
             named = self.text(point, instance)
         else:
@@ -121,9 +134,9 @@ class Lookup:
             return None
         return definition.states.get(int(code), f"unknown({int(code)})")
 
-    def instance_label(self, table_point: str, instance: str) -> str:
+    def instance_label(self, table_point: str | None, instance: str) -> str:
         """A table row's label column (a disk's volume, a sensor's name), else its index."""
-        if self.profile is not None:
+        if self.profile is not None and table_point is not None:
             table_name = table_point.split(".", 1)[0]
             table = self.profile.tables.get(table_name)
             if table is not None and table.label:
@@ -131,6 +144,13 @@ class Lookup:
                 if label:
                     return label
         return instance
+
+
+def bitfield_of(profile: Profile | None, name: str) -> Point | None:
+    """The bitfield point whose bit reading ``name`` is (``panel.system.mains_fail``)."""
+    owner, _, bit = name.rpartition(".")
+    definition = point_definition(profile, owner) if owner else None
+    return definition if definition is not None and bit in definition.bits.values() else None
 
 
 def point_definition(profile: Profile | None, name: str) -> Point | None:
