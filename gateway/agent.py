@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway import snapshot
+from gateway.config.errors import ConfigError
 from gateway.config.load import LoadedConfig
 from gateway.correlate import MAINTENANCE_COMMAND_SCHEMA, handle_maintenance_command
 from gateway.metrics import InfluxSettings, MetricSchema, MetricsSink, SelfStats
@@ -17,14 +19,16 @@ from gateway.metrics.store import MetricStore
 from gateway.metrics.store.history import METRICS_NAME
 from gateway.model import Reading
 from gateway.outbox import Outbox
+from gateway.outbox.errors import OutboxError, OutboxFullError
 from gateway.pipeline import Pipeline
-from gateway.poller import DeviceSchedule, PollResult, run_pollers
+from gateway.poller import DeviceSchedule, PollResult
 from gateway.poller.schedule import PointReader, poll_within
 from gateway.protocols.base import PushSource
 from gateway.protocols.registry import Drivers
 from gateway.services import SiteServices
 from gateway.signing import Verifier, load_key
-from gateway.tickets.store import TicketStore
+from gateway.supervisor import Supervisor
+from gateway.tickets.store import TicketStore, TicketStoreError
 from gateway.uplink import MqttUplink
 from gateway.uplink.inbound import Command, Inbound
 
@@ -48,6 +52,7 @@ class Agent:
         self.state_dir = config.site_file.agent.state_dir
         self.services: SiteServices | None = None
         self.started = asyncio.Event()  # every part runs: systemd's READY=1
+        self.supervisor = Supervisor(fatal=_fatal)
         self._status: Callable[[], str] = lambda: "starting"
 
     def reader(self, device_id: str) -> PointReader:
@@ -141,6 +146,13 @@ class Agent:
             backlog={str(c): b.messages for c, b in stats.backlog.items() if b.messages},
         )
         data = pipeline.snapshot(link)
+        agent = data.agent.model_copy(
+            update={
+                "degraded": tuple(self.supervisor.degraded()),
+                "failures": self.supervisor.failures(),
+            }
+        )
+        data = data.model_copy(update={"agent": agent})
         await asyncio.to_thread(snapshot.write, self.state_dir, data)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -218,20 +230,36 @@ class Agent:
         stop: asyncio.Event,
     ) -> None:
         site = self.config.site_file.site
+        run = self.supervisor.run
+        uplink.degraded = self.supervisor.degraded
         async with asyncio.TaskGroup() as group:
-            uplink_task = group.create_task(uplink.run(), name="uplink")
-            pollers = group.create_task(run_pollers(list(schedules.values())), name="pollers")
-            consumer = group.create_task(self._consume(pipeline), name="pipeline")
-            ticker = group.create_task(self._tick(pipeline, uplink), name="ticker")
-            health = group.create_task(self._health(), name="health")
-            background = [consumer, ticker, uplink_task, health]
+            background = [
+                group.create_task(run("uplink", uplink.run), name="uplink"),
+                group.create_task(
+                    run("pipeline", lambda: self._consume(pipeline)), name="pipeline"
+                ),
+                group.create_task(
+                    run("ticker", lambda: self._tick(pipeline, uplink)), name="ticker"
+                ),
+                group.create_task(run("health", self._health), name="health"),
+            ]
+            pollers = group.create_task(self._run_pollers(schedules), name="pollers")
             if self.sink is not None:
-                background.append(group.create_task(self.sink.run(), name="influxdb"))
+                background.append(
+                    group.create_task(run("influxdb", self.sink.run), name="influxdb")
+                )
             if self.services is not None:  # status page, proactive maintenance
-                background += [group.create_task(job, name=n) for n, job in self.services.tasks()]
+                background += [
+                    group.create_task(run(name, job), name=name)
+                    for name, job in self.services.tasks()
+                ]
             for source in sources:  # traps: readings now, and a poll at once
-                running = source.run(self.results, lambda device: schedules[device].poll_now())
-                background.append(group.create_task(running, name=source.name))
+                background.append(
+                    group.create_task(
+                        run(source.name, functools.partial(self._push, source, schedules)),
+                        name=source.name,
+                    )
+                )
             self._status = lambda: self._describe(pipeline, uplink)
             self.started.set()
             await stop.wait()
@@ -246,3 +274,21 @@ class Agent:
             uplink.request_stop()
             for task in background:
                 task.cancel()
+
+    async def _run_pollers(self, schedules: dict[str, DeviceSchedule]) -> None:
+        """Every device's schedule, each a part of its own (``poll:<device>``)."""
+        async with asyncio.TaskGroup() as group:
+            for device_id, schedule in schedules.items():
+                part = self.supervisor.run(f"poll:{device_id}", schedule.run)
+                group.create_task(part, name=f"poll:{device_id}")
+
+    async def _push(self, source: PushSource, schedules: dict[str, DeviceSchedule]) -> None:
+        await source.run(self.results, lambda device: schedules[device].poll_now())
+
+
+def _fatal(exc: BaseException) -> bool:
+    """What stops the agent instead of restarting a part: a broken configuration, or
+    a ticket store or outbox that cannot be written (a full outbox is waited out)."""
+    if isinstance(exc, OutboxFullError):
+        return False
+    return isinstance(exc, ConfigError | TicketStoreError | OutboxError)

@@ -2,9 +2,9 @@
 the status page, the ticket history, and proactive maintenance.
 
     async with SiteServices(config, pipeline) as services:
-        ...  # in the agent's TaskGroup:
-        for name, job in services.tasks():
-            group.create_task(job, name=name)
+        ...  # in the agent's TaskGroup, each part under its supervisor:
+        for name, start in services.tasks():
+            group.create_task(supervisor.run(name, start), name=name)
 
 Opening checks what must be right before the agent starts (the status page's token,
 proactive.db): a `StatusPageError` or `ProactiveStateError` then stops the start with
@@ -15,8 +15,9 @@ off: ticketing matters more than the page.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Self
 
 from gateway.config.load import LoadedConfig
@@ -96,11 +97,12 @@ class SiteServices:
         finally:
             await page.close()
 
-    def tasks(self) -> list[tuple[str, Coroutine[Any, Any, None]]]:
-        """The long-lived coroutines to run in the agent's TaskGroup, with their names."""
-        jobs: list[tuple[str, Coroutine[Any, Any, None]]] = []
+    def tasks(self) -> list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]]:
+        """The long-lived parts to run under the agent's supervisor, with their names:
+        each a function that starts the part (again, after a failure)."""
+        jobs: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
         if self.page is not None:
-            jobs.append(("status-page", self._serve_page(self.page)))
+            jobs.append(("status-page", functools.partial(self._serve_page, self.page)))
         if self.scheduler is not None:
-            jobs.append(("proactive", self.scheduler.run()))
+            jobs.append(("proactive", self.scheduler.run))
         return jobs

@@ -52,6 +52,10 @@ class SiteInfo(_Frozen):
 class AgentInfo(_Frozen):
     version: str
     pid: int
+    # Parts that failed and are being restarted (gateway/supervisor.py), and how often
+    # each part has failed since the agent started.
+    degraded: tuple[str, ...] = ()
+    failures: Mapping[str, int] = {}
 
 
 class UplinkStatus(_Frozen):

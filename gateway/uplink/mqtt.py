@@ -40,6 +40,7 @@ WINDOW = 50  # messages in flight at once
 MQTT_CLASSES = (MessageClass.TICKET, MessageClass.CONTROL)
 SESSION_EXPIRY = 7 * 24 * 3600  # the broker keeps our session (queued acks) a week
 STATUS_EVERY = 60.0
+DEGRADED_CHECK_EVERY = 1.0
 MAX_INBOUND_BYTES = 64 * 1024
 MAX_TOPIC_BYTES = 65_535  # MQTT's limit on a topic name (UTF-8)
 # Nagle's algorithm holds a small packet back while an earlier one is unacknowledged:
@@ -105,6 +106,8 @@ class MqttUplink:
         self._version_known = False  # a connection with self.protocol has worked
         self._tried_311 = False
         self._stopping = False
+        # The agent's parts being restarted (gateway/supervisor.py), for the status.
+        self.degraded: Callable[[], list[str]] = list
 
     # -- status ------------------------------------------------------------------
 
@@ -117,6 +120,7 @@ class MqttUplink:
             body["backlog"] = {str(c): b.messages for c, b in stats.backlog.items()}
             body["refused"] = self.stats.refused
             body["failing"] = stats.failing  # waiting messages the broker refused
+            body["degraded"] = self.degraded()
             if self.stats.last_refusal:
                 body["last_refusal"] = self.stats.last_refusal
         if reason:
@@ -313,9 +317,16 @@ class MqttUplink:
         await client.publish(self.prefix + "status", await self.status_body("online"), 1, True)
 
     async def _keep_status(self, client: AckingClient) -> None:
+        """The retained status again every STATUS_EVERY, and at once when the list of
+        degraded parts changes."""
+        loop = asyncio.get_running_loop()
+        last_at, last_degraded = loop.time(), self.degraded()
         while True:
-            await asyncio.sleep(STATUS_EVERY)
-            await self._publish_status(client)
+            await asyncio.sleep(DEGRADED_CHECK_EVERY)
+            degraded = self.degraded()
+            if degraded != last_degraded or loop.time() - last_at >= STATUS_EVERY:
+                await self._publish_status(client)
+                last_at, last_degraded = loop.time(), degraded
 
     async def _say_offline(self, client: AckingClient) -> None:
         try:

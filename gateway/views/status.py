@@ -95,6 +95,11 @@ def render(data: StatusSnapshot, out: TextIO, hidden: Hidden, now: datetime | No
         + (f"; refused {uplink.refused}" if uplink.refused else ""),
         file=out,
     )
+    if data.agent.degraded:
+        counts = ", ".join(
+            f"{p} ({data.agent.failures.get(p, 0)} failures)" for p in data.agent.degraded
+        )
+        print(f"DEGRADED (restarting): {counts}", file=out)
     print(file=out)
     print(
         f"{'DEVICE':<14} {'KIND':<12} {'STATE':<12} {'LEVEL':<6} {'POLLED':<9} READINGS", file=out
