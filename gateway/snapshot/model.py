@@ -15,7 +15,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from gateway.model import Level, Value
 from gateway.tickets.wire import rfc3339
@@ -53,9 +60,18 @@ class AgentInfo(_Frozen):
     version: str
     pid: int
     # Parts that failed and are being restarted (gateway/supervisor.py), and how often
-    # each part has failed since the agent started.
+    # each part has failed since the agent started; in the JSON only when not empty.
     degraded: tuple[str, ...] = ()
     failures: Mapping[str, int] = {}
+
+    @model_serializer(mode="wrap")
+    def _only_when_something_failed(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("degraded", "failures"):
+                if not data.get(key):
+                    data.pop(key, None)
+        return data
 
 
 class UplinkStatus(_Frozen):
