@@ -144,13 +144,22 @@ def _expand(path: Path, fleet: FleetFile, lines: list[int]) -> list[Device]:
                     parent_port=parent_port or spec.parent_port,
                     role=spec.role,
                     interval=parse_duration(spec.interval or defaults.interval),
-                    profile=spec.profile or PROFILES[spec.kind],
+                    profile=spec.profile or _default_profile(spec),
                     line=line,
                 )
             )
     if problems:
         raise ConfigError(problems)
     return out
+
+
+def _default_profile(spec: AnySpec) -> str:
+    """An NVR that serves an HTTP API is read over it, as on a real site."""
+    if getattr(spec, "isapi", None) is not None:
+        return "nvr-hikvision-isapi"
+    if getattr(spec, "dahua", None) is not None:
+        return "nvr-dahua-http"
+    return str(PROFILES[spec.kind])
 
 
 def _snmp(spec: AnySpec, default: Snmp) -> Snmp | None:

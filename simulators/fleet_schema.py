@@ -42,6 +42,16 @@ class Snmp(Strict):
     trap_community: str | None = None  # defaults to ``community``
 
 
+class HttpAccount(Strict):
+    """An HTTP device API (ISAPI, the Dahua API) served on its own port, behind
+    digest authentication with this account."""
+
+    port: Port
+    user: Annotated[str, Field(min_length=1, pattern=r"^[^:\s]+$")] = "admin"
+    password: Annotated[str, Field(min_length=1)]
+    algorithm: Literal["MD5", "SHA-256"] = "MD5"
+
+
 class Serial(Strict):
     """Modbus RTU on a serial line instead of Modbus TCP."""
 
@@ -141,6 +151,8 @@ class NvrSpec(SnmpDeviceBase):
     cameras: Annotated[int, Field(ge=1, le=256)] = 16
     disk_capacity_mb: Annotated[int, Field(ge=1000)] = 3_815_447  # a "4 TB" disk
     camera_kbps: Annotated[int, Field(ge=64, le=100_000)] = 4096
+    isapi: HttpAccount | None = None  # also serve Hikvision ISAPI
+    dahua: HttpAccount | None = None  # also serve the Dahua HTTP API
     _model = _flavour_check("nvr")
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from simulators.errors import UnknownDeviceError
 from simulators.fleet import Fleet
+from simulators.http.apps import http_apps
+from simulators.http.server import HttpApiServers
 from simulators.modbus.server import PanelServers
 from simulators.models import build_model
 from simulators.models.base import Clock, DeviceModel
@@ -36,6 +38,7 @@ class FleetRuntime:
         ]
         self.snmp = SnmpAgent(snmp_devices)
         self.modbus = PanelServers(list(self.models.values()))
+        self.http = HttpApiServers(http_apps(fleet.devices, self.models))
 
     def _wire_topology(self) -> None:
         """Each device reaches the network through its parent switch's port."""
@@ -55,7 +58,9 @@ class FleetRuntime:
         await self.snmp.start()
         try:
             await self.modbus.start()
+            await self.http.start()
         except BaseException:
+            await self.modbus.stop()
             await self.snmp.stop()
             raise
         for model in self.models.values():
@@ -63,6 +68,7 @@ class FleetRuntime:
 
     async def stop(self) -> None:
         try:
+            await self.http.stop()
             await self.modbus.stop()
         finally:
             await self.snmp.stop()

@@ -14,8 +14,17 @@ import yaml
 from simulators.errors import ServeError
 from simulators.fleet import Device, Fleet
 
+# Profiles read over an HTTP API: the device's section and port are that API's.
+HTTP_PROFILES = {"nvr-hikvision-isapi": "isapi", "nvr-dahua-http": "dahua"}
 
-def site_document(fleet: Fleet, mqtt: tuple[str, int] = ("127.0.0.1", 1883)) -> dict[str, Any]:
+
+def site_document(
+    fleet: Fleet,
+    mqtt: tuple[str, int] = ("127.0.0.1", 1883),
+    secrets: Path | None = None,
+) -> dict[str, Any]:
+    """The site file; the passwords of HTTP APIs go to files in ``secrets`` (the site
+    file names them: ``password_file``), never into the site file itself."""
     site = fleet.site
     doc: dict[str, Any] = {
         "site": {
@@ -39,20 +48,35 @@ def site_document(fleet: Fleet, mqtt: tuple[str, int] = ("127.0.0.1", 1883)) -> 
             }
         )
         doc["traps"] = {"listen": f"{host}:{port}", "communities": communities}
-    doc["devices"] = [_device_entry(device) for device in fleet.devices]
+    doc["devices"] = [_device_entry(device, secrets) for device in fleet.devices]
     return doc
 
 
-def _device_entry(device: Device) -> dict[str, Any]:
+def _http_section(device: Device, api: str, secrets: Path | None) -> dict[str, Any]:
+    account = getattr(device.spec, api)
+    folder = secrets or Path("secrets")
+    password_file = folder / f"{device.id}.{api}"
+    if secrets is not None:
+        secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
+        password_file.write_text(account.password + "\n", encoding="utf-8")
+        password_file.chmod(0o600)
+    return {"user": account.user, "password_file": str(password_file)}
+
+
+def _device_entry(device: Device, secrets: Path | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": device.id,
         "kind": device.kind,
         "profile": device.profile,
         "address": device.address,
     }
-    if device.port is not None:
+    api = HTTP_PROFILES.get(device.profile)
+    if api is not None and getattr(device.spec, api, None) is not None:
+        entry["port"] = getattr(device.spec, api).port
+        entry[api] = _http_section(device, api, secrets)
+    elif device.port is not None:
         entry["port"] = device.port
-    if device.snmp is not None:
+    if device.snmp is not None and api is None:
         entry["snmp"] = {"version": "2c", "community": device.snmp.community}
     if device.modbus is not None:
         modbus: dict[str, Any] = {"unit": device.modbus.unit}
@@ -78,7 +102,11 @@ def write_site_file(path: Path, fleet: Fleet, mqtt: tuple[str, int] = ("127.0.0.
     text = (
         f"# Gateway site file for the simulated fleet {fleet.path.name}\n"
         "# written by `lvgw-sim run --write-config`; edit the fleet, not this file.\n"
-        + yaml.safe_dump(site_document(fleet, mqtt), sort_keys=False, allow_unicode=True)
+        + yaml.safe_dump(
+            site_document(fleet, mqtt, path.resolve().parent / f"{path.stem}.secrets"),
+            sort_keys=False,
+            allow_unicode=True,
+        )
     )
     try:
         path.write_text(text, encoding="utf-8")

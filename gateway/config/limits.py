@@ -37,6 +37,13 @@ class Limits(BaseModel):
     trap_oids: Annotated[int, Field(ge=1)] = 1024  # undeclared trap OIDs remembered
     trap_queue_bytes: Annotated[ByteSize, Field(ge=65536)] = 8 * MiB  # received, not yet handled
 
+    # HTTP device APIs (ISAPI, Dahua): answers and event streams the device sizes.
+    http_answer_bytes: ByteSize = 1 * MiB  # one answer to one request
+    event_line_bytes: Annotated[ByteSize, Field(ge=256)] = 8 * 1024  # a line of an event stream
+    event_part_bytes: Annotated[ByteSize, Field(ge=1024)] = 64 * 1024  # one event of a stream
+    event_idle: Duration = 90.0  # a stream silent this long (no heartbeat) is reconnected
+    event_backoff_max: Duration = 300.0  # the longest wait between two reconnects
+
     # MQTT: anyone with publish rights on the broker can send acks and commands.
     mqtt_inbound_queue: Annotated[int, Field(ge=1)] = 100  # received, not yet handled
 

@@ -113,7 +113,7 @@ class _Profile(Strict):
 
     def point_names(self) -> set[str]:
         """Every reading name the profile's points, tables and traps can produce."""
-        names = set(self.points)
+        names = set(self.points) | SCHEMAS[self.protocol].readings
         for trap_name, trap in self.traps.items():
             names.add(f"trap.{trap_name}")
             names.update(f"trap.{trap_name}.{key}" for key in trap.values)

@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from gateway.config.protocols import SCHEMAS
 from gateway.config.types import Duration
 from gateway.model import Level
 
@@ -401,7 +402,9 @@ class ReadingNames:
     """Which reading names a profile yields, and the table each belongs to."""
 
     def __init__(self, profile: Profile) -> None:
-        self.tables: dict[str, str | None] = dict.fromkeys(POLL_READINGS)
+        self.tables: dict[str, str | None] = dict.fromkeys(
+            POLL_READINGS | SCHEMAS[profile.protocol].readings
+        )
         for name in profile.points:
             for reading in _names_of(name, profile.points[name]):
                 self.tables[reading] = None

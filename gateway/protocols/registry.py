@@ -13,12 +13,14 @@ from types import TracebackType
 from gateway.config.load import LoadedConfig
 from gateway.config.site import Device
 from gateway.poller.schedule import PointReader
-from gateway.protocols import modbus, snmp
+from gateway.protocols import isapi, modbus, snmp
 from gateway.protocols.base import Driver, ProtocolEntry, PushSource
 
 log = logging.getLogger("lvgw.protocols")
 
-PROTOCOLS: Mapping[str, ProtocolEntry] = {entry.name: entry for entry in (snmp.ENTRY, modbus.ENTRY)}
+PROTOCOLS: Mapping[str, ProtocolEntry] = {
+    entry.name: entry for entry in (snmp.ENTRY, modbus.ENTRY, isapi.ENTRY)
+}
 
 
 class Drivers:

@@ -45,9 +45,16 @@ MOVING = (
     "pbx.active_calls", "pbx.channels", "pbx.calls_processed", "trunk.calls",
     "camera.bitrate", "ups.charge", "ups.battery_voltage", "ups.minutes_remaining",
     "ups.seconds_on_battery", "panel.battery_voltage", "sensor.value", "output.load", "sys.date",
+    "nvr.memory_used",
 )  # fmt: skip
 
-HOSTS = {"sw-core": "127.0.0.1", "nvr": "127.0.0.3", "pbx": "127.0.0.4", "ups": "127.0.0.1"}
+HOSTS = {
+    "sw-core": "127.0.0.1",
+    "nvr": "127.0.0.3",
+    "pbx": "127.0.0.4",
+    "ups": "127.0.0.1",
+    "nvr-isapi": "127.0.0.5",
+}
 
 
 def cases() -> list[Path]:
@@ -59,6 +66,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, 
     workdir = tmp_path_factory.mktemp("case-fleet")
     ports = {d: free_port_on(h) for d, h in HOSTS.items()}
     ports["panel"] = free_port_on("127.0.0.1", socket.SOCK_STREAM)
+    ports["nvr-isapi-http"] = free_port_on("127.0.0.5", socket.SOCK_STREAM)
     text = (CASES / "fleet.yaml").read_text()
     for device, port in ports.items():
         text = text.replace("{" + device + "}", str(port))

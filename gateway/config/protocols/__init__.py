@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gateway.config.protocols.base import ProtocolSchema
+from gateway.config.protocols.isapi import ISAPI
 from gateway.config.protocols.modbus import MODBUS
 from gateway.config.protocols.snmp import SNMP
 
-SCHEMAS: Mapping[str, ProtocolSchema] = {schema.name: schema for schema in (SNMP, MODBUS)}
+SCHEMAS: Mapping[str, ProtocolSchema] = {schema.name: schema for schema in (SNMP, MODBUS, ISAPI)}
 
 __all__ = ["SCHEMAS", "ProtocolSchema"]

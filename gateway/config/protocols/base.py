@@ -42,7 +42,9 @@ class ProtocolSchema:
     section (every field defaulted). ``point`` and ``table``: the fields that address
     a point or a table on the wire, given flat in the profile (``oid:``; ``table:``,
     ``address:``); every field optional, since a point of another protocol has none.
-    ``point_types``: the ``type:`` values its points may take. ``check_point`` says why
+    ``point_types``: the ``type:`` values its points may take. ``readings``: the
+    readings its reader yields besides the profile's points and ``reachable``/``rtt``
+    (an HTTP API's ``access``), which rules may name. ``check_point`` says why
     a point's address does not do (or None); ``check_table`` lists the problems of a
     table's address, given the table's name and the profile's point names.
     """
@@ -54,6 +56,7 @@ class ProtocolSchema:
     profile: type[Strict] | None = None
     point: type[Strict] | None = None
     point_types: frozenset[str] = frozenset()
+    readings: frozenset[str] = frozenset()
     table: type[Strict] | None = None
     check_point: Callable[[Any], str | None] = _fits
     check_table: Callable[[Any, str, Iterable[str]], list[Problem]] = _no_table_problems
