@@ -45,7 +45,7 @@ class _Point(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> _Point:
         if not _one_protocol(self, "points"):
-            raise ValueError(f"a point is either {_owners('points')}, not both")
+            raise ValueError(f"a point is of one protocol: {_owners('points')}")
         if self.bits and self.type != "bitfield":
             raise ValueError("bits are for bitfield points")
         if self.rate and self.type not in ("counter32", "counter64"):
@@ -165,11 +165,10 @@ def _one_protocol(model: BaseModel, kind: Kind) -> bool:
 
 
 def _owners(kind: Kind) -> str:
-    """Who owns which fields: SNMP (oid) or Modbus (table, address, order)."""
+    """Who owns which fields: SNMP (oid), Modbus (table, address, order) or ..."""
     parts = {s.title: s.point if kind == "points" else s.table for s in SCHEMAS.values()}
-    return " or ".join(
-        f"{title} ({', '.join(part.model_fields)})" for title, part in parts.items() if part
-    )
+    owned = [f"{title} ({', '.join(part.model_fields)})" for title, part in parts.items() if part]
+    return ", ".join(owned[:-1]) + " or " + owned[-1] if len(owned) > 1 else "".join(owned)
 
 
 def _foreign(model: BaseModel, schema: ProtocolSchema, kind: Kind) -> str | None:
