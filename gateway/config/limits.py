@@ -47,6 +47,10 @@ class Limits(BaseModel):
     # MQTT: anyone with publish rights on the broker can send acks and commands.
     mqtt_inbound_queue: Annotated[int, Field(ge=1)] = 100  # received, not yet handled
 
+    # DC-09 receiver: any host that reaches its port can connect and send.
+    sia_connections: Annotated[int, Field(ge=1, le=4096)] = 64  # TCP connections at once
+    sia_queue: Annotated[int, Field(ge=1)] = 1024  # messages acknowledged, not yet handled
+
     # Logs: what outsiders send ends up in log lines.
     log_line_chars: Annotated[int, Field(ge=200)] = LINE_CHARS  # a longer line is cut
     log_lines_per_minute: Annotated[int, Field(ge=1)] = LINES_PER_MINUTE  # per kind of line

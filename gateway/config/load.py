@@ -186,6 +186,9 @@ def _cross_check(
                 f"profile '{device.profile}' is for {kinds}, not {device.kind}",
             )
         speaks = SCHEMAS[profile.protocol]
+        if speaks.device_section_required and getattr(device, speaks.name, None) is None:
+            message = f"profile '{device.profile}' speaks {speaks.title}: give a {speaks.name}:"
+            problem(i, device, "profile", message + " section")
         for other in SCHEMAS.values():
             if other is not speaks and getattr(device, other.name, None) is not None:
                 message = f"profile '{device.profile}' speaks {speaks.title}, not {other.title}"
@@ -197,6 +200,30 @@ def _cross_check(
                     i, device, f"levels.{code}", f"profile '{device.profile}' has no rule {code}"
                 )
     problems.extend(_parent_cycles(devices, linemap))
+    return problems
+
+
+def _site_sections(
+    raw: dict[str, Any],
+    devices: list[tuple[int, Device]],
+    linemap: LineMap,
+    profiles: dict[str, Profile | None],
+) -> list[ConfigProblem]:
+    """A site section a device's protocol needs (DC-09's receiver), once per section."""
+    problems: list[ConfigProblem] = []
+    missing: set[str] = set()
+    for i, device in devices:
+        profile = profiles.get(device.profile)
+        needed = SCHEMAS[profile.protocol].site_section_required if profile else None
+        if needed is None or raw.get(needed) is not None or needed in missing:
+            continue
+        missing.add(needed)
+        title = SCHEMAS[profile.protocol].title if profile else needed
+        message = (
+            f"device '{device.id}', field 'profile': profile '{device.profile}' speaks {title}:"
+            f" the site file needs a {needed}: section (where its receiver listens)"
+        )
+        problems.append(linemap.problem(("devices", i, "profile"), message))
     return problems
 
 
@@ -329,6 +356,7 @@ def load_config(path: Path) -> LoadedConfig:
                 linemap.problem(loc, f"device '{device.id}', field 'profile': {message}")
             )
     problems.extend(_cross_check(_raw_ids(raw), devices, linemap, profiles))
+    problems.extend(_site_sections(raw, devices, linemap, profiles))
     if site is not None:
         error, warning = _time_zone_checks(site, linemap)
         problems += [error] if error is not None else []

@@ -189,13 +189,15 @@ def _article(title: str) -> str:
 
 def _point_problem(point: Point, schema: ProtocolSchema) -> str | None:
     """Why ``point`` does not fit its profile's protocol, or None."""
-    why = schema.check_point(part_of(point, schema.point)) if schema.point else None
+    part = part_of(point, schema.point) if schema.point else None
+    why = schema.check_point(part) if part is not None else None
     if why:
         return why
     if point.type not in schema.point_types:
         types = ", ".join(sorted(schema.point_types))
         return f"type {point.type!r} is not {_article(schema.title)} {schema.title} type ({types})"
-    return _foreign(point, schema, "points")
+    why = schema.check_type(point.type, part) if part is not None else None
+    return why or _foreign(point, schema, "points")
 
 
 def protocol_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:

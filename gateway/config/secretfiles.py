@@ -19,6 +19,7 @@ SECRET_KEYS = frozenset(
         "priv_key_file",
         "status_token_file",
         "command_key_file",
+        "key_file",
     }
 )
 # Read as raw bytes (an HMAC key, a PEM key), not as a line of UTF-8 text.

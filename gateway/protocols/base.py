@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Profile
@@ -59,12 +59,16 @@ class ProtocolEntry:
     ``open_driver`` builds the protocol's shared resources; the registry calls it at
     most once per agent, and only when a device of the site speaks the protocol.
     ``push_source``, when given, builds the site's push source from the site file, or
-    returns None when the site turned it off (no ``traps:`` section).
+    returns None when the site turned it off (no ``traps:`` section). ``driver_push``,
+    when given instead, asks the open driver for it (DC-09: the receiver is the driver).
     """
 
     schema: ProtocolSchema
     open_driver: Callable[[LoadedConfig], Driver]
     push_source: Callable[[LoadedConfig], PushSource | None] | None = None
+    # A push source that shares the protocol's driver (a receiver whose state its
+    # readers report), asked of the driver once one is open.
+    driver_push: Callable[[Any], PushSource | None] | None = None
 
     @property
     def name(self) -> str:

@@ -13,13 +13,13 @@ from types import TracebackType
 from gateway.config.load import LoadedConfig
 from gateway.config.site import Device
 from gateway.poller.schedule import PointReader
-from gateway.protocols import isapi, modbus, snmp
+from gateway.protocols import isapi, modbus, sia, snmp
 from gateway.protocols.base import Driver, ProtocolEntry, PushSource
 
 log = logging.getLogger("lvgw.protocols")
 
 PROTOCOLS: Mapping[str, ProtocolEntry] = {
-    entry.name: entry for entry in (snmp.ENTRY, modbus.ENTRY, isapi.ENTRY)
+    entry.name: entry for entry in (snmp.ENTRY, modbus.ENTRY, isapi.ENTRY, sia.ENTRY)
 }
 
 
@@ -46,10 +46,13 @@ class Drivers:
         return self.driver(profile.protocol).reader(device, profile)
 
     def push_sources(self) -> list[PushSource]:
-        """The push sources the site file turns on, not started yet."""
+        """The push sources the site file turns on, not started yet (those that share
+        a driver: once a device asked for a reader of it)."""
         sources = []
         for entry in self.protocols.values():
             source = entry.push_source(self.config) if entry.push_source else None
+            if entry.driver_push is not None and entry.name in self._open:
+                source = entry.driver_push(self._open[entry.name])
             if source is not None:
                 sources.append(source)
         return sources

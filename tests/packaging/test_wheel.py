@@ -70,7 +70,9 @@ def test_installed_lvgw_checks_a_site_file_from_anywhere(installed: Venv, tmp_pa
     site.write_text(example.stdout)
     result = run(installed, "lvgw", "check-config", "-c", "site.yaml", cwd=elsewhere)
     assert result.returncode == 0, result.stderr
-    assert "site site-001 is valid: 2 devices (2 switch), 1 profiles" in result.stdout
+    assert (
+        "site site-001 is valid: 3 devices (1 alarm_panel, 2 switch), 2 profiles" in result.stdout
+    )
     schema = run(
         installed, "python", "-c",
         "from gateway import shipped; print(shipped.schema('ticket-event')['title'])",

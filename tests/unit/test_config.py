@@ -48,7 +48,7 @@ def problems_of(path: Path) -> list[str]:
 def test_example_config_is_valid() -> None:
     result = lvgw("check-config", "-c", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
-    assert "site site-001 is valid: 2 devices" in result.stdout
+    assert "site site-001 is valid: 3 devices" in result.stdout
 
 
 def test_every_shipped_profile_loads() -> None:

@@ -11,8 +11,11 @@ from collections.abc import Mapping
 from gateway.config.protocols.base import ProtocolSchema
 from gateway.config.protocols.isapi import ISAPI
 from gateway.config.protocols.modbus import MODBUS
+from gateway.config.protocols.sia import SIA
 from gateway.config.protocols.snmp import SNMP
 
-SCHEMAS: Mapping[str, ProtocolSchema] = {schema.name: schema for schema in (SNMP, MODBUS, ISAPI)}
+SCHEMAS: Mapping[str, ProtocolSchema] = {
+    schema.name: schema for schema in (SNMP, MODBUS, ISAPI, SIA)
+}
 
 __all__ = ["SCHEMAS", "ProtocolSchema"]

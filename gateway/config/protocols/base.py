@@ -28,6 +28,10 @@ def _fits(part: Any) -> str | None:
     return None
 
 
+def _fits_type(point_type: str, part: Any) -> str | None:
+    return None
+
+
 def _no_table_problems(part: Any, table: str, points: Iterable[str]) -> list[Problem]:
     return []
 
@@ -45,8 +49,10 @@ class ProtocolSchema:
     ``point_types``: the ``type:`` values its points may take. ``readings``: the
     readings its reader yields besides the profile's points and ``reachable``/``rtt``
     (an HTTP API's ``access``), which rules may name. ``check_point`` says why
-    a point's address does not do (or None); ``check_table`` lists the problems of a
-    table's address, given the table's name and the profile's point names.
+    a point's address does not do (or None), ``check_type`` why it does not do for the
+    point's ``type`` (a DC-09 ``int`` point takes an event's number); ``check_table``
+    lists the problems of a table's address, given the table's name and the profile's
+    point names.
     """
 
     name: str  # a profile's `protocol:`, and the key of a device's settings section
@@ -59,6 +65,11 @@ class ProtocolSchema:
     readings: frozenset[str] = frozenset()
     table: type[Strict] | None = None
     check_point: Callable[[Any], str | None] = _fits
+    check_type: Callable[[str, Any], str | None] = _fits_type
+    # What a device that speaks it cannot do without: its own section (a DC-09
+    # account), a section of the site file (the DC-09 receiver it reports to).
+    device_section_required: bool = False
+    site_section_required: str | None = None
     check_table: Callable[[Any, str, Iterable[str]], list[Problem]] = _no_table_problems
 
     def point_fields(self) -> frozenset[str]:
