@@ -95,7 +95,9 @@ async def multipart_parts(
     delimiter = b"--" + boundary.encode("latin-1")
     line = await stream.readline()
     while line is not None:
-        if line.rstrip() not in (delimiter, delimiter + b"--"):
+        if line.rstrip() == delimiter + b"--":
+            return  # the closing delimiter
+        if line.rstrip() != delimiter:
             line = await stream.readline()  # preamble, or blank lines between parts
             continue
         headers: dict[str, str] = {}
@@ -120,4 +122,6 @@ async def multipart_parts(
             if held > max_part:
                 raise HttpContentError(f"a part of more than {max_part} bytes in the stream")
             body_lines.append(line)
-        yield Part(headers.get("content-type", ""), b"\r\n".join(body_lines).strip())
+        body = b"\r\n".join(body_lines).strip()
+        if body:
+            yield Part(headers.get("content-type", ""), body)

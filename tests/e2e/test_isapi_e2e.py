@@ -1,0 +1,208 @@
+"""End to end over ISAPI: the simulated NVRs served over HTTP with digest
+authentication, a real `lvgw run` reading them with the nvr-hikvision-isapi profile,
+real mosquitto, the service center's tickets.
+
+``nvr-poll`` is polled every INTERVAL: each fault opens its ticket at the profile's
+level within the rule's wait and a poll or two, and clearing it resolves the ticket.
+``nvr-push`` is polled once a minute: a camera's video loss reaches the gateway on
+the alertStream, which polls at once, so its ticket opens within the rule's wait and
+2 s, long before the next scheduled poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.e2e.conftest import (
+    INTERVAL,
+    RULE_WAIT,
+    ServiceCenter,
+    service_center_on,
+    status_of,
+    validate,
+    write_test_profiles,
+)
+from tests.realservers import Mosquitto, running
+from tests.simulators.conftest import SimFleet, free_port_on
+
+pytestmark = pytest.mark.real
+
+HOST = "127.0.0.7"
+PUSH_INTERVAL = 60.0  # nvr-push: only the alertStream can make it poll sooner
+SLACK = 2.0
+PUSH_BOUND = 2.0  # the push's poll, after the rule's wait
+PUSH_WINDOW = 10.0  # limits.trap_poll_every: one pushed poll per device per window
+RAISE_BOUND = RULE_WAIT + 2 * INTERVAL + SLACK
+RESOLVE_BOUND = RULE_WAIT + 3 * INTERVAL + SLACK
+
+FLEET = """
+site: {{id: isapi-site, name: ISAPI end to end}}
+devices:
+  - {{id: nvr-poll, kind: nvr, address: {host}, port: {snmp1}, disks: 2, cameras: 8,
+     isapi: {{port: {http1}, user: lvgw, password: "poll-isapi-pw"}}}}
+  - {{id: nvr-push, kind: nvr, address: {host}, port: {snmp2}, disks: 2, cameras: 8,
+     isapi: {{port: {http2}, user: lvgw, password: "push-isapi-pw"}}}}
+"""
+
+
+@dataclass
+class IsapiSite:
+    sim: SimFleet
+    center: ServiceCenter
+    log: Path
+
+    def events(self, device: str, mark: int) -> list[dict[str, Any]]:
+        return [e for e in self.center.tickets[mark:] if e["device"]["id"] == device]
+
+
+@pytest.fixture(scope="module")
+def isapi_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimFleet]:
+    workdir = tmp_path_factory.mktemp("isapi-fleet")
+    text = FLEET.format(
+        host=HOST,
+        snmp1=free_port_on(HOST),
+        snmp2=free_port_on(HOST),
+        http1=free_port_on(HOST, socket.SOCK_STREAM),
+        http2=free_port_on(HOST, socket.SOCK_STREAM),
+    )
+    sim = SimFleet(workdir, text, ["--write-config", str(workdir / "site.yaml")])
+    sim.start(timeout=20)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+def site_file(sim: SimFleet, broker: Mosquitto, workdir: Path) -> Path:
+    doc = yaml.safe_load((sim.workdir / "site.yaml").read_text())
+    profiles = workdir / "profiles"
+    write_test_profiles(profiles, datetime.now().astimezone())
+    doc["uplink"]["mqtt"] = {"host": broker.host, "port": broker.port}
+    doc["agent"] = {"state_dir": str(workdir / "state"), "profile_dirs": [str(profiles)],
+                    "status_listen": None}  # fmt: skip
+    for device in doc["devices"]:
+        assert device["profile"] == "nvr-hikvision-isapi", device
+        interval = PUSH_INTERVAL if device["id"] == "nvr-push" else INTERVAL
+        device["interval"] = f"{interval:g}s"
+        device["isapi"]["timeout"] = "0.8s"
+    path = workdir / "site.test.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+async def isapi_site(
+    tmp_path_factory: pytest.TempPathFactory, isapi_fleet: SimFleet
+) -> AsyncIterator[IsapiSite]:
+    workdir = tmp_path_factory.mktemp("isapi-site")
+    broker = Mosquitto(workdir / "mosquitto")
+    with running(broker):
+        config = site_file(isapi_fleet, broker, workdir)
+        log_path = workdir / "gateway.log"
+        async with service_center_on(broker.port, "isapi-site") as center:
+            with log_path.open("wb") as log:
+                gateway = subprocess.Popen(
+                    [sys.executable, "-m", "gateway", "run", "-c", str(config)],
+                    stdout=log, stderr=subprocess.STDOUT,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                )  # fmt: skip
+            try:
+                # nvr-push's first scheduled poll may be a minute away: not waited for.
+                await status_of(
+                    config,
+                    lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "nvr-poll"),
+                    20,
+                )
+                yield IsapiSite(isapi_fleet, center, log_path)
+            finally:
+                gateway.send_signal(signal.SIGTERM)
+                code = await asyncio.to_thread(gateway.wait, 10)
+                assert code == 0, log_path.read_text(errors="replace")[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("fault", "params", "code", "level", "wait"),
+    [
+        ("camera_offline", {"channel": "3"}, "camera.offline", 3, RULE_WAIT),
+        ("recording_stopped", {}, "nvr.not_recording", 1, RULE_WAIT),
+        ("disk_failed", {"disk": "2", "status": "2"}, "disk.failed", 2, 0.0),  # no `for`
+    ],
+    ids=["camera_offline", "recording_stopped", "disk_failed"],
+)
+async def test_a_fault_read_over_isapi_opens_and_resolves(
+    isapi_site: IsapiSite, fault: str, params: dict[str, str], code: str, level: int, wait: float
+) -> None:
+    center = isapi_site.center
+    async with center.listening():
+        await center.wait_for(lambda: not center.open_tickets(), 30)
+        mark = len(center.tickets)
+
+        def events() -> list[dict[str, Any]]:
+            return isapi_site.events("nvr-poll", mark)
+
+        started = time.monotonic()
+        await asyncio.to_thread(isapi_site.sim.client.inject, "nvr-poll", fault, params)
+        await center.expect(events, RAISE_BOUND, f"{code} ticket", events)
+        took = time.monotonic() - started
+        opened = events()[0]
+        assert (opened["event"], opened["fault"]["code"], opened["severity"]) == (
+            "open", code, level
+        ), events()  # fmt: skip
+        assert took >= wait, f"opened after {took:.1f} s, before the rule's wait"
+
+        await asyncio.to_thread(isapi_site.sim.client.clear, "nvr-poll", fault, params)
+        await center.expect(
+            lambda: events()[-1]["event"] == "resolve", RESOLVE_BOUND, "resolve", events
+        )
+        assert {e["fault"]["code"] for e in events()} == {code}, events()
+        for event in events():
+            validate(event)
+
+
+async def test_video_loss_on_the_alert_stream_opens_the_ticket_before_the_next_poll(
+    isapi_site: IsapiSite,
+) -> None:
+    center = isapi_site.center
+    async with center.listening():
+        await center.wait_for(lambda: not center.open_tickets(), 30)
+        mark = len(center.tickets)
+
+        def events() -> list[dict[str, Any]]:
+            return isapi_site.events("nvr-push", mark)
+
+        started = time.monotonic()
+        await asyncio.to_thread(
+            isapi_site.sim.client.inject, "nvr-push", "camera_offline", {"channel": "5"}
+        )
+        await center.expect(events, RULE_WAIT + PUSH_BOUND + SLACK, "camera.offline", events)
+        opened = events()[0]
+        assert (opened["fault"]["code"], opened["severity"]) == ("camera.offline", 3)
+        took = time.monotonic() - started
+        assert took <= RULE_WAIT + PUSH_BOUND, f"opened {took:.1f} s after the video loss"
+
+        # Video back: the stream says so ("inactive"); the poll it asks for comes at the
+        # end of the window that bounds pushed polls (limits.trap_poll_every, 10 s).
+        await asyncio.to_thread(
+            isapi_site.sim.client.clear, "nvr-push", "camera_offline", {"channel": "5"}
+        )
+        await center.expect(
+            lambda: events()[-1]["event"] == "resolve",
+            PUSH_WINDOW + RULE_WAIT + SLACK,
+            "resolve",
+            events,
+        )
+        assert time.monotonic() - started < PUSH_INTERVAL, "resolved by a scheduled poll"
