@@ -99,16 +99,14 @@ def _duration(seconds: float) -> str:
 
 
 def write_site_file(path: Path, fleet: Fleet, mqtt: tuple[str, int] = ("127.0.0.1", 1883)) -> None:
-    text = (
-        f"# Gateway site file for the simulated fleet {fleet.path.name}\n"
-        "# written by `lvgw-sim run --write-config`; edit the fleet, not this file.\n"
-        + yaml.safe_dump(
-            site_document(fleet, mqtt, path.resolve().parent / f"{path.stem}.secrets"),
-            sort_keys=False,
-            allow_unicode=True,
-        )
-    )
+    secrets = path.resolve().parent / f"{path.stem}.secrets"
     try:
+        doc = site_document(fleet, mqtt, secrets)
+        text = (
+            f"# Gateway site file for the simulated fleet {fleet.path.name}\n"
+            "# written by `lvgw-sim run --write-config`; edit the fleet, not this file.\n"
+            + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+        )
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ServeError(f"cannot write the site file {path}: {exc.strerror}") from exc
