@@ -55,9 +55,13 @@ def split_key(key: str) -> tuple[str, str]:
 
 
 def write_site(
-    directory: Path, devices: Iterable[Mapping[str, Any]], profile_dirs: Iterable[Path] = ()
+    directory: Path,
+    devices: Iterable[Mapping[str, Any]],
+    profile_dirs: Iterable[Path] = (),
+    sections: Mapping[str, Any] = {},
 ) -> Path:
-    """A site file with these devices (id, kind, profile; role, levels, name optional)."""
+    """A site file with these devices (id, kind, profile; role, levels, name optional) and
+    any further top-level ``sections`` (a receiver's ``sia:``, say)."""
     entries = []
     for n, device in enumerate(devices, start=1):
         entries.append({"address": f"192.0.2.{n}", **device})
@@ -65,6 +69,7 @@ def write_site(
         "site": {"id": "s", "name": "S", "customer": {"name": "C"}, "contract": {"type": "annual"}},
         "uplink": {"mqtt": {"host": "127.0.0.1"}},
         "agent": {"profile_dirs": [str(p) for p in profile_dirs]},
+        **sections,
         "devices": entries,
     }
     path = directory / "site.yaml"

@@ -41,7 +41,8 @@ def play(case: Path, directory: Path) -> list[dict[str, Any]]:
                 (STATES / f"{device.pop('state')}.yaml").read_text()
             )
         devices.append(device)
-    engine = RuleEngine(load_config(write_site(directory, devices, profiles)))
+    sections = spec.get("sections", {})
+    engine = RuleEngine(load_config(write_site(directory, devices, profiles, sections)))
     timeline = Timeline(engine, states)
     return [describe(at, c) for at, c in timeline.run(steps(spec["events"]))]
 
