@@ -168,7 +168,8 @@ async def test_the_cookie_is_a_session_not_the_token_and_forged_ones_are_refused
     forged = [
         f"lvgw_status_session={TOKEN}",  # the token itself is no session
         f"lvgw_status_token={TOKEN}",  # the cookie of earlier versions
-        f"lvgw_status_session={values[0][:-1]}A",
+        # a real session with its last character changed (never to itself)
+        f"lvgw_status_session={values[0][:-1]}{'B' if values[0].endswith('A') else 'A'}",
         f"lvgw_status_session={secrets.token_urlsafe(32)}",
     ]
     for cookie in forged:
