@@ -154,7 +154,10 @@ def _expand(path: Path, fleet: FleetFile, lines: list[int]) -> list[Device]:
 
 
 def _default_profile(spec: AnySpec) -> str:
-    """An NVR that serves an HTTP API is read over it, as on a real site."""
+    """An NVR that serves an HTTP API, a PBX that serves AMI, is read over it, as on a
+    real site."""
+    if getattr(spec, "ami", None) is not None:
+        return "pbx-asterisk-ami"
     if getattr(spec, "isapi", None) is not None:
         return "nvr-hikvision-isapi"
     if getattr(spec, "dahua", None) is not None:

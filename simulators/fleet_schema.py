@@ -52,6 +52,33 @@ class HttpAccount(Strict):
     algorithm: Literal["MD5", "SHA-256"] = "MD5"
 
 
+class AmiTls(Strict):
+    """Serve the manager interface over TLS (manager.conf ``tlsenable``) with this
+    certificate and key (PEM files)."""
+
+    cert: Annotated[str, Field(min_length=1)]
+    key: Annotated[str, Field(min_length=1)]
+
+
+AmiClass = Literal["system", "call", "log", "verbose", "command", "agent", "user", "config",
+                   "dtmf", "reporting", "cdr", "dialplan", "originate", "agi", "cc", "aoc",
+                   "test", "security", "message"]  # fmt: skip
+
+
+class AmiAccount(Strict):
+    """The Asterisk Manager Interface on its own port, with one manager.conf account:
+    its ``read`` and ``write`` classes as manager.conf gives them (the default is the
+    read-only account docs/ami.md tells a site to create)."""
+
+    port: Port
+    username: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")] = "lvgw"
+    secret: Annotated[str, Field(min_length=1)]
+    read: list[AmiClass] = ["system", "call", "reporting"]
+    write: list[AmiClass] = ["reporting"]
+    channel_driver: Literal["pjsip", "chan_sip"] = "pjsip"  # chan_sip: Asterisk 20 and older
+    tls: AmiTls | None = None
+
+
 class Serial(Strict):
     """Modbus RTU on a serial line instead of Modbus TCP."""
 
@@ -160,6 +187,7 @@ class PbxSpec(SnmpDeviceBase):
     kind: Literal["pbx"]
     trunks: Annotated[int, Field(ge=1, le=64)] = 4
     channels_per_trunk: Annotated[int, Field(ge=1, le=120)] = 8
+    ami: AmiAccount | None = None  # also serve the Asterisk Manager Interface
     _model = _flavour_check("pbx")
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from simulators.ami.server import AmiServers, ami_servers
 from simulators.errors import UnknownDeviceError
 from simulators.fleet import Fleet
 from simulators.http.apps import http_apps
@@ -39,6 +40,7 @@ class FleetRuntime:
         self.snmp = SnmpAgent(snmp_devices)
         self.modbus = PanelServers(list(self.models.values()))
         self.http = HttpApiServers(http_apps(fleet.devices, self.models))
+        self.ami: AmiServers = ami_servers(fleet, self.models)
 
     def _wire_topology(self) -> None:
         """Each device reaches the network through its parent switch's port."""
@@ -59,7 +61,9 @@ class FleetRuntime:
         try:
             await self.modbus.start()
             await self.http.start()
+            await self.ami.start()
         except BaseException:
+            await self.http.stop()
             await self.modbus.stop()
             await self.snmp.stop()
             raise
@@ -68,6 +72,7 @@ class FleetRuntime:
 
     async def stop(self) -> None:
         try:
+            await self.ami.stop()
             await self.http.stop()
             await self.modbus.stop()
         finally:

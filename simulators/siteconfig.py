@@ -16,6 +16,8 @@ from simulators.fleet import Device, Fleet
 
 # Profiles read over an HTTP API: the device's section and port are that API's.
 HTTP_PROFILES = {"nvr-hikvision-isapi": "isapi", "nvr-dahua-http": "dahua"}
+# Profiles read over the Asterisk Manager Interface: the device's ami: account and port.
+AMI_PROFILES = frozenset({"pbx-asterisk-ami"})
 
 
 def site_document(
@@ -63,6 +65,27 @@ def _http_section(device: Device, api: str, secrets: Path | None) -> dict[str, A
     return {"user": account.user, "password_file": str(password_file)}
 
 
+def _secret_file(device: Device, name: str, secret: str, secrets: Path | None) -> Path:
+    folder = secrets or Path("secrets")
+    path = folder / f"{device.id}.{name}"
+    if secrets is not None:
+        secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.write_text(secret + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path
+
+
+def _ami_section(device: Device, secrets: Path | None) -> dict[str, Any]:
+    account = device.spec.ami
+    section: dict[str, Any] = {
+        "username": account.username,
+        "secret_file": str(_secret_file(device, "ami", account.secret, secrets)),
+    }
+    if account.tls is not None:  # the simulator's certificate is its own CA
+        section.update(tls=True, ca_file=str(Path(account.tls.cert).resolve()))
+    return section
+
+
 def _device_entry(device: Device, secrets: Path | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": device.id,
@@ -71,12 +94,16 @@ def _device_entry(device: Device, secrets: Path | None = None) -> dict[str, Any]
         "address": device.address,
     }
     api = HTTP_PROFILES.get(device.profile)
-    if api is not None and getattr(device.spec, api, None) is not None:
+    over_ami = device.profile in AMI_PROFILES and getattr(device.spec, "ami", None) is not None
+    if over_ami:
+        entry["port"] = device.spec.ami.port
+        entry["ami"] = _ami_section(device, secrets)
+    elif api is not None and getattr(device.spec, api, None) is not None:
         entry["port"] = getattr(device.spec, api).port
         entry[api] = _http_section(device, api, secrets)
     elif device.port is not None:
         entry["port"] = device.port
-    if device.snmp is not None and api is None:
+    if device.snmp is not None and api is None and not over_ami:
         entry["snmp"] = {"version": "2c", "community": device.snmp.community}
     if device.modbus is not None:
         modbus: dict[str, Any] = {"unit": device.modbus.unit}

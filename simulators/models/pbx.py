@@ -55,11 +55,15 @@ class PbxModel(DeviceModel):
         ]
         self.calls_processed = Ramp(0.0, self.now)
         self.pid = 0
+        self.started_at = 0.0
         self.reset_counters()
 
     def reset_counters(self) -> None:
         self.calls_processed = Ramp(0.0, self.now)
         self.pid = random.Random(f"{self.id}/{self.boot_at}").randint(800, 30000)
+        # The wall-clock time of the start, on the PBX's own clock, taken once: Asterisk
+        # keeps it (ast_startuptime) whatever its clock does later.
+        self.started_at = self.wall_clock() - self.uptime()
         self._retime()
 
     def _retime(self) -> None:

@@ -1,0 +1,1 @@
+"""The Asterisk Manager Interface of the simulated PBXs (docs/simulators.md, AMI)."""
