@@ -17,13 +17,18 @@ PYTHON_VENV_PKG := python3-venv
 # Only the benchmarks' reference rows need these (Go snmp_exporter, net-snmp's C API).
 BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc
 
-.PHONY: demo test lint bench benchdeps sysdeps venv clean install uninstall rollback credentials wheel
+.PHONY: demo test check lint bench benchdeps sysdeps venv clean install uninstall rollback credentials wheel
 
 demo: sysdeps $(STAMP)
 	$(BIN)/lvgw demo
 
 test: sysdeps $(STAMP) lint
 	$(BIN)/pytest -q
+
+# The quick loop while developing: lint and the unit tier (in-process tests), under a
+# minute. `make test` runs every tier (docs/testing.md).
+check: $(STAMP) lint
+	$(BIN)/pytest -q -m unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

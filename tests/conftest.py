@@ -11,6 +11,8 @@ import pytest
 
 from tests.realservers import Mosquitto, Snmpd
 
+pytest_plugins = ["pytester", "tests.tiers"]  # the tiers: docs/testing.md
+
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:

@@ -50,6 +50,7 @@ def add_import(module: Path, statement: str) -> None:
     module.write_text(module.read_text(encoding="utf-8") + f"\n{statement}  # noqa: E402\n")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("module", "imported", "verdict"),
     [
@@ -80,6 +81,7 @@ def test_an_import_that_points_up_is_caught(
     )
 
 
+@pytest.mark.integration
 def test_make_lint_runs_lint_imports() -> None:
     planned = subprocess.run(
         ["make", "-n", "lint"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True

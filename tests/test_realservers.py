@@ -2,7 +2,11 @@
 
 import subprocess
 
+import pytest
+
 from tests.realservers import Mosquitto, Snmpd, tcp_open, which
+
+pytestmark = pytest.mark.integration
 
 
 def test_mosquitto_accepts_connections(mosquitto: Mosquitto) -> None:

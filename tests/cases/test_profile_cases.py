@@ -149,10 +149,11 @@ def reference(value: Any) -> Any:
 
 
 def compare(op: str, left: Any, right: Any) -> bool:
-    return {">": left > right, "<": left < right, ">=": left >= right, "<=": left <= right,
-            "==": left == right}[op]  # fmt: skip
+    return bool({">": left > right, "<": left < right, ">=": left >= right,
+                 "<=": left <= right, "==": left == right}[op])  # fmt: skip
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case_dir", cases(), ids=lambda p: p.name)
 async def test_profile_case(case_dir: Path, fleet: tuple[SimFleet, LoadedConfig]) -> None:
     sim, config = fleet

@@ -7,6 +7,7 @@ at the same level; and when everything comes back, nothing new is raised.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,8 @@ def incidents_at(run: SiteRun, minutes: float) -> Incidents:
 def check(
     config: LoadedConfig,
     outage: tuple[Step, Step],
-    first: dict[str, float],
-    second: dict[str, float],
+    first: Mapping[str, float],
+    second: Mapping[str, float],
 ) -> None:
     wrong, right = outage
     timeline = [{"at": "1m", **wrong}, {"at": "10m", **right}]

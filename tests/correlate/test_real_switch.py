@@ -30,7 +30,7 @@ from gateway.tickets import ServiceClocks, TicketBook
 from tests.correlate.kit import UNREACHABLE, site_config
 from tests.realservers import Snmpd
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 INTERVAL = 0.3
 BEHIND = ("nvr-1", "pbx-1", "panel-1")

@@ -26,7 +26,7 @@ from tests.delivery.site import Storm, drive, write_site
 OUTAGE_S = 60.0
 STORM = Storm(devices=50, cycles=10)  # 500 incidents: 1,000 events
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 
 async def test_storm_survives_a_minute_without_broker(

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiomqtt
+import pytest
 
 from gateway import desk
 from gateway.config.load import load_config
@@ -79,6 +80,7 @@ def test_a_second_copy_of_an_event_is_not_new() -> None:
     assert board.is_new(opened(event_id="e2")) is True
 
 
+@pytest.mark.integration
 async def test_desk_shows_and_acknowledges_what_the_gateway_sends(
     tmp_path: Path, quick_broker: Mosquitto
 ) -> None:

@@ -24,7 +24,7 @@ from tests.delivery.site import write_site
 from tests.delivery.storm_gateway import STORM
 from tests.realservers import Mosquitto
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 
 class GatewayProcess:

@@ -25,7 +25,7 @@ from tests.delivery.gateway import Gateway
 from tests.delivery.site import write_site
 from tests.realservers import Mosquitto
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 SITE = "site-f"
 PREFIX = f"lvgw/v1/{SITE}/"

@@ -19,7 +19,7 @@ from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.uplink import MqttUplink
 from tests.realservers import Mosquitto
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 PREFIX = "lvgw/v1/site-m/"
 ROUNDS, CONTROL, TICKETS = 4, 200, 20  # more tickets than one window (50)

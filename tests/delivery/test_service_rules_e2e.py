@@ -29,7 +29,7 @@ from tests.delivery.service_center import ServiceCenter
 from tests.delivery.site import PROFILE, write_site
 from tests.realservers import Mosquitto
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 SITE = "site-r"
 PREFIX = f"lvgw/v1/{SITE}/"

@@ -29,7 +29,7 @@ from tests.delivery.gateway import Gateway
 from tests.delivery.site import write_site
 from tests.realservers import running
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 # site-tls (mutual TLS, the certificate's CN is the user) may use all its topics;
 # site-acl (password) may do everything but publish tickets.

@@ -5,9 +5,12 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
 import yaml
 
 from gateway.demo.ports import fleet_for_demo, status_listen_for_demo
+
+pytestmark = pytest.mark.integration
 
 
 def held(kind: int) -> socket.socket:

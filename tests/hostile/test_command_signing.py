@@ -159,18 +159,21 @@ def check_config(tmp_path: Path, mqtt: str, key: bool) -> list[str]:
     return result.stderr.splitlines()
 
 
+@pytest.mark.integration
 def test_check_config_warns_without_a_command_key(tmp_path: Path) -> None:
     lines = check_config(tmp_path, "{host: broker.example, port: 8883, tls: {}}", key=False)
     assert len(lines) == 1, lines
     assert ":2: warning: field 'uplink.command_key_file' is not set" in lines[0]
 
 
+@pytest.mark.integration
 def test_check_config_warns_of_a_plain_anonymous_uplink(tmp_path: Path) -> None:
     lines = check_config(tmp_path, "{host: broker.example}", key=True)
     assert len(lines) == 1, lines
     assert ":3: warning: field 'uplink.mqtt'" in lines[0] and "anonymous" in lines[0]
 
 
+@pytest.mark.integration
 def test_a_signed_tls_uplink_with_a_user_passes_quietly(tmp_path: Path) -> None:
     (tmp_path / "pw").write_text("secret\n")
     (tmp_path / "pw").chmod(0o600)

@@ -172,6 +172,7 @@ async def receiver() -> AsyncIterator[TrapReceiver]:
         yield started
 
 
+@pytest.mark.integration
 async def test_the_receiver_survives_mutated_datagrams(receiver: TrapReceiver) -> None:
     """Datagrams made from a valid trap by hypothesis (fixed seed), all sent before the
     receiver reads one; then a valid trap must still come through."""

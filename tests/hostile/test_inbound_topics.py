@@ -9,11 +9,14 @@ import json
 from pathlib import Path
 
 import aiomqtt
+import pytest
 
 from gateway.config.load import load_config
 from tests.delivery.gateway import Gateway
 from tests.delivery.site import write_site
 from tests.realservers import Mosquitto
+
+pytestmark = pytest.mark.integration
 
 SITE = "site-t"
 PREFIX = f"lvgw/v1/{SITE}/"

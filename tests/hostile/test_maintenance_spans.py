@@ -66,6 +66,7 @@ def test_a_window_longer_than_a_day_is_refused_by_default(store: MaintenanceStor
     assert handle_maintenance_command(store, body, now=T0)["ok"] is True
 
 
+@pytest.mark.integration
 def test_the_site_sets_the_longest_window(tmp_path: Path) -> None:
     site_config(tmp_path)
     path = tmp_path / "site.yaml"
@@ -100,6 +101,7 @@ def lvgw_maintenance(site: Path, *args: str) -> subprocess.CompletedProcess[str]
     )
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("span", ["99999999999999999999d", "1e300", "inf", "nan"])
 def test_the_cli_refuses_them_without_a_traceback(tmp_path: Path, span: str) -> None:
     site_config(tmp_path)
@@ -109,6 +111,7 @@ def test_the_cli_refuses_them_without_a_traceback(tmp_path: Path, span: str) -> 
     assert result.stderr.startswith("lvgw maintenance: "), result.stderr
 
 
+@pytest.mark.integration
 def test_a_duration_in_the_site_file_must_be_finite(tmp_path: Path) -> None:
     site_config(tmp_path)
     path = tmp_path / "site.yaml"

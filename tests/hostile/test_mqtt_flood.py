@@ -26,7 +26,7 @@ from tests.hostile.gateway_process import (
 )
 from tests.realservers import Mosquitto, Snmpd
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 FLOOD = 4_000
 BATCH = 200  # publishes in flight at once: the flood arrives as fast as the broker sends

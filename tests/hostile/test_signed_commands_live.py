@@ -16,7 +16,7 @@ import pytest
 from tests.hostile.gateway_process import PREFIX, gateway_under_attack, write_site
 from tests.realservers import Mosquitto, Snmpd
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 
 async def lvgw_maintenance(site: Path, broker: Mosquitto, *args: str) -> tuple[int, str]:

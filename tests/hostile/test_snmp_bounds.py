@@ -22,6 +22,8 @@ from gateway.poller import DeviceSchedule, PollResult
 from gateway.protocols.snmp.reader import SnmpPointReader
 from tests.hostile.snmp_agent import HostileSnmpAgent
 
+pytestmark = pytest.mark.integration
+
 MIB = 1024 * 1024
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
 

@@ -18,7 +18,7 @@ from gateway.config import load_config
 from gateway.views.status import render
 from tests.realservers import Mosquitto, free_port
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 PREFIX = "lvgw/v1/site-s/"
 
@@ -78,7 +78,7 @@ async def test_a_part_with_a_bug_is_restarted_and_shown_degraded(
         first = snap()
         assert first is not None and first.agent.failures["health"] >= 1
         shown = io.StringIO()
-        render(first, shown)  # `lvgw status`
+        render(first, shown, {})  # `lvgw status` (no readings left out)
         assert "DEGRADED (restarting): health (" in shown.getvalue()
         # The MQTT status says so too (republished when the list changes).
         await until(lambda: any(s.get("degraded") == ["health"] for s in seen), 20, "")

@@ -7,12 +7,16 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from gateway.metrics.influx import MetricsSink, SinkOptions
 from gateway.metrics.influx_settings import InfluxSettings
 from gateway.model import Reading
 from gateway.outbox import ClassBudget, MessageClass, Outbox, OutboxMessage
 from tests.metrics.samples import samples_of, sink_running, site_schema, ups_poll, wait_for
 from tests.metrics.victoria import VictoriaMetrics, count
+
+pytestmark = pytest.mark.integration
 
 KEEP = 3
 POLLS = 8

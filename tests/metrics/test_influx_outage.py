@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
+import pytest
+
 from gateway.metrics.influx import MetricsSink, SinkOptions
 from gateway.metrics.influx_settings import InfluxSettings
 from gateway.metrics.influx_writer import InfluxWriter
@@ -22,6 +24,8 @@ from tests.metrics.samples import (
     wait_for,
 )
 from tests.metrics.victoria import VictoriaMetrics, count
+
+pytestmark = pytest.mark.integration
 
 OUTAGE_S = 30.0
 POLL_EVERY_S = 0.25

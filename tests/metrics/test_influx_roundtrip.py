@@ -15,6 +15,8 @@ from gateway.outbox import Outbox
 from tests.metrics.samples import sink_running, site_schema, switch_poll, ups_poll, wait_for
 from tests.metrics.victoria import Samples, VictoriaMetrics, count
 
+pytestmark = pytest.mark.integration
+
 FAST = SinkOptions(flush_interval=0.05)
 
 

@@ -21,6 +21,8 @@ from gateway.outbox import MessageClass, Outbox
 from tests.metrics.fake_influx import FakeInflux, fake_influx
 from tests.metrics.samples import sink_running, site_schema, ups_poll, wait_for
 
+pytestmark = pytest.mark.integration
+
 SITE = "sink-1"
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TOKEN = "s3cr3t-token-value"

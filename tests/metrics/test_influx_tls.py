@@ -17,6 +17,8 @@ from tests.metrics.samples import samples_of, sink_running, site_schema, ups_pol
 from tests.metrics.victoria import VictoriaMetrics, count
 from tests.realservers import running
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def tls_victoria(

@@ -16,6 +16,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from gateway.metrics.store.core import SeriesStore
 from gateway.metrics.store.types import Resolution, StoreConfig
 from gateway.model import Reading
@@ -77,6 +79,7 @@ os._exit(3)  # a crash: the buffered sample is never flushed
 """
 
 
+@pytest.mark.integration
 def test_a_crash_loses_only_the_unflushed_buffer(tmp_path: Path) -> None:
     path = tmp_path / "metrics.db"
     script = _CRASH_AFTER_FLUSH.format(now=T0)
@@ -115,6 +118,7 @@ while True:  # 20 devices every 30 s, flushes and maintenance by themselves
 """
 
 
+@pytest.mark.integration
 def test_a_process_killed_mid_work_leaves_a_sound_file_with_every_flush(
     tmp_path: Path,
 ) -> None:

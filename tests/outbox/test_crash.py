@@ -15,6 +15,8 @@ import pytest
 from gateway.outbox import MessageClass, Outbox
 from tests.outbox.messages import number
 
+pytestmark = pytest.mark.integration
+
 WRITER = Path(__file__).with_name("ticket_writer.py")
 REPO = Path(__file__).resolve().parents[2]
 COUNT = 100_000  # far more than it can write before the kill

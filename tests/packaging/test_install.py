@@ -18,7 +18,7 @@ import pytest
 from tests.packaging.conftest import ROOT, Venv, lend_dependencies
 from tests.realservers import which
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 SYSTEM_UNITS = Path("/usr/lib/systemd/system")
 

@@ -20,7 +20,7 @@ from gateway import sdnotify
 from tests.packaging.site import one_switch_site
 from tests.realservers import Mosquitto
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 WATCHDOG = 2.0  # seconds: WatchdogSec= as systemd would pass it (WATCHDOG_USEC)
 
@@ -48,7 +48,7 @@ def receive_until(
 ) -> tuple[dict[str, str], list[dict[str, str]]]:
     """The first notification carrying ``key``, and all that came before it."""
     deadline = time.monotonic() + timeout
-    before = []
+    before: list[dict[str, str]] = []
     while True:
         message = receive(listener, max(0.01, deadline - time.monotonic()))
         if key in message:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.realservers import which
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 READERS = """
 from gateway.correlate.hostlink import HostLink

@@ -16,7 +16,7 @@ from tests.packaging.conftest import ROOT, Venv, tree_files
 from tests.packaging.site import next_status, one_switch_site, status_topic
 from tests.realservers import Mosquitto
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 PACKAGES = ("gateway", "drivers", "simulators")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
@@ -16,11 +17,11 @@ SCHEMA = __import__("json").loads(Path("docs/schemas/ticket-event.schema.json").
 ANNUAL = "{type: annual, ends: 2027-06-30}"
 
 
-def opened(events: list[dict], code: str) -> list[dict]:
+def opened(events: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
     return [e for e in events if e["event"] == "open" and e["fault"]["code"] == code]
 
 
-def resolved(events: list[dict], code: str) -> list[dict]:
+def resolved(events: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
     return [e for e in events if e["event"] == "resolve" and e["fault"]["code"] == code]
 
 

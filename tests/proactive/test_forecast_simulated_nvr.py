@@ -24,6 +24,8 @@ from simulators.runtime import FleetRuntime
 from simulators.siteconfig import site_document
 from tests.realservers import free_port
 
+pytestmark = pytest.mark.integration
+
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 

@@ -10,10 +10,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.realservers import wait_until
 from tests.simulators.conftest import SimFleet, free_port_on
+
+pytestmark = pytest.mark.integration
 
 
 def lvgw_sim(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,11 @@ import http.client
 import json
 from typing import Any
 
+import pytest
+
 from tests.simulators.conftest import SimFleet
+
+pytestmark = pytest.mark.integration
 
 
 def call(sim: SimFleet, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:

@@ -15,6 +15,8 @@ from tests.simulators.conftest import (
     ticks,
 )
 
+pytestmark = pytest.mark.integration
+
 UPTIME = "1.3.6.1.2.1.1.3.0"
 COLD_START = ".1.3.6.1.6.3.1.1.5.1"
 DEVICES = ["sw-acc", "nvr", "pbx", "ups"]

@@ -31,7 +31,7 @@ def clock() -> FakeClock:
 def model(tmp_path: Path, clock: FakeClock, entry: str) -> Any:
     path = tmp_path / "fleet.yaml"
     path.write_text(f"devices:\n  - {{{entry}, port: 2000}}\n")
-    built = build_model(load_fleet(path).devices[0], clock)
+    built: Any = build_model(load_fleet(path).devices[0], clock)
     built.events = []
     built.listeners.append(lambda _model, event: built.events.append(event))
     return built

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.realservers import wait_until
 from tests.simulators.conftest import Addresses, SimFleet, TrapReceiver, get, walk
+
+pytestmark = pytest.mark.integration
 
 HIK = "1.3.6.1.4.1.50001.1"
 DISK = f"{HIK}.241.1"

@@ -3,8 +3,12 @@ after each fault. Addresses are 0-based (-0); docs/alarm-panel-modbus.md is the 
 
 from __future__ import annotations
 
+import pytest
+
 from tests.realservers import wait_until
 from tests.simulators.conftest import SILENCE, Addresses, SimFleet, mbpoll, registers
+
+pytestmark = pytest.mark.integration
 
 UNIT = 3
 ARMED = 1 << 4

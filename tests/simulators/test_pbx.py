@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.realservers import wait_until
 from tests.simulators.conftest import Addresses, SimFleet, TrapReceiver, get, ticks, walk
+
+pytestmark = pytest.mark.integration
 
 AST = "1.3.6.1.4.1.22736.1"
 SIM = "1.3.6.1.4.1.22736.99"

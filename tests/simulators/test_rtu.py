@@ -13,6 +13,8 @@ from tests.drivers.modbus.conftest import SocatPtyPair
 from tests.realservers import which
 from tests.simulators.conftest import SimFleet, free_port_on, registers
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def rtu_panel(tmp_path: Path) -> Iterator[tuple[SimFleet, Path]]:

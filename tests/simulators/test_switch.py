@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.realservers import wait_until
 from tests.simulators.conftest import (
     Addresses,
@@ -13,6 +15,8 @@ from tests.simulators.conftest import (
     ticks,
     walk,
 )
+
+pytestmark = pytest.mark.integration
 
 IF = "1.3.6.1.2.1.2.2.1"
 IFX = "1.3.6.1.2.1.31.1.1.1"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.realservers import wait_until
 from tests.simulators.conftest import Addresses, SimFleet, TrapReceiver, get, walk
+
+pytestmark = pytest.mark.integration
 
 UPS = "1.3.6.1.2.1.33.1"
 BATTERY = [f"{UPS}.2.{n}.0" for n in (1, 2, 3, 4, 5)]  # status, seconds, minutes, charge, V

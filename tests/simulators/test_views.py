@@ -7,6 +7,8 @@ import pytest
 
 from tests.simulators.conftest import Addresses, SimFleet, walk
 
+pytestmark = pytest.mark.integration
+
 SYSTEM = "1.3.6.1.2.1.1"
 HOST = "1.3.6.1.2.1.25"  # HOST-RESOURCES-MIB: hrSystemDate only
 EXPECTED = {

@@ -32,8 +32,9 @@ def cond(
 
 def book(contract: ContractType = ContractType.ANNUAL, **kw: object) -> TicketBook:
     return TicketBook(
-        "s", ServiceClocks(), {"nvr-1": "nvr", "sw": "switch"}, Coverage(contract), lambda: T0, **kw
-    )  # type: ignore[arg-type]
+        "s", ServiceClocks(), {"nvr-1": "nvr", "sw": "switch"}, Coverage(contract), lambda: T0,
+        **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
 
 
 def test_escalation_updates_the_same_ticket_with_new_clocks() -> None:

@@ -54,6 +54,7 @@ def test_the_golden_table_through_the_cli(
             assert out[key] is None or out[key].endswith("Z")  # RFC 3339, UTC
 
 
+@pytest.mark.integration
 def test_text_output_in_site_time(tmp_path: Path) -> None:
     path = site_file(tmp_path, {"clocks": {"duty": {}}})
     result = lvgw("clocks", "-c", str(path), "--level", "1", "--at", "2026-03-06T23:10")
@@ -68,6 +69,7 @@ def test_text_output_in_site_time(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -94,6 +96,7 @@ def test_bad_arguments_exit_2_with_a_clear_message(
     assert result.stdout == ""
 
 
+@pytest.mark.integration
 def test_a_bad_site_file_exits_2(tmp_path: Path) -> None:
     path = site_file(tmp_path, {"clocks": {"duty": {}}, "timezone": None})
     result = lvgw("clocks", "-c", str(path), "--level", "1", "--at", "2026-03-06T10:00")

@@ -7,6 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from drivers.snmp.traps import TrapReceiver
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
@@ -15,6 +17,8 @@ from gateway.poller.result import PollResult
 from gateway.protocols.registry import Drivers
 from gateway.protocols.snmp.traps import TrapIntake, receiver_config
 from tests.realservers import free_port, which
+
+pytestmark = pytest.mark.integration
 
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 

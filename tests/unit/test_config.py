@@ -45,6 +45,7 @@ def problems_of(path: Path) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
+@pytest.mark.integration
 def test_example_config_is_valid() -> None:
     result = lvgw("check-config", "-c", str(EXAMPLE))
     assert result.returncode == 0, result.stderr
@@ -62,6 +63,7 @@ def test_every_shipped_profile_loads() -> None:
         assert profile is not None and profile.id == name
 
 
+@pytest.mark.integration
 def test_several_mistakes_one_line_each_and_exit_2(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -201,6 +203,7 @@ def test_secrets_never_print(tmp_path: Path) -> None:
 DEVICE = "  - {id: sw-a, kind: switch, profile: switch-generic, address: 192.0.2.1}\n"
 
 
+@pytest.mark.integration
 def test_duty_hours_without_a_time_zone_are_an_error_at_their_line(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -218,6 +221,7 @@ def test_duty_hours_without_a_time_zone_are_an_error_at_their_line(tmp_path: Pat
     assert str(config.site_file.site.local_zone) == "Asia/Shanghai"
 
 
+@pytest.mark.integration
 def test_no_time_zone_at_all_is_a_warning_and_utc(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD_HEAD + DEVICE)
     result = lvgw("check-config", "-c", str(path))

@@ -114,7 +114,7 @@ async def test_one_slow_or_broken_device_never_delays_another() -> None:
     interval = 0.05
     schedules = [
         DeviceSchedule("slow", SlowReader("slow", 10.0), interval, out, first_delay=0),
-        DeviceSchedule("broken", BrokenReader(), interval, out, first_delay=0),  # type: ignore[arg-type]
+        DeviceSchedule("broken", BrokenReader(), interval, out, first_delay=0),
         DeviceSchedule("fast", SlowReader("fast", 0.0), interval, out, first_delay=0),
     ]
     tasks = [asyncio.create_task(s.run(), name=f"test-poll:{s.device_id}") for s in schedules]

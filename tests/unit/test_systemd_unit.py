@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.realservers import which
 
 UNIT = Path("systemd/lvgw.service")
@@ -23,6 +25,7 @@ def unit_for_this_checkout(tmp_path: Path) -> Path:
     return unit
 
 
+@pytest.mark.integration
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     unit = unit_for_this_checkout(tmp_path)
     result = subprocess.run(
@@ -32,6 +35,7 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     assert result.stderr.strip() == ""
 
 
+@pytest.mark.integration
 def test_verify_catches_a_broken_unit(tmp_path: Path) -> None:
     """The check above can fail: a typo in a directive is reported."""
     unit = tmp_path / "lvgw.service"
@@ -52,10 +56,12 @@ def exposure(unit: Path) -> float:
     return float(found.group(1))
 
 
+@pytest.mark.integration
 def test_unit_is_hardened_to_an_exposure_of_at_most_2(tmp_path: Path) -> None:
     assert exposure(unit_for_this_checkout(tmp_path)) <= 2.0
 
 
+@pytest.mark.integration
 def test_the_exposure_check_can_fail(tmp_path: Path) -> None:
     unit = unit_for_this_checkout(tmp_path)
     loose = re.sub(

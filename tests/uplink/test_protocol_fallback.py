@@ -10,10 +10,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from drivers.backoff import Backoff
 from gateway.config.site import Mqtt
 from gateway.outbox import Outbox
 from gateway.uplink import MqttUplink
+
+pytestmark = pytest.mark.integration
 
 CONNACK_REFUSED_PROTOCOL = bytes([0x20, 0x02, 0x00, 0x01])  # 3.1.1: return code 1
 

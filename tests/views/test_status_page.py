@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -22,7 +22,7 @@ TOKEN = "s3cret-token-0123456789"
 
 
 @pytest.fixture
-async def page_factory(tmp_path: Path) -> AsyncIterator[Callable[..., StatusPage]]:
+async def page_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[StatusPage]]]:
     started: list[StatusPage] = []
     histories: list[StoreHistory] = []
 
@@ -41,15 +41,16 @@ async def page_factory(tmp_path: Path) -> AsyncIterator[Callable[..., StatusPage
         started.append(page)
         return page
 
-    yield make  # type: ignore[misc]
+    yield make
     for page in started:
         await page.close()
     for history in histories:
         await history.close()
 
 
+@pytest.mark.integration
 async def test_overview_shows_devices_by_level_and_tickets_with_countdowns(
-    page_factory: Callable[..., StatusPage],
+    page_factory: Callable[..., Awaitable[StatusPage]],
 ) -> None:
     page = await page_factory()
     answer = await http(page.port, "/")
@@ -72,8 +73,9 @@ async def test_overview_shows_devices_by_level_and_tickets_with_countdowns(
     assert "Riverside &lt;Office&gt; Park" in html
 
 
+@pytest.mark.integration
 async def test_hostile_names_are_escaped_everywhere(
-    page_factory: Callable[..., StatusPage],
+    page_factory: Callable[..., Awaitable[StatusPage]],
 ) -> None:
     page = await page_factory()
     for path in ("/", "/device/sw-core"):
@@ -90,8 +92,9 @@ async def test_hostile_names_are_escaped_everywhere(
     assert data["agent_state"].startswith(("running", "stopped"))
 
 
+@pytest.mark.integration
 async def test_device_page_has_24h_and_7d_charts_from_the_store(
-    page_factory: Callable[..., StatusPage],
+    page_factory: Callable[..., Awaitable[StatusPage]],
 ) -> None:
     page = await page_factory()
     html = (await http(page.port, "/device/ups-1")).text
@@ -108,8 +111,9 @@ async def test_device_page_has_24h_and_7d_charts_from_the_store(
     assert "no data in this range" not in errors
 
 
+@pytest.mark.integration
 async def test_unknown_pages_and_writes_are_refused(
-    page_factory: Callable[..., StatusPage],
+    page_factory: Callable[..., Awaitable[StatusPage]],
 ) -> None:
     page = await page_factory()
     assert (await http(page.port, "/device/nope")).status == 404
@@ -123,8 +127,9 @@ async def test_unknown_pages_and_writes_are_refused(
     assert (await http(page.port, "/", host="localhost")).status == 200
 
 
+@pytest.mark.integration
 async def test_a_token_is_required_when_one_is_set(
-    page_factory: Callable[..., StatusPage], tmp_path: Path
+    page_factory: Callable[..., Awaitable[StatusPage]], tmp_path: Path
 ) -> None:
     token_file = tmp_path / "status.token"
     token_file.write_text(TOKEN + "\n")
@@ -144,8 +149,9 @@ async def test_a_token_is_required_when_one_is_set(
     assert again.status == 200 and "UPS server room" in again.text
 
 
+@pytest.mark.integration
 async def test_the_cookie_is_a_session_not_the_token_and_forged_ones_are_refused(
-    page_factory: Callable[..., StatusPage], tmp_path: Path
+    page_factory: Callable[..., Awaitable[StatusPage]], tmp_path: Path
 ) -> None:
     token_file = tmp_path / "status.token"
     token_file.write_text(TOKEN + "\n")
@@ -178,13 +184,14 @@ async def test_the_cookie_is_a_session_not_the_token_and_forged_ones_are_refused
         assert answer.headers["connection"] == "close"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "target",
     ["/%2F%2Fevil.example/x", "//evil.example/x", "/%5Cevil.example/x", "/%2F%5Cevil.example",
      "/%09/evil.example", "/https:%2F%2Fevil.example"],
 )  # fmt: skip
 async def test_the_login_redirect_stays_on_this_site(
-    page_factory: Callable[..., StatusPage], tmp_path: Path, target: str
+    page_factory: Callable[..., Awaitable[StatusPage]], tmp_path: Path, target: str
 ) -> None:
     token_file = tmp_path / "status.token"
     token_file.write_text(TOKEN + "\n")
@@ -198,8 +205,9 @@ async def test_the_login_redirect_stays_on_this_site(
     assert urlsplit(urljoin(f"{here}{target}", location)).netloc == f"127.0.0.1:{page.port}"
 
 
+@pytest.mark.integration
 async def test_connections_over_the_site_files_cap_are_refused(
-    page_factory: Callable[..., StatusPage],
+    page_factory: Callable[..., Awaitable[StatusPage]],
 ) -> None:
     page = await page_factory("  status_max_connections: 3")
     idle = [await asyncio.open_connection("127.0.0.1", page.port) for _ in range(3)]
@@ -236,7 +244,8 @@ def test_lan_address_without_token_is_refused_at_load_and_at_start(tmp_path: Pat
         load_config(write_site(tmp_path / "site", f"  status_token_file: {tmp_path}/none"))
 
 
-async def test_a_taken_port_is_reported(page_factory: Callable[..., StatusPage]) -> None:
+@pytest.mark.integration
+async def test_a_taken_port_is_reported(page_factory: Callable[..., Awaitable[StatusPage]]) -> None:
     page = await page_factory()
     with pytest.raises(StatusPageError, match="cannot listen"):
         await page_factory(listen=f"127.0.0.1:{page.port}")

@@ -14,9 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.realservers import Mosquitto, Snmpd, free_port, which
 from tests.views.conftest import http, write_history, write_site
 from tests.views.png import read_png
+
+pytestmark = pytest.mark.integration
 
 WIDTH, HEIGHT = 1280, 900
 

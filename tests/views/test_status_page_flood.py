@@ -16,10 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gateway import snapshot
 from gateway.webkit.server import Limits
 from tests.realservers import Mosquitto, free_port, which
 from tests.views.conftest import HttpAnswer, http, write_site
+
+pytestmark = pytest.mark.integration
 
 NOFILE = 256  # the gateway's limit of open files in this test
 FLOOD = 400  # idle connections per wave, well past that limit

@@ -15,6 +15,8 @@ import pytest
 from gateway.webkit.server import BUSY, Limits
 from tests.webkit.conftest import POLICY, Serve, get, headers_of, request, self_signed, wait_for
 
+pytestmark = pytest.mark.integration
+
 
 async def test_connections_over_the_cap_are_answered_503_and_closed(serve: Serve) -> None:
     server = await serve(Limits(max_connections=3, head_timeout=30))

@@ -23,7 +23,8 @@ import yaml
 
 from tests.cases.golden import check_against_expected
 from tests.correlate.kit import SITE, site_config
-from tests.correlate.simulation import SiteRun, describe, seconds
+from tests.correlate.simulation import SiteRun, describe
+from tests.rules.harness import seconds
 
 HERE = Path(__file__).parent
 CASES = sorted(p for p in HERE.iterdir() if (p / "input.yaml").is_file())

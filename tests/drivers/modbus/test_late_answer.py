@@ -17,6 +17,8 @@ import pytest
 from drivers.modbus import ModbusBus, ModbusTimeout, Table
 from tests.drivers.modbus.conftest import HOST
 
+pytestmark = pytest.mark.integration
+
 
 class SlowResponder:
     """Answers "read holding registers" with ``address * 100 + i`` after ``delays[address]``."""

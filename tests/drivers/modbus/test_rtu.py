@@ -35,6 +35,7 @@ def rtu_bus(tty: Path, **kwargs: object) -> ModbusBus:
     return ModbusBus.rtu(str(tty), **options)  # type: ignore[arg-type]
 
 
+@pytest.mark.integration
 async def test_units_on_one_line_decode_and_mbpoll_agrees(
     rtu_sim: ModbusSim, pty_pair: SocatPtyPair
 ) -> None:
@@ -55,6 +56,7 @@ async def test_units_on_one_line_decode_and_mbpoll_agrees(
     assert [c == "1" for c in coils] == reg.COILS
 
 
+@pytest.mark.integration
 async def test_unit_nobody_answers_times_out_and_the_line_stays_open(
     rtu_sim: ModbusSim, pty_pair: SocatPtyPair
 ) -> None:
@@ -70,6 +72,7 @@ async def test_unit_nobody_answers_times_out_and_the_line_stays_open(
         assert bus.stats.timeouts == 4
 
 
+@pytest.mark.integration
 async def test_exception_response_over_rtu(rtu_sim: ModbusSim, pty_pair: SocatPtyPair) -> None:
     async with rtu_bus(pty_pair.client_end) as bus:
         with pytest.raises(ModbusExceptionResponse) as caught:
@@ -79,6 +82,7 @@ async def test_exception_response_over_rtu(rtu_sim: ModbusSim, pty_pair: SocatPt
         assert bus.stats.connect_attempts == 1
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("gap", "min_spacing", "max_spacing"), [(0.05, 0.045, None), (0.0, None, 0.04)]
 )

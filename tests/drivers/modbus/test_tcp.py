@@ -29,6 +29,8 @@ from tests.drivers.modbus.conftest import (
 )
 from tests.realservers import free_port
 
+pytestmark = pytest.mark.integration
+
 PLAN = plan_reads(reg.all_points())
 
 

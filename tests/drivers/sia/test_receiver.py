@@ -19,6 +19,8 @@ from drivers.sia import content, frame
 from drivers.sia.receiver import Account, Dc09Receiver, ReceiverConfig
 from tests.drivers.sia.build import pysia_frame, stamp
 
+pytestmark = pytest.mark.integration
+
 KEY = "K3yK3yK3yK3yK3yK"  # AES-128 as 16 characters of text
 PLAIN = Account("1234", name="panel-plain")
 SECRET = Account("ABCD", key=KEY.encode(), name="panel-secret")

@@ -10,7 +10,7 @@ from tests.drivers.snmp.test_lean_snmpd import IF_ENTRY, SYS_NAME
 from tests.drivers.snmp.test_pysnmp_v3 import v3_target
 from tests.realservers import Snmpd
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 
 async def test_routes_by_version_and_closes_both(snmpd: Snmpd) -> None:

@@ -12,7 +12,7 @@ from drivers.snmp.lean import LeanSnmpClient
 from tests.drivers.snmp import netsnmp
 from tests.realservers import Snmpd, free_port
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME = "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0", "1.3.6.1.2.1.1.3.0"
 SYS_NAME, SYS_LOCATION = "1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.6.0"

@@ -11,6 +11,8 @@ from drivers.snmp.base import SnmpError, SnmpProtocolError, SnmpTarget, SnmpTime
 from drivers.snmp.lean import LeanSnmpClient
 from tests.drivers.snmp.scripted_agent import Behaviour, ScriptedAgent
 
+pytestmark = pytest.mark.integration
+
 COLUMNS = ["1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.8", "1.3.6.1.2.1.31.1.1.1.6"]
 MIB = {
     "1.3.6.1.2.1.1.5.0": rfc1902.OctetString(b"sw"),

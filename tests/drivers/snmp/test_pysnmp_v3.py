@@ -20,7 +20,7 @@ from tests.drivers.snmp.test_lean_snmpd import (
 )
 from tests.realservers import Snmpd, free_port
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 LVGW = V3Credentials(
     Snmpd.V3_USER, "sha", Snmpd.V3_AUTH, "aes", Snmpd.V3_PRIV

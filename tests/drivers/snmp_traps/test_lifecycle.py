@@ -23,7 +23,7 @@ from tests.drivers.snmp_traps.helpers import (
 )
 from tests.realservers import free_port, snmp_answers
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 
 def udp_port_is_free(port: int) -> bool:

@@ -19,7 +19,7 @@ from tests.drivers.snmp_traps.helpers import (
 )
 from tests.realservers import free_port
 
-pytestmark = pytest.mark.real
+pytestmark = pytest.mark.integration
 
 LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 IF_INDEX_3 = "1.3.6.1.2.1.2.2.1.1.3"
