@@ -28,7 +28,7 @@ test: sysdeps $(STAMP) lint
 # The quick loop while developing: lint and the unit tier (in-process tests), under a
 # minute. `make test` runs every tier (docs/testing.md).
 check: $(STAMP) lint
-	$(BIN)/pytest -q -m unit
+	$(BIN)/pytest -q -m unit -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

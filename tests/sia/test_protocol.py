@@ -20,6 +20,8 @@ from gateway.protocols.registry import Drivers
 from gateway.rules.engine import RuleEngine
 from tests.drivers.sia.build import pysia_frame, stamp
 
+pytestmark = pytest.mark.integration
+
 KEY = "PanelKeyPanelKey"  # AES-128 as text
 
 

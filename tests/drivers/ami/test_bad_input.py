@@ -23,6 +23,8 @@ from drivers.ami import (
 from tests.delivery.certs import CertAuthority
 from tests.drivers.ami.conftest import SECRET, start_pbx
 
+pytestmark = pytest.mark.integration
+
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
 LOGIN_OK = b"Response: Success\r\nActionID: lvgw-1\r\nMessage: Authentication accepted\r\n\r\n"

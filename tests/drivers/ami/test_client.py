@@ -20,6 +20,8 @@ from drivers.ami import (
 )
 from tests.drivers.ami.conftest import SECRET, SimPbx, start_pbx
 
+pytestmark = pytest.mark.integration
+
 
 def target(pbx: SimPbx, **changes: object) -> AmiTarget:
     fields: dict[str, object] = {"host": "127.0.0.1", "port": pbx.port, "username": "lvgw",

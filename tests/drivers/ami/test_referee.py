@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from panoramisk import Manager
 
 from drivers.ami import AmiConnection, AmiTarget
 from tests.drivers.ami.conftest import SECRET, SimPbx
+
+pytestmark = pytest.mark.integration
 
 
 async def referee_reads(pbx: SimPbx, *actions: str) -> dict[str, Any]:
