@@ -170,8 +170,7 @@ def _announce(fleet: Fleet, control: tuple[str, int], site_file: Path | None) ->
         flush=True,
     )
     for device in fleet.devices:
-        protocol = "modbus" if device.modbus is not None else "snmp"
-        print(f"  {device.id:<20} {device.kind:<12} {protocol:<7} {device.endpoint}")
+        print(f"  {device.id:<20} {device.kind:<12} {device.protocol:<7} {device.endpoint}")
     if site_file is not None:
         print(f"lvgw-sim: wrote gateway site file {site_file}")
     sys.stdout.flush()

@@ -21,6 +21,7 @@ from simulators.fleet_schema import (
     AlarmPanelSpec,
     FleetFile,
     Modbus,
+    PanelSia,
     Site,
     Snmp,
     SnmpDeviceBase,
@@ -36,6 +37,7 @@ PROFILES = {
     "ups": "ups-rfc1628",
     "alarm_panel": "alarm-panel-modbus",
 }
+SIA_PROFILE = "alarm-panel-sia"  # a panel that reports over DC-09
 
 AnySpec = Any  # one of the fleet_schema *Spec models (a discriminated union)
 
@@ -49,9 +51,10 @@ class Device:
     kind: str
     flavour: Flavour
     address: str
-    port: int | None  # None only for a serial (RTU) alarm panel
+    port: int | None  # None for a serial (RTU) alarm panel and a DC-09 one
     snmp: Snmp | None
     modbus: Modbus | None
+    sia: PanelSia | None  # a panel that reports over DC-09 (its account made unique)
     trap_receivers: tuple[tuple[str, int], ...]
     parent: str | None
     parent_port: int | None
@@ -62,9 +65,17 @@ class Device:
 
     @property
     def endpoint(self) -> str:
+        if self.sia is not None:
+            return f"{self.sia.transport}->{self.sia.receiver}"  # it sends, it listens nowhere
         if self.modbus is not None and self.modbus.serial is not None:
             return f"rtu:{self.modbus.serial.port}"
         return f"{self.address}:{self.port}"
+
+    @property
+    def protocol(self) -> str:
+        if self.sia is not None:
+            return "sia"
+        return "modbus" if self.modbus is not None else "snmp"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +127,14 @@ def _expand(path: Path, fleet: FleetFile, lines: list[int]) -> list[Device]:
         for n in range(count):
             ident = f"{spec.id}-{n + 1:0{width}d}" if spec.repeat else spec.id
             address = ipaddress.IPv4Address(spec.address or defaults.address)
-            port = spec.port or defaults.port
+            try:
+                sia = _sia(spec, n)
+            except ValueError as exc:
+                problems.append(located(path, line, f"device {ident}: {exc}"))
+                break
+            port = None if sia is not None else spec.port or defaults.port
             serial = isinstance(spec, AlarmPanelSpec) and spec.modbus.serial is not None
-            if port is None and not serial:
+            if port is None and not serial and sia is None:
                 problems.append(located(path, line, f"device {ident}: port: required"))
                 break
             if spec.repeat_step == "address":
@@ -138,7 +154,8 @@ def _expand(path: Path, fleet: FleetFile, lines: list[int]) -> list[Device]:
                     address=str(address),
                     port=None if serial else port,
                     snmp=_snmp(spec, defaults.snmp),
-                    modbus=spec.modbus if isinstance(spec, AlarmPanelSpec) else None,
+                    modbus=spec.modbus if isinstance(spec, AlarmPanelSpec) and not sia else None,
+                    sia=sia,
                     trap_receivers=_receivers(spec, defaults.trap_receivers),
                     parent=spec.parent,
                     parent_port=parent_port or spec.parent_port,
@@ -153,9 +170,24 @@ def _expand(path: Path, fleet: FleetFile, lines: list[int]) -> list[Device]:
     return out
 
 
+def _sia(spec: AnySpec, n: int) -> PanelSia | None:
+    """A DC-09 panel's settings; the ``n``-th copy of a repeated one has the account
+    number ``n`` above the first (a receiver tells its panels apart by account)."""
+    sia = spec.sia if isinstance(spec, AlarmPanelSpec) else None
+    if sia is None or n == 0:
+        return sia
+    width = len(sia.account)
+    account = f"{int(sia.account, 16) + n:0{width}X}"
+    if len(account) > 16:
+        raise ValueError(f"sia.account {account} is longer than 16 digits")
+    return sia.model_copy(update={"account": account})
+
+
 def _default_profile(spec: AnySpec) -> str:
     """An NVR that serves an HTTP API, a PBX that serves AMI, is read over it, as on a
-    real site."""
+    real site; a panel that reports over DC-09 is heard through its receiver."""
+    if getattr(spec, "sia", None) is not None:
+        return SIA_PROFILE
     if getattr(spec, "ami", None) is not None:
         return "pbx-asterisk-ami"
     if getattr(spec, "isapi", None) is not None:
@@ -189,12 +221,17 @@ def _check_unique(path: Path, devices: list[Device]) -> None:
                         f"{ids[device.id].line}")
             )  # fmt: skip
         ids.setdefault(device.id, device)
-        proto = "udp" if device.snmp is not None else "tcp"
-        key = f"{proto}:{device.endpoint}"
+        if device.sia is not None:
+            # It listens nowhere; panels share a receiver, which tells them by account.
+            key = f"sia:{device.sia.receiver}#{device.sia.account.upper()}"
+            what = f"account {device.sia.account} at {device.sia.receiver}"
+        else:
+            proto = "udp" if device.snmp is not None else "tcp"
+            key, what = f"{proto}:{device.endpoint}", device.endpoint
         if key in endpoints:
             other = endpoints[key]
             problems.append(
-                located(path, device.line, f"device {device.id}: {device.endpoint} is already "
+                located(path, device.line, f"device {device.id}: {what} is already "
                         f"used by {other.id} (line {other.line})")
             )  # fmt: skip
         endpoints.setdefault(key, device)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from simulators.endpoints import check_endpoint, check_ipv4
 from simulators.flavours import FLAVOURS
@@ -92,6 +100,65 @@ class Serial(Strict):
 class Modbus(Strict):
     unit: Annotated[int, Field(ge=1, le=247)] = 1
     serial: Serial | None = None
+
+
+def _quoted(value: object) -> object:
+    # YAML reads 1234 as a number and 0123 as 123: a DC-09 number is text.
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f'quote it ("{value}"): DC-09 numbers and keys are text')
+    return value
+
+
+HEX = r"^[0-9A-Fa-f]+$"
+Account = Annotated[
+    str, StringConstraints(pattern=HEX, min_length=3, max_length=16), BeforeValidator(_quoted)
+]
+HexNumber = Annotated[
+    str, StringConstraints(pattern=HEX, min_length=1, max_length=6), BeforeValidator(_quoted)
+]
+KEY_LENGTHS = {"hex": (32, 48, 64), "text": (16, 24, 32)}
+
+
+class PanelSia(Strict):
+    """A panel that reports over SIA DC-09 (docs/simulators.md, "DC-09 panels"): where
+    to, as which account, and how often it sends its periodic test report."""
+
+    receiver: str  # HOST:PORT of the receiver (the gateway's sia: listen)
+    transport: Literal["tcp", "udp"] = "tcp"
+    account: Account
+    key: Annotated[str, BeforeValidator(_quoted)] | None = None  # AES: an encrypted account
+    key_format: Literal["hex", "text"] = "hex"
+    prefix: HexNumber = "0"
+    receiver_number: HexNumber | None = None
+    events: Literal["sia", "cid"] = "sia"  # SIA DC-03 codes or Contact ID
+    test_period: str | float = "24h"
+    ack_timeout: str | float = "10s"
+
+    _receiver = field_validator("receiver")(check_endpoint)
+
+    @field_validator("test_period", "ack_timeout")
+    @classmethod
+    def _duration(cls, value: str | float) -> str | float:
+        if parse_duration(value) <= 0:
+            raise ValueError("must be more than 0 s")
+        return value
+
+    @model_validator(mode="after")
+    def _key_length(self) -> PanelSia:
+        if self.key is None:
+            return self
+        lengths = KEY_LENGTHS[self.key_format]
+        if len(self.key) not in lengths:
+            what = "hex digits" if self.key_format == "hex" else "characters"
+            raise ValueError(f"key: an AES key is {', '.join(map(str, lengths))} {what}")
+        if self.key_format == "hex" and not all(c in "0123456789abcdefABCDEF" for c in self.key):
+            raise ValueError("key: hex digits only (or key_format: text)")
+        return self
+
+    def key_bytes(self) -> bytes | None:
+        if self.key is None:
+            return None
+        return bytes.fromhex(self.key) if self.key_format == "hex" else self.key.encode()
 
 
 class Defaults(Strict):
@@ -203,8 +270,17 @@ class AlarmPanelSpec(DeviceBase):
     kind: Literal["alarm_panel"]
     zones: Annotated[int, Field(ge=1, le=256)] = 16
     modbus: Modbus = Modbus()
+    sia: PanelSia | None = None  # reports over DC-09 instead of serving Modbus
     battery_minutes: Annotated[float, Field(gt=0)] = 240.0
     _model = _flavour_check("alarm_panel")
+
+    @model_validator(mode="after")
+    def _one_protocol(self) -> AlarmPanelSpec:
+        if self.sia is not None and "modbus" in self.model_fields_set:
+            raise ValueError("a panel reports over DC-09 (sia) or serves Modbus, not both")
+        if self.sia is not None and self.port is not None:
+            raise ValueError("a DC-09 panel listens on no port: it sends to sia.receiver")
+        return self
 
 
 DeviceSpec = Annotated[

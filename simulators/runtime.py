@@ -1,5 +1,6 @@
-"""A running fleet: the device models wired to their parents and served over SNMP and
-Modbus, with faults injected and cleared by id."""
+"""A running fleet: the device models wired to their parents and served over SNMP,
+Modbus and HTTP, the DC-09 panels reporting to their receivers, with faults injected
+and cleared by id."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from simulators.ami.server import AmiServers, ami_servers
+from simulators.dc09.transmitter import Transmitters
 from simulators.errors import UnknownDeviceError
 from simulators.fleet import Fleet
 from simulators.http.apps import http_apps
@@ -41,6 +43,7 @@ class FleetRuntime:
         self.modbus = PanelServers(list(self.models.values()))
         self.http = HttpApiServers(http_apps(fleet.devices, self.models))
         self.ami: AmiServers = ami_servers(fleet, self.models)
+        self.dc09 = Transmitters(list(self.models.values()))
 
     def _wire_topology(self) -> None:
         """Each device reaches the network through its parent switch's port."""
@@ -69,10 +72,12 @@ class FleetRuntime:
             raise
         for model in self.models.values():
             model.emit(Booted())  # coldStart from every SNMP device
+        await self.dc09.start()
 
     async def stop(self) -> None:
         try:
             await self.ami.stop()
+            await self.dc09.stop()
             await self.http.stop()
             await self.modbus.stop()
         finally:
@@ -108,12 +113,13 @@ class FleetRuntime:
         return {"device": model.state(), "cleared": [fault.as_json() for fault in cleared]}
 
     def catalogue(self) -> dict[str, Any]:
-        """The faults each kind supports, with their parameters."""
+        """The faults each kind supports, with their parameters (a variant of a kind
+        with faults of its own, a DC-09 panel, under its own name: ``kind/variant``)."""
         out: dict[str, Any] = {}
         for model in self.models.values():
-            if model.kind in out:
+            if model.fault_set() in out:
                 continue
-            out[model.kind] = {
+            out[model.fault_set()] = {
                 spec.name: {
                     "help": spec.help,
                     "params": {p.name: p.help for p in spec.params},

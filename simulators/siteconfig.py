@@ -1,7 +1,8 @@
 """``lvgw-sim run --write-config SITE.yaml``: a gateway site file pointing at the fleet.
 
-The shape is the site file of the outside contract (site, uplink, traps, devices);
-parents and roles come from the fleet's resolved topology.
+The shape is the site file of the outside contract (site, uplink, traps, sia,
+devices); parents and roles come from the fleet's resolved topology. Secrets (HTTP
+passwords, DC-09 keys) go to files beside it, which the site file names.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import yaml
 
 from simulators.errors import ServeError
 from simulators.fleet import Device, Fleet
+from simulators.yamlfile import parse_duration
 
 # Profiles read over an HTTP API: the device's section and port are that API's.
 HTTP_PROFILES = {"nvr-hikvision-isapi": "isapi", "nvr-dahua-http": "dahua"}
@@ -50,18 +52,43 @@ def site_document(
             }
         )
         doc["traps"] = {"listen": f"{host}:{port}", "communities": communities}
+    panels = [device.sia for device in fleet.devices if device.sia is not None]
+    if panels:  # the gateway's receiver, where the (first) DC-09 panel reports
+        doc["sia"] = {"listen": panels[0].receiver}
     doc["devices"] = [_device_entry(device, secrets) for device in fleet.devices]
     return doc
 
 
-def _http_section(device: Device, api: str, secrets: Path | None) -> dict[str, Any]:
-    account = getattr(device.spec, api)
+def _secret_file(secrets: Path | None, name: str, value: str) -> Path:
+    """Where a secret goes (``secrets/NAME`` beside the site file), written there
+    with mode 600 when ``secrets`` is given."""
     folder = secrets or Path("secrets")
-    password_file = folder / f"{device.id}.{api}"
+    path = folder / name
     if secrets is not None:
         secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
-        password_file.write_text(account.password + "\n", encoding="utf-8")
-        password_file.chmod(0o600)
+        path.write_text(value + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path
+
+
+def _sia_section(device: Device, secrets: Path | None) -> dict[str, Any]:
+    """A DC-09 panel as the gateway knows it: the account its messages carry, the key
+    of an encrypted one, and its test period."""
+    sia = device.sia
+    assert sia is not None
+    section: dict[str, Any] = {"account": sia.account.upper(), "prefix": sia.prefix.upper()}
+    if sia.receiver_number is not None:
+        section["receiver"] = sia.receiver_number.upper()
+    if sia.key is not None:
+        section["key_file"] = str(_secret_file(secrets, f"{device.id}.sia-key", sia.key))
+        section["key_format"] = sia.key_format
+    section["test_interval"] = _duration(parse_duration(sia.test_period))
+    return section
+
+
+def _http_section(device: Device, api: str, secrets: Path | None) -> dict[str, Any]:
+    account = getattr(device.spec, api)
+    password_file = _secret_file(secrets, f"{device.id}.{api}", account.password)
     return {"user": account.user, "password_file": str(password_file)}
 
 
@@ -111,6 +138,8 @@ def _device_entry(device: Device, secrets: Path | None = None) -> dict[str, Any]
         if serial is not None:
             modbus.update(transport="rtu", serial=serial.model_dump())
         entry["modbus"] = modbus
+    if device.sia is not None:
+        entry["sia"] = _sia_section(device, secrets)
     entry["interval"] = _duration(device.interval)
     if device.parent is not None:
         entry["parent"] = device.parent
@@ -120,6 +149,8 @@ def _device_entry(device: Device, secrets: Path | None = None) -> dict[str, Any]
 
 
 def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{int(seconds // 3600)}h"
     if seconds >= 60 and seconds % 60 == 0:
         return f"{int(seconds // 60)}m"
     return f"{seconds:g}s"

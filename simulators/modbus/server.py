@@ -69,7 +69,9 @@ class PanelServers:
     """One Modbus server per alarm panel."""
 
     def __init__(self, models: list[DeviceModel]) -> None:
-        self.models = [m for m in models if isinstance(m, AlarmPanelModel)]
+        self.models = [
+            m for m in models if isinstance(m, AlarmPanelModel) and m.device.modbus is not None
+        ]
         self._servers: list[Any] = []
 
     async def start(self) -> None:

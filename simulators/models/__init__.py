@@ -5,7 +5,7 @@ from __future__ import annotations
 from simulators.fleet import Device
 from simulators.models.base import Clock, DeviceModel
 from simulators.models.nvr import NvrModel
-from simulators.models.panel import AlarmPanelModel
+from simulators.models.panel import AlarmPanelModel, SiaPanelModel
 from simulators.models.pbx import PbxModel
 from simulators.models.switch import SwitchModel
 from simulators.models.ups import UpsModel
@@ -16,4 +16,6 @@ MODEL_CLASSES: dict[str, type[DeviceModel]] = {
 
 
 def build_model(device: Device, clock: Clock) -> DeviceModel:
+    if device.sia is not None:
+        return SiaPanelModel(device, clock)
     return MODEL_CLASSES[device.kind](device, clock)

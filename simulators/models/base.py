@@ -108,6 +108,9 @@ class DeviceModel:
     kind: ClassVar[str] = ""
     FAULTS: ClassVar[dict[str, FaultSpec]] = {}
     HAS_CLOCK: ClassVar[bool] = True  # serves its wall clock (hrSystemDate)
+    # The name its faults are listed under (GET /faults): its kind, unless a variant
+    # of the kind has faults of its own.
+    FAULT_SET: ClassVar[str] = ""
 
     def __init__(self, device: Device, clock: Clock = time.monotonic) -> None:
         self.device = device
@@ -121,6 +124,13 @@ class DeviceModel:
         # The switch and port this device hangs off; set by the fleet runtime.
         self.uplink: tuple[Any, int | None] | None = None
         self.clock_offset = 0.0  # seconds the device's wall clock is off
+        # What a protocol layer adds to ``state()`` under its name (a transmitter's
+        # counts), read when the state is shown.
+        self.protocol_state: dict[str, Callable[[], dict[str, Any]]] = {}
+
+    @classmethod
+    def fault_set(cls) -> str:
+        return cls.FAULT_SET or cls.kind
 
     def wall_clock(self) -> float:
         """The device's idea of the time of day (Unix seconds)."""
@@ -276,12 +286,14 @@ class DeviceModel:
         return {
             "id": self.id,
             "kind": self.kind,
+            "fault_set": self.fault_set(),
             "model": device.flavour.name,
             "endpoint": device.endpoint,
-            "protocol": "modbus" if device.modbus is not None else "snmp",
+            "protocol": device.protocol,
             "parent": device.parent,
             "parent_port": device.parent_port,
             "answering": self.answering(),
             "uptime_s": round(self.uptime(), 1),
             "faults": [fault.as_json() for fault in self.active],
+            **{name: describe() for name, describe in self.protocol_state.items()},
         }

@@ -42,3 +42,8 @@ class TrunkChanged(Event):
 @dataclass(frozen=True, slots=True)
 class PowerChanged(Event):
     on_battery: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged(Event):
+    """A fault was injected or cleared: a device that reports by itself looks again."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulators.models.base import ActiveFault, Clock, DeviceModel, FaultSpec, Param, Ramp
+from simulators.models.events import StateChanged
 
 FLOAT_VOLTS = 13.65
 FULL_VOLTS = 12.9
@@ -150,3 +151,38 @@ class AlarmPanelModel(DeviceModel):
             return
         zone = self.zones[int(fault.params["zone"]) - 1]
         zone.flags = zone.flags | flag if on else zone.flags & ~flag
+
+
+class SiaPanelModel(AlarmPanelModel):
+    """A panel that reports over SIA DC-09 instead of serving Modbus
+    (``simulators/dc09``). Its messages carry its clock, so it has the clock faults;
+    it supervises its siren; and ``comm_lost`` is its path to the receiver lost: it
+    sends nothing, test reports neither, until the fault is cleared. Every change of
+    its state is announced (``StateChanged``) for its transmitter to report."""
+
+    FAULT_SET = "alarm_panel/sia"
+    HAS_CLOCK = True
+
+    FAULTS = {
+        **AlarmPanelModel.FAULTS,
+        "comm_lost": FaultSpec(
+            "comm_lost",
+            "its path to the receiver is lost: it sends nothing (no test report either) "
+            "until cleared, then what changed meanwhile and a communication restoral",
+        ),
+        "siren_fault": FaultSpec("siren_fault", "the siren (bell) is in trouble"),
+    }
+
+    def __init__(self, device: Any, clock: Clock) -> None:
+        super().__init__(device, clock)
+        self.siren_fault = False
+
+    def _inject_siren_fault(self) -> None:
+        self.siren_fault = True
+
+    def _clear_siren_fault(self) -> None:
+        self.siren_fault = False
+
+    def _apply(self, fault: ActiveFault, on: bool) -> None:
+        super()._apply(fault, on)
+        self.emit(StateChanged())
