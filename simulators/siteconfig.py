@@ -59,18 +59,6 @@ def site_document(
     return doc
 
 
-def _secret_file(secrets: Path | None, name: str, value: str) -> Path:
-    """Where a secret goes (``secrets/NAME`` beside the site file), written there
-    with mode 600 when ``secrets`` is given."""
-    folder = secrets or Path("secrets")
-    path = folder / name
-    if secrets is not None:
-        secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.write_text(value + "\n", encoding="utf-8")
-        path.chmod(0o600)
-    return path
-
-
 def _sia_section(device: Device, secrets: Path | None) -> dict[str, Any]:
     """A DC-09 panel as the gateway knows it: the account its messages carry, the key
     of an encrypted one, and its test period."""
@@ -80,7 +68,7 @@ def _sia_section(device: Device, secrets: Path | None) -> dict[str, Any]:
     if sia.receiver_number is not None:
         section["receiver"] = sia.receiver_number.upper()
     if sia.key is not None:
-        section["key_file"] = str(_secret_file(secrets, f"{device.id}.sia-key", sia.key))
+        section["key_file"] = str(_secret_file(device, "sia-key", sia.key, secrets))
         section["key_format"] = sia.key_format
     section["test_interval"] = _duration(parse_duration(sia.test_period))
     return section
@@ -88,11 +76,13 @@ def _sia_section(device: Device, secrets: Path | None) -> dict[str, Any]:
 
 def _http_section(device: Device, api: str, secrets: Path | None) -> dict[str, Any]:
     account = getattr(device.spec, api)
-    password_file = _secret_file(secrets, f"{device.id}.{api}", account.password)
+    password_file = _secret_file(device, api, account.password, secrets)
     return {"user": account.user, "password_file": str(password_file)}
 
 
 def _secret_file(device: Device, name: str, secret: str, secrets: Path | None) -> Path:
+    """Where a device's secret goes (``<secrets>/<id>.<name>`` beside the site file),
+    written there with mode 600 when ``secrets`` is given."""
     folder = secrets or Path("secrets")
     path = folder / f"{device.id}.{name}"
     if secrets is not None:

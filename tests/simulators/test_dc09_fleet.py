@@ -131,6 +131,7 @@ def test_fleet_settings_and_their_errors(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.integration  # runs lvgw check-config
 def test_site_file_points_the_gateway_at_its_panels(tmp_path: Path) -> None:
     path = tmp_path / "fleet.yaml"
     path.write_text(
