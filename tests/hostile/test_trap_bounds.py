@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,34 +30,52 @@ LINK_DOWN = "1.3.6.1.6.3.1.1.5.3"
 class CountingReader:
     def __init__(self) -> None:
         self.polls = 0
+        self.at: list[float] = []  # the loop's clock at each poll
 
     async def poll(self) -> PollResult:
         self.polls += 1
+        self.at.append(asyncio.get_running_loop().time())
         return PollResult("sw", datetime.now(UTC), True, ())
 
 
-async def trap_storm(schedule: DeviceSchedule, seconds: float, per_second: int = 200) -> None:
+async def trap_storm(schedule: DeviceSchedule, seconds: float, per_second: int = 200) -> float:
+    """Traps for ``seconds`` (longer on a loaded machine); the loop's clock at the last."""
     for _ in range(int(seconds * per_second)):
         schedule.poll_now()
         await asyncio.sleep(1 / per_second)
+    return asyncio.get_running_loop().time()
 
 
-async def run_storm(schedule: DeviceSchedule, seconds: float) -> None:
+async def run_storm(
+    schedule: DeviceSchedule, reader: CountingReader, seconds: float, last_poll: bool = True
+) -> float:
+    """A storm, then (``last_poll``) until the poll that its last traps asked for, at the
+    end of the window they fell in. The storm's length on the loop's clock."""
+    loop = asyncio.get_running_loop()
     task = asyncio.create_task(schedule.run(), name="stormed")
     try:
-        await trap_storm(schedule, seconds)
-        await asyncio.sleep(0.3)
+        started = loop.time()
+        last_trap = await trap_storm(schedule, seconds)
+        async with asyncio.timeout(schedule.early_every + 5):
+            while last_poll and (not reader.at or reader.at[-1] < last_trap):
+                await asyncio.sleep(0.01)
+        return last_trap - started
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def gaps(reader: CountingReader) -> list[float]:
+    return [b - a for a, b in itertools.pairwise(reader.at)]
 
 
 async def test_a_trap_storm_polls_the_device_once_by_default() -> None:
     reader = CountingReader()
     out: asyncio.Queue[PollResult] = asyncio.Queue()
     schedule = DeviceSchedule("sw", reader, 300.0, out, first_delay=300.0)
-    await run_storm(schedule, 2.0)
+    lasted = await run_storm(schedule, reader, 2.0, last_poll=False)
     # One poll at the first trap; the rest wait for the end of the 10 s window.
+    assert lasted < 10.0, "the machine is too slow for this storm to fit in one window"
     assert reader.polls == 1
 
 
@@ -64,10 +83,12 @@ async def test_traps_within_the_window_are_coalesced_into_one_poll_at_its_end() 
     reader = CountingReader()
     out: asyncio.Queue[PollResult] = asyncio.Queue()
     schedule = DeviceSchedule("sw", reader, 300.0, out, first_delay=300.0, early_every=0.5)
-    await run_storm(schedule, 2.0)
-    # At the first trap, then once per 0.5 s while traps keep coming: not one per trap,
-    # and none lost (the last window's traps get their poll too).
-    assert 4 <= reader.polls <= 6, reader.polls
+    await run_storm(schedule, reader, 2.0)
+    # At the first trap, then once per 0.5 s while traps keep coming: not one per trap
+    # (400), and none lost (the last window's traps got their poll too).
+    assert reader.polls >= 4, reader.at
+    assert min(gaps(reader)) >= 0.5 - 0.01, gaps(reader)
+    assert reader.polls <= 1 + (reader.at[-1] - reader.at[0]) / 0.5 + 0.01, reader.at
 
 
 def site(tmp_path: Path, limits: str = "{}") -> LoadedConfig:
