@@ -3,7 +3,7 @@
 ``AmiSession`` keeps one PBX's session over time (reconnects with backoff); every
 failure is one ``AmiError`` of a class a reader can tell apart. docs/ami.md."""
 
-from drivers.ami.client import READ_ACTIONS, AmiAnswer, AmiConnection, AmiTarget
+from drivers.ami.client import LIST_ROWS, READ_ACTIONS, AmiAnswer, AmiConnection, AmiTarget
 from drivers.ami.errors import (
     AmiActionError,
     AmiAuthError,
@@ -18,6 +18,7 @@ from drivers.ami.message import Message
 from drivers.ami.session import AmiSession
 
 __all__ = [
+    "LIST_ROWS",
     "READ_ACTIONS",
     "AmiActionError",
     "AmiAnswer",

@@ -50,6 +50,14 @@ READ_ACTIONS = frozenset(
     }
 )
 
+# The list actions among them, and the event each lists its rows in.
+LIST_ROWS = {
+    "CoreShowChannels": "CoreShowChannel",
+    "PJSIPShowRegistrationsOutbound": "OutboundRegistrationDetail",
+    "PJSIPShowEndpoints": "EndpointList",
+    "SIPpeers": "PeerEntry",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class AmiTarget:

@@ -54,6 +54,8 @@ HOSTS = {
     "pbx": "127.0.0.4",
     "ups": "127.0.0.1",
     "nvr-isapi": "127.0.0.5",
+    "pbx-ami": "127.0.0.6",
+    "pbx-sip": "127.0.0.7",
 }
 
 
@@ -67,6 +69,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, 
     ports = {d: free_port_on(h) for d, h in HOSTS.items()}
     ports["panel"] = free_port_on("127.0.0.1", socket.SOCK_STREAM)
     ports["nvr-isapi-http"] = free_port_on("127.0.0.5", socket.SOCK_STREAM)
+    ports["pbx-ami-tcp"] = free_port_on("127.0.0.6", socket.SOCK_STREAM)
+    ports["pbx-sip-tcp"] = free_port_on("127.0.0.7", socket.SOCK_STREAM)
     text = (CASES / "fleet.yaml").read_text()
     for device, port in ports.items():
         text = text.replace("{" + device + "}", str(port))

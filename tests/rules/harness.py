@@ -65,6 +65,7 @@ def write_site(
     entries = []
     for n, device in enumerate(devices, start=1):
         entries.append({"address": f"192.0.2.{n}", **device})
+        _write_secret_files(directory, device)
     site = {
         "site": {"id": "s", "name": "S", "customer": {"name": "C"}, "contract": {"type": "annual"}},
         "uplink": {"mqtt": {"host": "127.0.0.1"}},
@@ -75,6 +76,16 @@ def write_site(
     path = directory / "site.yaml"
     path.write_text(yaml.safe_dump(site, sort_keys=False))
     return path
+
+
+def _write_secret_files(directory: Path, device: Mapping[str, Any]) -> None:
+    """The secret files a device's sections name (an AMI account's ``secret_file``):
+    they must exist for the site file to load, though nothing here reads them."""
+    for section in device.values():
+        if isinstance(section, Mapping):
+            for key, value in section.items():
+                if key.endswith("_file") and isinstance(value, str):
+                    (directory / value).write_text("not-read\n")
 
 
 def engine_with(

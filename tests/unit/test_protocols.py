@@ -130,19 +130,21 @@ def problems(tmp_path: Path, profile: str, device: str = "") -> list[str]:
         (
             "protocol: bacnet\n",
             "profiles/box.yaml:3: field 'protocol': unknown protocol 'bacnet' "
-            "(one of: snmp, modbus, isapi, sia)",
+            "(one of: snmp, modbus, isapi, sia, ami)",
         ),
         (
             "protocol: snmp\npoints:\n  x: {oid: 1.3.6.1.2.1.1.5.0, table: holding, address: 1}\n",
             "profiles/box.yaml:5: field 'points.x': a point is of one protocol: SNMP (oid), "
-            "Modbus (table, address, order), ISAPI (path, field, row, key, codes) or SIA DC-09 "
-            "(set, reset, number_of, zone, initial)",
+            "Modbus (table, address, order), ISAPI (path, field, row, key, codes), SIA DC-09 "
+            "(set, reset, number_of, zone, initial) or AMI (action, field, time_field, distinct, "
+            "codes)",
         ),
         (
             "protocol: snmp\npoints:\n  x: {oid: 1.3.6.1.2.1.1.5.0, order: CDAB}\n",
             "profiles/box.yaml:5: field 'points.x': a point is of one protocol: SNMP (oid), "
-            "Modbus (table, address, order), ISAPI (path, field, row, key, codes) or SIA DC-09 "
-            "(set, reset, number_of, zone, initial)",
+            "Modbus (table, address, order), ISAPI (path, field, row, key, codes), SIA DC-09 "
+            "(set, reset, number_of, zone, initial) or AMI (action, field, time_field, distinct, "
+            "codes)",
         ),
         (
             "protocol: modbus\npoints:\n  x: {table: holding, address: 1, type: counter32}\n",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from gateway.config.protocols.ami import AMI
 from gateway.config.protocols.base import ProtocolSchema
 from gateway.config.protocols.isapi import ISAPI
 from gateway.config.protocols.modbus import MODBUS
@@ -15,7 +16,7 @@ from gateway.config.protocols.sia import SIA
 from gateway.config.protocols.snmp import SNMP
 
 SCHEMAS: Mapping[str, ProtocolSchema] = {
-    schema.name: schema for schema in (SNMP, MODBUS, ISAPI, SIA)
+    schema.name: schema for schema in (SNMP, MODBUS, ISAPI, SIA, AMI)
 }
 
 __all__ = ["SCHEMAS", "ProtocolSchema"]
