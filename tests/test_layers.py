@@ -89,13 +89,19 @@ def test_make_lint_runs_lint_imports() -> None:
     assert any(line.endswith("/lint-imports --no-cache") for line in planned.splitlines())
 
 
-def test_every_module_of_the_gateway_has_its_layer() -> None:
-    """A new package or top-level module takes its place in the contract: one left out
-    would be free to import anything."""
+def contract_layers() -> list[str]:
+    """The layers contract of pyproject.toml, from the top."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     (layers,) = [
         c["layers"] for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"
     ]
+    return [" | ".join(name.strip() for name in layer.split("|")) for layer in layers]
+
+
+def test_every_module_of_the_gateway_has_its_layer() -> None:
+    """A new package or top-level module takes its place in the contract: one left out
+    would be free to import anything."""
+    layers = contract_layers()
     listed = {name.strip() for layer in layers for name in layer.split("|")}
     present = {
         f"gateway.{path.stem}"
@@ -104,3 +110,11 @@ def test_every_module_of_the_gateway_has_its_layer() -> None:
     }
     assert present - listed == set()
     assert listed - present == {"drivers"}
+
+
+def test_docs_architecture_lists_the_layers_as_enforced() -> None:
+    """docs/architecture.md shows the order from the bottom, as the contract has it."""
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Layers") :]
+    block = section[section.index("```\n") + 4 : section.index("\n```", section.index("```\n"))]
+    assert block.splitlines() == contract_layers()[::-1]
