@@ -23,6 +23,7 @@ site:
   timezone: Asia/Shanghai
 uplink:
   mqtt: {{host: 127.0.0.1, username: gw, password_file: {secret}}}
+  command_key_file: {key}
 agent:
   state_dir: {state}
   status_listen: 0.0.0.0:8780
@@ -35,11 +36,17 @@ devices:
 def site(tmp_path: Path, secret: bytes = b"s3cret\n", token: bytes = b"t0ken\n") -> Path:
     (tmp_path / "secret").write_bytes(secret)
     (tmp_path / "token").write_bytes(token)
-    for name in ("secret", "token"):
+    (tmp_path / "key").write_bytes(b"k3y-of-the-site\n")
+    for name in ("secret", "token", "key"):
         (tmp_path / name).chmod(0o600)
     path = tmp_path / "site.yaml"
     path.write_text(
-        SITE.format(secret=tmp_path / "secret", token=tmp_path / "token", state=tmp_path / "st")
+        SITE.format(
+            secret=tmp_path / "secret",
+            token=tmp_path / "token",
+            key=tmp_path / "key",
+            state=tmp_path / "st",
+        )
     )
     return path
 
@@ -68,8 +75,8 @@ def test_readable_private_secrets_pass_quietly(tmp_path: Path) -> None:
     [
         (b"", b"t0ken\n", 8, "uplink.mqtt.password_file"),
         (b"\n", b"t0ken\n", 8, "empty"),
-        (b"s3cret\n", b"", 12, "agent.status_token_file"),
-        (b"s3cret\n", b"  \n", 12, "empty"),
+        (b"s3cret\n", b"", 13, "agent.status_token_file"),
+        (b"s3cret\n", b"  \n", 13, "empty"),
         (b"\xff\xfe\x00s", b"t0ken\n", 8, "UTF-8"),
     ],
 )
