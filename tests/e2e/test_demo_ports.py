@@ -51,6 +51,32 @@ def test_taken_ports_move_and_free_ones_stay(tmp_path: Path) -> None:
     assert len(moved) == 3, moved
 
 
+@pytest.mark.parametrize("kind", [socket.SOCK_STREAM, socket.SOCK_DGRAM])
+def test_a_taken_dc09_receiver_moves_for_every_panel_reporting_there(
+    tmp_path: Path, kind: int
+) -> None:
+    """The receiver listens on TCP and UDP: either one taken moves it."""
+    with held(kind) as taken:
+        receiver = f"127.0.0.1:{taken.getsockname()[1]}"
+        fleet = tmp_path / "fleet.yaml"
+        fleet.write_text(
+            yaml.safe_dump({
+                "defaults": {"port": 1161},
+                "devices": [
+                    {"id": f"panel-{n}", "kind": "alarm_panel", "address": f"127.0.0.{n}",
+                     "sia": {"receiver": receiver, "account": f"10{n}"}} for n in (1, 2)
+                ],
+            })
+        )  # fmt: skip
+        (tmp_path / "work").mkdir()
+        served, moved = fleet_for_demo(fleet, tmp_path / "work")
+    doc = yaml.safe_load(served.read_text())
+    (new,) = {d["sia"]["receiver"] for d in doc["devices"]}
+    assert new != receiver and new.startswith("127.0.0.1:")
+    assert all("port" not in d for d in doc["devices"])  # a DC-09 panel listens nowhere
+    assert moved == [f"DC-09 receiver {receiver} -> {new}"]
+
+
 def test_a_taken_status_page_port_is_replaced() -> None:
     with held(socket.SOCK_STREAM) as page:
         port = page.getsockname()[1]

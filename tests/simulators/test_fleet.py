@@ -45,8 +45,15 @@ def test_demo_fleet_is_the_documented_site() -> None:
     assert by_id["pbx-1"].spec.trunks == 4 and by_id["panel-1"].spec.zones == 16
     addresses = [device.address for device in fleet.devices]
     assert len(set(addresses)) == len(addresses)  # every device on its own address
-    assert all(device.port is not None and device.port > 1023 for device in fleet.devices)
+    served = [device for device in fleet.devices if device.sia is None]
+    assert all(device.port is not None and device.port > 1023 for device in served)
     assert fleet.control == ("127.0.0.1", 8700)
+    # The panel reports over DC-09, encrypted, to the gateway's receiver; the large
+    # fleet keeps Modbus panels.
+    panel = by_id["panel-1"]
+    assert (panel.protocol, panel.profile, panel.port) == ("sia", "alarm-panel-sia", None)
+    assert panel.sia is not None and panel.sia.key_bytes() is not None
+    assert panel.sia.receiver == "127.0.0.1:12300"
 
 
 def test_large_fleet_has_500_mixed_devices() -> None:
@@ -55,6 +62,8 @@ def test_large_fleet_has_500_mixed_devices() -> None:
     assert {device.kind for device in fleet.devices} == {
         "switch", "nvr", "pbx", "ups", "alarm_panel"}  # fmt: skip
     assert len({device.endpoint for device in fleet.devices}) == 500
+    panels = [device for device in fleet.devices if device.kind == "alarm_panel"]
+    assert {panel.protocol for panel in panels} == {"modbus"}
     nvrs = [device for device in fleet.devices if device.kind == "nvr"]
     assert nvrs[0].id == "nvr-001" and nvrs[-1].id == "nvr-150"
     assert nvrs[-1].address == "127.77.2.150"
