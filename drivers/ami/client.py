@@ -57,6 +57,7 @@ LIST_ROWS = {
     "PJSIPShowEndpoints": "EndpointList",
     "SIPpeers": "PeerEntry",
 }
+LOGIN_REFUSAL_DELAY = 1.0  # seconds Asterisk sleeps before "Authentication failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,9 @@ class AmiConnection:
     async def open(self) -> None:
         """Connect, read the banner and log in; any failure leaves nothing open."""
         try:
-            async with asyncio.timeout(self.target.timeout):
+            # Asterisk waits a second before it refuses a login (action_login): a
+            # refusal must not look like a PBX that does not answer.
+            async with asyncio.timeout(self.target.timeout + LOGIN_REFUSAL_DELAY):
                 await self._connect()
                 assert self._reader is not None
                 self.version = await self._reader.banner()
@@ -163,7 +166,8 @@ class AmiConnection:
                 await self._login()
         except TimeoutError:
             await self.close()
-            raise AmiTimeout(f"no answer within {self.target.timeout:g} s") from None
+            waited = self.target.timeout + LOGIN_REFUSAL_DELAY
+            raise AmiTimeout(f"no answer within {waited:g} s") from None
         except BaseException:
             await self.close()
             raise

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from drivers.ami.client import AmiAnswer, AmiConnection, AmiTarget
-from drivers.ami.errors import AmiActionError, AmiAuthError, AmiError
+from drivers.ami.errors import AmiActionError, AmiAuthError, AmiClosed, AmiError
 from drivers.ami.message import Message
 from drivers.backoff import Backoff
 
@@ -96,12 +96,29 @@ class AmiSession:
             self.next_attempt = now + self.retry.next_delay()
 
     async def action(self, name: str, headers: Iterable[tuple[str, str]] = ()) -> AmiAnswer:
-        """One read-only action on the (re)opened connection."""
+        """One read-only action on the (re)opened connection. A connection that had
+        been open a while and turns out closed (Asterisk restarted since the last
+        action) is replaced once at once, if the backoff allows: a PBX that is back is
+        read, not counted as an outage."""
+        attempts_before = self.attempts
+        sent = list(headers)
         conn = await self.connection()
         try:
-            return await conn.action(name, headers)
+            return await conn.action(name, sent)
         except AmiActionError:
             raise  # the connection is fine; the PBX refused this action
+        except AmiClosed:
+            await conn.close()
+            if self.attempts != attempts_before:
+                raise  # a fresh connection that dropped at once: no second try
+            conn = await self.connection()
+        except AmiError:
+            await conn.close()
+            raise
+        try:
+            return await conn.action(name, sent)
+        except AmiActionError:
+            raise
         except AmiError:
             await conn.close()
             raise

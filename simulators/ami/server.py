@@ -188,10 +188,12 @@ class PbxManager:
             return True
         if not self._credentials_ok(session, action):
             self.logins_failed += 1
+            self.model.ami_logins_failed += 1
             await asyncio.sleep(1.0)  # action_login sleeps before it answers
             session.writer.write(wire.error(action, "Authentication failed"))
             return False
         session.authenticated = True
+        self.model.ami_logins += 1
         session.classes = self._classes(session, wire.header(action, "Events"))
         session.writer.write(wire.success(action, "Authentication accepted"))
         if "system" in session.classes:

@@ -56,6 +56,10 @@ class PbxModel(DeviceModel):
         self.calls_processed = Ramp(0.0, self.now)
         self.pid = 0
         self.started_at = 0.0
+        # Manager interface logins, accepted and refused (for `lvgw-sim list`: a client
+        # that retries refused credentials in a storm shows here).
+        self.ami_logins = 0
+        self.ami_logins_failed = 0
         self.reset_counters()
 
     def reset_counters(self) -> None:
@@ -69,6 +73,12 @@ class PbxModel(DeviceModel):
     def _retime(self) -> None:
         capacity = sum(t.channels for t in self.trunks if t.up)
         self.calls_processed.set(self.now, rate=capacity * AVERAGE_LOAD / CALL_SECONDS)
+
+    def state(self) -> dict[str, Any]:
+        out = super().state()
+        if getattr(self.device.spec, "ami", None) is not None:
+            out["ami"] = {"logins": self.ami_logins, "logins_failed": self.ami_logins_failed}
+        return out
 
     def trunk_calls(self, trunk: Trunk) -> int:
         if not trunk.up:

@@ -1,0 +1,239 @@
+"""End to end over AMI: simulated PBXs serving the Asterisk Manager Interface, a real
+`lvgw run` reading them with the pbx-asterisk-ami profile, real mosquitto, the service
+center's tickets.
+
+- ``pbx-push`` is polled once a minute: a trunk's lost registration reaches the
+  gateway as a pushed ``Registry`` event, which polls at once, so ``trunk.down`` opens
+  within the rule's wait and 2 s, long before the next scheduled poll;
+- ``pbx-poll`` is polled every INTERVAL: a restart drops its manager session, which is
+  opened again once (no retry storm) and ``device.rebooted`` opens at the profile's
+  level;
+- ``pbx-bad`` refuses the gateway's secret and ``pbx-tls`` presents a certificate the
+  gateway does not trust: each is ``device.auth_failed`` (level 2), logged once,
+  tried again no sooner than the backoff allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.delivery.certs import CertAuthority
+from tests.e2e.conftest import (
+    INTERVAL,
+    RULE_WAIT,
+    ServiceCenter,
+    service_center_on,
+    status_of,
+    validate,
+    write_test_profiles,
+)
+from tests.realservers import Mosquitto, running
+from tests.simulators.conftest import SimFleet, free_port_on
+
+pytestmark = pytest.mark.e2e
+
+HOST = "127.0.0.10"
+PUSH_INTERVAL = 60.0  # pbx-push: only a pushed event can make it poll sooner
+SLACK = 2.0
+PUSH_BOUND = 2.0  # the pushed event's poll, after the rule's wait
+PUSH_WINDOW = 10.0  # limits.trap_poll_every: one pushed poll per device per window
+RAISE_BOUND = RULE_WAIT + 2 * INTERVAL + SLACK
+
+FLEET = """
+site: {{id: ami-site, name: AMI end to end}}
+devices:
+  - {{id: pbx-push, kind: pbx, address: {host}, port: {snmp1}, trunks: 2,
+     ami: {{port: {ami1}, secret: "push-ami-secret"}}}}
+  - {{id: pbx-poll, kind: pbx, address: {host}, port: {snmp2}, trunks: 2,
+     ami: {{port: {ami2}, secret: "poll-ami-secret"}}}}
+  - {{id: pbx-bad, kind: pbx, address: {host}, port: {snmp3}, trunks: 2,
+     ami: {{port: {ami3}, secret: "the-right-secret"}}}}
+  - {{id: pbx-tls, kind: pbx, address: {host}, port: {snmp4}, trunks: 2,
+     ami: {{port: {ami4}, secret: "tls-ami-secret", tls: {{cert: "{cert}", key: "{key}"}}}}}}
+"""
+
+
+@dataclass
+class AmiSite:
+    sim: SimFleet
+    center: ServiceCenter
+    log: Path
+
+    def events(self, device: str, mark: int = 0) -> list[dict[str, Any]]:
+        return [e for e in self.center.tickets[mark:] if e["device"]["id"] == device]
+
+    def open_on(self, device: str) -> list[dict[str, Any]]:
+        return [e for e in self.center.open_tickets().values() if e["device"]["id"] == device]
+
+    def ami(self, device: str) -> dict[str, int]:
+        entry = next(d for d in self.sim.client.devices() if d["id"] == device)
+        return dict(entry["ami"])
+
+
+@pytest.fixture(scope="module")
+def ami_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, Path]]:
+    workdir = tmp_path_factory.mktemp("ami-fleet")
+    server = CertAuthority(workdir / "pbx-ca").issue("pbx-tls", server=True)
+    ports = {f"snmp{n}": free_port_on(HOST) for n in range(1, 5)}
+    ports |= {f"ami{n}": free_port_on(HOST, socket.SOCK_STREAM) for n in range(1, 5)}
+    text = FLEET.format(host=HOST, cert=server.cert, key=server.key, **ports)
+    sim = SimFleet(workdir, text, ["--write-config", str(workdir / "site.yaml")])
+    sim.start(timeout=20)
+    try:
+        yield sim, CertAuthority(workdir / "other-ca").ca.cert  # a CA that signed nothing
+    finally:
+        sim.stop()
+
+
+def site_file(sim: SimFleet, other_ca: Path, broker: Mosquitto, workdir: Path) -> Path:
+    doc = yaml.safe_load((sim.workdir / "site.yaml").read_text())
+    profiles = workdir / "profiles"
+    write_test_profiles(profiles, datetime.now().astimezone())
+    doc["uplink"]["mqtt"] = {"host": broker.host, "port": broker.port}
+    doc["agent"] = {"state_dir": str(workdir / "state"), "profile_dirs": [str(profiles)],
+                    "status_listen": None}  # fmt: skip
+    for device in doc["devices"]:
+        assert device["profile"] == "pbx-asterisk-ami", device
+        interval = PUSH_INTERVAL if device["id"] == "pbx-push" else INTERVAL
+        device["interval"] = f"{interval:g}s"
+        device["ami"]["timeout"] = "0.8s"
+        if device["id"] == "pbx-bad":  # the site was given a secret the PBX does not have
+            Path(device["ami"]["secret_file"]).write_text("a-wrong-secret\n")
+        if device["id"] == "pbx-tls":
+            assert device["ami"]["tls"] is True
+            device["ami"]["ca_file"] = str(other_ca)
+    path = workdir / "site.test.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="module")
+async def ami_site(
+    tmp_path_factory: pytest.TempPathFactory, ami_fleet: tuple[SimFleet, Path]
+) -> AsyncIterator[AmiSite]:
+    sim, other_ca = ami_fleet
+    workdir = tmp_path_factory.mktemp("ami-site")
+    broker = Mosquitto(workdir / "mosquitto")
+    with running(broker):
+        config = site_file(sim, other_ca, broker, workdir)
+        log_path = workdir / "gateway.log"
+        async with service_center_on(broker.port, "ami-site") as center:
+            with log_path.open("wb") as log:
+                gateway = subprocess.Popen(
+                    [sys.executable, "-m", "gateway", "run", "-c", str(config)],
+                    stdout=log, stderr=subprocess.STDOUT,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                )  # fmt: skip
+            try:
+                # pbx-push's first scheduled poll may be a minute away: not waited for.
+                await status_of(
+                    config,
+                    lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "pbx-poll"),
+                    20,
+                )
+                yield AmiSite(sim, center, log_path)
+            finally:
+                gateway.send_signal(signal.SIGTERM)
+                code = await asyncio.to_thread(gateway.wait, 10)
+                assert code == 0, log_path.read_text(errors="replace")[-3000:]
+
+
+async def test_a_trunk_event_opens_trunk_down_within_two_seconds(ami_site: AmiSite) -> None:
+    center = ami_site.center
+    async with center.listening():
+        # pbx-push is read once at start (its first poll), so the gateway knows its trunks.
+        await center.wait_for(lambda: ami_site.ami("pbx-push")["logins"] >= 1, 70)
+        await center.wait_for(lambda: not ami_site.open_on("pbx-push"), 30)
+        mark = len(center.tickets)
+
+        def events() -> list[dict[str, Any]]:
+            return ami_site.events("pbx-push", mark)
+
+        started = time.monotonic()
+        await asyncio.to_thread(
+            ami_site.sim.client.inject, "pbx-push", "trunk_down", {"trunk": "1"}
+        )
+        await center.expect(events, RULE_WAIT + PUSH_BOUND + SLACK, "trunk.down", events)
+        took = time.monotonic() - started
+        opened = events()[0]
+        assert (opened["event"], opened["fault"]["code"], opened["severity"]) == (
+            "open", "trunk.down", 3  # one of the site's four trunks read: fewer than half
+        ), events()  # fmt: skip
+        assert took <= RULE_WAIT + PUSH_BOUND, f"opened {took:.1f} s after the event"
+
+        # Registered again: the Registry event asks for a poll, at the end of the window
+        # that bounds pushed polls (limits.trap_poll_every, 10 s).
+        await asyncio.to_thread(ami_site.sim.client.clear, "pbx-push", "trunk_down", {"trunk": "1"})
+        await center.expect(
+            lambda: events()[-1]["event"] == "resolve",
+            PUSH_WINDOW + RULE_WAIT + SLACK,
+            "resolve",
+            events,
+        )
+        assert time.monotonic() - started < PUSH_INTERVAL, "resolved by a scheduled poll"
+        for event in events():
+            validate(event)
+
+
+async def test_a_restart_is_device_rebooted_and_one_new_session(ami_site: AmiSite) -> None:
+    center = ami_site.center
+    async with center.listening():
+        await center.wait_for(lambda: not ami_site.open_on("pbx-poll"), 30)
+        mark = len(center.tickets)
+        logins = ami_site.ami("pbx-poll")["logins"]
+
+        def events() -> list[dict[str, Any]]:
+            return ami_site.events("pbx-poll", mark)
+
+        await asyncio.to_thread(ami_site.sim.client.inject, "pbx-poll", "restart", {})
+        await center.expect(events, RAISE_BOUND, "device.rebooted", events)
+        opened = events()[0]
+        assert (opened["event"], opened["fault"]["code"], opened["severity"]) == (
+            "open", "device.rebooted", 3), events()  # fmt: skip
+        await center.expect(
+            lambda: events()[-1]["event"] == "resolve", RULE_WAIT + 3 * INTERVAL + SLACK,
+            "resolve", events,
+        )  # fmt: skip
+        assert {e["fault"]["code"] for e in events()} == {"device.rebooted"}, events()
+        assert ami_site.ami("pbx-poll")["logins"] == logins + 1  # one new session, no storm
+
+
+@pytest.mark.parametrize(
+    ("device", "access"), [("pbx-bad", "auth_failed"), ("pbx-tls", "tls_failed")]
+)
+async def test_refused_access_is_one_ticket_and_no_retry_storm(
+    ami_site: AmiSite, device: str, access: str
+) -> None:
+    center = ami_site.center
+    async with center.listening():
+
+        def events() -> list[dict[str, Any]]:
+            return ami_site.events(device)
+
+        await center.expect(events, RULE_WAIT + 10 * INTERVAL + SLACK, "device.auth_failed", events)
+        opened = events()[0]
+        assert (opened["fault"]["code"], opened["severity"]) == ("device.auth_failed", 2)
+        assert access in opened["title"], opened["title"]
+        await asyncio.sleep(5 * INTERVAL)  # five more polls: none may log in again
+    log = ami_site.log.read_text(errors="replace")
+    kind = "auth failed" if access == "auth_failed" else "TLS error"
+    assert log.count(f"device={device} {kind}") == 1, log[-3000:]  # logged once
+    if device == "pbx-bad":
+        # Asterisk logs every refused login: one in the first minute, whatever the polls.
+        assert ami_site.ami(device) == {"logins": 0, "logins_failed": 1}
+    assert "the-right-secret" not in log and "a-wrong-secret" not in log
+    assert "Traceback" not in log, log[-3000:]
