@@ -42,7 +42,7 @@ ISOLATED = ("unit",)  # tiers the guard holds to "no subprocess, no server"
 DIRECTORY_TIERS = {"e2e": "e2e"}
 DEFAULT_TIER = "unit"
 
-_PROJECT_ROOTS = ("tests", "gateway", "drivers", "simulators")
+_PROJECT_ROOTS = ("tests", "center", "gateway", "drivers", "simulators")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -20,10 +20,11 @@ SECRET_KEYS = frozenset(
         "status_token_file",
         "command_key_file",
         "key_file",
+        "secret_file",  # lvgw-center: a webhook's HMAC key
     }
 )
 # Read as raw bytes (an HMAC key, a PEM key), not as a line of UTF-8 text.
-BINARY_KEYS = frozenset({"command_key_file", "key"})
+BINARY_KEYS = frozenset({"command_key_file", "secret_file", "key"})
 
 
 def is_secret(key: str, in_tls: bool) -> bool:

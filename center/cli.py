@@ -1,0 +1,65 @@
+"""The ``lvgw-center`` command line. Exit codes: 0 ok, 1 runtime failure, 2 bad usage
+or config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from center.config import LoadedCenter, load_center
+from gateway.config.errors import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def load_or_report(path: Path) -> LoadedCenter | None:
+    """The loaded file, or None after printing each problem as FILE:LINE: message."""
+    try:
+        return load_center(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        return None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_USAGE
+    for warning in loaded.warnings:
+        print(warning, file=sys.stderr)
+    print(loaded.summary())
+    return EXIT_OK
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lvgw-center",
+        description="The service center's side of lvgw: ticket events from many sites"
+        " into a ledger and on to the center's own tools (docs/center.md).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str, handler: Command) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument(
+            "-c", "--config", type=Path, required=True, help="the CENTER.yaml file"
+        )
+        command.set_defaults(handler=handler)
+        return command
+
+    add("check-config", "validate CENTER.yaml and the files it names", cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Command = args.handler
+    return handler(args)
