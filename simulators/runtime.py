@@ -41,7 +41,7 @@ class FleetRuntime:
         ]
         self.snmp = SnmpAgent(snmp_devices)
         self.modbus = PanelServers(list(self.models.values()))
-        self.http = HttpApiServers(http_apps(fleet.devices, self.models))
+        self.http = HttpApiServers(http_apps(fleet.devices, self.models, fleet.site.timezone))
         self.ami: AmiServers = ami_servers(fleet, self.models)
         self.dc09 = Transmitters(list(self.models.values()))
 

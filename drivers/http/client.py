@@ -64,6 +64,12 @@ class HttpContentError(HttpError):
     kind = "malformed answer"
 
 
+class HttpErrorAnswer(HttpContentError):
+    """The API's own error text in place of the document (often with status 200)."""
+
+    kind = "error answer"
+
+
 @dataclass(frozen=True, slots=True)
 class HttpTarget:
     """Where a device's API is and how to talk to it."""

@@ -166,8 +166,12 @@ def _one_protocol(model: BaseModel, kind: Kind) -> bool:
 
 def _owners(kind: Kind) -> str:
     """Who owns which fields: SNMP (oid), Modbus (table, address, order) or ..."""
-    parts = {s.title: s.point if kind == "points" else s.table for s in SCHEMAS.values()}
-    owned = [f"{title} ({', '.join(part.model_fields)})" for title, part in parts.items() if part]
+    titles: dict[type[Strict], list[str]] = {}  # protocols that share their fields, together
+    for schema in SCHEMAS.values():
+        part = schema.point if kind == "points" else schema.table
+        if part is not None:
+            titles.setdefault(part, []).append(schema.title)
+    owned = [f"{' and '.join(t)} ({', '.join(part.model_fields)})" for part, t in titles.items()]
     return ", ".join(owned[:-1]) + " or " + owned[-1] if len(owned) > 1 else "".join(owned)
 
 
@@ -187,10 +191,12 @@ def _article(title: str) -> str:
     return "an" if sounds_vowel else "a"
 
 
-def _point_problem(point: Point, schema: ProtocolSchema) -> str | None:
-    """Why ``point`` does not fit its profile's protocol, or None."""
+def _point_problem(point: Point, schema: ProtocolSchema, scalar: bool = False) -> str | None:
+    """Why ``point`` (a scalar: outside a table) does not fit its protocol, or None."""
     part = part_of(point, schema.point) if schema.point else None
     why = schema.check_point(part) if part is not None else None
+    if not why and scalar and part is not None:
+        why = schema.check_scalar(part)
     if why:
         return why
     if point.type not in schema.point_types:
@@ -205,7 +211,7 @@ def protocol_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str
     schema = SCHEMAS[profile.protocol]
     problems: list[tuple[tuple[str | int, ...], str]] = []
     for name, point in profile.points.items():
-        why = _point_problem(point, schema)
+        why = _point_problem(point, schema, scalar=True)
         if why:
             problems.append((("points", name), f"point {name}: {why}"))
     for table_name, table in profile.tables.items():

@@ -13,13 +13,14 @@ from types import TracebackType
 from gateway.config.load import LoadedConfig
 from gateway.config.site import Device
 from gateway.poller.schedule import PointReader
-from gateway.protocols import ami, isapi, modbus, sia, snmp
+from gateway.protocols import ami, dahua, isapi, modbus, sia, snmp
 from gateway.protocols.base import Driver, ProtocolEntry, PushSource
 
 log = logging.getLogger("lvgw.protocols")
 
 PROTOCOLS: Mapping[str, ProtocolEntry] = {
-    entry.name: entry for entry in (snmp.ENTRY, modbus.ENTRY, isapi.ENTRY, sia.ENTRY, ami.ENTRY)
+    entry.name: entry
+    for entry in (snmp.ENTRY, modbus.ENTRY, isapi.ENTRY, dahua.ENTRY, sia.ENTRY, ami.ENTRY)
 }
 
 

@@ -56,6 +56,7 @@ HOSTS = {
     "nvr-isapi": "127.0.0.5",
     "pbx-ami": "127.0.0.6",
     "pbx-sip": "127.0.0.7",
+    "nvr-dahua": "127.0.0.13",
 }
 
 
@@ -71,6 +72,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, 
     ports["nvr-isapi-http"] = free_port_on("127.0.0.5", socket.SOCK_STREAM)
     ports["pbx-ami-tcp"] = free_port_on("127.0.0.6", socket.SOCK_STREAM)
     ports["pbx-sip-tcp"] = free_port_on("127.0.0.7", socket.SOCK_STREAM)
+    ports["nvr-dahua-http"] = free_port_on("127.0.0.13", socket.SOCK_STREAM)
     text = (CASES / "fleet.yaml").read_text()
     for device, port in ports.items():
         text = text.replace("{" + device + "}", str(port))

@@ -5,9 +5,7 @@ the one retry), logged once however many polls it lasts."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import socket
 import ssl
 import subprocess
 from collections.abc import AsyncIterator
@@ -22,7 +20,6 @@ from drivers.http import (
     HttpContentError,
     HttpDevice,
     HttpStatusError,
-    HttpTarget,
     HttpTimeout,
     HttpTlsError,
     HttpTooLarge,
@@ -31,11 +28,10 @@ from drivers.http.stream import multipart_parts
 from drivers.isapi import event_alert, parse_xml
 from gateway.config import load_config
 from gateway.protocols.registry import Drivers
-from simulators.http.digest import DigestGuard
+from tests.drivers.httpdevice import PASSWORD, FakeDevice, free_port, serving, target
 
 pytestmark = pytest.mark.real
 
-PASSWORD = "right-password"
 GOOD = b'<?xml version="1.0"?><DeviceStatus xmlns="http://www.hikvision.com/ver20/XMLSchema"><deviceUpTime>42</deviceUpTime></DeviceStatus>'
 BOMB = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
@@ -43,72 +39,33 @@ BOMB = b"""<?xml version="1.0"?>
 <DeviceStatus><deviceUpTime>&lol3;</deviceUpTime></DeviceStatus>"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Device:
+class Device(FakeDevice):
     """A misbehaving recorder: digest auth in front of fixed answers; counts requests."""
 
     def __init__(self) -> None:
-        self.guard = DigestGuard("test", "lvgw", PASSWORD)
-        self.requests = 0
-        self.routes = {
-            "/ISAPI/System/status": lambda: web.Response(body=GOOD, content_type="application/xml"),
-            "/500": lambda: web.Response(status=500, text="internal error"),
-            "/html": lambda: web.Response(
-                text="<!DOCTYPE html><html><body>Error</body></html>", content_type="text/html"
-            ),
-            "/bad-xml": lambda: web.Response(body=b"<DeviceStatus><a>1</DeviceStatus>"),
-            "/bomb": lambda: web.Response(body=BOMB, content_type="application/xml"),
-            "/big": lambda: web.Response(body=b"<a>" + b"x" * (2 * 1024 * 1024) + b"</a>"),
-        }
-
-    def app(self) -> web.Application:
-        @web.middleware
-        async def auth(request: web.Request, handler):  # type: ignore[no-untyped-def]
-            self.requests += 1
-            verdict = self.guard.check(
-                request.method, request.raw_path, request.headers.get("Authorization")
-            )
-            if verdict != "ok":
-                return web.Response(
-                    status=401,
-                    headers={"WWW-Authenticate": self.guard.challenge(verdict == "stale")},
-                )
-            return await handler(request)
-
-        async def slow(request: web.Request) -> web.Response:
-            await asyncio.sleep(3)
-            return web.Response(body=GOOD)
-
-        async def route(request: web.Request) -> web.Response:
-            make = self.routes.get(request.path)
-            return make() if make else web.Response(status=404)
-
-        app = web.Application(middlewares=[auth])
-        app.router.add_get("/slow", slow)
-        app.router.add_get("/{tail:.*}", route)
-        return app
+        super().__init__(
+            {
+                "/ISAPI/System/status": lambda: web.Response(
+                    body=GOOD, content_type="application/xml"
+                ),
+                "/500": lambda: web.Response(status=500, text="internal error"),
+                "/html": lambda: web.Response(
+                    text="<!DOCTYPE html><html><body>Error</body></html>", content_type="text/html"
+                ),
+                "/bad-xml": lambda: web.Response(body=b"<DeviceStatus><a>1</DeviceStatus>"),
+                "/bomb": lambda: web.Response(body=BOMB, content_type="application/xml"),
+                "/big": lambda: web.Response(body=b"<a>" + b"x" * (2 * 1024 * 1024) + b"</a>"),
+                "/slow": lambda: web.Response(body=GOOD),
+            },
+            slow=frozenset({"/slow"}),
+        )
 
 
 @pytest.fixture
 async def device() -> AsyncIterator[tuple[Device, int]]:
     fake = Device()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
+    async with serving(fake) as port:
         yield fake, port
-    finally:
-        await runner.cleanup()
-
-
-def target(port: int, password: str = PASSWORD, **kw: object) -> HttpTarget:
-    return HttpTarget("127.0.0.1", port, user="lvgw", password=password, timeout=1.0, **kw)  # type: ignore[arg-type]
 
 
 async def test_each_bad_answer_is_classified(device: tuple[Device, int]) -> None:

@@ -5,6 +5,7 @@ the third-party clients (snmpget, snmpwalk, snmpbulkwalk, mbpoll).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
@@ -20,6 +21,23 @@ from tests.realservers import Server, wait_until, which
 
 V3 = {"user": "simv3", "auth_key": "simauth-123", "priv_key": "simpriv-123"}
 SILENCE = 0.5  # seconds without an answer that count as "does not answer"
+
+
+def gateway_readings(site: Path, device: str) -> dict[str, object]:
+    """One poll of ``device`` by the gateway's reader, as ``point[/instance]: value``."""
+    from gateway.config import load_config
+    from gateway.protocols.registry import Drivers
+
+    async def poll() -> dict[str, object]:
+        config = load_config(site)
+        async with Drivers(config) as drivers:
+            result = await drivers.reader(config.device(device)).poll()
+        assert result.reachable, result.error
+        return {
+            f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings
+        }
+
+    return asyncio.run(poll())
 
 
 def free_port_on(address: str, kind: int = socket.SOCK_DGRAM) -> int:

@@ -5,7 +5,6 @@ the gateway's reader reads from the same simulator."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import time
@@ -16,10 +15,8 @@ import pytest
 from pyhik.hikvision import HikCamera
 from pyhik.isapi import ISAPIClient
 
-from gateway.config import load_config
-from gateway.protocols.registry import Drivers
 from tests.realservers import wait_until
-from tests.simulators.conftest import SimFleet, free_port_on
+from tests.simulators.conftest import SimFleet, free_port_on, gateway_readings
 
 pytestmark = pytest.mark.real
 
@@ -45,18 +42,6 @@ def nvr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, in
         sim.stop()
 
 
-def gateway_readings(site: Path) -> dict[str, object]:
-    async def poll() -> dict[str, object]:
-        config = load_config(site)
-        async with Drivers(config) as drivers:
-            result = await drivers.reader(config.device("nvr-ref")).poll()
-        return {
-            f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings
-        }
-
-    return asyncio.run(poll())
-
-
 def test_pyhik_reads_device_info_and_disks_as_the_gateway_does(
     nvr: tuple[SimFleet, int, Path],
 ) -> None:
@@ -66,7 +51,7 @@ def test_pyhik_reads_device_info_and_disks_as_the_gateway_does(
         client = ISAPIClient(HOST, port, "admin", PASSWORD)
         info = client.get_device_info()
         disks = client.get_storage_devices()
-        ours = gateway_readings(site)
+        ours = gateway_readings(site, "nvr-ref")
     finally:
         sim.client.clear("nvr-ref", None, {})
     assert info["deviceName"] == ours["sys.name"] == "nvr-ref"

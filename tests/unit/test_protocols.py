@@ -130,21 +130,21 @@ def problems(tmp_path: Path, profile: str, device: str = "") -> list[str]:
         (
             "protocol: bacnet\n",
             "profiles/box.yaml:3: field 'protocol': unknown protocol 'bacnet' "
-            "(one of: snmp, modbus, isapi, sia, ami)",
+            "(one of: snmp, modbus, isapi, dahua, sia, ami)",
         ),
         (
             "protocol: snmp\npoints:\n  x: {oid: 1.3.6.1.2.1.1.5.0, table: holding, address: 1}\n",
             "profiles/box.yaml:5: field 'points.x': a point is of one protocol: SNMP (oid), "
-            "Modbus (table, address, order), ISAPI (path, field, row, key, codes), SIA DC-09 "
-            "(set, reset, number_of, zone, initial) or AMI (action, field, time_field, distinct, "
-            "codes)",
+            "Modbus (table, address, order), ISAPI and Dahua HTTP API (path, field, row, key, "
+            "codes, presence), SIA DC-09 (set, reset, number_of, zone, initial) or AMI (action, "
+            "field, time_field, distinct, codes)",
         ),
         (
             "protocol: snmp\npoints:\n  x: {oid: 1.3.6.1.2.1.1.5.0, order: CDAB}\n",
             "profiles/box.yaml:5: field 'points.x': a point is of one protocol: SNMP (oid), "
-            "Modbus (table, address, order), ISAPI (path, field, row, key, codes), SIA DC-09 "
-            "(set, reset, number_of, zone, initial) or AMI (action, field, time_field, distinct, "
-            "codes)",
+            "Modbus (table, address, order), ISAPI and Dahua HTTP API (path, field, row, key, "
+            "codes, presence), SIA DC-09 (set, reset, number_of, zone, initial) or AMI (action, "
+            "field, time_field, distinct, codes)",
         ),
         (
             "protocol: modbus\npoints:\n  x: {table: holding, address: 1, type: counter32}\n",
@@ -165,8 +165,25 @@ def problems(tmp_path: Path, profile: str, device: str = "") -> list[str]:
             "    count_point: n\n    columns: {c: {table: holding, address: 0, type: uint16}}\n",
             "profiles/box.yaml:8: table t: no point 'n'",
         ),
+        (
+            "protocol: isapi\npoints:\n  x: {field: deviceName, type: text}\n",
+            "profiles/box.yaml:5: point x: an HTTP API point needs a path (the resource it is "
+            "read from)",
+        ),
+        (
+            "protocol: dahua\npoints:\n  x: {path: /cgi-bin/a.cgi, field: 'sum(a[*]', type: int}\n",
+            "profiles/box.yaml:5: point x: field: not a Dahua key, sum(...) or any(...): "
+            "'sum(a[*]'",
+        ),
+        (
+            "protocol: dahua\npoints:\n  x: {path: /cgi-bin/a.cgi, row: r, presence: true}\n",
+            "profiles/box.yaml:5: point x: presence is for table columns",
+        ),
     ],
-    ids=["protocol", "two-protocols", "foreign-field", "type", "address", "table", "count"],
+    ids=[
+        *("protocol", "two-protocols", "foreign-field", "type", "address", "table", "count"),
+        *("http-scalar-path", "dahua-field", "presence-scalar"),
+    ],
 )
 def test_a_points_protocol_fields_are_checked_against_its_profile(
     tmp_path: Path, profile: str, expected: str

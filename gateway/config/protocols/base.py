@@ -49,8 +49,10 @@ class ProtocolSchema:
     ``point_types``: the ``type:`` values its points may take. ``readings``: the
     readings its reader yields besides the profile's points and ``reachable``/``rtt``
     (an HTTP API's ``access``), which rules may name. ``check_point`` says why
-    a point's address does not do (or None), ``check_type`` why it does not do for the
-    point's ``type`` (a DC-09 ``int`` point takes an event's number); ``check_table``
+    a point's address does not do (or None), ``check_scalar`` why it does not do for a
+    point outside a table (it has no table to take a resource from), ``check_type``
+    why it does not do for the point's ``type`` (a DC-09 ``int`` point takes an
+    event's number); ``check_table``
     lists the problems of a table's address, given the table's name and the profile's
     point names.
     """
@@ -65,6 +67,8 @@ class ProtocolSchema:
     readings: frozenset[str] = frozenset()
     table: type[Strict] | None = None
     check_point: Callable[[Any], str | None] = _fits
+    # What a point outside a table needs besides (an HTTP point: its own path).
+    check_scalar: Callable[[Any], str | None] = _fits
     check_type: Callable[[str, Any], str | None] = _fits_type
     # What a device that speaks it cannot do without: its own section (a DC-09
     # account), a section of the site file (the DC-09 receiver it reports to).

@@ -5,11 +5,13 @@ table's ``path``, ``row`` and ``key``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from gateway.config.protocols.base import ProtocolSchema
 from gateway.config.types import Duration, Strict
 
 
@@ -39,13 +41,18 @@ class HttpPoint(Strict):
     """Where an HTTP API value is: the resource (``path``, with its query) and the
     ``field`` in its answer (an element path, or a key); a table column may read
     another resource of the same rows (its own ``path``, ``row`` and ``key``).
-    ``codes`` turns the answer's words into the numbers ``states`` names."""
+    ``codes`` turns the answer's words into the numbers ``states`` names.
+
+    ``presence: true`` (a table column, in place of ``field``): the value is whether
+    the instance is among the rows of the column's resource, the word ``present`` or
+    ``absent``: Dahua's event indexes list only the channels where an event is on."""
 
     path: str | None = None
     field: str | None = None
     row: str | None = None
     key: str | None = None
     codes: dict[str, int] | None = None
+    presence: bool | None = None
 
     _path = field_validator("path")(_api_path)
 
@@ -65,7 +72,22 @@ HttpType = Literal["int", "float", "text", "datetime"]
 
 
 def check_http_point(point: HttpPoint) -> str | None:
+    if point.presence:
+        if point.field is not None:
+            return "a presence column reads no field (it is present or absent)"
+        if point.row is None:
+            return "a presence column needs the row of its resource"
+        return None
     return "an HTTP API point needs a field" if point.field is None else None
+
+
+def check_http_scalar(point: HttpPoint) -> str | None:
+    """A point outside a table has no table to take its resource from."""
+    if point.path is None:
+        return "an HTTP API point needs a path (the resource it is read from)"
+    if point.presence:
+        return "presence is for table columns"
+    return None
 
 
 def check_http_rows(
@@ -89,3 +111,23 @@ class HttpEvents(Strict):
 # Readings an HTTP API reader yields besides the profile's points: whether the device
 # accepts the gateway's credentials ("ok", "auth_failed").
 HTTP_READINGS = frozenset({"access"})
+
+
+def http_schema(
+    name: str, title: str, check_point: Callable[[HttpPoint], str | None] = check_http_point
+) -> ProtocolSchema:
+    """The schema of an HTTP device API: a device's ``<name>:`` section, the profile's
+    events, the points' and tables' HTTP fields, the ``access`` reading."""
+    return ProtocolSchema(
+        name=name,
+        title=title,
+        device=HttpApi,
+        profile=HttpEvents,
+        point=HttpPoint,
+        point_types=frozenset(HttpType.__args__),  # type: ignore[attr-defined]
+        readings=HTTP_READINGS,
+        table=HttpRows,
+        check_point=check_point,
+        check_scalar=check_http_scalar,
+        check_table=check_http_rows,
+    )

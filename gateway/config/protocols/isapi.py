@@ -6,30 +6,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from gateway.config.protocols.base import ProtocolSchema, part_of, section_of
-from gateway.config.protocols.http import (
-    HTTP_READINGS,
-    HttpApi,
-    HttpEvents,
-    HttpPoint,
-    HttpRows,
-    HttpType,
-    check_http_point,
-    check_http_rows,
-)
+from gateway.config.protocols.base import part_of, section_of
+from gateway.config.protocols.http import HttpApi, HttpEvents, HttpPoint, HttpRows, http_schema
 
-ISAPI = ProtocolSchema(
-    name="isapi",
-    title="ISAPI",
-    device=HttpApi,
-    profile=HttpEvents,
-    point=HttpPoint,
-    point_types=frozenset(HttpType.__args__),  # type: ignore[attr-defined]
-    readings=HTTP_READINGS,
-    table=HttpRows,
-    check_point=check_http_point,
-    check_table=check_http_rows,
-)
+ISAPI = http_schema("isapi", "ISAPI")
 
 
 def isapi_settings(device: BaseModel) -> HttpApi | None:

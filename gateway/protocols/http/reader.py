@@ -12,6 +12,11 @@ and never stops the polling:
   One poll makes one request (two with the digest challenge), never more;
 - an error status, an HTML page, malformed XML or text, an answer too large: the
   points of that resource are read as bad values, the others as usual.
+
+A presence column (``presence: true``) is whether its instance is among the rows of
+its resource. A resource that lists instances only while something happens to them
+(Dahua's event indexes) answers with its error text when it lists none: for a
+presence column that is an empty list, not a failure.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Generic, Protocol, TypeVar
 
 from drivers.http import (
@@ -28,6 +33,7 @@ from drivers.http import (
     HttpContentError,
     HttpDevice,
     HttpError,
+    HttpErrorAnswer,
     HttpStatusError,
     HttpTlsError,
     HttpTooLarge,
@@ -60,9 +66,10 @@ class Dialect(Protocol[Doc, Row]):
     def cell(self, row: Row, field: str) -> str | None: ...
 
 
-def wire_value(point: Point, address: HttpPoint, text: str) -> object:
+def wire_value(point: Point, address: HttpPoint, text: str, zone: tzinfo = UTC) -> object:
     """A device's word -> the raw value the point's decoder takes (a code, a number,
-    Unix seconds, text); ``ValueError`` when it is none of these."""
+    Unix seconds, text); ``ValueError`` when it is none of these. A time without an
+    offset is the device's local time, taken in ``zone``."""
     if address.codes is not None:
         if text in address.codes:
             return address.codes[text]
@@ -73,8 +80,8 @@ def wire_value(point: Point, address: HttpPoint, text: str) -> object:
         return float(text)
     if point.type == "datetime":
         stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        if stamp.tzinfo is None:  # a device that gives no offset: taken as UTC
-            stamp = stamp.replace(tzinfo=UTC)
+        if stamp.tzinfo is None:  # a device that gives no offset: its zone's wall time
+            stamp = stamp.replace(tzinfo=zone)
         return stamp.timestamp()
     return text[:MAX_TEXT]
 
@@ -116,16 +123,17 @@ class HttpReader(Generic[Doc, Row]):
         client: HttpDevice,
         dialect: Dialect[Doc, Row],
         poll_bytes: int,
+        zone: tzinfo = UTC,
     ) -> None:
         self.device = device
         self.client = client
         self.dialect = dialect
         self.poll_bytes = poll_bytes
+        self.zone = zone  # the device's wall clock, for times it gives without an offset
         self.scalars: list[_Scalar] = []
         for name, point in profile.points.items():
             address = http_point(point)
-            if address.path is None or address.field is None:
-                raise ValueError(f"point {name}: an HTTP API scalar needs a path and a field")
+            assert address.path is not None, "checked at load"
             self.scalars.append(
                 _Scalar(name, PointDecoder(name, point), address, _Source(address.path, None, None))
             )
@@ -144,6 +152,12 @@ class HttpReader(Generic[Doc, Row]):
                 columns.append((PointDecoder(f"{table_name}.{column}", point), address, source))
             self.tables.append(_Table(table_name, rows, tuple(columns)))
         self.paths = list(dict.fromkeys(self._sources_paths()))
+        # Resources only presence columns read: their error answer is an empty list.
+        self.presence_paths = (
+            {s.path for table in self.tables for _, s in _sources(table, presence=True)}
+            - {s.path for table in self.tables for _, s in _sources(table, presence=False)}
+            - {scalar.source.path for scalar in self.scalars}
+        )
         self.down = False
         self.trouble = ""  # the kind of failure last logged, "" while all is well
 
@@ -151,8 +165,7 @@ class HttpReader(Generic[Doc, Row]):
         for scalar in self.scalars:
             yield scalar.source.path
         for table in self.tables:
-            yield table.rows.path
-            for _, _, source in table.columns:
+            for _, source in _sources(table):
                 yield source.path
 
     # -- one poll -------------------------------------------------------------------
@@ -185,7 +198,12 @@ class HttpReader(Generic[Doc, Row]):
             Reading(self.device.id, "rtt", round((now - started) * 1000.0, 3), ts, unit="ms"),
             Reading(self.device.id, "access", "ok", ts),
         ]
-        failed = {path: exc for path, exc in docs.items() if isinstance(exc, HttpError)}
+        failed = {
+            path: exc
+            for path, exc in docs.items()
+            if isinstance(exc, HttpError)
+            and not (path in self.presence_paths and isinstance(exc, HttpErrorAnswer))
+        }
         for scalar in self.scalars:
             doc = docs.get(scalar.source.path)
             text = None if isinstance(doc, HttpError) or doc is None else self._value(doc, scalar)
@@ -206,12 +224,33 @@ class HttpReader(Generic[Doc, Row]):
             return []
         out: list[Reading] = []
         for decoder, address, source in table.columns:
+            if address.presence:
+                out += self._presence(decoder, address, source, docs, primary, ts)
+                continue
             rows = self._rows(source, docs) or {}
             assert address.field is not None
             for instance in primary:
                 row = rows.get(instance)
                 text = None if row is None else self.dialect.cell(row, address.field)
                 out += self._decode(decoder, address, text, ts, instance)
+        return out
+
+    def _presence(
+        self,
+        decoder: PointDecoder,
+        address: HttpPoint,
+        source: _Source,
+        docs: dict[str, Any],
+        instances: Iterable[str],
+        ts: datetime,
+    ) -> list[Reading]:
+        listed: dict[str, Row] | None = {}  # an error answer lists none
+        if not isinstance(docs.get(source.path), HttpErrorAnswer):
+            listed = self._rows(source, docs)
+        out: list[Reading] = []
+        for instance in instances:
+            text = None if listed is None else "present" if instance in listed else "absent"
+            out += self._decode(decoder, address, text, ts, instance)
         return out
 
     def _rows(self, source: _Source, docs: dict[str, Any]) -> dict[str, Row] | None:
@@ -227,7 +266,7 @@ class HttpReader(Generic[Doc, Row]):
         if text is None:
             return [Reading(device, name, None, ts, inst, unit, Quality.BAD)]
         try:
-            raw = wire_value(decoder.point, address, text)
+            raw = wire_value(decoder.point, address, text, self.zone)
         except ValueError:
             return [Reading(device, name, None, ts, inst, unit, Quality.BAD)]
         if isinstance(raw, _Unknown):
@@ -272,6 +311,18 @@ class HttpReader(Generic[Doc, Row]):
         if kind != self.trouble:
             log.warning("device=%s %s: %s", self.device.id, kind, detail[:MAX_TEXT])
             self.trouble = kind
+
+
+def _sources(
+    table: _Table, presence: bool | None = None
+) -> Iterable[tuple[HttpPoint | None, _Source]]:
+    """The resources a table reads (its rows', its columns'), or only those of its
+    presence columns (``presence=True``) or of the others (``False``)."""
+    if presence is not True:
+        yield None, table.rows
+    for _, address, source in table.columns:
+        if presence is None or bool(address.presence) == presence:
+            yield address, source
 
 
 def _answered(exc: HttpError) -> bool:

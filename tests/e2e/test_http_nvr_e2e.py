@@ -1,12 +1,14 @@
-"""End to end over ISAPI: the simulated NVRs served over HTTP with digest
-authentication, a real `lvgw run` reading them with the nvr-hikvision-isapi profile,
-real mosquitto, the service center's tickets.
+"""End to end over the NVRs' HTTP APIs, Hikvision ISAPI and the Dahua HTTP API, each
+in turn: the simulated NVRs served over HTTP with digest authentication, a real `lvgw
+run` reading them with the nvr-hikvision-isapi or nvr-dahua-http profile, real
+mosquitto, the service center's tickets.
 
 ``nvr-poll`` is polled every INTERVAL: each fault opens its ticket at the profile's
 level within the rule's wait and a poll or two, and clearing it resolves the ticket.
 ``nvr-push`` is polled once a minute: a camera's video loss reaches the gateway on
-the alertStream, which polls at once, so its ticket opens within the rule's wait and
-2 s, long before the next scheduled poll.
+the event stream (ISAPI's alertStream, Dahua's eventManager attach), which polls at
+once, so its ticket opens within the rule's wait and 2 s, long before the next
+scheduled poll.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from tests.simulators.conftest import SimFleet, free_port_on
 
 pytestmark = pytest.mark.real
 
-HOST = "127.0.0.7"
+# API -> (its profile, the loopback address its fleet is served on)
+APIS = {"isapi": ("nvr-hikvision-isapi", "127.0.0.7"), "dahua": ("nvr-dahua-http", "127.0.0.12")}
 PUSH_INTERVAL = 60.0  # nvr-push: only the alertStream can make it poll sooner
 SLACK = 2.0
 PUSH_BOUND = 2.0  # the push's poll, after the rule's wait
@@ -50,17 +53,17 @@ RAISE_BOUND = RULE_WAIT + 2 * INTERVAL + SLACK
 RESOLVE_BOUND = RULE_WAIT + 3 * INTERVAL + SLACK
 
 FLEET = """
-site: {{id: isapi-site, name: ISAPI end to end}}
+site: {{id: {api}-site, name: {api} end to end, timezone: Asia/Shanghai}}
 devices:
   - {{id: nvr-poll, kind: nvr, address: {host}, port: {snmp1}, disks: 2, cameras: 8,
-     isapi: {{port: {http1}, user: lvgw, password: "poll-isapi-pw"}}}}
+     {api}: {{port: {http1}, user: lvgw, password: "poll-{api}-pw"}}}}
   - {{id: nvr-push, kind: nvr, address: {host}, port: {snmp2}, disks: 2, cameras: 8,
-     isapi: {{port: {http2}, user: lvgw, password: "push-isapi-pw"}}}}
+     {api}: {{port: {http2}, user: lvgw, password: "push-{api}-pw"}}}}
 """
 
 
 @dataclass
-class IsapiSite:
+class NvrSite:
     sim: SimFleet
     center: ServiceCenter
     log: Path
@@ -69,15 +72,22 @@ class IsapiSite:
         return [e for e in self.center.tickets[mark:] if e["device"]["id"] == device]
 
 
+@pytest.fixture(scope="module", params=sorted(APIS))
+def api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def isapi_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimFleet]:
-    workdir = tmp_path_factory.mktemp("isapi-fleet")
+def nvr_fleet(tmp_path_factory: pytest.TempPathFactory, api: str) -> Iterator[SimFleet]:
+    workdir = tmp_path_factory.mktemp(f"{api}-fleet")
+    host = APIS[api][1]
     text = FLEET.format(
-        host=HOST,
-        snmp1=free_port_on(HOST),
-        snmp2=free_port_on(HOST),
-        http1=free_port_on(HOST, socket.SOCK_STREAM),
-        http2=free_port_on(HOST, socket.SOCK_STREAM),
+        api=api,
+        host=host,
+        snmp1=free_port_on(host),
+        snmp2=free_port_on(host),
+        http1=free_port_on(host, socket.SOCK_STREAM),
+        http2=free_port_on(host, socket.SOCK_STREAM),
     )
     sim = SimFleet(workdir, text, ["--write-config", str(workdir / "site.yaml")])
     sim.start(timeout=20)
@@ -87,7 +97,7 @@ def isapi_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimFleet]:
         sim.stop()
 
 
-def site_file(sim: SimFleet, broker: Mosquitto, workdir: Path) -> Path:
+def site_file(sim: SimFleet, broker: Mosquitto, workdir: Path, api: str) -> Path:
     doc = yaml.safe_load((sim.workdir / "site.yaml").read_text())
     profiles = workdir / "profiles"
     write_test_profiles(profiles, datetime.now().astimezone())
@@ -95,25 +105,25 @@ def site_file(sim: SimFleet, broker: Mosquitto, workdir: Path) -> Path:
     doc["agent"] = {"state_dir": str(workdir / "state"), "profile_dirs": [str(profiles)],
                     "status_listen": None}  # fmt: skip
     for device in doc["devices"]:
-        assert device["profile"] == "nvr-hikvision-isapi", device
+        assert device["profile"] == APIS[api][0], device
         interval = PUSH_INTERVAL if device["id"] == "nvr-push" else INTERVAL
         device["interval"] = f"{interval:g}s"
-        device["isapi"]["timeout"] = "0.8s"
+        device[api]["timeout"] = "0.8s"
     path = workdir / "site.test.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
 
 @pytest.fixture(scope="module")
-async def isapi_site(
-    tmp_path_factory: pytest.TempPathFactory, isapi_fleet: SimFleet
-) -> AsyncIterator[IsapiSite]:
-    workdir = tmp_path_factory.mktemp("isapi-site")
+async def nvr_site(
+    tmp_path_factory: pytest.TempPathFactory, nvr_fleet: SimFleet, api: str
+) -> AsyncIterator[NvrSite]:
+    workdir = tmp_path_factory.mktemp(f"{api}-site")
     broker = Mosquitto(workdir / "mosquitto")
     with running(broker):
-        config = site_file(isapi_fleet, broker, workdir)
+        config = site_file(nvr_fleet, broker, workdir, api)
         log_path = workdir / "gateway.log"
-        async with service_center_on(broker.port, "isapi-site") as center:
+        async with service_center_on(broker.port, f"{api}-site") as center:
             with log_path.open("wb") as log:
                 gateway = subprocess.Popen(
                     [sys.executable, "-m", "gateway", "run", "-c", str(config)],
@@ -127,7 +137,7 @@ async def isapi_site(
                     lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "nvr-poll"),
                     20,
                 )
-                yield IsapiSite(isapi_fleet, center, log_path)
+                yield NvrSite(nvr_fleet, center, log_path)
             finally:
                 gateway.send_signal(signal.SIGTERM)
                 code = await asyncio.to_thread(gateway.wait, 10)
@@ -143,19 +153,19 @@ async def isapi_site(
     ],
     ids=["camera_offline", "recording_stopped", "disk_failed"],
 )
-async def test_a_fault_read_over_isapi_opens_and_resolves(
-    isapi_site: IsapiSite, fault: str, params: dict[str, str], code: str, level: int, wait: float
+async def test_a_fault_read_over_the_api_opens_and_resolves(
+    nvr_site: NvrSite, fault: str, params: dict[str, str], code: str, level: int, wait: float
 ) -> None:
-    center = isapi_site.center
+    center = nvr_site.center
     async with center.listening():
         await center.wait_for(lambda: not center.open_tickets(), 30)
         mark = len(center.tickets)
 
         def events() -> list[dict[str, Any]]:
-            return isapi_site.events("nvr-poll", mark)
+            return nvr_site.events("nvr-poll", mark)
 
         started = time.monotonic()
-        await asyncio.to_thread(isapi_site.sim.client.inject, "nvr-poll", fault, params)
+        await asyncio.to_thread(nvr_site.sim.client.inject, "nvr-poll", fault, params)
         await center.expect(events, RAISE_BOUND, f"{code} ticket", events)
         took = time.monotonic() - started
         opened = events()[0]
@@ -164,7 +174,7 @@ async def test_a_fault_read_over_isapi_opens_and_resolves(
         ), events()  # fmt: skip
         assert took >= wait, f"opened after {took:.1f} s, before the rule's wait"
 
-        await asyncio.to_thread(isapi_site.sim.client.clear, "nvr-poll", fault, params)
+        await asyncio.to_thread(nvr_site.sim.client.clear, "nvr-poll", fault, params)
         await center.expect(
             lambda: events()[-1]["event"] == "resolve", RESOLVE_BOUND, "resolve", events
         )
@@ -173,20 +183,20 @@ async def test_a_fault_read_over_isapi_opens_and_resolves(
             validate(event)
 
 
-async def test_video_loss_on_the_alert_stream_opens_the_ticket_before_the_next_poll(
-    isapi_site: IsapiSite,
+async def test_video_loss_on_the_event_stream_opens_the_ticket_before_the_next_poll(
+    nvr_site: NvrSite,
 ) -> None:
-    center = isapi_site.center
+    center = nvr_site.center
     async with center.listening():
         await center.wait_for(lambda: not center.open_tickets(), 30)
         mark = len(center.tickets)
 
         def events() -> list[dict[str, Any]]:
-            return isapi_site.events("nvr-push", mark)
+            return nvr_site.events("nvr-push", mark)
 
         started = time.monotonic()
         await asyncio.to_thread(
-            isapi_site.sim.client.inject, "nvr-push", "camera_offline", {"channel": "5"}
+            nvr_site.sim.client.inject, "nvr-push", "camera_offline", {"channel": "5"}
         )
         await center.expect(events, RULE_WAIT + PUSH_BOUND + SLACK, "camera.offline", events)
         opened = events()[0]
@@ -194,10 +204,11 @@ async def test_video_loss_on_the_alert_stream_opens_the_ticket_before_the_next_p
         took = time.monotonic() - started
         assert took <= RULE_WAIT + PUSH_BOUND, f"opened {took:.1f} s after the video loss"
 
-        # Video back: the stream says so ("inactive"); the poll it asks for comes at the
-        # end of the window that bounds pushed polls (limits.trap_poll_every, 10 s).
+        # Video back: the stream says so (ISAPI "inactive", Dahua "Stop"); the poll it
+        # asks for comes at the end of the window that bounds pushed polls
+        # (limits.trap_poll_every, 10 s).
         await asyncio.to_thread(
-            isapi_site.sim.client.clear, "nvr-push", "camera_offline", {"channel": "5"}
+            nvr_site.sim.client.clear, "nvr-push", "camera_offline", {"channel": "5"}
         )
         await center.expect(
             lambda: events()[-1]["event"] == "resolve",
