@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from urllib.parse import unquote
 
@@ -28,7 +28,7 @@ class FakeDevice:
     """Answers by the request's path with its query (percent-decoded), else by its path
     alone; ``slow`` paths answer after ``delay`` seconds; anything else is a 404."""
 
-    def __init__(self, routes: dict[str, Answer], slow: frozenset[str] = frozenset()) -> None:
+    def __init__(self, routes: Mapping[str, Answer], slow: frozenset[str] = frozenset()) -> None:
         self.guard = DigestGuard("test", "lvgw", PASSWORD)
         self.requests = 0
         self.routes = routes

@@ -136,6 +136,7 @@ async def polls(config: LoadedConfig, count: int) -> list[PollResult]:
         return [await reader.poll() for _ in range(count)]
 
 
+@pytest.mark.integration
 async def test_the_reader_reads_a_recorder(tmp_path: Path) -> None:
     async with serving(FakeDevice(dict(GOOD))) as port:
         (result,) = await polls(site(tmp_path, port), 1)
@@ -150,6 +151,7 @@ async def test_the_reader_reads_a_recorder(tmp_path: Path) -> None:
     assert (got["camera.recording/1"], got["camera.recording/2"]) == ("recording", "not_recording")
 
 
+@pytest.mark.integration
 async def test_event_indexes_answering_error_list_no_channel(tmp_path: Path) -> None:
     routes = dict(GOOD)
     routes["/cgi-bin/eventManager.cgi?action=getEventIndexes&code=VideoLoss"] = lambda: answer(
@@ -162,6 +164,7 @@ async def test_event_indexes_answering_error_list_no_channel(tmp_path: Path) -> 
     assert not result.error  # lists none: not a failure
 
 
+@pytest.mark.integration
 async def test_bad_answers_are_classified_logged_once_and_polling_goes_on(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -187,6 +190,7 @@ async def test_bad_answers_are_classified_logged_once_and_polling_goes_on(
     assert "HTTP error status" in warnings[0]
 
 
+@pytest.mark.integration
 async def test_wrong_credentials_read_as_auth_failed_two_requests_a_poll(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -201,6 +205,7 @@ async def test_wrong_credentials_read_as_auth_failed_two_requests_a_poll(
     assert "wrong-one" not in caplog.text
 
 
+@pytest.mark.integration
 async def test_a_slow_device_is_unreachable_then_read_again(tmp_path: Path) -> None:
     fake = FakeDevice(dict(GOOD), slow=frozenset({"/cgi-bin/magicBox.cgi"}))
     async with serving(fake) as port:
@@ -214,6 +219,7 @@ async def test_a_slow_device_is_unreachable_then_read_again(tmp_path: Path) -> N
     assert back.reachable and values(back)["sys.name"] == "nvr-lab"
 
 
+@pytest.mark.integration
 async def test_the_attach_stream_yields_starts_and_stops() -> None:
     def part(text: bytes) -> bytes:
         return (

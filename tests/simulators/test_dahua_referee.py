@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from amcrest import AmcrestCamera
+from amcrest import AmcrestCamera, ApiWrapper
 
 from tests.simulators.conftest import SimFleet, free_port_on, gateway_readings
 
@@ -46,7 +46,7 @@ def nvr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, in
         sim.stop()
 
 
-def camera(port: int) -> AmcrestCamera:
+def camera(port: int) -> ApiWrapper:
     return AmcrestCamera(HOST, port, "admin", PASSWORD, retries_connection=0).camera
 
 
