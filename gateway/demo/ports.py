@@ -1,7 +1,8 @@
 """The demo's fleet on this machine: its documented ports, or free ones where taken.
 
 The demo fleet's devices listen on documented loopback addresses and ports
-(docs/simulators.md), the simulators send traps to 127.0.0.1:1162 and the alarm panel
+(docs/simulators.md), the recorder's ISAPI and the PBX's manager interface have TCP
+ports of their own, the simulators send traps to 127.0.0.1:1162 and the alarm panel
 reports over DC-09 to 127.0.0.1:12300. When another demo, or anything else, already
 holds one of them, the demo moves that device (or the trap or DC-09 receiver) to a free
 port on the same address instead of failing to start.
@@ -15,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+# Sections of a fleet device that serve on a TCP port of their own (ISAPI, the Dahua
+# API, the Asterisk Manager Interface).
+API_SECTIONS = ("isapi", "dahua", "ami")
 
 
 def fleet_for_demo(fleet: Traversable, workdir: Path) -> tuple[Traversable, list[str]]:
@@ -39,6 +44,13 @@ def fleet_for_demo(fleet: Traversable, workdir: Path) -> tuple[Traversable, list
         if port is not None and not _free(device["address"], int(port), kind):
             device["port"] = _any_free(device["address"], kind)
             moved.append(f"{device['id']} {device['address']}:{port} -> {device['port']}")
+        for api in API_SECTIONS:  # an HTTP API or the manager interface, on TCP
+            section = device.get(api)
+            if section is not None and not _free(device["address"], int(section["port"]),
+                                                 socket.SOCK_STREAM):  # fmt: skip
+                old = section["port"]
+                section["port"] = _any_free(device["address"], socket.SOCK_STREAM)
+                moved.append(f"{device['id']} {api} {device['address']}:{old} -> {section['port']}")
     trap_receivers = []
     for receiver in defaults.get("trap_receivers", []):
         host, _, port = str(receiver).rpartition(":")

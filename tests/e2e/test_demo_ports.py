@@ -83,3 +83,28 @@ def test_a_taken_status_page_port_is_replaced() -> None:
         listen = status_listen_for_demo("127.0.0.1", port)
     assert listen.startswith("127.0.0.1:")
     assert listen != f"127.0.0.1:{port}"
+
+
+def test_a_taken_manager_interface_port_moves(tmp_path: Path) -> None:
+    """A PBX's AMI (or a recorder's ISAPI) listens on a TCP port of its own."""
+    with held(socket.SOCK_STREAM) as taken:
+        port = taken.getsockname()[1]
+        fleet = tmp_path / "fleet.yaml"
+        fleet.write_text(
+            yaml.safe_dump({
+                "defaults": {"port": 1161},
+                "devices": [{"id": "pbx", "kind": "pbx", "address": "127.0.0.1",
+                             "port": free_udp(), "ami": {"port": port, "secret": "s"}}],
+            })
+        )  # fmt: skip
+        (tmp_path / "work").mkdir()
+        served, moved = fleet_for_demo(fleet, tmp_path / "work")
+    ami = yaml.safe_load(served.read_text())["devices"][0]["ami"]
+    assert ami["port"] != port and ami["secret"] == "s"
+    assert moved == [f"pbx ami 127.0.0.1:{port} -> {ami['port']}"]
+
+
+def free_udp() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

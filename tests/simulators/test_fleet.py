@@ -54,6 +54,10 @@ def test_demo_fleet_is_the_documented_site() -> None:
     assert (panel.protocol, panel.profile, panel.port) == ("sia", "alarm-panel-sia", None)
     assert panel.sia is not None and panel.sia.key_bytes() is not None
     assert panel.sia.receiver == "127.0.0.1:12300"
+    # The PBX is read over AMI, as a real site reads its Asterisk.
+    pbx = by_id["pbx-1"]
+    assert (pbx.profile, pbx.spec.ami.port, pbx.spec.ami.write) == (
+        "pbx-asterisk-ami", 5038, ["reporting"])  # fmt: skip
 
 
 def test_large_fleet_has_500_mixed_devices() -> None:
