@@ -1,0 +1,340 @@
+"""The ledger, synchronous: one SQLite file, used from the one thread that opened it.
+
+`ingest` stores an event and applies what it can in one transaction, so once it
+returns the event is durable and the MQTT message may be acknowledged. Events of a
+ticket are applied in ``seq`` order: an early one waits (``applied = 0``) until its
+predecessor arrives; `flag_gaps` marks tickets that have waited too long, and nothing
+is ever applied past a gap. Applying an event queues one delivery per adapter that
+wants it (`Route`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from center.events import Rejection, TicketEvent
+from center.ledger.schema import SCHEMA
+from gateway.sqlite import Database, Pragmas, open_database
+
+IngestOutcome = Literal["applied", "waiting", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Which events an adapter takes: its levels, and its sites (None: every site)."""
+
+    adapter: str
+    levels: frozenset[int]
+    sites: frozenset[str] | None = None
+
+    def wants(self, severity: int, site_id: str) -> bool:
+        return severity in self.levels and (self.sites is None or site_id in self.sites)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    adapter: str
+    event_id: str
+    ticket_id: str
+    attempts: int
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    ticket_id: str
+    site_id: str
+    device_id: str | None
+    fault_code: str | None
+    severity: int | None
+    title: str | None
+    state: str  # waiting (no event applied yet) | open | resolved
+    applied_seq: int
+    waiting_events: int
+    gap_flagged: bool
+    opened_at: str | None
+    updated_at: str | None
+    resolved_at: str | None
+    response_due: str | None
+    onsite_due: str | None
+    acknowledged_at: str | None
+    arrived_at: str | None
+    on_time_response: bool | None
+    on_time_onsite: bool | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+class Ledger:
+    """Tickets, their events, sites and deliveries in ``path``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self.path = db.path
+
+    @classmethod
+    def open(cls, path: Path) -> Ledger:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(open_database(path, SCHEMA, Pragmas(synchronous="FULL")))
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- ingest -----------------------------------------------------------------------
+
+    def ingest(
+        self, item: TicketEvent | Rejection, now: float, routes: Sequence[Route] = ()
+    ) -> IngestOutcome:
+        with self._db.transaction() as conn:
+            if isinstance(item, Rejection):
+                _reject(conn, item, now)
+                return "rejected"
+            if conn.execute("SELECT 1 FROM events WHERE event_id = ?", (item.event_id,)).fetchone():
+                return "duplicate"
+            taken = conn.execute(
+                "SELECT event_id FROM events WHERE ticket_id = ? AND seq = ?",
+                (item.ticket_id, item.seq),
+            ).fetchone()
+            if taken:
+                reason = f"seq {item.seq} of ticket {item.ticket_id} is already event {taken[0]}"
+                _reject(conn, Rejection("", item.payload, reason, item.event_id), now)
+                return "rejected"
+            conn.execute(
+                "INSERT INTO events (event_id, ticket_id, seq, site_id, kind, severity, payload,"
+                " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (item.event_id, item.ticket_id, item.seq, item.site_id, item.kind,
+                 item.severity, item.payload, now),
+            )  # fmt: skip
+            conn.execute(
+                "INSERT OR IGNORE INTO tickets (ticket_id, site_id) VALUES (?, ?)",
+                (item.ticket_id, item.site_id),
+            )
+            applied = _apply_ready(conn, item.ticket_id, now, routes)
+            return "applied" if item.event_id in applied else "waiting"
+
+    def flag_gaps(self, now: float, gap_after: float) -> list[tuple[str, int]]:
+        """Tickets whose next event has been missing over ``gap_after`` seconds while a
+        later one waits: flagged once; returns (ticket, missing seq) of the new ones."""
+        with self._db.transaction() as conn:
+            rows = conn.execute(
+                "SELECT t.ticket_id, t.applied_seq + 1 FROM tickets t"
+                " WHERE t.gap_flagged_at IS NULL AND EXISTS (SELECT 1 FROM events e"
+                "  WHERE e.ticket_id = t.ticket_id AND e.applied = 0 AND e.received_at <= ?)",
+                (now - gap_after,),
+            ).fetchall()
+            for ticket_id, _missing in rows:
+                conn.execute(
+                    "UPDATE tickets SET gap_flagged_at = ? WHERE ticket_id = ?", (now, ticket_id)
+                )
+        return [(str(t), int(s)) for t, s in rows]
+
+    # -- sites ------------------------------------------------------------------------
+
+    def record_status(self, site_id: str, status: dict[str, Any], now: float) -> None:
+        backlog = status.get("backlog")
+        version = status.get("version")
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO sites (site_id, online, version, backlog, status, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site_id) DO UPDATE SET"
+                " online = excluded.online, version = excluded.version,"
+                " backlog = excluded.backlog, status = excluded.status,"
+                " updated_at = excluded.updated_at",
+                (site_id, status.get("state") == "online",
+                 version if isinstance(version, str) else None,
+                 json.dumps(backlog) if backlog is not None else None,
+                 json.dumps(status), now),
+            )  # fmt: skip
+
+    def sites(self) -> list[dict[str, Any]]:
+        rows = self._db.conn.execute(
+            "SELECT site_id, online, version, backlog, updated_at FROM sites ORDER BY site_id"
+        ).fetchall()
+        return [
+            {"site": s, "online": bool(o), "version": v,
+             "backlog": json.loads(b) if b else None, "updated_at": u}
+            for s, o, v, b, u in rows
+        ]  # fmt: skip
+
+    # -- deliveries -------------------------------------------------------------------
+
+    def due(self, adapter: str, now: float, limit: int = 50) -> list[Delivery]:
+        """The adapter's deliveries to attempt now: for each ticket only its first
+        pending one, so a ticket's events go out in order (a dead one no longer holds
+        the next back)."""
+        rows = self._db.conn.execute(
+            "SELECT d.id, d.adapter, d.event_id, d.ticket_id, d.attempts, e.payload"
+            " FROM deliveries d JOIN events e USING (event_id)"
+            " WHERE d.adapter = ? AND d.state = 'pending' AND d.next_attempt_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.adapter = d.adapter"
+            "  AND p.ticket_id = d.ticket_id AND p.state = 'pending' AND p.id < d.id)"
+            " ORDER BY d.id LIMIT ?",
+            (adapter, now, limit),
+        ).fetchall()
+        return [Delivery(*row) for row in rows]
+
+    def next_due_at(self, adapter: str) -> float | None:
+        row = self._db.conn.execute(
+            "SELECT min(next_attempt_at) FROM deliveries WHERE adapter = ? AND state = 'pending'",
+            (adapter,),
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def delivered(self, delivery_id: int, now: float) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE deliveries SET state = 'delivered', delivered_at = ?,"
+                " attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                (now, delivery_id),
+            )
+
+    def failed(self, delivery_id: int, error: str, retry_at: float | None) -> None:
+        """One more failed attempt; ``retry_at`` None dead-letters it."""
+        state = "pending" if retry_at is not None else "dead"
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?,"
+                " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+                (state, error[:500], retry_at, delivery_id),
+            )
+
+    def delivery_counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for adapter, state, n in self._db.conn.execute(
+            "SELECT adapter, state, count(*) FROM deliveries GROUP BY adapter, state"
+        ):
+            counts.setdefault(adapter, {})[state] = n
+        return counts
+
+    # -- reading ----------------------------------------------------------------------
+
+    def tickets(self, open_only: bool = False, site: str | None = None) -> list[TicketRow]:
+        where, args = [], []
+        if open_only:
+            where.append("t.state != 'resolved'")
+        if site is not None:
+            where.append("t.site_id = ?")
+            args.append(site)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._db.conn.execute(
+            "SELECT t.ticket_id, t.site_id, t.device_id, t.fault_code, t.severity, t.title,"
+            " t.state, t.applied_seq, (SELECT count(*) FROM events e WHERE"
+            " e.ticket_id = t.ticket_id AND e.applied = 0), t.gap_flagged_at IS NOT NULL,"
+            " t.opened_at, t.updated_at, t.resolved_at, t.response_due, t.onsite_due,"
+            " t.acknowledged_at, t.arrived_at, t.on_time_response, t.on_time_onsite"
+            f" FROM tickets t {clause} ORDER BY t.site_id, t.opened_at, t.ticket_id",
+            args,
+        ).fetchall()
+        names = list(TicketRow.__dataclass_fields__)
+        tickets = []
+        for row in rows:
+            values = dict(zip(names, row, strict=True))
+            values["gap_flagged"] = bool(values["gap_flagged"])
+            values["on_time_response"] = _bool(values["on_time_response"])
+            values["on_time_onsite"] = _bool(values["on_time_onsite"])
+            tickets.append(TicketRow(**values))
+        return tickets
+
+    def rejected(self) -> list[tuple[str, str | None, str]]:
+        """(topic, event_id, reason) of every rejected message, oldest first."""
+        return list(
+            self._db.conn.execute("SELECT topic, event_id, reason FROM rejected ORDER BY id")
+        )
+
+    def event_ids(self, ticket_id: str) -> list[tuple[str, int, bool]]:
+        return [
+            (e, s, bool(a))
+            for e, s, a in self._db.conn.execute(
+                "SELECT event_id, seq, applied FROM events WHERE ticket_id = ? ORDER BY seq",
+                (ticket_id,),
+            )
+        ]
+
+
+def _bool(value: int | None) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _reject(conn: sqlite3.Connection, item: Rejection, now: float) -> None:
+    conn.execute(
+        "INSERT INTO rejected (received_at, topic, event_id, reason, payload)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (now, item.topic, item.event_id, item.reason, item.payload),
+    )
+
+
+def _apply_ready(
+    conn: sqlite3.Connection, ticket_id: str, now: float, routes: Sequence[Route]
+) -> set[str]:
+    """Apply the ticket's waiting events that follow on from what it has, in seq order."""
+    applied: set[str] = set()
+    (seq,) = conn.execute(
+        "SELECT applied_seq FROM tickets WHERE ticket_id = ?", (ticket_id,)
+    ).fetchone()
+    while True:
+        row = conn.execute(
+            "SELECT event_id, payload FROM events WHERE ticket_id = ? AND seq = ? AND applied = 0",
+            (ticket_id, seq + 1),
+        ).fetchone()
+        if row is None:
+            return applied
+        event_id, payload = row
+        body = json.loads(payload)
+        _apply(conn, ticket_id, body)
+        conn.execute("UPDATE events SET applied = 1 WHERE event_id = ?", (event_id,))
+        for route in routes:
+            if route.wants(body["severity"], body["site"]["id"]):
+                conn.execute(
+                    "INSERT OR IGNORE INTO deliveries (adapter, event_id, ticket_id,"
+                    " next_attempt_at) VALUES (?, ?, ?, ?)",
+                    (route.adapter, event_id, ticket_id, now),
+                )
+        applied.add(event_id)
+        seq += 1
+
+
+def _apply(conn: sqlite3.Connection, ticket_id: str, body: dict[str, Any]) -> None:
+    acknowledged = body.get("acknowledged") or {}
+    ack_at = acknowledged.get("at")
+    arrived_at = body.get("arrived_at")
+    emitted = body["emitted_at"]
+    response_due, onsite_due = body["response_due"], body.get("onsite_due")
+    first_help = _earliest(ack_at, arrived_at)
+    on_time_response = _on_time(first_help, response_due, emitted)
+    on_time_onsite = None if onsite_due is None else _on_time(arrived_at, onsite_due, emitted)
+    state = "resolved" if body["event"] == "resolve" else "open"
+    conn.execute(
+        "UPDATE tickets SET applied_seq = ?, device_id = ?, fault_code = ?, severity = ?,"
+        " title = ?, state = ?, opened_at = coalesce(opened_at, ?), updated_at = ?,"
+        " resolved_at = ?, response_due = ?, onsite_due = ?, acknowledged_at = ?,"
+        " acknowledged_by = ?, arrived_at = ?, departed_at = ?, on_time_response = ?,"
+        " on_time_onsite = ?, gap_flagged_at = NULL WHERE ticket_id = ?",
+        (body["seq"], body["device"]["id"], body["fault"]["code"], body["severity"],
+         body["title"], state, body["occurred_at"], emitted, body.get("resolved_at"),
+         response_due, onsite_due, ack_at, acknowledged.get("by"), arrived_at,
+         body.get("departed_at"), on_time_response, on_time_onsite, ticket_id),
+    )  # fmt: skip
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _earliest(*texts: str | None) -> str | None:
+    present = [t for t in texts if t]
+    return min(present, key=_instant) if present else None
+
+
+def _on_time(done_at: str | None, due: str, now: str) -> bool | None:
+    """Done by ``due``; False once ``due`` passed undone; None while it may still be."""
+    if done_at is not None:
+        return _instant(done_at) <= _instant(due)
+    return False if _instant(now) > _instant(due) else None
