@@ -37,7 +37,8 @@ class Limits(BaseModel):
     trap_oids: Annotated[int, Field(ge=1)] = 1024  # undeclared trap OIDs remembered
     trap_queue_bytes: Annotated[ByteSize, Field(ge=65536)] = 8 * MiB  # received, not yet handled
 
-    # HTTP device APIs (ISAPI, Dahua): answers and event streams the device sizes.
+    # HTTP device APIs (ISAPI, Dahua) and AMI sessions: answers and event streams the
+    # device sizes.
     http_answer_bytes: ByteSize = 1 * MiB  # one answer to one request
     event_line_bytes: Annotated[ByteSize, Field(ge=256)] = 8 * 1024  # a line of an event stream
     event_part_bytes: Annotated[ByteSize, Field(ge=1024)] = 64 * 1024  # one event of a stream

@@ -20,7 +20,7 @@ SECRET_KEYS = frozenset(
         "status_token_file",
         "command_key_file",
         "key_file",
-        "secret_file",  # lvgw-center: a webhook's HMAC key
+        "secret_file",  # lvgw-center: a webhook's HMAC key; a PBX's AMI secret
     }
 )
 # Read as raw bytes (an HMAC key, a PEM key), not as a line of UTF-8 text.
