@@ -151,9 +151,9 @@ class Pipeline:
         async with self._lock:
             decision = Decision()
             await self._decide(self._rules.evaluate(result), decision)
-            # Only for tickets loaded at start-up: else it reads every device's rules.
+            # Only for tickets loaded at start-up.
             if self._book.awaits_confirmation(result.device):
-                active = {c.key for c in self._rules.active() if c.device == result.device}
+                active = {c.key for c in self._rules.active(result.device)}
                 decision.extend(self._book.after_poll(result.device, result.ts, active))
             await self._commit(decision)
         return decision

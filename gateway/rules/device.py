@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from gateway.config.rules import POLL_READINGS, LevelledRule, UnreachableRule
 from gateway.config.site import Device
@@ -13,9 +13,10 @@ from gateway.poller.result import PollResult
 from gateway.rules.expressions import Evidence, Node, Scope, negate
 from gateway.rules.flapping import FlapDetector
 from gateway.rules.plan import CheckPlan, ProfilePlan, RulePlan
+from gateway.rules.reads import next_change
 from gateway.rules.titles import title
 from gateway.rules.trigger import Hysteresis, PollStreak
-from gateway.rules.values import DeviceValues, instance_order
+from gateway.rules.values import Changes, DeviceValues, instance_order
 
 
 def level_of(device: Device, rule: LevelledRule) -> Level:
@@ -34,6 +35,7 @@ class Track:
     flap_emitted: Condition | None = None
     poll_evidence: tuple[Reading, ...] = ()  # unreachable rules: the last poll's reachability
     holding: bool = False  # check rules: ``when`` held at the last evaluation
+    moved: bool = False  # a timer (the rule's or a step's) changed at the last evaluation
 
 
 def is_poll(result: PollResult) -> bool:
@@ -46,6 +48,12 @@ class DeviceRules:
 
     Time is the readings' timestamps (and ``tick``), never the wall clock, and it
     never runs backwards for a device: an older timestamp is judged at the latest.
+
+    A rule is evaluated again only when it could answer differently: a point it
+    reads changed (`DeviceValues.update` tells), or time reached its deadline
+    (``due``: a pending ``for``/``clear_for``, a flapping window that may settle, an
+    age or a schedule crossing its limit). Between those its evaluation would change
+    nothing, so a poll whose readings are as before costs their comparison only.
     """
 
     def __init__(
@@ -56,31 +64,66 @@ class DeviceRules:
         self.device = device
         self.plan = plan
         self.site = site
-        self.values = DeviceValues(plan.names, plan.seen_targets)
+        self.values = DeviceValues(plan.names, plan.seen_targets, watch=plan.watch())
         self.reachable: bool | None = None  # did the last poll answer
         self.clock: datetime | None = None
         # Per rule (by its index in the profile), per instance.
         self.tracks: list[dict[str, Track]] = [{} for _ in plan.rules]
+        # Per rule: when it must be evaluated again without new readings (None: not
+        # before they change). At first every rule is due: the first tick looks at all.
+        self.due: list[datetime | None] = [_DAWN] * len(plan.rules)
+        self.polled = tuple(i for i, r in enumerate(plan.rules) if isinstance(r, UnreachableRule))
+        self.changes = Changes()  # of the last `on_result`, for the engine
+        self.evaluations = 0  # rule evaluations (one rule at one instance), ever
 
-    def on_result(self, result: PollResult) -> list[Condition]:
+    @property
+    def next_due(self) -> datetime | None:
+        return min((due for due in self.due if due is not None), default=None)
+
+    def on_result(self, result: PollResult, also: Iterable[int] = ()) -> list[Condition]:
+        """Judge a poll result or a trap batch; ``also``: rules to evaluate in any case."""
         now = self._advance(result.ts)
         poll = is_poll(result)
+        rules: Iterable[int] | None = None  # all
         if poll and not result.reachable:
             # While the device does not answer nothing is known of its other rules:
             # they neither raise nor clear, and their pending timers start over.
             self.reachable = False
             self.values.interrupt()
+            self.changes = Changes(rows=True)
             for track in (t for tracks in self.tracks for t in tracks.values()):
                 if isinstance(track.trigger, Hysteresis):
                     for timer in (track.trigger, *track.steps):
                         timer.restart()
         else:
+            # A poll after a failed one (or the first) and trap batches look at every
+            # rule; a poll like the one before only at rules whose readings changed.
+            steady = poll and self.reachable is True
             self.reachable = True if poll else self.reachable
-            self.values.update(result.readings, full_poll=poll)
-        return self._run(now, result.reachable if poll else None, result.readings)
+            self.changes = self.values.update(result.readings, full_poll=poll)
+            if steady and not self.changes.rows:
+                rules = self._affected(self.changes.points, now, also)
+        return self._run(now, result.reachable if poll else None, result.readings, rules)
 
-    def on_tick(self, now: datetime) -> list[Condition]:
-        return self._run(self._advance(now), None, ())
+    def catch_up(self, clock: datetime) -> None:
+        """Time has passed to ``clock`` (a tick that had nothing due here)."""
+        self._advance(clock)
+
+    def on_tick(self, now: datetime, also: Iterable[int] = ()) -> list[Condition]:
+        """Time passes to ``now``: evaluate the rules that are due (and ``also``)."""
+        now = self._advance(now)
+        due = {i for i, at in enumerate(self.due) if at is not None and at <= now}
+        return self._run(now, None, (), sorted(due.union(also)))
+
+    def _affected(self, points: set[str], now: datetime, also: Iterable[int]) -> list[int]:
+        """The rules to evaluate after a poll: those reading a changed point, those
+        that are due, and the unreachable rules (they count the polls)."""
+        chosen = set(self.polled).union(also)
+        readers = self.plan.readers
+        for point in points:
+            chosen.update(readers.get(point, ()))
+        chosen.update(i for i, at in enumerate(self.due) if at is not None and at <= now)
+        return sorted(chosen)
 
     def active(self) -> list[Condition]:
         out: list[Condition] = []
@@ -101,9 +144,14 @@ class DeviceRules:
         now: datetime,
         answered: bool | None,
         readings: tuple[Reading, ...],
+        rules: Iterable[int] | None = None,
     ) -> list[Condition]:
+        """Evaluate the rules (by index, in order; None: all) and note when each is
+        due again."""
         out: list[Condition] = []
-        for index, rule in enumerate(self.plan.rules):
+        plan_rules = self.plan.rules
+        for index in range(len(plan_rules)) if rules is None else rules:
+            rule = plan_rules[index]
             if isinstance(rule, UnreachableRule):
                 track = self._track(index, "", rule)
                 changed = False
@@ -112,7 +160,9 @@ class DeviceRules:
                     changed = track.trigger.update(answered)
                     track.poll_evidence = tuple(r for r in readings if r.point in POLL_READINGS)
                 out += self._settle(rule, track, "", now, changed)
+                self.due[index] = track_due(track, now)
                 continue
+            due: datetime | None = None
             for instance in self._instances(index, rule):
                 if rule.table is not None and instance not in self.values.instances.get(
                     rule.table, ()
@@ -122,9 +172,19 @@ class DeviceRules:
                 track = self._track(index, instance, rule)
                 changed = False
                 if self.reachable is not False:
+                    self.evaluations += 1
                     changed = self._judge(rule, track, self._scope(instance, now))
                 out += self._settle(rule, track, instance, now, changed)
+                due = earliest(due, track_due(track, now))
+                if self.reachable is not False and self.plan.reads[index].timed:
+                    due = earliest(due, self._next_change(index, instance, now))
+            self.due[index] = due
         return out
+
+    def _next_change(self, index: int, instance: str, now: datetime) -> datetime | None:
+        scope = self._scope(instance, now)
+        times = (next_change(node, scope) for node in self.plan.reads[index].nodes)
+        return min((t for t in times if t is not None), default=None)
 
     def _scope(self, instance: str, now: datetime) -> Scope:
         return Scope(self.values, instance, now, self.site)
@@ -156,14 +216,18 @@ class DeviceRules:
     def _judge(self, plan: CheckPlan, track: Track, scope: Scope) -> bool:
         """Evaluate the rule and its escalation steps; True when the rule raised or cleared."""
         assert isinstance(track.trigger, Hysteresis)
+        stepped = False
         for step, timer in zip(plan.steps, track.steps, strict=True):
-            _feed(timer, step.when, step.clear, scope)
+            stepped |= _feed(timer, step.when, step.clear, scope)
         holds = plan.when.test(scope)
         track.holding = holds is True
         if track.trigger.raised:
             recovers = plan.clear.test(scope) if plan.clear is not None else negate(holds)
-            return track.trigger.update(None, recovers, scope.now)
-        return track.trigger.update(holds, None, scope.now)
+            changed = track.trigger.update(None, recovers, scope.now)
+        else:
+            changed = track.trigger.update(holds, None, scope.now)
+        track.moved = stepped or changed
+        return changed
 
     def _settle(
         self, rule: RulePlan, track: Track, instance: str, now: datetime, changed: bool
@@ -264,6 +328,31 @@ class DeviceRules:
             track.flap.flapping = False
             out.append(self._flapping(rule, track, instance, now, active=False))
         return out + self._reconcile(rule, track, instance, now)
+
+
+_DAWN = datetime.min.replace(tzinfo=UTC)
+
+
+def earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def track_due(track: Track, now: datetime) -> datetime | None:
+    """When the track may change without new readings: a pending duration ends, a
+    flapping one may settle; ``now`` (the next tick) after a timer changed, since
+    one more evaluation on the same readings may start the next duration."""
+    due: datetime | None = now if track.moved else None
+    track.moved = False
+    trigger = track.trigger
+    if isinstance(trigger, Hysteresis):
+        for timer in (trigger, *track.steps):
+            if timer.pending_since is not None:
+                wait = timer.clear_for if timer.raised else timer.raise_for
+                due = earliest(due, timer.pending_since + timedelta(seconds=wait))
+    flap = track.flap
+    if flap is not None and flap.flapping and flap.times:
+        due = earliest(due, flap.times[-1] + timedelta(seconds=flap.spec.stable))
+    return due
 
 
 def _rule_of(rule: RulePlan) -> LevelledRule:

@@ -72,7 +72,8 @@ def negate(truth: Truth) -> Truth:
     return None if truth is None else not truth
 
 
-def _number(value: object) -> float | None:
+def as_number(value: object) -> float | None:
+    """A number as a float; None for anything else (booleans included)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
@@ -88,7 +89,7 @@ def _comparator(op: str, expected: object) -> Callable[[Value], Truth]:
         compare, limit = _ORDER[op], float(expected)  # type: ignore[arg-type]
 
         def ordered(value: Value) -> Truth:
-            number = _number(value)
+            number = as_number(value)
             return None if number is None else compare(number, limit)
 
         return ordered
@@ -104,7 +105,8 @@ def _comparator(op: str, expected: object) -> Callable[[Value], Truth]:
     return lambda value: value != expected
 
 
-def _good(sample: Sample | None) -> Value:
+def good(sample: Sample | None) -> Value:
+    """The sample's value when its quality is good, else None."""
     if sample is None or sample.reading.quality is not Quality.GOOD:
         return None
     return sample.reading.value
@@ -113,7 +115,7 @@ def _good(sample: Sample | None) -> Value:
 def _change(sample: Sample | None) -> float | None:
     if sample is None or sample.previous is None or sample.previous.quality is not Quality.GOOD:
         return None
-    now, before = _number(_good(sample)), _number(sample.previous.value)
+    now, before = as_number(good(sample)), as_number(sample.previous.value)
     return None if now is None or before is None else now - before
 
 
@@ -132,10 +134,10 @@ def _age(sample: Sample | None, scope: Scope) -> float | None:
 
 def _skew(sample: Sample | None) -> float | None:
     """Seconds between a device's clock (epoch seconds or ISO 8601) and the reading time."""
-    value = _good(sample)
+    value = good(sample)
     if sample is None or value is None:
         return None
-    number = _number(value)
+    number = as_number(value)
     if number is not None:
         return abs(number - sample.reading.ts.timestamp())
     if not isinstance(value, str):
@@ -149,7 +151,7 @@ def _skew(sample: Sample | None) -> float | None:
 
 
 _MEASURES: dict[Measure, Callable[[Sample | None, Scope], Value]] = {
-    "value": lambda sample, _scope: _good(sample),
+    "value": lambda sample, _scope: good(sample),
     "change": lambda sample, _scope: _change(sample),
     "rate": lambda sample, _scope: _rate(sample),
     "age": _age,
@@ -174,13 +176,14 @@ class CheckNode:
     measure: Measure
     tests: tuple[tuple[str, Callable[[Value], Truth]], ...]  # (operator, test)
     per: PointRef | None = None
+    limits: tuple[tuple[str, object], ...] = ()  # (operator, operand): the tests as written
 
     def test(self, scope: Scope) -> Truth:
         sample = self.ref.sample(scope)
         measured = _MEASURES[self.measure](sample, scope)
         if measured is not None and self.per is not None:
-            divisor = _number(_good(self.per.sample(scope)))
-            number = _number(measured)
+            divisor = as_number(good(self.per.sample(scope)))
+            number = as_number(measured)
             measured = number / divisor if number is not None and divisor else None
         if measured is None:
             return None
@@ -304,7 +307,8 @@ def compile_expr(expr: Expr, names: ReadingNames, table: str | None) -> Node:
     if isinstance(expr, Check):
         tests = tuple((op, _comparator(op, v)) for op, v in expr.comparators().items())
         per = _ref(expr.per, names, table) if expr.per is not None else None
-        return CheckNode(_ref(expr.point, names, table), expr.of, tests, per)
+        written = tuple(expr.comparators().items())
+        return CheckNode(_ref(expr.point, names, table), expr.of, tests, per, written)
     if isinstance(expr, Seen):
         return SeenNode(_ref(expr.point, names, table), frozenset(expr.seen))
     if isinstance(expr, All | AnyOf):

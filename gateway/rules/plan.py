@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway.config.profile import Profile
 from gateway.config.rules import (
@@ -20,6 +20,7 @@ from gateway.config.rules import (
 from gateway.model import Level, Value
 from gateway.rules.errors import RuleConfigError
 from gateway.rules.expressions import AggregateNode, Node, compile_expr
+from gateway.rules.reads import Watch, points_read, site_reads, timed
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +51,51 @@ RulePlan = UnreachableRule | CheckPlan
 
 
 @dataclass(frozen=True, slots=True)
+class RuleReads:
+    """What one rule reads: see gateway/rules/reads.py."""
+
+    points: dict[str, Watch]  # on its own device
+    nodes: tuple[Node, ...]  # when, clear and the steps' (for `next_change`)
+    timed: bool  # its answer can change with the clock alone
+    site_tables: frozenset[str]  # tables it counts over the whole site
+    site_points: dict[str, Watch]  # the points those counts read, on every device
+
+    @classmethod
+    def of(cls, rule: RulePlan) -> RuleReads:
+        if isinstance(rule, UnreachableRule):
+            return cls({}, (), False, frozenset(), {})
+        nodes = [rule.when, *([rule.clear] if rule.clear is not None else [])]
+        for step in rule.steps:
+            nodes += [step.when, *([step.clear] if step.clear is not None else [])]
+        points: dict[str, Watch] = {}
+        tables: set[str] = set()
+        site_points: dict[str, Watch] = {}
+        for node in nodes:
+            for point, watch in points_read(node).items():
+                points[point] = max(points.get(point, watch), watch)
+            counted, read = site_reads(node)
+            tables |= counted
+            for point, watch in read.items():
+                site_points[point] = max(site_points.get(point, watch), watch)
+        is_timed = any(timed(node) for node in nodes)
+        return cls(points, tuple(nodes), is_timed, frozenset(tables), site_points)
+
+
+@dataclass(frozen=True, slots=True)
 class ProfilePlan:
     names: ReadingNames
     rules: tuple[RulePlan, ...]
     seen_targets: dict[str, frozenset[Value]]
+    reads: tuple[RuleReads, ...] = ()  # by rule, as ``rules``
+    readers: dict[str, tuple[int, ...]] = field(default_factory=dict)  # point -> rules
+
+    def watch(self) -> dict[str, Watch]:
+        """Every point a rule of the profile reads on its device, and how."""
+        out: dict[str, Watch] = {}
+        for reads in self.reads:
+            for point, watch in reads.points.items():
+                out[point] = max(out.get(point, watch), watch)
+        return out
 
 
 def plan_profile(profile: Profile) -> ProfilePlan:
@@ -72,7 +114,18 @@ def plan_profile(profile: Profile) -> ProfilePlan:
         for _where, expr in rule_expressions(rule):
             for seen in (e for e in walk(expr) if isinstance(e, Seen)):
                 targets.setdefault(seen.point, set()).update(seen.seen)
-    return ProfilePlan(names, tuple(rules), {p: frozenset(v) for p, v in targets.items()})
+    reads = tuple(RuleReads.of(rule) for rule in rules)
+    readers: dict[str, list[int]] = {}
+    for index, read in enumerate(reads):
+        for point in read.points:
+            readers.setdefault(point, []).append(index)
+    return ProfilePlan(
+        names,
+        tuple(rules),
+        {p: frozenset(v) for p, v in targets.items()},
+        reads,
+        {point: tuple(indices) for point, indices in readers.items()},
+    )
 
 
 def _plan_check(rule: CheckRule, names: ReadingNames) -> CheckPlan:

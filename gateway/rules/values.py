@@ -24,6 +24,36 @@ class Sample:
     previous: Reading | None = None
 
 
+@dataclass(slots=True)
+class Changes:
+    """What an update changed that rules may read."""
+
+    points: set[str] = field(default_factory=set)  # watched points read anew
+    rows: bool = False  # a table gained or lost an instance
+
+
+def _same(a: Reading, b: Reading) -> bool:
+    """Equal value of the same type (1 is not 1.0 nor True to a rule) and quality."""
+    return a.value == b.value and type(a.value) is type(b.value) and a.quality is b.quality
+
+
+def _unchanged(how: int, old: Sample | None, new: Reading, epoch: int) -> bool:
+    """Would every rule reading this point answer as it did on ``old``? ``how`` is a
+    `gateway.rules.reads.Watch`: 1 the value, 2 also the previous one, 3 the time."""
+    if old is None or how >= 3 or not _same(old.reading, new):
+        return False
+    if how == 1:
+        return True
+    # A change or rate: zero before and zero again, between readings of one epoch.
+    before = old.previous
+    return (
+        old.epoch == epoch
+        and before is not None
+        and _same(before, old.reading)
+        and before.ts < old.reading.ts < new.ts
+    )
+
+
 @functools.lru_cache(maxsize=8192)  # the same few hundred instances, sorted on every poll
 def instance_order(instance: str) -> tuple[tuple[int, int | str], ...]:
     """Natural order of instances: "2" before "10", "1.2" before "1.10"."""
@@ -47,6 +77,9 @@ class DeviceValues:
     epoch: int = 0
     first_seen: datetime | None = None
     answering: bool = True  # False while the device's polls fail
+    # The points rules read, and how (gateway/rules/reads.py): `update` tells which
+    # of them changed, so that rules whose readings did not are not evaluated again.
+    watch: Mapping[str, int] = field(default_factory=dict)
 
     def get(self, point: str, instance: str = "") -> Sample | None:
         return self.samples.get((point, instance))
@@ -56,43 +89,52 @@ class DeviceValues:
         self.epoch += 1
         self.answering = False
 
-    def update(self, readings: Iterable[Reading], full_poll: bool) -> None:
+    def update(self, readings: Iterable[Reading], full_poll: bool) -> Changes:
         """Store readings. A full poll lists every row of each table it read, so a row
         it lacks is gone; a partial batch (traps) only adds to what is known."""
         self.answering = self.answering or full_poll
+        changes = Changes()
         rows: dict[str, set[str]] = {}
+        watch, epoch, samples = self.watch, self.epoch, self.samples
+        table_of = self.names.table_of
         for reading in readings:
             key = (reading.point, reading.instance)
-            old = self.samples.get(key)
-            previous = old.reading if old is not None and old.epoch == self.epoch else None
-            self.samples[key] = Sample(reading, self.epoch, previous)
-            table = self.names.table_of(reading.point)
+            old = samples.get(key)
+            previous = old.reading if old is not None and old.epoch == epoch else None
+            samples[key] = Sample(reading, epoch, previous)
+            how = watch.get(reading.point)
+            if how is not None and not _unchanged(how, old, reading, epoch):
+                changes.points.add(reading.point)
+            table = table_of(reading.point)
             if table is not None:
                 known = self.instances.setdefault(table, set())
                 if reading.instance not in known:
                     known.add(reading.instance)
                     self.sorted_instances.pop(table, None)
+                    changes.rows = True
                 rows.setdefault(table, set()).add(reading.instance)
             targets = self.seen_targets.get(reading.point)
             if targets and reading.value in targets:
                 self.seen.setdefault(key, set()).add(reading.value)
-        if full_poll:
-            self._prune(rows)
+        if full_poll and self._prune(rows):
+            changes.rows = True
+        return changes
 
-    def _prune(self, rows: dict[str, set[str]]) -> None:
+    def _prune(self, rows: dict[str, set[str]]) -> bool:
         gone = {
             (table, instance)
             for table, present in rows.items()
             for instance in self.instances.get(table, set()) - present
         }
         if not gone:
-            return
+            return False
         for key in [k for k in self.samples if (self.names.table_of(k[0]), k[1]) in gone]:
             del self.samples[key]
             self.seen.pop(key, None)
         for table, instance in gone:
             self.instances[table].discard(instance)
             self.sorted_instances.pop(table, None)
+        return True
 
     def instances_of(self, table: str) -> list[str]:
         """The table's instances in natural order."""

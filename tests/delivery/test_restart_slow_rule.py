@@ -78,3 +78,38 @@ async def test_a_slow_rule_keeps_its_ticket_across_a_restart(tmp_path: Path) -> 
             assert resolved_at - (T0 + 24 * INTERVAL) >= timedelta(minutes=2)
         finally:
             await store.close()
+
+
+async def test_after_a_restart_the_rule_raises_on_a_tick_and_confirms_its_ticket(
+    tmp_path: Path,
+) -> None:
+    """Restarted while hot with one poll since: the rule's two minutes end on a tick,
+    with no poll in between; the loaded ticket is confirmed (no second open), and a
+    later cool-down resolves it."""
+    site = write_site(tmp_path, "site-s", "{host: 127.0.0.1}", devices=1, profile=SLOW_PROFILE)
+    config = load_config(site)
+    state = config.site_file.agent.state_dir
+    state.mkdir()
+    async with Outbox(state / "outbox.db") as outbox:
+        store = await TicketStore(state / "tickets.db").open()
+        try:
+            before = await run(Pipeline(config, outbox, store, await store.load()), range(6), 80)
+            assert [e.event.value for e in before] == ["open"]
+            restarted = Pipeline(config, outbox, store, await store.load())
+            assert await run(restarted, range(6, 7), 80) == []
+            assert restarted._book.awaits_confirmation("sw-000")
+            start = T0 + 6 * INTERVAL
+            for second in range(1, 121):  # ticks only, as the agent's ticker
+                decision = await restarted.tick(start + timedelta(seconds=second))
+                assert decision.events == []
+            active = restarted._rules.active("sw-000")
+            assert [(c.code, c.since) for c in active] == [
+                ("temp.high", start + timedelta(minutes=2))
+            ]
+            assert restarted._book.open[("sw-000", "temp.high", "")].confirmed
+            after = await run(restarted, range(11, 13), 50)
+            assert [(e.event.value, e.ticket_id, e.seq) for e in after] == [
+                ("resolve", before[0].ticket_id, 2)
+            ]
+        finally:
+            await store.close()
