@@ -4,14 +4,21 @@ or config."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from center.config import LoadedCenter, load_center
+from gateway import logs
 from gateway.config.errors import ConfigError
+from gateway.sqlite import SchemaError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("lvgw-center")
 
 
 def load_or_report(path: Path) -> LoadedCenter | None:
@@ -36,6 +43,39 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_USAGE
+    logs.setup()
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
+    try:
+        asyncio.run(_run(loaded))
+    except SchemaError as exc:
+        print(f"lvgw-center: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except (OSError, sqlite3.Error) as exc:
+        print(f"lvgw-center: ledger {loaded.center.database_path}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+async def _run(loaded: LoadedCenter) -> None:
+    from center.service import Center
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await Center(loaded.center).run(stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("lvgw-center stopped")
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -56,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     add("check-config", "validate CENTER.yaml and the files it names", cmd_check_config)
+    add("run", "take ticket events from the broker into the ledger and the adapters", cmd_run)
     return parser
 
 

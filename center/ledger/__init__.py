@@ -48,3 +48,18 @@ class LedgerStore(AsyncStore[Ledger]):
 
     async def failed(self, delivery_id: int, error: str, retry_at: float | None) -> None:
         await self._call(lambda ledger: ledger.failed(delivery_id, error, retry_at))
+
+    async def tickets(self, open_only: bool = False, site: str | None = None) -> list[TicketRow]:
+        return await self._call(lambda ledger: ledger.tickets(open_only, site))
+
+    async def rejected(self) -> list[tuple[str, str | None, str]]:
+        return await self._call(lambda ledger: ledger.rejected())
+
+    async def sites(self) -> list[dict[str, Any]]:
+        return await self._call(lambda ledger: ledger.sites())
+
+    async def event_ids(self, ticket_id: str) -> list[tuple[str, int, bool]]:
+        return await self._call(lambda ledger: ledger.event_ids(ticket_id))
+
+    async def delivery_counts(self) -> dict[str, dict[str, int]]:
+        return await self._call(lambda ledger: ledger.delivery_counts())

@@ -1,0 +1,69 @@
+"""``lvgw-center run``: the ledger, ingest and the adapters' delivery loops, together.
+
+Each part is its own task: an adapter that is slow or down only delays its own queue,
+never ingest or another adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from center.config import CenterFile
+from center.ingest import Ingest
+from center.ledger import LedgerStore, Route
+
+log = logging.getLogger("lvgw-center")
+
+
+def routes_of(center: CenterFile) -> list[Route]:
+    return [
+        Route(a.name, frozenset(a.levels), frozenset(a.sites) if a.sites is not None else None)
+        for a in center.adapters
+    ]
+
+
+class Center:
+    """The running center; `run` until ``stop`` is set."""
+
+    def __init__(self, center: CenterFile) -> None:
+        self.center = center
+        self.store = LedgerStore(center.database_path)
+        self.ingest = Ingest(center, self.store, routes_of(center))
+        self.started = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with self.store:
+            tasks = [
+                asyncio.create_task(self.ingest.run(), name="center-ingest"),
+                asyncio.create_task(self.ingest.watch_gaps(), name="center-gaps"),
+                *self._extra_tasks(),
+            ]
+            self.started.set()
+            log.info("lvgw-center started: ledger %s", self.store.path)
+            try:
+                await _until(stop, tasks)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    def _extra_tasks(self) -> Sequence[asyncio.Task[None]]:
+        return ()
+
+
+async def _until(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]]) -> None:
+    """Wait for ``stop``; a task that ends on its own (a bug) ends the run with it."""
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    for task in done:
+        if task is not stopping:
+            task.result()
+            raise RuntimeError(f"{task.get_name()} ended")

@@ -1,0 +1,110 @@
+"""Ingest from a real mosquitto: each event once, in seq order, rejections kept, the
+session kept while the center is away, and no acknowledgement before the ledger has it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import aiomqtt
+import pytest
+
+from center.ledger import LedgerStore
+from center.service import Center
+from tests.center.conftest import center_file, load, running
+from tests.center.events import event_id, ticket_event
+from tests.realservers import Mosquitto
+
+pytestmark = pytest.mark.integration
+TOPIC = "lvgw/v1/site-001/tickets"
+
+
+async def publish(broker: Mosquitto, *messages: tuple[str, bytes]) -> None:
+    async with aiomqtt.Client(broker.host, broker.port) as site:
+        for topic, payload in messages:
+            await site.publish(topic, payload, qos=1)
+
+
+async def wait_for(store: LedgerStore, what: str, predicate: object) -> None:
+    """Poll the ledger until ``predicate(tickets, rejected)`` holds."""
+    state: dict[str, object] = {}
+
+    async def check() -> bool:
+        state["tickets"] = await store.tickets()
+        state["rejected"] = await store.rejected()
+        return bool(predicate(state["tickets"], state["rejected"]))  # type: ignore[operator]
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{what}: not within 10 s: {state}")
+
+
+async def test_duplicates_out_of_order_and_malformed(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    center = Center(load(center_file(tmp_path, mosquitto)))
+    first, second, third = (ticket_event("t-1", s, k) for s, k in
+                            [(1, "open"), (2, "update"), (3, "resolve")])  # fmt: skip
+    async with running(center):
+        await publish(
+            mosquitto,
+            (TOPIC, third),
+            (TOPIC, b"{broken"),
+            (TOPIC, second),
+            (TOPIC, first),
+            (TOPIC, first),  # the same event again
+            ("lvgw/v1/site-002/tickets", ticket_event("t-2", 1)),  # site-001's event elsewhere
+            ("lvgw/v1/site-001/status", json.dumps({"state": "online", "version": "9"}).encode()),
+        )
+        await wait_for(
+            center.store, "ticket resolved, 2 rejected",
+            lambda t, r: len(r) == 2 and [x.state for x in t] == ["resolved"],
+        )  # fmt: skip
+        (ticket,) = await center.store.tickets()
+        assert ticket.applied_seq == 3
+        ids = await center.store.event_ids("t-1")
+        assert ids == [(event_id(p), s, True) for s, p in enumerate([first, second, third], 1)]
+        reasons = [reason for _t, _e, reason in await center.store.rejected()]
+        assert reasons[0].startswith("not JSON")
+        assert "but the event is of site 'site-001'" in reasons[1]
+        (site,) = await center.store.sites()
+        assert (site["site"], site["online"], site["version"]) == ("site-001", True, "9")
+
+
+async def test_events_wait_at_the_broker_while_the_center_is_away(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    config = load(center_file(tmp_path, mosquitto))
+    async with running(Center(config)):
+        pass  # the session exists now
+    opened = ticket_event("t-1", 1)
+    await publish(mosquitto, (TOPIC, opened))
+    center = Center(config)
+    async with running(center):
+        await wait_for(center.store, "the event", lambda t, r: len(t) == 1)
+        assert await center.store.event_ids("t-1") == [(event_id(opened), 1, True)]
+
+
+async def test_a_message_is_acknowledged_only_once_in_the_ledger(
+    tmp_path: Path, mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    center = Center(load(center_file(tmp_path, mosquitto)))
+    real_ingest = center.store.ingest
+    failures: list[str] = []
+
+    async def failing_once(*args: object, **kwargs: object) -> object:
+        if not failures:
+            failures.append("disk full")
+            raise OSError(28, "No space left on device")
+        return await real_ingest(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(center.store, "ingest", failing_once)
+    opened = ticket_event("t-1", 1)
+    async with running(center):
+        await publish(mosquitto, (TOPIC, opened))
+        await wait_for(center.store, "the event, sent again", lambda t, r: len(t) == 1)
+        assert await center.store.event_ids("t-1") == [(event_id(opened), 1, True)]
+    assert failures == ["disk full"]
