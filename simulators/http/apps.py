@@ -33,7 +33,6 @@ def http_apps(
             out.append((device.id, device.address, isapi.port, isapi_app(model, account)))
         api = getattr(device.spec, "dahua", None)
         if api is not None:
-            # Dahua recorders name their realm after their serial number.
             realm = f"Login to {serial(model)}"
             account = Account(api.user, api.password, realm, api.algorithm)
             out.append((device.id, device.address, api.port, dahua_app(model, account, zone)))
