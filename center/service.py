@@ -11,7 +11,9 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
+from center import adapters
 from center.config import CenterFile
+from center.delivery import Deliverer
 from center.ingest import Ingest
 from center.ledger import LedgerStore, Route
 
@@ -31,15 +33,26 @@ class Center:
     def __init__(self, center: CenterFile) -> None:
         self.center = center
         self.store = LedgerStore(center.database_path)
-        self.ingest = Ingest(center, self.store, routes_of(center))
+        self.deliverers = [
+            Deliverer(adapters.build(settings), settings, self.store)
+            for settings in center.adapters
+        ]
+        self.ingest = Ingest(center, self.store, routes_of(center), self._applied)
         self.started = asyncio.Event()
+
+    def _applied(self) -> None:
+        for deliverer in self.deliverers:
+            deliverer.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         async with self.store:
             tasks = [
                 asyncio.create_task(self.ingest.run(), name="center-ingest"),
                 asyncio.create_task(self.ingest.watch_gaps(), name="center-gaps"),
-                *self._extra_tasks(),
+                *(
+                    asyncio.create_task(d.run(), name=f"center-adapter-{d.adapter.name}")
+                    for d in self.deliverers
+                ),
             ]
             self.started.set()
             log.info("lvgw-center started: ledger %s", self.store.path)
@@ -51,9 +64,6 @@ class Center:
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-
-    def _extra_tasks(self) -> Sequence[asyncio.Task[None]]:
-        return ()
 
 
 async def _until(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]]) -> None:
