@@ -257,7 +257,8 @@ def write_site_file(
 ) -> Path:
     """The simulator's site file, changed for the test: the uplink to ``broker``,
     state in ``state_dir``, profiles from ``profiles`` first, traps received on
-    ``traps`` (where the fleet sends them), no status page, polls every INTERVAL
+    ``traps`` (where the fleet sends them), trap polls at most every INTERVAL, no status
+    page, polls every INTERVAL
     (``intervals`` by device id where a test wants another) that fail fast
     (POLL_TIMEOUT, no retry) so an outage shows within seconds. POLL_TIMEOUT stays
     well under INTERVAL: the gateway expects a failed poll within its interval."""
@@ -266,6 +267,10 @@ def write_site_file(
     doc["agent"] = {"state_dir": str(state_dir), "profile_dirs": [str(profiles)],
                     "status_listen": None}  # fmt: skip
     doc["traps"]["listen"] = traps
+    # A trap's poll comes at most once per trap_poll_every (10 s, a third of the shipped
+    # 30 s interval); scaled like the interval, or a linkUp right after a linkDown waits
+    # out the 10 s window and its resolve misses the bounds the cases allow.
+    doc.setdefault("limits", {})["trap_poll_every"] = f"{INTERVAL:g}s"
     for device in doc["devices"]:
         interval = intervals.get(device["id"], INTERVAL)
         device["interval"] = f"{interval:g}s"
