@@ -76,6 +76,30 @@ async def _run(loaded: LoadedCenter) -> None:
     log.info("lvgw-center stopped")
 
 
+def cmd_tickets(args: argparse.Namespace) -> int:
+    from center import tickets
+    from center.ledger import Ledger
+
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_USAGE
+    path = loaded.center.database_path
+    try:
+        ledger = Ledger.open(path, read_only=True)
+    except SchemaError as exc:
+        print(f"lvgw-center: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except sqlite3.Error as exc:
+        print(f"lvgw-center: ledger {path}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        found = tickets.rows(ledger, args.open, args.site)
+    finally:
+        ledger.close()
+    print(tickets.as_json(found) if args.json else tickets.as_table(found))
+    return EXIT_OK
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -97,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add("check-config", "validate CENTER.yaml and the files it names", cmd_check_config)
     add("run", "take ticket events from the broker into the ledger and the adapters", cmd_run)
+    listing = add("tickets", "list the tickets in the ledger", cmd_tickets)
+    listing.add_argument("--open", action="store_true", help="only tickets not resolved")
+    listing.add_argument("--site", metavar="ID", help="only this site's tickets")
+    listing.add_argument("--json", action="store_true", help="JSON instead of a table")
     return parser
 
 

@@ -81,9 +81,11 @@ class Ledger:
         self.path = db.path
 
     @classmethod
-    def open(cls, path: Path) -> Ledger:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(open_database(path, SCHEMA, Pragmas(synchronous="FULL")))
+    def open(cls, path: Path, *, read_only: bool = False) -> Ledger:
+        """Open (creating on first use, unless ``read_only``) the ledger at ``path``."""
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(open_database(path, SCHEMA, Pragmas(synchronous="FULL"), read_only=read_only))
 
     def close(self) -> None:
         self._db.close()
@@ -205,6 +207,16 @@ class Ledger:
                 " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
                 (state, error[:500], retry_at, delivery_id),
             )
+
+    def ticket_deliveries(self) -> dict[str, dict[str, dict[str, int]]]:
+        """Per ticket, per adapter: how many of its deliveries are in each state."""
+        found: dict[str, dict[str, dict[str, int]]] = {}
+        for ticket_id, adapter, state, n in self._db.conn.execute(
+            "SELECT ticket_id, adapter, state, count(*) FROM deliveries"
+            " GROUP BY ticket_id, adapter, state"
+        ):
+            found.setdefault(ticket_id, {}).setdefault(adapter, {})[state] = n
+        return found
 
     def delivery_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}

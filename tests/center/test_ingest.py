@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -108,3 +110,35 @@ async def test_a_message_is_acknowledged_only_once_in_the_ledger(
         await wait_for(center.store, "the event, sent again", lambda t, r: len(t) == 1)
         assert await center.store.event_ids("t-1") == [(event_id(opened), 1, True)]
     assert failures == ["disk full"]
+
+
+async def test_the_command_runs_and_stops_cleanly(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """``python -m center run`` as a user starts it, then ``tickets`` reads its ledger."""
+    config = center_file(tmp_path, mosquitto)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "center", "run", "-c", str(config),
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        opened = ticket_event("t-1", 1)
+        deadline = time.monotonic() + 15
+        while not (tmp_path / "center.db").exists():
+            assert time.monotonic() < deadline, "no ledger"
+            await asyncio.sleep(0.05)
+        while True:
+            await publish(mosquitto, (TOPIC, opened))  # again until taken: dedup keeps one
+            listed = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "center", "tickets", "-c", str(config), "--json",
+                stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, _ = await listed.communicate()
+            if listed.returncode == 0 and json.loads(out):
+                break
+            assert time.monotonic() < deadline, "the event never reached the ledger"
+            await asyncio.sleep(0.1)
+        assert [t["ticket_id"] for t in json.loads(out)] == ["t-1"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 0, err.decode()
+    assert b"Traceback" not in err
