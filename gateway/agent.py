@@ -15,7 +15,7 @@ from gateway.config.errors import ConfigError
 from gateway.config.load import LoadedConfig
 from gateway.correlate import MAINTENANCE_COMMAND_SCHEMA, handle_maintenance_command
 from gateway.metrics import InfluxSettings, MetricSchema, MetricsSink, SelfStats
-from gateway.metrics.store import MetricStore
+from gateway.metrics.store import MetricStore, StoreConfig
 from gateway.metrics.store.history import METRICS_NAME
 from gateway.model import Reading
 from gateway.outbox import Outbox
@@ -164,7 +164,9 @@ class Agent:
             async with (
                 TicketStore(self.state_dir / "tickets.db") as store,
                 Outbox(self.state_dir / "outbox.db") as outbox,
-                MetricStore(self.state_dir / METRICS_NAME) as self.metrics,
+                MetricStore(
+                    self.state_dir / METRICS_NAME, config=self._store_config()
+                ) as self.metrics,
             ):
                 loaded = await store.load()
                 pipeline = Pipeline(self.config, outbox, store, loaded, probe=self.probe)
@@ -191,6 +193,9 @@ class Agent:
             self.metrics = None
             await self.drivers.close()
         log.info("agent stopped site=%s", site.id)
+
+    def _store_config(self) -> StoreConfig:
+        return StoreConfig(recent_index_bytes=self.config.site_file.limits.metrics_recent_bytes)
 
     def status_line(self) -> str:
         """One line on how the agent is doing (systemd's STATUS=)."""

@@ -27,8 +27,13 @@ class Limits(BaseModel):
     walk_varbinds: Annotated[int, Field(ge=1)] = 100_000  # rows x columns of one walk
     # Caches of what devices send: bounded in bytes (an agent picks its OIDs' length).
     oid_cache_bytes: ByteSize = 4 * MiB  # each of the two OID caches of the SNMP codec
-    # Read plans kept per Modbus device for tables sized by a point (up to 4,096 rows,
-    # about 5 MB each): a device that changes its count at every poll is re-planned.
+    # Recent samples the embedded metric store keeps in memory for charts; older ones
+    # are read from its file (thousands of series polled every second would grow it).
+    metrics_recent_bytes: Annotated[ByteSize, Field(ge=65536)] = 16 * MiB
+    # Rows read of a Modbus table sized by a point (count_point), whatever count the
+    # device reports; and the read plans kept per device for such tables (about 1.3 MB
+    # each at 1,024 rows): a device that changes its count at every poll is re-planned.
+    modbus_table_rows: Annotated[int, Field(ge=1, le=65535)] = 1024
     modbus_plans: Annotated[int, Field(ge=1, le=64)] = 2
 
     # Traps: anyone on the LAN can send them, from any address.

@@ -78,7 +78,12 @@ class Observed:
         return bool(self.status) and self.status[-1].get("state") == "online"
 
     def opened(self, device: str) -> bool:
-        return any(t["event"] == "open" and t["device"]["id"] == device for t in self.tickets)
+        """A ticket was opened or updated for ``device``, or lists it (a storm's)."""
+        return any(
+            t["event"] in ("open", "update")
+            and (t["device"]["id"] == device or device in t.get("related_devices", ()))
+            for t in self.tickets
+        )
 
 
 class GatewayProcess:
@@ -107,15 +112,17 @@ class GatewayProcess:
         self.peak_rss = max(self.peak_rss, rss)
         return rss
 
-    def last_poll(self, device: str) -> datetime | None:
+    def device(self, device: str) -> dict[str, Any]:
+        """The device's entry in the status snapshot ({} before there is one)."""
         try:
             snapshot = json.loads((self.state_dir / "status.json").read_text())
         except (OSError, ValueError):
-            return None
-        for entry in snapshot.get("devices", []):
-            if entry["id"] == device and entry.get("last_poll"):
-                return datetime.fromisoformat(entry["last_poll"].replace("Z", "+00:00"))
-        return None
+            return {}
+        return next((e for e in snapshot.get("devices", []) if e["id"] == device), {})
+
+    def last_poll(self, device: str) -> datetime | None:
+        polled = self.device(device).get("last_poll")
+        return datetime.fromisoformat(polled.replace("Z", "+00:00")) if polled else None
 
     def stop(self) -> int:
         assert self.proc is not None

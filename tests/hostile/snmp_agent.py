@@ -28,6 +28,7 @@ class HostileSnmpAgent(asyncio.DatagramProtocol):
     served: int = 0  # bytes of answers sent
     answers: int = 0
     roots: tuple[str, ...] = ("1.3.6.1.2.1.2.2.1.2",)  # columns that never end (ifDescr)
+    active: bool = True  # False: silent, like a device that is off
     transport: asyncio.DatagramTransport | None = None
     _pending: set[asyncio.TimerHandle] = field(default_factory=set)
 
@@ -63,7 +64,7 @@ class HostileSnmpAgent(asyncio.DatagramProtocol):
         return oid + ".1"
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        if self.served >= self.give_up_after:
+        if not self.active or self.served >= self.give_up_after:
             return
         version, community, pdu = pm.parse_request(data)
         p = pm.module(version)

@@ -38,7 +38,7 @@ def set_zone_count(bus: FakeModbusBus, count: int) -> None:
 
 
 async def test_a_zone_count_that_changes_every_poll_keeps_memory_bounded(tmp_path: Path) -> None:
-    cfg = panel(tmp_path)
+    cfg = panel(tmp_path, "{modbus_table_rows: 4096}")  # the largest panels the issue saw
     device = cfg.devices[0]
     bus = FakeModbusBus()
     bus.set_values(1, Table.HOLDING, ZONES, [0] * 4096)
@@ -54,6 +54,18 @@ async def test_a_zone_count_that_changes_every_poll_keeps_memory_bounded(tmp_pat
         assert len(zones) == 4096 - i
     grown = rss() - before
     assert grown < 50 * MB, f"RSS grew {grown / MB:.0f} MB"
+
+
+async def test_a_count_above_the_limit_reads_that_many_rows(tmp_path: Path) -> None:
+    cfg = panel(tmp_path)  # the default: 1,024 rows
+    device = cfg.devices[0]
+    bus = FakeModbusBus()
+    bus.set_values(1, Table.HOLDING, ZONES, [0] * 4096)
+    reader = ModbusPointReader(device, cfg.profile_of(device), bus, cfg.site_file.limits)
+    set_zone_count(bus, 60_000)
+    result = await reader.poll()
+    zones = {r.instance for r in result.readings if r.point.startswith("zone.")}
+    assert len(zones) == 1024
 
 
 async def test_a_steady_zone_count_is_planned_once(tmp_path: Path) -> None:

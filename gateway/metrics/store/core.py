@@ -75,7 +75,7 @@ class SeriesStore:
         self._meta = Meta(conn)
         self._registry = SeriesRegistry(conn)
         self._buffer = WriteBuffer()
-        self._recent = RecentIndex.load(conn)
+        self._recent = RecentIndex.load(conn, config.recent_index_bytes)
         self._maintainer = Maintainer(db, self._meta, self._registry, self._recent, config)
         self._reader = Reader(conn, self._registry, self._buffer, self._recent, self._maintainer)
         now = self._now()

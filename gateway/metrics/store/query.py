@@ -91,6 +91,14 @@ class Reader:
                 (series_id, start, end),
             ).fetchall()
         )
+        complete = self._recent.complete_since
+        if complete is not None and start < complete:  # memory no longer holds that span
+            merged.update(
+                self._conn.execute(
+                    "SELECT ts, value FROM recent WHERE ts >= ? AND ts < ? AND series_id = ?",
+                    (start, min(end + 1, complete), series_id),
+                ).fetchall()
+            )
         merged.update(self._recent.rows(series_id, start, end))
         merged.update(self._buffer.rows(series_id, start, end))
         return sorted(merged.items())

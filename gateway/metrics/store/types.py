@@ -83,6 +83,8 @@ class StoreConfig:
     maintenance_interval: timedelta = timedelta(minutes=5)
     series_per_step: int = 100  # bounds the work of one maintenance step
     max_buffered_samples: int = 200_000  # beyond this, new samples are dropped (counted)
+    # Memory for the recent samples' index (recent.py); older ones are read from the file.
+    recent_index_bytes: int = 16 * MIB
 
     def __post_init__(self) -> None:
         hour = timedelta(hours=1)
@@ -94,6 +96,8 @@ class StoreConfig:
             raise ValueError("budget_bytes must be at least 4 MiB")
         if self.flush_interval <= timedelta(0) or self.maintenance_interval <= timedelta(0):
             raise ValueError("flush_interval and maintenance_interval must be positive")
+        if self.recent_index_bytes < 64 * 1024:
+            raise ValueError("recent_index_bytes must be at least 64 KiB")
         if min(self.flush_samples, self.series_per_step, self.max_buffered_samples) < 1:
             raise ValueError("flush_samples, series_per_step, max_buffered_samples must be >= 1")
 

@@ -54,9 +54,6 @@ def _address(point: Point) -> int:
     return address
 
 
-MAX_TABLE_ROWS = 4096  # rows of a table sized by a point, whatever the device says
-
-
 class ModbusPointReader:
     """Reads one unit per poll. Tables sized by a point (``count_point``) are planned
     after that point is read, and re-planned only when the count changes; the last
@@ -91,6 +88,7 @@ class ModbusPointReader:
         # counts -> plan of the count_point tables, least recently used first
         self._sized: OrderedDict[tuple[tuple[str, int], ...], ReadPlan] = OrderedDict()
         self._max_plans = limits.modbus_plans
+        self._max_rows = limits.modbus_table_rows  # whatever the device says its count is
         self.plans_made = 0
 
     def _plan(self, points: list[WirePoint]) -> ReadPlan:
@@ -120,7 +118,7 @@ class ModbusPointReader:
             return plan
         points: list[WirePoint] = []
         for table_name, count_point in tables.items():
-            count = max(0, min(counts.get(count_point, 0), MAX_TABLE_ROWS))
+            count = max(0, min(counts.get(count_point, 0), self._max_rows))
             points += self._table_points(table_name, count)
         plan = self._sized[key] = self._plan(points)
         self.plans_made += 1
