@@ -23,6 +23,7 @@ from gateway.config.yamlsource import LineMap, load_yaml
 
 # A shared subscription's name may not hold the topic separators (MQTT v5, 4.8.2).
 _SHARE_NAME = r"^[^/+#\s]{1,64}$"
+KNOWN = {"webhook"}
 NOT_YET = {"alertmanager", "email", "dingtalk", "wecom"}
 
 
@@ -50,11 +51,10 @@ class Site(Strict):
     command_key_file: Path | None = None
 
 
-class Webhook(Strict):
-    type: Literal["webhook"]
-    name: Annotated[str, Field(pattern=IDENTIFIER)] = "webhook"
-    url: str
-    secret_file: Path
+class AdapterSettings(Strict):
+    """What every adapter has: its queue's name, what it takes, how it retries."""
+
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
     levels: list[Annotated[int, Field(ge=1, le=4)]] = [1, 2, 3, 4]
     sites: list[Annotated[str, Field(pattern=IDENTIFIER)]] | None = None  # None: all
     timeout: Duration = 10.0
@@ -64,6 +64,13 @@ class Webhook(Strict):
     backoff_max: Duration = 300.0
     dead_after: Annotated[int, Field(ge=1)] = 1000
 
+
+class Webhook(AdapterSettings):
+    type: Literal["webhook"]
+    name: Annotated[str, Field(pattern=IDENTIFIER)] = "webhook"
+    url: str
+    secret_file: Path
+
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -72,6 +79,7 @@ class Webhook(Strict):
         return value
 
 
+# A union tagged by `type` once there is more than one kind.
 Adapter = Annotated[Webhook, Field(discriminator="type")]
 
 
@@ -159,17 +167,23 @@ def load_center(path: Path) -> LoadedCenter:
 
 
 def _not_yet(raw: dict[str, object], path: Path, linemap: LineMap) -> list[ConfigProblem]:
-    """The adapters of the design that this version does not have, said plainly."""
+    """Adapter types this version does not have, said plainly (the designed ones as
+    "not supported yet")."""
     adapters = raw.get("adapters")
     found: list[ConfigProblem] = []
     if isinstance(adapters, list):
         for i, adapter in enumerate(adapters):
-            kind = adapter.get("type") if isinstance(adapter, dict) else None
+            if not isinstance(adapter, dict):
+                continue
+            kind = adapter.get("type")
+            if kind in KNOWN:
+                continue
             if kind in NOT_YET:
-                line = linemap.line_of(("adapters", i, "type"))
-                found.append(
-                    ConfigProblem(
-                        path, line, f"adapter type {kind!r} is not supported yet: use webhook"
-                    )
-                )
+                why = f"adapter type {kind!r} is not supported yet: use webhook"
+            elif kind is None:
+                why = "an adapter needs a type: webhook"
+            else:
+                why = f"unknown adapter type {kind!r}: use webhook"
+            line = linemap.line_of(("adapters", i, "type"))
+            found.append(ConfigProblem(path, line, f"field 'adapters.{i}.type': {why}"))
     return found

@@ -16,7 +16,7 @@ import logging
 import time
 
 from center.adapters import Adapter, DeliveryError
-from center.config import Webhook
+from center.config import AdapterSettings
 from center.ledger import Delivery, LedgerStore
 from drivers.backoff import Backoff
 
@@ -24,7 +24,7 @@ log = logging.getLogger("lvgw-center.delivery")
 
 
 class Deliverer:
-    def __init__(self, adapter: Adapter, settings: Webhook, store: LedgerStore) -> None:
+    def __init__(self, adapter: Adapter, settings: AdapterSettings, store: LedgerStore) -> None:
         self.adapter = adapter
         self.settings = settings
         self.store = store

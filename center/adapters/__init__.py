@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from center.config import Webhook
+from center.config import Adapter as AdapterConfig
 from center.ledger import Delivery
 
 
@@ -27,7 +27,7 @@ class Adapter(Protocol):
     async def close(self) -> None: ...
 
 
-def build(settings: Webhook) -> Adapter:
+def build(settings: AdapterConfig) -> Adapter:
     from center.adapters.webhook import WebhookAdapter
 
     return WebhookAdapter(settings)

@@ -58,6 +58,12 @@ def test_check_config_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFix
         ),
         (("secret_file: hook.secret", "secret_file: nowhere"), 5, "no such file: nowhere"),
         (("type: webhook", "type: email"), 5, "adapter type 'email' is not supported yet"),
+        (
+            ("type: webhook", "type: slack"),
+            5,
+            "field 'adapters.0.type': unknown adapter type 'slack'",
+        ),
+        (("type: webhook, ", ""), 5, "field 'adapters.0.type': an adapter needs a type"),
         (("group: ops", "group: a/b"), 1, "field 'broker.group'"),
         (("levels: [1, 2]", "levels: [0]"), 5, "field 'adapters.0.levels.0'"),
         (("8790", "x"), 6, "not HOST:PORT"),
