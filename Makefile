@@ -26,9 +26,10 @@ test: sysdeps $(STAMP) lint
 	$(BIN)/pytest -q
 
 # The quick loop while developing: lint and the unit tier (in-process tests), under a
-# minute. `make test` runs every tier (docs/testing.md).
+# minute (property tests draw a tenth of their examples). `make test` runs every tier
+# with all of them (docs/testing.md).
 check: $(STAMP) lint
-	$(BIN)/pytest -q -m unit -n auto
+	LVGW_QUICK_EXAMPLES=1 $(BIN)/pytest -q -m unit -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.examples import QUICK, examples
 from tests.realservers import Mosquitto, Snmpd
 
 pytest_plugins = ["pytester", "tests.tiers"]  # the tiers: docs/testing.md
@@ -19,7 +20,10 @@ pytest_plugins = ["pytester", "tests.tiers"]  # the tiers: docs/testing.md
 # --hypothesis-seed=random, then fix them). No per-example deadline: on a loaded machine
 # an example's wall time says nothing about the code.
 settings.register_profile("lvgw", derandomize=True, deadline=None)
-settings.load_profile("lvgw")
+settings.register_profile(
+    "lvgw-quick", settings.get_profile("lvgw"), max_examples=examples(100)
+)  # make check: a tenth of the examples (tests/examples.py)
+settings.load_profile("lvgw-quick" if QUICK else "lvgw")
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from gateway.config import LoadedConfig
 from tests.correlate.kit import SITE, T0, site_config
 from tests.correlate.simulation import SiteRun, play
+from tests.examples import examples
 
 DEVICES = sorted(SITE)
 Step = dict[str, Any]
@@ -68,7 +69,9 @@ def check(
 def test_roots_do_not_depend_on_polling_order(tmp_path: Path) -> None:
     config = site_config(tmp_path)
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(outage=outages, first=phases, second=phases)
     def order_does_not_matter(
         outage: tuple[Step, Step], first: dict[str, int], second: dict[str, int]

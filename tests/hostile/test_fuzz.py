@@ -35,11 +35,12 @@ from gateway.protocols.snmp.traps import TrapIntake
 from gateway.uplink.inbound import MAX_ERROR_CHARS, Inbound
 from tests.drivers.snmp import pysnmp_messages as pm
 from tests.drivers.snmp_traps.test_burst import encoded_trap
+from tests.examples import examples
 
 FUZZ = settings(
     derandomize=True,
     deadline=None,
-    max_examples=300,
+    max_examples=examples(300),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 EXAMPLE_SITE = Path(__file__).parents[2] / "config" / "site.example.yaml"

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from gateway.outbox import PRIORITY, ClassBudget, MessageClass
 from gateway.outbox.store import OutboxStore
+from tests.examples import examples
 from tests.outbox.messages import control, metric, number, ticket
 
 BUDGETS = {
@@ -57,7 +58,7 @@ operations = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(operations)
 def test_the_store_behaves_like_its_model(ops: list[tuple[str, object]]) -> None:
     model = Model()

@@ -17,6 +17,7 @@ from gateway.config import LoadedConfig, load_config
 from gateway.model import Condition, Level, Value
 from gateway.poller import PollResult
 from gateway.rules import RuleEngine
+from tests.examples import examples
 from tests.rules.box import BOX
 from tests.rules.harness import T0, down, poll, write_site
 
@@ -162,7 +163,7 @@ def hot(values: Mapping[str, Value]) -> bool | None:
     return None if not isinstance(temp, int | float) else temp > 70
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(timeline=timelines())
 def test_no_condition_is_raised_unless_its_rule_held_for_its_duration(
     config: LoadedConfig, timeline: list[Poll]
@@ -187,7 +188,7 @@ def test_no_condition_is_raised_unless_its_rule_held_for_its_duration(
             assert held_for(timeline, lambda v: offline(v) / 3 >= 0.6, 20, at, strict=False)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(timeline=timelines())
 def test_once_readings_stay_healthy_every_condition_clears(
     config: LoadedConfig, timeline: list[Poll]
@@ -206,7 +207,7 @@ def test_once_readings_stay_healthy_every_condition_clears(
         assert condition.active or before is not None
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     per_device=st.lists(timelines(max_polls=20), min_size=len(DEVICES), max_size=len(DEVICES)),
     seed=st.integers(0, 2**32 - 1),

@@ -14,6 +14,7 @@ from drivers.snmp import ber
 from drivers.snmp.base import NO_SUCH, SnmpProtocolError
 from drivers.snmp.walkstate import oid_after
 from tests.drivers.snmp import pysnmp_messages as pm
+from tests.examples import examples
 
 arcs = st.integers(0, 2**32 - 1)
 oids = st.one_of(
@@ -155,14 +156,14 @@ def _decode_or_protocol_error(data: bytes) -> None:
     ber.peek_request_id(data)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.binary(max_size=600))
 def test_random_bytes_raise_only_protocol_errors(data: bytes) -> None:
     _decode_or_protocol_error(data)
     assert ber.peek_request_id(data) is None or isinstance(ber.peek_request_id(data), int)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(
     varbinds=st.lists(st.tuples(oids, values), min_size=1, max_size=10),
     edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
