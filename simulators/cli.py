@@ -170,7 +170,8 @@ def _announce(fleet: Fleet, control: tuple[str, int], site_file: Path | None) ->
         flush=True,
     )
     for device in fleet.devices:
-        print(f"  {device.id:<20} {device.kind:<12} {device.protocol:<7} {device.endpoint}")
+        served = " ".join(f"{name} {where}" for name, where in device.protocols)
+        print(f"  {device.id:<20} {device.kind:<12} {served}")
     if site_file is not None:
         print(f"lvgw-sim: wrote gateway site file {site_file}")
     sys.stdout.flush()
@@ -238,12 +239,22 @@ def _print_json_or(data: Any, as_json: bool, printer: Any) -> None:
         printer(data)
 
 
+def _served(device: dict[str, Any]) -> str:
+    """``snmp``, or ``snmp,isapi:8080``: the protocols, each further one with its port."""
+    served = device.get("protocols") or [{"name": device["protocol"]}]
+    first, *others = served
+    return ",".join(
+        [first["name"], *(f"{p['name']}:{p['endpoint'].rpartition(':')[2]}" for p in others)]
+    )
+
+
 def _print_devices(devices: list[dict[str, Any]]) -> None:
-    print(f"{'ID':<20} {'KIND':<12} {'ENDPOINT':<22} {'STATE':<8} FAULTS")
+    print(f"{'ID':<20} {'KIND':<12} {'ENDPOINT':<22} {'STATE':<8} {'PROTOCOLS':<18} FAULTS")
     for d in devices:
         state = "up" if d["answering"] else "silent"
         faults = ", ".join(_fault_text(fault) for fault in d["faults"]) or "-"
-        print(f"{d['id']:<20} {d['kind']:<12} {d['endpoint']:<22} {state:<8} {faults}")
+        served = _served(d)
+        print(f"{d['id']:<20} {d['kind']:<12} {d['endpoint']:<22} {state:<8} {served:<18} {faults}")
 
 
 def _print_faults(catalogue: dict[str, Any]) -> None:

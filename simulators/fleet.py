@@ -40,6 +40,8 @@ PROFILES = {
 SIA_PROFILE = "alarm-panel-sia"  # a panel that reports over DC-09
 
 AnySpec = Any  # one of the fleet_schema *Spec models (a discriminated union)
+# A device spec's sections that serve a protocol on a port of their own, beside SNMP.
+HTTP_AND_MANAGER_APIS = ("isapi", "dahua", "ami")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,17 @@ class Device:
         if self.sia is not None:
             return "sia"
         return "modbus" if self.modbus is not None else "snmp"
+
+    @property
+    def protocols(self) -> tuple[tuple[str, str], ...]:
+        """Every protocol the device is served over, with where: ``(name, endpoint)``;
+        the first is ``protocol`` at ``endpoint``, then the APIs on their own ports."""
+        served = [(self.protocol, self.endpoint)]
+        for api in HTTP_AND_MANAGER_APIS:
+            account = getattr(self.spec, api, None)
+            if account is not None:
+                served.append((api, f"{self.address}:{account.port}"))
+        return tuple(served)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,10 @@ class LoadedConfig:
     def profile_of(self, device: Device) -> Profile:
         return self.profiles[device.profile]
 
+    def device_over(self, device: Device, protocol: str) -> Device:
+        """``device`` as the reader of ``protocol`` sees it (its port for that protocol)."""
+        return device.over(protocol, self.profile_of(device).protocol)
+
     def device(self, device_id: str) -> Device:
         for device in self.site_file.devices:
             if device.id == device_id:
@@ -185,14 +189,25 @@ def _cross_check(
                 "profile",
                 f"profile '{device.profile}' is for {kinds}, not {device.kind}",
             )
-        speaks = SCHEMAS[profile.protocol]
-        if speaks.device_section_required and getattr(device, speaks.name, None) is None:
-            message = f"profile '{device.profile}' speaks {speaks.title}: give a {speaks.name}:"
-            problem(i, device, "profile", message + " section")
+        speaks = [SCHEMAS[name] for name in profile.protocols]
+        titles = " and ".join(schema.title for schema in speaks)
+        for schema in speaks:
+            if schema.device_section_required and getattr(device, schema.name, None) is None:
+                article = "an" if schema.name[0] in "aeiou" else "a"
+                message = f"profile '{device.profile}' speaks {schema.title}: give {article}"
+                problem(i, device, "profile", f"{message} {schema.name}: section")
         for other in SCHEMAS.values():
-            if other is not speaks and getattr(device, other.name, None) is not None:
-                message = f"profile '{device.profile}' speaks {speaks.title}, not {other.title}"
+            if other not in speaks and getattr(device, other.name, None) is not None:
+                message = f"profile '{device.profile}' speaks {titles}, not {other.title}"
                 problem(i, device, other.name, message)
+        for name in device.ports:
+            if name not in profile.protocols[1:]:
+                others = ", ".join(profile.protocols[1:]) or "none"
+                message = (
+                    f"a port for a protocol the profile reads besides {profile.protocol}"
+                    f" ({others}); {profile.protocol}'s is the device's port"
+                )
+                problem(i, device, f"ports.{name}", message)
         codes = set(fault_codes(profile.rules))
         for code in device.levels:
             if code not in codes:
@@ -214,16 +229,17 @@ def _site_sections(
     missing: set[str] = set()
     for i, device in devices:
         profile = profiles.get(device.profile)
-        needed = SCHEMAS[profile.protocol].site_section_required if profile else None
-        if needed is None or raw.get(needed) is not None or needed in missing:
-            continue
-        missing.add(needed)
-        title = SCHEMAS[profile.protocol].title if profile else needed
-        message = (
-            f"device '{device.id}', field 'profile': profile '{device.profile}' speaks {title}:"
-            f" the site file needs a {needed}: section (where its receiver listens)"
-        )
-        problems.append(linemap.problem(("devices", i, "profile"), message))
+        for schema in [SCHEMAS[name] for name in profile.protocols] if profile else []:
+            needed = schema.site_section_required
+            if needed is None or raw.get(needed) is not None or needed in missing:
+                continue
+            missing.add(needed)
+            message = (
+                f"device '{device.id}', field 'profile': profile '{device.profile}' speaks"
+                f" {schema.title}: the site file needs a {needed}: section (where its"
+                " receiver listens)"
+            )
+            problems.append(linemap.problem(("devices", i, "profile"), message))
     return problems
 
 

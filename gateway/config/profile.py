@@ -21,13 +21,21 @@ from gateway.config.types import Strict
 _NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$"
 
 
+def _known(value: str | None) -> str | None:
+    if value is not None and value not in SCHEMAS:
+        raise ValueError(f"unknown protocol {value!r} (one of: {', '.join(SCHEMAS)})")
+    return value
+
+
 class _Point(Strict):
     """One value read from the device: a scalar, or a column of a table.
 
     Where it is on the wire is given by its protocol's fields (an SNMP ``oid``; a
-    Modbus ``table`` and ``address``), added from gateway/config/protocols/.
+    Modbus ``table`` and ``address``), added from gateway/config/protocols/. A scalar
+    is read over the profile's ``protocol`` unless it names another (``protocol:``).
     """
 
+    protocol: str | None = None  # another protocol than the profile's (scalars only)
     type: str = "int"
     unit: str = ""
     scale: float | None = None
@@ -41,6 +49,8 @@ class _Point(Strict):
     meanings: dict[Annotated[str, Field(pattern=_NAME)], Meaning] = Field(
         default_factory=dict
     )  # bit name -> what that bit means
+
+    _protocol = field_validator("protocol")(_known)
 
     @model_validator(mode="after")
     def _consistent(self) -> _Point:
@@ -63,9 +73,12 @@ class _Table(Strict):
     Those fields are the protocol's, added from gateway/config/protocols/.
     """
 
+    protocol: str | None = None  # another protocol than the profile's, for every column
     instance: Annotated[str, Field(pattern=r"^[a-z][a-z_]*$")]  # port, disk, zone...
     label: str | None = None  # a column that names the instance (e.g. ifName)
     columns: dict[Annotated[str, Field(pattern=_NAME)], Point] = Field(min_length=1)
+
+    _protocol = field_validator("protocol")(_known)
 
     @model_validator(mode="after")
     def _label_is_a_column(self) -> _Table:
@@ -111,9 +124,36 @@ class _Profile(Strict):
     traps: dict[Annotated[str, Field(pattern=_NAME)], TrapDef] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
 
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        """The protocols its points are read over: ``protocol`` first, then those its
+        points and tables name, in order."""
+        named = [p.protocol for p in self.points.values()]
+        named += [t.protocol for t in self.tables.values()]
+        return tuple(dict.fromkeys([self.protocol, *(p for p in named if p)]))
+
+    def protocol_of(self, part: Point | Table) -> str:
+        """The protocol a scalar or a table is read over."""
+        return part.protocol or self.protocol
+
+    def for_protocol(self, protocol: str) -> Profile:
+        """This profile with only the points and tables read over ``protocol`` (which
+        becomes its ``protocol``): what that protocol's reader reads."""
+        return self.model_copy(
+            update={
+                "protocol": protocol,
+                "points": {n: p for n, p in self.points.items() if self.protocol_of(p) == protocol},
+                "tables": {n: t for n, t in self.tables.items() if self.protocol_of(t) == protocol},
+            }
+        )
+
+    def protocol_readings(self) -> frozenset[str]:
+        """The readings its protocols' readers yield besides its points (``access``)."""
+        return frozenset().union(*(SCHEMAS[p].readings for p in self.protocols))
+
     def point_names(self) -> set[str]:
         """Every reading name the profile's points, tables and traps can produce."""
-        names = set(self.points) | SCHEMAS[self.protocol].readings
+        names = set(self.points) | self.protocol_readings()
         for trap_name, trap in self.traps.items():
             names.add(f"trap.{trap_name}")
             names.update(f"trap.{trap_name}.{key}" for key in trap.values)
@@ -132,8 +172,7 @@ class _Profile(Strict):
     @field_validator("protocol")
     @classmethod
     def _known_protocol(cls, value: str) -> str:
-        if value not in SCHEMAS:
-            raise ValueError(f"unknown protocol {value!r} (one of: {', '.join(SCHEMAS)})")
+        _known(value)
         return value
 
     @model_validator(mode="after")
@@ -207,17 +246,20 @@ def _point_problem(point: Point, schema: ProtocolSchema, scalar: bool = False) -
 
 
 def protocol_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:
-    """Points and tables that do not fit the profile's protocol, with where they are."""
-    schema = SCHEMAS[profile.protocol]
+    """Points and tables that do not fit the protocol they are read over (the
+    profile's, or the one they name), with where they are."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
     for name, point in profile.points.items():
-        why = _point_problem(point, schema, scalar=True)
+        why = _point_problem(point, SCHEMAS[profile.protocol_of(point)], scalar=True)
         if why:
             problems.append((("points", name), f"point {name}: {why}"))
     for table_name, table in profile.tables.items():
         at: tuple[str | int, ...] = ("tables", table_name)
+        schema = SCHEMAS[profile.protocol_of(table)]
         for name, point in table.columns.items():
             why = _point_problem(point, schema)
+            if point.protocol is not None:
+                why = "a column is read over its table's protocol: give protocol on the table"
             if why:
                 problems.append(((*at, "columns", name), f"column {table_name}.{name}: {why}"))
         foreign = _foreign(table, schema, "tables")

@@ -32,7 +32,6 @@ from pydantic import (
     model_validator,
 )
 
-from gateway.config.protocols import SCHEMAS
 from gateway.config.types import Duration
 from gateway.model import Level
 
@@ -403,7 +402,7 @@ class ReadingNames:
 
     def __init__(self, profile: Profile) -> None:
         self.tables: dict[str, str | None] = dict.fromkeys(
-            POLL_READINGS | SCHEMAS[profile.protocol].readings
+            POLL_READINGS | profile.protocol_readings()
         )
         for name in profile.points:
             for reading in _names_of(name, profile.points[name]):

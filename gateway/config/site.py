@@ -187,27 +187,33 @@ class Agent(Strict):
         return self
 
 
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
 class _Device(Strict):
-    """A device of the site. Its protocol's settings section (``snmp:``, ``modbus:``)
-    is a field named after the protocol, added from gateway/config/protocols/."""
+    """A device of the site. Its protocols' settings sections (``snmp:``, ``isapi:``)
+    are fields named after the protocols, added from gateway/config/protocols/; a
+    device has the sections of the protocols its profile speaks (check-config says
+    which). ``port`` is its profile's ``protocol``'s; ``ports`` the others', by name."""
 
     id: Annotated[str, Field(pattern=IDENTIFIER)]
     kind: DeviceKind
     profile: Annotated[str, Field(pattern=IDENTIFIER)]
     address: Host
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    port: Port | None = None
+    ports: dict[str, Port] = Field(default_factory=dict)
     interval: Duration = 30.0
     parent: str | None = None
     role: str | None = None
     levels: dict[str, Level] = Field(default_factory=dict)  # fault code -> level override
     name: str = ""
 
-    @model_validator(mode="after")
-    def _one_protocol(self) -> _Device:
-        given = [name for name in SCHEMAS if getattr(self, name, None) is not None]
-        if len(given) > 1:
-            raise ValueError(f"give either {' or '.join(given)} settings, not both")
-        return self
+    def over(self, protocol: str, primary: str) -> _Device:
+        """The device as the reader of ``protocol`` sees it: with that protocol's port
+        (``ports``, else its default) when it is not the profile's ``primary`` one."""
+        if protocol == primary:
+            return self
+        return self.model_copy(update={"port": self.ports.get(protocol)})
 
 
 class Maintenance(Strict):

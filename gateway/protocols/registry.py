@@ -15,6 +15,7 @@ from gateway.config.site import Device
 from gateway.poller.schedule import PointReader
 from gateway.protocols import ami, dahua, isapi, modbus, sia, snmp
 from gateway.protocols.base import Driver, ProtocolEntry, PushSource
+from gateway.protocols.combined import CombinedReader
 
 log = logging.getLogger("lvgw.protocols")
 
@@ -42,9 +43,21 @@ class Drivers:
         return driver
 
     def reader(self, device: Device) -> PointReader:
-        """A new reader of ``device`` (each keeps its own down flag and counter rates)."""
+        """A new reader of ``device`` (each keeps its own down flag and counter rates):
+        its protocol's, or one over each protocol its profile reads (combined.py)."""
         profile = self.config.profile_of(device)
-        return self.driver(profile.protocol).reader(device, profile)
+        if len(profile.protocols) == 1:
+            return self.driver(profile.protocol).reader(device, profile)
+        readers = [
+            (
+                name,
+                self.driver(name).reader(
+                    self.config.device_over(device, name), profile.for_protocol(name)
+                ),
+            )
+            for name in profile.protocols
+        ]
+        return CombinedReader(device.id, readers)
 
     def push_sources(self) -> list[PushSource]:
         """The push sources the site file turns on, not started yet (those that share

@@ -290,6 +290,7 @@ class DeviceModel:
             "model": device.flavour.name,
             "endpoint": device.endpoint,
             "protocol": device.protocol,
+            "protocols": [{"name": n, "endpoint": e} for n, e in device.protocols],
             "parent": device.parent,
             "parent_port": device.parent_port,
             "answering": self.answering(),

@@ -254,3 +254,23 @@ def test_durations(text: object, seconds: float) -> None:
 def test_bad_durations(text: object) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+def test_a_device_lists_every_protocol_it_is_served_over(tmp_path: Path) -> None:
+    fleet = fleet_from(
+        tmp_path,
+        "devices:\n"
+        "  - {id: nvr-1, kind: nvr, port: 1161, isapi: {port: 8080, password: a},"
+        " dahua: {port: 8081, password: b}}\n"
+        "  - {id: pbx-1, kind: pbx, port: 1162, ami: {port: 5038, secret: c}}\n"
+        "  - {id: sw-1, kind: switch, port: 1163}\n",
+    )
+    nvr, pbx, switch = fleet.devices
+    assert nvr.protocols == (
+        ("snmp", "127.0.0.1:1161"), ("isapi", "127.0.0.1:8080"), ("dahua", "127.0.0.1:8081")
+    )  # fmt: skip
+    assert pbx.protocols == (("snmp", "127.0.0.1:1162"), ("ami", "127.0.0.1:5038"))
+    assert switch.protocols == (("snmp", "127.0.0.1:1163"),)
+    runtime = FleetRuntime(fleet)
+    state = runtime.model("nvr-1").state()
+    assert [p["name"] for p in state["protocols"]] == ["snmp", "isapi", "dahua"]

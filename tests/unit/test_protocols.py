@@ -197,7 +197,12 @@ def test_a_devices_settings_must_be_its_profiles_protocol(tmp_path: Path) -> Non
         "site.yaml:4: device 'a', field 'modbus': profile 'box' speaks SNMP, not Modbus"
     ]
     assert problems(tmp_path, snmp, ", snmp: {version: 1}, modbus: {unit: 2}") == [
-        "site.yaml:4: device 'a': give either snmp or modbus settings, not both",
+        "site.yaml:4: device 'a', field 'modbus': profile 'box' speaks SNMP, not Modbus"
+    ]
+    isapi = "protocol: isapi\npoints:\n  x: {path: /ISAPI/System/status, field: a, type: int}\n"
+    assert problems(tmp_path, isapi) == [
+        "site.yaml:4: device 'a', field 'profile': profile 'box' speaks ISAPI: give an isapi:"
+        " section"
     ]
 
 

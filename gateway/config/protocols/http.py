@@ -130,4 +130,5 @@ def http_schema(
         check_point=check_point,
         check_scalar=check_http_scalar,
         check_table=check_http_rows,
+        device_section_required=True,  # its account: no device is read without one
     )

@@ -74,12 +74,12 @@ class HttpEventSource(StreamSource):
         for device in config.devices:
             profile = config.profile_of(device)
             api = settings(device)
-            if profile.protocol != protocol or api is None or not api.events:
+            if protocol not in profile.protocols or api is None or not api.events:
                 continue
             known = {code: name for name, code in events(profile).events.items()}
             if not known:
                 continue
-            session = HttpDevice(http_target(device, api, limits))
+            session = HttpDevice(http_target(config.device_over(device, protocol), api, limits))
             self.sessions.append(session)
             opener = _opener(follow, session, limits, list(known))
             devices.append(StreamedDevice(device.id, known, opener))
