@@ -3,9 +3,10 @@
     .venv/bin/python bench/delivery_latency.py [--quick]
 
 The gateway is composed as `lvgw run` composes it (gateway/agent.py): poll results and
-trap readings go through one queue to the Pipeline (rules -> TicketBook -> TicketStore,
-fsynced -> Outbox, fsynced), and MqttUplink publishes the outbox (QoS 1, PUBACK reason
-codes) to mosquitto. The service center is mosquitto_sub in its own process, which
+trap readings go through one queue to the Pipeline (rules -> TicketBook -> Outbox: the
+ticket state and its events in one fsynced transaction, what waits in the queue decided
+together), and MqttUplink publishes the outbox (QoS 1, PUBACK reason codes) to
+mosquitto. The service center is mosquitto_sub in its own process, which
 stamps each message on receipt (``%U``, wall clock). Measured:
 
 1. poll path: the PollResult that raises a condition (a device's third failed poll) put
@@ -49,16 +50,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from drivers.snmp.traps import TrapReceiver
+from gateway.agent import DECISION_BATCH
 from gateway.config.load import LoadedConfig, load_config
 from gateway.config.protocols.snmp import Traps
 from gateway.config.site import Mqtt
 from gateway.config.types import Secret
 from gateway.demo.processes import Mosquitto, free_port, which
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
-from gateway.pipeline import Pipeline
+from gateway.pipeline import Pipeline, load_tickets
 from gateway.poller import PollResult
 from gateway.protocols.snmp.traps import TrapIntake, receiver_config
-from gateway.tickets.store import TicketStore
 from gateway.uplink import MqttUplink
 
 SITE = "bench"
@@ -191,37 +192,36 @@ class BenchGateway:
     async def running(self) -> AsyncIterator[BenchGateway]:
         state = self.config.site_file.agent.state_dir
         state.mkdir(parents=True)
-        store = await TicketStore(state / "tickets.db").open()
         traps = Traps(listen=f"127.0.0.1:{self.trap_port}", communities=[Secret("public")])
-        try:
-            async with (
-                Outbox(state / "outbox.db") as outbox,
-                TrapReceiver(receiver_config(traps)) as receiver,
-            ):
-                self.pipeline = Pipeline(self.config, outbox, store, await store.load())
-                self.uplink = MqttUplink(self.config.site_file.uplink.mqtt, SITE, outbox)
-                intake = TrapIntake(self.config, self.queue)
-                tasks = [
-                    asyncio.create_task(self.uplink.run()),
-                    asyncio.create_task(intake.run(receiver)),
-                    asyncio.create_task(self._consume()),
-                ]
-                await asyncio.wait_for(self.uplink.connected.wait(), 10)
-                try:
-                    yield self
-                finally:
-                    for task in tasks:
-                        task.cancel()
-                    await asyncio.gather(*tasks, return_exceptions=True)
-        finally:
-            await store.close()
+        async with (
+            Outbox(state / "outbox.db") as outbox,
+            TrapReceiver(receiver_config(traps)) as receiver,
+        ):
+            self.pipeline = Pipeline(self.config, outbox, await load_tickets(outbox))
+            self.uplink = MqttUplink(self.config.site_file.uplink.mqtt, SITE, outbox)
+            intake = TrapIntake(self.config, self.queue)
+            tasks = [
+                asyncio.create_task(self.uplink.run()),
+                asyncio.create_task(intake.run(receiver)),
+                asyncio.create_task(self._consume()),
+            ]
+            await asyncio.wait_for(self.uplink.connected.wait(), 10)
+            try:
+                yield self
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _consume(self) -> None:  # as Agent._consume
         while True:
-            result = await self.queue.get()
-            await self.pipeline.handle(result)
+            batch = [await self.queue.get()]
+            while len(batch) < DECISION_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            await self.pipeline.handle_batch(batch)
             async with self._stored_changed:
-                self.stored[result.device] = time.time()
+                for result in batch:
+                    self.stored[result.device] = time.time()
                 self._stored_changed.notify_all()
 
     async def stored_at(self, device: str) -> float:

@@ -20,7 +20,7 @@ from gateway.metrics.store.history import METRICS_NAME
 from gateway.model import Reading
 from gateway.outbox import Outbox
 from gateway.outbox.errors import OutboxError, OutboxFullError
-from gateway.pipeline import Pipeline
+from gateway.pipeline import Pipeline, load_tickets
 from gateway.poller import DeviceSchedule, PollResult
 from gateway.poller.schedule import PointReader, poll_within
 from gateway.protocols.base import PushSource
@@ -28,13 +28,15 @@ from gateway.protocols.registry import Drivers
 from gateway.services import SiteServices
 from gateway.signing import Verifier, load_key
 from gateway.supervisor import Supervisor
-from gateway.tickets.store import TicketStore, TicketStoreError
+from gateway.tickets.store import TicketStoreError
 from gateway.uplink import MqttUplink
 from gateway.uplink.inbound import Command, Inbound
 
 log = logging.getLogger("lvgw.agent")
 
 MAX_POLLS_IN_FLIGHT = 128
+DECISION_BATCH = 256  # poll results decided together and committed in one transaction
+LEGACY_TICKETS = "tickets.db"  # the ticket store of earlier versions, moved into the outbox
 TICK_SECONDS = 1.0
 SNAPSHOT_EVERY = 5  # ticks
 HEALTH_EVERY = 30.0  # seconds between two readings of the gateway's own health
@@ -108,10 +110,14 @@ class Agent:
 
     async def _consume(self, pipeline: Pipeline) -> None:
         while True:
-            result = await self.results.get()
-            await pipeline.handle(result)
-            self._record(result.readings)
-            self.selfstats.observe(result)
+            # What waits in the queue is decided together: one commit for the batch.
+            batch = [await self.results.get()]
+            while len(batch) < DECISION_BATCH and not self.results.empty():
+                batch.append(self.results.get_nowait())
+            await pipeline.handle_batch(batch)
+            for result in batch:
+                self._record(result.readings)
+                self.selfstats.observe(result)
 
     def _record(self, readings: Sequence[Reading]) -> None:
         """Readings to the metric sinks: never waits on a disk or a network."""
@@ -162,15 +168,13 @@ class Agent:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
             async with (
-                TicketStore(self.state_dir / "tickets.db") as store,
                 Outbox(self.state_dir / "outbox.db") as outbox,
                 MetricStore(
                     self.state_dir / METRICS_NAME, config=self._store_config()
                 ) as self.metrics,
             ):
-                loaded = await store.load()
-                pipeline = Pipeline(self.config, outbox, store, loaded, probe=self.probe)
-                await pipeline.replay_journal()
+                loaded = await load_tickets(outbox, self.state_dir / LEGACY_TICKETS)
+                pipeline = Pipeline(self.config, outbox, loaded, probe=self.probe)
                 inbound = Inbound(
                     pipeline.acknowledge, commands=self.commands(pipeline), verifier=self.verifier()
                 )

@@ -1,18 +1,20 @@
-"""The decision core: poll results -> rules -> correlation -> ticket book -> ticket
-store -> outbox, one decision at a time.
+"""The decision core: poll results -> rules -> correlation -> ticket book -> outbox,
+one decision at a time.
 
-    pipeline = Pipeline(config, outbox, store, await store.load(), probe=agent.probe)
-    await pipeline.replay_journal()
+    pipeline = Pipeline(config, outbox, await load_tickets(outbox), probe=agent.probe)
     unsubscribe = pipeline.subscribe(history.record)
     await pipeline.handle(result)      # a poll result or trap readings
+    await pipeline.handle_batch(results)  # several, decided in order, committed once
     await pipeline.tick(now)           # time passes: durations, staleness, reminders
     await pipeline.apply(conditions)   # conditions decided elsewhere (proactive jobs)
     snapshot = pipeline.snapshot(uplink)
 
+A decision's ticket state (the outbox's records) and its events (ticket messages)
+are committed in one outbox transaction: one fsync, and never one without the other.
 Listeners given to `subscribe` are told of every batch of ticket events once it is
-durable (saved in the ticket store and put in the outbox), in the order subscribed;
-they run inside the decision, so a slow listener slows ticketing and one that raises
-fails the call that decided the batch: a listener catches its own errors.
+durable, in the order subscribed; they run inside the decision, so a slow listener
+slows ticketing and one that raises fails the call that decided the batch: a listener
+catches its own errors.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -31,18 +34,28 @@ from gateway.correlate import GATEWAY, GATEWAY_KIND, SITE, Correlator, LinkCheck
 from gateway.correlate.maintenance import MaintenanceStore
 from gateway.model import Condition, TicketEvent
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
+from gateway.outbox.errors import OutboxFullError
 from gateway.poller import PollResult
 from gateway.rules import RuleEngine
 from gateway.tickets import ServiceClocks, TicketBook, event_payload
 from gateway.tickets.acks import apply_ack
 from gateway.tickets.book import CONFIRM_POLLS, Decision, Key
 from gateway.tickets.state import OpenTicket
-from gateway.tickets.store import TicketStore
+from gateway.tickets.store import (
+    RECORD_PREFIX,
+    TicketStore,
+    ticket_records,
+    tickets_from_records,
+)
 from gateway.tickets.terms import Coverage
 from gateway.tickets.wire import encode
 from gateway.uplink import topic_prefix
 
 log = logging.getLogger("lvgw.agent")
+
+# Retrying a decision's commit while the outbox is full: first wait, doubling to the cap.
+FULL_RETRY_FIRST = 0.5
+FULL_RETRY_MAX = 10.0
 
 # Told of each batch of ticket events once it is durable.
 EventListener = Callable[[Sequence[TicketEvent]], Awaitable[None]]
@@ -56,21 +69,19 @@ class Pipeline:
         self,
         config: LoadedConfig,
         outbox: Outbox,
-        store: TicketStore,
         loaded: Sequence[OpenTicket],
         probe: Probe | None = None,
         link: LinkCheck | None = None,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """``loaded``: the open tickets the store held at start (`TicketStore.load`).
+        """``loaded``: the open tickets on file at start (`load_tickets`).
         ``probe`` (re-poll a device now) turns on correlation: dependencies, storms,
         maintenance windows. Without it conditions go straight to the ticket book.
         ``now`` is the ticket book's clock (a test may control it)."""
         site = config.site_file.site
         self._config = config
         self._outbox = outbox
-        self._store = store
         self._rules = RuleEngine(config)
         self._clocks = ServiceClocks.for_site(site.zone, site.clocks, site.local_zone)
         self._book = TicketBook(
@@ -133,28 +144,24 @@ class Pipeline:
 
     # -- decisions ------------------------------------------------------------------
 
-    async def replay_journal(self) -> None:
-        """Events decided before a crash but maybe not yet in the outbox."""
-        journal = await self._store.journal()
-        if journal:
-            await self._outbox.put_many(
-                OutboxMessage(topic, payload, 1, False, MessageClass.TICKET)
-                for _, topic, payload in journal
-            )
-            await self._store.journal_done([event_id for event_id, _, _ in journal])
-            log.info("replayed %d ticket events decided before the last stop", len(journal))
-
     async def handle(self, result: PollResult) -> Decision:
-        self._views.setdefault(result.device, snapshot.DeviceView()).update(result)
-        if result.source == "poll":
-            self._log_reachability(result)
+        return await self.handle_batch((result,))
+
+    async def handle_batch(self, results: Sequence[PollResult]) -> Decision:
+        """Decide poll results (or trap batches) in order and commit them together:
+        under load, many decisions share one transaction and one fsync."""
+        for result in results:
+            self._views.setdefault(result.device, snapshot.DeviceView()).update(result)
+            if result.source == "poll":
+                self._log_reachability(result)
         async with self._lock:
             decision = Decision()
-            await self._decide(self._rules.evaluate(result), decision)
-            # Only for tickets loaded at start-up.
-            if self._book.awaits_confirmation(result.device):
-                active = {c.key for c in self._rules.active(result.device)}
-                decision.extend(self._book.after_poll(result.device, result.ts, active))
+            for result in results:
+                await self._decide(self._rules.evaluate(result), decision)
+                # Only for tickets loaded at start-up.
+                if self._book.awaits_confirmation(result.device):
+                    active = {c.key for c in self._rules.active(result.device)}
+                    decision.extend(self._book.after_poll(result.device, result.ts, active))
             await self._commit(decision)
         return decision
 
@@ -206,21 +213,18 @@ class Pipeline:
             return
         site = self._config.site_file.site
         messages = [
-            (
-                e.event_id,
+            OutboxMessage(
                 self._tickets_topic,
                 encode(event_payload(e, site, self._devices.get(e.device_id))),
+                1,
+                False,
+                MessageClass.TICKET,
             )
             for e in decision.events
         ]
-        # Decided state and its events first (durable), then the outbox, then the journal.
-        await self._store.save(list(decision.changed.values()), decision.closed, messages)
-        if messages:
-            await self._outbox.put_many(
-                OutboxMessage(topic, payload, 1, False, MessageClass.TICKET)
-                for _, topic, payload in messages
-            )
-            await self._store.journal_done([event_id for event_id, _, _ in messages])
+        records = ticket_records(decision.changed.values(), decision.closed)
+        # The ticket state and its events in one transaction: one fsync, both or neither.
+        await self._store(messages, records)
         for listener in tuple(self._listeners):  # a listener may unsubscribe meanwhile
             await listener(decision.events)
         for event in decision.events:
@@ -229,6 +233,20 @@ class Pipeline:
                 event.event.value, event.ticket_id, event.seq, event.severity,
                 event.device_id, event.fault_code,
             )  # fmt: skip
+
+    async def _store(self, messages: list[OutboxMessage], records: dict[str, str | None]) -> None:
+        """Put the decision in the outbox; a full outbox is waited out (the decision is
+        made: its events must not be lost), every other failure raises."""
+        delay = FULL_RETRY_FIRST
+        while True:
+            try:
+                await self._outbox.put_many(messages, records=records)
+                return
+            except OutboxFullError as exc:
+                if delay == FULL_RETRY_FIRST:
+                    log.error("outbox full, ticket events wait until there is room: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, FULL_RETRY_MAX)
 
     def confirm_wait(self, key: Key) -> tuple[int, float]:
         """How long the rules may take to raise a loaded ticket's fault again after a
@@ -265,3 +283,44 @@ class Pipeline:
             "condition %s device=%s fault=%s level=%d instance=%r",
             state, condition.device, condition.code, condition.level, condition.instance,
         )  # fmt: skip
+
+
+async def load_tickets(outbox: Outbox, legacy: Path | None = None) -> list[OpenTicket]:
+    """The open tickets on file. A ticket store of an earlier lvgw (``legacy``, the
+    state dir's tickets.db) is moved into the outbox first, in one transaction: its
+    tickets, and the events its journal still held (decided, maybe not yet in the
+    outbox: possibly delivered twice, never lost); then it is renamed
+    ``tickets.db.migrated``. Raises `TicketStoreError` if it cannot be read."""
+    if legacy is not None and await asyncio.to_thread(legacy.exists):
+        await _migrate(outbox, legacy)
+    return tickets_from_records(await outbox.records(RECORD_PREFIX))
+
+
+async def _migrate(outbox: Outbox, legacy: Path) -> None:
+    marker = MIGRATED_PREFIX + legacy.name
+    if not await outbox.records(marker):
+        async with TicketStore(legacy) as store:
+            tickets, journal = await store.load(), await store.journal()
+        records = ticket_records(tickets, ())
+        records[marker] = datetime.now(UTC).isoformat()
+        await outbox.put_many(
+            (OutboxMessage(topic, payload, 1, False, MessageClass.TICKET)
+             for _, topic, payload in journal),
+            records=records,
+        )  # fmt: skip
+        log.info(
+            "moved %d open tickets and %d journal events from %s into the outbox",
+            len(tickets), len(journal), legacy,
+        )  # fmt: skip
+    await asyncio.to_thread(_set_aside, legacy)
+
+
+def _set_aside(legacy: Path) -> None:
+    """tickets.db (and a log SQLite left beside it) -> tickets.db.migrated."""
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(f"{legacy}{suffix}")
+        if path.exists():
+            path.replace(Path(f"{legacy}.migrated{suffix}"))
+
+
+MIGRATED_PREFIX = "migrated/"  # records naming the files already moved into the outbox

@@ -28,7 +28,13 @@ from gateway.outbox.messages import (
     OutboxStats,
     StoredMessage,
 )
-from gateway.outbox.store import COMPACT_MIN_BYTES, OutboxStore, check_budgets, check_fits
+from gateway.outbox.store import (
+    COMPACT_MIN_BYTES,
+    OutboxStore,
+    Records,
+    check_budgets,
+    check_fits,
+)
 from gateway.sqlite import AsyncStore
 
 T = TypeVar("T")
@@ -39,6 +45,7 @@ WORKER_THREAD_NAME = "lvgw-outbox"
 @dataclass(slots=True)
 class _PutJob:
     messages: tuple[OutboxMessage, ...]
+    records: Records | None = None
     future: Future[list[int]] = field(default_factory=Future)
 
 
@@ -93,15 +100,22 @@ class Outbox(AsyncStore[OutboxStore]):
         (message_id,) = await self.put_many((message,))
         return message_id
 
-    async def put_many(self, messages: Iterable[OutboxMessage]) -> list[int]:
-        """Store several messages in one transaction; their ids, in order."""
+    async def put_many(
+        self, messages: Iterable[OutboxMessage], *, records: Records | None = None
+    ) -> list[int]:
+        """Store several messages in one transaction; their ids, in order.
+
+        ``records`` (key -> body, None deletes) are written in the same transaction:
+        state that must be on disk exactly when these messages are (the open tickets
+        beside their events). A put with records is fsynced like a ticket event.
+        """
         batch = tuple(messages)
         for message in batch:
             check_fits(message, self._budgets)
         worker = self._running()
-        if not batch:
+        if not batch and not records:
             return []
-        job = _PutJob(batch)
+        job = _PutJob(batch, dict(records) if records else None)
         self._queue.append(job)
         worker.post(self._commit_queued, "a group commit")
         return await asyncio.wrap_future(job.future)
@@ -128,6 +142,10 @@ class Outbox(AsyncStore[OutboxStore]):
         """Record a refused delivery (attempts + 1, last error); the message keeps its
         place at the head of its class. False if it is no longer stored."""
         return await self._call(lambda store: store.fail(message_id, error))
+
+    async def records(self, prefix: str = "") -> dict[str, str]:
+        """The records stored with `put_many` whose key starts with ``prefix``."""
+        return await self._call(lambda store: store.records(prefix))
 
     async def stats(self) -> OutboxStats:
         return await self._call(lambda store: store.stats())
@@ -179,7 +197,8 @@ class Outbox(AsyncStore[OutboxStore]):
         if not jobs:
             return  # an earlier call already committed these
         try:
-            ids = store.insert([m for j in jobs for m in j.messages])
+            records = [j.records for j in jobs if j.records]
+            ids = store.insert([m for j in jobs for m in j.messages], records)
         except Exception as exc:  # every put of the batch gets its own copy of the error
             for job in jobs:
                 job.future.set_exception(_copy_error(exc))

@@ -39,8 +39,17 @@ _VERSION_1 = (
     )""",
 )
 
+# Records: state a caller keeps beside its messages, written in the transaction that
+# stores them (the open tickets, so a decision and its events take one fsync).
+_VERSION_2 = (
+    """CREATE TABLE records (
+        key TEXT PRIMARY KEY,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID""",
+)
+
 # INCREMENTAL auto-vacuum lets the file give pages back after a long backlog drains.
-SCHEMA = Schema("outbox", APPLICATION_ID, (_VERSION_1,), incremental_vacuum=True)
+SCHEMA = Schema("outbox", APPLICATION_ID, (_VERSION_1, _VERSION_2), incremental_vacuum=True)
 SCHEMA_VERSION = SCHEMA.version
 
 

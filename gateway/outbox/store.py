@@ -41,6 +41,9 @@ _ACK_CHUNK = 500  # ids per DELETE statement, far below SQLite's variable limit
 _MAX_ERROR_TEXT = 500
 _EVICT_MIN_PAGES = 16  # on a full disk, free at least this much metric data at once
 
+# Records to write beside a batch of messages: key -> body, None deletes the key.
+Records = Mapping[str, str | None]
+
 _SELECT_PENDING = (
     "SELECT id, topic, payload, qos, retain, created_at, attempts, last_error"
     " FROM messages WHERE class = ? AND id > ? ORDER BY id LIMIT ?"
@@ -119,15 +122,18 @@ class OutboxStore:
 
     # -- writing ------------------------------------------------------------------
 
-    def insert(self, messages: Sequence[OutboxMessage]) -> list[int]:
-        """Store ``messages`` in one transaction; their ids, in order.
+    def insert(
+        self, messages: Sequence[OutboxMessage], records: Sequence[Records] = ()
+    ) -> list[int]:
+        """Store ``messages`` and apply ``records`` (in order) in one transaction;
+        the messages' ids, in order.
 
-        Fsynced before returning when any of them is a ticket event. On a full disk,
-        the oldest droppable messages make room once; if that is not enough, nothing
-        is stored and `OutboxFullError` is raised.
+        Fsynced before returning when any message is a ticket event or records
+        change. On a full disk, the oldest droppable messages make room once; if that
+        is not enough, nothing is stored and `OutboxFullError` is raised.
         """
         try:
-            return self._insert(messages)
+            return self._insert(messages, records)
         except sqlite3.Error as exc:
             if not is_disk_full(exc):
                 raise translate(exc, self.path, "store messages") from exc
@@ -139,7 +145,16 @@ class OutboxStore:
         if not made_room:
             raise translate(full, self.path, "store messages") from full
         with self._errors("store messages"):
-            return self._insert(messages)
+            return self._insert(messages, records)
+
+    def records(self, prefix: str) -> dict[str, str]:
+        """The records whose key starts with ``prefix``."""
+        with self._errors("read records"):
+            rows = self._conn.execute(
+                "SELECT key, body FROM records WHERE substr(key, 1, ?) = ? ORDER BY key",
+                (len(prefix), prefix),
+            ).fetchall()
+        return {str(key): str(body) for key, body in rows}
 
     def ack(self, ids: Iterable[int]) -> int:
         """Delete delivered messages; how many of ``ids`` were still stored."""
@@ -237,12 +252,14 @@ class OutboxStore:
 
     # -- internals ----------------------------------------------------------------
 
-    def _insert(self, messages: Sequence[OutboxMessage]) -> list[int]:
-        ticket = any(m.message_class is MessageClass.TICKET for m in messages)
+    def _insert(self, messages: Sequence[OutboxMessage], records: Sequence[Records]) -> list[int]:
+        durable = bool(records) or any(m.message_class is MessageClass.TICKET for m in messages)
         now = self._clock()
         changes = _Changes()
         ids: list[int] = []
-        with self._transaction(changes, "FULL" if ticket else "NORMAL"):
+        with self._transaction(changes, "FULL" if durable else "NORMAL"):
+            for change in records:
+                self._write_records(change)
             for m in messages:
                 cur = self._conn.execute(
                     "INSERT INTO messages (class, topic, payload, qos, retain, size, created_at)"
@@ -255,6 +272,18 @@ class OutboxStore:
             for cls in changes.stored.keys() & self._budgets.keys():
                 self._drop_over_budget(cls, changes)
         return ids
+
+    def _write_records(self, change: Records) -> None:
+        written = [(key, body) for key, body in change.items() if body is not None]
+        gone = [(key,) for key, body in change.items() if body is None]
+        if written:
+            self._conn.executemany(
+                "INSERT INTO records (key, body) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+                written,
+            )
+        if gone:
+            self._conn.executemany("DELETE FROM records WHERE key = ?", gone)
 
     def _drop_over_budget(self, cls: MessageClass, changes: _Changes) -> None:
         budget = self._budgets[cls]

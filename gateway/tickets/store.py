@@ -1,20 +1,22 @@
-"""Ticket state on disk: open tickets and a journal of events not yet in the outbox.
+"""Ticket state on disk.
 
-A decision is saved here first (ticket state and its new events, one fsync'd
-transaction), then the events are put in the outbox, then the journal entries are
-removed. A crash between the two steps replays the journal at the next start: an
-event may be delivered twice (consumers deduplicate on ``event_id``), never lost, and
-a restart never re-opens a ticket that is open.
+The open tickets are records in the outbox's file (`ticket_records`,
+`tickets_from_records`): a decision's ticket state and its events are written in one
+transaction, one fsync (gateway/pipeline.py), so neither is ever on disk without the
+other and a restart never re-opens a ticket that is open.
 
-`TicketFile` is the synchronous store over ``tickets.db``; `TicketStore` is its asyncio
-face, running it on its own worker thread (`gateway.sqlite`).
+Earlier versions kept them in ``tickets.db`` with a journal of events not yet in the
+outbox (saved there first, then put in the outbox, then dropped from the journal).
+`TicketFile` (synchronous) and `TicketStore` (its asyncio face on a worker thread of
+`gateway.sqlite`) read and write that file; the gateway reads it once at start to move
+its tickets and any journal entries into the outbox (`gateway.pipeline.load_tickets`).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,30 @@ SCHEMA = Schema(
 
 # Events as the journal keeps them: (event_id, topic, payload).
 JournalEntry = tuple[str, str, bytes]
+
+# The outbox's records of open tickets: RECORD_PREFIX + ticket id -> the ticket's JSON.
+RECORD_PREFIX = "ticket/"
+
+
+def ticket_records(changed: Iterable[OpenTicket], closed: Iterable[str]) -> dict[str, str | None]:
+    """Records for the outbox: changed tickets written, closed ones deleted (None)."""
+    out: dict[str, str | None] = {
+        RECORD_PREFIX + t.ticket_id: json.dumps(t.to_json()) for t in changed
+    }
+    out.update({RECORD_PREFIX + ticket_id: None for ticket_id in closed})
+    return out
+
+
+def tickets_from_records(records: Mapping[str, str]) -> list[OpenTicket]:
+    """The open tickets in the outbox's records (those under RECORD_PREFIX)."""
+    try:
+        return [
+            OpenTicket.from_json(json.loads(body))
+            for key, body in records.items()
+            if key.startswith(RECORD_PREFIX)
+        ]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TicketStoreError(f"a stored ticket cannot be read: {exc!r}") from exc
 
 
 class TicketStoreError(Exception):

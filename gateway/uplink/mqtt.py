@@ -295,13 +295,13 @@ class MqttUplink:
                 head_failing = False
                 self.refusal_backoff.reset()
                 continue
-            for message, code in refused:
-                why = (
-                    f"broker refused publish to {message.topic}: {reason_name(code)} (0x{code:02x})"
-                )
-                await self.outbox.fail(message.id, why)
-                self.stats.refused += 1
-                self.stats.last_refusal = why
+            # The first refused message is the head the others wait behind: it alone is
+            # recorded as failing (so the status's count falls to 0 once it goes through).
+            message, code = refused[0]
+            why = f"broker refused publish to {message.topic}: {reason_name(code)} (0x{code:02x})"
+            await self.outbox.fail(message.id, why)
+            self.stats.refused += len(refused)
+            self.stats.last_refusal = why
             if not head_failing:
                 log.error("%s; kept in the outbox and retried", self.stats.last_refusal)
                 await self._publish_status(client)  # the service center sees the refusal

@@ -10,8 +10,7 @@ from typing import Self
 from drivers.backoff import Backoff
 from gateway.config.load import LoadedConfig
 from gateway.outbox import Outbox
-from gateway.pipeline import Pipeline
-from gateway.tickets.store import TicketStore
+from gateway.pipeline import Pipeline, load_tickets
 from gateway.uplink import MqttUplink
 from gateway.uplink.inbound import Inbound
 
@@ -20,7 +19,7 @@ TEST_BACKOFF = (0.1, 1.0)
 
 
 class Gateway:
-    """rules -> TicketBook -> TicketStore -> Outbox -> MqttUplink on one state dir."""
+    """rules -> TicketBook -> Outbox (tickets and events) -> MqttUplink on one state dir."""
 
     def __init__(self, config: LoadedConfig) -> None:
         self.config = config
@@ -32,9 +31,7 @@ class Gateway:
     async def __aenter__(self) -> Self:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         await self.outbox.open()
-        self.store = await TicketStore(self.state_dir / "tickets.db").open()
-        self.pipeline = Pipeline(self.config, self.outbox, self.store, await self.store.load())
-        await self.pipeline.replay_journal()
+        self.pipeline = Pipeline(self.config, self.outbox, await load_tickets(self.outbox))
         self.inbound = Inbound(self.pipeline.acknowledge, commands={})
         self.uplink = MqttUplink(
             self.config.site_file.uplink.mqtt,
@@ -61,4 +58,3 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.outbox.close()
-        await self.store.close()

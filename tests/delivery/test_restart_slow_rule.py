@@ -11,9 +11,8 @@ from pathlib import Path
 from gateway.config.load import load_config
 from gateway.model import Reading, TicketEvent
 from gateway.outbox import Outbox
-from gateway.pipeline import Pipeline
+from gateway.pipeline import Pipeline, load_tickets
 from gateway.poller import PollResult
-from gateway.tickets.store import TicketStore
 from tests.delivery.site import PROFILE, write_site
 
 SLOW_RULE = """\
@@ -52,32 +51,28 @@ async def test_a_slow_rule_keeps_its_ticket_across_a_restart(tmp_path: Path) -> 
     state = config.site_file.agent.state_dir
     state.mkdir()
     async with Outbox(state / "outbox.db") as outbox:
-        store = await TicketStore(state / "tickets.db").open()
-        try:
-            before = await run(Pipeline(config, outbox, store, await store.load()), range(6), 80)
-            assert [e.event.value for e in before] == ["open"]  # after 2 minutes of heat
+        before = await run(Pipeline(config, outbox, await load_tickets(outbox)), range(6), 80)
+        assert [e.event.value for e in before] == ["open"]  # after 2 minutes of heat
 
-            # Restarted while still hot: the rule needs 2 minutes again; no event meanwhile.
-            restarted = Pipeline(config, outbox, store, await store.load())
-            assert await run(restarted, range(6, 14), 80) == []
-            assert not restarted._book.awaits_confirmation("sw-000")
-            # Cooled down: the same ticket resolves, as seq 2.
-            after = await run(restarted, range(14, 18), 50)
-            assert [(e.event.value, e.ticket_id, e.seq) for e in after] == [
-                ("resolve", before[0].ticket_id, 2)
-            ]
+        # Restarted while still hot: the rule needs 2 minutes again; no event meanwhile.
+        restarted = Pipeline(config, outbox, await load_tickets(outbox))
+        assert await run(restarted, range(6, 14), 80) == []
+        assert not restarted._book.awaits_confirmation("sw-000")
+        # Cooled down: the same ticket resolves, as seq 2.
+        after = await run(restarted, range(14, 18), 50)
+        assert [(e.event.value, e.ticket_id, e.seq) for e in after] == [
+            ("resolve", before[0].ticket_id, 2)
+        ]
 
-            # Cleared while the gateway was down: resolved once the rule had its time.
-            hot = await run(restarted, range(18, 24), 80)
-            assert [e.event.value for e in hot] == ["open"]
-            cooled = Pipeline(config, outbox, store, await store.load())
-            events = await run(cooled, range(24, 40), 50)
-            assert [(e.event.value, e.ticket_id) for e in events] == [("resolve", hot[0].ticket_id)]
-            resolved_at = events[0].resolved_at
-            assert resolved_at is not None
-            assert resolved_at - (T0 + 24 * INTERVAL) >= timedelta(minutes=2)
-        finally:
-            await store.close()
+        # Cleared while the gateway was down: resolved once the rule had its time.
+        hot = await run(restarted, range(18, 24), 80)
+        assert [e.event.value for e in hot] == ["open"]
+        cooled = Pipeline(config, outbox, await load_tickets(outbox))
+        events = await run(cooled, range(24, 40), 50)
+        assert [(e.event.value, e.ticket_id) for e in events] == [("resolve", hot[0].ticket_id)]
+        resolved_at = events[0].resolved_at
+        assert resolved_at is not None
+        assert resolved_at - (T0 + 24 * INTERVAL) >= timedelta(minutes=2)
 
 
 async def test_after_a_restart_the_rule_raises_on_a_tick_and_confirms_its_ticket(
@@ -91,25 +86,19 @@ async def test_after_a_restart_the_rule_raises_on_a_tick_and_confirms_its_ticket
     state = config.site_file.agent.state_dir
     state.mkdir()
     async with Outbox(state / "outbox.db") as outbox:
-        store = await TicketStore(state / "tickets.db").open()
-        try:
-            before = await run(Pipeline(config, outbox, store, await store.load()), range(6), 80)
-            assert [e.event.value for e in before] == ["open"]
-            restarted = Pipeline(config, outbox, store, await store.load())
-            assert await run(restarted, range(6, 7), 80) == []
-            assert restarted._book.awaits_confirmation("sw-000")
-            start = T0 + 6 * INTERVAL
-            for second in range(1, 121):  # ticks only, as the agent's ticker
-                decision = await restarted.tick(start + timedelta(seconds=second))
-                assert decision.events == []
-            active = restarted._rules.active("sw-000")
-            assert [(c.code, c.since) for c in active] == [
-                ("temp.high", start + timedelta(minutes=2))
-            ]
-            assert restarted._book.open[("sw-000", "temp.high", "")].confirmed
-            after = await run(restarted, range(11, 13), 50)
-            assert [(e.event.value, e.ticket_id, e.seq) for e in after] == [
-                ("resolve", before[0].ticket_id, 2)
-            ]
-        finally:
-            await store.close()
+        before = await run(Pipeline(config, outbox, await load_tickets(outbox)), range(6), 80)
+        assert [e.event.value for e in before] == ["open"]
+        restarted = Pipeline(config, outbox, await load_tickets(outbox))
+        assert await run(restarted, range(6, 7), 80) == []
+        assert restarted._book.awaits_confirmation("sw-000")
+        start = T0 + 6 * INTERVAL
+        for second in range(1, 121):  # ticks only, as the agent's ticker
+            decision = await restarted.tick(start + timedelta(seconds=second))
+            assert decision.events == []
+        active = restarted._rules.active("sw-000")
+        assert [(c.code, c.since) for c in active] == [("temp.high", start + timedelta(minutes=2))]
+        assert restarted._book.open[("sw-000", "temp.high", "")].confirmed
+        after = await run(restarted, range(11, 13), 50)
+        assert [(e.event.value, e.ticket_id, e.seq) for e in after] == [
+            ("resolve", before[0].ticket_id, 2)
+        ]

@@ -21,12 +21,11 @@ from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.metrics.store import MetricStore
 from gateway.outbox import MessageClass, Outbox
-from gateway.pipeline import Pipeline
+from gateway.pipeline import Pipeline, load_tickets
 from gateway.proactive.scheduler import ProactiveScheduler
 from gateway.proactive.service import build_scheduler
 from gateway.snapshot import StatusSnapshot
 from gateway.tickets.history import TicketHistory
-from gateway.tickets.store import TicketStore
 
 NVR_PROFILE = """
 description: test NVR with a disk table
@@ -121,7 +120,6 @@ class Gateway:
     status: Callable[[], StatusSnapshot | None]
     with_metrics: bool = True  # without: no forecast job (the contract tests run faster)
     outbox: Outbox | None = None
-    store: TicketStore | None = None
     metrics: MetricStore | None = None
     history: TicketHistory | None = None
     pipeline: Pipeline | None = None
@@ -135,14 +133,13 @@ class Gateway:
         self.config = config or self.config
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.outbox = await Outbox(self.state_dir / "outbox.db").open()
-        self.store = await TicketStore(self.state_dir / "tickets.db").open()
         if self.with_metrics:
             self.metrics = await MetricStore(
                 self.state_dir / "metrics.db", clock=self.clock.epoch
             ).open()
         self.history = await TicketHistory.in_state_dir(self.state_dir).open()
         self.pipeline = Pipeline(
-            self.config, self.outbox, self.store, await self.store.load(), now=self.clock
+            self.config, self.outbox, await load_tickets(self.outbox), now=self.clock
         )
         self.scheduler = await build_scheduler(
             self.config, self.pipeline, self.outbox, self.status, self.metrics,
@@ -157,11 +154,9 @@ class Gateway:
             await self.metrics.close()
         if self.outbox is not None:
             await self.outbox.close()
-        if self.store is not None:
-            await self.store.close()
         if self.history is not None:
             await self.history.close()
-        self.outbox = self.store = self.metrics = self.history = None
+        self.outbox = self.metrics = self.history = None
         self.pipeline = self.scheduler = None
 
     async def restart(self, config: LoadedConfig | None = None) -> ProactiveScheduler:
