@@ -43,6 +43,8 @@ FUZZ = settings(
     max_examples=examples(300),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+# The targets whose every example does more work (an event loop, a file written).
+FUZZ_SLOW = settings(FUZZ, max_examples=100)
 EXAMPLE_SITE = Path(__file__).parents[2] / "config" / "site.example.yaml"
 
 # -- the BER codec and the walk -------------------------------------------------------
@@ -145,7 +147,7 @@ senders = st.one_of(st.sampled_from(["192.0.2.1", "192.0.2.2"]), st.ip_addresses
 trap_values = st.one_of(st.binary(max_size=500), st.integers(), st.text(max_size=200), oids)
 
 
-@FUZZ
+@FUZZ_SLOW
 @given(
     messages=st.lists(
         st.tuples(senders, trap_oids, st.lists(st.tuples(oids, trap_values), max_size=8)),
@@ -247,9 +249,9 @@ def maintenance_dir() -> Any:
         yield Path(directory)
 
 
-@FUZZ
+@FUZZ_SLOW
 @given(
-    messages=st.lists(st.tuples(suffixes, payloads), min_size=1, max_size=10), signed=st.booleans()
+    messages=st.lists(st.tuples(suffixes, payloads), min_size=1, max_size=6), signed=st.booleans()
 )
 def test_inbound_answers_every_message_and_never_raises(
     maintenance_dir: Path, messages: list[tuple[str, bytes]], signed: bool
