@@ -11,6 +11,12 @@ an hour ago). A rate is measured between two polls: ``polls: 2`` with ``settle: 
 POINT, moved: N}`` waits, between the polls, until the device's counter grew by N (it
 never trusts two polls to be far enough apart for a slow counter to have moved).
 
+A DC-09 panel (``alarm-panel-sia``) is never asked: for its cases the runner restarts
+the panel and injects the fault while nothing listens (what it had not sent is lost
+with its power; it then reports its power-up, what it finds and a test report), then
+starts the gateway's receiver on a fresh state, waits until the panel has nothing left
+to send and every message was taken, and reads the panel's latched state.
+
 Regenerate after a deliberate change with ``LVGW_REGENERATE=1 pytest
 tests/cases/test_profile_cases.py`` and review the diff.
 """
@@ -30,6 +36,7 @@ import yaml
 
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
+from gateway.demo.processes import free_port
 from gateway.model import Reading
 from gateway.poller.result import PollResult
 from gateway.poller.schedule import PointReader
@@ -76,10 +83,15 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, 
     text = (CASES / "fleet.yaml").read_text()
     for device, port in ports.items():
         text = text.replace("{" + device + "}", str(port))
+    ports["panel-sia-receiver"] = free_port()  # the gateway's: TCP and UDP free
+    text = text.replace("{panel-sia-receiver}", str(ports["panel-sia-receiver"]))
     site = workdir / "site.yaml"
     sim = SimFleet(workdir, text, ["--write-config", str(site)])
     sim.start()
     try:
+        doc = yaml.safe_load(site.read_text())
+        doc["agent"] = {"state_dir": str(workdir / "state")}  # the DC-09 panels' state
+        site.write_text(yaml.safe_dump(doc, sort_keys=False))
         yield sim, load_config(site)
     finally:
         sim.stop()
@@ -147,6 +159,44 @@ def counter_value(result: PollResult, counter: str) -> int:
     raise AssertionError(f"{counter} not read: {result.error or 'no such point'}")
 
 
+async def heard(sim: SimFleet, config: LoadedConfig, device_id: str, inject: Any) -> PollResult:
+    """A DC-09 panel's latched state after it restarted with ``inject``'s fault (see
+    the module's docstring)."""
+    panel = config.device(device_id)
+    await asyncio.to_thread(sim.client.inject, device_id, "restart", {})
+    if inject:
+        params = {k: str(v) for k, v in inject.get("set", {}).items()}
+        await asyncio.to_thread(sim.client.inject, device_id, inject["fault"], params)
+    state_dir = config.site_file.agent.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "sia.json").unlink(missing_ok=True)  # nothing heard of it yet
+    async with Drivers(config) as drivers:
+        reader = drivers.reader(panel)
+        (source,) = [s for s in drivers.push_sources() if s.name == "sia"]
+        results: asyncio.Queue[PollResult] = asyncio.Queue()
+        await source.start()
+        running = asyncio.create_task(source.run(results, lambda device: None))
+        try:
+            await sent_and_taken(sim, device_id, source)
+            return await reader.poll()
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+            await source.close()
+
+
+async def sent_and_taken(sim: SimFleet, device_id: str, source: Any) -> None:
+    """Until the panel has nothing left to send and the receiver nothing left to hand
+    on (its power-up report is three messages at least: RR, CL or OP, RP)."""
+    async with asyncio.timeout(SETTLE_TIMEOUT):
+        while True:
+            devices = await asyncio.to_thread(sim.client.devices)
+            sia = next(d for d in devices if d["id"] == device_id)["sia"]
+            if sia["pending"] == 0 and source.receiver.pending() == 0:
+                return
+            await asyncio.sleep(0.05)
+
+
 def reference(value: Any) -> Any:
     """A check's right-hand side: a number, or ``now-N`` / ``now+N`` (Unix seconds)."""
     if isinstance(value, str) and value.startswith("now"):
@@ -167,11 +217,15 @@ async def test_profile_case(case_dir: Path, fleet: tuple[SimFleet, LoadedConfig]
     device = case["device"]
     inject = case.get("inject")
     sim.client.clear(device, None, {})
-    if inject:
+    sia = config.profile_of(config.device(device)).protocol == "sia"
+    if inject and not sia:
         params = {k: str(v) for k, v in inject.get("set", {}).items()}
         sim.client.inject(device, inject["fault"], params)
     try:
-        result = await poll(config, device, case.get("polls", 1), case.get("settle"))
+        if sia:
+            result = await heard(sim, config, device, inject)
+        else:
+            result = await poll(config, device, case.get("polls", 1), case.get("settle"))
     finally:
         sim.client.clear(device, None, {})
     if case.get("unreachable"):
