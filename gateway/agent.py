@@ -23,7 +23,7 @@ from gateway.outbox.errors import OutboxError, OutboxFullError
 from gateway.pipeline import Pipeline, load_tickets
 from gateway.poller import DeviceSchedule, PollResult
 from gateway.poller.schedule import PointReader, poll_within
-from gateway.protocols.base import PushSource
+from gateway.protocols.base import Counted, PushSource
 from gateway.protocols.registry import Drivers
 from gateway.services import SiteServices
 from gateway.signing import Verifier, load_key
@@ -56,6 +56,7 @@ class Agent:
         self.started = asyncio.Event()  # every part runs: systemd's READY=1
         self.supervisor = Supervisor(fatal=_fatal)
         self._status: Callable[[], str] = lambda: "starting"
+        self._sources: list[PushSource] = []  # started, for their counts in the snapshot
 
     def reader(self, device_id: str) -> PointReader:
         return self.drivers.reader(self.config.device(device_id))
@@ -156,6 +157,7 @@ class Agent:
             update={
                 "degraded": tuple(self.supervisor.degraded()),
                 "failures": self.supervisor.failures(),
+                "intake": {s.name: s.counters() for s in self._sources if isinstance(s, Counted)},
             }
         )
         data = data.model_copy(update={"agent": agent})
@@ -220,7 +222,7 @@ class Agent:
 
     async def _run_tasks(self, pipeline: Pipeline, uplink: MqttUplink, stop: asyncio.Event) -> None:
         schedules = {s.device_id: s for s in self.schedules()}
-        sources: list[PushSource] = []
+        sources: list[PushSource] = self._sources
         try:
             for source in self.drivers.push_sources():
                 await source.start()
@@ -229,6 +231,7 @@ class Agent:
         finally:
             for source in sources:
                 await source.close()
+            sources.clear()
 
     async def _supervise(
         self,

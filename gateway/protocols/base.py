@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Profile
@@ -18,6 +18,7 @@ from gateway.config.protocols import ProtocolSchema
 from gateway.config.site import Device
 from gateway.poller.result import PollResult
 from gateway.poller.schedule import PointReader
+from gateway.snapshot import IntakeStatus
 
 # Asks for an immediate poll of a device (by id), out of its schedule.
 PollNow = Callable[[str], None]
@@ -48,6 +49,16 @@ class PushSource(Protocol):
     async def run(self, out: asyncio.Queue[PollResult], poll_now: PollNow) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Counted(Protocol):
+    """A push source that counts what it takes and refuses (a receiver that answers
+    devices: DC-09); the agent shows the counts in the status snapshot."""
+
+    name: str
+
+    def counters(self) -> IntakeStatus: ...
 
 
 @dataclass(frozen=True, slots=True)

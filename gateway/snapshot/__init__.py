@@ -10,6 +10,7 @@ from gateway.snapshot.file import SNAPSHOT_NAME, read, write
 from gateway.snapshot.model import (
     AgentInfo,
     DeviceStatus,
+    IntakeStatus,
     ReadingValue,
     SiteInfo,
     StatusSnapshot,
@@ -22,6 +23,7 @@ __all__ = [
     "AgentInfo",
     "DeviceStatus",
     "DeviceView",
+    "IntakeStatus",
     "ReadingValue",
     "SiteInfo",
     "StatusSnapshot",

@@ -56,6 +56,15 @@ class SiteInfo(_Frozen):
     customer: str  # the customer's name
 
 
+class IntakeStatus(_Frozen):
+    """What a receiver of messages that devices push (the DC-09 receiver) took and
+    refused since the agent started; refusals by cause."""
+
+    accepted: int = 0
+    duplicates: int = 0  # taken again (a retransmission or a replay): answered, not used
+    refused: Mapping[str, int] = {}
+
+
 class AgentInfo(_Frozen):
     version: str
     pid: int
@@ -63,12 +72,14 @@ class AgentInfo(_Frozen):
     # each part has failed since the agent started; in the JSON only when not empty.
     degraded: tuple[str, ...] = ()
     failures: Mapping[str, int] = {}
+    # The push sources that count what they take, by name ("sia"); only when there are.
+    intake: Mapping[str, IntakeStatus] = {}
 
     @model_serializer(mode="wrap")
     def _only_when_something_failed(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
         if isinstance(data, dict):
-            for key in ("degraded", "failures"):
+            for key in ("degraded", "failures", "intake"):
                 if not data.get(key):
                     data.pop(key, None)
         return data

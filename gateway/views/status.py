@@ -15,6 +15,7 @@ from gateway.snapshot import DeviceStatus, StatusSnapshot
 
 FRESH_SECONDS = 15.0  # the agent rewrites the snapshot every few seconds
 LEVELS = {1: "L1", 2: "L2", 3: "L3", 4: "L4"}
+INTAKE_NAMES = {"sia": "DC-09 receiver"}  # push sources that count what they take
 
 
 def _span(seconds: float) -> str:
@@ -100,6 +101,13 @@ def render(data: StatusSnapshot, out: TextIO, hidden: Hidden, now: datetime | No
             f"{p} ({data.agent.failures.get(p, 0)} failures)" for p in data.agent.degraded
         )
         print(f"DEGRADED (restarting): {counts}", file=out)
+    for name, intake in data.agent.intake.items():
+        refused = ", ".join(f"{cause} {n}" for cause, n in sorted(intake.refused.items()))
+        print(
+            f"{INTAKE_NAMES.get(name, name)}: {intake.accepted} accepted, "
+            f"{intake.duplicates} duplicates, refused: {refused or 'none'}",
+            file=out,
+        )
     print(file=out)
     print(
         f"{'DEVICE':<14} {'KIND':<12} {'STATE':<12} {'LEVEL':<6} {'POLLED':<9} READINGS", file=out

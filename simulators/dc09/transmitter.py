@@ -11,8 +11,9 @@ What the panel sends:
 - after its path to the receiver was lost (``comm_lost``): what changed meanwhile and
   ``YK`` (communications restoral).
 It sends nothing while it is off, flat, cut off behind a dead switch port, or while
-``comm_lost`` holds: what happens meanwhile waits (a test report that falls due is
-skipped); when it is off or flat it notices nothing, and loses what it had not sent.
+``comm_lost`` holds: what happens meanwhile waits in its buffer, a test report that
+falls due too (one, however many periods pass), and goes out when the path is back;
+when it is off or flat it notices nothing, and loses what it had not sent.
 
 How it sends (ANSI/SIA DC-09-2013, 5.5.3), one message at a time, oldest first:
 - ``ACK`` (for an encrypted account ``*ACK`` whose data decrypts with the key) with
@@ -151,6 +152,9 @@ class Transmitter:
         self._collect()
         self._queue(PanelEvent("test", True))
 
+    def _test_pending(self) -> bool:
+        return any(out.event.name == "test" for out in self.pending)
+
     # -- the loop --------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -174,7 +178,7 @@ class Transmitter:
                 elif running and self.panel.comm_failure:
                     self._cut_off = True
                 if now >= next_test:
-                    if can_send:
+                    if running and not self._test_pending():
                         self._queue(PanelEvent("test", True))
                     next_test = max(next_test + self.test_period, now + 1.0)
                 if can_send and self.pending and now >= retry_at:

@@ -31,6 +31,7 @@ import jsonschema
 import pytest
 import yaml
 
+from gateway.demo.processes import free_port
 from tests.realservers import Mosquitto, running, wait_until
 from tests.simulators.conftest import SimFleet, free_port_on, get
 
@@ -46,6 +47,9 @@ HOSTS = {
     "nvr": "127.0.0.4", "pbx": "127.0.0.5", "panel": "127.0.0.6",
     "ups": "127.0.0.7", "ups-drained": "127.0.0.8", "sw-edge": "127.0.0.9",
 }  # fmt: skip
+SIA_PANEL = "panel-sia"  # reports over DC-09 from 127.0.0.10 to the gateway's receiver
+SIA_TEST_PERIOD = 2.0  # its periodic test report (the fleet's test_period)
+SIA_GRACE = 2.0  # the gateway's grace on it: panel.comm_lost past 4 s of silence
 
 INTERVAL = 1.0  # seconds between polls of every device
 POLL_TIMEOUT = 0.6  # an unanswered poll fails after this (one try, no retry)
@@ -274,6 +278,9 @@ def write_site_file(
     for device in doc["devices"]:
         interval = intervals.get(device["id"], INTERVAL)
         device["interval"] = f"{interval:g}s"
+        if "sia" in device:  # a panel that reports: nothing to time out
+            device["sia"]["grace"] = f"{SIA_GRACE:g}s"
+            continue
         settings = device.get("snmp") or device["modbus"]
         settings["timeout"] = f"{POLL_TIMEOUT:g}s"
         if "snmp" in device:
@@ -289,7 +296,8 @@ def fleet_text(traps: str) -> str:
     for device, host in HOSTS.items():
         kind = socket.SOCK_STREAM if device == "panel" else socket.SOCK_DGRAM
         text = text.replace("{" + device + "}", str(free_port_on(host, kind)))
-    return text.replace("{traps}", traps)
+    sia = f"127.0.0.1:{free_port()}"  # the gateway's DC-09 receiver: TCP and UDP free
+    return text.replace("{traps}", traps).replace("{sia}", sia)
 
 
 # -- the simulated site ------------------------------------------------------------

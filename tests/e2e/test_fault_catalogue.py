@@ -8,6 +8,11 @@ zone or three, on battery and then the battery low, mains lost and then the batt
 low) the case injects the first, expects the ``open`` at its level, then adds the
 rest and expects an ``update`` of the same ticket at the escalated level.
 
+The DC-09 panel (panel-sia) is never polled: each of its faults is a message it sends
+at once, and its ticket must open within 2 s of it (``within``); its silence (comm_lost,
+down) opens panel.comm_lost once its test period plus grace has passed since its last
+message.
+
 The cases run back to back against one gateway; each starts and ends with every
 fault cleared and every ticket resolved (and after an outage above its device, once
 the gateway's hold is over), so none depends on another's outcome. The first must
@@ -30,6 +35,9 @@ from tests.e2e.conftest import (
     INTERVAL,
     POLL_TIMEOUT,
     RULE_WAIT,
+    SIA_GRACE,
+    SIA_PANEL,
+    SIA_TEST_PERIOD,
     FleetSite,
     validate,
 )
@@ -66,6 +74,10 @@ class Row:
     wait: float = 0.0
     then: tuple[Fault, ...] = ()
     escalated: int | None = None
+    within: float | None = None  # the open's bound, when tighter than raise_bound's
+    # Cleared one by one, the ticket steps back to its first level before it resolves
+    # (a DC-09 panel reports each restoral on its own: battery, then mains).
+    steps_down: bool = False
 
     @property
     def unreachable(self) -> bool:
@@ -78,6 +90,20 @@ def row(device: str, fault: str, code: str | None, level: int | None, **kw: Any)
 
 
 W = RULE_WAIT
+MESSAGE_TO_TICKET = 2.0  # a DC-09 panel's fault: its ticket within 2 s of its message
+# Silence: opened once the test period plus grace passed since the last message, which
+# came at most a test period before the fault; then a rule tick.
+SILENCE_EARLIEST = SIA_GRACE
+SILENCE_BOUND = SIA_TEST_PERIOD + SIA_GRACE + INTERVAL + 2.0
+
+
+def sia(fault: str, code: str | None, level: int | None, **kw: Any) -> Row:
+    """A row of the DC-09 panel; a fault it reports at once opens within 2 s."""
+    if code is not None and "within" not in kw:
+        kw["within"] = kw.get("wait", 0.0) + MESSAGE_TO_TICKET
+    return row(SIA_PANEL, fault, code, level, **kw)
+
+
 CATALOGUE = {
     "port_down-uplink-by-trap": row(
         TRAP_ONLY, "port_down", "port.uplink_down", 2, params={"port": 8}
@@ -174,6 +200,44 @@ CATALOGUE = {
         params={"zone": 1},
         then=(Fault("zone_bypass", {"zone": 2}),),
     ),
+    # alarm panel reporting over DC-09 (Contact ID, encrypted)
+    "sia-down-is-silence": sia(
+        "down", "panel.comm_lost", 1, wait=SILENCE_EARLIEST, within=SILENCE_BOUND
+    ),
+    "sia-comm_lost-is-silence": sia(
+        "comm_lost", "panel.comm_lost", 1, wait=SILENCE_EARLIEST, within=SILENCE_BOUND
+    ),
+    # A restart is reported (power up) but is no fault; a skewed clock is refused (NAK)
+    # and the panel takes the receiver's time: nothing to repair.
+    "sia-restart-not-ticketed": sia("restart", None, None),
+    "sia-clock_skew-not-ticketed": sia("clock_skew", None, None),
+    "sia-mains_fail-then-battery_low": sia(
+        "mains_fail",
+        "panel.mains_lost",
+        3,
+        then=(Fault("battery_low"),),
+        escalated=1,
+        steps_down=True,
+    ),
+    "sia-battery_low": sia("battery_low", "panel.battery_low", 3),
+    "sia-box_tamper": sia("box_tamper", "panel.box_tamper", 2),
+    "sia-siren_fault": sia("siren_fault", "panel.siren_fault", 3),
+    "sia-disarmed-outside-schedule": sia("disarmed", "panel.disarmed", 4, wait=W),
+    "sia-zone_tamper-one-zone": sia("zone_tamper", "zone.trouble", 3, params={"zone": 2}),
+    "sia-zone_fault-one-then-three-zones": sia(
+        "zone_fault",
+        "zone.trouble",
+        3,
+        params={"zone": 1},
+        then=(Fault("zone_tamper", {"zone": 2}), Fault("zone_fault", {"zone": 3})),
+        escalated=2,
+    ),
+    "sia-detector_battery_low": sia(
+        "detector_battery_low", "zone.detector_battery_low", 3, params={"zone": 4}
+    ),
+    "sia-zone_alarm-zone_bypass-not-faults": sia(
+        "zone_alarm", None, None, params={"zone": 1}, then=(Fault("zone_bypass", {"zone": 2}),)
+    ),
     # UPS
     "on_battery": row("ups", "on_battery", "ups.on_battery", 3),
     # A worn battery on battery reports low with a minute left: under 5 min, level 1.
@@ -190,6 +254,8 @@ CATALOGUE = {
 def raise_bound(case: Row) -> float:
     """How long the open may take: the rule's wait (or the failed polls), the poll that
     sees it, and for an outage the moment siblings are given to fail with it."""
+    if case.within is not None:
+        return case.within
     if case.unreachable:
         return RAISE_AFTER * (INTERVAL + POLL_TIMEOUT) + RAISE_AFTER * INTERVAL + SLACK
     return case.wait + 2 * INTERVAL + SLACK
@@ -278,7 +344,9 @@ async def test_fault_raises_its_documented_level_and_clears(case: Row, site: Fle
     assert [e["seq"] for e in seen] == list(range(1, len(seen) + 1)), summary(seen)
     assert {e["fault"]["code"] for e in seen} == {case.code}, summary(seen)
     updates = [e["severity"] for e in seen[1:-1]]
-    if case.then:
+    if case.steps_down:
+        assert updates == [case.escalated, case.level], summary(seen)
+    elif case.then:
         assert updates and updates[-1] == case.escalated, summary(seen)
     else:
         # Only more devices listed on an outage may update it, never its level.
@@ -286,8 +354,9 @@ async def test_fault_raises_its_documented_level_and_clears(case: Row, site: Fle
 
 
 async def test_every_fault_of_the_simulators_has_a_case(site: FleetSite) -> None:
-    """A fault added to the simulators must get its row here (and in docs/faults.md)."""
-    kinds = {d["id"]: d["kind"] for d in await asyncio.to_thread(site.sim.client.devices)}
+    """A fault added to the simulators must get its row here (and in docs/faults.md);
+    faults are listed by fault set (a kind, or a variant of it: alarm_panel/sia)."""
+    kinds = {d["id"]: d["fault_set"] for d in await asyncio.to_thread(site.sim.client.devices)}
     catalogue = await asyncio.to_thread(site.sim.client.faults)
     offered = {(kind, fault) for kind, faults in catalogue.items() for fault in faults}
     covered = {

@@ -3,6 +3,7 @@ its JSON unchanged, and its JSON is the document status.json always was."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from gateway.model import Condition, Level, Reading
 from gateway.poller import PollResult
 from gateway.snapshot import StatusSnapshot, UplinkStatus
 from gateway.tickets import ServiceClocks, TicketBook
+from gateway.views.status import render
 from tests.unit.small_site import write_small_site
 
 # status.json as the agent wrote it before the snapshot had a model (the report's case).
@@ -99,3 +101,19 @@ def test_a_snapshot_is_frozen_and_a_bad_file_reads_as_none(tmp_path: Path) -> No
     assert snapshot.read(state) is None
     (state / snapshot.SNAPSHOT_NAME).write_text("{not json")
     assert snapshot.read(state) is None
+
+
+def test_a_receiver_s_counts_are_in_the_json_only_when_it_runs(tmp_path: Path) -> None:
+    written = built(tmp_path)
+    assert "intake" not in written.to_jsonable()["agent"]  # no receiver: as before
+    counted = snapshot.IntakeStatus(accepted=12, duplicates=1, refused={"key": 1, "crc": 3})
+    agent = written.agent.model_copy(update={"intake": {"sia": counted}})
+    with_intake = written.model_copy(update={"agent": agent})
+    document = with_intake.to_jsonable()
+    assert document["agent"]["intake"] == {
+        "sia": {"accepted": 12, "duplicates": 1, "refused": {"key": 1, "crc": 3}}
+    }
+    assert StatusSnapshot.from_json(json.dumps(document)) == with_intake
+    shown = io.StringIO()
+    render(with_intake, shown, {}, NOW)
+    assert "DC-09 receiver: 12 accepted, 1 duplicates, refused: crc 3, key 1" in shown.getvalue()

@@ -29,6 +29,7 @@ from gateway.config.types import read_secret_file
 from gateway.poller.result import PollResult
 from gateway.protocols.sia.mapping import EventMap, compile_profile
 from gateway.protocols.sia.state import STATE_FILE, PanelState, load_states, save_states
+from gateway.snapshot import IntakeStatus
 
 log = logging.getLogger("lvgw.sia")
 
@@ -125,6 +126,13 @@ class SiaSource:
         self.shared = shared
         assert shared.receiver is not None
         self.receiver = shared.receiver
+
+    def counters(self) -> IntakeStatus:
+        """What the receiver took and refused (by cause) since it started."""
+        stats = self.receiver.stats
+        return IntakeStatus(
+            accepted=stats.accepted, duplicates=stats.duplicates, refused=dict(stats.refused)
+        )
 
     async def start(self) -> None:
         await self.receiver.start()
