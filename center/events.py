@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -21,6 +22,12 @@ TOPIC_PREFIX = "lvgw/v1/"
 _VALIDATOR = Draft202012Validator(
     shipped.schema("ticket-event"), format_checker=Draft202012Validator.FORMAT_CHECKER
 )
+
+
+# The times the ledger reads. The schema says "format": "date-time", but jsonschema
+# checks that format only when an optional package is installed: checked here.
+_TIMES = ("occurred_at", "emitted_at", "response_due", "onsite_due", "resolved_at",
+          "arrived_at", "departed_at")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,8 @@ def parse_ticket_event(topic: str, payload: bytes) -> TicketEvent | Rejection:
         body = json.loads(payload)
     except (UnicodeDecodeError, ValueError) as exc:
         return Rejection(topic, payload, f"not JSON: {exc}")
+    except RecursionError:
+        return Rejection(topic, payload, "not JSON the center takes: nested too deep")
     event_id = body.get("event_id") if isinstance(body, dict) else None
     event_id = event_id if isinstance(event_id, str) and event_id else None
     error = best_match(_VALIDATOR.iter_errors(body))
@@ -68,6 +77,9 @@ def parse_ticket_event(topic: str, payload: bytes) -> TicketEvent | Rejection:
         return Rejection(topic, payload, f"not a ticket event: {where}: {error.message}", event_id)
     assert isinstance(body, dict)
     assert event_id is not None
+    bad_time = _bad_time(body)
+    if bad_time is not None:
+        return Rejection(topic, payload, f"not a ticket event: {bad_time}", event_id)
     site_id = body["site"]["id"]
     if site_of(topic) != site_id:
         reason = f"published on {topic} but the event is of site {site_id!r}"
@@ -82,3 +94,20 @@ def parse_ticket_event(topic: str, payload: bytes) -> TicketEvent | Rejection:
         body=body,
         payload=payload,
     )
+
+
+def _bad_time(body: dict[str, Any]) -> str | None:
+    acknowledged = body.get("acknowledged")
+    found = [(name, body.get(name)) for name in _TIMES]
+    if isinstance(acknowledged, dict):
+        found.append(("acknowledged/at", acknowledged.get("at")))
+    for name, value in found:
+        if value is None:
+            continue
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return f"{name}: not an RFC 3339 time: {str(value)[:40]!r}"
+        if parsed.tzinfo is None:
+            return f"{name}: no UTC offset: {value!r}"
+    return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 
@@ -23,6 +24,7 @@ from center.config import CenterFile
 from center.events import MAX_EVENT_BYTES, Rejection, parse_ticket_event, site_of
 from center.ledger import LedgerStore, Route
 from drivers.backoff import Backoff
+from gateway.sqlite import WorkerStoppedError
 
 log = logging.getLogger("lvgw-center.ingest")
 
@@ -89,14 +91,22 @@ class Ingest:
                     self.applied()
             elif topic.endswith("/status"):
                 await self._status(topic, payload)
-        except Exception as exc:  # the ledger: disk full, file gone, locked...
+        except (sqlite3.Error, OSError, WorkerStoppedError) as exc:  # disk full, file gone...
             raise LedgerFailedError(f"ledger {self.store.path}: {exc}") from exc
+        except Exception as exc:  # a message that trips a bug: kept aside, not retried forever
+            log.exception("cannot take a message on %s", topic)
+            reason = f"could not be taken: {type(exc).__name__}: {exc}"
+            try:
+                await self.store.ingest(Rejection(topic, payload[:MAX_EVENT_BYTES], reason),
+                                        time.time(), ())  # fmt: skip
+            except Exception as again:
+                raise LedgerFailedError(f"ledger {self.store.path}: {again}") from again
 
     async def _status(self, topic: str, payload: bytes) -> None:
         site_id = site_of(topic)
         try:
             status = json.loads(payload) if len(payload) <= MAX_EVENT_BYTES else None
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             status = None
         if site_id is None or not isinstance(status, dict):
             reason = "not a status: a JSON object of at most 256 KiB expected"

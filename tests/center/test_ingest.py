@@ -13,6 +13,7 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from center.events import Rejection
 from center.ledger import LedgerStore
 from center.service import Center
 from tests.center.conftest import center_file, load, running
@@ -142,3 +143,26 @@ async def test_the_command_runs_and_stops_cleanly(tmp_path: Path, mosquitto: Mos
         _out, err = await asyncio.wait_for(process.communicate(), 15)
     assert process.returncode == 0, err.decode()
     assert b"Traceback" not in err
+
+
+async def test_a_message_that_trips_a_bug_is_kept_aside_not_retried_forever(
+    tmp_path: Path, mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    center = Center(load(center_file(tmp_path, mosquitto)))
+    real_ingest = center.store.ingest
+    calls: list[object] = []
+
+    async def buggy_for_events(item: object, *args: object) -> object:
+        calls.append(item)
+        if not isinstance(item, Rejection):
+            raise ValueError("a bug")
+        return await real_ingest(item, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(center.store, "ingest", buggy_for_events)
+    async with running(center):
+        await publish(mosquitto, (TOPIC, ticket_event("t-1", 1)), (TOPIC, b"{broken"))
+        await wait_for(center.store, "both kept aside", lambda t, r: len(r) == 2)
+        reasons = [reason for _t, _e, reason in await center.store.rejected()]
+        await asyncio.sleep(0.3)  # not sent again: it was acknowledged
+    assert reasons[0] == "could not be taken: ValueError: a bug"
+    assert len(calls) == 3  # the event, its rejection, the broken message

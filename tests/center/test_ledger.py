@@ -3,6 +3,7 @@ deliveries queued per adapter in ticket order."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -86,6 +87,19 @@ def test_malformed_and_foreign_events_are_kept_as_rejected(ledger: Ledger) -> No
     assert "'site-002'" in reasons[2]
     assert "seq 1 of ticket t-1 is already event" in reasons[3]
     assert [t.ticket_id for t in ledger.tickets()] == ["t-1"]
+
+
+def test_deep_json_and_bad_times_are_rejected(ledger: Ledger) -> None:
+    assert take(ledger, b"[" * 100_000) == "rejected"
+    body = json.loads(ticket_event("t-1", 1))
+    body["response_due"] = "soon"
+    assert take(ledger, json.dumps(body).encode()) == "rejected"
+    reasons = [reason for _topic, _id, reason in ledger.rejected()]
+    assert reasons == [
+        "not JSON the center takes: nested too deep",
+        "not a ticket event: response_due: not an RFC 3339 time: 'soon'",
+    ]
+    assert ledger.tickets() == []
 
 
 def test_routes_pick_levels_and_sites(ledger: Ledger) -> None:
