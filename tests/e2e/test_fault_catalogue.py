@@ -92,8 +92,9 @@ def row(device: str, fault: str, code: str | None, level: int | None, **kw: Any)
 W = RULE_WAIT
 MESSAGE_TO_TICKET = 2.0  # a DC-09 panel's fault: its ticket within 2 s of its message
 # Silence: opened once the test period plus grace passed since the last message, which
-# came at most a test period before the fault; then a rule tick.
-SILENCE_EARLIEST = SIA_GRACE
+# came at most a test period before the fault (a little more when the test report due
+# at that moment had not left yet: half a second allowed); then a rule tick.
+SILENCE_EARLIEST = SIA_GRACE - 0.5
 SILENCE_BOUND = SIA_TEST_PERIOD + SIA_GRACE + INTERVAL + 2.0
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from simulators.dc09.codec import Answer, parse_answer
-from tests.drivers.sia.build import pysia_frame, stamp
+from tests.drivers.sia.build import longer_than_it_says, pysia_frame, stamp, with_bad_crc
 from tests.e2e.conftest import (
     INTERVAL,
     SIA_GRACE,
@@ -67,14 +67,6 @@ def intake(status: dict[str, Any]) -> dict[str, Any]:
 def refused(status: dict[str, Any]) -> dict[str, int]:
     counts: dict[str, int] = intake(status).get("refused", {})
     return counts
-
-
-def with_bad_crc(data: bytes) -> bytes:
-    return data[:1] + b"%04X" % ((int(data[1:5], 16) + 1) & 0xFFFF) + data[5:]
-
-
-def with_bad_length(data: bytes) -> bytes:
-    return data[:5] + b"0%03X" % (len(data) - 10 + 1) + data[9:]
 
 
 def answers(data: bytes) -> list[Answer]:
@@ -192,7 +184,7 @@ async def test_bad_input_is_refused_counted_logged_once_and_tickets_nothing(
         test_report,  # replayed: *ACK again, taken once
         pysia_frame("|1301 01 000]" + stamp(), ACCOUNT, "9002", "ADM-CID", key="WrongKeyWrongKey"),
         with_bad_crc(test_report),  # no answer
-        with_bad_length(test_report),  # no answer
+        longer_than_it_says(test_report),  # no answer
         # mains lost, ten minutes ago: a replay from the past, NAK with the gateway's time
         pysia_frame("|1301 01 000]" + stamp(-600), ACCOUNT, "9003", "ADM-CID", key=KEY),
         pysia_frame("|1301 01 000]" + stamp(), "BAD1", "9004", "ADM-CID"),  # DUH

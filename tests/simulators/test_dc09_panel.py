@@ -361,6 +361,9 @@ async def test_comm_lost_down_and_restart(tmp_path: Path) -> None:
     ):
         heard = script.heard
         await heard.until(4)  # RR, CL, RP, and the next test report a second later
+        # Each step starts with nothing in flight (no await between the check and the
+        # fault), so what is heard after its mark is what the step made it send.
+        await until_sent(runtime)
         runtime.inject("p", "comm_lost")
         runtime.inject("p", "mains_fail")
         mark = len(heard.events)
@@ -374,6 +377,7 @@ async def test_comm_lost_down_and_restart(tmp_path: Path) -> None:
         await heard.until(len(heard.events) + 1)  # test reports again
         assert what(heard.events[-1]) == "RP000"
 
+        await until_sent(runtime)
         runtime.inject("p", "down")
         mark = len(heard.events)
         await asyncio.sleep(2.5)
@@ -382,8 +386,9 @@ async def test_comm_lost_down_and_restart(tmp_path: Path) -> None:
         got = await heard.until(mark + 4)
         assert [what(e) for e in got[mark : mark + 4]] == ["RR000", "AT000", "CL001", "RP000"]
 
+        await until_sent(runtime)
         runtime.clear("p")
-        runtime.inject("p", "restart")  # what was not sent yet is lost with the power
+        runtime.inject("p", "restart")  # what was not sent yet (AR) is lost with the power
         mark = len(heard.events)
         got = await heard.until(mark + 3)
         assert [what(e) for e in got[mark : mark + 3]] == ["RR000", "CL001", "RP000"]

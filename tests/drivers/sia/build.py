@@ -32,3 +32,13 @@ def pysia_frame(
         event = SIAEvent(sia_account=SIAAccount(account, key))
         body = head + str(event.encrypt_content(text))
     return f"\n{SIAEvent._crc_calc(body)}0{len(body):03X}{body}\r".encode("ascii")
+
+
+def with_bad_crc(data: bytes) -> bytes:
+    """``data`` (a whole frame) with a CRC field one off."""
+    return data[:1] + b"%04X" % ((int(data[1:5], 16) + 1) & 0xFFFF) + data[5:]
+
+
+def longer_than_it_says(data: bytes) -> bytes:
+    """``data`` (a whole frame) with a length field one more than its message."""
+    return data[:5] + b"0%03X" % (len(data) - 10 + 1) + data[9:]

@@ -17,7 +17,7 @@ from pysiaalarm.event import SIAEvent
 
 from drivers.sia import content, frame
 from drivers.sia.receiver import Account, Dc09Receiver, ReceiverConfig
-from tests.drivers.sia.build import pysia_frame, stamp
+from tests.drivers.sia.build import longer_than_it_says, pysia_frame, stamp, with_bad_crc
 
 pytestmark = pytest.mark.integration
 
@@ -53,14 +53,6 @@ async def ask(receiver: Dc09Receiver, *frames: bytes, expect: int = 1) -> bytes:
     finally:
         writer.close()
         await writer.wait_closed()
-
-
-def with_bad_crc(data: bytes) -> bytes:
-    return data[:1] + b"%04X" % ((int(data[1:5], 16) + 1) & 0xFFFF) + data[5:]
-
-
-def longer_than_it_says(data: bytes) -> bytes:
-    return data[:5] + b"0%03X" % (len(data) - 10 + 1) + data[9:]
 
 
 def answers(data: bytes) -> list[frame.Frame]:
