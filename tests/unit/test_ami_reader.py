@@ -22,6 +22,7 @@ from drivers.ami import (
     Message,
 )
 from gateway.config import load_config
+from gateway.config.errors import ConfigError
 from gateway.protocols.ami.reader import AmiReader
 
 SITE = Path(__file__).parents[1] / "cases" / "profiles" / "all-profiles.site.yaml"
@@ -137,3 +138,18 @@ async def test_an_unknown_word_reads_as_unknown() -> None:
                     HEALTHY["PJSIPShowRegistrationsOutbound"].complete)  # fmt: skip
     got = values(await reader({**HEALTHY, "PJSIPShowRegistrationsOutbound": odd}).poll())
     assert got["trunk.status/x"] == "unknown(Stopped?)"
+
+
+def test_a_pbx_without_its_ami_section_is_a_config_error(tmp_path: Path) -> None:
+    site = SITE.read_text().replace(
+        ", ami: {username: lvgw, secret_file: all-profiles.password}", ""
+    )
+    path = tmp_path / "site.yaml"
+    path.write_text(site)
+    (tmp_path / "all-profiles.password").write_text("x\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert any(
+        "profile 'pbx-asterisk-ami' speaks AMI: give an ami: section" in str(p)
+        for p in caught.value.problems
+    ), caught.value.problems
