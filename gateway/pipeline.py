@@ -102,6 +102,7 @@ class Pipeline:
         self._devices = {d.id: d for d in config.devices}
         self._reachable: dict[str, bool] = {}
         self._views: dict[str, snapshot.DeviceView] = {}
+        self._statuses: snapshot.StatusCache = {}  # device entries of the last snapshot
         self._lock = asyncio.Lock()  # one decision at a time: book and store stay in step
         self._listeners: list[EventListener] = []
 
@@ -140,7 +141,9 @@ class Pipeline:
         self, uplink: snapshot.UplinkStatus, now: datetime | None = None
     ) -> snapshot.StatusSnapshot:
         """The status snapshot of the site as the pipeline knows it now."""
-        return snapshot.build(self._config, self._views, self._book.open.values(), uplink, now)
+        return snapshot.build(
+            self._config, self._views, self._book.open.values(), uplink, now, self._statuses
+        )
 
     # -- decisions ------------------------------------------------------------------
 

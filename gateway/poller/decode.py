@@ -6,7 +6,8 @@ calls one prepared function.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from drivers.modbus import Bitfield
@@ -46,6 +47,18 @@ class PointDecoder:
 
     name: str
     point: Point
+    # Names made once, not per value: a bitfield's readings, a counter's rate and unit.
+    bit_names: tuple[tuple[int, str], ...] = field(init=False)
+    rate_name: str = field(init=False)
+    rate_unit: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        named = self.point.bits.items() if self.point.bits else ()
+        bits = tuple((bit, sys.intern(f"{self.name}.{bit_name}")) for bit, bit_name in named)
+        object.__setattr__(self, "bit_names", bits)
+        object.__setattr__(self, "rate_name", sys.intern(f"{self.name}.rate"))
+        unit = self.point.unit
+        object.__setattr__(self, "rate_unit", f"{unit}/s" if unit else "/s")
 
     def number(self, raw: object) -> Value:
         """The scaled number (or text), before state mapping; None if it is not one."""
@@ -70,26 +83,26 @@ class PointDecoder:
     def readings(
         self, device: str, raw: object, ts: datetime, instance: str = "", name: str = ""
     ) -> list[Reading]:
-        name = name or self.name
-        unit = self.point.unit
+        point = self.point
+        if name and name != self.name:  # another name than the point's: its bits follow it
+            bit_names = tuple((bit, f"{name}.{bit_name}") for bit, bit_name in point.bits.items())
+        else:
+            name, bit_names = self.name, self.bit_names
+        unit = point.unit
         if raw is NO_SUCH or raw is None:
             return [Reading(device, name, None, ts, instance, unit, Quality.BAD)]
         value = self.number(raw)
         if value is None:
             return [Reading(device, name, None, ts, instance, unit, Quality.BAD)]
         out: list[Reading] = []
-        if self.point.states and isinstance(value, int) and not isinstance(value, bool):
+        if point.states and isinstance(value, int) and not isinstance(value, bool):
             out.append(
-                Reading(
-                    device, name, self.point.states.get(value, f"unknown({value})"), ts, instance
-                )
+                Reading(device, name, point.states.get(value, f"unknown({value})"), ts, instance)
             )
         else:
             out.append(Reading(device, name, value, ts, instance, unit))
-        if self.point.bits and isinstance(raw, Bitfield | int):
+        if bit_names and isinstance(raw, Bitfield | int):
             word = raw.word if isinstance(raw, Bitfield) else raw
-            for bit, bit_name in self.point.bits.items():
-                out.append(
-                    Reading(device, f"{name}.{bit_name}", bool((word >> bit) & 1), ts, instance)
-                )
+            for bit, bit_name in bit_names:
+                out.append(Reading(device, bit_name, bool((word >> bit) & 1), ts, instance))
         return out

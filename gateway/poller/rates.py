@@ -17,9 +17,10 @@ class CounterRates:
     false one.
     """
 
-    last: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
+    # (device, ...): the device first, the rest says which counter of it.
+    last: dict[tuple[str, ...], tuple[float, int]] = field(default_factory=dict)
 
-    def rate(self, key: tuple[str, str], kind: str, value: int, at: float) -> float | None:
+    def rate(self, key: tuple[str, ...], kind: str, value: int, at: float) -> float | None:
         previous = self.last.get(key)
         self.last[key] = (at, value)
         if previous is None:

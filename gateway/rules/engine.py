@@ -13,7 +13,7 @@ from gateway.rules.device import DeviceRules, level_of
 from gateway.rules.plan import ProfilePlan, plan_profile
 from gateway.rules.reads import Watch
 from gateway.rules.timers import DeadlineHeap
-from gateway.rules.values import DeviceValues
+from gateway.rules.values import SiteValues
 
 
 class RuleEngine:
@@ -35,7 +35,7 @@ class RuleEngine:
     def __init__(self, config: LoadedConfig) -> None:
         plans: dict[str, ProfilePlan] = {}
         self._devices: dict[str, DeviceRules] = {}
-        site: list[DeviceValues] = []  # every device's values, for counts over the site
+        site = self._site = SiteValues()  # every device's values, for counts over the site
         for device in config.devices:
             profile = config.profile_of(device)
             if profile.id not in plans:
@@ -50,6 +50,7 @@ class RuleEngine:
                     self._site_points[point] = max(self._site_points.get(point, watch), watch)
         # Every device tells when what a count over the site reads changed on it.
         watches: dict[int, dict[str, int]] = {}
+        keeps: dict[int, frozenset[str]] = {}
         for rules in self._devices.values():
             merged = watches.get(id(rules.plan))
             if merged is None:
@@ -57,6 +58,12 @@ class RuleEngine:
                 for point, watch in self._site_points.items():
                     merged[point] = max(merged.get(point, watch), watch)
             rules.values.watch = merged
+            rules.values.site_points = frozenset(self._site_points)
+            rules.values.site = site
+            kept = keeps.get(id(rules.plan))
+            if kept is None:
+                kept = keeps[id(rules.plan)] = rules.plan.kept() | self._site_points.keys()
+            rules.values.keep = kept
         self._site_rules = [
             (rules, indices)
             for rules in self._devices.values()
@@ -81,14 +88,9 @@ class RuleEngine:
             return []
         if self._clock is not None:
             rules.catch_up(self._clock)  # time never runs backwards for a device
-        answering = rules.values.answering
+        version = self._site.version
         out = rules.on_result(result, self._also.pop(result.device, ()))
-        changes = rules.changes
-        if self._site_rules and (
-            changes.rows
-            or answering != rules.values.answering
-            or not changes.points.isdisjoint(self._site_points)
-        ):
+        if self._site_rules and self._site.version != version:
             self._site_changed(rules)
         self._timers.schedule(result.device, rules.next_due)
         return out

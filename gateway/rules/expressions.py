@@ -31,7 +31,7 @@ from gateway.config.rules import (
     aggregate_table,
 )
 from gateway.model import Quality, Reading, Value
-from gateway.rules.values import DeviceValues, Sample
+from gateway.rules.values import DeviceValues, Sample, SiteValues
 
 Truth = bool | None
 Evidence = dict[tuple[str, str], Reading]
@@ -277,14 +277,29 @@ class AggregateNode:
 
     def tally(self, scope: Scope) -> Tally:
         """Over the device's table; or over that table of every device of the site
-        that answers (a device that does not has no known state to count)."""
-        sources = [v for v in scope.site if v.answering] if self.over_site else [scope.values]
+        that answers (a device that does not has no known state to count). A count
+        over the site is made once per time and site version, whoever asks."""
+        site = scope.site
+        if self.over_site and isinstance(site, SiteValues):
+            made = site.tallies.get(id(self))
+            if made is not None and made[0] == site.version and made[1] == scope.now:
+                assert isinstance(made[2], Tally)
+                return made[2]
+            tally = self._count([v for v in site if v.answering], scope)
+            site.tallies[id(self)] = (site.version, scope.now, tally)
+            return tally
+        return self._count(
+            [v for v in site if v.answering] if self.over_site else [scope.values], scope
+        )
+
+    def _count(self, sources: Sequence[DeviceValues], scope: Scope) -> Tally:
         matching, known, total = [], 0, 0
+        test, table, now, site = self.part.test, self.table, scope.now, scope.site
         for values in sources:
-            instances = values.instances_of(self.table)
+            instances = values.instances_of(table)
             total += len(instances)
             for instance in instances:
-                truth = self.part.test(replace(scope, values=values, instance=instance))
+                truth = test(Scope(values, instance, now, site))
                 known += truth is not None
                 if truth:
                     matching.append(instance)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from gateway.config.profile import Profile
 from gateway.config.rules import (
+    PLACEHOLDER,
     CheckRule,
     Count,
     Expr,
@@ -88,6 +89,18 @@ class ProfilePlan:
     seen_targets: dict[str, frozenset[Value]]
     reads: tuple[RuleReads, ...] = ()  # by rule, as ``rules``
     readers: dict[str, tuple[int, ...]] = field(default_factory=dict)  # point -> rules
+
+    def kept(self) -> frozenset[str]:
+        """The points whose latest readings the rules may look at: those they read,
+        those their titles name, and the tables' label columns. Others need not be
+        kept (their rows are still tracked)."""
+        names: set[str] = set(self.watch()) | set(self.names.labels.values())
+        for rule in self.rules:
+            spec = rule if isinstance(rule, UnreachableRule) else rule.rule
+            titles = [spec.title, *([spec.flapping.title] if spec.flapping else [])]
+            for text in titles:
+                names.update(m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1))
+        return frozenset(names)
 
     def watch(self) -> dict[str, Watch]:
         """Every point a rule of the profile reads on its device, and how."""

@@ -24,6 +24,20 @@ class Sample:
     previous: Reading | None = None
 
 
+class SiteValues(list["DeviceValues"]):
+    """Every device's values, for counts over the site. ``version`` moves whenever
+    something such a count reads changes on any device; ``tallies`` keeps the counts
+    made (by the counting node: its version, time and result), so the devices that
+    count the same thing at the same time share one count."""
+
+    __slots__ = ("tallies", "version")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.version = 0
+        self.tallies: dict[int, tuple[int, object, object]] = {}
+
+
 @dataclass(slots=True)
 class Changes:
     """What an update changed that rules may read."""
@@ -80,6 +94,12 @@ class DeviceValues:
     # The points rules read, and how (gateway/rules/reads.py): `update` tells which
     # of them changed, so that rules whose readings did not are not evaluated again.
     watch: Mapping[str, int] = field(default_factory=dict)
+    # The site's values and which watched points counts over the site read: a change
+    # of those moves the site's version (its cached counts are then made again).
+    site: SiteValues | None = None
+    site_points: frozenset[str] = frozenset()
+    # The points whose samples are kept (None: all): the rules look at no others.
+    keep: frozenset[str] | None = None
 
     def get(self, point: str, instance: str = "") -> Sample | None:
         return self.samples.get((point, instance))
@@ -87,24 +107,30 @@ class DeviceValues:
     def interrupt(self) -> None:
         """The device stopped answering: later readings do not continue earlier ones."""
         self.epoch += 1
+        if self.answering and self.site is not None:
+            self.site.version += 1
         self.answering = False
 
     def update(self, readings: Iterable[Reading], full_poll: bool) -> Changes:
         """Store readings. A full poll lists every row of each table it read, so a row
         it lacks is gone; a partial batch (traps) only adds to what is known."""
+        changes = Changes(rows=full_poll and not self.answering)
         self.answering = self.answering or full_poll
-        changes = Changes()
         rows: dict[str, set[str]] = {}
-        watch, epoch, samples = self.watch, self.epoch, self.samples
+        watch, epoch, samples, keep = self.watch, self.epoch, self.samples, self.keep
         table_of = self.names.table_of
         for reading in readings:
-            key = (reading.point, reading.instance)
-            old = samples.get(key)
-            previous = old.reading if old is not None and old.epoch == epoch else None
-            samples[key] = Sample(reading, epoch, previous)
-            how = watch.get(reading.point)
-            if how is not None and not _unchanged(how, old, reading, epoch):
-                changes.points.add(reading.point)
+            if keep is None or reading.point in keep:
+                key = (reading.point, reading.instance)
+                old = samples.get(key)
+                how = watch.get(reading.point)
+                if how is not None and not _unchanged(how, old, reading, epoch):
+                    changes.points.add(reading.point)
+                if old is None:
+                    samples[key] = Sample(reading, epoch)
+                else:  # the sample moves on in place: no new object per reading
+                    old.previous = old.reading if old.epoch == epoch else None
+                    old.reading, old.epoch = reading, epoch
             table = table_of(reading.point)
             if table is not None:
                 known = self.instances.setdefault(table, set())
@@ -115,9 +141,12 @@ class DeviceValues:
                 rows.setdefault(table, set()).add(reading.instance)
             targets = self.seen_targets.get(reading.point)
             if targets and reading.value in targets:
-                self.seen.setdefault(key, set()).add(reading.value)
+                self.seen.setdefault((reading.point, reading.instance), set()).add(reading.value)
         if full_poll and self._prune(rows):
             changes.rows = True
+        site = self.site
+        if site is not None and (changes.rows or not self.site_points.isdisjoint(changes.points)):
+            site.version += 1
         return changes
 
     def _prune(self, rows: dict[str, set[str]]) -> bool:

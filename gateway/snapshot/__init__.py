@@ -5,7 +5,7 @@ pipeline's state (`build`), written by the agent and read by the views and the
 proactive jobs (`write`, `read`).
 """
 
-from gateway.snapshot.build import DeviceView, build
+from gateway.snapshot.build import DeviceView, StatusCache, build
 from gateway.snapshot.file import SNAPSHOT_NAME, read, write
 from gateway.snapshot.model import (
     AgentInfo,
@@ -26,6 +26,7 @@ __all__ = [
     "IntakeStatus",
     "ReadingValue",
     "SiteInfo",
+    "StatusCache",
     "StatusSnapshot",
     "TicketStatus",
     "UplinkStatus",

@@ -36,8 +36,10 @@ class DeviceView:
     readings: dict[str, Reading] = field(default_factory=dict)
     # Table readings whose value is text (states, labels), by point and instance.
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    version: int = 0  # counts updates: a snapshot rebuilds a device only when it moved
 
     def update(self, result: PollResult) -> None:
+        self.version += 1
         if result.source == "poll":
             self.last_poll = result.ts
             self.reachable = result.reachable
@@ -83,15 +85,22 @@ def _value(reading: Reading) -> Value:
     return value
 
 
+# Per device: the view's version and the worst level it was built with, and the entry.
+StatusCache = dict[str, tuple[int, Level | None, DeviceStatus]]
+
+
 def build(
     config: LoadedConfig,
     views: Mapping[str, DeviceView],
     tickets: Iterable[OpenTicket],
     uplink: UplinkStatus,
     now: datetime | None = None,
+    cache: StatusCache | None = None,
 ) -> StatusSnapshot:
     """The snapshot of the site: every device of the site file (what it last said,
-    the most severe open ticket listing it) and the open tickets with their deadlines."""
+    the most severe open ticket listing it) and the open tickets with their deadlines.
+    With a ``cache`` kept between calls, a device whose view and worst level did not
+    change since the last call keeps its entry instead of being built again."""
     now = now or datetime.now(UTC)
     ordered = sorted(tickets, key=lambda t: (t.level, t.opened_at))
     worst: dict[str, Level] = {}
@@ -99,24 +108,18 @@ def build(
         for device_id in (ticket.device, *ticket.related):
             worst[device_id] = min(worst.get(device_id, ticket.level), ticket.level)
     devices = []
+    empty = DeviceView()
     for device in config.devices:
-        view = views.get(device.id, DeviceView())
-        key = list(view.readings.values())[:KEY_READINGS]
-        devices.append(
-            DeviceStatus(
-                id=device.id,
-                name=device.name,
-                kind=device.kind.value,
-                address=device.address,
-                parent=device.parent,
-                reachable=view.reachable,
-                last_poll=view.last_poll,
-                error=view.error or None,
-                worst_level=worst.get(device.id),
-                readings={r.point: ReadingValue(value=_value(r), unit=r.unit) for r in key},
-                tables=table_texts(config, device, view),
-            )
-        )
+        view = views.get(device.id, empty)
+        level = worst.get(device.id)
+        cached = cache.get(device.id) if cache is not None else None
+        if cached is not None and cached[0] == view.version and cached[1] == level:
+            devices.append(cached[2])
+            continue
+        entry = _device_status(config, device, view, level)
+        if cache is not None:
+            cache[device.id] = (view.version, level, entry)
+        devices.append(entry)
     open_tickets = [
         TicketStatus(
             ticket_id=ticket.ticket_id,
@@ -141,4 +144,23 @@ def build(
         uplink=uplink,
         devices=tuple(devices),
         open_tickets=tuple(open_tickets),
+    )
+
+
+def _device_status(
+    config: LoadedConfig, device: Device, view: DeviceView, level: Level | None
+) -> DeviceStatus:
+    key = list(view.readings.values())[:KEY_READINGS]
+    return DeviceStatus(
+        id=device.id,
+        name=device.name,
+        kind=device.kind.value,
+        address=device.address,
+        parent=device.parent,
+        reachable=view.reachable,
+        last_poll=view.last_poll,
+        error=view.error or None,
+        worst_level=level,
+        readings={r.point: ReadingValue(value=_value(r), unit=r.unit) for r in key},
+        tables=table_texts(config, device, view),
     )

@@ -131,12 +131,16 @@ class SeriesStore:
         too_old = now - int(self.config.raw_retention.total_seconds())
         limit = self.config.max_buffered_samples
         kept = 0
+        when: datetime | None = None  # a poll's readings share their time: convert it once
+        ts = 0
+        id_for = self._registry.id_for
         for reading in readings:
             value = numeric_value(reading)
             if value is None:
                 self._skipped[skip_reason(reading)] += 1
                 continue
-            ts = to_epoch(reading.ts)
+            if reading.ts is not when:
+                when, ts = reading.ts, to_epoch(reading.ts)
             if ts < too_old:
                 self._dropped["too_old"] += 1
             elif ts > now + FUTURE_SLACK:
@@ -144,8 +148,8 @@ class SeriesStore:
             elif len(self._buffer) >= limit:
                 self._dropped["overflow"] += 1
             else:
-                key = SeriesKey(reading.device, reading.point, reading.instance)
-                self._buffer.put(ts, self._registry.id_for(key), value)
+                series = id_for((reading.device, reading.point, reading.instance))
+                self._buffer.put(ts, series, value)
                 kept += 1
         self.tick()
         return kept

@@ -8,6 +8,7 @@ gets its number at once and its row in the flush that first stores one of its sa
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -20,7 +21,7 @@ class SeriesKey(NamedTuple):
 
 class SeriesRegistry:
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self._ids: dict[SeriesKey, int] = {}
+        self._ids: dict[tuple[str, str, str], int] = {}  # SeriesKey, or a plain tuple to find one
         self._keys: dict[int, SeriesKey] = {}
         for series_id, device, point, instance in conn.execute(
             "SELECT id, device, point, instance FROM series"
@@ -35,14 +36,17 @@ class SeriesRegistry:
     def find(self, key: SeriesKey) -> int | None:
         return self._ids.get(key)
 
-    def id_for(self, key: SeriesKey) -> int:
-        """The number of ``key``, numbering it now if it is new."""
+    def id_for(self, key: tuple[str, str, str]) -> int:
+        """The number of ``key`` (device, point, instance: a `SeriesKey` or a plain tuple,
+        which hashes and compares alike), numbering it now if it is new. A new key's
+        strings are interned: every reading of the series then shares them."""
         series_id = self._ids.get(key)
         if series_id is None:
             series_id = self._next_id
             self._next_id += 1
-            self._remember(series_id, key)
-            self._unwritten[series_id] = key
+            stored = SeriesKey(*(sys.intern(part) for part in key))
+            self._remember(series_id, stored)
+            self._unwritten[series_id] = stored
         return series_id
 
     def write_new(self, conn: sqlite3.Connection) -> None:
@@ -67,14 +71,16 @@ class SeriesRegistry:
         return sorted(i for i in self._keys if i not in self._unwritten)
 
     def devices(self) -> list[str]:
-        return sorted({key.device for key in self._ids})
+        return sorted({key.device for key in self._keys.values()})
 
     def points(self, device: str) -> list[str]:
-        return sorted({key.point for key in self._ids if key.device == device})
+        return sorted({key.point for key in self._keys.values() if key.device == device})
 
     def instances(self, device: str, point: str) -> list[str]:
         return sorted(
-            key.instance for key in self._ids if key.device == device and key.point == point
+            key.instance
+            for key in self._keys.values()
+            if key.device == device and key.point == point
         )
 
     def _remember(self, series_id: int, key: SeriesKey) -> None:

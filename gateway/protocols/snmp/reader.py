@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -24,6 +25,8 @@ from gateway.model import Reading
 from gateway.poller.decode import PointDecoder
 from gateway.poller.rates import CounterRates
 from gateway.poller.result import PollResult
+
+MAX_KNOWN_ROWS = 65_536  # row OIDs a reader remembers the column and instance of
 
 
 def snmp_target(device: Device, limits: Limits = DEFAULT_LIMITS) -> SnmpTarget:
@@ -68,6 +71,10 @@ class _Column:
     root: str  # column OID; an instance is the suffix after it
     decoder: PointDecoder
 
+    @property
+    def prefix(self) -> str:
+        return self.root + "."
+
 
 class SnmpPointReader:
     """Reads one device per poll: one GET of every scalar, one walk of every table column.
@@ -105,6 +112,12 @@ class SnmpPointReader:
             for col, point in spec.columns.items()
             if (oid := snmp_point(point).oid) is not None
         ]
+        # Longest roots first, so a column OID that prefixes another never steals its rows.
+        self._by_length = sorted(self.columns, key=lambda c: len(c.root), reverse=True)
+        self._prefixes = [(c.prefix, c) for c in self._by_length]
+        # A row's OID -> its column and instance, made once: the same rows come back at
+        # every poll, and their readings then share one instance string.
+        self._rows: dict[str, tuple[_Column, str] | None] = {}
         self.down = False
 
     async def poll(self) -> PollResult:
@@ -151,23 +164,32 @@ class SnmpPointReader:
     ) -> list[Reading]:
         out = decoder.readings(self.device.id, raw, ts, instance)
         if decoder.point.rate and isinstance(raw, int) and not isinstance(raw, bool):
-            key = (self.device.id, f"{decoder.name}/{instance}")
+            key = (self.device.id, decoder.rate_name, instance)
             rate = self.rates.rate(key, decoder.point.type, raw, now)
             if rate is not None:
-                unit = f"{decoder.point.unit}/s" if decoder.point.unit else "/s"
                 out.append(
-                    Reading(self.device.id, f"{decoder.name}.rate", rate, ts, instance, unit)
+                    Reading(
+                        self.device.id, decoder.rate_name, rate, ts, instance, decoder.rate_unit
+                    )
                 )
         return out
 
     def _table_readings(self, rows: list[VarBind], ts: datetime, now: float) -> list[Reading]:
         readings: list[Reading] = []
-        # Longest roots first, so a column OID that prefixes another never steals its rows.
-        columns = sorted(self.columns, key=lambda c: len(c.root), reverse=True)
+        known = self._rows
+        if len(known) > MAX_KNOWN_ROWS:  # a table that keeps renumbering: start over
+            known.clear()
         for oid, raw in rows:
-            for column in columns:
-                if oid.startswith(column.root + "."):
-                    instance = oid[len(column.root) + 1 :]
-                    readings += self._decode(column.decoder, raw, ts, instance, now)
-                    break
+            if oid in known:
+                found = known[oid]
+            else:
+                found = known[oid] = self._place(oid)
+            if found is not None:
+                readings += self._decode(found[0].decoder, raw, ts, found[1], now)
         return readings
+
+    def _place(self, oid: str) -> tuple[_Column, str] | None:
+        for prefix, column in self._prefixes:
+            if oid.startswith(prefix):
+                return column, sys.intern(oid[len(prefix) :])
+        return None
