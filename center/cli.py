@@ -11,12 +11,17 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from center.config import LoadedCenter, load_center
 from gateway import logs
 from gateway.config.errors import ConfigError
 from gateway.sqlite import SchemaError
 
+if TYPE_CHECKING:
+    from center.ledger import Ledger
+
+T = TypeVar("T")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("lvgw-center")
 
@@ -76,13 +81,11 @@ async def _run(loaded: LoadedCenter) -> None:
     log.info("lvgw-center stopped")
 
 
-def cmd_tickets(args: argparse.Namespace) -> int:
-    from center import tickets
+def _read_ledger(loaded: LoadedCenter, read: Callable[[Ledger], T]) -> T | int:
+    """``read(ledger)`` on the ledger opened read-only, or the exit code after saying
+    why it cannot be opened (a missing ledger is an error, not a new file)."""
     from center.ledger import Ledger
 
-    loaded = load_or_report(args.config)
-    if loaded is None:
-        return EXIT_USAGE
     path = loaded.center.database_path
     try:
         ledger = Ledger.open(path, read_only=True)
@@ -93,10 +96,34 @@ def cmd_tickets(args: argparse.Namespace) -> int:
         print(f"lvgw-center: ledger {path}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     try:
-        found = tickets.rows(ledger, args.open, args.site)
+        return read(ledger)
     finally:
         ledger.close()
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    from center import tickets
+
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_USAGE
+    found = _read_ledger(loaded, lambda ledger: tickets.rows(ledger, args.open, args.site))
+    if isinstance(found, int):
+        return found
     print(tickets.as_json(found) if args.json else tickets.as_table(found))
+    return EXIT_OK
+
+
+def cmd_sites(args: argparse.Namespace) -> int:
+    from center import sites
+
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_USAGE
+    found = _read_ledger(loaded, sites.rows)
+    if isinstance(found, int):
+        return found
+    print(sites.as_json(found) if args.json else sites.as_table(found))
     return EXIT_OK
 
 
@@ -125,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--open", action="store_true", help="only tickets not resolved")
     listing.add_argument("--site", metavar="ID", help="only this site's tickets")
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    site_list = add("sites", "list the sites' last status from the ledger", cmd_sites)
+    site_list.add_argument("--json", action="store_true", help="JSON instead of a table")
     return parser
 
 

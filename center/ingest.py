@@ -1,7 +1,8 @@
 """Ingest: ticket events and site statuses from the broker into the ledger.
 
 Tickets come through a shared subscription (``$share/<group>/lvgw/v1/+/tickets``), so
-several centers may share the load; statuses are retained messages, which a shared
+several centers may share the load, and so do the gateways' replies (``acks-reply``,
+``cmd-reply/<name>``, center/replies.py); statuses are retained messages, which a shared
 subscription does not deliver, so each center takes them all (``lvgw/v1/+/status``;
 recording one twice is harmless). Each message is acknowledged only after the ledger
 committed it; when the ledger fails the connection is dropped without the
@@ -23,6 +24,7 @@ from center import broker
 from center.config import CenterFile
 from center.events import MAX_EVENT_BYTES, Rejection, parse_ticket_event, site_of
 from center.ledger import LedgerStore, Route
+from center.replies import parse_reply, topic_kind
 from drivers.backoff import Backoff
 from gateway.sqlite import WorkerStoppedError
 
@@ -31,6 +33,11 @@ log = logging.getLogger("lvgw-center.ingest")
 
 def ticket_filter(group: str) -> str:
     return f"$share/{group}/lvgw/v1/+/tickets"
+
+
+def reply_filters(group: str) -> tuple[str, ...]:
+    """The gateways' replies: each kept once in the ledger, so shared like tickets."""
+    return (f"$share/{group}/lvgw/v1/+/acks-reply", f"$share/{group}/lvgw/v1/+/cmd-reply/+")
 
 
 STATUS_FILTER = "lvgw/v1/+/status"
@@ -70,6 +77,8 @@ class Ingest:
         async with broker.client(self.center.broker) as mqtt:
             await mqtt.subscribe(ticket_filter(self.center.broker.group), qos=1)
             await mqtt.subscribe(STATUS_FILTER, qos=1)
+            for replies in reply_filters(self.center.broker.group):
+                await mqtt.subscribe(replies, qos=1)
             self.connected.set()
             backoff.reset()
             log.info("subscribed to %s", ticket_filter(self.center.broker.group))
@@ -91,6 +100,8 @@ class Ingest:
                     self.applied()
             elif topic.endswith("/status"):
                 await self._status(topic, payload)
+            elif topic_kind(topic) is not None:
+                await self._reply(topic, payload)
         except (sqlite3.Error, OSError, WorkerStoppedError) as exc:  # disk full, file gone...
             raise LedgerFailedError(f"ledger {self.store.path}: {exc}") from exc
         except Exception as exc:  # a message that trips a bug: kept aside, not retried forever
@@ -114,6 +125,16 @@ class Ingest:
                                     time.time(), ())  # fmt: skip
             return
         await self.store.record_status(site_id, status, time.time())
+
+    async def _reply(self, topic: str, payload: bytes) -> None:
+        reply = parse_reply(topic, payload)
+        if isinstance(reply, Rejection):
+            log.warning("rejected a message on %s: %s", topic, reply.reason)
+            await self.store.ingest(reply, time.time(), ())
+            return
+        if await self.store.record_reply(reply, time.time()) and not reply.ok:
+            log.warning("site %s refused a message on %s (request %s): %s", reply.site_id,
+                        reply.topic_kind, reply.request_id, reply.error)  # fmt: skip
 
     async def watch_gaps(self) -> None:
         """Flag tickets whose next event is missing past ``ingest.gap_after``."""

@@ -28,7 +28,7 @@ def as_table(found: list[dict[str, Any]]) -> str:
     if not found:
         return "no tickets"
     header = ("TICKET", "SITE", "DEVICE", "FAULT", "L", "STATE", "SEQ", "RESP", "ONSITE", "NOTE")
-    lines = [header]
+    lines: list[tuple[str, ...]] = [header]
     for row in found:
         lines.append(
             (
@@ -44,7 +44,12 @@ def as_table(found: list[dict[str, Any]]) -> str:
                 _note(row),
             )
         )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return columns(lines)
+
+
+def columns(lines: list[tuple[str, ...]]) -> str:
+    """Rows of cells as aligned columns (the first row is the header)."""
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in lines

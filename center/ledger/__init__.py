@@ -14,6 +14,7 @@ from typing import Any
 
 from center.events import Rejection, TicketEvent
 from center.ledger.store import Delivery, IngestOutcome, Ledger, Route, TicketRow
+from center.replies import Reply
 from gateway.sqlite import AsyncStore
 
 __all__ = ["Delivery", "IngestOutcome", "Ledger", "LedgerStore", "Route", "TicketRow"]
@@ -36,6 +37,18 @@ class LedgerStore(AsyncStore[Ledger]):
 
     async def record_status(self, site_id: str, status: dict[str, Any], now: float) -> None:
         await self._call(lambda ledger: ledger.record_status(site_id, status, now))
+
+    async def record_reply(self, reply: Reply, now: float) -> bool:
+        return await self._call(lambda ledger: ledger.record_reply(reply, now))
+
+    async def reply_to(self, request_id: str) -> dict[str, Any] | None:
+        return await self._call(lambda ledger: ledger.reply_to(request_id))
+
+    async def replies(self, site: str | None = None) -> list[dict[str, Any]]:
+        return await self._call(lambda ledger: ledger.replies(site))
+
+    async def site_of_ticket(self, ticket_id: str) -> str | None:
+        return await self._call(lambda ledger: ledger.site_of_ticket(ticket_id))
 
     async def due(self, adapter: str, now: float, limit: int = 50) -> list[Delivery]:
         return await self._call(lambda ledger: ledger.due(adapter, now, limit))

@@ -87,4 +87,27 @@ _V1 = (
     "CREATE INDEX deliveries_due ON deliveries (adapter, state, ticket_id, id)",
 )
 
-SCHEMA = Schema(name="lvgw-center ledger", application_id=APPLICATION_ID, migrations=(_V1,))
+_V2 = (
+    # Since when the site has been in its current state (online or not): set when a
+    # status changes it, kept while the same state is published again.
+    "ALTER TABLE sites ADD COLUMN since REAL",
+    "UPDATE sites SET since = updated_at",
+    # The gateways' answers on acks-reply and cmd-reply/<name>, each once (reply_key:
+    # a hash of the topic and the bytes, so a message the broker sends again is not
+    # kept twice). topic_kind: "acks" or "cmd/<name>"; ok: 1 or 0.
+    """CREATE TABLE replies (
+        reply_key TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        topic_kind TEXT NOT NULL,
+        request_id TEXT,
+        ticket_id TEXT,
+        ok INTEGER NOT NULL,
+        error TEXT,
+        payload TEXT NOT NULL,
+        received_at REAL NOT NULL
+    )""",
+    "CREATE INDEX replies_request ON replies (request_id)",
+    "CREATE INDEX replies_ticket ON replies (ticket_id, received_at)",
+)
+
+SCHEMA = Schema(name="lvgw-center ledger", application_id=APPLICATION_ID, migrations=(_V1, _V2))

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from center.events import Rejection, TicketEvent
 from center.ledger.schema import SCHEMA
+from center.replies import Reply
 from gateway.sqlite import Database, Pragmas, open_database
 
 IngestOutcome = Literal["applied", "waiting", "duplicate", "rejected"]
@@ -141,30 +142,81 @@ class Ledger:
     # -- sites ------------------------------------------------------------------------
 
     def record_status(self, site_id: str, status: dict[str, Any], now: float) -> None:
+        """The site's last status. ``since`` moves only when it goes online or offline;
+        an offline status (the Last Will) keeps the version and backlog last known."""
         backlog = status.get("backlog")
         version = status.get("version")
         with self._db.transaction() as conn:
             conn.execute(
-                "INSERT INTO sites (site_id, online, version, backlog, status, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site_id) DO UPDATE SET"
-                " online = excluded.online, version = excluded.version,"
-                " backlog = excluded.backlog, status = excluded.status,"
-                " updated_at = excluded.updated_at",
-                (site_id, status.get("state") == "online",
+                "INSERT INTO sites (site_id, online, version, backlog, status, updated_at, since)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id) DO UPDATE SET"
+                " since = CASE WHEN sites.online = excluded.online THEN sites.since"
+                "  ELSE excluded.since END,"
+                " online = excluded.online,"
+                " version = coalesce(excluded.version, sites.version),"
+                " backlog = coalesce(excluded.backlog, sites.backlog),"
+                " status = excluded.status, updated_at = excluded.updated_at",
+                (site_id, int(status.get("state") == "online"),
                  version if isinstance(version, str) else None,
-                 json.dumps(backlog) if backlog is not None else None,
-                 json.dumps(status), now),
+                 json.dumps(backlog) if isinstance(backlog, dict) else None,
+                 json.dumps(status), now, now),
             )  # fmt: skip
 
     def sites(self) -> list[dict[str, Any]]:
+        """Each site's last status: online, since when, version, backlog, and the time
+        and text of its last status, with how many replies the gateway refused."""
         rows = self._db.conn.execute(
-            "SELECT site_id, online, version, backlog, updated_at FROM sites ORDER BY site_id"
+            "SELECT s.site_id, s.online, s.since, s.version, s.backlog, s.updated_at, s.status,"
+            " (SELECT count(*) FROM replies r WHERE r.site_id = s.site_id AND r.ok = 0)"
+            " FROM sites s ORDER BY s.site_id"
         ).fetchall()
         return [
-            {"site": s, "online": bool(o), "version": v,
-             "backlog": json.loads(b) if b else None, "updated_at": u}
-            for s, o, v, b, u in rows
+            {"site": site, "online": bool(online), "since": since, "version": version,
+             "backlog": json.loads(backlog) if backlog else None, "updated_at": updated,
+             "status": json.loads(status), "refused_replies": refused}
+            for site, online, since, version, backlog, updated, status, refused in rows
         ]  # fmt: skip
+
+    def record_reply(self, reply: Reply, now: float) -> bool:
+        """Keep a gateway's reply once; False when the same message was kept already."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO replies (reply_key, site_id, topic_kind, request_id, ticket_id, ok,"
+                " error, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (reply_key) DO NOTHING",
+                (reply.key, reply.site_id, reply.topic_kind, reply.request_id, reply.ticket_id,
+                 int(reply.ok), reply.error, reply.payload, now),
+            )  # fmt: skip
+            return cursor.rowcount == 1
+
+    def reply_to(self, request_id: str) -> dict[str, Any] | None:
+        """The gateway's reply to the message sent with ``request_id``, once it came."""
+        row = self._db.conn.execute(
+            "SELECT payload FROM replies WHERE request_id = ? ORDER BY received_at LIMIT 1",
+            (request_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        body: dict[str, Any] = json.loads(row[0])
+        return body
+
+    def replies(self, site: str | None = None) -> list[dict[str, Any]]:
+        """The replies kept, oldest first (of ``site`` only, when given)."""
+        clause, args = ("WHERE site_id = ?", [site]) if site is not None else ("", [])
+        rows = self._db.conn.execute(
+            "SELECT site_id, topic_kind, request_id, ticket_id, ok, error, received_at"
+            f" FROM replies {clause} ORDER BY received_at, reply_key",
+            args,
+        ).fetchall()
+        names = ("site", "answers", "request_id", "ticket_id", "ok", "error", "received_at")
+        return [dict(zip(names, row, strict=True)) | {"ok": bool(row[4])} for row in rows]
+
+    def site_of_ticket(self, ticket_id: str) -> str | None:
+        """The site a ticket in the ledger belongs to (None: no such ticket)."""
+        row = self._db.conn.execute(
+            "SELECT site_id FROM tickets WHERE ticket_id = ?", (ticket_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
 
     # -- deliveries -------------------------------------------------------------------
 

@@ -166,3 +166,40 @@ async def test_a_message_that_trips_a_bug_is_kept_aside_not_retried_forever(
         await asyncio.sleep(0.3)  # not sent again: it was acknowledged
     assert reasons[0] == "could not be taken: ValueError: a bug"
     assert len(calls) == 3  # the event, its rejection, the broken message
+
+
+async def test_replies_and_statuses_of_the_sites_are_kept(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    center = Center(load(center_file(tmp_path, mosquitto)))
+    refused = json.dumps({"ok": False, "error": "no open ticket 't-9'", "request_id": "r-1"})
+    async with running(center):
+        await publish(
+            mosquitto,
+            ("lvgw/v1/site-001/status", json.dumps({"state": "online", "version": "1"}).encode()),
+            ("lvgw/v1/site-001/acks-reply", refused.encode()),
+            ("lvgw/v1/site-001/acks-reply", refused.encode()),  # sent again: kept once
+            ("lvgw/v1/site-002/cmd-reply/maintenance", b'{"ok": true, "request_id": "r-2"}'),
+            ("lvgw/v1/site-002/acks-reply", b"not json"),
+            ("lvgw/v1/site-001/status", b'{"state": "offline", "reason": "connection lost"}'),
+        )
+
+        async def arrived() -> bool:
+            sites = await center.store.sites()
+            return (
+                len(await center.store.rejected()) == 1 and bool(sites) and not sites[0]["online"]
+            )
+
+        deadline = time.monotonic() + 10
+        while not await arrived():
+            assert time.monotonic() < deadline, await center.store.sites()
+            await asyncio.sleep(0.02)
+        replies = await center.store.replies()
+        assert [(r["site"], r["answers"], r["request_id"], r["ok"]) for r in replies] == [
+            ("site-001", "acks", "r-1", False), ("site-002", "cmd/maintenance", "r-2", True)
+        ]  # fmt: skip
+        assert (await center.store.reply_to("r-1") or {})["error"] == "no open ticket 't-9'"
+        ((topic, _event, reason),) = await center.store.rejected()
+        assert (topic, reason.split(":")[0]) == ("lvgw/v1/site-002/acks-reply", "not a reply")
+        (site,) = await center.store.sites()
+        assert (site["version"], site["refused_replies"]) == ("1", 1)
