@@ -93,6 +93,10 @@ class TicketBook:
         self.unconfirmed: dict[Key, datetime | None] = dict.fromkeys(
             t.key for t in self.open.values() if not t.confirmed
         )
+        # The earliest reminder that may fall due, so that a tick before it looks at no
+        # ticket; unknown (recomputed by the next tick) after any change to the tickets.
+        self._next_reminder: datetime | None = None
+        self._reminders_known = False
 
     def dedup_key(self, key: tuple[str, str, str]) -> str:
         return "/".join([self.site_id, *key])
@@ -103,6 +107,7 @@ class TicketBook:
     # -- conditions --------------------------------------------------------------
 
     def on_condition(self, condition: Condition) -> Decision:
+        self._reminders_known = False
         ticket = self.open.get(condition.key)
         if condition.active:
             if ticket is None:
@@ -204,6 +209,10 @@ class TicketBook:
         overdue (nobody arrived); each kind again after the level's response time,
         doubling, up to a cap."""
         decision = Decision()
+        due_first = self._next_reminder
+        if self._reminders_known and (due_first is None or now < due_first):
+            return decision  # nothing can be due: no ticket looked at
+        earliest: datetime | None = None
         for ticket in self.open.values():
             responded = ticket.acked_by is not None or ticket.arrived_at is not None
             due = ticket.next_reminder_at
@@ -216,6 +225,13 @@ class TicketBook:
                 ticket.onsite_reminders += 1
                 ticket.next_onsite_reminder_at = now + self._gap(ticket, ticket.onsite_reminders)
                 self._remind(ticket, ReminderKind.ONSITE, decision)
+            for next_due in (
+                None if responded else ticket.next_reminder_at,
+                None if ticket.arrived_at is not None else ticket.next_onsite_reminder_at,
+            ):
+                if next_due is not None and (earliest is None or next_due < earliest):
+                    earliest = next_due
+        self._next_reminder, self._reminders_known = earliest, True
         return decision
 
     def _gap(self, ticket: OpenTicket, sent: int) -> timedelta:
@@ -235,6 +251,7 @@ class TicketBook:
         ``active`` is the set of condition keys the rules hold active for the device.
         """
         decision = Decision()
+        self._reminders_known = False
         for key in [k for k in self.unconfirmed if k[0] == device]:
             ticket = self.open.get(key)
             if ticket is None or ticket.confirmed:
@@ -267,6 +284,7 @@ class TicketBook:
     def acknowledge(self, ticket_id: str, by: str, at: datetime) -> OpenTicket | None:
         """Record the service center's acknowledgement: reminders stop."""
         ticket = self.find(ticket_id)
+        self._reminders_known = False
         if ticket is None:
             return None
         if ticket.acked_by is None:
@@ -276,6 +294,7 @@ class TicketBook:
 
     def arrive(self, ticket_id: str, by: str, at: datetime) -> OpenTicket | None:
         """The technician is on site: the on-site clock stops (raises `VisitError`)."""
+        self._reminders_known = False
         ticket = self.find(ticket_id)
         if ticket is not None:
             visits.arrive(ticket, by, at, self.now())
@@ -283,6 +302,7 @@ class TicketBook:
 
     def depart(self, ticket_id: str, at: datetime) -> OpenTicket | None:
         """The technician left the site (raises `VisitError`)."""
+        self._reminders_known = False
         ticket = self.find(ticket_id)
         if ticket is not None:
             visits.depart(ticket, at, self.now())

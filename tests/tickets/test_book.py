@@ -84,6 +84,23 @@ def test_reminders_until_acknowledged_at_growing_intervals() -> None:
     assert resolved.acknowledged_by == "desk-anna"
 
 
+def test_a_ticket_opened_during_quiet_ticks_gets_its_reminders() -> None:
+    """Ticks before the earliest reminder skip the tickets; a ticket opened meanwhile
+    whose reminder comes first is taken into account at the next tick."""
+    b = book()
+    b.on_condition(cond(level=Level.L3))  # a reminder hours away
+    quiet = [b.tick(T0 + timedelta(minutes=m)).events for m in range(1, 6)]
+    assert quiet == [[]] * 5
+    later = T0 + timedelta(minutes=5, seconds=30)
+    second = b.on_condition(cond(device="sw", code="device.unreachable", level=Level.L1, at=later))
+    second_id = second.events[0].ticket_id
+    assert b.tick(later + timedelta(minutes=9)).events == []
+    due = b.tick(later + timedelta(minutes=10)).events
+    assert [(e.ticket_id, e.reminder_no) for e in due] == [(second_id, 1)]
+    b.acknowledge(second_id, "desk-anna", later + timedelta(minutes=11))
+    assert b.tick(later + timedelta(minutes=30)).events == []  # acknowledged: no more
+
+
 def test_loaner_only_for_annual_contracts_and_visits() -> None:
     annual = book(ContractType.ANNUAL).on_condition(cond(level=Level.L2)).events[0]
     assert annual.loaner_due == T0 + timedelta(hours=48)
