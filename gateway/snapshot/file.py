@@ -22,8 +22,10 @@ def write(state_dir: Path, snapshot: StatusSnapshot) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".status-", suffix=".json")
     try:
+        # dumps, not dump: json.dump encodes in Python, piece by piece; dumps in C.
+        text = json.dumps(snapshot.to_jsonable(), ensure_ascii=False)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(snapshot.to_jsonable(), out, ensure_ascii=False)
+            out.write(text)
         os.replace(tmp, state_dir / SNAPSHOT_NAME)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

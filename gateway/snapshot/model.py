@@ -153,11 +153,32 @@ class StatusSnapshot(_Frozen):
         return {} if device is None else device.tables
 
     def to_jsonable(self) -> dict[str, Any]:
-        """The JSON document as Python values (for ``json.dump``)."""
-        return self.model_dump(mode="json")
+        """The JSON document as Python values (for ``json.dump``). A device entry
+        that is the same object as in the previous call (the agent rebuilds only the
+        devices that changed) is not converted again."""
+        global _DEVICE_JSON
+        data = self.model_dump(mode="json", exclude={"devices"})
+        known, made = _DEVICE_JSON, {}
+        devices = []
+        for device in self.devices:
+            found = known.get(id(device))
+            jsonable = found[1] if found is not None and found[0] is device else None
+            if jsonable is None:
+                jsonable = device.model_dump(mode="json")
+            made[id(device)] = (device, jsonable)
+            devices.append(jsonable)
+        _DEVICE_JSON = made  # only this snapshot's devices: the cache stays bounded
+        return {key: devices if key == "devices" else data[key] for key in _FIELD_ORDER}
 
     @classmethod
     def from_json(cls, text: str | bytes) -> StatusSnapshot:
         """Raises ``ValueError`` (a pydantic ``ValidationError``) for a document that is
         not a status snapshot."""
         return cls.model_validate_json(text)
+
+
+# Field order of the document (as model_dump gives it).
+_FIELD_ORDER = tuple(StatusSnapshot.model_fields)
+# The JSON form of the device entries of the last snapshot converted, by object id
+# (the entry is kept beside it, so the id cannot be reused while it is cached).
+_DEVICE_JSON: dict[int, tuple[DeviceStatus, dict[str, Any]]] = {}

@@ -117,3 +117,25 @@ def test_a_receiver_s_counts_are_in_the_json_only_when_it_runs(tmp_path: Path) -
     shown = io.StringIO()
     render(with_intake, shown, {}, NOW)
     assert "DC-09 receiver: 12 accepted, 1 duplicates, refused: crc 3, key 1" in shown.getvalue()
+
+
+def test_a_rebuilt_snapshot_reuses_the_entries_of_devices_that_did_not_change(
+    tmp_path: Path,
+) -> None:
+    """With the agent's cache, a device whose view did not move keeps its entry (and
+    its JSON); one that was polled again gets a new one. The JSON is model_dump's."""
+    config = load_config(write_small_site(tmp_path))
+    views = {"sw": snapshot.DeviceView(), "nvr": snapshot.DeviceView()}
+    views["sw"].update(PollResult("sw", NOW, True, (Reading("sw", "sys.uptime", 5.0, NOW),)))
+    cache: snapshot.StatusCache = {}
+    first = snapshot.build(config, views, (), UplinkStatus(), NOW, cache)
+    assert first.to_jsonable() == first.model_dump(mode="json")
+    later = NOW + timedelta(seconds=30)
+    views["nvr"].update(PollResult("nvr", later, False, (), "timeout"))
+    second = snapshot.build(config, views, (), UplinkStatus(), later, cache)
+    assert second.device("sw") is first.device("sw")
+    assert second.device("nvr") is not first.device("nvr")
+    nvr = second.device("nvr")
+    assert nvr is not None and nvr.reachable is False and nvr.error == "timeout"
+    assert second.to_jsonable() == second.model_dump(mode="json")
+    assert list(second.to_jsonable()) == list(second.model_dump(mode="json"))
