@@ -26,23 +26,33 @@ class WriteBuffer:
         # Keyed by (ts, series id): a second sample of a series in the same second
         # replaces the first, as it does once stored.
         self._samples: dict[tuple[int, int], float] = {}
-        self._newest: dict[int, tuple[int, float]] = {}
+        # Each series' newest sample, made when asked (queries, pruning), not at every
+        # put: polls add thousands of samples a second. None: to be made again.
+        self._newest: dict[int, tuple[int, float]] | None = {}
 
     def __len__(self) -> int:
         return len(self._samples)
 
     def put(self, ts: int, series_id: int, value: float) -> None:
         self._samples[(ts, series_id)] = value
-        newest = self._newest.get(series_id)
-        if newest is None or ts >= newest[0]:
-            self._newest[series_id] = (ts, value)
+        self._newest = None
 
     def oldest(self) -> int | None:
         """The time of the oldest buffered sample."""
         return min((ts for ts, _ in self._samples), default=None)
 
     def newest(self, series_id: int) -> tuple[int, float] | None:
-        return self._newest.get(series_id)
+        return self._newest_by_series().get(series_id)
+
+    def _newest_by_series(self) -> dict[int, tuple[int, float]]:
+        newest = self._newest
+        if newest is None:
+            newest = self._newest = {}
+            for (ts, sid), value in self._samples.items():
+                held = newest.get(sid)
+                if held is None or ts >= held[0]:
+                    newest[sid] = (ts, value)
+        return newest
 
     def rows(self, series_id: int, start: int, end: int) -> dict[int, float]:
         """The buffered samples of one series with ``start <= ts <= end``, by time."""
@@ -66,7 +76,7 @@ class WriteBuffer:
         if not self._samples:
             return 0
         rows = sorted((ts, sid, value) for (ts, sid), value in self._samples.items())
-        newest = [(sid, ts, value) for sid, (ts, value) in self._newest.items()]
+        newest = [(sid, ts, value) for sid, (ts, value) in self._newest_by_series().items()]
         with transaction(conn, meta):
             registry.write_new(conn)
             conn.executemany(_INSERT_RECENT, rows)
@@ -75,5 +85,5 @@ class WriteBuffer:
         for ts, series_id, value in rows:
             recent.put(series_id, ts, value)
         self._samples.clear()
-        self._newest.clear()
+        self._newest = {}
         return len(rows)

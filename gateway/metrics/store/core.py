@@ -41,7 +41,7 @@ from gateway.metrics.store.types import (
     to_datetime,
     to_epoch,
 )
-from gateway.model import Reading
+from gateway.model import Quality, Reading
 from gateway.sqlite import Database
 
 log = logging.getLogger("gateway.metrics.store")
@@ -135,10 +135,19 @@ class SeriesStore:
         ts = 0
         id_for = self._registry.id_for
         for reading in readings:
-            value = numeric_value(reading)
-            if value is None:
-                self._skipped[skip_reason(reading)] += 1
-                continue
+            value = reading.value
+            # The usual reading first: a good float or int (not a bool), finite.
+            if (
+                reading.quality is Quality.GOOD
+                and (type(value) is float or type(value) is int)
+                and -math.inf < value < math.inf
+            ):
+                value = float(value)
+            else:
+                value = numeric_value(reading)
+                if value is None:
+                    self._skipped[skip_reason(reading)] += 1
+                    continue
             if reading.ts is not when:
                 when, ts = reading.ts, to_epoch(reading.ts)
             if ts < too_old:
