@@ -29,6 +29,7 @@ from gateway.config.rules import (
     Share,
     TimeWindow,
     aggregate_table,
+    walk,
 )
 from gateway.model import Quality, Reading, Value
 from gateway.rules.values import DeviceValues, Sample, SiteValues
@@ -274,23 +275,47 @@ class AggregateNode:
     as_share: bool
     tests: tuple[Callable[[Value], Truth], ...]
     over_site: bool = False
+    timed: bool = False  # ``part`` depends on the time (an age, a schedule)
 
     def tally(self, scope: Scope) -> Tally:
         """Over the device's table; or over that table of every device of the site
         that answers (a device that does not has no known state to count). A count
-        over the site is made once per time and site version, whoever asks."""
+        over the site is made once per time and site version, whoever asks, and from
+        each device's own count, made again only when that device's values moved."""
         site = scope.site
         if self.over_site and isinstance(site, SiteValues):
             made = site.tallies.get(id(self))
             if made is not None and made[0] == site.version and made[1] == scope.now:
                 assert isinstance(made[2], Tally)
                 return made[2]
-            tally = self._count([v for v in site if v.answering], scope)
+            tally = self._site_count(site, scope)
             site.tallies[id(self)] = (site.version, scope.now, tally)
             return tally
         return self._count(
             [v for v in site if v.answering] if self.over_site else [scope.values], scope
         )
+
+    def _site_count(self, site: SiteValues, scope: Scope) -> Tally:
+        """The sum of every answering device's own count, each kept by the device
+        (with its version, and the time when the part depends on it)."""
+        matching: list[str] = []
+        known = total = 0
+        when = scope.now if self.timed else None
+        key = id(self)
+        for values in site:
+            if not values.answering:
+                continue
+            kept = values.tallies.get(key)
+            if kept is not None and kept[0] == values.version and kept[1] == when:
+                own = kept[2]
+                assert isinstance(own, Tally)
+            else:
+                own = self._count((values,), scope)
+                values.tallies[key] = (values.version, when, own)
+            matching += own.matching
+            known += own.known
+            total += own.total
+        return Tally(matching, known, total)
 
     def _count(self, sources: Sequence[DeviceValues], scope: Scope) -> Tally:
         matching, known, total = [], 0, 0
@@ -339,7 +364,10 @@ def compile_expr(expr: Expr, names: ReadingNames, table: str | None) -> Node:
     limits = {op: getattr(expr, op) for op in ("eq", "gt", "ge", "lt", "le") if hasattr(expr, op)}
     bounds = tuple(_comparator(op, v) for op, v in limits.items() if v is not None)
     part = compile_expr(inner, names, over)
-    return AggregateNode(over, part, isinstance(expr, Share), bounds, expr.over == "site")
+    timed = any(
+        isinstance(e, During) or (isinstance(e, Check) and e.of == "age") for e in walk(inner)
+    )
+    return AggregateNode(over, part, isinstance(expr, Share), bounds, expr.over == "site", timed)
 
 
 def _ref(point: str, names: ReadingNames, table: str | None) -> PointRef:

@@ -100,6 +100,10 @@ class DeviceValues:
     site_points: frozenset[str] = frozenset()
     # The points whose samples are kept (None: all): the rules look at no others.
     keep: frozenset[str] | None = None
+    # Moves with the site's version when this device moved it; the counts over the
+    # site keep this device's own count (by counting node) until it does.
+    version: int = 0
+    tallies: dict[int, tuple[int, object, object]] = field(default_factory=dict)
 
     def get(self, point: str, instance: str = "") -> Sample | None:
         return self.samples.get((point, instance))
@@ -109,6 +113,7 @@ class DeviceValues:
         self.epoch += 1
         if self.answering and self.site is not None:
             self.site.version += 1
+            self.version += 1
         self.answering = False
 
     def update(self, readings: Iterable[Reading], full_poll: bool) -> Changes:
@@ -147,6 +152,7 @@ class DeviceValues:
         site = self.site
         if site is not None and (changes.rows or not self.site_points.isdisjoint(changes.points)):
             site.version += 1
+            self.version += 1
         return changes
 
     def _prune(self, rows: dict[str, set[str]]) -> bool:
