@@ -13,7 +13,7 @@ from gateway import shipped
 from gateway.config import credentials, exposure, secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.meanings import meaning_problems
-from gateway.config.profile import Profile, protocol_problems
+from gateway.config.profile import Profile, match_problems, protocol_problems
 from gateway.config.protocols import SCHEMAS
 from gateway.config.rules import fault_codes, rule_problems
 from gateway.config.site import Device, SiteFile
@@ -143,9 +143,17 @@ def _load_profile(
                 problems += [linemap.problem(loc, why) for loc, why in protocol_problems(profile)]
                 problems += [linemap.problem(loc, why) for loc, why in meaning_problems(profile)]
                 problems += [linemap.problem(loc, why) for loc, why in rule_problems(profile)]
+                problems += [linemap.problem(loc, why) for loc, why in match_problems(profile)]
                 profile = None if problems else profile
             return profile, problems, path
     return None, [], None
+
+
+def load_profile(name: str, dirs: Iterable[Path]) -> tuple[Profile | None, list[ConfigProblem]]:
+    """The profile ``name`` from the first of ``dirs`` that has it (None and no problem
+    when none has it; None and its problems when it is not valid)."""
+    profile, problems, _found = _load_profile(name, dirs)
+    return profile, problems
 
 
 def _cross_check(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from gateway.config.match import MatchRule
 from gateway.config.meanings import Meaning
 from gateway.config.protocols import SCHEMAS, ProtocolSchema
 from gateway.config.protocols.base import flat_fields, part_of, with_fields
@@ -123,6 +124,7 @@ class _Profile(Strict):
     tables: dict[Annotated[str, Field(pattern=_NAME)], Table] = Field(default_factory=dict)
     traps: dict[Annotated[str, Field(pattern=_NAME)], TrapDef] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
+    match: list[MatchRule] = Field(default_factory=list)  # how `lvgw discover` knows it
 
     @property
     def protocols(self) -> tuple[str, ...]:
@@ -182,6 +184,10 @@ class _Profile(Strict):
         if duplicates:
             raise ValueError(f"rule codes must be unique: {', '.join(duplicates)}")
         return self
+
+    def match_kind(self, rule: MatchRule) -> DeviceKind:
+        """The kind of a device recognised by one of the profile's match rules."""
+        return rule.kind or self.kinds[0]
 
 
 Kind = Literal["points", "tables"]
@@ -243,6 +249,20 @@ def _point_problem(point: Point, schema: ProtocolSchema, scalar: bool = False) -
         return f"type {point.type!r} is not {_article(schema.title)} {schema.title} type ({types})"
     why = schema.check_type(point.type, part) if part is not None else None
     return why or _foreign(point, schema, "points")
+
+
+def match_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:
+    """Match rules whose kind is missing (a profile for several kinds) or not the
+    profile's, with where they are."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    kinds = ", ".join(k.value for k in profile.kinds)
+    for i, rule in enumerate(profile.match):
+        if rule.kind is None and len(profile.kinds) > 1:
+            problems.append((("match", i), f"match rule: the profile is for {kinds}: give kind"))
+        elif rule.kind is not None and rule.kind not in profile.kinds:
+            why = f"match rule: kind {rule.kind.value} is not one of the profile's ({kinds})"
+            problems.append((("match", i, "kind"), why))
+    return problems
 
 
 def protocol_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]]:
