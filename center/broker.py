@@ -10,6 +10,7 @@ again by the broker on the next connection of the session.
 
 from __future__ import annotations
 
+import secrets
 import ssl
 
 import aiomqtt
@@ -57,3 +58,23 @@ def acknowledge(mqtt: aiomqtt.Client, message: aiomqtt.Message) -> None:
     """PUBACK ``message`` now (nothing to send for QoS 0)."""
     if message.qos > 0:
         mqtt._client.ack(message.mid, message.qos)
+
+
+def transient_client(broker: Broker, purpose: str) -> aiomqtt.Client:
+    """A short connection of its own (a clean session, a random client id), for what
+    the center sends to a site: never the persistent session's id, which would take
+    the session away from the running worker."""
+    password = None
+    if broker.password_file is not None:
+        password = read_secret_file(broker.password_file).reveal()
+    return aiomqtt.Client(
+        broker.host,
+        broker.port,
+        identifier=f"{broker.client_id}-{purpose}-{secrets.token_hex(4)}",
+        username=broker.username,
+        password=password,
+        protocol=aiomqtt.ProtocolVersion.V5,
+        clean_start=True,
+        tls_context=tls_context(broker),
+        timeout=10,
+    )

@@ -127,6 +127,40 @@ def cmd_sites(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_action(args: argparse.Namespace) -> int:
+    """``ack``, ``arrive``, ``depart``: to the ticket's site, the gateway's reply awaited."""
+    import aiomqtt
+
+    from center import commands
+
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_USAGE
+    try:
+        message = commands.build_message(args.ticket, args.command, args.by, args.note, args.at)
+    except commands.Refused as exc:
+        print(f"lvgw-center: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    found = _read_ledger(loaded, lambda ledger: ledger.locate_ticket(args.ticket))
+    if isinstance(found, int):
+        return found
+    try:
+        site_id = commands.check_ticket(args.ticket, found)
+    except commands.Refused as exc:
+        print(f"lvgw-center: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    center = loaded.center
+    try:
+        sent = asyncio.run(commands.send(center, site_id, message, args.wait))
+    except aiomqtt.MqttError as exc:
+        where = f"{center.broker.host}:{center.broker.port}"
+        print(f"lvgw-center: broker {where}: {exc}: nothing was sent", file=sys.stderr)
+        return EXIT_FAILURE
+    taken, line = commands.describe(args.command, args.ticket, sent)
+    print(line, file=sys.stdout if taken else sys.stderr)
+    return EXIT_OK if taken else EXIT_FAILURE
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -152,6 +186,24 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--open", action="store_true", help="only tickets not resolved")
     listing.add_argument("--site", metavar="ID", help="only this site's tickets")
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    for verb, help_text in [
+        ("ack", "acknowledge a ticket: the gateway records who and stops its reminders"),
+        ("arrive", "a technician arrived on site for a ticket (the on-site clock stops)"),
+        ("depart", "the technician left the site"),
+    ]:
+        action = add(verb, help_text, cmd_action)
+        action.add_argument("ticket", metavar="TICKET", help="the ticket id")
+        action.add_argument("--by", required=True, metavar="NAME", help="who (1-200 chars)")
+        action.add_argument("--note", metavar="TEXT", help="free text (up to 2,000 chars)")
+        if verb != "ack":
+            action.add_argument(
+                "--at", metavar="TIME", help="when, RFC 3339 with its offset (default: now)"
+            )
+        action.add_argument(
+            "--wait", type=float, default=10.0, metavar="SECONDS",
+            help="how long to wait for the gateway's reply (default 10; 0: do not wait)",
+        )  # fmt: skip
+        action.set_defaults(at=None)
     site_list = add("sites", "list the sites' last status from the ledger", cmd_sites)
     site_list.add_argument("--json", action="store_true", help="JSON instead of a table")
     return parser

@@ -47,8 +47,8 @@ class LedgerStore(AsyncStore[Ledger]):
     async def replies(self, site: str | None = None) -> list[dict[str, Any]]:
         return await self._call(lambda ledger: ledger.replies(site))
 
-    async def site_of_ticket(self, ticket_id: str) -> str | None:
-        return await self._call(lambda ledger: ledger.site_of_ticket(ticket_id))
+    async def locate_ticket(self, ticket_id: str) -> tuple[str, str] | None:
+        return await self._call(lambda ledger: ledger.locate_ticket(ticket_id))
 
     async def due(self, adapter: str, now: float, limit: int = 50) -> list[Delivery]:
         return await self._call(lambda ledger: ledger.due(adapter, now, limit))

@@ -211,12 +211,13 @@ class Ledger:
         names = ("site", "answers", "request_id", "ticket_id", "ok", "error", "received_at")
         return [dict(zip(names, row, strict=True)) | {"ok": bool(row[4])} for row in rows]
 
-    def site_of_ticket(self, ticket_id: str) -> str | None:
-        """The site a ticket in the ledger belongs to (None: no such ticket)."""
+    def locate_ticket(self, ticket_id: str) -> tuple[str, str] | None:
+        """The site a ticket in the ledger belongs to, and its state (waiting, open,
+        resolved); None when the ledger has no such ticket."""
         row = self._db.conn.execute(
-            "SELECT site_id FROM tickets WHERE ticket_id = ?", (ticket_id,)
+            "SELECT site_id, state FROM tickets WHERE ticket_id = ?", (ticket_id,)
         ).fetchone()
-        return None if row is None else str(row[0])
+        return None if row is None else (str(row[0]), str(row[1]))
 
     # -- deliveries -------------------------------------------------------------------
 
