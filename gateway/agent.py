@@ -31,6 +31,7 @@ from gateway.supervisor import Supervisor
 from gateway.tickets.store import TicketStoreError
 from gateway.uplink import MqttUplink
 from gateway.uplink.inbound import Command, Inbound
+from gateway.views.offsite import OffsiteCommands
 
 log = logging.getLogger("lvgw.agent")
 
@@ -97,17 +98,17 @@ class Agent:
             return None
         return Verifier(load_key(key_file))
 
-    @staticmethod
-    def commands(pipeline: Pipeline) -> dict[str, tuple[dict[str, Any], Command]]:
+    def commands(self, pipeline: Pipeline) -> dict[str, tuple[dict[str, Any], Command]]:
         """Commands the service center may send on cmd/<name>."""
+        commands = OffsiteCommands(self.config).commands()  # report, status
         windows = pipeline.maintenance
         if windows is None:
-            return {}
+            return commands
 
         async def maintenance(body: dict[str, Any]) -> dict[str, Any]:
             return handle_maintenance_command(windows, body)
 
-        return {"maintenance": (MAINTENANCE_COMMAND_SCHEMA, maintenance)}
+        return {**commands, "maintenance": (MAINTENANCE_COMMAND_SCHEMA, maintenance)}
 
     async def _consume(self, pipeline: Pipeline) -> None:
         while True:

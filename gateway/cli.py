@@ -152,7 +152,10 @@ def parser() -> argparse.ArgumentParser:
     with_config(report)
     report.add_argument("--device", help="only this device (its id)")
     report.add_argument(
-        "--format", choices=["md", "html"], default="md", help="md (default) or html"
+        "--format",
+        choices=["md", "html", "json"],
+        default="md",
+        help="md (default), html or json (the report's data)",
     )
     report.add_argument("--out", type=Path, help="write to this file instead of standard output")
     report.add_argument(

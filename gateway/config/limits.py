@@ -52,6 +52,8 @@ class Limits(BaseModel):
 
     # MQTT: anyone with publish rights on the broker can send acks and commands.
     mqtt_inbound_queue: Annotated[int, Field(ge=1)] = 100  # received, not yet handled
+    # One reply message at most; a longer answer (a report) goes in numbered parts.
+    mqtt_reply_bytes: Annotated[ByteSize, Field(ge=4096, le=16 * MiB)] = 64 * 1024
 
     # DC-09 receiver: any host that reaches its port can connect and send.
     sia_connections: Annotated[int, Field(ge=1, le=4096)] = 64  # TCP connections at once

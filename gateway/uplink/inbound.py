@@ -60,6 +60,15 @@ def reply_topic_for(suffix: str) -> str:
     return "acks-reply" if suffix == "acks" else f"cmd-reply/{suffix.removeprefix('cmd/')}"
 
 
+class Replies(dict[str, Any]):
+    """A reply in several messages (a report in parts): this body first, then each of
+    ``rest`` in order, all on the same reply topic."""
+
+    def __init__(self, first: dict[str, Any], rest: list[dict[str, Any]]) -> None:
+        super().__init__(first)
+        self.rest = rest
+
+
 # A command: validated body -> reply body (must contain "ok").
 Command = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 AckHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]

@@ -30,7 +30,7 @@ from gateway.config.site import Mqtt
 from gateway.config.types import read_secret_file
 from gateway.outbox import MessageClass, Outbox, StoredMessage
 from gateway.uplink.client import AckingClient, ClosedBeforeConnack, connect_hint, reason_name
-from gateway.uplink.inbound import reply_topic_for
+from gateway.uplink.inbound import Replies, reply_topic_for
 
 log = logging.getLogger("lvgw.uplink")
 
@@ -353,7 +353,10 @@ class MqttUplink:
                 log.exception("inbound handler failed topic=%s", _short(topic))
                 reply = (reply_topic_for(suffix), {"ok": False, "error": "internal error"})
             if reply is not None:
-                await self._reply(client, *reply)
+                suffix, body = reply
+                await self._reply(client, suffix, body)
+                for more in body.rest if isinstance(body, Replies) else ():
+                    await self._reply(client, suffix, more)
 
     async def _reply(self, client: AckingClient, suffix: str, body: dict[str, Any]) -> None:
         """Publish a reply, unless its topic cannot be one: the reply topic of a command

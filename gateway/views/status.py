@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from gateway import snapshot
 from gateway.config.load import LoadedConfig
@@ -137,6 +137,12 @@ def render(data: StatusSnapshot, out: TextIO, hidden: Hidden, now: datetime | No
         )
 
 
+def status_document(data: StatusSnapshot, now: datetime | None = None) -> dict[str, Any]:
+    """What `lvgw status --json` prints (and ``cmd/status`` answers): the snapshot and
+    whether the agent that wrote it is running."""
+    return {**data.to_jsonable(), "agent_state": agent_state(data, now or datetime.now(UTC))}
+
+
 def show(config: LoadedConfig, out: TextIO, as_json: bool) -> int:
     data = snapshot.read(config.site_file.agent.state_dir)
     if data is None:
@@ -147,8 +153,7 @@ def show(config: LoadedConfig, out: TextIO, as_json: bool) -> int:
         )
         return 1
     if as_json:
-        body = {**data.to_jsonable(), "agent_state": agent_state(data, datetime.now(UTC))}
-        json.dump(body, out, indent=2, ensure_ascii=False)
+        json.dump(status_document(data), out, indent=2, ensure_ascii=False)
         print(file=out)
     else:
         render(data, out, identity_readings(config))

@@ -1,4 +1,4 @@
-"""`lvgw report -c SITE [--device ID] --format md|html [--out FILE] [--days N]`.
+"""`lvgw report -c SITE [--device ID] --format md|html|json [--out FILE] [--days N]`.
 
 Reads what the agent leaves in its state directory (the status snapshot, the metric
 store, the ticket history), running or stopped; writes nothing there.
@@ -17,7 +17,15 @@ from gateway.config.load import LoadedConfig
 from gateway.metrics.store.errors import StoreError
 from gateway.metrics.store.history import StoreHistory
 from gateway.tickets.history import HISTORY_NAME, TicketHistory, TicketHistoryError
-from gateway.views.report import Sources, build_report, render_html, render_markdown
+from gateway.views.report import (
+    Sources,
+    build_report,
+    render_html,
+    render_json,
+    render_markdown,
+)
+
+FORMATS = ("md", "html", "json")
 
 
 async def make_report(
@@ -36,7 +44,9 @@ async def make_report(
         await history.close()
         if tickets is not None:
             await tickets.close()
-    return render_html(report) if fmt == "html" else render_markdown(report)
+    if fmt == "html":
+        return render_html(report)
+    return render_json(report) if fmt == "json" else render_markdown(report)
 
 
 def run(
