@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from simulators import topology
 from simulators.ami.server import AmiServers, ami_servers
 from simulators.dc09.transmitter import Transmitters
 from simulators.errors import UnknownDeviceError
@@ -58,6 +59,10 @@ class FleetRuntime:
                 parent.port(device.parent_port).alias = device.id
                 if isinstance(model, SwitchModel):
                     parent.switch_ports.add(device.parent_port)
+        for switch_id, view in topology.views(self.fleet.devices).items():
+            switch = self.models[switch_id]
+            assert isinstance(switch, SwitchModel)
+            switch.view = view
 
     async def start(self) -> None:
         await self.snmp.start()

@@ -14,6 +14,7 @@ from typing import Any
 
 from simulators.models.base import Clock, DeviceModel, FaultSpec, Param, Ramp
 from simulators.models.events import LinkChanged
+from simulators.topology import SwitchView
 
 AVERAGE_FRAME = 700  # bytes: turns octet rates into packet rates
 POE_WATTS = 6.5  # drawn by each powered device (a camera, a phone)
@@ -178,6 +179,8 @@ class SwitchModel(DeviceModel):
         self.sensor_by_index = {sensor.index: sensor for sensor in self.sensors()}
         # Ports facing other switches (10G); set by the fleet runtime.
         self.switch_ports: set[int] = set()
+        # Its LLDP neighbours, learned MACs and ARP cache; set by the fleet runtime.
+        self.view = SwitchView()
 
     # -- reads -----------------------------------------------------------------------
 

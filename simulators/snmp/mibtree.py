@@ -31,6 +31,7 @@ Counter64 = rfc1902.Counter64
 Gauge32 = rfc1902.Gauge32
 TimeTicks = rfc1902.TimeTicks
 Unsigned32 = rfc1902.Unsigned32
+IpAddress = rfc1902.IpAddress
 
 NO_SUCH_OBJECT = rfc1905.noSuchObject
 NO_SUCH_INSTANCE = rfc1905.noSuchInstance
@@ -38,6 +39,10 @@ END_OF_MIB_VIEW = rfc1905.endOfMibView
 
 U32 = 2**32
 U64 = 2**64
+
+
+def _row_oid(row: tuple[OID, Value]) -> OID:
+    return row[0]
 
 
 def oid(text: str) -> OID:
@@ -116,9 +121,10 @@ class MibTree:
             return getter(model)
         for base, rows in self._dynamic:
             if node[: len(base)] == base:
-                for row_oid, value in rows(model):
-                    if row_oid == node:
-                        return value
+                found = rows(model)
+                at = bisect.bisect_left(found, node, key=_row_oid)
+                if at < len(found) and found[at][0] == node:
+                    return found[at][1]
         return NO_SUCH_INSTANCE if self._is_under_object(node) else NO_SUCH_OBJECT
 
     def name(self, node: OID) -> Any:
@@ -138,11 +144,14 @@ class MibTree:
         for base, rows in self._dynamic:
             if best is not None and base > best[0]:
                 break
-            for row_oid, value in rows(model):
-                if row_oid > node:
-                    if best is None or row_oid < best[0]:
-                        best = (row_oid, lambda _model, value=value: value)
-                    break
+            if node[: len(base)] > base:
+                continue  # every row of this subtree is before node
+            table = rows(model)
+            at = bisect.bisect_right(table, node, key=_row_oid)
+            if at < len(table):
+                row_oid, value = table[at]
+                if best is None or row_oid < best[0]:
+                    best = (row_oid, lambda _model, value=value: value)
         if best is None:
             return None
         return best[0], best[1](model)

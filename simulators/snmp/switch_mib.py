@@ -1,5 +1,6 @@
 """What a simulated switch serves: system group, IF-MIB ifTable and ifXTable,
-ENTITY-MIB names and ENTITY-SENSOR-MIB sensors, POWER-ETHERNET-MIB; and its traps.
+ENTITY-MIB names and ENTITY-SENSOR-MIB sensors, POWER-ETHERNET-MIB, its neighbours
+(BRIDGE-MIB, LLDP-MIB, the ARP cache: neighbours_mib.py); and its traps.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from simulators.snmp.mibtree import (
     counter64,
     oid,
 )
+from simulators.snmp.neighbours_mib import add_neighbours
 from simulators.snmp.system_mib import COLD_START, LINK_DOWN, LINK_UP, add_system, uptime_ticks
 
 IF_NUMBER = "1.3.6.1.2.1.2.1"
@@ -56,6 +58,7 @@ def _tree(ports: int, temperatures: int, fans: int, psus: int, poe: bool) -> Mib
     _sensors(tree, sensors)
     if poe:
         _poe(tree, rows)
+    add_neighbours(tree, ports)
     return tree.freeze()
 
 
