@@ -12,10 +12,11 @@ pytestmark = pytest.mark.integration
 SYSTEM = "1.3.6.1.2.1.1"
 HOST = "1.3.6.1.2.1.25"  # HOST-RESOURCES-MIB: hrSystemDate only
 EXPECTED = {
-    "sw-core": {SYSTEM, HOST, "1.3.6.1.2.1.2", "1.3.6.1.2.1.31", "1.3.6.1.2.1.47",
-                "1.3.6.1.2.1.99"},
-    "sw-acc": {SYSTEM, HOST, "1.3.6.1.2.1.2", "1.3.6.1.2.1.31", "1.3.6.1.2.1.47",
-               "1.3.6.1.2.1.99", "1.3.6.1.2.1.105"},
+    # BRIDGE-MIB (17) on every switch; the ARP cache (IP-MIB, 4) at the top of the tree
+    "sw-core": {SYSTEM, HOST, "1.3.6.1.2.1.2", "1.3.6.1.2.1.4", "1.3.6.1.2.1.17",
+                "1.3.6.1.2.1.31", "1.3.6.1.2.1.47", "1.3.6.1.2.1.99"},
+    "sw-acc": {SYSTEM, HOST, "1.3.6.1.2.1.2", "1.3.6.1.2.1.17", "1.3.6.1.2.1.31",
+               "1.3.6.1.2.1.47", "1.3.6.1.2.1.99", "1.3.6.1.2.1.105"},
     "nvr": {SYSTEM, HOST, "1.3.6.1.4.1.50001"},
     "pbx": {SYSTEM, HOST, "1.3.6.1.4.1.22736"},
     "ups": {SYSTEM, HOST, "1.3.6.1.2.1.33"},
