@@ -55,9 +55,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     logs.setup()
     for warning in loaded.warnings:
         log.warning("%s", warning)
+    from center.service import ListenError
+
     try:
         asyncio.run(_run(loaded))
-    except SchemaError as exc:
+    except (SchemaError, ListenError) as exc:
         print(f"lvgw-center: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except (OSError, sqlite3.Error) as exc:

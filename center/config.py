@@ -104,7 +104,7 @@ class CenterFile(Strict):
     database: str
     sites: list[Site] = []
     adapters: list[Adapter] = []
-    web: Web = Web()
+    web: Web | None = None  # the HTTP callbacks are served only when it is given
     ingest: Ingest = Ingest()
 
     @field_validator("database")

@@ -16,6 +16,7 @@ from center.config import CenterFile
 from center.delivery import Deliverer
 from center.ingest import Ingest
 from center.ledger import LedgerStore, Route
+from center.web import callback_server
 
 log = logging.getLogger("lvgw-center")
 
@@ -38,6 +39,7 @@ class Center:
             for settings in center.adapters
         ]
         self.ingest = Ingest(center, self.store, routes_of(center), self._applied)
+        self.web = callback_server(center, self.store)
         self.started = asyncio.Event()
 
     def _applied(self) -> None:
@@ -46,6 +48,13 @@ class Center:
 
     async def run(self, stop: asyncio.Event) -> None:
         async with self.store:
+            if self.web is not None:
+                try:
+                    await self.web.start()
+                except OSError as exc:
+                    raise ListenError(f"web.listen {self.web.host}:{self.web.requested_port}:"
+                                      f" cannot listen: {exc}") from exc  # fmt: skip
+                log.info("callbacks on http://%s:%d/api/v1/", self.web.host, self.web.port)
             tasks = [
                 asyncio.create_task(self.ingest.run(), name="center-ingest"),
                 asyncio.create_task(self.ingest.watch_gaps(), name="center-gaps"),
@@ -64,6 +73,12 @@ class Center:
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                if self.web is not None:
+                    await self.web.close()
+
+
+class ListenError(Exception):
+    """``web.listen`` cannot be bound (taken, or not an address of this host)."""
 
 
 async def _until(stop: asyncio.Event, tasks: Sequence[asyncio.Task[None]]) -> None:
