@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from gateway.config import load_config
-from gateway.model import Condition
+from gateway.model import Condition, Level
 from gateway.rules import RuleEngine
 from gateway.rules.device import DeviceRules
 from tests.cases.rules.test_rules_golden import CASES, STATES
@@ -200,3 +200,87 @@ def test_same_answers_as_evaluating_everything(
     with every_rule_everywhere():
         reference = play(case, tmp_path / "a", every)
     assert play(case, tmp_path / "b", every) == reference
+
+
+# -- more timers that fire with no poll in between --------------------------------
+
+CAMERAS_ESCALATING = """
+  - code: cameras.offline
+    type: check
+    title: "{count} of {total} cameras of {device} offline"
+    level: 3
+    when: {count: {point: cam.status, eq: offline}, ge: 1}
+    escalate:
+      - level: 1
+        when: {share: {point: cam.status, eq: offline}, ge: 0.5}
+        for: 60s
+"""
+
+
+def cameras(offline: set[int]) -> dict[str, str]:
+    return {f"cam.status[{i}]": "offline" if i in offline else "online" for i in range(1, 5)}
+
+
+def test_an_escalation_step_s_duration_ends_on_a_tick(tmp_path: Path) -> None:
+    """The step's own ``for`` is a deadline: escalated by a tick, not by the next poll."""
+    engine = box_engine(tmp_path, CAMERAS_ESCALATING)
+    raised = engine.evaluate(poll("box", 0, cameras({1, 2, 3})))
+    assert [(c.active, c.level) for c in raised] == [(True, Level.L3)]
+    assert ticks(engine, 1, 1) == []  # the raise is looked at once more
+    assert engine.next_deadline("box") == T0 + timedelta(seconds=60)
+    assert ticks(engine, 2, 59) == []
+    escalated = ticks(engine, 60, 60)
+    assert [(c.active, c.level, c.since) for c in escalated] == [(True, Level.L1, T0)]
+    assert ticks(engine, 61, 600) == []
+
+
+ARMED_AT_NIGHT = """
+  - code: panel.disarmed_out_of_hours
+    type: check
+    title: "{device} is disarmed out of hours"
+    level: 2
+    when:
+      all:
+        - {point: armed, eq: disarmed}
+        - {during: {from: "09:05", to: "17:00", tz: UTC}}
+"""
+
+
+def test_a_schedule_window_opens_on_a_tick(tmp_path: Path) -> None:
+    """A window that starts while nothing is polled: the rule raises at its first minute
+    (T0 is 09:00 UTC) and clears when it closes, on ticks alone."""
+    engine = box_engine(tmp_path, ARMED_AT_NIGHT)
+    assert engine.evaluate(poll("box", 0, {"armed": "disarmed"})) == []
+    assert ticks(engine, 1, 299) == []
+    opened = ticks(engine, 300, 300)
+    assert [(c.code, c.active) for c in opened] == [("panel.disarmed_out_of_hours", True)]
+    closing = 8 * 3600  # 17:00
+    assert ticks(engine, closing - 60, closing - 1, every=59) == []
+    assert [c.active for c in ticks(engine, closing, closing)] == [False]
+
+
+STALE_OVER_SITE = """
+  - code: heartbeats.stale
+    type: check
+    title: "{count} devices of the site send no heartbeat"
+    level: 2
+    when: {count: {point: cam.status, of: age, gt: 300}, over: site, ge: 2}
+"""
+
+
+def test_a_count_over_the_site_of_ages_crosses_on_a_tick(tmp_path: Path) -> None:
+    """A count over the site whose part reads an age changes with time alone: each
+    device's own count is kept per time, so ticks see the readings age."""
+    devices = [{"id": f"box{n}", "kind": "nvr", "profile": "box"} for n in (1, 2)]
+    engine = box_engine(tmp_path, STALE_OVER_SITE, devices)
+    for at, device in ((0, "box1"), (0, "box2"), (60, "box1"), (60, "box2")):
+        assert engine.evaluate(poll(device, at, {"cam.status[1]": "online"})) == []
+    # The cameras' status is gone from both devices' polls from 90 s on.
+    for device in ("box1", "box2"):
+        assert engine.evaluate(poll(device, 90, {"cam.name[1]": "Cam 1"})) == []
+    assert ticks(engine, 91, 360) == []  # the last reading, at 60 s, is 300 s old
+    raised = ticks(engine, 361, 361)
+    assert sorted((c.device, c.code, c.active) for c in raised) == [
+        ("box1", "heartbeats.stale", True),
+        ("box2", "heartbeats.stale", True),
+    ]
