@@ -171,15 +171,21 @@ async def gateway_under_attack(
     gateway = GatewayProcess(site)
     gateway.start()
     try:
-        await until(observed.online, 30, "status online")
-        await until(lambda: gateway.last_poll("healthy") is not None, 30, "healthy polled")
-        # When other devices went down a moment before the dead one, they form a storm
-        # first and the dead device joins it: the storm's ticket lists it at its next
-        # listing update, at most once per listing interval (60 s after the storm was
-        # passed on). Hence the interval plus the raise time and slack.
-        await until(
-            lambda: observed.opened("dead"), LISTING_INTERVAL_S + 30, "ticket of the dead device"
-        )
+        try:
+            await until(observed.online, 30, "status online")
+            await until(lambda: gateway.last_poll("healthy") is not None, 30, "healthy polled")
+            # When other devices went down a moment before the dead one, they form a storm
+            # first and the dead device joins it: the storm's ticket lists it at its next
+            # listing update, at most once per listing interval (60 s after the storm was
+            # passed on). Hence the interval plus the raise time and slack.
+            await until(
+                lambda: observed.opened("dead"),
+                LISTING_INTERVAL_S + 30,
+                "ticket of the dead device",
+            )
+        except AssertionError as exc:  # say what the gateway did meanwhile
+            seen = [(t["event"], t["device"]["id"], t["fault"]["code"]) for t in observed.tickets]
+            raise AssertionError(f"{exc}; tickets {seen}\n{gateway.log_text()[-4000:]}") from None
         yield gateway, observed
         assert gateway.alive, gateway.log_text()[-3000:]
     finally:
