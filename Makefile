@@ -14,6 +14,11 @@ SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients snmpd:snmpd 
 	snmpget:snmp snmptrapd:snmptrapd mbpoll:mbpoll victoria-metrics:victoria-metrics \
 	socat:socat systemd-analyze:systemd chromium:chromium prlimit:util-linux
 PYTHON_VENV_PKG := python3-venv
+# The checks and tests run from caches: compiled modules and pytest's rewritten test
+# modules in __pycache__ (a third of the unit tier's start-up when they are rebuilt on
+# every run, once per worker), mypy's in .mypy_cache, ruff's in .ruff_cache. An
+# environment that turns bytecode writing off would rebuild them all every time.
+unexport PYTHONDONTWRITEBYTECODE
 # Only the benchmarks' reference rows need these (Go snmp_exporter, net-snmp's C API).
 BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc
 

@@ -1,13 +1,15 @@
 """Retention and downsampling of the embedded store over 93 simulated days of a
 100-device site.
 
-Scale covered: 100 devices with two points each (200 series): ``temp``, a float that
+Scale covered: 100 devices with two points each (200 series; `make check` feeds the
+first 10 devices, LVGW_QUICK_EXAMPLES=1, the same days and schedule): ``temp``, a float that
 changes at every sample, and ``link``, a 0/1 state that holds for a day at a time (the
 compact form of constant buckets). Up to 50 h before the end each series gets a burst
 of three samples a minute apart every 6 hours, so that a 5-minute bucket has several
 samples to aggregate; in the last 50 h ``temp`` comes every 3 minutes and ``link``
 every 15. That is about 340,000 samples fed through ``add`` with the clock following
-the data and maintenance running by itself whenever the clock says it is due. A real
+the data and maintenance running by itself whenever the clock says it is due (about
+34,000 with 10 devices). A real
 site polls every 30 s: bench/store_wear.py runs that rate for an hour.
 
 Expected values are computed here from the generated samples, independently of the
@@ -28,6 +30,7 @@ from gateway.metrics.store.core import SeriesStore
 from gateway.metrics.store.maintain import COMPACT_EVERY, PRUNE_STEP
 from gateway.metrics.store.types import MIB, Resolution, Sample, StoreConfig
 from gateway.model import Reading
+from tests.examples import QUICK
 from tests.metrics.test_store_support import Clock, at
 
 DAY = 86_400
@@ -35,8 +38,14 @@ HOUR = 3_600
 START = 1_750_032_000  # midnight UTC
 END = START + 93 * DAY + 7 * HOUR + 1_234
 DENSE_FROM = END - 50 * HOUR
-DEVICES = [f"dev-{n:03d}" for n in range(100)]
+COUNT = 10 if QUICK else 100
+DEVICES = [f"dev-{n:03d}" for n in range(COUNT)]
 BUDGET = 32 * MIB
+
+
+def spread(*of_a_hundred: int) -> list[int]:
+    """Devices at the same places in the fleet whatever its size (99 is the last)."""
+    return [n * COUNT // 100 for n in of_a_hundred]
 
 
 def temp(device: int, ts: int) -> float:
@@ -116,7 +125,7 @@ def assert_same(got: list[Sample], want: list[Sample]) -> None:
         assert g.avg == pytest.approx(w.avg, rel=1e-12), g.ts
 
 
-@pytest.mark.parametrize("device", [0, 37, 99])
+@pytest.mark.parametrize("device", spread(0, 37, 99))
 def test_the_last_two_days_are_raw_samples_exactly_as_added(
     site: tuple[SeriesStore, Path], device: int
 ) -> None:
@@ -129,7 +138,7 @@ def test_the_last_two_days_are_raw_samples_exactly_as_added(
         assert [(s.ts, s.last, s.count) for s in got] == [(at(t), v, 1) for t, v in want]
 
 
-@pytest.mark.parametrize("device", [3, 64])
+@pytest.mark.parametrize("device", spread(13, 64))
 def test_older_ranges_are_five_minute_aggregates_of_the_samples(
     site: tuple[SeriesStore, Path], device: int
 ) -> None:
@@ -155,7 +164,7 @@ def test_beyond_ninety_days_only_hourly_aggregates_remain(
     site: tuple[SeriesStore, Path],
 ) -> None:
     store, _ = site
-    device = 42
+    (device,) = spread(42)
     start, end = END - 92 * DAY, END - 85 * DAY
     got = store.series(DEVICES[device], "temp", None, at(start), at(end))
     assert got.resolution is Resolution.HOUR
@@ -200,7 +209,7 @@ def test_retention_removed_what_is_older_than_each_tier_keeps(
     assert stats.file_bytes + stats.wal_bytes <= BUDGET
     assert not stats.over_budget
     assert stats.dropped == {}
-    assert stats.series == 200
+    assert stats.series == 2 * COUNT
 
 
 def test_the_site_is_listed(site: tuple[SeriesStore, Path]) -> None:

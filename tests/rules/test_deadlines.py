@@ -21,6 +21,7 @@ from gateway.model import Condition, Level
 from gateway.rules import RuleEngine
 from gateway.rules.device import DeviceRules
 from tests.cases.rules.test_rules_golden import CASES, STATES
+from tests.examples import QUICK
 from tests.rules.box import box_engine
 from tests.rules.harness import T0, Step, Timeline, describe, down, poll, steps, write_site
 
@@ -166,6 +167,23 @@ def every_rule_everywhere() -> Iterator[None]:
         RuleEngine.tick = tick  # type: ignore[method-assign]
 
 
+# `make check` (LVGW_QUICK_EXAMPLES=1) ticks every second for the first 20 minutes of a
+# case, where the short cases and the first deadlines of the long ones fall, then every
+# 7 s (off the poll grid): the 4-hour cases cost the reference engine (every rule of
+# every device at every tick) 15,000 ticks otherwise. `make test` ticks every second
+# to the end.
+DENSE_QUICK_S = 1_200.0
+SPARSE_QUICK_S = 7.0
+
+
+def tick_times(end: float, every: float) -> list[float]:
+    times, at = [], 0.0
+    while at <= end:
+        times.append(at)
+        at += SPARSE_QUICK_S if QUICK and at >= DENSE_QUICK_S else every
+    return times
+
+
 def play(case: Path, directory: Path, extra_ticks: float | None) -> list[dict[str, Any]]:
     spec = yaml.safe_load((case / "input.yaml").read_text())
     profiles = [case / "profiles"] if (case / "profiles").is_dir() else []
@@ -181,10 +199,7 @@ def play(case: Path, directory: Path, extra_ticks: float | None) -> list[dict[st
     timeline: list[Step] = steps(spec["events"])
     if extra_ticks is not None:
         end = max(s.at for s in timeline) + 120
-        at = 0.0
-        while at <= end:
-            timeline.append(Step(at, 1, 10_000, "tick"))
-            at += extra_ticks
+        timeline += [Step(at, 1, 10_000, "tick") for at in tick_times(end, extra_ticks)]
         timeline.sort(key=lambda s: (s.at, s.rank, s.order))
     engine = RuleEngine(config)
     return [describe(at, c) for at, c in Timeline(engine, states).run(timeline)]
