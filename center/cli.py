@@ -55,15 +55,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     logs.setup()
     for warning in loaded.warnings:
         log.warning("%s", warning)
+    from center.ledger import LedgerBusyError
+    from center.ledger.postgres import LedgerSchemaError
     from center.service import ListenError
 
     try:
         asyncio.run(_run(loaded))
-    except (SchemaError, ListenError) as exc:
+    except LedgerBusyError as exc:
+        print(f"lvgw-center: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (SchemaError, LedgerSchemaError, ListenError) as exc:
         print(f"lvgw-center: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except (OSError, sqlite3.Error) as exc:
-        print(f"lvgw-center: ledger {loaded.center.database_path}: {exc}", file=sys.stderr)
+        print(f"lvgw-center: ledger {loaded.center.ledger.where}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
 
@@ -85,22 +90,25 @@ async def _run(loaded: LoadedCenter) -> None:
 
 def _read_ledger(loaded: LoadedCenter, read: Callable[[Ledger], T]) -> T | int:
     """``read(ledger)`` on the ledger opened read-only, or the exit code after saying
-    why it cannot be opened (a missing ledger is an error, not a new file)."""
-    from center.ledger import Ledger
+    why it cannot be opened (a missing SQLite ledger is an error, not a new file)."""
+    import psycopg
 
-    path = loaded.center.database_path
+    from center.ledger import Ledger
+    from center.ledger.postgres import LedgerSchemaError
+
+    where = loaded.center.ledger.where
     try:
-        ledger = Ledger.open(path, read_only=True)
-    except SchemaError as exc:
+        ledger = Ledger.connect(loaded.center.ledger, read_only=True)
+        try:
+            return read(ledger)
+        finally:
+            ledger.close()
+    except (SchemaError, LedgerSchemaError) as exc:
         print(f"lvgw-center: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except sqlite3.Error as exc:
-        print(f"lvgw-center: ledger {path}: {exc}", file=sys.stderr)
+    except (sqlite3.Error, psycopg.Error, OSError) as exc:
+        print(f"lvgw-center: ledger {where}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    try:
-        return read(ledger)
-    finally:
-        ledger.close()
 
 
 def cmd_tickets(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from center.ledger.url import LedgerUrl, check_url
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.listen import parse_listen
 from gateway.config.load import _resolve_files, _validate
@@ -99,9 +100,27 @@ class Ingest(Strict):
     gap_after: Duration = 600.0
 
 
+class Database(Strict):
+    """``database: {url: postgresql://USER@HOST:PORT/DB, password_file: FILE}``."""
+
+    url: str
+    password_file: Path | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_url(value)
+
+    @model_validator(mode="after")
+    def _password_for_postgresql(self) -> Database:
+        if self.password_file is not None and not self.url.startswith("postgres"):
+            raise ValueError("password_file is for a postgresql:// database")
+        return self
+
+
 class CenterFile(Strict):
     broker: Broker
-    database: str
+    database: str | Database
     sites: list[Site] = []
     adapters: list[Adapter] = []
     web: Web | None = None  # the HTTP callbacks are served only when it is given
@@ -109,12 +128,8 @@ class CenterFile(Strict):
 
     @field_validator("database")
     @classmethod
-    def _database(cls, value: str) -> str:
-        if value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("PostgreSQL is not supported yet: use sqlite:///PATH")
-        if not value.startswith("sqlite:///") or len(value) == len("sqlite:///"):
-            raise ValueError(f"not sqlite:///PATH: {value!r}")
-        return value
+    def _database(cls, value: str | Database) -> str | Database:
+        return check_url(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _distinct(self) -> CenterFile:
@@ -129,9 +144,15 @@ class CenterFile(Strict):
         return self
 
     @property
+    def ledger(self) -> LedgerUrl:
+        if isinstance(self.database, str):
+            return LedgerUrl(self.database)
+        return LedgerUrl(self.database.url, self.database.password_file)
+
+    @property
     def database_path(self) -> Path:
-        # sqlite:///var/lib/c.db is /var/lib/c.db (sqlite:////var/lib/c.db too).
-        return Path("/" + self.database.removeprefix("sqlite:///").lstrip("/"))
+        """The SQLite ledger's file (sqlite:///var/lib/c.db is /var/lib/c.db)."""
+        return self.ledger.path
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +165,7 @@ class LoadedCenter:
         adapters = ", ".join(f"{a.name} ({a.type})" for a in self.center.adapters) or "none"
         return (
             f"{self.path}: valid: broker {self.center.broker.host}:{self.center.broker.port},"
-            f" database {self.center.database_path}, {len(self.center.sites)} sites,"
+            f" database {self.center.ledger.where}, {len(self.center.sites)} sites,"
             f" adapters: {adapters}"
         )
 

@@ -5,8 +5,16 @@ several centers may share the load, and so do the gateways' replies (``acks-repl
 ``cmd-reply/<name>``, center/replies.py); statuses are retained messages, which a shared
 subscription does not deliver, so each center takes them all (``lvgw/v1/+/status``;
 recording one twice is harmless). Each message is acknowledged only after the ledger
-committed it; when the ledger fails the connection is dropped without the
-acknowledgement, and the broker sends the message again on the next connection.
+committed it.
+
+Messages are taken in batches: what has arrived by the time the ledger is free goes
+into one transaction (up to `MAX_BATCH`), then each is acknowledged, in the order they
+came (MQTT v5, 4.6). When the ledger is unavailable (a PostgreSQL server down or out of
+reach, a full disk) the batch is kept and tried again with a capped backoff, nothing
+is acknowledged meanwhile (the broker stops sending once its in-flight window is full,
+and keeps the rest), and the log says so once, then says when the ledger is back. A
+worker stopped meanwhile leaves the messages unacknowledged: the broker sends them
+again.
 """
 
 from __future__ import annotations
@@ -14,19 +22,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import aiomqtt
 
 from center import broker
 from center.config import CenterFile
-from center.events import MAX_EVENT_BYTES, Rejection, parse_ticket_event, site_of
+from center.events import MAX_EVENT_BYTES, Rejection, TicketEvent, parse_ticket_event, site_of
 from center.ledger import LedgerStore, Route
 from center.replies import parse_reply, topic_kind
 from drivers.backoff import Backoff
-from gateway.sqlite import WorkerStoppedError
+
+MAX_BATCH = 500  # messages in one ledger transaction
 
 log = logging.getLogger("lvgw-center.ingest")
 
@@ -67,8 +76,6 @@ class Ingest:
             except aiomqtt.MqttError as exc:
                 log.warning("broker %s:%s: %s", self.center.broker.host,
                             self.center.broker.port, exc)  # fmt: skip
-            except LedgerFailedError as exc:
-                log.error("%s: not acknowledging, the broker keeps the message", exc)
             finally:
                 self.connected.clear()
             await asyncio.sleep(backoff.next_delay())
@@ -82,49 +89,112 @@ class Ingest:
             self.connected.set()
             backoff.reset()
             log.info("subscribed to %s", ticket_filter(self.center.broker.group))
-            async for message in mqtt.messages:
-                await self._take(message)
-                broker.acknowledge(mqtt, message)
+            messages = mqtt.messages
+            async for message in messages:
+                batch = [message]
+                while len(messages) and len(batch) < MAX_BATCH:
+                    batch.append(await anext(messages))
+                await self._durably(batch)
+                for taken in batch:
+                    broker.acknowledge(mqtt, taken)
 
-    async def _take(self, message: aiomqtt.Message) -> None:
-        topic = message.topic.value
-        payload = message.payload if isinstance(message.payload, bytes) else b""
-        try:
+    async def _durably(self, batch: list[aiomqtt.Message]) -> None:
+        """Take ``batch`` into the ledger, waiting out a ledger that is unavailable."""
+        trouble = Backoff(0.5, 10.0)
+        while True:
+            try:
+                await self._take(batch)
+            except LedgerFailedError as exc:
+                if trouble.failures == 0:
+                    log.error("%s: not acknowledging; %d message(s) wait at the broker"
+                              " until it is back", exc, len(batch))  # fmt: skip
+                await asyncio.sleep(trouble.next_delay())
+                continue
+            if trouble.failures:
+                log.warning("ledger %s is back: taking messages again", self.store.where)
+            return
+
+    async def _take(self, batch: list[aiomqtt.Message]) -> None:
+        items: list[TicketEvent | Rejection] = []
+        statuses: list[tuple[str, dict[str, Any]]] = []
+        replies: list[tuple[str, bytes]] = []
+        for message in batch:
+            topic = message.topic.value
+            payload = message.payload if isinstance(message.payload, bytes) else b""
             if topic.endswith("/tickets"):
-                item = parse_ticket_event(topic, payload)
-                outcome = await self.store.ingest(item, time.time(), self.routes)
-                self.counts[outcome] = self.counts.get(outcome, 0) + 1
-                if isinstance(item, Rejection):
-                    log.warning("rejected a message on %s: %s", topic, item.reason)
-                elif outcome == "applied":
-                    self.applied()
+                items.append(parse_ticket_event(topic, payload))
             elif topic.endswith("/status"):
-                await self._status(topic, payload)
+                items.extend(_status(topic, payload, statuses))
             elif topic_kind(topic) is not None:
-                await self._reply(topic, payload)
-        except (sqlite3.Error, OSError, WorkerStoppedError) as exc:  # disk full, file gone...
-            raise LedgerFailedError(f"ledger {self.store.path}: {exc}") from exc
-        except Exception as exc:  # a message that trips a bug: kept aside, not retried forever
+                replies.append((topic, payload))
+        try:
+            await self._store(items, statuses)
+        except LedgerFailedError:
+            raise
+        except Exception:  # a message that trips a bug: taken one by one to find it
+            for item in items:
+                await self._one(item)
+            for status in statuses:
+                await self._one_status(*status)
+        for topic, payload in replies:
+            await self._one_reply(topic, payload)
+
+    async def _store(
+        self, items: list[TicketEvent | Rejection], statuses: list[tuple[str, dict[str, Any]]]
+    ) -> None:
+        try:
+            outcomes = (
+                await self.store.ingest_many(items, time.time(), self.routes) if items else []
+            )
+            if statuses:
+                await self.store.record_statuses(statuses, time.time())
+        except Exception as exc:
+            if self.store.is_unavailable(exc):
+                raise LedgerFailedError(f"ledger {self.store.where}: {exc}") from exc
+            raise
+        for item, outcome in zip(items, outcomes, strict=True):
+            self.counts[outcome] = self.counts.get(outcome, 0) + 1
+            if isinstance(item, Rejection):
+                log.warning("rejected a message on %s: %s", item.topic, item.reason)
+        if "applied" in outcomes:
+            self.applied()
+
+    async def _one(self, item: TicketEvent | Rejection) -> None:
+        try:
+            await self._store([item], [])
+        except LedgerFailedError:
+            raise
+        except Exception as exc:  # kept aside with the error, not retried forever
+            topic = item.topic if isinstance(item, Rejection) else f"lvgw/v1/{item.site_id}/tickets"
+            log.exception("cannot take a message on %s", topic)
+            reason = f"could not be taken: {type(exc).__name__}: {exc}"
+            event_id = item.event_id
+            try:
+                await self._store([Rejection(topic, item.payload[:MAX_EVENT_BYTES], reason,
+                                             event_id)], [])  # fmt: skip
+            except Exception as again:
+                raise LedgerFailedError(f"ledger {self.store.where}: {again}") from again
+
+    async def _one_status(self, site_id: str, status: dict[str, Any]) -> None:
+        try:
+            await self._store([], [(site_id, status)])
+        except LedgerFailedError:
+            raise
+        except Exception:
+            log.exception("cannot record the status of site %s", site_id)
+
+    async def _one_reply(self, topic: str, payload: bytes) -> None:
+        try:
+            await self._reply(topic, payload)
+        except Exception as exc:
+            if self.store.is_unavailable(exc):
+                raise LedgerFailedError(f"ledger {self.store.where}: {exc}") from exc
             log.exception("cannot take a message on %s", topic)
             reason = f"could not be taken: {type(exc).__name__}: {exc}"
             try:
-                await self.store.ingest(Rejection(topic, payload[:MAX_EVENT_BYTES], reason),
-                                        time.time(), ())  # fmt: skip
+                await self._store([Rejection(topic, payload[:MAX_EVENT_BYTES], reason)], [])
             except Exception as again:
-                raise LedgerFailedError(f"ledger {self.store.path}: {again}") from again
-
-    async def _status(self, topic: str, payload: bytes) -> None:
-        site_id = site_of(topic)
-        try:
-            status = json.loads(payload) if len(payload) <= MAX_EVENT_BYTES else None
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            status = None
-        if site_id is None or not isinstance(status, dict):
-            reason = "not a status: a JSON object of at most 256 KiB expected"
-            await self.store.ingest(Rejection(topic, payload[:MAX_EVENT_BYTES], reason),
-                                    time.time(), ())  # fmt: skip
-            return
-        await self.store.record_status(site_id, status, time.time())
+                raise LedgerFailedError(f"ledger {self.store.where}: {again}") from again
 
     async def _reply(self, topic: str, payload: bytes) -> None:
         reply = parse_reply(topic, payload)
@@ -144,13 +214,29 @@ class Ingest:
             try:
                 flagged = await self.store.flag_gaps(time.time(), gap_after)
             except Exception as exc:
-                log.error("ledger %s: cannot check for gaps: %s", self.store.path, exc)
+                log.error("ledger %s: cannot check for gaps: %s", self.store.where, exc)
                 continue
             for ticket_id, missing in flagged:
                 log.warning(
                     "ticket %s: event seq %d missing for over %.0f s; later events wait for it",
                     ticket_id, missing, gap_after,
                 )  # fmt: skip
+
+
+def _status(
+    topic: str, payload: bytes, statuses: list[tuple[str, dict[str, Any]]]
+) -> list[Rejection]:
+    """Adds a site's status to ``statuses``; a message that is not one is a Rejection."""
+    site_id = site_of(topic)
+    try:
+        status = json.loads(payload) if len(payload) <= MAX_EVENT_BYTES else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        status = None
+    if site_id is None or not isinstance(status, dict):
+        reason = "not a status: a JSON object of at most 256 KiB expected"
+        return [Rejection(topic, payload[:MAX_EVENT_BYTES], reason)]
+    statuses.append((site_id, status))
+    return []
 
 
 class LedgerFailedError(Exception):

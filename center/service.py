@@ -1,7 +1,9 @@
 """``lvgw-center run``: the ledger, ingest and the adapters' delivery loops, together.
 
 Each part is its own task: an adapter that is slow or down only delays its own queue,
-never ingest or another adapter.
+never ingest or another adapter. On PostgreSQL each adapter's loop has a connection of
+its own (it holds a transaction while a claimed delivery is sent); on SQLite all share
+the one, and the worker holds the ledger's lock so no second worker runs on it.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ class Center:
 
     def __init__(self, center: CenterFile) -> None:
         self.center = center
-        self.store = LedgerStore(center.database_path)
+        self.store = LedgerStore(center.ledger, worker=True)
+        shared = center.ledger.engine == "postgresql"
         self.deliverers = [
-            Deliverer(adapters.build(settings), settings, self.store)
+            Deliverer(adapters.build(settings), settings, self.store.session(), shared)
             for settings in center.adapters
         ]
         self.ingest = Ingest(center, self.store, routes_of(center), self._applied)
@@ -47,7 +50,11 @@ class Center:
             deliverer.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with self.store:
+        async with contextlib.AsyncExitStack() as stores:
+            await stores.enter_async_context(self.store)
+            for deliverer in self.deliverers:
+                if deliverer.store is not self.store:
+                    await stores.enter_async_context(deliverer.store)
             if self.web is not None:
                 try:
                     await self.web.start()
@@ -64,7 +71,7 @@ class Center:
                 ),
             ]
             self.started.set()
-            log.info("lvgw-center started: ledger %s", self.store.path)
+            log.info("lvgw-center started: ledger %s", self.store.where)
             try:
                 await _until(stop, tasks)
             finally:

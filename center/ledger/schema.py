@@ -1,11 +1,18 @@
-"""The ledger's SQLite schema, versioned: ``migrations[n]`` takes version n to n + 1.
+"""The ledger's schema, versioned and the same on both engines: ``MIGRATIONS[n]`` takes
+version n to n + 1.
 
-Only ever append a migration; a file written by a newer lvgw-center is refused
-(gateway/sqlite/database.py).
+Each migration is a tuple of statement templates, written once: ``{id}``, ``{blob}``
+and ``{real}`` become each engine's types (center/ledger/sql.py); keep the rest to the
+SQL both engines share. Only ever append a migration. SQLite keeps its version in
+``PRAGMA user_version`` (gateway/sqlite/database.py: a file written by a newer
+lvgw-center is refused); PostgreSQL in the table ``lvgw_center_schema``
+(center/ledger/postgres.py), migrated under an advisory lock so workers starting
+together migrate once.
 """
 
 from __future__ import annotations
 
+from center.ledger.sql import POSTGRESQL, SQLITE, Dialect
 from gateway.sqlite import Schema
 
 # `PRAGMA application_id` marks the file as an lvgw-center ledger ("lvgc").
@@ -21,20 +28,20 @@ _V1 = (
         site_id TEXT NOT NULL,
         kind TEXT NOT NULL,
         severity INTEGER NOT NULL,
-        payload BLOB NOT NULL,
-        received_at REAL NOT NULL,
+        payload {blob} NOT NULL,
+        received_at {real} NOT NULL,
         applied INTEGER NOT NULL DEFAULT 0,
         UNIQUE (ticket_id, seq)
     )""",
     "CREATE INDEX events_waiting ON events (ticket_id, seq) WHERE applied = 0",
     # What could not be taken, with why: kept for the operator, never applied.
     """CREATE TABLE rejected (
-        id INTEGER PRIMARY KEY,
-        received_at REAL NOT NULL,
+        id {id},
+        received_at {real} NOT NULL,
         topic TEXT NOT NULL,
         event_id TEXT,
         reason TEXT NOT NULL,
-        payload BLOB NOT NULL
+        payload {blob} NOT NULL
     )""",
     # One row per ticket: its state after the events applied so far (applied_seq), and
     # its on-time record.
@@ -58,7 +65,7 @@ _V1 = (
         departed_at TEXT,
         on_time_response INTEGER,
         on_time_onsite INTEGER,
-        gap_flagged_at REAL
+        gap_flagged_at {real}
     )""",
     "CREATE INDEX tickets_site ON tickets (site_id, state)",
     # The last status each site published (retained `status` topic).
@@ -68,20 +75,20 @@ _V1 = (
         version TEXT,
         backlog TEXT,
         status TEXT NOT NULL,
-        updated_at REAL NOT NULL
+        updated_at {real} NOT NULL
     )""",
     # Each adapter's queue: one row per (adapter, event), in the order events were
     # applied (id), so a ticket's events go out in seq order.
     """CREATE TABLE deliveries (
-        id INTEGER PRIMARY KEY,
+        id {id},
         adapter TEXT NOT NULL,
         event_id TEXT NOT NULL REFERENCES events (event_id),
         ticket_id TEXT NOT NULL,
         state TEXT NOT NULL DEFAULT 'pending',
         attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL NOT NULL,
+        next_attempt_at {real} NOT NULL,
         last_error TEXT,
-        delivered_at REAL,
+        delivered_at {real},
         UNIQUE (adapter, event_id)
     )""",
     "CREATE INDEX deliveries_due ON deliveries (adapter, state, ticket_id, id)",
@@ -90,7 +97,7 @@ _V1 = (
 _V2 = (
     # Since when the site has been in its current state (online or not): set when a
     # status changes it, kept while the same state is published again.
-    "ALTER TABLE sites ADD COLUMN since REAL",
+    "ALTER TABLE sites ADD COLUMN since {real}",
     "UPDATE sites SET since = updated_at",
     # The gateways' answers on acks-reply and cmd-reply/<name>, each once (reply_key:
     # a hash of the topic and the bytes, so a message the broker sends again is not
@@ -104,10 +111,20 @@ _V2 = (
         ok INTEGER NOT NULL,
         error TEXT,
         payload TEXT NOT NULL,
-        received_at REAL NOT NULL
+        received_at {real} NOT NULL
     )""",
     "CREATE INDEX replies_request ON replies (request_id)",
     "CREATE INDEX replies_ticket ON replies (ticket_id, received_at)",
 )
 
-SCHEMA = Schema(name="lvgw-center ledger", application_id=APPLICATION_ID, migrations=(_V1, _V2))
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+NAME = "lvgw-center ledger"
+
+
+def render(dialect: Dialect) -> tuple[tuple[str, ...], ...]:
+    """Every migration's statements in ``dialect``'s types."""
+    return tuple(tuple(dialect.render(s) for s in migration) for migration in MIGRATIONS)
+
+
+SCHEMA = Schema(name=NAME, application_id=APPLICATION_ID, migrations=render(SQLITE))
+POSTGRESQL_MIGRATIONS = render(POSTGRESQL)

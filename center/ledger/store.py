@@ -1,27 +1,36 @@
-"""The ledger, synchronous: one SQLite file, used from the one thread that opened it.
+"""The ledger, synchronous: one connection (SQLite or PostgreSQL, center/ledger/sql.py),
+used from the one thread that opened it.
 
-`ingest` stores an event and applies what it can in one transaction, so once it
-returns the event is durable and the MQTT message may be acknowledged. Events of a
+`ingest` stores an event and applies what it can in one transaction (`ingest_many`:
+a batch of them), so once it returns the event is durable and the MQTT message may be
+acknowledged. Events of a
 ticket are applied in ``seq`` order: an early one waits (``applied = 0``) until its
 predecessor arrives; `flag_gaps` marks tickets that have waited too long, and nothing
 is ever applied past a gap. Applying an event queues one delivery per adapter that
 wants it (`Route`).
+
+Several workers may share a PostgreSQL ledger. Each event is stored once whoever takes
+it (``event_id`` is unique; a second insert does nothing). A ticket's events are applied
+under its row lock, so two workers holding its consecutive events apply them one after
+the other, in seq order. A batch takes its tickets' locks in ticket order, so two
+batches never wait on each other in a circle; a transaction that still loses to
+another (deadlock) is run again. `claim` hands a worker one delivery, locked until it
+is recorded as delivered or failed, passing over those other workers hold.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from center.events import Rejection, TicketEvent
-from center.ledger.schema import SCHEMA
+from center.ledger.sql import Sql
+from center.ledger.url import LedgerUrl
 from center.replies import Reply
-from gateway.sqlite import Database, Pragmas, open_database
 
 IngestOutcome = Literal["applied", "waiting", "duplicate", "rejected"]
 
@@ -74,98 +83,117 @@ class TicketRow:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-class Ledger:
-    """Tickets, their events, sites and deliveries in ``path``."""
+T = TypeVar("T")
+CONFLICT_RETRIES = 10
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self.path = db.path
+
+class Ledger:
+    """Tickets, their events, sites and deliveries, on one connection."""
+
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
+        self.where = sql.where
+        self._claimed: int | None = None  # the delivery this connection holds (claim)
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> Ledger:
-        """Open (creating on first use, unless ``read_only``) the ledger at ``path``."""
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(open_database(path, SCHEMA, Pragmas(synchronous="FULL"), read_only=read_only))
+        """Open (creating on first use, unless ``read_only``) the SQLite ledger ``path``."""
+        from center.ledger.sqlite import SqliteSql
+
+        return cls(SqliteSql.open(path, read_only=read_only))
+
+    @classmethod
+    def connect(cls, url: LedgerUrl, *, read_only: bool = False) -> Ledger:
+        """The ledger at ``url``: an SQLite file is opened now; a PostgreSQL connection
+        is made at the first call (and again after it broke)."""
+        if url.engine == "sqlite":
+            return cls.open(url.path, read_only=read_only)
+        from center.ledger.postgres import PgSql
+
+        return cls(PgSql(url))
 
     def close(self) -> None:
-        self._db.close()
+        self._sql.close()
+
+    def _write(self, work: Callable[[Sql], T]) -> T:
+        """``work`` in one transaction, run again when it crossed another worker's."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                with self._sql.transaction():
+                    return work(self._sql)
+            except Exception as exc:
+                if attempt == CONFLICT_RETRIES - 1 or not self._sql.is_conflict(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     # -- ingest -----------------------------------------------------------------------
 
     def ingest(
         self, item: TicketEvent | Rejection, now: float, routes: Sequence[Route] = ()
     ) -> IngestOutcome:
-        with self._db.transaction() as conn:
-            if isinstance(item, Rejection):
-                _reject(conn, item, now)
-                return "rejected"
-            if conn.execute("SELECT 1 FROM events WHERE event_id = ?", (item.event_id,)).fetchone():
-                return "duplicate"
-            taken = conn.execute(
-                "SELECT event_id FROM events WHERE ticket_id = ? AND seq = ?",
-                (item.ticket_id, item.seq),
-            ).fetchone()
-            if taken:
-                reason = f"seq {item.seq} of ticket {item.ticket_id} is already event {taken[0]}"
-                _reject(conn, Rejection("", item.payload, reason, item.event_id), now)
-                return "rejected"
-            conn.execute(
-                "INSERT INTO events (event_id, ticket_id, seq, site_id, kind, severity, payload,"
-                " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (item.event_id, item.ticket_id, item.seq, item.site_id, item.kind,
-                 item.severity, item.payload, now),
-            )  # fmt: skip
-            conn.execute(
-                "INSERT OR IGNORE INTO tickets (ticket_id, site_id) VALUES (?, ?)",
-                (item.ticket_id, item.site_id),
-            )
-            applied = _apply_ready(conn, item.ticket_id, now, routes)
-            return "applied" if item.event_id in applied else "waiting"
+        return self.ingest_many([item], now, routes)[0]
+
+    def ingest_many(
+        self, items: Sequence[TicketEvent | Rejection], now: float, routes: Sequence[Route] = ()
+    ) -> list[IngestOutcome]:
+        """Store and apply ``items`` in one transaction; each one's outcome, in order."""
+
+        def work(sql: Sql) -> list[IngestOutcome]:
+            outcomes: dict[int, IngestOutcome] = {}
+            # Ticket order: the row locks of a batch are taken in one global order.
+            order = sorted(range(len(items)), key=lambda i: _lock_key(items[i]))
+            for i in order:
+                outcomes[i] = _ingest_one(sql, items[i], now, routes)
+            return [outcomes[i] for i in range(len(items))]
+
+        return self._write(work)
 
     def flag_gaps(self, now: float, gap_after: float) -> list[tuple[str, int]]:
         """Tickets whose next event has been missing over ``gap_after`` seconds while a
         later one waits: flagged once; returns (ticket, missing seq) of the new ones."""
-        with self._db.transaction() as conn:
-            rows = conn.execute(
+
+        def work(sql: Sql) -> list[tuple[str, int]]:
+            rows = sql.execute(
                 "SELECT t.ticket_id, t.applied_seq + 1 FROM tickets t"
                 " WHERE t.gap_flagged_at IS NULL AND EXISTS (SELECT 1 FROM events e"
-                "  WHERE e.ticket_id = t.ticket_id AND e.applied = 0 AND e.received_at <= ?)",
+                "  WHERE e.ticket_id = t.ticket_id AND e.applied = 0 AND e.received_at <= ?)"
+                " ORDER BY t.ticket_id",
                 (now - gap_after,),
             ).fetchall()
-            for ticket_id, _missing in rows:
-                conn.execute(
-                    "UPDATE tickets SET gap_flagged_at = ? WHERE ticket_id = ?", (now, ticket_id)
-                )
-        return [(str(t), int(s)) for t, s in rows]
+            flagged = []
+            for ticket_id, missing in rows:
+                # Another worker may have flagged it (or applied the missing event) since.
+                if sql.execute(
+                    "UPDATE tickets SET gap_flagged_at = ? WHERE ticket_id = ?"
+                    " AND gap_flagged_at IS NULL AND applied_seq + 1 = ?",
+                    (now, ticket_id, missing),
+                ).rowcount:
+                    flagged.append((str(ticket_id), int(missing)))
+            return flagged
+
+        return self._write(work)
 
     # -- sites ------------------------------------------------------------------------
 
     def record_status(self, site_id: str, status: dict[str, Any], now: float) -> None:
         """The site's last status. ``since`` moves only when it goes online or offline;
         an offline status (the Last Will) keeps the version and backlog last known."""
-        backlog = status.get("backlog")
-        version = status.get("version")
-        with self._db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO sites (site_id, online, version, backlog, status, updated_at, since)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id) DO UPDATE SET"
-                " since = CASE WHEN sites.online = excluded.online THEN sites.since"
-                "  ELSE excluded.since END,"
-                " online = excluded.online,"
-                " version = coalesce(excluded.version, sites.version),"
-                " backlog = coalesce(excluded.backlog, sites.backlog),"
-                " status = excluded.status, updated_at = excluded.updated_at",
-                (site_id, int(status.get("state") == "online"),
-                 version if isinstance(version, str) else None,
-                 json.dumps(backlog) if isinstance(backlog, dict) else None,
-                 json.dumps(status), now, now),
-            )  # fmt: skip
+        self.record_statuses([(site_id, status)], now)
+
+    def record_statuses(self, statuses: Sequence[tuple[str, dict[str, Any]]], now: float) -> None:
+        """Sites' statuses in one transaction, each site's in the order given."""
+
+        def work(sql: Sql) -> None:
+            # Row locks in one order, as tickets' are (sorted keeps a site's own order).
+            for site_id, status in sorted(statuses, key=lambda pair: pair[0]):
+                _status(sql, site_id, status, now)
+
+        self._write(work)
 
     def sites(self) -> list[dict[str, Any]]:
         """Each site's last status: online, since when, version, backlog, and the time
         and text of its last status, with how many replies the gateway refused."""
-        rows = self._db.conn.execute(
+        rows = self._sql.execute(
             "SELECT s.site_id, s.online, s.since, s.version, s.backlog, s.updated_at, s.status,"
             " (SELECT count(*) FROM replies r WHERE r.site_id = s.site_id AND r.ok = 0)"
             " FROM sites s ORDER BY s.site_id"
@@ -179,19 +207,19 @@ class Ledger:
 
     def record_reply(self, reply: Reply, now: float) -> bool:
         """Keep a gateway's reply once; False when the same message was kept already."""
-        with self._db.transaction() as conn:
-            cursor = conn.execute(
+        return self._write(
+            lambda sql: sql.execute(
                 "INSERT INTO replies (reply_key, site_id, topic_kind, request_id, ticket_id, ok,"
                 " error, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (reply_key) DO NOTHING",
                 (reply.key, reply.site_id, reply.topic_kind, reply.request_id, reply.ticket_id,
                  int(reply.ok), reply.error, reply.payload, now),
-            )  # fmt: skip
-            return cursor.rowcount == 1
+            ).rowcount == 1
+        )  # fmt: skip
 
     def reply_to(self, request_id: str) -> dict[str, Any] | None:
         """The gateway's reply to the message sent with ``request_id``, once it came."""
-        row = self._db.conn.execute(
+        row = self._sql.execute(
             "SELECT payload FROM replies WHERE request_id = ? ORDER BY received_at LIMIT 1",
             (request_id,),
         ).fetchone()
@@ -203,7 +231,7 @@ class Ledger:
     def replies(self, site: str | None = None) -> list[dict[str, Any]]:
         """The replies kept, oldest first (of ``site`` only, when given)."""
         clause, args = ("WHERE site_id = ?", [site]) if site is not None else ("", [])
-        rows = self._db.conn.execute(
+        rows = self._sql.execute(
             "SELECT site_id, topic_kind, request_id, ticket_id, ok, error, received_at"
             f" FROM replies {clause} ORDER BY received_at, reply_key",
             args,
@@ -214,7 +242,7 @@ class Ledger:
     def locate_ticket(self, ticket_id: str) -> tuple[str, str] | None:
         """The site a ticket in the ledger belongs to, and its state (waiting, open,
         resolved); None when the ledger has no such ticket."""
-        row = self._db.conn.execute(
+        row = self._sql.execute(
             "SELECT site_id, state FROM tickets WHERE ticket_id = ?", (ticket_id,)
         ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]))
@@ -224,47 +252,79 @@ class Ledger:
     def due(self, adapter: str, now: float, limit: int = 50) -> list[Delivery]:
         """The adapter's deliveries to attempt now: for each ticket only its first
         pending one, so a ticket's events go out in order (a dead one no longer holds
-        the next back)."""
-        rows = self._db.conn.execute(
-            "SELECT d.id, d.adapter, d.event_id, d.ticket_id, d.attempts, e.payload"
-            " FROM deliveries d JOIN events e USING (event_id)"
-            " WHERE d.adapter = ? AND d.state = 'pending' AND d.next_attempt_at <= ?"
-            " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.adapter = d.adapter"
-            "  AND p.ticket_id = d.ticket_id AND p.state = 'pending' AND p.id < d.id)"
-            " ORDER BY d.id LIMIT ?",
-            (adapter, now, limit),
-        ).fetchall()
+        the next back). Nothing is claimed: see `claim` for what several workers do."""
+        rows = self._sql.execute(_DUE + " ORDER BY d.id LIMIT ?", (adapter, now, limit)).fetchall()
         return [Delivery(*row) for row in rows]
 
+    def claim(self, adapter: str, now: float) -> Delivery | None:
+        """The adapter's next delivery to attempt, held by this connection until
+        `delivered`, `failed` or `release`: on PostgreSQL its row stays locked in a
+        transaction, so no other worker takes it, nor (being the ticket's first pending
+        one) the ticket's next; a worker that dies lets it go with its connection."""
+        if self._claimed is not None:
+            raise RuntimeError(f"delivery {self._claimed} is still claimed")
+        self._sql.begin()
+        try:
+            row = self._sql.execute(
+                _DUE + " ORDER BY d.id LIMIT 1" + self._sql.dialect.skip_locked, (adapter, now)
+            ).fetchone()
+        except BaseException:
+            self._sql.rollback()
+            raise
+        if row is None:
+            self._sql.rollback()
+            return None
+        delivery = Delivery(*row)
+        self._claimed = delivery.id
+        return delivery
+
+    def release(self) -> None:
+        """Let the claimed delivery go unrecorded (it is due again at once)."""
+        if self._claimed is not None:
+            self._claimed = None
+            self._sql.rollback()
+
+    def _record(self, delivery_id: int, statement: str, args: Sequence[Any]) -> None:
+        if self._claimed == delivery_id:
+            self._claimed = None
+            try:
+                self._sql.execute(statement, args)
+            except BaseException:
+                self._sql.rollback()
+                raise
+            self._sql.commit()
+            return
+        self._write(lambda sql: sql.execute(statement, args))
+
     def next_due_at(self, adapter: str) -> float | None:
-        row = self._db.conn.execute(
+        row = self._sql.execute(
             "SELECT min(next_attempt_at) FROM deliveries WHERE adapter = ? AND state = 'pending'",
             (adapter,),
         ).fetchone()
         return None if row[0] is None else float(row[0])
 
     def delivered(self, delivery_id: int, now: float) -> None:
-        with self._db.transaction() as conn:
-            conn.execute(
-                "UPDATE deliveries SET state = 'delivered', delivered_at = ?,"
-                " attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                (now, delivery_id),
-            )
+        self._record(
+            delivery_id,
+            "UPDATE deliveries SET state = 'delivered', delivered_at = ?,"
+            " attempts = attempts + 1, last_error = NULL WHERE id = ?",
+            (now, delivery_id),
+        )
 
     def failed(self, delivery_id: int, error: str, retry_at: float | None) -> None:
         """One more failed attempt; ``retry_at`` None dead-letters it."""
         state = "pending" if retry_at is not None else "dead"
-        with self._db.transaction() as conn:
-            conn.execute(
-                "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?,"
-                " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
-                (state, error[:500], retry_at, delivery_id),
-            )
+        self._record(
+            delivery_id,
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?,"
+            " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+            (state, error[:500], retry_at, delivery_id),
+        )
 
     def ticket_deliveries(self) -> dict[str, dict[str, dict[str, int]]]:
         """Per ticket, per adapter: how many of its deliveries are in each state."""
         found: dict[str, dict[str, dict[str, int]]] = {}
-        for ticket_id, adapter, state, n in self._db.conn.execute(
+        for ticket_id, adapter, state, n in self._sql.execute(
             "SELECT ticket_id, adapter, state, count(*) FROM deliveries"
             " GROUP BY ticket_id, adapter, state"
         ):
@@ -273,7 +333,7 @@ class Ledger:
 
     def delivery_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
-        for adapter, state, n in self._db.conn.execute(
+        for adapter, state, n in self._sql.execute(
             "SELECT adapter, state, count(*) FROM deliveries GROUP BY adapter, state"
         ):
             counts.setdefault(adapter, {})[state] = n
@@ -289,13 +349,14 @@ class Ledger:
             where.append("t.site_id = ?")
             args.append(site)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._db.conn.execute(
+        rows = self._sql.execute(
             "SELECT t.ticket_id, t.site_id, t.device_id, t.fault_code, t.severity, t.title,"
             " t.state, t.applied_seq, (SELECT count(*) FROM events e WHERE"
             " e.ticket_id = t.ticket_id AND e.applied = 0), t.gap_flagged_at IS NOT NULL,"
             " t.opened_at, t.updated_at, t.resolved_at, t.response_due, t.onsite_due,"
             " t.acknowledged_at, t.arrived_at, t.on_time_response, t.on_time_onsite"
-            f" FROM tickets t {clause} ORDER BY t.site_id, t.opened_at, t.ticket_id",
+            f" FROM tickets t {clause}"
+            " ORDER BY t.site_id, t.opened_at IS NOT NULL, t.opened_at, t.ticket_id",
             args,
         ).fetchall()
         names = list(TicketRow.__dataclass_fields__)
@@ -310,14 +371,12 @@ class Ledger:
 
     def rejected(self) -> list[tuple[str, str | None, str]]:
         """(topic, event_id, reason) of every rejected message, oldest first."""
-        return list(
-            self._db.conn.execute("SELECT topic, event_id, reason FROM rejected ORDER BY id")
-        )
+        return list(self._sql.execute("SELECT topic, event_id, reason FROM rejected ORDER BY id"))
 
     def event_ids(self, ticket_id: str) -> list[tuple[str, int, bool]]:
         return [
             (e, s, bool(a))
-            for e, s, a in self._db.conn.execute(
+            for e, s, a in self._sql.execute(
                 "SELECT event_id, seq, applied FROM events WHERE ticket_id = ? ORDER BY seq",
                 (ticket_id,),
             )
@@ -328,24 +387,93 @@ def _bool(value: int | None) -> bool | None:
     return None if value is None else bool(value)
 
 
-def _reject(conn: sqlite3.Connection, item: Rejection, now: float) -> None:
-    conn.execute(
+def _int(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+# The deliveries that may be attempted now: per ticket only its first pending one.
+_DUE = (
+    "SELECT d.id, d.adapter, d.event_id, d.ticket_id, d.attempts, e.payload"
+    " FROM deliveries d JOIN events e ON e.event_id = d.event_id"
+    " WHERE d.adapter = ? AND d.state = 'pending' AND d.next_attempt_at <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.adapter = d.adapter"
+    "  AND p.ticket_id = d.ticket_id AND p.state = 'pending' AND p.id < d.id)"
+)
+
+
+def _lock_key(item: TicketEvent | Rejection) -> tuple[str, int]:
+    if isinstance(item, Rejection):
+        return ("", 0)
+    return (item.ticket_id, item.seq)
+
+
+def _ingest_one(
+    sql: Sql, item: TicketEvent | Rejection, now: float, routes: Sequence[Route]
+) -> IngestOutcome:
+    if isinstance(item, Rejection):
+        _reject(sql, item, now)
+        return "rejected"
+    inserted = sql.execute(
+        "INSERT INTO events (event_id, ticket_id, seq, site_id, kind, severity, payload,"
+        " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (item.event_id, item.ticket_id, item.seq, item.site_id, item.kind,
+         item.severity, item.payload, now),
+    ).rowcount  # fmt: skip
+    if not inserted:  # its event_id, or its ticket's seq, is already there
+        if sql.execute("SELECT 1 FROM events WHERE event_id = ?", (item.event_id,)).fetchone():
+            return "duplicate"
+        (taken,) = sql.execute(
+            "SELECT event_id FROM events WHERE ticket_id = ? AND seq = ?",
+            (item.ticket_id, item.seq),
+        ).fetchone()
+        reason = f"seq {item.seq} of ticket {item.ticket_id} is already event {taken}"
+        _reject(sql, Rejection("", item.payload, reason, item.event_id), now)
+        return "rejected"
+    sql.execute(
+        "INSERT INTO tickets (ticket_id, site_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (item.ticket_id, item.site_id),
+    )
+    applied = _apply_ready(sql, item.ticket_id, now, routes)
+    return "applied" if item.event_id in applied else "waiting"
+
+
+def _status(sql: Sql, site_id: str, status: dict[str, Any], now: float) -> None:
+    backlog = status.get("backlog")
+    version = status.get("version")
+    sql.execute(
+        "INSERT INTO sites (site_id, online, version, backlog, status, updated_at, since)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id) DO UPDATE SET"
+        " since = CASE WHEN sites.online = excluded.online THEN sites.since"
+        "  ELSE excluded.since END,"
+        " online = excluded.online,"
+        " version = coalesce(excluded.version, sites.version),"
+        " backlog = coalesce(excluded.backlog, sites.backlog),"
+        " status = excluded.status, updated_at = excluded.updated_at",
+        (site_id, int(status.get("state") == "online"),
+         version if isinstance(version, str) else None,
+         json.dumps(backlog) if isinstance(backlog, dict) else None,
+         json.dumps(status), now, now),
+    )  # fmt: skip
+
+
+def _reject(sql: Sql, item: Rejection, now: float) -> None:
+    sql.execute(
         "INSERT INTO rejected (received_at, topic, event_id, reason, payload)"
         " VALUES (?, ?, ?, ?, ?)",
         (now, item.topic, item.event_id, item.reason, item.payload),
     )
 
 
-def _apply_ready(
-    conn: sqlite3.Connection, ticket_id: str, now: float, routes: Sequence[Route]
-) -> set[str]:
-    """Apply the ticket's waiting events that follow on from what it has, in seq order."""
+def _apply_ready(sql: Sql, ticket_id: str, now: float, routes: Sequence[Route]) -> set[str]:
+    """Apply the ticket's waiting events that follow on from what it has, in seq order
+    (holding the ticket's row: another worker applying its events waits)."""
     applied: set[str] = set()
-    (seq,) = conn.execute(
-        "SELECT applied_seq FROM tickets WHERE ticket_id = ?", (ticket_id,)
+    (seq,) = sql.execute(
+        "SELECT applied_seq FROM tickets WHERE ticket_id = ?" + sql.dialect.lock_row,
+        (ticket_id,),
     ).fetchone()
     while True:
-        row = conn.execute(
+        row = sql.execute(
             "SELECT event_id, payload FROM events WHERE ticket_id = ? AND seq = ? AND applied = 0",
             (ticket_id, seq + 1),
         ).fetchone()
@@ -353,20 +481,20 @@ def _apply_ready(
             return applied
         event_id, payload = row
         body = json.loads(payload)
-        _apply(conn, ticket_id, body)
-        conn.execute("UPDATE events SET applied = 1 WHERE event_id = ?", (event_id,))
+        _apply(sql, ticket_id, body)
+        sql.execute("UPDATE events SET applied = 1 WHERE event_id = ?", (event_id,))
         for route in routes:
             if route.wants(body["severity"], body["site"]["id"]):
-                conn.execute(
-                    "INSERT OR IGNORE INTO deliveries (adapter, event_id, ticket_id,"
-                    " next_attempt_at) VALUES (?, ?, ?, ?)",
+                sql.execute(
+                    "INSERT INTO deliveries (adapter, event_id, ticket_id, next_attempt_at)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (route.adapter, event_id, ticket_id, now),
                 )
         applied.add(event_id)
         seq += 1
 
 
-def _apply(conn: sqlite3.Connection, ticket_id: str, body: dict[str, Any]) -> None:
+def _apply(sql: Sql, ticket_id: str, body: dict[str, Any]) -> None:
     acknowledged = body.get("acknowledged") or {}
     ack_at = acknowledged.get("at")
     arrived_at = body.get("arrived_at")
@@ -376,7 +504,7 @@ def _apply(conn: sqlite3.Connection, ticket_id: str, body: dict[str, Any]) -> No
     on_time_response = _on_time(first_help, response_due, emitted)
     on_time_onsite = None if onsite_due is None else _on_time(arrived_at, onsite_due, emitted)
     state = "resolved" if body["event"] == "resolve" else "open"
-    conn.execute(
+    sql.execute(
         "UPDATE tickets SET applied_seq = ?, device_id = ?, fault_code = ?, severity = ?,"
         " title = ?, state = ?, opened_at = coalesce(opened_at, ?), updated_at = ?,"
         " resolved_at = ?, response_due = ?, onsite_due = ?, acknowledged_at = ?,"
@@ -385,7 +513,7 @@ def _apply(conn: sqlite3.Connection, ticket_id: str, body: dict[str, Any]) -> No
         (body["seq"], body["device"]["id"], body["fault"]["code"], body["severity"],
          body["title"], state, body["occurred_at"], emitted, body.get("resolved_at"),
          response_due, onsite_due, ack_at, acknowledged.get("by"), arrived_at,
-         body.get("departed_at"), on_time_response, on_time_onsite, ticket_id),
+         body.get("departed_at"), _int(on_time_response), _int(on_time_onsite), ticket_id),
     )  # fmt: skip
 
 

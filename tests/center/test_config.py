@@ -42,6 +42,20 @@ def test_a_good_file_loads_with_paths_resolved(tmp_path: Path) -> None:
     assert loaded.warnings == ()
 
 
+def test_a_postgresql_ledger_takes_its_password_from_a_file(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "database: DB",
+        "database: {url: 'postgresql://lvgw@db.example:5433/center?sslmode=verify-full',"
+        " password_file: hook.secret}",
+    )
+    ledger = load_center(write_center(tmp_path, text)).center.ledger
+    assert ledger.engine == "postgresql"
+    assert ledger.where == "postgresql://lvgw@db.example:5433/center?sslmode=verify-full"
+    assert ledger.password_file == (tmp_path / "hook.secret").resolve()
+    assert ledger.password() == "s3cret"
+    assert load_center(write_center(tmp_path, GOOD)).center.ledger.engine == "sqlite"
+
+
 def test_check_config_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", "-c", str(write_center(tmp_path, GOOD))]) == 0
     assert "adapters: webhook (webhook)" in capsys.readouterr().out
@@ -52,9 +66,16 @@ def test_check_config_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFix
     [
         (("web: {", "web: {colour: red, "), 6, "field 'web.colour': unknown key"),
         (
-            ("database: DB", "database: postgresql://c@db/center"),
+            ("database: DB", "database: postgresql://c:pw@db/center"),
             2,
-            "PostgreSQL is not supported yet",
+            "no password in the URL: put it in database.password_file",
+        ),
+        (("database: DB", "database: mysql://c@db/center"), 2, "not sqlite:///PATH nor"),
+        (("database: DB", "database: postgresql://c@db/"), 2, "no database name"),
+        (
+            ("database: DB", "database: {url: DB, password_file: hook.secret}"),
+            2,
+            "password_file is for a postgresql:// database",
         ),
         (("secret_file: hook.secret", "secret_file: nowhere"), 5, "no such file: nowhere"),
         (("type: webhook", "type: email"), 5, "adapter type 'email' is not supported yet"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from center.events import Rejection, parse_ticket_event
-from center.ledger import Ledger, LedgerStore, Route
+from center.ledger import Ledger, LedgerBusyError, LedgerStore, Route
 from gateway.sqlite import ForeignFileError, open_database
 from gateway.sqlite.database import Schema
 from tests.center.events import T0, event_id, ticket_event
@@ -156,3 +156,13 @@ async def test_the_store_runs_on_its_thread(tmp_path: Path) -> None:
         assert await store.ingest(item, 1.0, [HOOK]) == "applied"
         (due,) = await store.due("hook", 2.0)
         assert due.payload == item.payload
+
+
+async def test_a_second_worker_on_an_sqlite_ledger_is_refused(tmp_path: Path) -> None:
+    async with LedgerStore(tmp_path / "c.db", worker=True):
+        with pytest.raises(LedgerBusyError, match=r"another lvgw-center worker \(pid \d+\)"):
+            await LedgerStore(tmp_path / "c.db", worker=True).open()
+        async with LedgerStore(tmp_path / "c.db"):  # a reader takes no lock
+            pass
+    async with LedgerStore(tmp_path / "c.db", worker=True):  # free again once stopped
+        pass
