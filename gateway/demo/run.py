@@ -1,4 +1,5 @@
-"""`lvgw demo`: the simulated site, a local broker, the gateway and a live ticket view.
+"""`lvgw demo`: the simulated site, a local broker, the gateway, a live ticket view, and
+the service center's side (`lvgw-center` feeding a local helpdesk, helpdesk.py).
 
 Everything is real on the wire: mosquitto is the service center's broker, the
 simulators (`lvgw-sim`) serve SNMP and Modbus on loopback addresses, and the gateway
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from gateway import desk
+from gateway.demo.helpdesk import Helpdesk, start_center
 from gateway.demo.ports import fleet_for_demo, status_listen_for_demo
 from gateway.demo.processes import Mosquitto, tcp_open
 
@@ -114,8 +116,10 @@ async def _until_cancelled(job: Coroutine[Any, Any, None]) -> None:
 async def _demo(workdir: Path, scripted: bool) -> None:
     broker = Mosquitto(workdir / "mosquitto")
     await asyncio.to_thread(broker.start)
-    simulators = gateway = None
+    simulators = gateway = center = None
+    helpdesk: Helpdesk | None = None
     try:
+        center, helpdesk = await start_center(workdir / "center", broker.port, say)
         simulators, site = await _start_simulators(workdir, scripted)
         status_listen = status_listen_for_demo()
         site_for_demo(site, broker.port, workdir / "state", status_listen)
@@ -135,7 +139,8 @@ async def _demo(workdir: Path, scripted: bool) -> None:
         say(f"  status page: http://{status_listen}/   (devices by level, tickets, charts)")
         if scripted:
             say("a fault tour runs: one fault after another, each level in turn")
-        say("tickets appear below as the service center sees them (Ctrl-C ends)")
+        say("tickets appear below as the service center sees them, and as the helpdesk gets")
+        say("them from lvgw-center (Ctrl-C ends)")
         # The desk acknowledges as a service center would: reminders then stop.
         await _until_cancelled(
             desk.watch("127.0.0.1", broker.port, "+", sys.stdout, ack_as="demo-desk")
@@ -143,6 +148,9 @@ async def _demo(workdir: Path, scripted: bool) -> None:
     finally:
         await _stop(gateway)
         await _stop(simulators)
+        await _stop(center)
+        if helpdesk is not None:
+            await helpdesk.server.close()
         broker.stop()
 
 

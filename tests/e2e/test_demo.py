@@ -1,4 +1,5 @@
-"""`make demo` runs `lvgw demo`: it must show a newcomer a real ticket, and stop cleanly."""
+"""`make demo` runs `lvgw demo`: it must show a newcomer a real ticket, as the desk sees it
+and as a helpdesk gets it from lvgw-center, and stop cleanly."""
 
 from __future__ import annotations
 
@@ -30,7 +31,11 @@ async def test_demo_shows_a_ticket_and_stops_on_ctrl_c() -> None:
     lines: list[str] = []
     try:
         async with asyncio.timeout(120):
-            while not any(" OPEN " in line for line in lines):
+            # The desk's view, and the helpdesk fed by lvgw-center's webhook.
+            while not (
+                any(" OPEN " in line and "helpdesk" not in line for line in lines)
+                and any("helpdesk got OPEN " in line for line in lines)
+            ):
                 raw = await proc.stdout.readline()
                 assert raw, "the demo ended early:\n" + "".join(lines)
                 lines.append(raw.decode())
@@ -47,4 +52,6 @@ async def test_demo_shows_a_ticket_and_stops_on_ctrl_c() -> None:
     assert proc.returncode == 0, output
     assert "gateway demo-site is online" in output
     assert "L4 user/small" in output  # the tour's first fault: a port disabled
+    assert "service center: lvgw-center on SQLite" in output
+    assert "helpdesk got OPEN     L4 user/small" in output
     assert "demo: stopped" in output
