@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -58,6 +59,7 @@ class Agent:
         self.supervisor = Supervisor(fatal=_fatal)
         self._status: Callable[[], str] = lambda: "starting"
         self._sources: list[PushSource] = []  # started, for their counts in the snapshot
+        self._started = time.monotonic()
 
     def reader(self, device_id: str) -> PointReader:
         return self.drivers.reader(self.config.device(device_id))
@@ -153,6 +155,12 @@ class Agent:
             last_refusal=uplink.stats.last_refusal or None,
             backlog={str(c): b.messages for c, b in stats.backlog.items() if b.messages},
         )
+        health = pipeline.health()
+        # The first health waits for every device's first poll (or health_every), not
+        # to spend its slot on a list of devices not polled yet.
+        polled = all(d["state"] != "unknown" for d in health["devices"].values())
+        if polled or time.monotonic() - self._started >= uplink.health_every:
+            uplink.set_health(health)
         data = pipeline.snapshot(link)
         agent = data.agent.model_copy(
             update={
@@ -188,6 +196,7 @@ class Agent:
                     inbound.handle,
                     inbound_queue=self.config.site_file.limits.mqtt_inbound_queue,
                 )
+                uplink.health_every = self.config.site_file.uplink.health_every
                 self.sink = self._influx_sink(outbox)
                 self.selfstats = SelfStats(
                     outbox=outbox,

@@ -145,6 +145,10 @@ class Pipeline:
             self._config, self._views, self._book.open.values(), uplink, now, self._statuses
         )
 
+    def health(self) -> dict[str, Any]:
+        """The site's health in a few figures (the retained ``health`` topic)."""
+        return snapshot.build_health(self._config, self._views, self._book.open.values())
+
     # -- decisions ------------------------------------------------------------------
 
     async def handle(self, result: PollResult) -> Decision:

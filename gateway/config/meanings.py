@@ -28,6 +28,7 @@ class Meaning(enum.StrEnum):
     BATTERY_STATUS = "battery_status"
     BATTERY_LOW = "battery_low"
     BATTERY_TEMPERATURE = "battery_temperature"
+    BATTERY_RUNTIME = "battery_runtime"
     # Intrusion alarm: the panel and its zones.
     ZONE_ALARM = "zone_alarm"
     ZONE_FAULT = "zone_fault"
@@ -42,6 +43,9 @@ class Meaning(enum.StrEnum):
     DISK_CAPACITY = "disk_capacity"
     DISK_STATUS = "disk_status"
     DISK_MODEL = "disk_model"
+    # Cameras of a recorder, trunks of a PBX.
+    CAMERA_STATE = "camera_state"
+    TRUNK_STATE = "trunk_state"
     # Ports and environment sensors (ENTITY-SENSOR-MIB's shape).
     PORT_ERRORS = "port_errors"
     SENSOR_TYPE = "sensor_type"
@@ -72,6 +76,7 @@ VOCABULARY: dict[Meaning, MeaningSpec] = {
     M.BATTERY_STATUS: MeaningSpec("the battery's state: `normal`, `low`, `depleted`"),
     M.BATTERY_LOW: MeaningSpec("1 while the device reports its battery low"),
     M.BATTERY_TEMPERATURE: MeaningSpec("the battery's temperature, °C"),
+    M.BATTERY_RUNTIME: MeaningSpec("minutes the battery would last at the present load, min"),
     M.ZONE_ALARM: MeaningSpec("1 while the zone is in alarm", table=True),
     M.ZONE_FAULT: MeaningSpec("1 while the zone is in fault", table=True),
     M.ZONE_TAMPER: MeaningSpec("1 while the zone's detector is tampered with", table=True),
@@ -89,6 +94,13 @@ VOCABULARY: dict[Meaning, MeaningSpec] = {
         table=True,
     ),
     M.DISK_MODEL: MeaningSpec("the disk's model, text", table=True),
+    M.CAMERA_STATE: MeaningSpec(
+        "the camera channel's state: `online` while the recorder gets its video", table=True
+    ),
+    M.TRUNK_STATE: MeaningSpec(
+        "the trunk's state: `registered`, `reachable` or `lagged` while it can carry calls",
+        table=True,
+    ),
     M.PORT_ERRORS: MeaningSpec("errors per second on the port", table=True, rate=True),
     M.SENSOR_TYPE: MeaningSpec(
         "what the sensor measures: a state, `celsius`, `rpm`, `truthvalue`...", table=True
@@ -174,3 +186,6 @@ SENSOR_CELSIUS = "celsius"  # sensor_type of a temperature sensor
 SENSOR_RPM = "rpm"  # sensor_type of a fan
 SENSOR_TRUTHVALUE = "truthvalue"  # sensor_type of a power supply's state (1 ok, 2 failed)
 DISK_BAD_STATES = frozenset({"abnormal", "smartfailed", "smart_failed", "failed", "not_online"})
+DISK_HEALTHY_STATES = frozenset({"normal", "idle"})  # disk_status of a disk in good order
+CAMERA_ONLINE_STATES = frozenset({"online"})  # camera_state
+TRUNK_UP_STATES = frozenset({"registered", "reachable", "lagged"})  # trunk_state

@@ -146,6 +146,8 @@ class Uplink(Strict):
     # The HMAC key that signs every inbound `acks` and `cmd/<name>` message
     # (gateway/signing.py); without it they are taken unsigned (check-config warns).
     command_key_file: Path | None = None
+    # The retained `health` topic is published again when it changes, at most this often.
+    health_every: Annotated[Duration, Field(ge=1)] = 60.0
 
 
 class InfluxDb(Strict):

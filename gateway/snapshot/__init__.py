@@ -7,6 +7,7 @@ proactive jobs (`write`, `read`).
 
 from gateway.snapshot.build import DeviceView, StatusCache, build
 from gateway.snapshot.file import SNAPSHOT_NAME, read, write
+from gateway.snapshot.health import build_health
 from gateway.snapshot.model import (
     AgentInfo,
     DeviceStatus,
@@ -31,6 +32,7 @@ __all__ = [
     "TicketStatus",
     "UplinkStatus",
     "build",
+    "build_health",
     "read",
     "write",
 ]

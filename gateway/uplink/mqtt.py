@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import socket
 import ssl
 import time
@@ -108,6 +109,12 @@ class MqttUplink:
         self._stopping = False
         # The agent's parts being restarted (gateway/supervisor.py), for the status.
         self.degraded: Callable[[], list[str]] = list
+        # The retained health (docs/mqtt.md, "Health"): the latest document the agent
+        # set, the last one published and when (loop time), across connections.
+        self.health_every = STATUS_EVERY
+        self._health: dict[str, Any] | None = None
+        self._health_published: dict[str, Any] | None = None
+        self._health_at = -math.inf
 
     # -- status ------------------------------------------------------------------
 
@@ -126,6 +133,21 @@ class MqttUplink:
         if reason:
             body["reason"] = reason
         return json.dumps(body).encode()
+
+    def set_health(self, health: dict[str, Any]) -> None:
+        """The site's health now (without a time); published when it differs from the
+        last published, at most once per ``health_every``."""
+        self._health = health
+
+    async def _publish_health(self, client: AckingClient) -> None:
+        health, now = self._health, asyncio.get_running_loop().time()
+        if health is None or health == self._health_published:
+            return
+        if now - self._health_at < self.health_every:
+            return
+        body = {**health, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        await client.publish(self.prefix + "health", json.dumps(body).encode(), 1, True)
+        self._health_published, self._health_at = health, now
 
     def _offline_will(self) -> aiomqtt.Will:
         body = json.dumps(
@@ -322,6 +344,7 @@ class MqttUplink:
         loop = asyncio.get_running_loop()
         last_at, last_degraded = loop.time(), self.degraded()
         while True:
+            await self._publish_health(client)
             await asyncio.sleep(DEGRADED_CHECK_EVERY)
             degraded = self.degraded()
             if degraded != last_degraded or loop.time() - last_at >= STATUS_EVERY:

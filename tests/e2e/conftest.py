@@ -258,7 +258,7 @@ def write_site_file(
     profiles: Path,
     traps: str,
     intervals: dict[str, float],
-    limits: dict[str, Any] | None = None,
+    changes: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
     """The simulator's site file, changed for the test: the uplink to ``broker``,
     state in ``state_dir``, profiles from ``profiles`` first, traps received on
@@ -276,7 +276,8 @@ def write_site_file(
     # 30 s interval); scaled like the interval, or a linkUp right after a linkDown waits
     # out the 10 s window and its resolve misses the bounds the cases allow.
     doc.setdefault("limits", {})["trap_poll_every"] = f"{INTERVAL:g}s"
-    doc["limits"].update(limits or {})
+    for section, values in (changes or {}).items():  # the test module's SITE_FILE_CHANGES
+        doc.setdefault(section, {}).update(values)
     for device in doc["devices"]:
         interval = intervals.get(device["id"], INTERVAL)
         device["interval"] = f"{interval:g}s"
@@ -402,17 +403,17 @@ async def fleet_site(
     """The gateway running against the fleet, as the module's service center sees it.
 
     A test module may set ``POLL_INTERVALS = {device id: seconds}`` for devices it
-    wants polled at another pace than INTERVAL, and ``SITE_LIMITS`` for the site
-    file's ``limits:``."""
+    wants polled at another pace than INTERVAL, and ``SITE_FILE_CHANGES = {section:
+    {key: value}}`` for keys of the site file's sections (``limits``, ``uplink``)."""
     sim, traps = e2e_fleet
     intervals: dict[str, float] = getattr(request.module, "POLL_INTERVALS", {})
-    limits: dict[str, Any] = getattr(request.module, "SITE_LIMITS", {})
+    changes: dict[str, dict[str, Any]] = getattr(request.module, "SITE_FILE_CHANGES", {})
     workdir = tmp_path_factory.mktemp("e2e-site")
     profiles = workdir / "profiles"
     write_test_profiles(profiles, datetime.now().astimezone())
     config = write_site_file(
         sim.workdir / "site.yaml", e2e_broker, workdir / "state", profiles, traps, intervals,
-        limits,
+        changes,
     )  # fmt: skip
     site_id = yaml.safe_load(config.read_text())["site"]["id"]
     log_path = workdir / "gateway.log"

@@ -5,10 +5,12 @@ mosquitto), answered with what `lvgw report` and `lvgw status --json` print on t
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,11 @@ from tests.e2e.conftest import FleetSite, lvgw_status
 
 SITE = "site-e2e"
 REPLY_BYTES = 8192  # the fleet's HTML report (about 17 kB) comes in several parts
-SITE_LIMITS = {"mqtt_reply_bytes": REPLY_BYTES}
+HEALTH_EVERY = 3.0  # the health topic at most this often (60 s by default)
+SITE_FILE_CHANGES = {
+    "limits": {"mqtt_reply_bytes": REPLY_BYTES},
+    "uplink": {"health_every": f"{HEALTH_EVERY:g}s"},
+}
 NO_HISTORY = "no history in the metric store"
 # Figures move between two readings of the running site (the time, "last poll 1s
 # ago", a round trip time, a device's clock): two reports are compared with every
@@ -115,3 +121,87 @@ async def test_bad_report_requests_get_clear_errors(site: FleetSite) -> None:
                      "request_id": reply["request_id"]}  # fmt: skip
     # The gateway carries on: a good request right after is answered.
     assert (await ask(site, "status", {}))["ok"] is True
+
+
+# -- the retained health ------------------------------------------------------------
+
+
+class HealthWatch:
+    """The site's ``health`` messages as they come, with when (monotonic)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[float, dict[str, Any]]] = []
+        self.changed = asyncio.Event()
+
+    async def follow(self, port: int, identifier: str) -> None:
+        import aiomqtt
+
+        async with aiomqtt.Client("127.0.0.1", port, identifier=identifier) as client:
+            await client.subscribe(f"lvgw/v1/{SITE}/health", qos=1)
+            async for message in client.messages:
+                body = json.loads(bytes(message.payload))
+                self.seen.append((time.monotonic(), {**body, "retained": message.retain}))
+                self.changed.set()
+
+    async def until(self, check: Any, timeout: float, what: str) -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    if self.seen and check(self.seen[-1][1]):
+                        return self.seen[-1][1]
+                    self.changed.clear()
+                    await self.changed.wait()
+        except TimeoutError:
+            raise AssertionError(f"no health with {what}; last {self.seen[-1:]}") from None
+
+
+def cameras(health: dict[str, Any]) -> dict[str, int]:
+    return dict(health["devices"]["nvr"].get("cameras", {}))
+
+
+async def test_health_is_retained_small_and_true(site: FleetSite) -> None:
+    watch = HealthWatch()
+    task = asyncio.create_task(watch.follow(broker_of(site), "health-reader"))
+    try:
+        # A newcomer gets the retained one at once.
+        health = await watch.until(lambda h: h["retained"], 10, "retained")
+        await watch.until(lambda h: cameras(h) == {"online": 4, "total": 4}, 30, "4/4 cameras")
+        health = watch.seen[-1][1]
+        devices = health["devices"]
+        assert devices["nvr"] | {"level": None} == {
+            "kind": "nvr", "state": "up", "level": None,
+            "cameras": {"online": 4, "total": 4}, "disks": {"healthy": 2, "total": 2},
+        }  # fmt: skip
+        assert devices["pbx"]["trunks"] == {"up": 2, "total": 2}
+        assert devices["ups"]["mains"] == "on"
+        assert devices["ups"]["battery"]["charge"] == 100
+        assert devices["ups"]["battery"]["status"] == "normal"
+        assert devices["ups"]["battery"]["runtime_min"] > 0
+        assert devices["panel"]["mains"] == "on" and devices["panel"]["battery"]["low"] is False
+        assert devices["panel"]["battery"]["volts"] > 10
+        assert devices["sw-core"] == {"kind": "switch", "state": "up", "level": None}
+        assert health["totals"]["cameras"] == {"online": 4, "total": 4}
+        assert health["totals"]["trunks"] == {"up": 2, "total": 2}
+        size = len(json.dumps({k: v for k, v in health.items() if k != "retained"}))
+        assert size < 2048, size  # ten devices
+
+        await site.inject("nvr", "camera_offline", channel=2)
+        changed = await watch.until(
+            lambda h: cameras(h)["online"] == 3 and h["devices"]["nvr"]["level"] == 3,
+            30, "3/4 cameras and the camera's L3 ticket",
+        )  # fmt: skip
+        assert changed["totals"]["cameras"] == {"online": 3, "total": 4}
+        await site.clear("nvr", "camera_offline")
+        await watch.until(lambda h: cameras(h)["online"] == 4, 30, "the camera back")
+        # Never more often than health_every (a little slack for the loop's tick); the
+        # first message is the retained one, whenever it was published.
+        times = [at for at, _ in watch.seen[1:]]
+        assert all(b - a >= HEALTH_EVERY - 0.1 for a, b in itertools.pairwise(times)), times
+        # Published only when it changed.
+        bodies = [
+            {k: v for k, v in h.items() if k not in ("at", "retained")} for _, h in watch.seen
+        ]
+        assert all(a != b for a, b in itertools.pairwise(bodies[1:]))
+    finally:
+        task.cancel()
+        await site.settle(30)

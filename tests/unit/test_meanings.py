@@ -97,7 +97,8 @@ def test_meanings_reach_bits_and_rates_of_the_shipped_profiles() -> None:
     )
     assert points_meaning(ups, Meaning.BATTERY_VOLTAGE) == ("ups.battery_voltage",)
     assert meaning_of(ups, "ups.seconds_on_battery") is Meaning.TIME_ON_BATTERY
-    assert meaning_of(ups, "ups.minutes_remaining") is None
+    assert meaning_of(ups, "ups.minutes_remaining") is Meaning.BATTERY_RUNTIME
+    assert meaning_of(ups, "ups.output_source") is None
     assert points_meaning(None, Meaning.DISK_FREE) == ()
 
 
