@@ -193,8 +193,10 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     from gateway.correlate.cli import add_maintenance_parser
+    from gateway.discover.command import add_parser as add_discover_parser
 
     add_maintenance_parser(sub)
+    add_discover_parser(sub)
 
     desk = sub.add_parser("desk", help="watch a broker's tickets as the service center sees them")
     desk.add_argument("--broker", default="127.0.0.1:1883", help="HOST:PORT (127.0.0.1:1883)")

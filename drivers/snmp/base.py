@@ -40,7 +40,13 @@ class SnmpError(Exception):
 
 
 class SnmpTimeout(SnmpError):
-    """No response within the timeout, after every retry."""
+    """No response within the timeout, after every retry. ``noise`` counts what came
+    back from the agent's address that was not SNMP at all (ignored, as a real answer
+    may still follow): an address that answers garbage, told apart from silence."""
+
+    def __init__(self, message: str, noise: int = 0) -> None:
+        super().__init__(message)
+        self.noise = noise
 
 
 class SnmpAuthError(SnmpError):

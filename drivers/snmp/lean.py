@@ -25,6 +25,7 @@ from drivers.snmp.base import (
     VarBind,
 )
 from drivers.snmp.errors import accept_get_answer
+from drivers.snmp.pacing import Pacer
 from drivers.snmp.udp import UdpMux, UdpStats
 from drivers.snmp.walkstate import MultiColumnWalk
 
@@ -57,12 +58,13 @@ class LeanSnmpClient:
     """SNMP v1/v2c GET and table walks with our own codec (implements SnmpClient).
 
     Create one per process and share it: all targets go through one UDP socket per
-    address family. ``max_in_flight`` caps the requests awaiting an answer at once;
+    address family. ``max_in_flight`` caps the requests awaiting an answer at once,
+    ``pacer`` (optional) the requests sent per second, retries included;
     each target's walk budgets bound one walk against an agent that never ends a table.
     """
 
-    def __init__(self, max_in_flight: int = 256) -> None:
-        self._mux = UdpMux(max_in_flight=max_in_flight)
+    def __init__(self, max_in_flight: int = 256, pacer: Pacer | None = None) -> None:
+        self._mux = UdpMux(max_in_flight=max_in_flight, pacer=pacer)
         self._agents: dict[SnmpTarget, _Agent] = {}
         self._templates: dict[tuple[str, ...], _GetTemplate] = {}
         self._table_rows: dict[tuple[str, int, tuple[str, ...]], int] = {}

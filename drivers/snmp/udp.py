@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from drivers.snmp.base import SnmpError, SnmpProtocolError, SnmpTimeout
 from drivers.snmp.ber import Response, decode_response, peek_request_id
+from drivers.snmp.pacing import Pacer
 
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 SWEEP_SECONDS = 0.05
@@ -42,6 +43,7 @@ class _Pending:
     attempts_left: int
     deadline: float
     attempts: int
+    noise: int = 0  # datagrams from its address that were not SNMP (no request-id)
 
 
 @dataclass(slots=True)
@@ -69,6 +71,7 @@ class UdpMux:
     """Sends requests and hands each answer to the request that is waiting for it."""
 
     max_in_flight: int = 256
+    pacer: Pacer | None = None  # a cap on sends per second (a sweep); none when polling
     stats: UdpStats = field(default_factory=UdpStats)
     _pending: dict[int, _Pending] = field(default_factory=dict)
     _transports: dict[int, asyncio.DatagramTransport] = field(default_factory=dict)
@@ -93,6 +96,8 @@ class UdpMux:
         pending = self._pending.get(request_id) if request_id is not None else None
         if pending is None:
             self.stats.stray += 1
+            if request_id is None:
+                self._note_noise(addr)
             return
         if addr[0] != pending.host or addr[1] != pending.port:
             self.stats.wrong_address += 1
@@ -104,6 +109,14 @@ class UdpMux:
             pending.future.set_exception(error)
         else:
             pending.future.set_result(response)
+
+    def _note_noise(self, addr: tuple[str | object, ...]) -> None:
+        """Something that is not SNMP came from an address we are waiting for: it is
+        ignored (the real answer may follow), but a timeout will say so."""
+        for pending in self._pending.values():
+            if addr[0] == pending.host and addr[1] == pending.port:
+                pending.noise += 1
+                return
 
     def new_request_id(self) -> int:
         request_id = self._next_id
@@ -158,6 +171,8 @@ class UdpMux:
         transport = self._transports.get(family) or await self._transport(family)
         if self._in_flight >= self.max_in_flight:
             await self._wait_for_slot()
+        if self.pacer is not None:
+            await self.pacer.wait()
         self._in_flight += 1
         try:
             loop = asyncio.get_running_loop()
@@ -213,6 +228,8 @@ class UdpMux:
                 pending.attempts_left -= 1
                 pending.deadline = now + pending.attempt_timeout
                 pending.transport.sendto(pending.packet, (pending.host, pending.port))
+                if self.pacer is not None:
+                    self.pacer.charge()
             else:
                 expired.append(request_id)
         for request_id in expired:
@@ -242,9 +259,11 @@ class UdpMux:
 
 
 def _timeout(pending: _Pending) -> SnmpTimeout:
+    noise = f" ({pending.noise} datagram(s) that were not SNMP came back)" if pending.noise else ""
     return SnmpTimeout(
         f"no answer from {pending.host}:{pending.port} after {pending.attempts} attempt(s) "
-        f"of {pending.attempt_timeout:g} s"
+        f"of {pending.attempt_timeout:g} s{noise}",
+        noise=pending.noise,
     )
 
 

@@ -165,9 +165,11 @@ class Snmpd(Server):
     V3_AUTH = "authpass123"
     V3_PRIV = "privpass123"
 
-    def __init__(self, workdir: Path, port: int | None = None, trap_sink: str = "") -> None:
+    def __init__(
+        self, workdir: Path, port: int | None = None, trap_sink: str = "", host: str = "127.0.0.1"
+    ) -> None:
         super().__init__(workdir)
-        self.host = "127.0.0.1"
+        self.host = host
         self.port = port or free_port(socket.SOCK_DGRAM)
         self.conf = workdir / "snmpd.conf"
         self.persist = workdir / "persist"

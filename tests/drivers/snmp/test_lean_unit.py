@@ -120,3 +120,16 @@ async def test_close_ends_waiting_requests(agent: ScriptedAgent) -> None:
     with pytest.raises(SnmpError, match="closed"):
         await task
     assert not isinstance(task.exception(), SnmpTimeout)
+
+
+async def test_an_agent_answering_only_garbage_times_out_saying_so(
+    agent: ScriptedAgent, lean: LeanSnmpClient
+) -> None:
+    agent.behaviour = Behaviour(corrupt=lambda packet: b"not SNMP at all")
+    with pytest.raises(SnmpTimeout, match="not SNMP came back") as raised:
+        await lean.get(target(agent), ["1.3.6.1.2.1.1.5.0"])
+    assert raised.value.noise == 1
+    agent.behaviour = Behaviour(silent=True)
+    with pytest.raises(SnmpTimeout) as silent:
+        await lean.get(target(agent), ["1.3.6.1.2.1.1.5.0"])
+    assert silent.value.noise == 0
