@@ -21,11 +21,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import aiomqtt
 import pytest
 import yaml
 from aiohttp import web
 
+from center.adapters.webhook import signature
 from tests.center.events import ticket_event
 from tests.e2e.conftest import validate
 from tests.realservers import Mosquitto, free_port, wait_until
@@ -115,7 +117,7 @@ def site_file(written: Path, broker: Mosquitto, state: Path, key: Path) -> Path:
     return path
 
 
-def center_yaml(tmp: Path, broker: Mosquitto, hook_port: int, key: Path) -> Path:
+def center_yaml(tmp: Path, broker: Mosquitto, hook_port: int, key: Path, web_port: int) -> Path:
     secret(tmp / "hook.secret", HOOK_KEY)
     path = tmp / "center.yaml"
     path.write_text(
@@ -124,6 +126,7 @@ def center_yaml(tmp: Path, broker: Mosquitto, hook_port: int, key: Path) -> Path
         f"sites: [{{id: {SITE}, command_key_file: {key}}}]\n"
         f"adapters: [{{type: webhook, url: 'http://127.0.0.1:{hook_port}/hook',"
         " secret_file: hook.secret, backoff_initial: 0.2s, backoff_max: 1s}]\n"
+        f"web: {{listen: '127.0.0.1:{web_port}'}}\n"
     )
     return path
 
@@ -174,7 +177,8 @@ async def test_a_fault_through_the_center_to_the_helpdesk_and_the_ack_back(
 ) -> None:
     key = secret(tmp_path / "command.key", COMMAND_KEY)
     config = site_file(fleet.workdir / "site.yaml", mosquitto, tmp_path / "state", key)
-    center_config = center_yaml(tmp_path, mosquitto, hook_port := free_port(), key)
+    web_port = free_port()
+    center_config = center_yaml(tmp_path, mosquitto, hook_port := free_port(), key, web_port)
     center_log, gateway_log = tmp_path / "center.log", tmp_path / "gateway.log"
     async with receiver_on(hook_port) as receiver:
         center = start(["center", "run", "-c", str(center_config)], center_log)
@@ -213,7 +217,16 @@ async def test_a_fault_through_the_center_to_the_helpdesk_and_the_ack_back(
             assert f"ticket {ticket} (site {SITE}): acknowledgement by desk-7 taken by the" \
                 " gateway (signed)" in out  # fmt: skip
 
-            # Clearing resolves it; the resolve carries the acknowledgement.
+            # The technician reports arriving through the helpdesk's callback.
+            body = b'{"by": "tech-1", "note": "on site"}'
+            async with aiohttp.ClientSession() as session, session.post(
+                f"http://127.0.0.1:{web_port}/api/v1/tickets/{ticket}/arrive?wait=10",
+                data=body, headers={"X-Lvgw-Signature": signature(HOOK_KEY, body)},
+            ) as response:  # fmt: skip
+                answer = await response.json()
+                assert (response.status, answer["state"]) == (200, "taken"), answer
+
+            # Clearing resolves it; the resolve carries the acknowledgement and arrival.
             await asyncio.to_thread(fleet.client.clear, "sw-core", "down", {})
             await receiver.wait_for(
                 "resolve", lambda: any(e["event"] == "resolve" for e in receiver.of(ticket))
@@ -224,12 +237,15 @@ async def test_a_fault_through_the_center_to_the_helpdesk_and_the_ack_back(
             resolved = events[-1]
             validate(resolved)
             assert resolved["acknowledged"]["by"] == "desk-7"
-            assert resolved["on_time"]["response"] is True
+            assert resolved["arrived_at"] == answer["reply"]["arrived_at"]
+            assert resolved["on_time"] == {"response": True, "onsite": True}
             assert receiver.bad == []
 
             code, out = await center_cli("tickets", "--json", "-c", str(center_config))
             (row,) = [t for t in json.loads(out) if t["ticket_id"] == ticket]
-            assert (row["state"], row["on_time_response"]) == ("resolved", True)
+            assert (row["state"], row["on_time_response"], row["on_time_onsite"]) == (
+                "resolved", True, True
+            )  # fmt: skip
             assert row["acknowledged_at"] is not None
             assert row["deliveries"] == {"webhook": {"delivered": len(events)}}
 
