@@ -12,6 +12,8 @@ from pathlib import Path
 
 from gateway import __version__, logs, sdnotify
 from gateway.config import ConfigError, LoadedConfig, load_config
+from gateway.config.site import DeviceKind
+from gateway.mibs import command as mib_commands
 from gateway.signing import load_key
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -211,6 +213,7 @@ def parser() -> argparse.ArgumentParser:
         help="the site's command key (uplink.command_key_file): acknowledgements are signed",
     )
     desk.set_defaults(func=cmd_desk)
+    mib_commands.add_commands(sub, [kind.value for kind in DeviceKind])
     return top
 
 

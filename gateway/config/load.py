@@ -13,11 +13,13 @@ from gateway import shipped
 from gateway.config import credentials, exposure, secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.meanings import meaning_problems
+from gateway.config.mibnames import resolve_names
 from gateway.config.profile import Profile, match_problems, protocol_problems
 from gateway.config.protocols import SCHEMAS
 from gateway.config.rules import fault_codes, rule_problems
 from gateway.config.site import Device, SiteFile
 from gateway.config.yamlsource import LineMap, Loc, load_yaml
+from gateway.mibs.store import MibLibrary
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -130,14 +132,19 @@ def _validate(
 
 
 def _load_profile(
-    name: str, dirs: Iterable[Path]
+    name: str, dirs: Iterable[Path], mibs: MibLibrary | None = None
 ) -> tuple[Profile | None, list[ConfigProblem], Path | None]:
+    """A profile by name from the first of ``dirs`` that has it, its ``MODULE::name``
+    OIDs resolved from ``mibs`` (the MIBs lvgw ships when None)."""
     for directory in dirs:
         path = directory / f"{name}.yaml"
         if path.is_file():
             data, linemap = load_yaml(path)
             if isinstance(data, dict):
                 data = {"id": name, **data}
+            unresolved = resolve_names(data, mibs or MibLibrary.over([]))
+            if unresolved:
+                return None, [linemap.problem(loc, why) for loc, why in unresolved], path
             profile, problems = _validate(Profile, data, linemap)
             if profile is not None:
                 problems += [linemap.problem(loc, why) for loc, why in protocol_problems(profile)]
@@ -149,10 +156,13 @@ def _load_profile(
     return None, [], None
 
 
-def load_profile(name: str, dirs: Iterable[Path]) -> tuple[Profile | None, list[ConfigProblem]]:
+def load_profile(
+    name: str, dirs: Iterable[Path], mibs: MibLibrary | None = None
+) -> tuple[Profile | None, list[ConfigProblem]]:
     """The profile ``name`` from the first of ``dirs`` that has it (None and no problem
-    when none has it; None and its problems when it is not valid)."""
-    profile, problems, _found = _load_profile(name, dirs)
+    when none has it; None and its problems when it is not valid); its ``MODULE::name``
+    OIDs from ``mibs`` (the MIBs lvgw ships when None)."""
+    profile, problems, _found = _load_profile(name, dirs, mibs)
     return profile, problems
 
 
@@ -344,12 +354,22 @@ def _valid_devices(raw: dict[str, Any]) -> list[tuple[int, Device]]:
     return valid
 
 
-def _profile_dirs(path: Path, raw: dict[str, Any]) -> list[Path]:
+def _agent_dirs(path: Path, raw: dict[str, Any], key: str) -> list[Path]:
+    """The directories ``agent.<key>`` names, relative to the site file."""
     agent = raw.get("agent")
-    extra = agent.get("profile_dirs", []) if isinstance(agent, dict) else []
+    extra = agent.get(key, []) if isinstance(agent, dict) else []
     named = [Path(d) for d in extra if isinstance(d, str)] if isinstance(extra, list) else []
-    dirs = [*(d if d.is_absolute() else path.parent / d for d in named)]
+    return [d if d.is_absolute() else path.parent / d for d in named]
+
+
+def _profile_dirs(path: Path, raw: dict[str, Any]) -> list[Path]:
+    dirs = _agent_dirs(path, raw, "profile_dirs")
     return list(dict.fromkeys([*dirs, path.parent / "profiles", BUILTIN_PROFILES]))
+
+
+def _mib_library(path: Path, raw: dict[str, Any]) -> MibLibrary:
+    """The compiled MIBs of ``agent.mib_dirs``, ``mibs/`` beside the site file and lvgw's."""
+    return MibLibrary.over([*_agent_dirs(path, raw, "mib_dirs"), path.parent / "mibs"])
 
 
 def load_config(path: Path) -> LoadedConfig:
@@ -365,11 +385,12 @@ def load_config(path: Path) -> LoadedConfig:
     problems += file_problems
     devices = _valid_devices(raw)
     dirs = _profile_dirs(path, raw)
+    mibs = _mib_library(path, raw)
     profiles: dict[str, Profile | None] = {}
     for i, device in devices:
         if device.profile in profiles:
             continue
-        profile, profile_problems, found = _load_profile(device.profile, dirs)
+        profile, profile_problems, found = _load_profile(device.profile, dirs, mibs)
         profiles[device.profile] = profile
         problems.extend(profile_problems)
         if found is None:

@@ -164,10 +164,13 @@ class Metrics(Strict):
 
 
 class Agent(Strict):
-    """Where the agent keeps its state, and where profiles are looked up."""
+    """Where the agent keeps its state, and where profiles and compiled MIBs are looked
+    up."""
 
     state_dir: Path = Path("/var/lib/lvgw")
     profile_dirs: list[Path] = Field(default_factory=list)
+    # Compiled MIB modules (lvgw mib compile) that profiles' MODULE::name OIDs come from.
+    mib_dirs: list[Path] = Field(default_factory=list)
     # The local status page (docs/status-page.md); null turns it off.
     status_listen: str | None = "127.0.0.1:8780"
     status_token_file: Path | None = None

@@ -1,8 +1,8 @@
-"""The files lvgw ships and reads at run time: the built-in profiles, the example site
-file and the JSON schemas of the MQTT contract.
+"""The files lvgw ships and reads at run time: the built-in profiles, the compiled MIB
+modules, the example site file and the JSON schemas of the MQTT contract.
 
 They live at their documented paths in the source tree (``config/profiles/``,
-``config/site.example.yaml``, ``docs/schemas/``); the entries of this package are
+``config/mibs/``, ``config/site.example.yaml``, ``docs/schemas/``); the entries of this package are
 symbolic links to them, which building a wheel turns into copies. So an installed lvgw
 finds them here, through ``importlib.resources``, from whatever directory it runs,
 and a checkout finds the very files it edits.
@@ -28,6 +28,12 @@ def _path(name: str) -> Path:
 def profiles_dir() -> Path:
     """The directory of the built-in profiles (``<id>.yaml``)."""
     return _path("profiles")
+
+
+def mibs_dir() -> Path:
+    """The directory of the compiled MIB modules (``<MODULE>.json``; their sources in
+    ``src/``)."""
+    return _path("mibs")
 
 
 def site_example() -> Path:

@@ -167,7 +167,8 @@ def test_a_bad_profile_is_reported_at_its_own_file_and_line(tmp_path: Path) -> N
     problems = problems_of(path)
     assert problems == [
         f"{profiles / 'my-switch.yaml'}:5: field 'points.sys.name.oid': not a numeric OID: "
-        "'sysName.0' (resolve names ahead of time)"
+        "'sysName.0' (give one, or a name from a compiled MIB: MODULE::name, e.g. "
+        "SNMPv2-MIB::sysName.0)"
     ]
 
 

@@ -81,7 +81,10 @@ class Traps(Strict):
 def numeric_oid(value: str) -> str:
     value = value.removeprefix(".")
     if not NUMERIC_OID.match(value):
-        raise ValueError(f"not a numeric OID: {value!r} (resolve names ahead of time)")
+        raise ValueError(
+            f"not a numeric OID: {value!r} (give one, or a name from a compiled MIB:"
+            " MODULE::name, e.g. SNMPv2-MIB::sysName.0)"
+        )
     return value
 
 
