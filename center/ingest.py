@@ -121,12 +121,13 @@ class Ingest:
         for message in batch:
             topic = message.topic.value
             payload = message.payload if isinstance(message.payload, bytes) else b""
-            if topic.endswith("/tickets"):
+            # Replies first: cmd-reply/status and cmd-reply/tickets end like the others.
+            if topic_kind(topic) is not None:
+                replies.append((topic, payload))
+            elif topic.endswith("/tickets"):
                 items.append(parse_ticket_event(topic, payload))
             elif topic.endswith("/status"):
                 items.extend(_status(topic, payload, statuses))
-            elif topic_kind(topic) is not None:
-                replies.append((topic, payload))
         try:
             await self._store(items, statuses)
         except LedgerFailedError:

@@ -183,24 +183,29 @@ async def test_replies_and_statuses_of_the_sites_are_kept(
             ("lvgw/v1/site-001/acks-reply", refused.encode()),
             ("lvgw/v1/site-001/acks-reply", refused.encode()),  # sent again: kept once
             ("lvgw/v1/site-002/cmd-reply/maintenance", b'{"ok": true, "request_id": "r-2"}'),
+            # Replies to cmd/status and cmd/tickets: replies, not a status or an event.
+            ("lvgw/v1/site-002/cmd-reply/status", b'{"ok": true, "request_id": "r-3"}'),
+            ("lvgw/v1/site-002/cmd-reply/tickets", b'{"ok": false, "error": "unknown command"}'),
             ("lvgw/v1/site-002/acks-reply", b"not json"),
             ("lvgw/v1/site-001/status", b'{"state": "offline", "reason": "connection lost"}'),
         )
 
         async def arrived() -> bool:
             sites = await center.store.sites()
-            return (
-                len(await center.store.rejected()) == 1 and bool(sites) and not sites[0]["online"]
-            )
+            replies = await center.store.replies()
+            taken = len(await center.store.rejected()) == 1 and len(replies) == 4
+            return taken and bool(sites) and not sites[0]["online"]
 
         deadline = time.monotonic() + 10
         while not await arrived():
             assert time.monotonic() < deadline, await center.store.sites()
             await asyncio.sleep(0.02)
         replies = await center.store.replies()
-        assert [(r["site"], r["answers"], r["request_id"], r["ok"]) for r in replies] == [
-            ("site-001", "acks", "r-1", False), ("site-002", "cmd/maintenance", "r-2", True)
-        ]  # fmt: skip
+        found = {(r["site"], r["answers"], r["request_id"], r["ok"]) for r in replies}
+        assert found == {
+            ("site-001", "acks", "r-1", False), ("site-002", "cmd/maintenance", "r-2", True),
+            ("site-002", "cmd/status", "r-3", True), ("site-002", "cmd/tickets", None, False),
+        }  # fmt: skip
         assert (await center.store.reply_to("r-1") or {})["error"] == "no open ticket 't-9'"
         ((topic, _event, reason),) = await center.store.rejected()
         assert (topic, reason.split(":")[0]) == ("lvgw/v1/site-002/acks-reply", "not a reply")

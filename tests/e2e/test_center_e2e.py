@@ -2,9 +2,9 @@
 (`lvgw-sim run`, one switch) -> the gateway (`lvgw run`, with a command key) ->
 mosquitto -> `lvgw-center run` (SQLite ledger) -> a webhook receiver that checks the
 signature. A fault opens one ticket, clearing resolves it; `lvgw-center ack`, signed
-with the site's command key, reaches the gateway and its later events carry it; the
-same event published twice and a ticket's events out of order reach the receiver once
-and in order."""
+with the site's command key, and an arrival through the HTTP callback reach the
+gateway and its later events carry them; the same event published twice and a
+ticket's events out of order reach the receiver once and in order."""
 
 from __future__ import annotations
 
