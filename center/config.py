@@ -2,30 +2,32 @@
 
 Unknown keys are errors; secrets come from files (read and checked at load time, as
 the gateway's site file does: gateway/config/load.py, secretfiles.py). Adapters are a
-union tagged by ``type``; only ``webhook`` exists so far.
+union tagged by ``type``: webhook, alertmanager, email, dingtalk, wecom.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from center.ledger.url import LedgerUrl, check_url
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.listen import parse_listen
 from gateway.config.load import _resolve_files, _validate
 from gateway.config.site import Tls
-from gateway.config.types import IDENTIFIER, Duration, Host, Strict
+from gateway.config.types import IDENTIFIER, Duration, Host, Strict, read_secret_file
 from gateway.config.yamlsource import LineMap, load_yaml
 
 # A shared subscription's name may not hold the topic separators (MQTT v5, 4.8.2).
 _SHARE_NAME = r"^[^/+#\s]{1,64}$"
-KNOWN = {"webhook"}
-NOT_YET = {"alertmanager", "email", "dingtalk", "wecom"}
+KNOWN = ("webhook", "alertmanager", "email", "dingtalk", "wecom")
+_HTTP_URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
 
 
 class Broker(Strict):
@@ -58,6 +60,8 @@ class AdapterSettings(Strict):
     name: Annotated[str, Field(pattern=IDENTIFIER)]
     levels: list[Annotated[int, Field(ge=1, le=4)]] = [1, 2, 3, 4]
     sites: list[Annotated[str, Field(pattern=IDENTIFIER)]] | None = None  # None: all
+    # The customer's name as the site file gives it (the event's site.customer.name).
+    customers: list[Annotated[str, Field(min_length=1)]] | None = None  # None: all
     timeout: Duration = 10.0
     # Retries wait from backoff_initial up to backoff_max (jittered); after
     # dead_after failed attempts the delivery is dead-lettered.
@@ -66,22 +70,143 @@ class AdapterSettings(Strict):
     dead_after: Annotated[int, Field(ge=1)] = 1000
 
 
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not _HTTP_URL.match(value):
+        raise ValueError(f"not an http:// or https:// URL: {value!r}")
+    return value
+
+
 class Webhook(AdapterSettings):
     type: Literal["webhook"]
     name: Annotated[str, Field(pattern=IDENTIFIER)] = "webhook"
     url: str
     secret_file: Path
 
-    @field_validator("url")
+    _url = field_validator("url")(_http_url)
+
+
+class Alertmanager(AdapterSettings):
+    """Alerts to Alertmanager's API v2 (center/adapters/alertmanager.py)."""
+
+    type: Literal["alertmanager"]
+    name: Annotated[str, Field(pattern=IDENTIFIER)] = "alertmanager"
+    url: str  # Alertmanager's base URL: http://127.0.0.1:9093
+    # An open ticket's alert is posted again this often, and each post holds it active
+    # for four times as long (endsAt), as Prometheus does: Alertmanager keeps alerts in
+    # memory only and resolves one that is not sent again.
+    resend: Duration = 60.0
+
+    _url = field_validator("url")(_http_url)
+
+
+class Smtp(Strict):
+    host: Host
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    starttls: bool = True  # STARTTLS before anything else is said (RFC 3207)
+    implicit_tls: bool = False  # TLS from the first byte (port 465, RFC 8314)
+    tls: Tls | None = None  # ca: a private CA to trust; cert, key: a client certificate
+    username: str | None = None
+    password_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _safe(self) -> Smtp:
+        if self.starttls and self.implicit_tls:
+            raise ValueError("starttls and implicit_tls: choose one")
+        if (self.username is None) != (self.password_file is None):
+            raise ValueError("username and password_file go together")
+        if self.username is not None and not (self.starttls or self.implicit_tls):
+            raise ValueError(
+                "username without starttls or implicit_tls: the password would go in clear"
+            )
+        return self
+
+
+def _address(value: str) -> str:
+    try:
+        address = Address(addr_spec=value)
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise ValueError(f"not an e-mail address: {value!r}") from exc
+    if not address.domain or not address.username:
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return value
+
+
+Mailbox = Annotated[str, AfterValidator(_address)]
+
+
+class Email(AdapterSettings):
+    """Mail to a helpdesk's intake, one thread per ticket (center/adapters/mail.py)."""
+
+    type: Literal["email"]
+    name: Annotated[str, Field(pattern=IDENTIFIER)] = "email"
+    smtp: Smtp
+    sender: Mailbox = Field(alias="from")
+    to: Annotated[list[Mailbox], Field(min_length=1)]
+    # The right-hand side of the Message-IDs (default: the domain of `from`).
+    message_id_domain: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]{1,253}$")] | None = None
+    timeout: Duration = 30.0
+
+    @property
+    def id_domain(self) -> str:
+        return self.message_id_domain or Address(addr_spec=self.sender).domain
+
+
+class GroupRobot(AdapterSettings):
+    """A chat group's robot webhook: its URL holds the robot's key, so it may come from
+    a file (url_file, first line) rather than CENTER.yaml."""
+
+    url: str | None = None
+    url_file: Path | None = None
+
+    _url = field_validator("url")(_http_url)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> GroupRobot:
+        if (self.url is None) == (self.url_file is None):
+            raise ValueError("give url or url_file (a file holding the URL), one of them")
+        if self.url_file is not None and self.url_file.is_file():
+            _http_url(self.robot_url())  # a missing file is reported as such already
+        return self
+
+    def robot_url(self) -> str:
+        if self.url is not None:
+            return self.url
+        assert self.url_file is not None
+        return read_secret_file(self.url_file).reveal().strip()
+
+
+class DingTalk(GroupRobot):
+    """DingTalk's custom group robot (center/adapters/dingtalk.py)."""
+
+    type: Literal["dingtalk"]
+    name: Annotated[str, Field(pattern=IDENTIFIER)] = "dingtalk"
+    # The robot's signing secret (its security setting 加签, the text starting SEC).
+    secret_file: Path | None = None
+
+    @field_validator("secret_file")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
-            raise ValueError(f"not an http:// or https:// URL: {value!r}")
+    def _text_secret(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_file():
+            try:
+                value.read_bytes().decode("utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{value} is not UTF-8 text: {exc}") from None
         return value
 
+    def secret(self) -> str | None:
+        if self.secret_file is None:
+            return None
+        return self.secret_file.read_bytes().decode("utf-8").strip()
 
-# A union tagged by `type` once there is more than one kind.
-Adapter = Annotated[Webhook, Field(discriminator="type")]
+
+class WeCom(GroupRobot):
+    """WeCom's (WeChat Work's) group robot (center/adapters/wecom.py)."""
+
+    type: Literal["wecom"]
+    name: Annotated[str, Field(pattern=IDENTIFIER)] = "wecom"
+
+
+Adapter = Annotated[Webhook | Alertmanager | Email | DingTalk | WeCom, Field(discriminator="type")]
 
 
 class Web(Strict):
@@ -175,7 +300,7 @@ def load_center(path: Path) -> LoadedCenter:
     raw, linemap = load_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError([ConfigProblem(path, 1, "expected a mapping with broker and database")])
-    problems = _not_yet(raw, path, linemap)
+    problems = _unknown_types(raw, path, linemap)
     if problems:
         raise ConfigError(problems)
     warnings: list[ConfigProblem] = []
@@ -187,11 +312,12 @@ def load_center(path: Path) -> LoadedCenter:
     return LoadedCenter(path, center, tuple(warnings))
 
 
-def _not_yet(raw: dict[str, object], path: Path, linemap: LineMap) -> list[ConfigProblem]:
-    """Adapter types this version does not have, said plainly (the designed ones as
-    "not supported yet")."""
+def _unknown_types(raw: dict[str, object], path: Path, linemap: LineMap) -> list[ConfigProblem]:
+    """An adapter without a type, or of a type this version does not have, said plainly
+    (pydantic would only say the tag does not match)."""
     adapters = raw.get("adapters")
     found: list[ConfigProblem] = []
+    kinds = ", ".join(KNOWN)
     if isinstance(adapters, list):
         for i, adapter in enumerate(adapters):
             if not isinstance(adapter, dict):
@@ -199,12 +325,10 @@ def _not_yet(raw: dict[str, object], path: Path, linemap: LineMap) -> list[Confi
             kind = adapter.get("type")
             if kind in KNOWN:
                 continue
-            if kind in NOT_YET:
-                why = f"adapter type {kind!r} is not supported yet: use webhook"
-            elif kind is None:
-                why = "an adapter needs a type: webhook"
+            if kind is None:
+                why = f"an adapter needs a type: {kinds}"
             else:
-                why = f"unknown adapter type {kind!r}: use webhook"
+                why = f"unknown adapter type {kind!r}: use {kinds}"
             line = linemap.line_of(("adapters", i, "type"))
             found.append(ConfigProblem(path, line, f"field 'adapters.{i}.type': {why}"))
     return found

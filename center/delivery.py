@@ -10,7 +10,8 @@ attempt is retried after a capped, jittered backoff that grows with its attempts
 (drivers/backoff.py); after ``dead_after`` attempts it is dead-lettered (shown by
 ``lvgw-center tickets``) and the ticket's next event may go. The loop sleeps until the
 next retry is due or ingest applies a new event (`wake`); on a shared ledger at most
-`SHARED_POLL_S`, since other workers' events wake only their own loops.
+`SHARED_POLL_S`, since other workers' events wake only their own loops. The adapter's
+own `maintain` runs beside it as long as it runs.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class Deliverer:
 
     async def run(self) -> None:
         ledger_trouble = Backoff(0.5, 30.0)
+        maintaining = asyncio.create_task(
+            self.adapter.maintain(), name=f"center-adapter-{self.adapter.name}-maintain"
+        )
         try:
             while True:
                 try:
@@ -61,6 +65,9 @@ class Deliverer:
                         await self.store.release()
                     await asyncio.sleep(ledger_trouble.next_delay())
         finally:
+            maintaining.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await maintaining
             await self.adapter.close()
 
     async def _attempt(self, delivery: Delivery) -> None:

@@ -25,7 +25,12 @@ log = logging.getLogger("lvgw-center")
 
 def routes_of(center: CenterFile) -> list[Route]:
     return [
-        Route(a.name, frozenset(a.levels), frozenset(a.sites) if a.sites is not None else None)
+        Route(
+            a.name,
+            frozenset(a.levels),
+            frozenset(a.sites) if a.sites is not None else None,
+            frozenset(a.customers) if a.customers is not None else None,
+        )
         for a in center.adapters
     ]
 
@@ -38,7 +43,7 @@ class Center:
         self.store = LedgerStore(center.ledger, worker=True)
         shared = center.ledger.engine == "postgresql"
         self.deliverers = [
-            Deliverer(adapters.build(settings), settings, self.store.session(), shared)
+            Deliverer(adapters.build(settings, self.store), settings, self.store.session(), shared)
             for settings in center.adapters
         ]
         self.ingest = Ingest(center, self.store, routes_of(center), self._applied)

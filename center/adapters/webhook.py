@@ -13,9 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import aiohttp
-
-from center.adapters import DeliveryError
+from center.adapters.http import HttpClient
 from center.config import Webhook
 from center.ledger import Delivery
 
@@ -36,27 +34,20 @@ class WebhookAdapter:
         self.name = settings.name
         self.settings = settings
         self._key = read_key(settings)
-        self._session: aiohttp.ClientSession | None = None
+        self._http = HttpClient(settings.timeout)
 
     async def send(self, delivery: Delivery) -> None:
-        if self._session is None:
-            timeout = aiohttp.ClientTimeout(total=self.settings.timeout)
-            self._session = aiohttp.ClientSession(timeout=timeout)
         headers = {
             "Content-Type": "application/json",
             EVENT_ID_HEADER: delivery.event_id,
             SIGNATURE_HEADER: signature(self._key, delivery.payload),
         }
-        try:
-            async with self._session.post(
-                self.settings.url, data=delivery.payload, headers=headers, allow_redirects=False
-            ) as response:
-                if not 200 <= response.status < 300:
-                    raise DeliveryError(f"HTTP {response.status} {response.reason or ''}".strip())
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
+        answer = await self._http.post(self.settings.url, delivery.payload, headers)
+        if not answer.ok:
+            raise answer.failure()
+
+    async def maintain(self) -> None:
+        return None
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()

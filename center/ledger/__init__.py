@@ -137,6 +137,9 @@ class LedgerStore(AsyncStore[Ledger]):
     async def failed(self, delivery_id: int, error: str, retry_at: float | None) -> None:
         await self._call(lambda ledger: ledger.failed(delivery_id, error, retry_at))
 
+    async def open_delivered(self, adapter: str) -> list[Delivery]:
+        return await self._call(lambda ledger: ledger.open_delivered(adapter))
+
     async def tickets(self, open_only: bool = False, site: str | None = None) -> list[TicketRow]:
         return await self._call(lambda ledger: ledger.tickets(open_only, site))
 

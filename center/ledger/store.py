@@ -37,14 +37,20 @@ IngestOutcome = Literal["applied", "waiting", "duplicate", "rejected"]
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Which events an adapter takes: its levels, and its sites (None: every site)."""
+    """Which events an adapter takes: its levels, its sites and its customers (None:
+    every site, every customer)."""
 
     adapter: str
     levels: frozenset[int]
     sites: frozenset[str] | None = None
+    customers: frozenset[str] | None = None
 
-    def wants(self, severity: int, site_id: str) -> bool:
-        return severity in self.levels and (self.sites is None or site_id in self.sites)
+    def wants(self, severity: int, site_id: str, customer: str | None = None) -> bool:
+        return (
+            severity in self.levels
+            and (self.sites is None or site_id in self.sites)
+            and (self.customers is None or customer in self.customers)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +327,20 @@ class Ledger:
             (state, error[:500], retry_at, delivery_id),
         )
 
+    def open_delivered(self, adapter: str) -> list[Delivery]:
+        """For each ticket still open, the last event delivered to ``adapter``, while
+        the ticket's level is still that event's: what a tool that forgets open alerts
+        unless they are sent again (Alertmanager) is sent again."""
+        rows = self._sql.execute(
+            "SELECT d.id, d.adapter, d.event_id, d.ticket_id, d.attempts, e.payload"
+            " FROM tickets t JOIN deliveries d ON d.id = (SELECT max(x.id) FROM deliveries x"
+            "  WHERE x.adapter = ? AND x.ticket_id = t.ticket_id AND x.state = 'delivered')"
+            " JOIN events e ON e.event_id = d.event_id"
+            " WHERE t.state = 'open' AND t.severity = e.severity ORDER BY d.id",
+            (adapter,),
+        ).fetchall()
+        return [Delivery(*row) for row in rows]
+
     def ticket_deliveries(self) -> dict[str, dict[str, dict[str, int]]]:
         """Per ticket, per adapter: how many of its deliveries are in each state."""
         found: dict[str, dict[str, dict[str, int]]] = {}
@@ -484,7 +504,8 @@ def _apply_ready(sql: Sql, ticket_id: str, now: float, routes: Sequence[Route]) 
         _apply(sql, ticket_id, body)
         sql.execute("UPDATE events SET applied = 1 WHERE event_id = ?", (event_id,))
         for route in routes:
-            if route.wants(body["severity"], body["site"]["id"]):
+            site = body["site"]
+            if route.wants(body["severity"], site["id"], site["customer"]["name"]):
                 sql.execute(
                     "INSERT INTO deliveries (adapter, event_id, ticket_id, next_attempt_at)"
                     " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -21,6 +21,7 @@ SECRET_KEYS = frozenset(
         "command_key_file",
         "key_file",
         "secret_file",  # lvgw-center: a webhook's HMAC key; a PBX's AMI secret
+        "url_file",  # lvgw-center: a chat robot's webhook URL, which holds its key
     }
 )
 # Read as raw bytes (an HMAC key, a PEM key), not as a line of UTF-8 text.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
@@ -23,12 +24,12 @@ _IDS = itertools.count(1)
 T0 = datetime(2026, 11, 22, 10, 36, 46, tzinfo=UTC)
 
 
-def site(site_id: str = "site-001") -> Site:
+def site(site_id: str = "site-001", customer: str = "ACME") -> Site:
     return Site.model_validate(
         {
             "id": site_id,
             "name": "Plant",
-            "customer": {"name": "ACME"},
+            "customer": {"name": customer},
             "contract": {"type": "annual"},
         }
     )
@@ -44,8 +45,11 @@ def ticket_event(
     acked_at: datetime | None = None,
     arrived_at: datetime | None = None,
     emitted: datetime | None = None,
+    customer: str = "ACME",
+    **fields: Any,
 ) -> bytes:
-    """One event of ``ticket_id`` as the gateway publishes it (valid by the schema)."""
+    """One event of ``ticket_id`` as the gateway publishes it (valid by the schema);
+    ``fields`` set more of the gateway's event (previous_severity, related, ...)."""
     event = GatewayEvent(
         event_id=f"ev-{next(_IDS):06d}-{ticket_id}-{seq}",
         event=EventKind(kind),
@@ -66,7 +70,8 @@ def ticket_event(
         acknowledged_at=acked_at,
         arrived_at=arrived_at,
     )
-    payload = encode(event_payload(event, site(site_id), None))
+    event = dataclasses.replace(event, **fields)
+    payload = encode(event_payload(event, site(site_id, customer), None))
     body: dict[str, Any] = json.loads(payload)
     _SCHEMA.validate(body)
     return payload

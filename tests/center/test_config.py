@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from center.cli import main
-from center.config import load_center
+from center.config import Webhook, load_center
 
 pytestmark = pytest.mark.unit
 
@@ -37,6 +37,7 @@ def test_a_good_file_loads_with_paths_resolved(tmp_path: Path) -> None:
     assert center.broker.group == "ops"
     assert center.database_path == tmp_path / "center.db"
     (hook,) = center.adapters
+    assert isinstance(hook, Webhook)
     assert hook.secret_file == (tmp_path / "hook.secret").resolve()
     assert hook.levels == [1, 2]
     assert loaded.warnings == ()
@@ -78,7 +79,7 @@ def test_check_config_prints_a_summary(tmp_path: Path, capsys: pytest.CaptureFix
             "password_file is for a postgresql:// database",
         ),
         (("secret_file: hook.secret", "secret_file: nowhere"), 5, "no such file: nowhere"),
-        (("type: webhook", "type: email"), 5, "adapter type 'email' is not supported yet"),
+        (("type: webhook", "type: email"), 5, "field 'adapters.0.smtp': missing required field"),
         (
             ("type: webhook", "type: slack"),
             5,

@@ -1,0 +1,193 @@
+"""The alertmanager adapter against a real Alertmanager (Debian's
+prometheus-alertmanager), read back over its API v2 (GET /api/v2/alerts, which lists
+the alerts not resolved) and through its own webhook receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from center.service import Center
+from gateway.model import Level
+from tests.center.conftest import (
+    AlertmanagerUnderTest,
+    center_file,
+    load,
+    publish,
+    running,
+    until,
+    wait_counts,
+)
+from tests.center.events import ticket_event
+from tests.realservers import Alertmanager, Mosquitto
+
+pytestmark = pytest.mark.integration
+RESEND = 0.5  # each post holds an open alert for 4 x 0.5 s
+LONG = 60.0  # for tests where an alert must not lapse on its own
+
+
+def am_center(
+    tmp_path: Path, mosquitto: Mosquitto, url: str, more: str = "", resend: float = RESEND
+) -> Center:
+    adapters = (
+        f"[{{type: alertmanager, url: '{url}', resend: {resend},"
+        f" backoff_initial: 0.05, backoff_max: 0.2{more}}}]"
+    )
+    return Center(load(center_file(tmp_path, mosquitto, adapters)))
+
+
+def instant(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+async def alerts(am: Alertmanager) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(am.alerts)
+
+
+async def wait_alerts(am: Alertmanager, predicate: Any, what: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 15
+    found = await alerts(am)
+    while not predicate(found):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within 15 s: {found}")
+        await asyncio.sleep(0.05)
+        found = await alerts(am)
+    return found
+
+
+async def test_a_ticket_opens_an_alert_and_its_resolve_ends_it(
+    tmp_path: Path, mosquitto: Mosquitto, alertmanager: AlertmanagerUnderTest
+) -> None:
+    am = alertmanager.server
+    center = am_center(tmp_path, mosquitto, am.url, resend=LONG)
+    async with running(center):
+        await publish(mosquitto, [ticket_event("site-001-t1", 1)])
+        await wait_counts(center, {"alertmanager": {"delivered": 1}})
+        (alert,) = await wait_alerts(am, lambda found: len(found) == 1, "the alert")
+        assert alert["labels"] == {
+            "alertname": "device.unreachable",
+            "code": "device.unreachable",
+            "site": "site-001",
+            "device": "sw-core",
+            "severity": "L1",
+            "customer": "ACME",
+            "ticket_id": "site-001-t1",
+        }
+        notes = alert["annotations"]
+        assert notes["title"] == notes["summary"] == "Switch sw-core is unreachable"
+        assert notes["response_due"] == "2026-11-22T10:46:46.000Z"
+        assert notes["onsite_due"] == "2026-11-22T12:36:46.000Z"
+        assert notes["event"] == "open"
+        assert "Respond by: 2026-11-22 10:46:46 UTC" in notes["description"]
+        assert alert["status"]["state"] == "active"
+        assert alert["startsAt"] == "2026-11-22T10:36:46.000Z"
+        assert time.time() + 3 * LONG < instant(alert["endsAt"]) <= time.time() + 4 * LONG
+        # Alertmanager's receivers take it from there.
+        await until(lambda: alertmanager.notifications(), "Alertmanager's notification")
+        (firing,) = alertmanager.notifications()[0]["alerts"]
+        assert firing["status"] == "firing"
+        assert firing["labels"]["ticket_id"] == "site-001-t1"
+
+        await publish(mosquitto, [ticket_event("site-001-t1", 2, "resolve")])
+        await wait_counts(center, {"alertmanager": {"delivered": 2}})
+        await wait_alerts(am, lambda found: found == [], "the alert resolved")
+
+        def resolved() -> list[dict[str, Any]]:
+            return [a for n in alertmanager.notifications() for a in n["alerts"]
+                    if a["status"] == "resolved"]  # fmt: skip
+
+        await until(resolved, "Alertmanager's resolved notification")
+        assert resolved()[0]["endsAt"] == "2026-11-22T11:36:46Z"  # the ticket's resolved_at
+
+
+async def test_an_open_alert_is_posted_again_and_stays_active(
+    tmp_path: Path, mosquitto: Mosquitto, alertmanager: AlertmanagerUnderTest
+) -> None:
+    am = alertmanager.server
+    center = am_center(tmp_path, mosquitto, am.url)
+    async with running(center):
+        await publish(mosquitto, [ticket_event("t-1", 1)])
+        (first,) = await wait_alerts(am, lambda found: len(found) == 1, "the alert")
+        await asyncio.sleep(4 * RESEND * 2)  # twice as long as one post holds it
+        (later,) = await alerts(am)
+        assert later["status"]["state"] == "active"
+        assert instant(later["endsAt"]) > instant(first["endsAt"]) + 4 * RESEND
+        assert later["updatedAt"] != first["updatedAt"]
+    # Nothing posts it any more: it lapses (this is what the re-posting prevents).
+    await wait_alerts(am, lambda found: found == [], "the alert lapsing")
+
+
+async def test_a_restarted_alertmanager_gets_the_open_alerts_back(
+    tmp_path: Path, mosquitto: Mosquitto, alertmanager: AlertmanagerUnderTest
+) -> None:
+    """Alertmanager keeps alerts in memory only; the center's ledger has them. An event
+    sent while it is down is retried and delivered once it is back."""
+    am = alertmanager.server
+    center = am_center(tmp_path, mosquitto, am.url)
+    async with running(center):
+        await publish(mosquitto, [ticket_event("t-1", 1)])
+        await wait_alerts(am, lambda found: len(found) == 1, "the alert")
+        await asyncio.to_thread(am.stop)
+        await publish(mosquitto, [ticket_event("t-2", 1)])
+        await until(lambda: not am.running, "Alertmanager stopped")
+        await asyncio.sleep(4 * RESEND)  # a re-post and t-2's first attempt fail
+        counts = await center.store.delivery_counts()
+        assert counts == {"alertmanager": {"delivered": 1, "pending": 1}}
+        restarted = Alertmanager(tmp_path / "alertmanager-2", port=am.port)  # empty state
+        await asyncio.to_thread(restarted.start)
+        try:
+            found = await wait_alerts(restarted, lambda found: len(found) == 2, "both alerts")
+            await wait_counts(center, {"alertmanager": {"delivered": 2}})
+        finally:
+            restarted.stop()
+    assert sorted(a["labels"]["ticket_id"] for a in found) == ["t-1", "t-2"]
+
+
+async def test_a_restarted_center_posts_the_open_alerts_from_its_ledger(
+    tmp_path: Path, mosquitto: Mosquitto, alertmanager: AlertmanagerUnderTest
+) -> None:
+    am = alertmanager.server
+    async with running(am_center(tmp_path, mosquitto, am.url)):
+        await publish(mosquitto, [ticket_event("t-1", 1), ticket_event("t-2", 1),
+                                  ticket_event("t-2", 2, "resolve")])  # fmt: skip
+        await wait_alerts(am, lambda found: len(found) == 1, "t-1's alert")
+    await wait_alerts(am, lambda found: found == [], "the alert lapsing while the center is away")
+    async with running(am_center(tmp_path, mosquitto, am.url)):
+        (alert,) = await wait_alerts(am, lambda found: len(found) == 1, "t-1's alert again")
+    assert alert["labels"]["ticket_id"] == "t-1"  # t-2 was resolved: not posted again
+
+
+async def test_a_change_of_level_resolves_the_former_levels_alert(
+    tmp_path: Path, mosquitto: Mosquitto, alertmanager: AlertmanagerUnderTest
+) -> None:
+    am = alertmanager.server
+    center = am_center(tmp_path, mosquitto, am.url, resend=LONG)
+    async with running(center):
+        await publish(mosquitto, [ticket_event("t-1", 1, severity=3)])
+        await wait_alerts(am, lambda found: len(found) == 1, "the L3 alert")
+        raised = ticket_event("t-1", 2, "update", severity=1, previous_severity=Level(3))
+        await publish(mosquitto, [raised])
+        (alert,) = await wait_alerts(
+            am, lambda found: [a["labels"]["severity"] for a in found] == ["L1"], "L1 only"
+        )
+        assert alert["annotations"]["event"] == "update"
+
+
+async def test_an_answer_other_than_2xx_is_retried_then_dead_lettered(
+    tmp_path: Path,
+    mosquitto: Mosquitto,
+    alertmanager: AlertmanagerUnderTest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    am = alertmanager.server
+    center = am_center(tmp_path, mosquitto, f"{am.url}/wrong/prefix", ", dead_after: 2")
+    async with running(center):
+        await publish(mosquitto, [ticket_event("t-1", 1)])
+        await wait_counts(center, {"alertmanager": {"dead": 1}})
+    assert await alerts(am) == []
+    assert "HTTP 404 Not Found" in caplog.text
