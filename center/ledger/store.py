@@ -99,7 +99,10 @@ class Ledger:
     def __init__(self, sql: Sql) -> None:
         self._sql = sql
         self.where = sql.where
-        self._claimed: int | None = None  # the delivery this connection holds (claim)
+        # The delivery this connection holds for each adapter (claim): on PostgreSQL
+        # one adapter's loop has the connection to itself; on SQLite every adapter's
+        # loop shares the one, each with its own claim.
+        self._claimed: dict[str, int] = {}
 
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False) -> Ledger:
@@ -267,8 +270,8 @@ class Ledger:
         `delivered`, `failed` or `release`: on PostgreSQL its row stays locked in a
         transaction, so no other worker takes it, nor (being the ticket's first pending
         one) the ticket's next; a worker that dies lets it go with its connection."""
-        if self._claimed is not None:
-            raise RuntimeError(f"delivery {self._claimed} is still claimed")
+        if adapter in self._claimed:
+            raise RuntimeError(f"delivery {self._claimed[adapter]} is still claimed")
         self._sql.begin()
         try:
             row = self._sql.execute(
@@ -281,18 +284,19 @@ class Ledger:
             self._sql.rollback()
             return None
         delivery = Delivery(*row)
-        self._claimed = delivery.id
+        self._claimed[adapter] = delivery.id
         return delivery
 
     def release(self) -> None:
         """Let the claimed delivery go unrecorded (it is due again at once)."""
-        if self._claimed is not None:
-            self._claimed = None
+        if self._claimed:
+            self._claimed.clear()
             self._sql.rollback()
 
     def _record(self, delivery_id: int, statement: str, args: Sequence[Any]) -> None:
-        if self._claimed == delivery_id:
-            self._claimed = None
+        held = [adapter for adapter, held in self._claimed.items() if held == delivery_id]
+        if held:
+            del self._claimed[held[0]]
             try:
                 self._sql.execute(statement, args)
             except BaseException:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ class Receiver:
     """A local HTTP receiver: keeps every request and answers with ``answer`` (which
     may check the request first)."""
 
-    answer: Callable[[Request], web.Response]
+    answer: Callable[[Request], web.Response | Awaitable[web.Response]]
     url: str = ""
     requests: list[Request] = field(default_factory=list)
 
@@ -121,11 +122,14 @@ class Receiver:
             await request.read(),
         )  # fmt: skip
         self.requests.append(seen)
-        return self.answer(seen)
+        answer = self.answer(seen)
+        return await answer if inspect.isawaitable(answer) else answer
 
 
 @contextlib.asynccontextmanager
-async def receiving(answer: Callable[[Request], web.Response]) -> AsyncIterator[Receiver]:
+async def receiving(
+    answer: Callable[[Request], web.Response | Awaitable[web.Response]],
+) -> AsyncIterator[Receiver]:
     receiver = Receiver(answer)
     app = web.Application()
     app.router.add_post("/{tail:.*}", receiver.handle)
