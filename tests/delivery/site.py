@@ -44,6 +44,7 @@ uplink:
   mqtt: {mqtt}
 agent:
   state_dir: {state_dir}
+  status_listen: null
 devices:
 {devices}"""
 

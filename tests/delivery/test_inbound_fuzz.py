@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import statistics
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -165,4 +164,7 @@ async def test_replies_are_not_held_back_by_nagle(
             await desk.publish(PREFIX + "acks", ack(**GOOD), qos=1)
             await reply(desk)
             round_trips.append(time.perf_counter() - started)
-    assert statistics.median(round_trips) < 0.030, round_trips
+    # Nagle holds back every such reply by the delayed ACK, so no round trip would come
+    # in under 40 ms; without it most take a few ms. The quickest of 21 is what tells
+    # them apart: a loaded machine slows some round trips, not every one.
+    assert min(round_trips) < 0.030, round_trips

@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from gateway.demo.processes import free_port
 from gateway.metrics.store import MetricStore
 from tests.e2e.conftest import ServiceCenter, lvgw_status, parse, status_of, validate
 from tests.realservers import Mosquitto, Snmpd
@@ -33,6 +34,7 @@ uplink:
   mqtt: {{host: 127.0.0.1, port: {broker.port}}}
 agent:
   state_dir: {tmp / "state"}
+  status_listen: 127.0.0.1:{free_port()}  # not the default 8780: suites run side by side
 devices:
   - id: sw-core
     kind: switch

@@ -101,4 +101,6 @@ async def test_a_dripping_agent_meets_the_poll_deadline(tmp_path: Path) -> None:
     took = time.monotonic() - started
     assert not result.reachable
     assert "deadline" in (result.error or ""), result.error
-    assert 1.9 < took < 4, took
+    # Not before the deadline; and it did end, though the table never does (the
+    # 10 s wait above bounds it, however loaded the machine).
+    assert took >= 1.9, took
