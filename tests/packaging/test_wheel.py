@@ -110,3 +110,30 @@ async def test_installed_lvgw_runs_and_stops_cleanly(
                     gateway.wait(5)
     log_text = (tmp_path / "lvgw.log").read_text()
     assert "Traceback" not in log_text, log_text
+
+
+def test_installed_lvgw_compiles_a_mib_and_resolves_its_names(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """The IETF sources and compiled modules ship in the wheel: net-snmp's UCD-SNMP-MIB
+    compiles against them, and a profile naming IF-MIB (shipped compiled) and
+    UCD-SNMP-MIB (compiled here) objects passes check-config, from any directory."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    ucd = "/usr/share/snmp/mibs/UCD-SNMP-MIB.txt"
+    compiled = run(installed, "lvgw", "mib", "compile", ucd, "-o", "mibs", cwd=elsewhere)
+    assert compiled.returncode == 0, compiled.stderr
+    (elsewhere / "profiles").mkdir()
+    (elsewhere / "profiles" / "host.yaml").write_text(
+        "description: x\nkinds: [switch]\nprotocol: snmp\npoints:\n"
+        "  mem: {oid: UCD-SNMP-MIB::memTotalReal.0}\n"
+        "tables:\n  ports:\n    instance: port\n    columns:\n"
+        "      oper: {oid: IF-MIB::ifOperStatus}\n"
+    )
+    (elsewhere / "site.yaml").write_text(
+        "site: {id: s, name: S, customer: {name: C}, contract: {type: annual}}\n"
+        "uplink: {mqtt: {host: 127.0.0.1}}\n"
+        "devices:\n  - {id: h, kind: switch, profile: host, address: 127.0.0.1}\n"
+    )
+    result = run(installed, "lvgw", "check-config", "-c", "site.yaml", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
