@@ -309,6 +309,10 @@ def load_center(path: Path) -> LoadedCenter:
     problems += invalid
     if problems or center is None:
         raise ConfigError(problems)
+    if center.web is not None and not any(isinstance(a, Webhook) for a in center.adapters):
+        why = ("warning: field 'web': no webhook adapter, so every callback is refused (401):"
+               " a callback is signed with a webhook adapter's secret_file")  # fmt: skip
+        warnings.append(ConfigProblem(path, linemap.line_of(("web",)), why))
     return LoadedCenter(path, center, tuple(warnings))
 
 

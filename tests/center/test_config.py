@@ -128,3 +128,18 @@ def test_two_adapters_of_one_name_are_refused(tmp_path: Path) -> None:
     path = write_center(tmp_path, "\n".join(lines) + "\n")
     with pytest.raises(Exception, match="two adapters named 'webhook'"):
         load_center(path)
+
+
+def test_web_without_a_webhook_adapter_is_a_warning(tmp_path: Path) -> None:
+    text = GOOD.replace("adapters:\n", "adapters: []\n").replace(
+        '  - {type: webhook, url: "http://127.0.0.1:9000/hook", secret_file: hook.secret,'
+        " levels: [1, 2]}\n",
+        "",
+    )
+    loaded = load_center(write_center(tmp_path, text))
+    (warning,) = loaded.warnings
+    assert str(warning).startswith(
+        f"{tmp_path / 'center.yaml'}:5: warning: field 'web': no webhook"
+    )
+    without_web = text.replace('web: {listen: "127.0.0.1:8790"}\n', "")
+    assert load_center(write_center(tmp_path, without_web)).warnings == ()
