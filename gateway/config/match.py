@@ -7,7 +7,10 @@ A rule is data in the profile file. Each condition it names must hold:
 - ``sys_descr``: a regular expression searched in the device's sysDescr;
 - ``answers``: numeric OIDs the device must answer with a value (GET), the
   distinctive objects of a MIB module the profile reads (a net-snmp based agent's
-  sysObjectID is net-snmp's own, so what it answers is what tells it apart).
+  sysObjectID is net-snmp's own, so what it answers is what tells it apart);
+- ``isapi_device_type``: a regular expression matched against the whole
+  ``deviceType`` of the device's ISAPI ``/ISAPI/System/deviceInfo`` (asked only when
+  `lvgw discover` is given an ISAPI login).
 
 Of every profile's rules that match a device, the most specific wins (``specificity``).
 """
@@ -30,6 +33,7 @@ class MatchRule(Strict):
     sys_object_id: str | None = None
     sys_descr: str | None = None
     answers: list[str] = Field(default_factory=list, max_length=8)
+    isapi_device_type: str | None = None
     kind: DeviceKind | None = None  # needed when the profile is for several kinds
     why: Annotated[str, Field(min_length=1)] | None = None  # where the values come from
 
@@ -43,20 +47,23 @@ class MatchRule(Strict):
     def _oids(cls, values: list[str]) -> list[str]:
         return [numeric_oid(value) for value in values]
 
-    @field_validator("sys_descr")
+    @field_validator("sys_descr", "isapi_device_type")
     @classmethod
     def _pattern(cls, value: str | None) -> str | None:
         if value is not None:
             try:
                 re.compile(value)
             except re.error as exc:
-                raise ValueError(f"sys_descr is not a regular expression: {exc}") from None
+                raise ValueError(f"not a regular expression: {exc}") from None
         return value
 
     @model_validator(mode="after")
     def _something(self) -> MatchRule:
-        if self.sys_object_id is None and self.sys_descr is None and not self.answers:
-            raise ValueError("a match rule needs sys_object_id, sys_descr or answers")
+        given = (self.sys_object_id, self.sys_descr, self.isapi_device_type)
+        if all(value is None for value in given) and not self.answers:
+            raise ValueError(
+                "a match rule needs sys_object_id, sys_descr, answers or isapi_device_type"
+            )
         return self
 
     @property
@@ -65,11 +72,22 @@ class MatchRule(Strict):
         product's OID beats its vendor's enterprise), then how many other conditions
         it names."""
         arcs = len(self.sys_object_id.split(".")) if self.sys_object_id else 0
-        return arcs, (self.sys_descr is not None) + len(self.answers)
+        others = (self.sys_descr is not None) + (self.isapi_device_type is not None)
+        return arcs, others + len(self.answers)
 
-    def matches(self, object_id: str, descr: str, answered: frozenset[str]) -> bool:
+    def matches(
+        self,
+        object_id: str,
+        descr: str,
+        answered: frozenset[str],
+        isapi_type: str | None = None,
+    ) -> bool:
         """Whether a device with this sysObjectID and sysDescr, answering the OIDs in
-        ``answered``, is one of the rule's."""
+        ``answered`` (and with this ISAPI deviceType, if asked), is one of the rule's."""
+        if self.isapi_device_type is not None and (
+            isapi_type is None or re.fullmatch(self.isapi_device_type, isapi_type) is None
+        ):
+            return False
         prefix = self.sys_object_id
         if prefix is not None and object_id != prefix and not object_id.startswith(prefix + "."):
             return False
@@ -86,4 +104,6 @@ class MatchRule(Strict):
             parts.append(f"sysDescr matches /{self.sys_descr}/")
         if self.answers:
             parts.append(f"answers {', '.join(self.answers)}")
+        if self.isapi_device_type is not None:
+            parts.append(f"ISAPI deviceType matches /{self.isapi_device_type}/")
         return " and ".join(parts)

@@ -22,6 +22,7 @@ class Identity:
     descr: str
     name: str
     answered: frozenset[str] = frozenset()
+    isapi_type: str | None = None  # deviceType of /ISAPI/System/deviceInfo, if asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Chosen:
     profile: str
     kind: str
     rule: MatchRule
+    protocols: tuple[str, ...] = ("snmp",)  # what the profile reads the device over
 
     @property
     def why(self) -> str:
@@ -51,7 +53,9 @@ def classify(profiles: Mapping[str, Profile], identity: Identity) -> Chosen | Un
     best: dict[str, tuple[tuple[int, int], MatchRule]] = {}
     for name, profile in profiles.items():
         for rule in profile.match:
-            fits = rule.matches(identity.object_id, identity.descr, identity.answered)
+            fits = rule.matches(
+                identity.object_id, identity.descr, identity.answered, identity.isapi_type
+            )
             if fits and (name not in best or rule.specificity > best[name][0]):
                 best[name] = (rule.specificity, rule)
     if not best:
@@ -62,4 +66,5 @@ def classify(profiles: Mapping[str, Profile], identity: Identity) -> Chosen | Un
         return Unclassified(f"as specific a match for profiles {', '.join(winners)}: not guessed")
     name = winners[0]
     rule = best[name][1]
-    return Chosen(name, profiles[name].match_kind(rule).value, rule)
+    profile = profiles[name]
+    return Chosen(name, profile.match_kind(rule).value, rule, profile.protocols)

@@ -22,6 +22,7 @@ from gateway.config.load import BUILTIN_PROFILES
 from gateway.config.types import Duration
 from gateway.discover.classify import answer_oids
 from gateway.discover.draft import render
+from gateway.discover.isapi import IsapiLogin
 from gateway.discover.probe import Asking, Credential, PacedClient
 from gateway.discover.profiles import shipped_profiles
 from gateway.discover.run import Plan, sweep
@@ -54,6 +55,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--auth-key-file", type=Path, metavar="FILE")
     p.add_argument("--priv", default="aes", choices=["des", "aes", "aes256"])
     p.add_argument("--priv-key-file", type=Path, metavar="FILE")
+    p.add_argument(
+        "--isapi-user", metavar="USER",
+        help="also ask every address for Hikvision ISAPI deviceInfo, as USER (digest)",
+    )  # fmt: skip
+    p.add_argument("--password-file", type=Path, metavar="FILE", help="the ISAPI password")
+    p.add_argument("--isapi-port", type=int, default=80, help="ISAPI's HTTP(S) port (80)")
+    p.add_argument("--isapi-scheme", choices=["http", "https"], default="http")
     p.add_argument(
         "--rate", type=float, default=50.0, help="at most this many requests per second (50)"
     )
@@ -104,6 +112,22 @@ def credentials(args: argparse.Namespace) -> tuple[Credential, ...]:
     return tuple(out)
 
 
+def isapi_login(args: argparse.Namespace) -> IsapiLogin | None:
+    if args.isapi_user is None:
+        if args.password_file is not None:
+            raise ScopeError("--password-file is the ISAPI password: give --isapi-user too")
+        return None
+    if args.password_file is None:
+        raise ScopeError("--isapi-user needs --password-file")
+    if not 1 <= args.isapi_port <= 65535:
+        raise ScopeError("--isapi-port is 1-65535")
+    password = _secret(args.password_file, "--password-file").splitlines()[0]
+    return IsapiLogin(
+        args.isapi_user, password, args.password_file.resolve(), args.isapi_port,
+        args.isapi_scheme,
+    )  # fmt: skip
+
+
 class _Progress:
     """One line on standard error, rewritten at most every half second."""
 
@@ -134,6 +158,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
             raise ScopeError("--rate and --concurrency must be positive")
         if not SITE_ID.match(args.site_id):
             raise ScopeError("--site-id: lower-case letters, digits and '-' (e.g. site-001)")
+        isapi = isapi_login(args)
         if args.output.exists() and not args.force:
             raise ScopeError(f"{args.output} exists: give --force to replace it")
         profiles = shipped_profiles([*args.profile_dir, BUILTIN_PROFILES])
@@ -147,7 +172,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     asking = Asking(
         asking.credentials, tuple(answer_oids(profiles)), asking.timeout, asking.retries
     )
-    plan = Plan(scope, asking, args.concurrency)
+    plan = Plan(scope, asking, args.concurrency, isapi)
     pacer = Pacer(args.rate)
     if not args.quiet:
         print(
@@ -177,7 +202,7 @@ async def _run(
 ) -> str:
     client = ScopedClient(PacedClient(driver, pacer), plan.scope)
     try:
-        result = await sweep(plan, profiles, client, progress, lambda: pacer.sent)
+        result = await sweep(plan, profiles, client, progress, pacer)
     finally:
         await client.close()
     return render(result, site_id)

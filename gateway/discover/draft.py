@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.discover.classify import Chosen, Unclassified
+from gateway.discover.isapi import IsapiLogin
 from gateway.discover.links import Key, Links, key_of
 from gateway.discover.probe import Failed, Found
 
@@ -33,6 +34,7 @@ class Sweep:
     started: dt.datetime
     seconds: float
     requests: int
+    isapi: IsapiLogin | None = None  # the login recorders were asked over ISAPI with
 
 
 def safe(text: str) -> str:
@@ -124,13 +126,19 @@ def _device(f: Found, sweep: Sweep, ids: dict[Key, str]) -> list[str]:
     chosen = sweep.classes[key]
     assert isinstance(chosen, Chosen)
     identity = f.identity
-    lines = [
-        "",
-        f"  # {f.address}:{f.port} sysName {quoted(safe(identity.name))}, asked with "
-        f"{f.credential.label}",
-        f"  #   sysObjectID {identity.object_id}, sysDescr {quoted(safe(identity.descr))}",
-        f"  #   {safe(chosen.why)}",
-    ]
+    asked = f"asked with {f.credential.label}" if f.credential else "found over ISAPI"
+    lines = ["", f"  # {f.address}:{f.port} sysName {quoted(safe(identity.name))}, {asked}"]
+    if f.credential is not None:
+        lines.append(
+            f"  #   sysObjectID {identity.object_id}, sysDescr {quoted(safe(identity.descr))}"
+        )
+    if f.isapi is not None:
+        info = f.isapi
+        lines.append(
+            f"  #   ISAPI deviceInfo: deviceType {quoted(safe(info.device_type))}, model "
+            f"{quoted(safe(info.model))}, firmware {quoted(safe(info.firmware))}"
+        )
+    lines.append(f"  #   {safe(chosen.why)}")
     parent = sweep.links.parents.get(key)
     if key == sweep.links.core:
         lines.append(f"  #   {sweep.links.core_why}")
@@ -144,14 +152,22 @@ def _device(f: Found, sweep: Sweep, ids: dict[Key, str]) -> list[str]:
         f"    kind: {chosen.kind}",
         f"    profile: {chosen.profile}",
         f"    address: {f.address}",
-        f"    port: {f.port}",
-        f"    snmp: {_flow(f.credential.site_section)}",
+        *_protocol_lines(f, chosen, sweep.isapi),
     ]
     if parent is not None and parent[0] in ids:
         lines.append(f"    parent: {ids[parent[0]]}")
     if key == sweep.links.core:
         lines.append("    role: core")
     return lines
+
+
+def _protocol_lines(f: Found, chosen: Chosen, isapi: IsapiLogin | None) -> list[str]:
+    """The device's port and its protocol section(s), as its profile reads it."""
+    if chosen.protocols[0] == "isapi" and isapi is not None:
+        return [f"    port: {isapi.port}", f"    isapi: {_flow(isapi.site_section())}"]
+    if f.credential is None:
+        return [f"    port: {f.port}"]
+    return [f"    port: {f.port}", f"    snmp: {_flow(f.credential.site_section)}"]
 
 
 def _flow(section: dict[str, object]) -> str:

@@ -20,6 +20,7 @@ from drivers.snmp import (
 )
 from drivers.snmp.pacing import Pacer
 from gateway.discover.classify import Identity
+from gateway.discover.isapi import IsapiInfo
 
 SYS_DESCR, SYS_OBJECT_ID, SYS_NAME = "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0", "1.3.6.1.2.1.1.5.0"
 # LLDP-MIB (IEEE 802.1AB-2005): lldpLocChassisId; lldpRemTable columns chassis id (5),
@@ -82,9 +83,10 @@ class Neighbours:
 class Found:
     address: str
     port: int
-    credential: Credential
+    credential: Credential | None  # None: found over ISAPI only
     identity: Identity
     neighbours: Neighbours
+    isapi: IsapiInfo | None = None  # what /ISAPI/System/deviceInfo said, if asked
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,18 +4,22 @@ concurrency, classify what answered, propose the links."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from drivers.snmp import SnmpClient
+from drivers.snmp.pacing import Pacer
 from gateway.config.profile import Profile
-from gateway.discover.classify import Chosen, Unclassified, classify
+from gateway.discover.classify import Chosen, Identity, Unclassified, classify
 from gateway.discover.draft import Sweep
+from gateway.discover.isapi import IsapiInfo, IsapiLogin, device_info
 from gateway.discover.links import Key, key_of, propose
-from gateway.discover.probe import Asking, Failed, Found, probe
-from gateway.discover.scope import Scope
+from gateway.discover.probe import Asking, Failed, Found, Neighbours, probe
+from gateway.discover.scope import OutOfScope, Scope
 
 Progress = Callable[[int, int, int], None]  # probed, total, answered
 
@@ -25,6 +29,7 @@ class Plan:
     scope: Scope
     asking: Asking
     concurrency: int = 16  # addresses probed at once
+    isapi: IsapiLogin | None = None  # also ask each address for ISAPI deviceInfo
 
 
 async def sweep(
@@ -32,7 +37,7 @@ async def sweep(
     profiles: Mapping[str, Profile],
     client: SnmpClient,
     progress: Progress | None = None,
-    requests: Callable[[], int] = lambda: 0,
+    pacer: Pacer | None = None,
 ) -> Sweep:
     started = dt.datetime.now(dt.UTC)
     clock = time.monotonic()
@@ -50,11 +55,13 @@ async def sweep(
             if progress is not None:
                 progress(len(results), len(targets), answered)
 
-    async with asyncio.TaskGroup() as group:
-        for n in range(max(1, min(plan.concurrency, len(targets)))):
-            group.create_task(worker(), name=f"discover-probe-{n}")
+    await _workers(worker, plan.concurrency, len(targets))
     found = [r for r in results if isinstance(r, Found)]
-    failed = sorted((r for r in results if isinstance(r, Failed)), key=lambda r: r.address)
+    failed = [r for r in results if isinstance(r, Failed)]
+    if plan.isapi is not None:
+        known = {key_of(f): classify(profiles, f.identity) for f in found}
+        await _isapi(plan, plan.isapi, pacer or Pacer(50.0), found, failed, known)
+    failed.sort(key=lambda r: r.address)
     classes: dict[Key, Chosen | Unclassified] = {
         key_of(f): classify(profiles, f.identity) for f in found
     }
@@ -69,5 +76,51 @@ async def sweep(
         links=propose(found, switches),
         started=started,
         seconds=time.monotonic() - clock,
-        requests=requests(),
+        requests=pacer.sent if pacer is not None else 0,
+        isapi=plan.isapi,
     )
+
+
+async def _workers(
+    worker: Callable[[], Coroutine[Any, Any, None]], concurrency: int, jobs: int
+) -> None:
+    async with asyncio.TaskGroup() as group:
+        for n in range(max(1, min(concurrency, jobs))):
+            group.create_task(worker(), name=f"discover-probe-{n}")
+
+
+async def _isapi(
+    plan: Plan,
+    login: IsapiLogin,
+    pacer: Pacer,
+    found: list[Found],
+    failed: list[Failed],
+    known: dict[Key, Chosen | Unclassified],
+) -> None:
+    """Ask every address of the scope that is not already known as another kind of
+    device for ISAPI deviceInfo; a recorder found so is added, or told apart."""
+    others = {key[0] for key, c in known.items() if isinstance(c, Chosen) and c.kind != "nvr"}
+    queue = iter(a for a in plan.scope.addresses() if a not in others)
+
+    async def worker() -> None:
+        for address in queue:
+            if not plan.scope.contains(address):
+                raise OutOfScope(f"{address} is outside the ranges given")
+            info = await device_info(address, login, pacer)
+            if isinstance(info, str):
+                failed.append(Failed(address, login.port, info, silent=False))
+            elif info is not None:
+                _add_isapi(found, address, login.port, info)
+
+    await _workers(worker, plan.concurrency, len(plan.scope.addresses()))
+
+
+def _add_isapi(found: list[Found], address: str, port: int, info: IsapiInfo) -> None:
+    for i, f in enumerate(found):
+        if f.address == address:
+            identity = dataclasses.replace(f.identity, isapi_type=info.device_type)
+            found[i] = dataclasses.replace(f, identity=identity, isapi=info)
+            return
+    descr = f"{info.model} firmware {info.firmware}".strip()
+    identity = Identity("", descr, info.name, isapi_type=info.device_type)
+    found.append(Found(address, port, None, identity, Neighbours(), info))

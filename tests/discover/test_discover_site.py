@@ -42,6 +42,8 @@ class Site:
     sim: SimFleet
     expected: dict[str, dict[str, Any]]  # the fleet's site file, devices by id
     snmpd: str  # the real agent's address
+    isapi_port: int
+    password_file: Path
 
 
 def _free_everywhere(addresses: list[str]) -> int:
@@ -72,13 +74,17 @@ devices:
   - {{id: sw-floor2, kind: switch, address: {net}.3, parent: sw-core, ports: 8}}
   - {{id: sw-lab, kind: switch, address: {net}.4, parent: sw-floor2, ports: 8}}
   - {{id: sw-remote, kind: switch, address: {net}.40, parent: sw-core, ports: 8}}
-  - {{id: nvr-1, kind: nvr, address: {net}.10, parent: sw-floor1, disks: 2, cameras: 4}}
+  - {{id: nvr-1, kind: nvr, address: {net}.10, parent: sw-floor1, disks: 2, cameras: 4,
+      isapi: {{port: {isapi_port}, user: lvgw, password: {isapi_password}}}}}
+  - {{id: nvr-2, kind: nvr, address: {net}.15, parent: sw-lab, disks: 2, cameras: 4}}
   - {{id: pbx-1, kind: pbx, address: {net}.11, parent: sw-core, trunks: 2}}
   - {{id: ups-1, kind: ups, address: {net}.12, parent: sw-core}}
   - {{id: ups-lab, kind: ups, address: {net}.13, parent: sw-lab}}
   - {{id: panel-1, kind: alarm_panel, address: {net}.14, parent: sw-floor2, zones: 4}}
 """
-IN_RANGE = ["sw-core", "sw-floor1", "sw-floor2", "sw-lab", "nvr-1", "pbx-1", "ups-1", "ups-lab"]
+IN_RANGE = ["sw-core", "sw-floor1", "sw-floor2", "sw-lab", "nvr-1", "nvr-2", "pbx-1", "ups-1",
+            "ups-lab"]  # fmt: skip
+ISAPI_PASSWORD = "discover-isapi-pw"  # the simulated recorder's
 
 
 class Garbage(threading.Thread):
@@ -112,12 +118,15 @@ class Garbage(threading.Thread):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     net = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}"
-    port = _free_everywhere(
-        [f"{net}.{n}" for n in (1, 2, 3, 4, 10, 11, 12, 13, 14, 20, 21, 22, 40)]
-    )
+    addresses = [f"{net}.{n}" for n in (1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 20, 21, 22, 40)]
+    port = _free_everywhere(addresses)
+    isapi_port = _free_everywhere(addresses)
     workdir = tmp_path_factory.mktemp("discover-site")
+    password_file = workdir / "isapi-password"
+    password_file.write_text(ISAPI_PASSWORD + "\n")
     written = workdir / "fleet-site.yaml"
-    sim = SimFleet(workdir, FLEET.format(net=net, port=port), ["--write-config", str(written)])
+    fleet = FLEET.format(net=net, port=port, isapi_port=isapi_port, isapi_password=ISAPI_PASSWORD)
+    sim = SimFleet(workdir, fleet, ["--write-config", str(written)])
     snmpd = Snmpd(workdir / "snmpd", port=port, host=f"{net}.20")
     echo, noise = Garbage(f"{net}.21", port, echo=True), Garbage(f"{net}.22", port, echo=False)
     sim.start(timeout=20)
@@ -126,7 +135,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         echo.start()
         noise.start()
         expected = {d["id"]: d for d in yaml.safe_load(written.read_text())["devices"]}
-        yield Site(net, port, sim, expected, snmpd.host)
+        yield Site(net, port, sim, expected, snmpd.host, isapi_port, password_file)
     finally:
         for responder in (echo, noise):
             if responder.is_alive():
@@ -136,9 +145,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 def discover(site: Site, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    isapi = ["--isapi-user", "lvgw", "--password-file", str(site.password_file),
+             "--isapi-port", str(site.isapi_port)]  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "gateway", "discover", f"{site.net}.0/27", "--port",
-         str(site.port), "--timeout", "0.3s", "--retries", "0", "-o", str(out), *extra],
+         str(site.port), "--timeout", "0.3s", "--retries", "0", *isapi, "-o", str(out), *extra],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -159,6 +170,9 @@ def test_every_snmp_device_found_with_the_fleets_kind_profile_and_parent(
         assert got.get("parent") == want.get("parent"), device_id
         assert (got["address"], got["port"]) == (want["address"], want["port"])
     assert devices["sw-core"]["role"] == "core"
+    # The recorder that serves ISAPI is read over it, as the fleet's site file says.
+    assert devices["nvr-1"]["isapi"]["password_file"] == str(site.password_file)
+    assert "snmp" not in devices["nvr-1"] and devices["nvr-2"]["profile"] == "nvr-hikvision"
     # The real net-snmp agent answered but is not guessed into a device.
     unclassified = text.split("# Answered SNMP but not recognised")[1]
     assert f"{site.snmpd}:{site.port}" in unclassified
@@ -169,6 +183,7 @@ def test_every_snmp_device_found_with_the_fleets_kind_profile_and_parent(
     assert f"{site.net}.21:{site.port}: v2c community #1: " in garbage  # its request echoed
     assert f"{site.net}.22:{site.port}: v2c community #1: answered with something" in garbage
     assert f"{site.net}.23-{site.net}.30 port {site.port}" in text  # silent: timeouts
+    assert 'ISAPI deviceInfo: deviceType "NVR"' in text
     assert f"sw-remote ({site.net}.40)" in text.split("Seen by the switches but not probed")[1]
 
 
@@ -191,7 +206,7 @@ def test_the_draft_passes_check_config_once_the_customer_is_filled_in(
     draft.write_text(filled)
     accepted = subprocess.run(check, capture_output=True, text=True, check=False)
     assert accepted.returncode == 0, accepted.stderr
-    assert "site riverside is valid: 8 devices" in accepted.stdout
+    assert "site riverside is valid: 9 devices" in accepted.stdout
 
 
 class Recording:
@@ -231,6 +246,7 @@ def test_nothing_is_sent_outside_the_ranges_given(site: Site) -> None:
     assert f"sw-remote ({site.net}.40)" in text
     devices = {d["id"] for d in yaml.safe_load(text)["devices"]}
     assert devices == {"sw-core", "sw-floor1", "sw-floor2", "sw-lab", "nvr-1"}
+    assert "isapi" not in text  # no ISAPI login: recorders are read over SNMP
 
 
 @pytest.mark.parametrize(
