@@ -14,7 +14,7 @@ from email.headerregistry import Address
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from center.ledger.url import LedgerUrl, check_url
 from gateway.config.errors import ConfigError, ConfigProblem
@@ -85,18 +85,32 @@ class Webhook(AdapterSettings):
     _url = field_validator("url")(_http_url)
 
 
+def _one_or_more(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
 class Alertmanager(AdapterSettings):
     """Alerts to Alertmanager's API v2 (center/adapters/alertmanager.py)."""
 
     type: Literal["alertmanager"]
     name: Annotated[str, Field(pattern=IDENTIFIER)] = "alertmanager"
-    url: str  # Alertmanager's base URL: http://127.0.0.1:9093
+    # Alertmanager's base URL (http://127.0.0.1:9093), or each of a cluster's: as
+    # Alertmanager's documentation says, a client sends to every instance of a
+    # cluster, not to one behind a load balancer.
+    url: Annotated[list[str], BeforeValidator(_one_or_more), Field(min_length=1)]
     # An open ticket's alert is posted again this often, and each post holds it active
     # for four times as long (endsAt), as Prometheus does: Alertmanager keeps alerts in
     # memory only and resolves one that is not sent again.
     resend: Duration = 60.0
 
-    _url = field_validator("url")(_http_url)
+    @field_validator("url")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            _http_url(url)
+        if len(set(value)) < len(value):
+            raise ValueError("an Alertmanager is listed twice")
+        return value
 
 
 class Smtp(Strict):

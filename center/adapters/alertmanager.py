@@ -23,6 +23,11 @@ last delivered event again each ``resend``, from the ledger (after a restart of 
 center too), holding it active for four times as long, as Prometheus does
 (``4 * resend delay``): three missed re-posts in a row before an alert lapses.
 
+An Alertmanager cluster is named by the URL of each of its instances: each post goes
+to all of them, as Alertmanager's documentation asks of clients (never one behind a
+load balancer); an event is delivered when one of them took it, and one that missed
+it has it at the next re-post.
+
 When a ticket's level changes, its alert's labels change: the update posts the
 alert of the former level as resolved beside the new one. A ticket whose level moved
 out of the adapter's ``levels`` is no longer re-posted, so its alert lapses.
@@ -37,6 +42,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from center.adapters import DeliveryError
 from center.adapters.http import HttpClient
 from center.adapters.text import describe, plain
 from center.config import Alertmanager
@@ -129,19 +135,21 @@ class AlertmanagerAdapter:
         self.name = settings.name
         self.settings = settings
         self.store = store
-        self.endpoint = settings.url.rstrip("/") + "/api/v2/alerts"
+        self.endpoints = [url.rstrip("/") + "/api/v2/alerts" for url in settings.url]
         self.hold = settings.resend * HOLD_FACTOR
         self._http = HttpClient(settings.timeout)
         # Sends and re-posts one at a time: a re-post read from the ledger must not
         # overtake the event being sent (it is marked delivered only after `send`).
         self._lock = asyncio.Lock()
         self._sent_seq: dict[str, int] = {}  # ticket -> last seq sent by this process
-        self._resend_failing = False
+        self._failing: set[str] = set()  # endpoints whose last post failed (logged once)
 
     async def send(self, delivery: Delivery) -> None:
+        """Delivered when one Alertmanager of a cluster took it (they share it among
+        themselves; one that missed it has it at the next re-post)."""
         event = json.loads(delivery.payload)
         async with self._lock:
-            await self._post(alerts_of(event, time.time(), self.hold))
+            await self._post_all(alerts_of(event, time.time(), self.hold), to_one=True)
             if event["event"] == "resolve":
                 self._sent_seq.pop(event["ticket_id"], None)
             else:
@@ -164,29 +172,40 @@ class AlertmanagerAdapter:
             events = [e for e in events if self._sent_seq.get(e["ticket_id"], 0) <= e["seq"]]
             now = time.time()
             alerts = [alerts_of(e, now, self.hold)[0] for e in events]
-            try:
-                for start in range(0, len(alerts), BATCH):
-                    await self._post(alerts[start : start + BATCH])
-            except Exception as exc:
-                if not self._resend_failing:
-                    log.warning("adapter %s: re-posting %d open alerts failed, will retry: %s",
-                                self.name, len(alerts), exc)  # fmt: skip
-                self._resend_failing = True
-                return 0
-            if self._resend_failing:
-                log.info("adapter %s: re-posting open alerts works again", self.name)
-            self._resend_failing = False
+            for start in range(0, len(alerts), BATCH):
+                await self._post_all(alerts[start : start + BATCH], to_one=False)
             return len(alerts)
 
-    async def _post(self, alerts: list[dict[str, Any]]) -> None:
+    async def _post_all(self, alerts: list[dict[str, Any]], *, to_one: bool) -> None:
+        """Post to every endpoint at once. With ``to_one``, fail (DeliveryError) only
+        when none took them; each endpoint that fails or recovers is logged once."""
         if not alerts:
             return
         body = json.dumps(alerts).encode()
-        answer = await self._http.post(self.endpoint, body, {"Content-Type": "application/json"})
+        results = await asyncio.gather(
+            *(self._post(endpoint, body) for endpoint in self.endpoints), return_exceptions=True
+        )
+        errors = {e: r for e, r in zip(self.endpoints, results, strict=True) if r is not None}
+        for error in errors.values():
+            if not isinstance(error, DeliveryError):
+                raise error
+        if to_one and len(errors) == len(self.endpoints):
+            raise DeliveryError("; ".join(f"{e}: {r}" for e, r in errors.items()))
+        for endpoint in self.endpoints:
+            if endpoint in errors and endpoint not in self._failing:
+                log.warning("adapter %s: %s failed, will post to it again: %s",
+                            self.name, endpoint, errors[endpoint])  # fmt: skip
+                self._failing.add(endpoint)
+            elif endpoint not in errors and endpoint in self._failing:
+                log.info("adapter %s: %s takes alerts again", self.name, endpoint)
+                self._failing.discard(endpoint)
+
+    async def _post(self, endpoint: str, body: bytes) -> None:
+        answer = await self._http.post(endpoint, body, {"Content-Type": "application/json"})
         if not answer.ok:
             error = answer.failure()
             detail = answer.body[:200].decode(errors="replace").strip()
-            raise type(error)(f"{error}: {detail}" if detail else str(error))
+            raise DeliveryError(f"{error}: {detail}" if detail else str(error))
 
     async def close(self) -> None:
         await self._http.close()

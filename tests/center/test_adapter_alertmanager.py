@@ -28,7 +28,7 @@ from tests.center.events import ticket_event
 from tests.realservers import Alertmanager, Mosquitto
 
 pytestmark = pytest.mark.integration
-RESEND = 0.5  # each post holds an open alert for 4 x 0.5 s
+RESEND = 1.0  # each post holds an open alert for 4 x 1 s
 LONG = 60.0  # for tests where an alert must not lapse on its own
 
 
@@ -207,3 +207,27 @@ async def test_an_answer_other_than_2xx_is_retried_then_dead_lettered(
         await wait_counts(center, {"alertmanager": {"dead": 1}})
     assert await alerts(am) == []
     assert "HTTP 404 Not Found" in caplog.text
+
+
+async def test_each_instance_of_a_cluster_gets_the_alerts(
+    tmp_path: Path, mosquitto: Mosquitto, alertmanager: AlertmanagerUnderTest
+) -> None:
+    """Two Alertmanagers (clustering off, so neither hears of the other's alerts): an
+    event is delivered while one is down, and that one has it once it is back."""
+    first = alertmanager.server
+    second = Alertmanager(tmp_path / "alertmanager-2")
+    adapters = (
+        f"[{{type: alertmanager, url: ['{first.url}', '{second.url}'], resend: {RESEND},"
+        " backoff_initial: 0.05, backoff_max: 0.2}]"
+    )
+    center = Center(load(center_file(tmp_path, mosquitto, adapters)))
+    async with running(center):
+        await publish(mosquitto, [ticket_event("t-1", 1)])  # the second not started yet
+        await wait_counts(center, {"alertmanager": {"delivered": 1}})
+        await wait_alerts(first, lambda found: len(found) == 1, "the alert at the first")
+        await asyncio.to_thread(second.start)
+        try:
+            (alert,) = await wait_alerts(second, lambda found: len(found) == 1, "at the second")
+        finally:
+            second.stop()
+    assert alert["labels"]["ticket_id"] == "t-1"

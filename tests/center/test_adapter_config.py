@@ -52,6 +52,7 @@ def test_every_adapter_type_loads(tmp_path: Path) -> None:
     assert (alertmanager.name, alertmanager.resend, alertmanager.levels) == (
         "alertmanager", 30.0, [1, 2],
     )  # fmt: skip
+    assert alertmanager.url == ["http://127.0.0.1:9093"]
     assert isinstance(email, Email)
     assert email.sender == "lvgw@example.com"
     assert email.id_domain == "example.com"
@@ -69,6 +70,9 @@ def test_every_adapter_type_loads(tmp_path: Path) -> None:
     [
         (("resend: 30s", "resend: soon"), 4, "field 'adapters.0.resend'"),
         (('url: "http://127.0.0.1:9093"', "url: 127.0.0.1:9093"), 4, "not an http:// or https://"),
+        (('url: "http://127.0.0.1:9093"', "url: []"), 4, "field 'adapters.0.url'"),
+        (('url: "http://127.0.0.1:9093"', "url: [http://a:9093, http://a:9093]"), 4,
+         "an Alertmanager is listed twice"),
         (("port: 587, ", "starttls: false, "), 6,
          "username without starttls or implicit_tls: the password would go in clear"),
         (("port: 587", "port: 465, implicit_tls: true"), 6, "starttls and implicit_tls: choose one"),
