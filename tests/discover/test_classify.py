@@ -105,3 +105,18 @@ def test_shipped_profiles_recognise_the_standard_mibs_and_leave_a_plain_host() -
     assert chosen("1.3.6.1.2.1.33.1.1.1.0") == "ups/ups-rfc1628"
     plain = classify(profiles, Identity(NET_SNMP_LINUX, "Linux host 6.1", "host"))
     assert isinstance(plain, Unclassified)
+
+
+def test_match_rules_may_name_objects_from_compiled_mibs(tmp_path: Path) -> None:
+    text = (
+        "description: x\nkinds: [ups]\nprotocol: snmp\nmatch:\n"
+        "  - {sys_object_id: UPS-MIB::upsMIB, answers: [UPS-MIB::upsIdentManufacturer.0]}\n"
+    )
+    loaded, problems = profile(tmp_path, "named", text)
+    assert problems == [] and loaded is not None
+    rule = loaded.match[0]
+    assert (rule.sys_object_id, rule.answers) == ("1.3.6.1.2.1.33", ["1.3.6.1.2.1.33.1.1.1.0"])
+    _, problems = profile(tmp_path, "unknown", text.replace("upsIdentManufacturer", "upsNoSuch"))
+    assert (
+        len(problems) == 1 and ":5: field 'match.0.answers.0': UPS-MIB::upsNoSuch.0" in problems[0]
+    )
