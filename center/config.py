@@ -171,6 +171,9 @@ class GroupRobot(AdapterSettings):
 
     url: str | None = None
     url_file: Path | None = None
+    # Messages a minute the robot takes (both DingTalk's and WeCom's take 20): more
+    # wait their turn.
+    per_minute: Annotated[int, Field(ge=1)] = 20
 
     _url = field_validator("url")(_http_url)
 

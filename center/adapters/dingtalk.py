@@ -25,7 +25,7 @@ import urllib.parse
 from yarl import URL
 
 from center.adapters.http import HttpClient
-from center.adapters.robots import post_message, text_of
+from center.adapters.robots import Pace, post_message, text_of
 from center.adapters.text import markdown
 from center.config import DingTalk
 from center.ledger import Delivery
@@ -56,6 +56,7 @@ class DingTalkAdapter:
         self._url = settings.robot_url()
         self._secret = settings.secret()
         self._http = HttpClient(settings.timeout)
+        self._pace = Pace(settings.per_minute)
 
     async def send(self, delivery: Delivery) -> None:
         text = text_of(delivery)
@@ -67,6 +68,7 @@ class DingTalkAdapter:
                 "text": markdown(text, line_break="\n\n", limit=MAX_TEXT_BYTES),
             },
         }
+        await self._pace.wait()
         url: str | URL = self._url
         if self._secret is not None:
             url = signed_url(self._url, self._secret, round(time.time() * 1000))

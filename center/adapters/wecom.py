@@ -10,7 +10,7 @@ is named by the ``key`` in its webhook URL; there is no signature.
 from __future__ import annotations
 
 from center.adapters.http import HttpClient
-from center.adapters.robots import post_message, text_of
+from center.adapters.robots import Pace, post_message, text_of
 from center.adapters.text import markdown
 from center.config import WeCom
 from center.ledger import Delivery
@@ -24,10 +24,12 @@ class WeComAdapter:
         self.settings = settings
         self._url = settings.robot_url()
         self._http = HttpClient(settings.timeout)
+        self._pace = Pace(settings.per_minute)
 
     async def send(self, delivery: Delivery) -> None:
         text = text_of(delivery)
         content = markdown(text, line_break="\n", limit=MAX_CONTENT_BYTES)
+        await self._pace.wait()
         await post_message(self._http, self._url, {"msgtype": "markdown",
                                                    "markdown": {"content": content}})  # fmt: skip
 

@@ -39,8 +39,8 @@ async def test_a_hung_adapter_holds_back_no_other(
 
     async with receiving(hang) as wecom, receiving(taken) as dingtalk:
         adapters = (
-            f"[{{type: wecom, url: '{wecom.url}/send?key=k', timeout: 60s}},"
-            f" {{type: dingtalk, url: '{dingtalk.url}/send?access_token=t'}}]"
+            f"[{{type: wecom, url: '{wecom.url}/send?key=k', timeout: 60s, per_minute: 600}},"
+            f" {{type: dingtalk, url: '{dingtalk.url}/send?access_token=t', per_minute: 600}}]"
         )
         center = Center(load(center_file(tmp_path, mosquitto, adapters)))
         async with running(center):
