@@ -26,6 +26,7 @@ from gateway.poller import DeviceSchedule, PollResult
 from gateway.poller.schedule import PointReader, poll_within
 from gateway.protocols.base import Counted, PushSource
 from gateway.protocols.registry import Drivers
+from gateway.reconfigure import Reconfigure
 from gateway.services import SiteServices
 from gateway.signing import Verifier, load_key
 from gateway.supervisor import Supervisor
@@ -45,8 +46,12 @@ HEALTH_EVERY = 30.0  # seconds between two readings of the gateway's own health
 
 
 class Agent:
-    def __init__(self, config: LoadedConfig) -> None:
+    def __init__(self, config: LoadedConfig, previous: Verifier | None = None) -> None:
+        """``previous``: the check of signed commands of the agent this one follows in
+        the same process (after a new site file), whose nonces stay used."""
         self.config = config
+        self._previous_verifier = previous
+        self.command_verifier: Verifier | None = None
         self.drivers = Drivers(config)
         self.results: asyncio.Queue[PollResult] = asyncio.Queue(maxsize=10_000)
         self._probes: dict[str, PointReader] = {}
@@ -59,7 +64,17 @@ class Agent:
         self.supervisor = Supervisor(fatal=_fatal)
         self._status: Callable[[], str] = lambda: "starting"
         self._sources: list[PushSource] = []  # started, for their counts in the snapshot
+        self.reconfigure: Reconfigure | None = None
         self._started = time.monotonic()
+        # cmd/config swapped the site file: the agent stops and runs again on it.
+        self.reload_requested = False
+        self._reload = asyncio.Event()
+
+    def request_reload(self) -> None:
+        """Stop, for the command line to run the agent again on the site file now in
+        place (gateway/reconfigure.py)."""
+        self.reload_requested = True
+        self._reload.set()
 
     def reader(self, device_id: str) -> PointReader:
         return self.drivers.reader(self.config.device(device_id))
@@ -98,7 +113,10 @@ class Agent:
         if key_file is None:
             log.warning("inbound acks and commands are not signed: no uplink.command_key_file")
             return None
-        return Verifier(load_key(key_file))
+        key = load_key(key_file)
+        if self._previous_verifier is not None:
+            return self._previous_verifier.carried_over(key)
+        return Verifier(key)
 
     def commands(self, pipeline: Pipeline) -> dict[str, tuple[dict[str, Any], Command]]:
         """Commands the service center may send on cmd/<name>."""
@@ -186,8 +204,11 @@ class Agent:
             ):
                 loaded = await load_tickets(outbox, self.state_dir / LEGACY_TICKETS)
                 pipeline = Pipeline(self.config, outbox, loaded, probe=self.probe)
+                self.command_verifier = self.verifier()
                 inbound = Inbound(
-                    pipeline.acknowledge, commands=self.commands(pipeline), verifier=self.verifier()
+                    pipeline.acknowledge,
+                    commands=self.commands(pipeline),
+                    verifier=self.command_verifier,
                 )
                 uplink = MqttUplink(
                     self.config.site_file.uplink.mqtt,
@@ -197,6 +218,10 @@ class Agent:
                     inbound_queue=self.config.site_file.limits.mqtt_inbound_queue,
                 )
                 uplink.health_every = self.config.site_file.uplink.health_every
+                self.reconfigure = Reconfigure(
+                    self.config, outbox, uplink.connected, self.request_reload
+                )
+                inbound.commands.update(self.reconfigure.commands())
                 self.sink = self._influx_sink(outbox)
                 self.selfstats = SelfStats(
                     outbox=outbox,
@@ -265,6 +290,10 @@ class Agent:
                 ),
                 group.create_task(run("health", self._health), name="health"),
             ]
+            if self.reconfigure is not None:  # a new site file under way: finish it
+                background.append(
+                    group.create_task(run("config", self.reconfigure.watch), name="config")
+                )
             pollers = group.create_task(self._run_pollers(schedules), name="pollers")
             if self.sink is not None:
                 background.append(
@@ -284,8 +313,10 @@ class Agent:
                 )
             self._status = lambda: self._describe(pipeline, uplink)
             self.started.set()
-            await stop.wait()
-            log.info("agent stopping site=%s", site.id)
+            await _first_of(stop, self._reload)
+            log.info(
+                "agent %s site=%s", "reloading" if self.reload_requested else "stopping", site.id
+            )
             pollers.cancel()
             with suppress(asyncio.CancelledError):
                 await pollers
@@ -306,6 +337,16 @@ class Agent:
 
     async def _push(self, source: PushSource, schedules: dict[str, DeviceSchedule]) -> None:
         await source.run(self.results, lambda device: schedules[device].poll_now())
+
+
+async def _first_of(*events: asyncio.Event) -> None:
+    """Until one of ``events`` is set."""
+    waits = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def _fatal(exc: BaseException) -> bool:

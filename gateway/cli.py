@@ -42,19 +42,55 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 async def _run_agent(config: LoadedConfig) -> None:
+    """The agent until SIGTERM/SIGINT; again on the site file now in place each time a
+    new one came over cmd/config (gateway/reconfigure.py)."""
     from gateway.agent import Agent
 
     stop = asyncio.Event()
+    started = asyncio.Event()  # the first agent started: systemd's READY=1
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    agent = Agent(config)
+    agents: list[Agent] = []
     try:
-        async with sdnotify.notifying(agent.started, stop, agent.status_line):
-            await agent.run(stop)
+        async with sdnotify.notifying(started, stop, lambda: agents[-1].status_line()):
+            while True:
+                config = _settle_config_swap(config)
+                previous = agents[-1].command_verifier if agents else None
+                agent = Agent(config, previous)
+                agent.started = started
+                agents[:] = [agent]
+                await agent.run(stop)
+                if stop.is_set() or not agent.reload_requested:
+                    return
+                config = _reload(config)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+def _settle_config_swap(config: LoadedConfig) -> LoadedConfig:
+    """A new site file whose time to reach the broker ran out while the gateway was not
+    running (a crash, a restart): put the previous one back before starting."""
+    from gateway.config import swap
+
+    state_dir = config.site_file.agent.state_dir
+    pending = swap.read_pending(state_dir)
+    if pending is None or not swap.overdue(pending):
+        return config
+    reason = (
+        f"the gateway did not reach the broker {pending.broker} with the new site file"
+        f" by {pending.deadline}: the previous site file is back"
+    )
+    log.error("%s", reason)
+    swap.roll_back(config.path, state_dir, pending, reason)
+    return _reload(config)
+
+
+def _reload(config: LoadedConfig) -> LoadedConfig:
+    """The site file now in place (checked before it was put there)."""
+    log.info("loading the site file again: %s", config.path)
+    return load_config(config.path)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

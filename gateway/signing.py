@@ -92,6 +92,13 @@ class Verifier:
         self.clock = clock
         self._seen: OrderedDict[str, datetime] = OrderedDict()  # nonce -> its ts
 
+    def carried_over(self, key: bytes) -> Verifier:
+        """A verifier with ``key`` that remembers the nonces this one has seen: an agent
+        restarted in the same process (on a new site file) still refuses their replays."""
+        successor = Verifier(key, self.window, self.clock)
+        successor._seen = OrderedDict(self._seen)
+        return successor
+
     def verify(self, message: Mapping[str, Any]) -> None:
         """Raise ``Unauthenticated`` unless ``message`` is signed, fresh and new.
 

@@ -148,6 +148,9 @@ class Uplink(Strict):
     command_key_file: Path | None = None
     # The retained `health` topic is published again when it changes, at most this often.
     health_every: Annotated[Duration, Field(ge=1)] = 60.0
+    # cmd/config: a new site file is rolled back unless the broker is reached with it
+    # within this long.
+    config_rollback_after: Annotated[Duration, Field(ge=1)] = 300.0
 
 
 class InfluxDb(Strict):

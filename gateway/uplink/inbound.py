@@ -62,11 +62,18 @@ def reply_topic_for(suffix: str) -> str:
 
 class Replies(dict[str, Any]):
     """A reply in several messages (a report in parts): this body first, then each of
-    ``rest`` in order, all on the same reply topic."""
+    ``rest`` in order, all on the same reply topic; then ``then()``, once they are sent
+    or could not be (a new site file restarts the agent after its reply)."""
 
-    def __init__(self, first: dict[str, Any], rest: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        first: dict[str, Any],
+        rest: list[dict[str, Any]],
+        then: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(first)
         self.rest = rest
+        self.then = then
 
 
 # A command: validated body -> reply body (must contain "ok").

@@ -376,10 +376,17 @@ class MqttUplink:
                 log.exception("inbound handler failed topic=%s", _short(topic))
                 reply = (reply_topic_for(suffix), {"ok": False, "error": "internal error"})
             if reply is not None:
-                suffix, body = reply
-                await self._reply(client, suffix, body)
-                for more in body.rest if isinstance(body, Replies) else ():
-                    await self._reply(client, suffix, more)
+                await self._replies(client, *reply)
+
+    async def _replies(self, client: AckingClient, suffix: str, body: dict[str, Any]) -> None:
+        """A reply, or each message of one in several (``Replies``), then its ``then``."""
+        try:
+            await self._reply(client, suffix, body)
+            for more in body.rest if isinstance(body, Replies) else ():
+                await self._reply(client, suffix, more)
+        finally:
+            if isinstance(body, Replies) and body.then is not None:
+                body.then()
 
     async def _reply(self, client: AckingClient, suffix: str, body: dict[str, Any]) -> None:
         """Publish a reply, unless its topic cannot be one: the reply topic of a command

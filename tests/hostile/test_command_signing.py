@@ -76,6 +76,18 @@ def test_a_replay_is_refused() -> None:
     check.verify(signing.sign(SET, KEY, now=NOW))  # a fresh nonce is fine
 
 
+def test_a_replay_is_refused_by_the_agent_after_a_new_site_file() -> None:
+    """The agent restarted in the same process on a new site file (cmd/config) takes
+    over the nonces: a message seen before stays a replay."""
+    check = verifier()
+    message = signing.sign(SET, KEY, now=NOW)
+    check.verify(message)
+    successor = check.carried_over(KEY)
+    with pytest.raises(signing.Unauthenticated, match="replayed"):
+        successor.verify(message)
+    successor.verify(signing.sign(SET, KEY, now=NOW))
+
+
 def maintenance_inbound(
     tmp_path: Path, check: signing.Verifier | None
 ) -> tuple[Inbound, MaintenanceStore, list[dict[str, Any]]]:
