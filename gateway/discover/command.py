@@ -23,6 +23,7 @@ from gateway.config.types import Duration
 from gateway.discover.classify import answer_oids
 from gateway.discover.draft import render
 from gateway.discover.isapi import IsapiLogin
+from gateway.discover.modbus import ModbusAsking
 from gateway.discover.probe import Asking, Credential, PacedClient
 from gateway.discover.profiles import shipped_profiles
 from gateway.discover.run import Plan, sweep
@@ -62,6 +63,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--password-file", type=Path, metavar="FILE", help="the ISAPI password")
     p.add_argument("--isapi-port", type=int, default=80, help="ISAPI's HTTP(S) port (80)")
     p.add_argument("--isapi-scheme", choices=["http", "https"], default="http")
+    p.add_argument(
+        "--modbus", action="store_true",
+        help="also ask each address no profile recognised over Modbus TCP (listed, not added)",
+    )  # fmt: skip
+    p.add_argument("--modbus-port", type=int, default=502, help="Modbus TCP port (502)")
+    p.add_argument("--modbus-unit", type=int, default=1, help="the unit id asked (1)")
     p.add_argument(
         "--rate", type=float, default=50.0, help="at most this many requests per second (50)"
     )
@@ -128,6 +135,14 @@ def isapi_login(args: argparse.Namespace) -> IsapiLogin | None:
     )  # fmt: skip
 
 
+def modbus_asking(args: argparse.Namespace, timeout: float) -> ModbusAsking | None:
+    if not args.modbus:
+        return None
+    if not 1 <= args.modbus_port <= 65535 or not 0 <= args.modbus_unit <= 255:
+        raise ScopeError("--modbus-port is 1-65535 and --modbus-unit 0-255")
+    return ModbusAsking(args.modbus_port, args.modbus_unit, timeout)
+
+
 class _Progress:
     """One line on standard error, rewritten at most every half second."""
 
@@ -159,6 +174,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         if not SITE_ID.match(args.site_id):
             raise ScopeError("--site-id: lower-case letters, digits and '-' (e.g. site-001)")
         isapi = isapi_login(args)
+        modbus = modbus_asking(args, asking.timeout)
         if args.output.exists() and not args.force:
             raise ScopeError(f"{args.output} exists: give --force to replace it")
         profiles = shipped_profiles([*args.profile_dir, BUILTIN_PROFILES])
@@ -172,7 +188,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     asking = Asking(
         asking.credentials, tuple(answer_oids(profiles)), asking.timeout, asking.retries
     )
-    plan = Plan(scope, asking, args.concurrency, isapi)
+    plan = Plan(scope, asking, args.concurrency, isapi, modbus)
     pacer = Pacer(args.rate)
     if not args.quiet:
         print(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from gateway.discover.classify import Chosen, Unclassified
 from gateway.discover.isapi import IsapiLogin
 from gateway.discover.links import Key, Links, key_of
+from gateway.discover.modbus import ModbusAnswer
 from gateway.discover.probe import Failed, Found
 
 RESERVED = frozenset({"gateway", "site"})
@@ -35,6 +36,7 @@ class Sweep:
     seconds: float
     requests: int
     isapi: IsapiLogin | None = None  # the login recorders were asked over ISAPI with
+    modbus: Sequence[ModbusAnswer] = ()  # what answered over Modbus TCP (--modbus)
 
 
 def safe(text: str) -> str:
@@ -80,6 +82,7 @@ def render(sweep: Sweep, site_id: str) -> str:
     for f in kept:
         lines += _device(f, sweep, ids)
     lines += _unclassified(unclassified, sweep.classes)
+    lines += _modbus(sweep.modbus)
     lines += _failed(sweep.failed, sweep.links)
     return "\n".join(lines) + "\n"
 
@@ -193,6 +196,18 @@ def _unclassified(found: Sequence[Found], classes: dict[Key, Chosen | Unclassifi
             f"#     sysDescr {quoted(safe(f.identity.descr))}",
         ]
     return lines
+
+
+def _modbus(answers: Sequence[ModbusAnswer]) -> list[str]:
+    if not answers:
+        return []
+    return [
+        "",
+        "# Answered over Modbus TCP (a Modbus server does not say what it is: not put in as",
+        "# devices). An intrusion alarm panel's Modbus bridge is added with profile",
+        "# alarm-panel-modbus, its unit and register map (docs/alarm-panel-modbus.md):",
+        *(f"#   {a.address}:{a.port}: {safe(a.what)}" for a in answers),
+    ]
 
 
 def _failed(failed: Sequence[Failed], links: Links) -> list[str]:

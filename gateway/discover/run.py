@@ -18,6 +18,7 @@ from gateway.discover.classify import Chosen, Identity, Unclassified, classify
 from gateway.discover.draft import Sweep
 from gateway.discover.isapi import IsapiInfo, IsapiLogin, device_info
 from gateway.discover.links import Key, key_of, propose
+from gateway.discover.modbus import ModbusAnswer, ModbusAsking, modbus_answer
 from gateway.discover.probe import Asking, Failed, Found, Neighbours, probe
 from gateway.discover.scope import OutOfScope, Scope
 
@@ -30,6 +31,7 @@ class Plan:
     asking: Asking
     concurrency: int = 16  # addresses probed at once
     isapi: IsapiLogin | None = None  # also ask each address for ISAPI deviceInfo
+    modbus: ModbusAsking | None = None  # also ask each address over Modbus TCP
 
 
 async def sweep(
@@ -65,6 +67,10 @@ async def sweep(
     classes: dict[Key, Chosen | Unclassified] = {
         key_of(f): classify(profiles, f.identity) for f in found
     }
+    modbus: list[ModbusAnswer] = []
+    if plan.modbus is not None:
+        recognised = {k[0] for k, c in classes.items() if isinstance(c, Chosen)}
+        await _modbus(plan, plan.modbus, pacer or Pacer(50.0), recognised, modbus)
     switches = [k for k, c in classes.items() if isinstance(c, Chosen) and c.kind == "switch"]
     return Sweep(
         ranges=[str(n) for n in plan.scope.networks],
@@ -78,6 +84,7 @@ async def sweep(
         seconds=time.monotonic() - clock,
         requests=pacer.sent if pacer is not None else 0,
         isapi=plan.isapi,
+        modbus=sorted(modbus, key=lambda m: m.address),
     )
 
 
@@ -113,6 +120,24 @@ async def _isapi(
                 _add_isapi(found, address, login.port, info)
 
     await _workers(worker, plan.concurrency, len(plan.scope.addresses()))
+
+
+async def _modbus(
+    plan: Plan, asking: ModbusAsking, pacer: Pacer, skip: set[str], out: list[ModbusAnswer]
+) -> None:
+    """Ask every address of the scope that no profile recognised over Modbus TCP."""
+    addresses = [a for a in plan.scope.addresses() if a not in skip]
+    queue = iter(addresses)
+
+    async def worker() -> None:
+        for address in queue:
+            if not plan.scope.contains(address):
+                raise OutOfScope(f"{address} is outside the ranges given")
+            answer = await modbus_answer(address, asking, pacer)
+            if answer is not None:
+                out.append(answer)
+
+    await _workers(worker, plan.concurrency, len(addresses))
 
 
 def _add_isapi(found: list[Found], address: str, port: int, info: IsapiInfo) -> None:

@@ -146,7 +146,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 def discover(site: Site, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     isapi = ["--isapi-user", "lvgw", "--password-file", str(site.password_file),
-             "--isapi-port", str(site.isapi_port)]  # fmt: skip
+             "--isapi-port", str(site.isapi_port), "--modbus", "--modbus-port", str(site.port)]  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "gateway", "discover", f"{site.net}.0/27", "--port",
          str(site.port), "--timeout", "0.3s", "--retries", "0", *isapi, "-o", str(out), *extra],
