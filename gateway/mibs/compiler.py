@@ -170,17 +170,17 @@ def _raise_failures(
 ) -> None:
     for name, status in results.items():
         if status == "missing":
-            importer = next(
-                (s for s in given.values() if re.search(rf"FROM\s+{re.escape(name)}\b", s.text)),
-                None,
-            )
             looked = ", ".join(str(d) for d in dirs)
             message = f"imports from {name}, which is in none of: {looked} (give its file's"
             message += " directory with --mib-dir)"
-            if importer is None:
+            imports = rf"FROM\s+{re.escape(name)}\b"
+            # The module that imports it: one given, or one of their imports found here.
+            sources = [*given.values(), *(_Source(p, _read(p)) for p in found.values())]
+            importer = next((s for s in sources if re.search(imports, s.text)), None)
+            if importer is None:  # pysmi asked for it, yet no text names it
                 first = next(iter(given.values()))
                 raise MibError(first.path, 1, f"a module it needs {message}")
-            raise MibError(importer.path, _line_of(importer.text, rf"FROM\s+{name}\b"), message)
+            raise MibError(importer.path, _line_of(importer.text, imports), message)
     for name, status in results.items():
         if status == "failed":
             exc = status.error

@@ -134,3 +134,17 @@ def test_the_command_exits_2_with_file_and_line(tmp_path: Path) -> None:
     )  # fmt: skip
     assert good.returncode == 0, good.stderr
     assert good.stdout == f"wrote {tmp_path / 'o' / 'UCD-SNMP-MIB.json'}\n"
+
+
+def test_a_missing_import_of_an_import_is_reported_where_it_is_imported(tmp_path: Path) -> None:
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    smi = vendor / "ACME-SMI.txt"
+    smi.write_text(
+        "ACME-SMI DEFINITIONS ::= BEGIN\nIMPORTS\n  enterprises FROM SNMPv2-SMI\n"
+        "  acmeRoot FROM ACME-ROOT-MIB;\nacme OBJECT IDENTIFIER ::= { acmeRoot 1 }\nEND\n"
+    )
+    mib = tmp_path / "x.mib"
+    mib.write_text("X-MIB DEFINITIONS ::= BEGIN\nIMPORTS acme FROM ACME-SMI;\nEND\n")
+    with pytest.raises(MibError, match=rf"^{smi}:4: imports from ACME-ROOT-MIB, which is in"):
+        compile_files([mib], [vendor], tmp_path / "out")
