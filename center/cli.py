@@ -171,6 +171,38 @@ def cmd_action(args: argparse.Namespace) -> int:
     return EXIT_OK if taken else EXIT_FAILURE
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The site's pre-visit report, from its gateway over cmd/report (center/remote.py)."""
+    import aiomqtt
+
+    from center import remote, sites
+
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_USAGE
+    found = _read_ledger(loaded, sites.rows)
+    if isinstance(found, int):
+        return found
+    known = remote.seen(found, args.site)
+    center = loaded.center
+    fetching = remote.fetch_report(center, args.site, args.format, args.device, known, args.wait)
+    try:
+        text = asyncio.run(fetching)
+    except remote.NoReport as exc:
+        print(f"lvgw-center: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except aiomqtt.MqttError as exc:
+        where = f"{center.broker.host}:{center.broker.port}"
+        print(f"lvgw-center: broker {where}: {exc}: nothing was sent", file=sys.stderr)
+        return EXIT_FAILURE
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"report written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -214,6 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
             help="how long to wait for the gateway's reply (default 10; 0: do not wait)",
         )  # fmt: skip
         action.set_defaults(at=None)
+    report = add("report", "a site's pre-visit report, made by its gateway", cmd_report)
+    report.add_argument("site", metavar="SITE", help="the site id")
+    report.add_argument("--format", choices=["md", "html", "json"], default="md")
+    report.add_argument("--device", metavar="ID", help="only this device")
+    report.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    report.add_argument(
+        "--wait", type=float, default=30.0, metavar="SECONDS",
+        help="how long to wait for the gateway (default 30)",
+    )  # fmt: skip
     site_list = add("sites", "list the sites' last status from the ledger", cmd_sites)
     site_list.add_argument("--json", action="store_true", help="JSON instead of a table")
     return parser

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from center.ledger import Ledger
 from gateway.remote import send_command
 from tests.e2e.conftest import FleetSite, lvgw_status
 
@@ -205,3 +206,60 @@ async def test_health_is_retained_small_and_true(site: FleetSite) -> None:
     finally:
         task.cancel()
         await site.settle(30)
+
+
+# -- lvgw-center report ------------------------------------------------------------
+
+
+def center_yaml(tmp_path: Path, port: int) -> Path:
+    Ledger.open(tmp_path / "c.db").close()
+    path = tmp_path / "center.yaml"
+    path.write_text(
+        f"broker: {{host: 127.0.0.1, port: {port}}}\ndatabase: sqlite:///{tmp_path}/c.db\n"
+    )
+    return path
+
+
+async def lvgw_center(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "center", *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_lvgw_center_report_puts_the_parts_together(site: FleetSite, tmp_path: Path) -> None:
+    """The center asks the running gateway; the HTML report comes in parts (8 KiB each)
+    and is the one `lvgw report` prints but for moving figures."""
+    config = center_yaml(tmp_path, broker_of(site))
+    code, out, err = await lvgw_center("report", SITE, "--format", "html", "-c", str(config))
+    local = await lvgw_report(site.config, "html")
+    assert code == 0, err
+    assert len(out.encode()) > REPLY_BYTES  # two parts at least
+    assert FIGURES.sub("T", out) == FIGURES.sub("T", local)
+
+
+async def test_lvgw_center_report_of_an_offline_site_says_when_it_was_last_seen(
+    site: FleetSite, tmp_path: Path
+) -> None:
+    config = center_yaml(tmp_path, broker_of(site))
+    ledger = Ledger.open(tmp_path / "c.db")
+    ledger.record_status("far-away", {"state": "online", "site": "far-away"}, 1_800_000_000.0)
+    ledger.record_status("far-away", {"state": "offline", "site": "far-away"}, 1_800_000_060.0)
+    ledger.close()
+    started = time.monotonic()
+    code, _, err = await lvgw_center("report", "far-away", "-c", str(config))
+    assert code == 1
+    assert err.strip() == (
+        "lvgw-center: no report: site far-away is offline since 2027-01-15 08:01:00Z,"
+        " last status at 2027-01-15 08:01:00Z"
+    )
+    assert time.monotonic() - started < 10  # not waited for
+    # A site the center never heard of, whose gateway does not answer: said so in time.
+    code, _, err = await lvgw_center("report", "unheard-of", "--wait", "1", "-c", str(config))
+    assert code == 1
+    assert err.strip() == (
+        "lvgw-center: no report from the gateway within 1 s:"
+        " site unheard-of has never sent a status to this center"
+    )
