@@ -100,7 +100,7 @@ def _header(sweep: Sweep, kept: int, unclassified: int) -> list[str]:
     return [
         f"# Draft site file written by `lvgw discover` at {sweep.started:%Y-%m-%dT%H:%M:%SZ}.",
         f"# Swept {', '.join(sweep.ranges)} on port(s) {ports}, asking with "
-        f"{', '.join(sweep.asked_with)}: {sweep.requests} SNMP requests in {sweep.seconds:.1f} s.",
+        f"{', '.join(sweep.asked_with)}: {sweep.requests} requests in {sweep.seconds:.1f} s.",
         f"# {kept} device(s) recognised by a profile's match rules; {unclassified} answered "
         "but were not recognised (listed at the end, not guessed).",
         "# Before use: fill in the customer, the contract and the uplink, check each device's",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -64,7 +65,9 @@ def _free_everywhere(addresses: list[str]) -> int:
 FLEET = """\
 defaults:
   port: {port}
-  snmp: {{community: public}}
+  snmp:
+    community: public
+    v3: {{user: discv3, auth_key: {auth_key}, priv_key: {priv_key}}}
 site: {{id: disc-site, name: Discovery test site}}
 devices:
   - {{id: sw-core, kind: switch, model: huawei-s5735, address: {net}.1, role: core, ports: 12,
@@ -85,6 +88,7 @@ devices:
 IN_RANGE = ["sw-core", "sw-floor1", "sw-floor2", "sw-lab", "nvr-1", "nvr-2", "pbx-1", "ups-1",
             "ups-lab"]  # fmt: skip
 ISAPI_PASSWORD = "discover-isapi-pw"  # the simulated recorder's
+V3_KEYS = {"auth_key": "discover-auth-1", "priv_key": "discover-priv-1"}
 
 
 class Garbage(threading.Thread):
@@ -125,7 +129,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     password_file = workdir / "isapi-password"
     password_file.write_text(ISAPI_PASSWORD + "\n")
     written = workdir / "fleet-site.yaml"
-    fleet = FLEET.format(net=net, port=port, isapi_port=isapi_port, isapi_password=ISAPI_PASSWORD)
+    fleet = FLEET.format(
+        net=net, port=port, isapi_port=isapi_port, isapi_password=ISAPI_PASSWORD, **V3_KEYS
+    )
     sim = SimFleet(workdir, fleet, ["--write-config", str(written)])
     snmpd = Snmpd(workdir / "snmpd", port=port, host=f"{net}.20")
     echo, noise = Garbage(f"{net}.21", port, echo=True), Garbage(f"{net}.22", port, echo=False)
@@ -162,6 +168,9 @@ def test_every_snmp_device_found_with_the_fleets_kind_profile_and_parent(
     assert result.returncode == 0, result.stderr
     assert "probed" in result.stderr  # progress while it runs
     text = draft.read_text()
+    sent = re.search(r": (\d+) requests in ([\d.]+) s", text)
+    assert sent is not None
+    assert (int(sent[1]) - 1) / float(sent[2]) <= 50  # at most 50 requests/s by default
     devices = {d["id"]: d for d in yaml.safe_load(text)["devices"]}
     assert sorted(devices) == sorted(IN_RANGE)
     for device_id in IN_RANGE:
@@ -278,3 +287,30 @@ def test_an_existing_draft_is_not_replaced_without_force(tmp_path: Path) -> None
     )  # fmt: skip
     assert result.returncode == 2 and "give --force" in result.stderr
     assert out.read_text() == "edited by hand\n"
+
+
+def test_a_v3_user_is_tried_after_the_communities_and_written_with_its_key_files(
+    site: Site, tmp_path: Path
+) -> None:
+    auth, priv = tmp_path / "auth.key", tmp_path / "priv.key"
+    auth.write_text(V3_KEYS["auth_key"] + "\n")
+    priv.write_text(V3_KEYS["priv_key"] + "\n")
+    draft = tmp_path / "draft.yaml"
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "discover", f"{site.net}.0/30", "--port",
+         str(site.port), "--timeout", "0.5s", "--community", "not-this-one",
+         "--v3-user", "discv3", "--auth-key-file", str(auth), "--priv-key-file", str(priv),
+         "-o", str(draft)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = draft.read_text()
+    assert "discover-auth-1" not in text and "discover-priv-1" not in text
+    devices = {d["id"]: d for d in yaml.safe_load(text)["devices"]}
+    assert sorted(devices) == ["sw-core", "sw-floor1"]  # .1 and .2 of the /30
+    assert devices["sw-floor1"]["snmp"] == {
+        "version": 3, "user": "discv3", "auth": "sha", "auth_key_file": str(auth),
+        "priv": "aes", "priv_key_file": str(priv),
+    }  # fmt: skip
+    assert devices["sw-floor1"]["parent"] == "sw-core"
+    assert "asked with v3 user discv3" in text
