@@ -33,10 +33,10 @@ pytestmark = pytest.mark.real
 ATTACK_S = 25.0
 
 
-def snmp_device(name: str, port: int) -> str:
+def snmp_device(name: str, port: int, timeout: float = 1.0) -> str:
     return (
         f"  - {{id: {name}, kind: switch, profile: switch-generic, address: 127.0.0.1,"
-        f" port: {port}, interval: 1s, snmp: {{timeout: 1s, retries: 0}}}}\n"
+        f" port: {port}, interval: 1s, snmp: {{timeout: {timeout}s, retries: 0}}}}\n"
     )
 
 
@@ -64,7 +64,10 @@ async def test_hostile_snmp_agents(tmp_path: Path, mosquitto: Mosquitto, snmpd: 
     drip = await HostileSnmpAgent(value_bytes=200, delay=0.9).start()
     for agent in (huge, drip):
         agent.active = False  # silent until the baseline is taken
-    extra = snmp_device("huge", huge.port) + snmp_device("drip", drip.port)
+    # Each dripped answer 0.9 s late, well inside its 3 s timeout even when this process
+    # answers late on a loaded machine (with 1 s, an answer 0.1 s later than meant was a
+    # timeout instead): five answers or so, then the 5 s poll deadline.
+    extra = snmp_device("huge", huge.port) + snmp_device("drip", drip.port, timeout=3.0)
     site = write_site(tmp_path, mosquitto, snmpd, extra)
     try:
         async with gateway_under_attack(site, mosquitto) as (gateway, observed):
