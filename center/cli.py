@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import signal
 import sqlite3
 import sys
@@ -203,6 +204,43 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Add or change a user of the web app; the password from the terminal (asked
+    twice) or the first line of standard input."""
+    import getpass
+
+    from center.web.users import USER_NAME, add_user
+
+    if not re.match(USER_NAME, args.name):
+        print(f"lvgw-center: user name {args.name!r}: letters, digits, . _ @ -", file=sys.stderr)
+        return EXIT_USAGE
+    if (args.role == "customer") != bool(args.customer):
+        print("lvgw-center: --customer is for a customer account, and it needs one",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("lvgw-center: the two passwords differ", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        print("lvgw-center: a password of at least 8 characters", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        new = add_user(args.file, args.name, args.role, args.customer or [], password)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"lvgw-center: {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"{args.file}: {'added' if new else 'changed'} {args.name} ({args.role})")
+    return EXIT_OK
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -257,6 +295,20 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     site_list = add("sites", "list the sites' last status from the ledger", cmd_sites)
     site_list.add_argument("--json", action="store_true", help="JSON instead of a table")
+    users = sub.add_parser("user", help="the people who sign in to the web app")
+    user_sub = users.add_subparsers(dest="user_command", required=True)
+    user_add = user_sub.add_parser("add", help="add a user, or set a role and password anew")
+    user_add.add_argument("name", metavar="NAME")
+    user_add.add_argument("--role", required=True, choices=["dispatcher", "technician", "customer"])
+    user_add.add_argument(
+        "--customer", action="append", metavar="NAME",
+        help="a customer account: a customer (site.customer.name) it may see; repeatable",
+    )  # fmt: skip
+    user_add.add_argument(
+        "-f", "--file", type=Path, required=True, metavar="USERS.yaml",
+        help="the users file (web.users_file in CENTER.yaml); created when missing",
+    )  # fmt: skip
+    user_add.set_defaults(handler=cmd_user_add)
     return parser
 
 

@@ -52,6 +52,9 @@ class Broker(Strict):
 class Site(Strict):
     id: Annotated[str, Field(pattern=IDENTIFIER)]
     command_key_file: Path | None = None
+    # The site's customer for the web app's customer accounts; without it, the
+    # customer the site's ticket events name.
+    customer: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 class AdapterSettings(Strict):
@@ -228,6 +231,12 @@ Adapter = Annotated[Webhook | Alertmanager | Email | DingTalk | WeCom, Field(dis
 
 class Web(Strict):
     listen: str = "127.0.0.1:8790"
+    # The people who sign in to the web app (center/web/users.py); without it only
+    # the HTTP callbacks are served.
+    users_file: Path | None = None
+    session_lifetime: Duration = 12 * 3600.0
+    # Headless Chromium prints the PDFs (center/web/pdf.py).
+    chromium: str = "chromium"
 
     @field_validator("listen")
     @classmethod

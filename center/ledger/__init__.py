@@ -143,6 +143,11 @@ class LedgerStore(AsyncStore[Ledger]):
     async def tickets(self, open_only: bool = False, site: str | None = None) -> list[TicketRow]:
         return await self._call(lambda ledger: ledger.tickets(open_only, site))
 
+    async def last_events(
+        self, open_only: bool = False, site: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        return await self._call(lambda ledger: ledger.last_events(open_only, site))
+
     async def rejected(self) -> list[tuple[str, str | None, str]]:
         return await self._call(lambda ledger: ledger.rejected())
 

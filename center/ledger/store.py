@@ -393,6 +393,24 @@ class Ledger:
             tickets.append(TicketRow(**values))
         return tickets
 
+    def last_events(
+        self, open_only: bool = False, site: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each ticket's last applied event as published (its site, customer, contract,
+        device and clocks), by ticket id: what the web app shows beyond the row."""
+        where, args = ["e.seq = t.applied_seq"], []
+        if open_only:
+            where.append("t.state != 'resolved'")
+        if site is not None:
+            where.append("t.site_id = ?")
+            args.append(site)
+        rows = self._sql.execute(
+            "SELECT t.ticket_id, e.payload FROM tickets t JOIN events e"
+            f" ON e.ticket_id = t.ticket_id WHERE {' AND '.join(where)}",
+            args,
+        ).fetchall()
+        return {str(ticket): json.loads(bytes(payload)) for ticket, payload in rows}
+
     def rejected(self) -> list[tuple[str, str | None, str]]:
         """(topic, event_id, reason) of every rejected message, oldest first."""
         return list(self._sql.execute("SELECT topic, event_id, reason FROM rejected ORDER BY id"))

@@ -120,7 +120,14 @@ def callback_app(center: CenterFile, store: LedgerStore) -> web.Application:
     app[STORE_KEY] = store
     app[KEYS_KEY] = {a.name: read_key(a) for a in center.adapters if isinstance(a, Webhook)}
     app.router.add_post(r"/api/v1/tickets/{ticket_id}/{action:ack|arrive|depart}", take)
-    add_security_headers(app, "default-src 'none'")
+    if center.web is not None and center.web.users_file is not None:
+        from center.web.app import people_routes
+        from center.web.html import CONTENT_SECURITY_POLICY
+
+        people_routes(app, center, store)
+        add_security_headers(app, CONTENT_SECURITY_POLICY)
+    else:
+        add_security_headers(app, "default-src 'none'")
     return app
 
 

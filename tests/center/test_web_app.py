@@ -1,0 +1,200 @@
+"""The center's web app in process (aiohttp's test server over a real SQLite ledger):
+sign-in, sessions, CSRF, the sign-in rate, roles, a customer's own sites only, the
+board's order and countdowns against a golden file computed by hand."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from center.config import CenterFile
+from center.ledger import LedgerStore
+from center.web.callbacks import callback_app
+from center.web.users import add_user, check_password, load_users
+from tests.center.site_gateway import site_gateway
+from tests.center.web_fixture import build_ledger
+from tests.realservers import Mosquitto
+
+pytestmark = pytest.mark.integration
+PASSWORD = "correct horse battery"
+
+
+def users_file(tmp_path: Path) -> Path:
+    path = tmp_path / "users.yaml"
+    add_user(path, "dora", "dispatcher", [], PASSWORD)
+    add_user(path, "tom", "technician", [], PASSWORD)
+    add_user(path, "acme", "customer", ["ACME"], PASSWORD)
+    add_user(path, "beta", "customer", ["Beta Mall"], PASSWORD)
+    return path
+
+
+def center_config(tmp_path: Path, broker_port: int = 1) -> CenterFile:
+    return CenterFile.model_validate({
+        "broker": {"host": "127.0.0.1", "port": broker_port},
+        "database": f"sqlite:///{tmp_path / 'center.db'}",
+        "web": {"listen": "127.0.0.1:8790", "users_file": str(users_file(tmp_path))},
+    })  # fmt: skip
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[TestClient[object, object]]:
+    build_ledger(tmp_path / "center.db")
+    center = center_config(tmp_path)
+    store = await LedgerStore(center.ledger).open()
+    try:
+        async with TestClient(TestServer(callback_app(center, store))) as test_client:
+            yield test_client
+    finally:
+        await store.close()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found is not None, html[:500]
+    return found.group(1)
+
+
+async def sign_in(
+    client: TestClient[object, object], name: str, password: str = PASSWORD, next_path: str = "/"
+) -> tuple[int, str]:
+    form = await client.get(f"/login?next={next_path}")
+    token = csrf_of(await form.text())
+    answer = await client.post(
+        "/login", data={"csrf": token, "name": name, "password": password, "next": next_path}
+    )
+    return answer.status, await answer.text()
+
+
+def test_user_add_command(tmp_path: Path) -> None:
+    path = tmp_path / "users.yaml"
+    run = [sys.executable, "-m", "center", "user", "add", "eve", "--role", "customer",
+           "--customer", "ACME", "-f", str(path)]  # fmt: skip
+    done = subprocess.run(run, input=PASSWORD + "\n", capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "added eve (customer)" in done.stdout
+    assert check_password(load_users(path)["eve"], PASSWORD)
+    short = subprocess.run(run, input="short\n", capture_output=True, text=True, check=False)
+    assert short.returncode == 2 and "8 characters" in short.stderr
+
+
+async def test_pages_need_a_session(client: TestClient[object, object]) -> None:
+    answer = await client.get("/board", allow_redirects=False)
+    assert answer.status == 303
+    assert answer.headers["Location"] == "/login?next=/board"
+    refused = await client.post("/tickets/t-a/ack", data={"csrf": "x"})
+    assert refused.status == 403
+
+
+async def test_sign_in_sets_a_strict_cookie_and_shows_the_board(
+    client: TestClient[object, object],
+) -> None:
+    form = await client.get("/login?next=/board")
+    token = csrf_of(await form.text())
+    answer = await client.post(
+        "/login", data={"csrf": token, "name": "dora", "password": PASSWORD, "next": "/board"},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert answer.status == 303 and answer.headers["Location"] == "/board"
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    board = await client.get("/board")
+    html = await board.text()
+    assert board.status == 200
+    assert "Content-Security-Policy" in board.headers
+    order = re.findall(r'data-ticket="([^"]+)"', html)
+    assert order == ["t-a", "t-c", "t-b", "t-d"]
+    assert 'value="ack"' in html and 'value="arrive"' in html
+    # Filters: level, site, customer.
+    assert re.findall(
+        r'data-ticket="([^"]+)"', await (await client.get("/board?level=2")).text()
+    ) == ["t-b"]
+    beta = await (await client.get("/board?customer=Beta+Mall")).text()
+    assert re.findall(r'data-ticket="([^"]+)"', beta) == ["t-b", "t-d"]
+    site = await (await client.get("/board?site=site-001")).text()
+    assert re.findall(r'data-ticket="([^"]+)"', site) == ["t-a", "t-c"]
+
+
+async def test_a_post_without_the_csrf_token_is_refused(
+    client: TestClient[object, object],
+) -> None:
+    assert (await sign_in(client, "dora"))[0] == 200
+    for data in ({}, {"csrf": "forged"}):
+        answer = await client.post("/tickets/t-a/ack", data=data)
+        assert answer.status == 403
+        assert "CSRF" in await answer.text()
+    # Sign-in itself needs the form's token too.
+    answer = await client.post("/login", data={"name": "dora", "password": PASSWORD})
+    assert answer.status == 403
+
+
+async def test_wrong_passwords_are_rate_limited(client: TestClient[object, object]) -> None:
+    for _ in range(5):
+        status, text = await sign_in(client, "tom", "wrong password")
+        assert status == 401 and "Wrong name or password" in text
+    # The sixth, even with the right password, waits.
+    status, text = await sign_in(client, "tom")
+    assert status == 429 and "Too many failed sign-ins" in text
+    # An unknown user name is counted the same way, and says nothing more.
+    status, text = await sign_in(client, "nobody", "x")
+    assert status == 429  # the same client address
+
+
+async def test_a_customer_sees_only_its_own_sites(client: TestClient[object, object]) -> None:
+    status, text = await sign_in(client, "acme")
+    assert status == 200
+    assert 'data-site="site-001"' in text and "site-002" not in text
+    assert (await client.get("/sites/site-001")).status == 200
+    for path in ("/sites/site-002", "/sites/site-003", "/board"):
+        answer = await client.get(path)
+        assert answer.status == 403, path
+    # Nor can it act on a ticket.
+    page = await (await client.get("/fleet")).text()
+    answer = await client.post("/tickets/t-a/ack", data={"csrf": csrf_of(page)})
+    assert answer.status == 403
+
+
+async def test_the_technician_sees_the_fleet_and_a_site(client: TestClient[object, object]) -> None:
+    status, text = await sign_in(client, "tom")
+    assert status == 200 and 'data-ticket="t-a"' in text  # landed on the board
+    fleet = await (await client.get("/fleet")).text()
+    assert fleet.count('class="site ') == 3
+    site = await (await client.get("/sites/site-002")).text()
+    assert 'data-ticket="t-b"' in site and 'data-ticket="t-n3"' in site
+    assert (await client.get("/sites/site-999")).status == 404
+
+
+async def test_the_board_acknowledges_through_the_broker(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """The button publishes what ``lvgw-center ack`` publishes; the gateway's own
+    inbound checks take it, and the board says so."""
+    build_ledger(tmp_path / "center.db")
+    center = center_config(tmp_path, mosquitto.port)
+    store = await LedgerStore(center.ledger).open()
+    try:
+        async with (
+            site_gateway(mosquitto, "site-001", None, {"t-a"}) as gateway,
+            TestClient(TestServer(callback_app(center, store))) as client,
+        ):
+            status, board = await sign_in(client, "tom", next_path="/board")
+            assert status == 200
+            answer = await client.post("/tickets/t-a/ack", data={"csrf": csrf_of(board)})
+            text = await answer.text()
+            assert answer.status == 200
+            assert "taken by the gateway" in text and 'class="flash"' in text
+            assert [(m["ticket_id"], m["action"], m["by"]) for m in gateway.taken] == [
+                ("t-a", "ack", "tom")
+            ]
+            # A resolved ticket is refused before anything is sent.
+            answer = await client.post("/tickets/t-n1/arrive", data={"csrf": csrf_of(board)})
+            text = await answer.text()
+            assert "resolved already" in text and 'class="flash bad"' in text
+            assert len(gateway.raw) == 1
+    finally:
+        await store.close()
