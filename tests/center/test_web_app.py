@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from center.config import CenterFile
@@ -22,6 +23,7 @@ from tests.center.web_fixture import build_ledger
 from tests.realservers import Mosquitto
 
 pytestmark = pytest.mark.integration
+Client = TestClient[web.Request, web.Application]
 PASSWORD = "correct horse battery"
 
 
@@ -43,7 +45,7 @@ def center_config(tmp_path: Path, broker_port: int = 1) -> CenterFile:
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[TestClient[object, object]]:
+async def client(tmp_path: Path) -> AsyncIterator[Client]:
     build_ledger(tmp_path / "center.db")
     center = center_config(tmp_path)
     store = await LedgerStore(center.ledger).open()
@@ -61,7 +63,7 @@ def csrf_of(html: str) -> str:
 
 
 async def sign_in(
-    client: TestClient[object, object], name: str, password: str = PASSWORD, next_path: str = "/"
+    client: Client, name: str, password: str = PASSWORD, next_path: str = "/"
 ) -> tuple[int, str]:
     form = await client.get(f"/login?next={next_path}")
     token = csrf_of(await form.text())
@@ -83,7 +85,7 @@ def test_user_add_command(tmp_path: Path) -> None:
     assert short.returncode == 2 and "8 characters" in short.stderr
 
 
-async def test_pages_need_a_session(client: TestClient[object, object]) -> None:
+async def test_pages_need_a_session(client: Client) -> None:
     answer = await client.get("/board", allow_redirects=False)
     assert answer.status == 303
     assert answer.headers["Location"] == "/login?next=/board"
@@ -92,7 +94,7 @@ async def test_pages_need_a_session(client: TestClient[object, object]) -> None:
 
 
 async def test_sign_in_sets_a_strict_cookie_and_shows_the_board(
-    client: TestClient[object, object],
+    client: Client,
 ) -> None:
     form = await client.get("/login?next=/board")
     token = csrf_of(await form.text())
@@ -121,7 +123,7 @@ async def test_sign_in_sets_a_strict_cookie_and_shows_the_board(
 
 
 async def test_a_post_without_the_csrf_token_is_refused(
-    client: TestClient[object, object],
+    client: Client,
 ) -> None:
     assert (await sign_in(client, "dora"))[0] == 200
     for data in ({}, {"csrf": "forged"}):
@@ -133,7 +135,7 @@ async def test_a_post_without_the_csrf_token_is_refused(
     assert answer.status == 403
 
 
-async def test_wrong_passwords_are_rate_limited(client: TestClient[object, object]) -> None:
+async def test_wrong_passwords_are_rate_limited(client: Client) -> None:
     for _ in range(5):
         status, text = await sign_in(client, "tom", "wrong password")
         assert status == 401 and "Wrong name or password" in text
@@ -145,7 +147,7 @@ async def test_wrong_passwords_are_rate_limited(client: TestClient[object, objec
     assert status == 429  # the same client address
 
 
-async def test_a_customer_sees_only_its_own_sites(client: TestClient[object, object]) -> None:
+async def test_a_customer_sees_only_its_own_sites(client: Client) -> None:
     status, text = await sign_in(client, "acme")
     assert status == 200
     assert 'data-site="site-001"' in text and "site-002" not in text
@@ -159,7 +161,7 @@ async def test_a_customer_sees_only_its_own_sites(client: TestClient[object, obj
     assert answer.status == 403
 
 
-async def test_the_technician_sees_the_fleet_and_a_site(client: TestClient[object, object]) -> None:
+async def test_the_technician_sees_the_fleet_and_a_site(client: Client) -> None:
     status, text = await sign_in(client, "tom")
     assert status == 200 and 'data-ticket="t-a"' in text  # landed on the board
     fleet = await (await client.get("/fleet")).text()

@@ -82,7 +82,8 @@ class Fixture:
                 response_due=self.occurred + self.response_after,
                 onsite_due=self.occurred + self.onsite_after if self.onsite_after else None,
                 dedup_key=f"{self.site_id}/{self.device[0]}/device.unreachable/",
-                resolved_at=self.occurred + self.resolved if kind == "resolve" else None,
+                resolved_at=(self.occurred + self.resolved
+                             if kind == "resolve" and self.resolved else None),
                 acknowledged_by="desk-7" if self.acked and seq > 1 else None,
                 acknowledged_at=self.occurred + self.acked if self.acked and seq > 1 else None,
                 arrived_at=self.occurred + self.arrived if self.arrived and seq > 1 else None,
