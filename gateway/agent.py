@@ -218,6 +218,7 @@ class Agent:
                     inbound_queue=self.config.site_file.limits.mqtt_inbound_queue,
                 )
                 uplink.health_every = self.config.site_file.uplink.health_every
+                uplink.beside = OffsiteCommands.SLOW  # reports: never ahead of acks
                 self.reconfigure = Reconfigure(
                     self.config, outbox, uplink.connected, self.request_reload
                 )

@@ -43,6 +43,7 @@ SESSION_EXPIRY = 7 * 24 * 3600  # the broker keeps our session (queued acks) a w
 STATUS_EVERY = 60.0
 DEGRADED_CHECK_EVERY = 1.0
 MAX_INBOUND_BYTES = 64 * 1024
+MAX_BESIDE = 4  # slow inbound commands answered at once; more wait their turn in order
 MAX_TOPIC_BYTES = 65_535  # MQTT's limit on a topic name (UTF-8)
 # Nagle's algorithm holds a small packet back while an earlier one is unacknowledged:
 # measured 40-90 ms added to a ticket (or a reply) that follows another. Off.
@@ -107,6 +108,8 @@ class MqttUplink:
         self._version_known = False  # a connection with self.protocol has worked
         self._tried_311 = False
         self._stopping = False
+        # Inbound topics (suffixes) whose answers take long and run beside the others.
+        self.beside: frozenset[str] = frozenset()
         # The agent's parts being restarted (gateway/supervisor.py), for the status.
         self.degraded: Callable[[], list[str]] = list
         # The retained health (docs/mqtt.md, "Health"): the latest document the agent
@@ -362,21 +365,36 @@ class MqttUplink:
     # -- inbound -----------------------------------------------------------------
 
     async def _listen(self, client: AckingClient) -> None:
+        """Answer inbound messages in order; the slow ones (``beside``: a report) run
+        beside the others, a few at a time, so an acknowledgement never waits for a
+        report to be built."""
         if self.inbound is None:
             return
-        async for message in client.messages:
-            topic = str(message.topic)
-            if not topic.startswith(self.prefix):
-                continue
-            suffix = topic[len(self.prefix) :]
-            payload = message.payload if isinstance(message.payload, bytes) else b""
-            try:
-                reply = await self.inbound(suffix, payload[: MAX_INBOUND_BYTES + 1])
-            except Exception:  # a handler bug must not take the uplink down
-                log.exception("inbound handler failed topic=%s", _short(topic))
-                reply = (reply_topic_for(suffix), {"ok": False, "error": "internal error"})
-            if reply is not None:
-                await self._replies(client, *reply)
+        async with asyncio.TaskGroup() as group:  # cancelled with the connection
+            running: set[asyncio.Task[None]] = set()
+            async for message in client.messages:
+                topic = str(message.topic)
+                if not topic.startswith(self.prefix):
+                    continue
+                suffix = topic[len(self.prefix) :]
+                payload = message.payload if isinstance(message.payload, bytes) else b""
+                payload = payload[: MAX_INBOUND_BYTES + 1]
+                if suffix in self.beside and len(running) < MAX_BESIDE:
+                    task = group.create_task(self._answer(client, suffix, payload))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                else:
+                    await self._answer(client, suffix, payload)
+
+    async def _answer(self, client: AckingClient, suffix: str, payload: bytes) -> None:
+        assert self.inbound is not None
+        try:
+            reply = await self.inbound(suffix, payload)
+        except Exception:  # a handler bug must not take the uplink down
+            log.exception("inbound handler failed topic=%s", _short(self.prefix + suffix))
+            reply = (reply_topic_for(suffix), {"ok": False, "error": "internal error"})
+        if reply is not None:
+            await self._replies(client, *reply)
 
     async def _replies(self, client: AckingClient, suffix: str, body: dict[str, Any]) -> None:
         """A reply, or each message of one in several (``Replies``), then its ``then``."""

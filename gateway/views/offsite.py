@@ -82,6 +82,8 @@ def split_text(base: dict[str, Any], field: str, text: str, limit: int) -> list[
 class OffsiteCommands:
     """The commands that show the site to someone who is not there."""
 
+    SLOW = frozenset({"cmd/report", "cmd/status"})  # answered beside acks (the uplink)
+
     def __init__(self, config: LoadedConfig) -> None:
         self.config = config
         # One reply message at most (the JSON of a part): by default the bound of the
