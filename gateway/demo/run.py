@@ -48,10 +48,34 @@ def site_for_demo(path: Path, broker_port: int, state_dir: Path, status_listen: 
     path.write_text(yaml.safe_dump(site, sort_keys=False, allow_unicode=True))
 
 
+# Ports are chosen free, then bound by the simulators a moment later: another demo
+# starting at the same time may take one in between. The next attempt sees it taken.
+START_ATTEMPTS = 5
+
+
 async def _start_simulators(
     workdir: Path, scripted: bool
 ) -> tuple[asyncio.subprocess.Process, Path]:
+    for _ in range(START_ATTEMPTS - 1):
+        try:
+            return await _start_simulators_once(workdir, scripted)
+        except PortTakenMeanwhile:
+            say("a port was taken while the simulators started: choosing again")
+    try:
+        return await _start_simulators_once(workdir, scripted)
+    except PortTakenMeanwhile as exc:
+        raise RuntimeError(str(exc)) from None
+
+
+class PortTakenMeanwhile(Exception):
+    """The simulators could not bind a port that was free when it was chosen."""
+
+
+async def _start_simulators_once(
+    workdir: Path, scripted: bool
+) -> tuple[asyncio.subprocess.Process, Path]:
     site = workdir / "site.yaml"
+    site.unlink(missing_ok=True)
     control = CONTROL
     host, port = CONTROL.split(":")
     if tcp_open(host, int(port)):
@@ -71,7 +95,10 @@ async def _start_simulators(
             not site.exists() or "control http://" not in (workdir / "simulators.log").read_text()
         ):
             if proc.returncode is not None:
-                raise RuntimeError((workdir / "simulators.log").read_text())
+                text = (workdir / "simulators.log").read_text()
+                if "Address already in use" in text:
+                    raise PortTakenMeanwhile(text)
+                raise RuntimeError(text)
             await asyncio.sleep(0.1)
     text = (workdir / "simulators.log").read_text()
     match = re.search(r"control http://([0-9.]+:\d+)/", text)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from gateway.demo import run
 from gateway.demo.ports import fleet_for_demo, status_listen_for_demo
 
 pytestmark = pytest.mark.integration
@@ -108,3 +111,33 @@ def free_udp() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def test_a_port_taken_while_the_simulators_start_is_chosen_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another demo starting at the same moment sees the same ports free and binds one
+    first: the simulators fail on it, and the demo chooses again (now it is taken)."""
+    doc = yaml.safe_load(run.FLEET.read_text())
+    first = doc["devices"][0]
+    address, port = first["address"], int(first.get("port", doc["defaults"]["port"]))
+    chosen: list[bool] = []
+
+    def blind_at_first(fleet: Traversable, workdir: Path) -> tuple[Traversable, list[str]]:
+        chosen.append(True)
+        if len(chosen) == 1:  # chosen while the port was still free
+            return fleet, []
+        return fleet_for_demo(fleet, workdir)
+
+    monkeypatch.setattr(run, "fleet_for_demo", blind_at_first)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other_demo:
+        # Held here, or by a demo running on this machine: taken either way.
+        with contextlib.suppress(OSError):
+            other_demo.bind((address, port))
+        proc, site = await run._start_simulators(tmp_path, scripted=False)
+        try:
+            assert len(chosen) == 2
+            devices = {d["id"]: d for d in yaml.safe_load(site.read_text())["devices"]}
+            assert devices[first["id"]]["port"] != port
+        finally:
+            await run._stop(proc)
