@@ -155,7 +155,7 @@ def discover(site: Site, out: Path, *extra: str) -> subprocess.CompletedProcess[
              "--isapi-port", str(site.isapi_port), "--modbus", "--modbus-port", str(site.port)]  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "gateway", "discover", f"{site.net}.0/27", "--port",
-         str(site.port), "--timeout", "0.3s", "--retries", "0", *isapi, "-o", str(out), *extra],
+         str(site.port), "--timeout", "1s", "--retries", "1", *isapi, "-o", str(out), *extra],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -244,7 +244,7 @@ def test_nothing_is_sent_outside_the_ranges_given(site: Site) -> None:
     ranges = [f"{site.net}.0/29", f"{site.net}.8/30"]  # .1-.6 and .9-.10: not .11-.40
     scope = Scope(parse_networks(ranges), (site.port,))
     credential = Credential("v2c community #1", "2c", "public", site_section={})
-    plan = Plan(scope, Asking((credential,), tuple(answer_oids(profiles)), 0.3, 0))
+    plan = Plan(scope, Asking((credential,), tuple(answer_oids(profiles)), 1.0, 1))
     pacer = Pacer(200)
     recording = Recording(SnmpDriver(lean=LeanSnmpClient(pacer=pacer)))
     text = asyncio.run(_run(plan, profiles, recording, pacer, None, "s"))
@@ -298,7 +298,7 @@ def test_a_v3_user_is_tried_after_the_communities_and_written_with_its_key_files
     draft = tmp_path / "draft.yaml"
     result = subprocess.run(
         [sys.executable, "-m", "gateway", "discover", f"{site.net}.0/30", "--port",
-         str(site.port), "--timeout", "0.5s", "--community", "not-this-one",
+         str(site.port), "--timeout", "1s", "--community", "not-this-one",
          "--v3-user", "discv3", "--auth-key-file", str(auth), "--priv-key-file", str(priv),
          "-o", str(draft)],
         capture_output=True, text=True, timeout=120, check=False,
