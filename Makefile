@@ -13,7 +13,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients snmpd:snmpd \
 	snmpget:snmp snmptrapd:snmptrapd mbpoll:mbpoll victoria-metrics:victoria-metrics \
 	socat:socat systemd-analyze:systemd chromium:chromium prlimit:util-linux \
-	pg_ctlcluster:postgresql prometheus-alertmanager:prometheus-alertmanager
+	pg_ctlcluster:postgresql prometheus-alertmanager:prometheus-alertmanager \
+	pdftotext:poppler-utils
 PYTHON_VENV_PKG := python3-venv
 # The checks and tests run from caches: compiled modules and pytest's rewritten test
 # modules in __pycache__ (a third of the unit tier's start-up when they are rebuilt on

@@ -3,9 +3,9 @@
 Tickets come through a shared subscription (``$share/<group>/lvgw/v1/+/tickets``), so
 several centers may share the load, and so do the gateways' replies (``acks-reply``,
 ``cmd-reply/<name>``, center/replies.py); statuses are retained messages, which a shared
-subscription does not deliver, so each center takes them all (``lvgw/v1/+/status``;
-recording one twice is harmless). Each message is acknowledged only after the ledger
-committed it.
+subscription does not deliver, so each center takes them all (``lvgw/v1/+/status``
+and ``lvgw/v1/+/health``, each site's last kept; recording one twice is harmless).
+Each message is acknowledged only after the ledger committed it.
 
 Messages are taken in batches: what has arrived by the time the ledger is free goes
 into one transaction (up to `MAX_BATCH`), then each is acknowledged, in the order they
@@ -50,6 +50,7 @@ def reply_filters(group: str) -> tuple[str, ...]:
 
 
 STATUS_FILTER = "lvgw/v1/+/status"
+HEALTH_FILTER = "lvgw/v1/+/health"  # retained too: every center takes them all
 
 
 class Ingest:
@@ -84,6 +85,7 @@ class Ingest:
         async with broker.client(self.center.broker) as mqtt:
             await mqtt.subscribe(ticket_filter(self.center.broker.group), qos=1)
             await mqtt.subscribe(STATUS_FILTER, qos=1)
+            await mqtt.subscribe(HEALTH_FILTER, qos=1)
             for replies in reply_filters(self.center.broker.group):
                 await mqtt.subscribe(replies, qos=1)
             self.connected.set()
@@ -118,6 +120,7 @@ class Ingest:
         items: list[TicketEvent | Rejection] = []
         statuses: list[tuple[str, dict[str, Any]]] = []
         replies: list[tuple[str, bytes]] = []
+        healths: list[tuple[str, dict[str, Any]]] = []
         for message in batch:
             topic = message.topic.value
             payload = message.payload if isinstance(message.payload, bytes) else b""
@@ -128,6 +131,8 @@ class Ingest:
                 items.append(parse_ticket_event(topic, payload))
             elif topic.endswith("/status"):
                 items.extend(_status(topic, payload, statuses))
+            elif topic.endswith("/health"):
+                items.extend(_status(topic, payload, healths, "health"))
         try:
             await self._store(items, statuses)
         except LedgerFailedError:
@@ -139,6 +144,16 @@ class Ingest:
                 await self._one_status(*status)
         for topic, payload in replies:
             await self._one_reply(topic, payload)
+        for site_id, document in healths:
+            await self._one_health(site_id, document)
+
+    async def _one_health(self, site_id: str, document: dict[str, Any]) -> None:
+        try:
+            await self.store.record_health(site_id, document, time.time())
+        except Exception as exc:
+            if self.store.is_unavailable(exc):
+                raise LedgerFailedError(f"ledger {self.store.where}: {exc}") from exc
+            log.exception("cannot record the health of site %s", site_id)
 
     async def _store(
         self, items: list[TicketEvent | Rejection], statuses: list[tuple[str, dict[str, Any]]]
@@ -225,16 +240,17 @@ class Ingest:
 
 
 def _status(
-    topic: str, payload: bytes, statuses: list[tuple[str, dict[str, Any]]]
+    topic: str, payload: bytes, statuses: list[tuple[str, dict[str, Any]]], what: str = "status"
 ) -> list[Rejection]:
-    """Adds a site's status to ``statuses``; a message that is not one is a Rejection."""
+    """Adds a site's status (or health) to ``statuses``; a message that is not one is a
+    Rejection."""
     site_id = site_of(topic)
     try:
         status = json.loads(payload) if len(payload) <= MAX_EVENT_BYTES else None
     except (UnicodeDecodeError, ValueError, RecursionError):
         status = None
     if site_id is None or not isinstance(status, dict):
-        reason = "not a status: a JSON object of at most 256 KiB expected"
+        reason = f"not a {what}: a JSON object of at most 256 KiB expected"
         return [Rejection(topic, payload[:MAX_EVENT_BYTES], reason)]
     statuses.append((site_id, status))
     return []

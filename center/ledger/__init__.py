@@ -102,6 +102,12 @@ class LedgerStore(AsyncStore[Ledger]):
     async def record_status(self, site_id: str, status: dict[str, Any], now: float) -> None:
         await self._call(lambda ledger: ledger.record_status(site_id, status, now))
 
+    async def record_health(self, site_id: str, document: dict[str, Any], now: float) -> None:
+        await self._call(lambda ledger: ledger.record_health(site_id, document, now))
+
+    async def health(self, site_id: str) -> tuple[dict[str, Any], float] | None:
+        return await self._call(lambda ledger: ledger.health(site_id))
+
     async def record_reply(self, reply: Reply, now: float) -> bool:
         return await self._call(lambda ledger: ledger.record_reply(reply, now))
 

@@ -117,7 +117,17 @@ _V2 = (
     "CREATE INDEX replies_ticket ON replies (ticket_id, received_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+_V3 = (
+    # Each site's last `health` document (retained: per device its state, worst open
+    # level and headline figures), as the gateway published it, and when it came.
+    """CREATE TABLE health (
+        site_id TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        received_at {real} NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 NAME = "lvgw-center ledger"
 
 

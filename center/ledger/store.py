@@ -214,6 +214,24 @@ class Ledger:
             for site, online, since, version, backlog, updated, status, refused in rows
         ]  # fmt: skip
 
+    def record_health(self, site_id: str, document: dict[str, Any], now: float) -> None:
+        """The site's last ``health`` document (the one before is replaced)."""
+        self._write(
+            lambda sql: sql.execute(
+                "INSERT INTO health (site_id, document, received_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (site_id) DO UPDATE SET document = excluded.document,"
+                " received_at = excluded.received_at",
+                (site_id, json.dumps(document), now),
+            )
+        )
+
+    def health(self, site_id: str) -> tuple[dict[str, Any], float] | None:
+        """The site's last ``health`` document and when it came; None before the first."""
+        row = self._sql.execute(
+            "SELECT document, received_at FROM health WHERE site_id = ?", (site_id,)
+        ).fetchone()
+        return None if row is None else (json.loads(row[0]), float(row[1]))
+
     def record_reply(self, reply: Reply, now: float) -> bool:
         """Keep a gateway's reply once; False when the same message was kept already."""
         return self._write(

@@ -31,10 +31,10 @@ from center.web.auth import (
     SignInLimiter,
     same_token,
 )
-from center.web.html import escape, layout, q
+from center.web.html import CONTENT_SECURITY_POLICY, escape, layout, q
 from center.web.tickets import TicketView, customers_of_sites, views
 from center.web.users import User, check_password, load_users
-from gateway.webkit.guards import same_site_target
+from gateway.webkit.guards import SECURITY_HEADERS, same_site_target
 
 log = logging.getLogger("lvgw-center.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -71,8 +71,25 @@ def require(request: web.Request, *roles: str) -> User:
 
 def links(user: User) -> list[tuple[str, str]]:
     if user.role == "customer":
-        return [("/fleet", "Sites")]
-    return [("/board", "Board"), ("/fleet", "Fleet")]
+        return [("/fleet", "Sites")] + [
+            (f"/customers/{q(c)}/monthly", f"Monthly report {c}") for c in user.customers
+        ]
+    if user.role == "technician":
+        return [("/board", "Board"), ("/fleet", "Fleet")]
+    return [("/board", "Board"), ("/fleet", "Fleet"), ("/ontime", "On time")]
+
+
+def add_page_headers(app: web.Application) -> None:
+    """`SECURITY_HEADERS` and the pages' policy on every response, unless a handler
+    set its own (the gateway's report, shown in a frame of this site)."""
+
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers["Server"] = "lvgw"
+
+    app.on_response_prepare.append(on_prepare)
 
 
 def page(request: web.Request, title: str, body: str, refresh: int | None = None) -> web.Response:
@@ -301,8 +318,11 @@ async def site(request: web.Request) -> web.Response:
         f'<p id="site-state">Customer {escape(customers.get(site_id, "-"))} · {escape(state)}'
         f" · version {escape((status or {}).get('version') or '-')}</p>"
     )
+    health = await request.app[STORE].health(site_id)
     body = (
-        head + "<h2>Devices</h2>" + fleet_view.health_table(None, None)
+        head + "<h2>Devices</h2>" + fleet_view.health_table(*(health or (None, None)))
+        + f'<p><a id="get-report" href="/sites/{q(site_id)}/report">Get the pre-visit'
+        " report now</a> (asked of the site's gateway over the broker)</p>"
         + "<h2>Tickets</h2>" + fleet_view.tickets_table(tickets, now)
     )  # fmt: skip
     return page(request, f"Site {site_id}", body, refresh=60)

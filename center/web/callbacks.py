@@ -121,11 +121,12 @@ def callback_app(center: CenterFile, store: LedgerStore) -> web.Application:
     app[KEYS_KEY] = {a.name: read_key(a) for a in center.adapters if isinstance(a, Webhook)}
     app.router.add_post(r"/api/v1/tickets/{ticket_id}/{action:ack|arrive|depart}", take)
     if center.web is not None and center.web.users_file is not None:
-        from center.web.app import people_routes
-        from center.web.html import CONTENT_SECURITY_POLICY
+        from center.web.app import add_page_headers, people_routes
+        from center.web.reports import report_routes
 
         people_routes(app, center, store)
-        add_security_headers(app, CONTENT_SECURITY_POLICY)
+        report_routes(app, center.web.chromium)
+        add_page_headers(app)
     else:
         add_security_headers(app, "default-src 'none'")
     return app

@@ -34,6 +34,7 @@ form.act{display:inline}button{font:inherit;padding:1px 8px;cursor:pointer}
 .login input{width:100%;box-sizing:border-box;margin:4px 0 10px;font:inherit}
 .num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2e7d32}
 .late{color:#c62828;font-weight:600}
+iframe#report{width:100%;height:75vh;border:1px solid #ccc;background:#fff}
 @media print{nav,.noprint{display:none}body{background:#fff}}
 """
 )
@@ -45,7 +46,8 @@ def _digest(text: str) -> str:
 
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; style-src '{_digest(STYLE)}'; script-src '{_digest(SCRIPT)}'; "
-    "img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "img-src data:; frame-src 'self'; base-uri 'none'; form-action 'self';"
+    " frame-ancestors 'none'"
 )
 
 
@@ -93,7 +95,9 @@ def layout(
     links: list[tuple[str, str]] | None = None,
     csrf: str | None = None,
     refresh: int | None = None,
+    script: bool = True,
 ) -> str:
+    """A page; ``script`` False for a document to print or download (no countdowns)."""
     nav = ""
     if user is not None:
         items = "".join(f'<a href="{escape(h)}">{escape(t)}</a>' for h, t in links or [])
@@ -109,5 +113,5 @@ def layout(
         f'{meta}<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<header><h1>{escape(title)}</h1><p>lvgw-center</p></header>{nav}"
-        f"<main>{body}</main><script>{SCRIPT}</script></body></html>"
+        f"<main>{body}</main>{f'<script>{SCRIPT}</script>' if script else ''}</body></html>"
     )

@@ -4,23 +4,30 @@ board's order and countdowns against a golden file computed by hand."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiomqtt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from center.config import CenterFile
-from center.ledger import LedgerStore
+from center.ledger import Ledger, LedgerStore
+from center.service import Center
+from center.web import fleet as fleet_view
 from center.web.callbacks import callback_app
 from center.web.users import add_user, check_password, load_users
+from tests.center.conftest import center_file, load, running
 from tests.center.site_gateway import site_gateway
-from tests.center.web_fixture import build_ledger
-from tests.realservers import Mosquitto
+from tests.center.web_fixture import HEALTH, build_ledger
+from tests.realservers import Mosquitto, which
+from tests.views.png import read_png
 
 pytestmark = pytest.mark.integration
 Client = TestClient[web.Request, web.Application]
@@ -110,7 +117,7 @@ async def test_sign_in_sets_a_strict_cookie_and_shows_the_board(
     assert board.status == 200
     assert "Content-Security-Policy" in board.headers
     order = re.findall(r'data-ticket="([^"]+)"', html)
-    assert order == ["t-a", "t-c", "t-b", "t-d"]
+    assert order == ["t-a", "t-c", "t-b", "t-d", "t-pm"]
     assert 'value="ack"' in html and 'value="arrive"' in html
     # Filters: level, site, customer.
     assert re.findall(
@@ -119,7 +126,7 @@ async def test_sign_in_sets_a_strict_cookie_and_shows_the_board(
     beta = await (await client.get("/board?customer=Beta+Mall")).text()
     assert re.findall(r'data-ticket="([^"]+)"', beta) == ["t-b", "t-d"]
     site = await (await client.get("/board?site=site-001")).text()
-    assert re.findall(r'data-ticket="([^"]+)"', site) == ["t-a", "t-c"]
+    assert re.findall(r'data-ticket="([^"]+)"', site) == ["t-a", "t-c", "t-pm"]
 
 
 async def test_a_post_without_the_csrf_token_is_refused(
@@ -200,3 +207,101 @@ async def test_the_board_acknowledges_through_the_broker(
             assert len(gateway.raw) == 1
     finally:
         await store.close()
+
+
+def pdf_text(tmp_path: Path, pdf: bytes) -> str:
+    """The PDF's text by poppler's pdftotext, and its first page rendered by pdftoppm
+    (a PNG that is not blank)."""
+    path = tmp_path / "got.pdf"
+    path.write_bytes(pdf)
+    assert pdf.startswith(b"%PDF-")
+    text = subprocess.run(
+        [which("pdftotext"), "-layout", str(path), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    subprocess.run(
+        [which("pdftoppm"), "-png", "-r", "50", "-f", "1", "-l", "1", str(path),
+         str(tmp_path / "page")], check=True,
+    )  # fmt: skip
+    image = read_png(next(tmp_path.glob("page*.png")).read_bytes())
+    assert len(image.colours()) > 10
+    return text
+
+
+async def test_the_on_time_rate_and_the_monthly_report(client: Client, tmp_path: Path) -> None:
+    assert (await sign_in(client, "dora"))[0] == 200
+    page = await (await client.get("/ontime?month=2026-11")).text()
+    assert "71.4 % (5/7)" in page and "75.0 % (3/4)" in page
+    assert re.findall(r'data-ticket="([^"]+)"', page) == ["t-n2", "t-n3", "t-n5"]
+    assert (await client.get("/ontime?month=nope")).status == 400
+    monthly = await client.get("/customers/ACME/monthly?month=2026-11")
+    html = await monthly.text()
+    assert monthly.status == 200
+    # November is over: counted to its end (t-a, still open, down from Nov 22 10:00:
+    # 206 h, with t-n1's 3 h, of 2 switches x 720 h).
+    assert "85.49 %" in html and "done 2026-11-10 08:00 +0000" in html
+    assert "2027-06-30" in html
+    download = await client.get("/customers/ACME/monthly?month=2026-11&format=html")
+    assert (
+        download.headers["Content-Disposition"]
+        == 'attachment; filename="ACME-2026-11-service-report.html"'
+    )
+    pdf = await client.get("/customers/Beta%20Mall/monthly?month=2026-11&format=pdf")
+    assert pdf.status == 200 and pdf.content_type == "application/pdf"
+    text = pdf_text(tmp_path, await pdf.read())
+    assert "Monthly service report: Beta Mall, 2026-11" in text
+    assert "t-n3" in text and "LATE" in text and "2027-03-31" in text
+    assert "No inspection records" in text
+
+
+async def test_a_customer_reads_only_its_own_monthly_report(client: Client) -> None:
+    assert (await sign_in(client, "beta"))[0] == 200
+    assert (await client.get("/customers/Beta%20Mall/monthly?month=2026-11")).status == 200
+    assert (await client.get("/customers/ACME/monthly?month=2026-11")).status == 403
+    assert (await client.get("/ontime")).status == 403
+    assert (await client.get("/sites/site-001/report")).status == 403
+
+
+async def test_an_offline_site_says_since_when_instead_of_waiting(
+    client: Client, tmp_path: Path
+) -> None:
+    ledger = Ledger.open(tmp_path / "center.db")
+    ledger.record_status("site-002", {"state": "offline", "reason": "connection lost"}, 1.8e9)
+    ledger.close()
+    assert (await sign_in(client, "tom"))[0] == 200
+    page = await client.get("/sites/site-002/report")
+    text = await page.text()
+    assert page.status == 200
+    assert 'id="no-report"' in text
+    assert "site site-002 is offline since 2027-01-15 08:00:00Z" in text
+    assert (await client.get("/sites/site-002/report.pdf")).status == 404
+
+
+async def test_ingest_keeps_each_sites_last_health(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """The retained ``health`` topic: each site's last document, shown on its page."""
+    config = center_file(tmp_path, mosquitto)
+    document = {**HEALTH, "at": "2026-11-22T10:31:00+00:00"}
+    async with aiomqtt.Client(mosquitto.host, mosquitto.port) as site:
+        await site.publish("lvgw/v1/site-001/health", json.dumps(HEALTH).encode(), qos=1,
+                           retain=True)  # fmt: skip
+        center = Center(load(config))
+        async with running(center):
+            await site.publish("lvgw/v1/site-001/health", json.dumps(document).encode(),
+                               qos=1, retain=True)  # fmt: skip
+            await site.publish("lvgw/v1/site-002/health", b"not json", qos=1, retain=True)
+
+            async def latest() -> object:
+                found = await center.store.health("site-001")
+                return found is not None and found[0]["at"] == document["at"]
+
+            async with asyncio.timeout(15):
+                while not await latest():
+                    await asyncio.sleep(0.05)
+            assert await center.store.health("site-002") is None
+            rejected = await center.store.rejected()
+            assert any(topic == "lvgw/v1/site-002/health" and "not a health" in why
+                       for topic, _, why in rejected)  # fmt: skip
+        await site.publish("lvgw/v1/site-001/health", b"", retain=True)
+        await site.publish("lvgw/v1/site-002/health", b"", retain=True)
+    html = fleet_view.health_table(document, None)
+    assert "cameras 15/16 online; disks 4/4 healthy" in html
+    assert 'data-device="sw-edge"' in html

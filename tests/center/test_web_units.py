@@ -9,11 +9,13 @@ import pytest
 
 from center.ledger import Ledger
 from center.web.board import board_lines
-from center.web.tickets import views
+from center.web.monthly import monthly, report_lines
+from center.web.ontime import rate_lines, rates
+from center.web.tickets import TicketView, customers_of_sites, views
 from center.web.users import check_password, load_users
 from gateway.config.errors import ConfigError
 from tests.center.test_web_app import PASSWORD, users_file
-from tests.center.web_fixture import NOW, build_ledger
+from tests.center.web_fixture import HEALTH, NOW, build_ledger
 
 GOLDEN = Path(__file__).parent / "golden" / "web"
 
@@ -43,3 +45,28 @@ def test_users_file_hashes_and_mistakes(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_users(bad)
     assert f"{bad}:2:" in str(caught.value) and "customers" in str(caught.value)
+
+
+def _tickets(tmp_path: Path) -> list[TicketView]:
+    ledger = Ledger.open(build_ledger(tmp_path / "center.db"))
+    try:
+        return views(ledger.tickets(), ledger.last_events())
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("month", ["2026-11", "2026-10"])
+def test_the_on_time_rate_golden(tmp_path: Path, month: str) -> None:
+    lines = rate_lines(rates(_tickets(tmp_path), month))
+    assert "\n".join(lines) + "\n" == (GOLDEN / f"ontime-{month}.txt").read_text()
+
+
+@pytest.mark.parametrize("customer", ["ACME", "Beta Mall"])
+def test_the_monthly_report_golden(tmp_path: Path, customer: str) -> None:
+    tickets = _tickets(tmp_path)
+    report = monthly(
+        customer, "2026-11", tickets, customers_of_sites(tickets, {}),
+        {"site-001": HEALTH}, NOW,
+    )  # fmt: skip
+    name = f"monthly-{customer.replace(' ', '-')}-2026-11.txt"
+    assert "\n".join(report_lines(report)) + "\n" == (GOLDEN / name).read_text()

@@ -58,6 +58,7 @@ class Fixture:
     departed: timedelta | None = None
     resolved: timedelta | None = None
     device: tuple[str, str] = ("sw-core", "switch")
+    code: str = "device.unreachable"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def events(self) -> list[bytes]:
@@ -77,11 +78,11 @@ class Fixture:
                 severity=Level(self.severity),
                 title=f"{self.device[0]} fault ({self.ticket_id})",
                 device_id=self.device[0], device_kind=self.device[1],
-                fault_code="device.unreachable",
+                fault_code=self.code,
                 occurred_at=self.occurred, emitted_at=at,
                 response_due=self.occurred + self.response_after,
                 onsite_due=self.occurred + self.onsite_after if self.onsite_after else None,
-                dedup_key=f"{self.site_id}/{self.device[0]}/device.unreachable/",
+                dedup_key=f"{self.site_id}/{self.device[0]}/{self.code}/",
                 resolved_at=(self.occurred + self.resolved
                              if kind == "resolve" and self.resolved else None),
                 acknowledged_by="desk-7" if self.acked and seq > 1 else None,
@@ -119,6 +120,12 @@ OPEN = [
         device=("pbx-1", "pbx"),
     ),
 ]
+# ACME's quarterly inspection from 2026-10-01: acknowledged the next day, done (the
+# technician arrived) on 2026-11-10 08:00; still open (resolved when the next opens).
+OPEN.append(
+    Fixture("t-pm", "site-001", 4, datetime(2026, 10, 1, 8, tzinfo=UTC), 4 * H, None,
+            acked=1 * D, arrived=40 * D, device=("gateway", "gateway"), code="pm.due")
+)  # fmt: skip
 NOV = datetime(2026, 11, 1, tzinfo=UTC)
 # Resolved tickets of November 2026 (and one of October) for the on-time rate and the
 # monthly report.
@@ -207,6 +214,22 @@ def build_ledger(path: Path, fixtures: list[Fixture] | None = None) -> Path:
             ledger.record_status(site_id, {"state": "online", "site": site_id,
                                            "version": "0.1.0", "backlog": {"ticket": 0}},
                                  NOW.timestamp() - 3600)  # fmt: skip
+        ledger.record_health("site-001", HEALTH, NOW.timestamp() - 60)
     finally:
         ledger.close()
     return path
+
+
+# site-001's last health: two switches, a recorder, a UPS (sw-edge never had a ticket).
+HEALTH = {
+    "schema": "lvgw.health/1", "site": "site-001", "at": "2026-11-22T10:29:00+00:00",
+    "devices": {
+        "sw-core": {"kind": "switch", "state": "down", "level": 1},
+        "sw-edge": {"kind": "switch", "state": "up", "level": None},
+        "nvr-1": {"kind": "nvr", "state": "up", "level": None,
+                  "cameras": {"online": 15, "total": 16}, "disks": {"healthy": 4, "total": 4}},
+        "ups-1": {"kind": "ups", "state": "up", "level": 3, "mains": "on",
+                  "battery": {"charge": 100, "runtime_min": 40, "status": "normal"}},
+    },
+    "totals": {"cameras": {"online": 15, "total": 16}},
+}  # fmt: skip
