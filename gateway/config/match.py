@@ -10,7 +10,10 @@ A rule is data in the profile file. Each condition it names must hold:
   sysObjectID is net-snmp's own, so what it answers is what tells it apart);
 - ``isapi_device_type``: a regular expression matched against the whole
   ``deviceType`` of the device's ISAPI ``/ISAPI/System/deviceInfo`` (asked only when
-  `lvgw discover` is given an ISAPI login).
+  `lvgw discover` is given an ISAPI login);
+- ``ami_version``: a regular expression matched against the whole version in the
+  banner of an Asterisk manager interface that took the login (asked only when
+  `lvgw discover` is given an AMI account).
 
 Of every profile's rules that match a device, the most specific wins (``specificity``).
 """
@@ -34,6 +37,7 @@ class MatchRule(Strict):
     sys_descr: str | None = None
     answers: list[str] = Field(default_factory=list, max_length=8)
     isapi_device_type: str | None = None
+    ami_version: str | None = None
     kind: DeviceKind | None = None  # needed when the profile is for several kinds
     why: Annotated[str, Field(min_length=1)] | None = None  # where the values come from
 
@@ -47,7 +51,7 @@ class MatchRule(Strict):
     def _oids(cls, values: list[str]) -> list[str]:
         return [numeric_oid(value) for value in values]
 
-    @field_validator("sys_descr", "isapi_device_type")
+    @field_validator("sys_descr", "isapi_device_type", "ami_version")
     @classmethod
     def _pattern(cls, value: str | None) -> str | None:
         if value is not None:
@@ -59,10 +63,11 @@ class MatchRule(Strict):
 
     @model_validator(mode="after")
     def _something(self) -> MatchRule:
-        given = (self.sys_object_id, self.sys_descr, self.isapi_device_type)
+        given = (self.sys_object_id, self.sys_descr, self.isapi_device_type, self.ami_version)
         if all(value is None for value in given) and not self.answers:
             raise ValueError(
-                "a match rule needs sys_object_id, sys_descr, answers or isapi_device_type"
+                "a match rule needs sys_object_id, sys_descr, answers, isapi_device_type"
+                " or ami_version"
             )
         return self
 
@@ -72,7 +77,9 @@ class MatchRule(Strict):
         product's OID beats its vendor's enterprise), then how many other conditions
         it names."""
         arcs = len(self.sys_object_id.split(".")) if self.sys_object_id else 0
-        others = (self.sys_descr is not None) + (self.isapi_device_type is not None)
+        others = sum(
+            v is not None for v in (self.sys_descr, self.isapi_device_type, self.ami_version)
+        )
         return arcs, others + len(self.answers)
 
     def matches(
@@ -81,11 +88,16 @@ class MatchRule(Strict):
         descr: str,
         answered: frozenset[str],
         isapi_type: str | None = None,
+        ami_version: str | None = None,
     ) -> bool:
         """Whether a device with this sysObjectID and sysDescr, answering the OIDs in
         ``answered`` (and with this ISAPI deviceType, if asked), is one of the rule's."""
         if self.isapi_device_type is not None and (
             isapi_type is None or re.fullmatch(self.isapi_device_type, isapi_type) is None
+        ):
+            return False
+        if self.ami_version is not None and (
+            ami_version is None or re.fullmatch(self.ami_version, ami_version) is None
         ):
             return False
         prefix = self.sys_object_id
@@ -106,4 +118,6 @@ class MatchRule(Strict):
             parts.append(f"answers {', '.join(self.answers)}")
         if self.isapi_device_type is not None:
             parts.append(f"ISAPI deviceType matches /{self.isapi_device_type}/")
+        if self.ami_version is not None:
+            parts.append(f"AMI version matches /{self.ami_version}/")
         return " and ".join(parts)

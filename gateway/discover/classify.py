@@ -23,6 +23,7 @@ class Identity:
     name: str
     answered: frozenset[str] = frozenset()
     isapi_type: str | None = None  # deviceType of /ISAPI/System/deviceInfo, if asked
+    ami_version: str | None = None  # the AMI banner's version, if asked and logged in
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,11 @@ def classify(profiles: Mapping[str, Profile], identity: Identity) -> Chosen | Un
     for name, profile in profiles.items():
         for rule in profile.match:
             fits = rule.matches(
-                identity.object_id, identity.descr, identity.answered, identity.isapi_type
+                identity.object_id,
+                identity.descr,
+                identity.answered,
+                identity.isapi_type,
+                identity.ami_version,
             )
             if fits and (name not in best or rule.specificity > best[name][0]):
                 best[name] = (rule.specificity, rule)

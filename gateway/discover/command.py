@@ -20,6 +20,7 @@ from drivers.snmp.pacing import Pacer
 from gateway.config import ConfigError
 from gateway.config.load import BUILTIN_PROFILES
 from gateway.config.types import Duration
+from gateway.discover.ami import AmiLogin
 from gateway.discover.classify import answer_oids
 from gateway.discover.draft import render
 from gateway.discover.isapi import IsapiLogin
@@ -63,6 +64,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--password-file", type=Path, metavar="FILE", help="the ISAPI password")
     p.add_argument("--isapi-port", type=int, default=80, help="ISAPI's HTTP(S) port (80)")
     p.add_argument("--isapi-scheme", choices=["http", "https"], default="http")
+    p.add_argument(
+        "--ami-user", metavar="USER",
+        help="also ask every address for an Asterisk manager interface, logging in as USER",
+    )  # fmt: skip
+    p.add_argument("--ami-secret-file", type=Path, metavar="FILE", help="the AMI secret")
+    p.add_argument("--ami-port", type=int, default=5038, help="the AMI port (5038)")
     p.add_argument(
         "--modbus", action="store_true",
         help="also ask each address no profile recognised over Modbus TCP (listed, not added)",
@@ -135,6 +142,19 @@ def isapi_login(args: argparse.Namespace) -> IsapiLogin | None:
     )  # fmt: skip
 
 
+def ami_login(args: argparse.Namespace) -> AmiLogin | None:
+    if args.ami_user is None:
+        if args.ami_secret_file is not None:
+            raise ScopeError("--ami-secret-file is the AMI secret: give --ami-user too")
+        return None
+    if args.ami_secret_file is None:
+        raise ScopeError("--ami-user needs --ami-secret-file")
+    if not 1 <= args.ami_port <= 65535:
+        raise ScopeError("--ami-port is 1-65535")
+    secret = _secret(args.ami_secret_file, "--ami-secret-file").splitlines()[0]
+    return AmiLogin(args.ami_user, secret, args.ami_secret_file.resolve(), args.ami_port)
+
+
 def modbus_asking(args: argparse.Namespace, timeout: float) -> ModbusAsking | None:
     if not args.modbus:
         return None
@@ -175,6 +195,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
             raise ScopeError("--site-id: lower-case letters, digits and '-' (e.g. site-001)")
         isapi = isapi_login(args)
         modbus = modbus_asking(args, asking.timeout)
+        ami = ami_login(args)
         if args.output.exists() and not args.force:
             raise ScopeError(f"{args.output} exists: give --force to replace it")
         profiles = shipped_profiles([*args.profile_dir, BUILTIN_PROFILES])
@@ -188,7 +209,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     asking = Asking(
         asking.credentials, tuple(answer_oids(profiles)), asking.timeout, asking.retries
     )
-    plan = Plan(scope, asking, args.concurrency, isapi, modbus)
+    plan = Plan(scope, asking, args.concurrency, isapi, modbus, ami)
     pacer = Pacer(args.rate)
     if not args.quiet:
         print(

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.discover.ami import AmiLogin
 from gateway.discover.classify import Chosen, Unclassified
 from gateway.discover.isapi import IsapiLogin
 from gateway.discover.links import Key, Links, key_of
@@ -37,6 +38,7 @@ class Sweep:
     requests: int
     isapi: IsapiLogin | None = None  # the login recorders were asked over ISAPI with
     modbus: Sequence[ModbusAnswer] = ()  # what answered over Modbus TCP (--modbus)
+    ami: AmiLogin | None = None  # the account PBXs were asked over AMI with
 
 
 def safe(text: str) -> str:
@@ -129,7 +131,7 @@ def _device(f: Found, sweep: Sweep, ids: dict[Key, str]) -> list[str]:
     chosen = sweep.classes[key]
     assert isinstance(chosen, Chosen)
     identity = f.identity
-    asked = f"asked with {f.credential.label}" if f.credential else "found over ISAPI"
+    asked = f"asked with {f.credential.label}" if f.credential else "found over its API"
     lines = ["", f"  # {f.address}:{f.port} sysName {quoted(safe(identity.name))}, {asked}"]
     if f.credential is not None:
         lines.append(
@@ -141,6 +143,8 @@ def _device(f: Found, sweep: Sweep, ids: dict[Key, str]) -> list[str]:
             f"  #   ISAPI deviceInfo: deviceType {quoted(safe(info.device_type))}, model "
             f"{quoted(safe(info.model))}, firmware {quoted(safe(info.firmware))}"
         )
+    if f.ami is not None:
+        lines.append(f"  #   AMI banner: Asterisk Call Manager/{safe(f.ami.version)}")
     lines.append(f"  #   {safe(chosen.why)}")
     parent = sweep.links.parents.get(key)
     if key == sweep.links.core:
@@ -155,7 +159,7 @@ def _device(f: Found, sweep: Sweep, ids: dict[Key, str]) -> list[str]:
         f"    kind: {chosen.kind}",
         f"    profile: {chosen.profile}",
         f"    address: {f.address}",
-        *_protocol_lines(f, chosen, sweep.isapi),
+        *_protocol_lines(f, chosen, sweep),
     ]
     if parent is not None and parent[0] in ids:
         lines.append(f"    parent: {ids[parent[0]]}")
@@ -164,10 +168,13 @@ def _device(f: Found, sweep: Sweep, ids: dict[Key, str]) -> list[str]:
     return lines
 
 
-def _protocol_lines(f: Found, chosen: Chosen, isapi: IsapiLogin | None) -> list[str]:
+def _protocol_lines(f: Found, chosen: Chosen, sweep: Sweep) -> list[str]:
     """The device's port and its protocol section(s), as its profile reads it."""
+    isapi, ami = sweep.isapi, sweep.ami
     if chosen.protocols[0] == "isapi" and isapi is not None:
         return [f"    port: {isapi.port}", f"    isapi: {_flow(isapi.site_section())}"]
+    if chosen.protocols[0] == "ami" and ami is not None:
+        return [f"    port: {ami.port}", f"    ami: {_flow(ami.site_section())}"]
     if f.credential is None:
         return [f"    port: {f.port}"]
     return [f"    port: {f.port}", f"    snmp: {_flow(f.credential.site_section)}"]

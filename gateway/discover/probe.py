@@ -19,6 +19,7 @@ from drivers.snmp import (
     VarBind,
 )
 from drivers.snmp.pacing import Pacer
+from gateway.discover.ami import AmiVersion
 from gateway.discover.classify import Identity
 from gateway.discover.isapi import IsapiInfo
 
@@ -87,6 +88,7 @@ class Found:
     identity: Identity
     neighbours: Neighbours
     isapi: IsapiInfo | None = None  # what /ISAPI/System/deviceInfo said, if asked
+    ami: AmiVersion | None = None  # the AMI banner's version, if asked and logged in
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import Any
 from drivers.snmp import SnmpClient
 from drivers.snmp.pacing import Pacer
 from gateway.config.profile import Profile
+from gateway.discover.ami import AmiLogin, AmiVersion, ami_version
 from gateway.discover.classify import Chosen, Identity, Unclassified, classify
 from gateway.discover.draft import Sweep
 from gateway.discover.isapi import IsapiInfo, IsapiLogin, device_info
@@ -32,6 +33,7 @@ class Plan:
     concurrency: int = 16  # addresses probed at once
     isapi: IsapiLogin | None = None  # also ask each address for ISAPI deviceInfo
     modbus: ModbusAsking | None = None  # also ask each address over Modbus TCP
+    ami: AmiLogin | None = None  # also ask each address for an Asterisk manager
 
 
 async def sweep(
@@ -60,9 +62,18 @@ async def sweep(
     await _workers(worker, plan.concurrency, len(targets))
     found = [r for r in results if isinstance(r, Found)]
     failed = [r for r in results if isinstance(r, Failed)]
+    pace = pacer or Pacer(50.0)
+    known = {key_of(f): classify(profiles, f.identity) for f in found}
     if plan.isapi is not None:
-        known = {key_of(f): classify(profiles, f.identity) for f in found}
-        await _isapi(plan, plan.isapi, pacer or Pacer(50.0), found, failed, known)
+        isapi = plan.isapi
+        await _ask_api(
+            plan, "nvr", known, lambda a: device_info(a, isapi, pace), found, failed, isapi.port
+        )
+    if plan.ami is not None:
+        ami = plan.ami
+        await _ask_api(
+            plan, "pbx", known, lambda a: ami_version(a, ami, pace), found, failed, ami.port
+        )
     failed.sort(key=lambda r: r.address)
     classes: dict[Key, Chosen | Unclassified] = {
         key_of(f): classify(profiles, f.identity) for f in found
@@ -70,7 +81,7 @@ async def sweep(
     modbus: list[ModbusAnswer] = []
     if plan.modbus is not None:
         recognised = {k[0] for k, c in classes.items() if isinstance(c, Chosen)}
-        await _modbus(plan, plan.modbus, pacer or Pacer(50.0), recognised, modbus)
+        await _modbus(plan, plan.modbus, pace, recognised, modbus)
     switches = [k for k, c in classes.items() if isinstance(c, Chosen) and c.kind == "switch"]
     return Sweep(
         ranges=[str(n) for n in plan.scope.networks],
@@ -84,6 +95,7 @@ async def sweep(
         seconds=time.monotonic() - clock,
         requests=pacer.sent if pacer is not None else 0,
         isapi=plan.isapi,
+        ami=plan.ami,
         modbus=sorted(modbus, key=lambda m: m.address),
     )
 
@@ -96,30 +108,33 @@ async def _workers(
             group.create_task(worker(), name=f"discover-probe-{n}")
 
 
-async def _isapi(
+async def _ask_api(
     plan: Plan,
-    login: IsapiLogin,
-    pacer: Pacer,
+    kind: str,
+    known: dict[Key, Chosen | Unclassified],
+    ask: Callable[[str], Coroutine[Any, Any, object]],
     found: list[Found],
     failed: list[Failed],
-    known: dict[Key, Chosen | Unclassified],
+    port: int,
 ) -> None:
     """Ask every address of the scope that is not already known as another kind of
-    device for ISAPI deviceInfo; a recorder found so is added, or told apart."""
-    others = {key[0] for key, c in known.items() if isinstance(c, Chosen) and c.kind != "nvr"}
-    queue = iter(a for a in plan.scope.addresses() if a not in others)
+    device than ``kind`` over a device API; what answers is added (or told apart),
+    a refusal listed."""
+    others = {key[0] for key, c in known.items() if isinstance(c, Chosen) and c.kind != kind}
+    addresses = [a for a in plan.scope.addresses() if a not in others]
+    queue = iter(addresses)
 
     async def worker() -> None:
         for address in queue:
             if not plan.scope.contains(address):
                 raise OutOfScope(f"{address} is outside the ranges given")
-            info = await device_info(address, login, pacer)
-            if isinstance(info, str):
-                failed.append(Failed(address, login.port, info, silent=False))
-            elif info is not None:
-                _add_isapi(found, address, login.port, info)
+            answer = await ask(address)
+            if isinstance(answer, str):
+                failed.append(Failed(address, port, answer, silent=False))
+            elif answer is not None:
+                _add_api(found, address, port, answer)
 
-    await _workers(worker, plan.concurrency, len(plan.scope.addresses()))
+    await _workers(worker, plan.concurrency, len(addresses))
 
 
 async def _modbus(
@@ -140,12 +155,22 @@ async def _modbus(
     await _workers(worker, plan.concurrency, len(addresses))
 
 
-def _add_isapi(found: list[Found], address: str, port: int, info: IsapiInfo) -> None:
+def _add_api(found: list[Found], address: str, port: int, answer: object) -> None:
+    """A device API's answer joined to the device found at its address over SNMP,
+    or a device of its own."""
+    if isinstance(answer, IsapiInfo):
+        extra: dict[str, Any] = {"isapi_type": answer.device_type}
+        descr, name = f"{answer.model} firmware {answer.firmware}".strip(), answer.name
+    elif isinstance(answer, AmiVersion):
+        extra = {"ami_version": answer.version}
+        descr, name = f"Asterisk Call Manager/{answer.version}", ""
+    else:
+        return
+    on = {"isapi": answer} if isinstance(answer, IsapiInfo) else {"ami": answer}
     for i, f in enumerate(found):
         if f.address == address:
-            identity = dataclasses.replace(f.identity, isapi_type=info.device_type)
-            found[i] = dataclasses.replace(f, identity=identity, isapi=info)
+            identity = dataclasses.replace(f.identity, **extra)
+            found[i] = dataclasses.replace(f, identity=identity, **on)
             return
-    descr = f"{info.model} firmware {info.firmware}".strip()
-    identity = Identity("", descr, info.name, isapi_type=info.device_type)
-    found.append(Found(address, port, None, identity, Neighbours(), info))
+    identity = Identity("", descr, name, **extra)
+    found.append(Found(address, port, None, identity, Neighbours(), **on))

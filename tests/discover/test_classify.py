@@ -70,7 +70,7 @@ def test_a_prefix_matches_whole_arcs_only(tmp_path: Path) -> None:
     [
         ("match:\n  - sys_object_id: enterprises.9\n", ":5: field 'match.0.sys_object_id': not a numeric OID"),
         ("match:\n  - sys_descr: 'Cisco (IOS'\n", ":5: field 'match.0.sys_descr': not a regular expression"),
-        ("match:\n  - {why: nothing}\n", ":5: field 'match.0': a match rule needs sys_object_id, sys_descr, answers or isapi_device_type"),
+        ("match:\n  - {why: nothing}\n", ":5: field 'match.0': a match rule needs sys_object_id, sys_descr, answers, isapi_device_type or ami_version"),
         ("match:\n  - {answers: [1.3.6.1.2.1.33.1.1.1.0], kind: ups}\n", ":5: match rule: kind ups is not one of the profile's (switch)"),
         ("match:\n  - {answers: [1.3.6.1.2.1.1.1.0], colour: red}\n", ":5: field 'match.0.colour': unknown key"),
     ],

@@ -45,6 +45,8 @@ class Site:
     snmpd: str  # the real agent's address
     isapi_port: int
     password_file: Path
+    ami_port: int
+    secret_file: Path
 
 
 def _free_everywhere(addresses: list[str]) -> int:
@@ -80,13 +82,16 @@ devices:
   - {{id: nvr-1, kind: nvr, address: {net}.10, parent: sw-floor1, disks: 2, cameras: 4,
       isapi: {{port: {isapi_port}, user: lvgw, password: {isapi_password}}}}}
   - {{id: nvr-2, kind: nvr, address: {net}.15, parent: sw-lab, disks: 2, cameras: 4}}
-  - {{id: pbx-1, kind: pbx, address: {net}.11, parent: sw-core, trunks: 2}}
+  - {{id: pbx-1, kind: pbx, address: {net}.11, parent: sw-core, trunks: 2,
+      ami: {{port: {ami_port}, username: lvgw, secret: {ami_secret}}}}}
+  - {{id: pbx-2, kind: pbx, address: {net}.16, parent: sw-floor1, trunks: 2}}
   - {{id: ups-1, kind: ups, address: {net}.12, parent: sw-core}}
   - {{id: ups-lab, kind: ups, address: {net}.13, parent: sw-lab}}
   - {{id: panel-1, kind: alarm_panel, address: {net}.14, parent: sw-floor2, zones: 4}}
 """
-IN_RANGE = ["sw-core", "sw-floor1", "sw-floor2", "sw-lab", "nvr-1", "nvr-2", "pbx-1", "ups-1",
-            "ups-lab"]  # fmt: skip
+IN_RANGE = ["sw-core", "sw-floor1", "sw-floor2", "sw-lab", "nvr-1", "nvr-2", "pbx-1", "pbx-2",
+            "ups-1", "ups-lab"]  # fmt: skip
+AMI_SECRET = "discover-ami-secret"  # the simulated PBX's
 ISAPI_PASSWORD = "discover-isapi-pw"  # the simulated recorder's
 V3_KEYS = {"auth_key": "discover-auth-1", "priv_key": "discover-priv-1"}
 
@@ -122,16 +127,20 @@ class Garbage(threading.Thread):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     net = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}"
-    addresses = [f"{net}.{n}" for n in (1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 20, 21, 22, 40)]
+    addresses = [f"{net}.{n}" for n in (1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 40)]
     port = _free_everywhere(addresses)
     isapi_port = _free_everywhere(addresses)
+    ami_port = _free_everywhere(addresses)
     workdir = tmp_path_factory.mktemp("discover-site")
     password_file = workdir / "isapi-password"
     password_file.write_text(ISAPI_PASSWORD + "\n")
+    secret_file = workdir / "ami-secret"
+    secret_file.write_text(AMI_SECRET + "\n")
     written = workdir / "fleet-site.yaml"
     fleet = FLEET.format(
-        net=net, port=port, isapi_port=isapi_port, isapi_password=ISAPI_PASSWORD, **V3_KEYS
-    )
+        net=net, port=port, isapi_port=isapi_port, isapi_password=ISAPI_PASSWORD,
+        ami_port=ami_port, ami_secret=AMI_SECRET, **V3_KEYS,
+    )  # fmt: skip
     sim = SimFleet(workdir, fleet, ["--write-config", str(written)])
     snmpd = Snmpd(workdir / "snmpd", port=port, host=f"{net}.20")
     echo, noise = Garbage(f"{net}.21", port, echo=True), Garbage(f"{net}.22", port, echo=False)
@@ -141,7 +150,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         echo.start()
         noise.start()
         expected = {d["id"]: d for d in yaml.safe_load(written.read_text())["devices"]}
-        yield Site(net, port, sim, expected, snmpd.host, isapi_port, password_file)
+        yield Site(
+            net, port, sim, expected, snmpd.host, isapi_port, password_file, ami_port, secret_file
+        )
     finally:
         for responder in (echo, noise):
             if responder.is_alive():
@@ -152,7 +163,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 def discover(site: Site, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     isapi = ["--isapi-user", "lvgw", "--password-file", str(site.password_file),
-             "--isapi-port", str(site.isapi_port), "--modbus", "--modbus-port", str(site.port)]  # fmt: skip
+             "--isapi-port", str(site.isapi_port), "--modbus", "--modbus-port", str(site.port),
+             "--ami-user", "lvgw", "--ami-secret-file", str(site.secret_file),
+             "--ami-port", str(site.ami_port)]  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "gateway", "discover", f"{site.net}.0/27", "--port",
          str(site.port), "--timeout", "1s", "--retries", "1", *isapi, "-o", str(out), *extra],
@@ -182,6 +195,9 @@ def test_every_snmp_device_found_with_the_fleets_kind_profile_and_parent(
     # The recorder that serves ISAPI is read over it, as the fleet's site file says.
     assert devices["nvr-1"]["isapi"]["password_file"] == str(site.password_file)
     assert "snmp" not in devices["nvr-1"] and devices["nvr-2"]["profile"] == "nvr-hikvision"
+    # So is the PBX with a manager interface.
+    assert devices["pbx-1"]["ami"] == {"username": "lvgw", "secret_file": str(site.secret_file)}
+    assert devices["pbx-2"]["profile"] == "pbx-asterisk"
     # The real net-snmp agent answered but is not guessed into a device.
     unclassified = text.split("# Answered SNMP but not recognised")[1]
     assert f"{site.snmpd}:{site.port}" in unclassified
@@ -215,7 +231,7 @@ def test_the_draft_passes_check_config_once_the_customer_is_filled_in(
     draft.write_text(filled)
     accepted = subprocess.run(check, capture_output=True, text=True, check=False)
     assert accepted.returncode == 0, accepted.stderr
-    assert "site riverside is valid: 9 devices" in accepted.stdout
+    assert "site riverside is valid: 10 devices" in accepted.stdout
 
 
 class Recording:
