@@ -105,6 +105,8 @@ class Alertmanager(AdapterSettings):
     # for four times as long (endsAt), as Prometheus does: Alertmanager keeps alerts in
     # memory only and resolves one that is not sent again.
     resend: Duration = 60.0
+    # https: ca, a private CA to trust; cert and key, a client certificate.
+    tls: Tls | None = None
 
     @field_validator("url")
     @classmethod

@@ -52,12 +52,23 @@ class Alertmanager(Server):
     name = "alertmanager"
 
     def __init__(
-        self, workdir: Path, notify_url: str | None = None, port: int | None = None
+        self,
+        workdir: Path,
+        notify_url: str | None = None,
+        port: int | None = None,
+        tls: tuple[Path, Path, Path] | None = None,  # (certificate, key, CA): serve https
     ) -> None:
         super().__init__(workdir)
         self.host = "127.0.0.1"
         self.port = port or free_port()
+        self.tls = tls
         self.config = workdir / "alertmanager.yml"
+        self.web_config = workdir / "web.yml"
+        if tls is not None:  # its --web.config.file (the exporter-toolkit's format)
+            cert, key, _ca = tls
+            self.web_config.write_text(
+                json.dumps({"tls_server_config": {"cert_file": str(cert), "key_file": str(key)}})
+            )
         receiver: dict[str, Any] = {"name": "desk"}
         if notify_url is not None:
             receiver["webhook_configs"] = [{"url": notify_url, "send_resolved": True}]
@@ -75,7 +86,7 @@ class Alertmanager(Server):
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def command(self) -> list[str]:
         return [
@@ -83,23 +94,29 @@ class Alertmanager(Server):
             f"--config.file={self.config}",
             f"--storage.path={self.workdir / 'data'}",
             f"--web.listen-address={self.host}:{self.port}",
+            *([f"--web.config.file={self.web_config}"] if self.tls else []),
             "--cluster.listen-address=",  # no gossip: one instance, no port of its own
             "--log.level=warn",
         ]
 
+    def _get(self, path: str, timeout: float) -> bytes:
+        context = ssl.create_default_context(cafile=self.tls[2]) if self.tls else None
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout, context=context) as got:
+            body: bytes = got.read()
+            return body
+
     def ready(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=0.5) as answer:
-                return bool(answer.status == 200)
+            self._get("/-/ready", 0.5)
+            return True
         except OSError:
             return False
 
     def alerts(self, **filters: str) -> list[dict[str, Any]]:
         """GET /api/v2/alerts (its filters: active, silenced, inhibited, unprocessed)."""
         query = "&".join(f"{k}={v}" for k, v in filters.items())
-        with urllib.request.urlopen(f"{self.url}/api/v2/alerts?{query}", timeout=5) as answer:
-            found: list[dict[str, Any]] = json.loads(answer.read())
-            return found
+        found: list[dict[str, Any]] = json.loads(self._get(f"/api/v2/alerts?{query}", 5))
+        return found
 
 
 @dataclass

@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from center.adapters import DeliveryError
-from center.adapters.http import HttpClient
+from center.adapters.http import HttpClient, tls_context
 from center.adapters.text import describe, plain
 from center.config import Alertmanager
 from center.ledger import Delivery, LedgerStore
@@ -137,7 +137,7 @@ class AlertmanagerAdapter:
         self.store = store
         self.endpoints = [url.rstrip("/") + "/api/v2/alerts" for url in settings.url]
         self.hold = settings.resend * HOLD_FACTOR
-        self._http = HttpClient(settings.timeout)
+        self._http = HttpClient(settings.timeout, tls_context(settings.tls))
         # Sends and re-posts one at a time: a re-post read from the ledger must not
         # overtake the event being sent (it is marked delivered only after `send`).
         self._lock = asyncio.Lock()

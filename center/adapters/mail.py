@@ -35,6 +35,7 @@ from hashlib import sha256
 from typing import Any
 
 from center.adapters import DeliveryError
+from center.adapters.http import tls_context
 from center.adapters.text import describe, plain
 from center.config import Email
 from center.ledger import Delivery
@@ -87,9 +88,7 @@ class MailAdapter:
         smtp = settings.smtp
         password_file = smtp.password_file
         self._password = read_secret_file(password_file).reveal() if password_file else None
-        self._tls = ssl.create_default_context(cafile=smtp.tls.ca if smtp.tls else None)
-        if smtp.tls is not None and smtp.tls.cert is not None and smtp.tls.key is not None:
-            self._tls.load_cert_chain(smtp.tls.cert, smtp.tls.key)
+        self._tls = tls_context(smtp.tls) or ssl.create_default_context()
 
     async def send(self, delivery: Delivery) -> None:
         message = compose(self.settings, json.loads(delivery.payload))

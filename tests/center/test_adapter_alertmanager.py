@@ -25,6 +25,7 @@ from tests.center.conftest import (
     wait_counts,
 )
 from tests.center.events import ticket_event
+from tests.delivery.certs import CertAuthority
 from tests.realservers import Alertmanager, Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -231,3 +232,28 @@ async def test_each_instance_of_a_cluster_gets_the_alerts(
         finally:
             second.stop()
     assert alert["labels"]["ticket_id"] == "t-1"
+
+
+async def test_https_with_a_private_ca(
+    tmp_path: Path, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Alertmanager serving https (its --web.config.file) with a certificate of a CA
+    made here: taken with tls.ca, refused without it."""
+    ca = CertAuthority(tmp_path / "ca")
+    pair = ca.issue("alertmanager", server=True)
+    am = Alertmanager(tmp_path / "alertmanager", tls=(pair.cert, pair.key, ca.ca.cert))
+    await asyncio.to_thread(am.start)
+    try:
+        trusted = am_center(tmp_path, mosquitto, am.url, f", tls: {{ca: {ca.ca.cert}}}")
+        async with running(trusted):
+            await publish(mosquitto, [ticket_event("t-1", 1)])
+            await wait_counts(trusted, {"alertmanager": {"delivered": 1}})
+        (alert,) = await alerts(am)
+        assert alert["labels"]["ticket_id"] == "t-1"
+        center = am_center(tmp_path, mosquitto, am.url, ", dead_after: 1")  # no tls
+        async with running(center):
+            await publish(mosquitto, [ticket_event("t-2", 1)])
+            await wait_counts(center, {"alertmanager": {"dead": 1, "delivered": 1}})
+    finally:
+        am.stop()
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
