@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Self
 
 from center.events import Rejection, TicketEvent
+from center.ledger.apply import IngestOutcome, Route
 from center.ledger.sqlite import LedgerBusyError, WorkerLock
-from center.ledger.store import Delivery, IngestOutcome, Ledger, Route, TicketRow
+from center.ledger.store import Delivery, Ledger, TicketRow
 from center.ledger.url import LedgerUrl, check_url
 from center.replies import Reply
 from gateway.sqlite import AsyncStore

@@ -79,6 +79,18 @@ class PgSql:
                 self._drop()
             raise
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        conn = self.connection()
+        try:
+            with conn.cursor() as cursor:
+                cursor.executemany(self.dialect.statement(sql), rows)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            if conn.broken or conn.closed:
+                self._drop()
+            raise
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         self.begin()

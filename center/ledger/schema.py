@@ -127,7 +127,20 @@ _V3 = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+_V4 = (
+    # A ticket's first pending delivery per adapter is its head: the only one that may
+    # be attempted, the ticket's later ones waiting behind it in seq order. Claims look
+    # at heads alone (deliveries_heads), so a claim costs the same however long the
+    # queue behind an outage has grown.
+    "ALTER TABLE deliveries ADD COLUMN head INTEGER NOT NULL DEFAULT 0",
+    "UPDATE deliveries SET head = 1 WHERE state = 'pending' AND id = (SELECT min(p.id)"
+    " FROM deliveries p WHERE p.adapter = deliveries.adapter"
+    " AND p.ticket_id = deliveries.ticket_id AND p.state = 'pending')",
+    "CREATE INDEX deliveries_heads ON deliveries (adapter, next_attempt_at)"
+    " WHERE state = 'pending' AND head = 1",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 NAME = "lvgw-center ledger"
 
 

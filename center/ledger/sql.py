@@ -82,6 +82,9 @@ class Sql(Protocol):
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
         """Run one statement (``?`` placeholders), inside the open transaction if any."""
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for each of ``rows`` (PostgreSQL: pipelined, one round trip)."""
+
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """One write transaction: committed on exit, rolled back on an error."""
 

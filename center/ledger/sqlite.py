@@ -43,6 +43,9 @@ class SqliteSql:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Cursor:
         return self._db.conn.execute(sql, args)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._db.conn.executemany(sql, rows)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         with self._db.transaction():

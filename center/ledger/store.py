@@ -23,34 +23,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from center.events import Rejection, TicketEvent
+from center.ledger.apply import IngestOutcome, Route, ingest_batch
 from center.ledger.sql import Sql
 from center.ledger.url import LedgerUrl
 from center.replies import Reply
-
-IngestOutcome = Literal["applied", "waiting", "duplicate", "rejected"]
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """Which events an adapter takes: its levels, its sites and its customers (None:
-    every site, every customer)."""
-
-    adapter: str
-    levels: frozenset[int]
-    sites: frozenset[str] | None = None
-    customers: frozenset[str] | None = None
-
-    def wants(self, severity: int, site_id: str, customer: str | None = None) -> bool:
-        return (
-            severity in self.levels
-            and (self.sites is None or site_id in self.sites)
-            and (self.customers is None or customer in self.customers)
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +127,7 @@ class Ledger:
     ) -> list[IngestOutcome]:
         """Store and apply ``items`` in one transaction; each one's outcome, in order."""
 
-        def work(sql: Sql) -> list[IngestOutcome]:
-            outcomes: dict[int, IngestOutcome] = {}
-            # Ticket order: the row locks of a batch are taken in one global order.
-            order = sorted(range(len(items)), key=lambda i: _lock_key(items[i]))
-            for i in order:
-                outcomes[i] = _ingest_one(sql, items[i], now, routes)
-            return [outcomes[i] for i in range(len(items))]
-
-        return self._write(work)
+        return self._write(lambda sql: ingest_batch(sql, items, now, routes))
 
     def flag_gaps(self, now: float, gap_after: float) -> list[tuple[str, int]]:
         """Tickets whose next event has been missing over ``gap_after`` seconds while a
@@ -280,7 +252,9 @@ class Ledger:
         """The adapter's deliveries to attempt now: for each ticket only its first
         pending one, so a ticket's events go out in order (a dead one no longer holds
         the next back). Nothing is claimed: see `claim` for what several workers do."""
-        rows = self._sql.execute(_DUE + " ORDER BY d.id LIMIT ?", (adapter, now, limit)).fetchall()
+        rows = self._sql.execute(
+            _DUE + " ORDER BY d.next_attempt_at, d.id LIMIT ?", (adapter, now, limit)
+        ).fetchall()
         return [Delivery(*row) for row in rows]
 
     def claim(self, adapter: str, now: float) -> Delivery | None:
@@ -293,7 +267,8 @@ class Ledger:
         self._sql.begin()
         try:
             row = self._sql.execute(
-                _DUE + " ORDER BY d.id LIMIT 1" + self._sql.dialect.skip_locked, (adapter, now)
+                _DUE + " ORDER BY d.next_attempt_at, d.id LIMIT 1" + self._sql.dialect.skip_locked,
+                (adapter, now),
             ).fetchone()
         except BaseException:
             self._sql.rollback()
@@ -311,22 +286,33 @@ class Ledger:
             self._claimed.clear()
             self._sql.rollback()
 
-    def _record(self, delivery_id: int, statement: str, args: Sequence[Any]) -> None:
+    def _record(
+        self, delivery_id: int, statement: str, args: Sequence[Any], finished: bool
+    ) -> None:
+        """The attempt's outcome; a ``finished`` delivery (delivered, dead) hands its
+        ticket's head to the ticket's next pending one."""
+
+        def work(sql: Sql) -> None:
+            sql.execute(statement, args)
+            if finished:
+                _next_head(sql, delivery_id)
+
         held = [adapter for adapter, held in self._claimed.items() if held == delivery_id]
         if held:
             del self._claimed[held[0]]
             try:
-                self._sql.execute(statement, args)
+                work(self._sql)
             except BaseException:
                 self._sql.rollback()
                 raise
             self._sql.commit()
             return
-        self._write(lambda sql: sql.execute(statement, args))
+        self._write(work)
 
     def next_due_at(self, adapter: str) -> float | None:
         row = self._sql.execute(
-            "SELECT min(next_attempt_at) FROM deliveries WHERE adapter = ? AND state = 'pending'",
+            "SELECT min(next_attempt_at) FROM deliveries"
+            " WHERE adapter = ? AND state = 'pending' AND head = 1",
             (adapter,),
         ).fetchone()
         return None if row[0] is None else float(row[0])
@@ -337,6 +323,7 @@ class Ledger:
             "UPDATE deliveries SET state = 'delivered', delivered_at = ?,"
             " attempts = attempts + 1, last_error = NULL WHERE id = ?",
             (now, delivery_id),
+            finished=True,
         )
 
     def failed(self, delivery_id: int, error: str, retry_at: float | None) -> None:
@@ -347,6 +334,7 @@ class Ledger:
             "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?,"
             " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
             (state, error[:500], retry_at, delivery_id),
+            finished=retry_at is None,
         )
 
     def open_delivered(self, adapter: str) -> list[Delivery]:
@@ -452,49 +440,29 @@ def _int(value: bool | None) -> int | None:
 
 
 # The deliveries that may be attempted now: per ticket only its first pending one.
+# The deliveries that may be attempted now: heads (per ticket and adapter its first
+# pending one), through the deliveries_heads index, oldest due first.
 _DUE = (
     "SELECT d.id, d.adapter, d.event_id, d.ticket_id, d.attempts, e.payload"
     " FROM deliveries d JOIN events e ON e.event_id = d.event_id"
-    " WHERE d.adapter = ? AND d.state = 'pending' AND d.next_attempt_at <= ?"
-    " AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.adapter = d.adapter"
-    "  AND p.ticket_id = d.ticket_id AND p.state = 'pending' AND p.id < d.id)"
+    " WHERE d.adapter = ? AND d.state = 'pending' AND d.head = 1 AND d.next_attempt_at <= ?"
 )
 
-
-def _lock_key(item: TicketEvent | Rejection) -> tuple[str, int]:
-    if isinstance(item, Rejection):
-        return ("", 0)
-    return (item.ticket_id, item.seq)
+_OLDEST = " ORDER BY d.next_attempt_at, d.id"
 
 
-def _ingest_one(
-    sql: Sql, item: TicketEvent | Rejection, now: float, routes: Sequence[Route]
-) -> IngestOutcome:
-    if isinstance(item, Rejection):
-        _reject(sql, item, now)
-        return "rejected"
-    inserted = sql.execute(
-        "INSERT INTO events (event_id, ticket_id, seq, site_id, kind, severity, payload,"
-        " received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (item.event_id, item.ticket_id, item.seq, item.site_id, item.kind,
-         item.severity, item.payload, now),
-    ).rowcount  # fmt: skip
-    if not inserted:  # its event_id, or its ticket's seq, is already there
-        if sql.execute("SELECT 1 FROM events WHERE event_id = ?", (item.event_id,)).fetchone():
-            return "duplicate"
-        (taken,) = sql.execute(
-            "SELECT event_id FROM events WHERE ticket_id = ? AND seq = ?",
-            (item.ticket_id, item.seq),
-        ).fetchone()
-        reason = f"seq {item.seq} of ticket {item.ticket_id} is already event {taken}"
-        _reject(sql, Rejection("", item.payload, reason, item.event_id), now)
-        return "rejected"
+def _next_head(sql: Sql, finished: int) -> None:
+    """The ticket's next pending delivery to the adapter becomes its head. The ticket's
+    row is locked first: a worker applying the ticket's next event (which decides
+    whether its delivery is a head) holds it, so one of the two sees the other's."""
+    row = sql.execute("SELECT adapter, ticket_id FROM deliveries WHERE id = ?", (finished,))
+    adapter, ticket_id = row.fetchone()
+    sql.execute("SELECT 1 FROM tickets WHERE ticket_id = ?" + sql.dialect.lock_row, (ticket_id,))
     sql.execute(
-        "INSERT INTO tickets (ticket_id, site_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        (item.ticket_id, item.site_id),
+        "UPDATE deliveries SET head = 1 WHERE id = (SELECT min(p.id) FROM deliveries p"
+        " WHERE p.adapter = ? AND p.ticket_id = ? AND p.state = 'pending')",
+        (adapter, ticket_id),
     )
-    applied = _apply_ready(sql, item.ticket_id, now, routes)
-    return "applied" if item.event_id in applied else "waiting"
 
 
 def _status(sql: Sql, site_id: str, status: dict[str, Any], now: float) -> None:
@@ -514,81 +482,3 @@ def _status(sql: Sql, site_id: str, status: dict[str, Any], now: float) -> None:
          json.dumps(backlog) if isinstance(backlog, dict) else None,
          json.dumps(status), now, now),
     )  # fmt: skip
-
-
-def _reject(sql: Sql, item: Rejection, now: float) -> None:
-    sql.execute(
-        "INSERT INTO rejected (received_at, topic, event_id, reason, payload)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (now, item.topic, item.event_id, item.reason, item.payload),
-    )
-
-
-def _apply_ready(sql: Sql, ticket_id: str, now: float, routes: Sequence[Route]) -> set[str]:
-    """Apply the ticket's waiting events that follow on from what it has, in seq order
-    (holding the ticket's row: another worker applying its events waits)."""
-    applied: set[str] = set()
-    (seq,) = sql.execute(
-        "SELECT applied_seq FROM tickets WHERE ticket_id = ?" + sql.dialect.lock_row,
-        (ticket_id,),
-    ).fetchone()
-    while True:
-        row = sql.execute(
-            "SELECT event_id, payload FROM events WHERE ticket_id = ? AND seq = ? AND applied = 0",
-            (ticket_id, seq + 1),
-        ).fetchone()
-        if row is None:
-            return applied
-        event_id, payload = row
-        body = json.loads(payload)
-        _apply(sql, ticket_id, body)
-        sql.execute("UPDATE events SET applied = 1 WHERE event_id = ?", (event_id,))
-        for route in routes:
-            site = body["site"]
-            if route.wants(body["severity"], site["id"], site["customer"]["name"]):
-                sql.execute(
-                    "INSERT INTO deliveries (adapter, event_id, ticket_id, next_attempt_at)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (route.adapter, event_id, ticket_id, now),
-                )
-        applied.add(event_id)
-        seq += 1
-
-
-def _apply(sql: Sql, ticket_id: str, body: dict[str, Any]) -> None:
-    acknowledged = body.get("acknowledged") or {}
-    ack_at = acknowledged.get("at")
-    arrived_at = body.get("arrived_at")
-    emitted = body["emitted_at"]
-    response_due, onsite_due = body["response_due"], body.get("onsite_due")
-    first_help = _earliest(ack_at, arrived_at)
-    on_time_response = _on_time(first_help, response_due, emitted)
-    on_time_onsite = None if onsite_due is None else _on_time(arrived_at, onsite_due, emitted)
-    state = "resolved" if body["event"] == "resolve" else "open"
-    sql.execute(
-        "UPDATE tickets SET applied_seq = ?, device_id = ?, fault_code = ?, severity = ?,"
-        " title = ?, state = ?, opened_at = coalesce(opened_at, ?), updated_at = ?,"
-        " resolved_at = ?, response_due = ?, onsite_due = ?, acknowledged_at = ?,"
-        " acknowledged_by = ?, arrived_at = ?, departed_at = ?, on_time_response = ?,"
-        " on_time_onsite = ?, gap_flagged_at = NULL WHERE ticket_id = ?",
-        (body["seq"], body["device"]["id"], body["fault"]["code"], body["severity"],
-         body["title"], state, body["occurred_at"], emitted, body.get("resolved_at"),
-         response_due, onsite_due, ack_at, acknowledged.get("by"), arrived_at,
-         body.get("departed_at"), _int(on_time_response), _int(on_time_onsite), ticket_id),
-    )  # fmt: skip
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def _earliest(*texts: str | None) -> str | None:
-    present = [t for t in texts if t]
-    return min(present, key=_instant) if present else None
-
-
-def _on_time(done_at: str | None, due: str, now: str) -> bool | None:
-    """Done by ``due``; False once ``due`` passed undone; None while it may still be."""
-    if done_at is not None:
-        return _instant(done_at) <= _instant(due)
-    return False if _instant(now) > _instant(due) else None
