@@ -24,7 +24,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # Only the benchmarks' reference rows need these (Go snmp_exporter, net-snmp's C API).
 BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc
 
-.PHONY: demo test check lint bench benchdeps sysdeps venv clean install uninstall rollback credentials wheel
+.PHONY: demo test check lint bench benchdeps sysdeps venv clean install uninstall rollback credentials wheel screenshots
 
 demo: sysdeps $(STAMP)
 	$(BIN)/lvgw demo
@@ -55,6 +55,11 @@ benchdeps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# The web app's screenshots in docs/images (shown in docs/center.md), taken by its
+# end-to-end test in a real headless Chromium.
+screenshots: sysdeps $(STAMP)
+	LVGW_SCREENSHOTS=docs/images $(BIN)/pytest -q tests/e2e/test_center_web_e2e.py
 
 venv: $(STAMP)
 
