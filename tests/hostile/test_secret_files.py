@@ -6,8 +6,11 @@ died with a traceback in a restart loop); a secret others can read is a warning.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,16 +95,25 @@ def test_empty_or_unreadable_secret_is_an_error(
     assert words in first, first
 
 
-def test_a_secret_the_service_user_cannot_read_is_an_error(tmp_path: Path) -> None:
+@pytest.fixture
+def world_traversable_dir() -> Iterator[Path]:
+    """A directory the service user can reach: not under pytest's basetemp, whose
+    parents every pytest session on the machine resets to 0700 when it starts (so
+    opening them up here lasted only until another session began)."""
+    path = Path(tempfile.mkdtemp(prefix="lvgw-secret-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def test_a_secret_the_service_user_cannot_read_is_an_error(world_traversable_dir: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root to run check-config as another user")
+    tmp_path = world_traversable_dir
     path = site(tmp_path)
     # The service user (nobody here) can read the site file but not the secret.
-    tmp_path.chmod(0o755)
-    for parent in tmp_path.parents:
-        if parent == Path("/"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o005)
     path.chmod(0o644)
     (tmp_path / "token").chmod(0o644)
     result = check(path, as_user=65534)
