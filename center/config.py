@@ -337,6 +337,10 @@ def load_center(path: Path) -> LoadedCenter:
     problems += invalid
     if problems or center is None:
         raise ConfigError(problems)
+    if center.web is not None and center.web.users_file is not None:
+        from center.web.users import load_users  # the web app's, checked with the file
+
+        load_users(Path(center.web.users_file))  # ConfigError: FILE:LINE of its mistakes
     if center.web is not None and not any(isinstance(a, Webhook) for a in center.adapters):
         why = ("warning: field 'web': no webhook adapter, so every callback is refused (401):"
                " a callback is signed with a webhook adapter's secret_file")  # fmt: skip

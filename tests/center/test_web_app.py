@@ -305,3 +305,21 @@ async def test_ingest_keeps_each_sites_last_health(tmp_path: Path, mosquitto: Mo
     html = fleet_view.health_table(document, None)
     assert "cameras 15/16 online; disks 4/4 healthy" in html
     assert 'data-device="sw-edge"' in html
+
+
+def test_check_config_reads_the_users_file(tmp_path: Path) -> None:
+    users = tmp_path / "users.yaml"
+    users.write_text("users:\n  - {name: dora, role: boss, password: '$argon2id$x'}\n")
+    config = tmp_path / "center.yaml"
+    config.write_text(
+        "broker: {host: 127.0.0.1}\n"
+        f"database: sqlite:///{tmp_path}/center.db\n"
+        "web: {listen: '127.0.0.1:8790', users_file: users.yaml}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "center", "check-config", "-c", str(config)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout
+    assert f"{users}:2:" in done.stderr and "role" in done.stderr
+    assert "Traceback" not in done.stderr
