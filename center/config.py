@@ -237,6 +237,9 @@ class Web(Strict):
     # the HTTP callbacks are served.
     users_file: Path | None = None
     session_lifetime: Duration = 12 * 3600.0
+    # The session cookie's Secure flag: None sets it when the request came over TLS;
+    # true behind a TLS reverse proxy (the center itself then sees plain HTTP).
+    secure_cookies: bool | None = None
     # Headless Chromium prints the PDFs (center/web/pdf.py).
     chromium: str = "chromium"
 

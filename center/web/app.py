@@ -49,6 +49,14 @@ MAX_FORM = 16 * 1024
 SEND_WAIT = 5.0  # seconds a button waits for the gateway's reply
 
 
+def secure(request: web.Request) -> bool:
+    """Whether the cookies are Secure: as ``web.secure_cookies`` says, else when the
+    request came over TLS."""
+    web_settings = request.app[CENTER].web
+    configured = web_settings.secure_cookies if web_settings is not None else None
+    return request.secure if configured is None else configured
+
+
 def see_other(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location})
 
@@ -144,7 +152,7 @@ def _with_login_cookie(request: web.Request, next_path: str, error: str = "",
         text=_login_form(next_path, token, error), content_type="text/html", status=status
     )
     response.set_cookie(LOGIN_COOKIE, token, path="/login", max_age=3600, httponly=True,
-                        samesite="Strict", secure=request.secure)  # fmt: skip
+                        samesite="Strict", secure=secure(request))  # fmt: skip
     return response
 
 
@@ -189,7 +197,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     response = see_other(next_path if next_path != "/" else _home(user))
     response.set_cookie(
         SESSION_COOKIE, request.app[SESSIONS].open(user), path="/", httponly=True,
-        samesite="Strict", secure=request.secure,
+        samesite="Strict", secure=secure(request),
     )  # fmt: skip
     response.del_cookie(LOGIN_COOKIE, path="/login")
     return response

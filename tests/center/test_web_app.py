@@ -21,6 +21,7 @@ from center.config import CenterFile
 from center.ledger import Ledger, LedgerStore
 from center.service import Center
 from center.web import fleet as fleet_view
+from center.web.auth import LOGIN_COOKIE
 from center.web.callbacks import callback_app
 from center.web.users import add_user, check_password, load_users
 from tests.center.conftest import center_file, load, running
@@ -112,6 +113,7 @@ async def test_sign_in_sets_a_strict_cookie_and_shows_the_board(
     assert answer.status == 303 and answer.headers["Location"] == "/board"
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # plain HTTP, and web.secure_cookies not set
     board = await client.get("/board")
     html = await board.text()
     assert board.status == 200
@@ -323,3 +325,24 @@ def test_check_config_reads_the_users_file(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stdout
     assert f"{users}:2:" in done.stderr and "role" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_secure_cookies_behind_a_tls_proxy(tmp_path: Path) -> None:
+    build_ledger(tmp_path / "center.db")
+    plain = center_config(tmp_path)
+    assert plain.web is not None
+    center = plain.model_copy(update={"web": plain.web.model_copy(update={"secure_cookies": True})})
+    store = await LedgerStore(center.ledger).open()
+    try:
+        async with TestClient(TestServer(callback_app(center, store))) as client:
+            form = await client.get("/login")
+            assert "Secure" in form.headers["Set-Cookie"]
+            answer = await client.post("/login", data={
+                "csrf": csrf_of(await form.text()), "name": "dora", "password": PASSWORD,
+                "next": "/",
+            }, cookies={LOGIN_COOKIE: form.cookies[LOGIN_COOKIE].value},
+                allow_redirects=False)  # fmt: skip
+            assert answer.status == 303
+            assert "Secure" in answer.headers["Set-Cookie"]
+    finally:
+        await store.close()
