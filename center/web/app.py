@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,6 +46,16 @@ LIMITER: web.AppKey[SignInLimiter] = web.AppKey("limiter", SignInLimiter)
 USERS: web.AppKey[dict[str, User]] = web.AppKey("users", dict)
 CENTER: web.AppKey[CenterFile] = web.AppKey("people_center", CenterFile)
 STORE: web.AppKey[LedgerStore] = web.AppKey("people_store", LedgerStore)
+CUSTOMERS_TTL = 30.0
+
+
+@dataclass
+class CustomerCache:
+    at: float = float("-inf")
+    customers: dict[str, str] = field(default_factory=dict)
+
+
+CUSTOMERS: web.AppKey[CustomerCache] = web.AppKey("customers", CustomerCache)
 PUBLIC = ("/login", "/api/")
 MAX_FORM = 16 * 1024
 SEND_WAIT = 5.0  # seconds a button waits for the gateway's reply
@@ -231,8 +243,17 @@ async def ticket_views(
 
 
 async def site_customers(request: web.Request) -> dict[str, str]:
-    configured = {s.id: s.customer for s in request.app[CENTER].sites}
-    return customers_of_sites(await ticket_views(request), configured)
+    """Each site's customer (`customers_of_sites`), read from every ticket of the
+    ledger at most every `CUSTOMERS_TTL` seconds: each page needs it to know what a
+    customer account may see, and reading every ticket's last event each time would
+    grow with the ledger."""
+    cache = request.app[CUSTOMERS]
+    now = time.monotonic()
+    if cache.at + CUSTOMERS_TTL <= now:
+        configured = {s.id: s.customer for s in request.app[CENTER].sites}
+        cache.customers = customers_of_sites(await ticket_views(request), configured)
+        cache.at = now
+    return cache.customers
 
 
 # -- the board --------------------------------------------------------------------------
@@ -295,11 +316,18 @@ def _back(ok: bool, said: str) -> web.StreamResponse:
 
 async def fleet(request: web.Request) -> web.Response:
     user = session_of(request).user
-    tickets = await ticket_views(request)
-    customers = customers_of_sites(tickets, {s.id: s.customer for s in request.app[CENTER].sites})
+    customers = await site_customers(request)
     sites = [s for s in await request.app[STORE].sites()
              if user.sees_customer(customers.get(s["site"]))]  # fmt: skip
-    tickets = [t for t in tickets if user.sees_customer(customers.get(t.site_id))]
+    listed = {s["site"] for s in sites}
+    # Sites with tickets but no status yet are listed too (their gateway never said).
+    sites += [
+        {"site": sid, "online": False, "since": None, "version": None, "backlog": None,
+         "status": {}, "never": True}
+        for sid in sorted(set(customers) - listed) if user.sees_customer(customers[sid])
+    ]  # fmt: skip
+    tickets = [t for t in await ticket_views(request, open_only=True)
+               if user.sees_customer(customers.get(t.site_id))]  # fmt: skip
     body = fleet_view.fleet_page(sites, tickets, customers, datetime.now(UTC))
     return page(request, "Fleet" if user.role != "customer" else "Your sites", body, refresh=30)
 
@@ -345,6 +373,7 @@ def people_routes(app: web.Application, center: CenterFile, store: LedgerStore) 
     app[LIMITER] = SignInLimiter()
     app[CENTER] = center
     app[STORE] = store
+    app[CUSTOMERS] = CustomerCache()
     app.middlewares.append(signed_in)
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)

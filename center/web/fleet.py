@@ -45,13 +45,7 @@ def fleet_page(
     now: datetime,
 ) -> str:
     worst = worst_levels(tickets)
-    known = {s["site"] for s in sites}
-    # A site with tickets but no status yet is listed too (its gateway never said).
-    rows_of = list(sites) + [
-        {"site": sid, "online": False, "since": None, "version": None, "backlog": None,
-         "status": {}, "never": True}
-        for sid in sorted({t.site_id for t in tickets} - known)
-    ]  # fmt: skip
+    rows_of = list(sites)
     if not rows_of:
         return '<p class="muted" id="no-sites">No site has reported yet.</p>'
     rows = []
