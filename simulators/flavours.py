@@ -1,8 +1,10 @@
 """Model flavours: the identity strings a simulated device presents.
 
 A flavour changes only what a device says about itself (sysDescr, sysObjectID,
-interface names, vendor strings), never its behaviour. The vendor OIDs and strings
-are illustrative, in the style of the named products.
+interface names, vendor strings, the vendor's own MIB), never its behaviour. The
+vendor strings are illustrative, in the style of the named products; a flavour that
+serves a vendor MIB (``vendor_mib``) takes its sysObjectID and OIDs from that MIB as
+the vendor publishes it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class Flavour:
     model: str
     if_descr: str = "port {n}"  # ifDescr of port n
     if_name: str = "port{n}"  # ifName of port n
+    vendor_mib: str = ""  # the vendor MIB it also serves, by module name
+    profile: str = ""  # the profile a device of this flavour is read with by default
 
 
 FLAVOURS: dict[str, dict[str, Flavour]] = {
@@ -76,6 +80,16 @@ FLAVOURS: dict[str, dict[str, Flavour]] = {
             "1.3.6.1.2.1.33",
             "Generic",
             "UPS-3000",
+        ),
+        # PowerNet-MIB 4.5.2: smartUPS3000 is products(1).system(3).smartUPS(2).12.
+        "apc-smart-ups": Flavour(
+            "apc-smart-ups",
+            "APC Web/SNMP Management Card (LVGW simulated Smart-UPS 3000)",
+            "1.3.6.1.4.1.318.1.3.2.12",
+            "APC",
+            "Smart-UPS 3000",
+            vendor_mib="PowerNet-MIB",
+            profile="ups-apc-powernet",
         ),
     },
     "alarm_panel": {

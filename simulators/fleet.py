@@ -207,7 +207,8 @@ def _default_profile(spec: AnySpec) -> str:
         return "nvr-hikvision-isapi"
     if getattr(spec, "dahua", None) is not None:
         return "nvr-dahua-http"
-    return str(PROFILES[spec.kind])
+    flavour = FLAVOURS[spec.kind][spec.model or DEFAULT_FLAVOUR[spec.kind]]
+    return flavour.profile or str(PROFILES[spec.kind])
 
 
 def _snmp(spec: AnySpec, default: Snmp) -> Snmp | None:

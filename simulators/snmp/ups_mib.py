@@ -1,5 +1,6 @@
 """What a simulated UPS serves: system group and RFC 1628 UPS-MIB (1.3.6.1.2.1.33):
-identification, battery, input, output, alarms and configuration; and its traps."""
+identification, battery, input, output, alarms and configuration; and its traps. A
+flavour with a vendor MIB serves that too (APC's PowerNet-MIB: powernet_mib)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from simulators.snmp.mibtree import (
     counter32,
     oid,
 )
+from simulators.snmp.powernet_mib import add_powernet
 from simulators.snmp.system_mib import COLD_START, add_system
 
 UPS = "1.3.6.1.2.1.33.1"
@@ -34,7 +36,7 @@ Notification = tuple[OID, list[tuple[OID, Any]]]
 
 
 def tree_for(model: UpsModel) -> MibTree:
-    return _tree(model.device.spec.lines)
+    return _tree(model.device.spec.lines, model.device.flavour.vendor_mib)
 
 
 def _line(read: Any) -> Any:
@@ -47,9 +49,11 @@ def _watts(model: UpsModel) -> int:
 
 
 @functools.cache
-def _tree(lines: int) -> MibTree:
+def _tree(lines: int, vendor_mib: str) -> MibTree:
     tree = TreeBuilder()
     add_system(tree, services=72)
+    if vendor_mib == "PowerNet-MIB":
+        add_powernet(tree)
     tree.scalar(f"{UPS}.1.1", lambda m: OctetString(m.device.flavour.manufacturer))
     tree.scalar(f"{UPS}.1.2", lambda m: OctetString(m.device.flavour.model))
     tree.constant(f"{UPS}.1.3", OctetString("UPS firmware 2.14"))

@@ -120,3 +120,15 @@ def test_match_rules_may_name_objects_from_compiled_mibs(tmp_path: Path) -> None
     assert (
         len(problems) == 1 and ":5: field 'match.0.answers.0': UPS-MIB::upsNoSuch.0" in problems[0]
     )
+
+
+def test_an_apc_ups_is_read_over_powernet_even_when_it_answers_the_ups_mib_too() -> None:
+    """PowerNet-MIB 4.5.2's smartUPS3000 sysObjectID beats ups-rfc1628's UPS-MIB rule."""
+    profiles = shipped_profiles([BUILTIN_PROFILES])
+    answers = frozenset({"1.3.6.1.2.1.33.1.1.1.0"})
+    apc = classify(profiles, Identity("1.3.6.1.4.1.318.1.3.2.12", "APC", "ups", answers))
+    assert isinstance(apc, Chosen), apc
+    assert (apc.kind, apc.profile) == ("ups", "ups-apc-powernet")
+    # another of the vendor's branches (PowerNet-MIB rPDU, hardware 12) is not a UPS family
+    pdu = classify(profiles, Identity("1.3.6.1.4.1.318.1.1.12", "APC PDU", "pdu"))
+    assert isinstance(pdu, Unclassified)
