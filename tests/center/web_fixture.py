@@ -204,7 +204,12 @@ RESOLVED = [
 
 
 def build_ledger(path: Path, fixtures: list[Fixture] | None = None) -> Path:
-    ledger = Ledger.open(path)
+    fill(Ledger.open(path), fixtures)
+    return path
+
+
+def fill(ledger: Ledger, fixtures: list[Fixture] | None = None) -> None:
+    """The fixture's tickets, statuses and health into ``ledger``, which is closed."""
     try:
         for fixture in fixtures if fixtures is not None else OPEN + RESOLVED:
             for payload in fixture.events():
@@ -217,7 +222,6 @@ def build_ledger(path: Path, fixtures: list[Fixture] | None = None) -> Path:
         ledger.record_health("site-001", HEALTH, NOW.timestamp() - 60)
     finally:
         ledger.close()
-    return path
 
 
 # site-001's last health: two switches, a recorder, a UPS (sw-edge never had a ticket).
