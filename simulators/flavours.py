@@ -48,11 +48,13 @@ FLAVOURS: dict[str, dict[str, Flavour]] = {
             "huawei-s5735",
             "S5735-L24P4S-A1 Huawei Versatile Routing Platform Software VRP (R) software, "
             "Version 5.170 (S5735 V200R022C00SPC500)",
-            "1.3.6.1.4.1.2011.2.23.664",
+            "1.3.6.1.4.1.2011.2.23.878",  # HUAWEI-MIB lanSw 878: S5735-L24P4S-A1
             "Huawei",
             "S5735-L24P4S-A1",
             if_descr="GigabitEthernet0/0/{n}",
             if_name="GE0/0/{n}",
+            vendor_mib="HUAWEI-ENTITY-EXTENT-MIB",
+            profile="switch-huawei",
         ),
     },
     "nvr": {

@@ -11,6 +11,7 @@ from typing import Any
 
 from simulators.models.events import Booted, Event, LinkChanged
 from simulators.models.switch import AVERAGE_FRAME, POE_BUDGET_WATTS, Port, Sensor, SwitchModel
+from simulators.snmp.huawei_entity_mib import add_huawei_entity
 from simulators.snmp.mibtree import (
     OID,
     Gauge32,
@@ -40,11 +41,14 @@ Notification = tuple[OID, list[tuple[OID, Any]]]
 
 def tree_for(model: SwitchModel) -> MibTree:
     spec = model.device.spec
-    return _tree(spec.ports, spec.temperatures, spec.fans, spec.psus, spec.poe)
+    vendor_mib = model.device.flavour.vendor_mib
+    return _tree(spec.ports, spec.temperatures, spec.fans, spec.psus, spec.poe, vendor_mib)
 
 
 @functools.cache
-def _tree(ports: int, temperatures: int, fans: int, psus: int, poe: bool) -> MibTree:
+def _tree(
+    ports: int, temperatures: int, fans: int, psus: int, poe: bool, vendor_mib: str
+) -> MibTree:
     tree = TreeBuilder()
     add_system(tree, services=2 | 4)  # datalink and internet layers
     rows: list[OID] = [(n,) for n in range(1, ports + 1)]
@@ -58,6 +62,8 @@ def _tree(ports: int, temperatures: int, fans: int, psus: int, poe: bool) -> Mib
     _sensors(tree, sensors)
     if poe:
         _poe(tree, rows)
+    if vendor_mib == "HUAWEI-ENTITY-EXTENT-MIB":
+        add_huawei_entity(tree, temperatures, fans, psus)
     add_neighbours(tree, ports)
     return tree.freeze()
 

@@ -52,7 +52,7 @@ MOVING = (
     "pbx.active_calls", "pbx.channels", "pbx.calls_processed", "trunk.calls",
     "camera.bitrate", "ups.charge", "ups.battery_voltage", "ups.minutes_remaining",
     "ups.seconds_on_battery", "panel.battery_voltage", "sensor.value", "output.load", "sys.date",
-    "nvr.memory_used", "ups.time_on_battery", "ups.output_load",
+    "nvr.memory_used", "ups.time_on_battery", "ups.output_load", "entity.temperature",
 )  # fmt: skip
 
 HOSTS = {
@@ -61,6 +61,7 @@ HOSTS = {
     "pbx": "127.0.0.4",
     "ups": "127.0.0.1",
     "ups-apc": "127.0.0.1",
+    "sw-huawei": "127.0.0.1",
     "nvr-isapi": "127.0.0.5",
     "pbx-ami": "127.0.0.6",
     "pbx-sip": "127.0.0.7",
