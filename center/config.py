@@ -20,7 +20,7 @@ from center.ledger.url import LedgerUrl, check_url
 from gateway.config.errors import ConfigError, ConfigProblem
 from gateway.config.listen import parse_listen
 from gateway.config.load import _resolve_files, _validate
-from gateway.config.site import Tls
+from gateway.config.site import TimeZoneName, Tls
 from gateway.config.types import IDENTIFIER, Duration, Host, Strict, read_secret_file
 from gateway.config.yamlsource import LineMap, load_yaml
 
@@ -242,6 +242,9 @@ class Web(Strict):
     secure_cookies: bool | None = None
     # Headless Chromium prints the PDFs (center/web/pdf.py).
     chromium: str = "chromium"
+    # The months of the on-time rate and the monthly reports are calendar months in
+    # this time zone (the customers' own, e.g. Asia/Shanghai), not the server's.
+    timezone: TimeZoneName = "UTC"
 
     @field_validator("listen")
     @classmethod

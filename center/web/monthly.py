@@ -2,7 +2,8 @@
 outcomes, the availability of each class of device, the preventive inspections done
 and due, and the contract's end date, from the ledger (and the sites' last health).
 
-- The month is a calendar month in UTC; a month not over yet is counted up to now.
+- The month is a calendar month in the center's reporting time zone (``web.timezone``,
+  UTC unless set); a month not over yet is counted up to now.
 - **Availability** of a class (switch, nvr, ...): the share of the class's
   device-hours in the month its devices were not down, a device being down from the
   occurrence of its ``device.unreachable`` ticket until its resolve (overlaps of one
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from center.web.html import badge, escape, stamp
@@ -28,10 +29,11 @@ DOWN_CODE = "device.unreachable"
 PM_CODE = "pm.due"
 
 
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
-    end = (start + timedelta(days=32)).replace(day=1)
-    return start, end
+def month_bounds(month: str, tz: tzinfo = UTC) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, in ``tz`` (as UTC times)."""
+    first = datetime.strptime(month, "%Y-%m")
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first.replace(tzinfo=tz).astimezone(UTC), following.replace(tzinfo=tz).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class ClassAvailability:
 class MonthlyReport:
     customer: str
     month: str
+    zone: str
     period_end: datetime
     sites: list[str]
     incidents: list[TicketView]
@@ -117,8 +120,9 @@ def monthly(
     site_customers: Mapping[str, str],
     health: Mapping[str, Mapping[str, Any] | None],
     now: datetime,
+    tz: tzinfo = UTC,
 ) -> MonthlyReport:
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, tz)
     end = min(end, max(now, start))
     sites = sorted(s for s, c in site_customers.items() if c == customer)
     mine = [t for t in tickets if t.site_id in sites]
@@ -137,7 +141,7 @@ def monthly(
     for t in sorted(mine, key=lambda t: (t.occurred_at is not None, t.occurred_at)):
         ends[t.site_id] = t.contract_ends or ends.get(t.site_id)
     return MonthlyReport(
-        customer, month, end, sites, incidents, rates,
+        customer, month, str(tz), end, sites, incidents, rates,
         availability(mine, devices, start, end), inspections,
         {s: ends.get(s) for s in sites},
     )  # fmt: skip
@@ -214,7 +218,7 @@ def report_page(r: MonthlyReport) -> str:
         for s, e in r.contract_ends.items()
     )
     return (
-        f'<p id="summary">{escape(r.customer)}, {escape(r.month)} (UTC), counted up to'
+        f'<p id="summary">{escape(r.customer)}, {escape(r.month)} ({escape(r.zone)}), counted up to'
         f" {escape(stamp(r.period_end))}. Sites: {escape(', '.join(r.sites) or 'none')}.</p>"
         f"<p>On time: response {escape(r.rates.response.text())}, on site"
         f" {escape(r.rates.onsite.text())} (target 90 %).</p>"

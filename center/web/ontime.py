@@ -2,7 +2,8 @@
 overall, the response and the on-site visit apart, from the ledger's on-time record
 of each ticket, with the tickets that missed.
 
-A ticket counts in the month (UTC) it occurred. A deadline counts once it is
+A ticket counts in the month it occurred, in the center's reporting time zone
+(``web.timezone``, UTC unless set). A deadline counts once it is
 decided: met (``true``) or passed undone (``false``); one still running, or a visit
 that was never due (``null``), is not counted. Notices (an inspection due, the
 contract's end) have no service clock and are left out.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, tzinfo
 
 from center.web.html import escape, q, stamp
 from center.web.tickets import TicketView
@@ -21,8 +22,8 @@ from gateway.tickets.terms import NOTICE_CODES
 TARGET = 0.90
 
 
-def month_of(t: TicketView) -> str | None:
-    return t.occurred_at.astimezone(UTC).strftime("%Y-%m") if t.occurred_at else None
+def month_of(t: TicketView, tz: tzinfo = UTC) -> str | None:
+    return t.occurred_at.astimezone(tz).strftime("%Y-%m") if t.occurred_at else None
 
 
 def services(tickets: Iterable[TicketView]) -> list[TicketView]:
@@ -68,12 +69,12 @@ class MonthRates:
     missed: list[TicketView]
 
 
-def rates(tickets: Sequence[TicketView], month: str) -> MonthRates:
+def rates(tickets: Sequence[TicketView], month: str, tz: tzinfo = UTC) -> MonthRates:
     overall = Rates()
     customers: dict[str, Rates] = {}
     missed = []
     for t in services(tickets):
-        if month_of(t) != month:
+        if month_of(t, tz) != month:
             continue
         overall.add(t)
         customers.setdefault(t.customer or "-", Rates()).add(t)
@@ -83,8 +84,8 @@ def rates(tickets: Sequence[TicketView], month: str) -> MonthRates:
     return MonthRates(month, overall, dict(sorted(customers.items())), missed)
 
 
-def months(tickets: Iterable[TicketView]) -> list[str]:
-    return sorted({m for t in services(tickets) if (m := month_of(t))}, reverse=True)
+def months(tickets: Iterable[TicketView], tz: tzinfo = UTC) -> list[str]:
+    return sorted({m for t in services(tickets) if (m := month_of(t, tz))}, reverse=True)
 
 
 def _missed_what(t: TicketView) -> str:
@@ -115,9 +116,11 @@ def _cell(rate: Rate) -> str:
     return f"<td{css}>{escape(rate.text())}</td>"
 
 
-def ontime_page(tickets: Sequence[TicketView], month: str) -> str:
-    r = rates(tickets, month)
-    choices = "".join(f'<a href="/ontime?month={q(m)}">{escape(m)}</a> ' for m in months(tickets))
+def ontime_page(tickets: Sequence[TicketView], month: str, tz: tzinfo = UTC) -> str:
+    r = rates(tickets, month, tz)
+    choices = "".join(
+        f'<a href="/ontime?month={q(m)}">{escape(m)}</a> ' for m in months(tickets, tz)
+    )
     rows = [f"<tr><th>All customers</th>{_cell(r.overall.response)}{_cell(r.overall.onsite)}</tr>"]
     rows += [
         f'<tr><td><a href="/customers/{q(c)}/monthly?month={q(month)}">{escape(c)}</a></td>'
@@ -141,6 +144,7 @@ def ontime_page(tickets: Sequence[TicketView], month: str) -> str:
         + ('<table id="missed"><tr><th>Ticket</th><th>Customer</th><th>Site</th><th>Level</th>'
            "<th>Title</th><th>Occurred</th><th>Missed</th></tr>" + missed + "</table>"
            if missed else '<p class="muted">None missed.</p>')
-        + '<p class="muted">A ticket counts in the month (UTC) it occurred; a deadline once'
+        + f'<p class="muted">A ticket counts in the month ({escape(str(tz))}) it occurred;'
+        " a deadline once"
         " met or passed undone; notices (inspections due, contract end) are left out.</p>"
     )  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import aiomqtt
 from aiohttp import web
@@ -30,8 +31,14 @@ REPORT_POLICY = (
 )
 
 
+def _zone(request: web.Request) -> ZoneInfo:
+    """The reporting time zone of the month pages (web.timezone)."""
+    web_settings = request.app[base.CENTER].web
+    return ZoneInfo(web_settings.timezone if web_settings is not None else "UTC")
+
+
 def _month(request: web.Request) -> str:
-    month = request.query.get("month") or datetime.now(UTC).strftime("%Y-%m")
+    month = request.query.get("month") or datetime.now(_zone(request)).strftime("%Y-%m")
     try:
         month_bounds(month)
     except ValueError:
@@ -126,7 +133,7 @@ async def site_report_pdf(request: web.Request) -> web.Response:
 async def ontime(request: web.Request) -> web.Response:
     base.require(request, "dispatcher")
     month = _month(request)
-    body = ontime_page(await base.ticket_views(request), month)
+    body = ontime_page(await base.ticket_views(request), month, _zone(request))
     return base.page(request, f"On-time rate {month}", body)
 
 
@@ -144,7 +151,7 @@ async def customer_monthly(request: web.Request) -> web.Response:
     for site_id in (s for s, c in customers.items() if c == customer):
         found = await store.health(site_id)
         health[site_id] = found[0] if found else None
-    report = monthly(customer, month, tickets, customers, health, datetime.now(UTC))
+    report = monthly(customer, month, tickets, customers, health, datetime.now(UTC), _zone(request))
     title = f"Monthly service report: {customer}, {month}"
     path = f"/customers/{q(customer)}/monthly?month={q(month)}"
     fmt = request.query.get("format", "")

@@ -3,14 +3,17 @@ golden files computed by hand on the fixture ledger (tests/center/web_fixture.py
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from center.ledger import Ledger
 from center.web.board import board_lines
-from center.web.monthly import monthly, report_lines
-from center.web.ontime import rate_lines, rates
+from center.web.monthly import month_bounds, monthly, report_lines
+from center.web.ontime import month_of, rate_lines, rates
 from center.web.tickets import TicketView, customers_of_sites, views
 from center.web.users import check_password, load_users
 from gateway.config.errors import ConfigError
@@ -70,3 +73,20 @@ def test_the_monthly_report_golden(tmp_path: Path, customer: str) -> None:
     )  # fmt: skip
     name = f"monthly-{customer.replace(' ', '-')}-2026-11.txt"
     assert "\n".join(report_lines(report)) + "\n" == (GOLDEN / name).read_text()
+
+
+def test_months_are_the_reporting_time_zones(tmp_path: Path) -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    start, end = month_bounds("2026-11", shanghai)
+    assert (start, end) == (
+        datetime(2026, 10, 31, 16, tzinfo=UTC),
+        datetime(2026, 11, 30, 16, tzinfo=UTC),
+    )
+    assert month_bounds("2026-11") == (
+        datetime(2026, 11, 1, tzinfo=UTC),
+        datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    # A ticket at 02:00 on 1 November in Shanghai is October's in UTC.
+    ticket = replace(_tickets(tmp_path)[0], occurred_at=datetime(2026, 10, 31, 18, tzinfo=UTC))
+    assert month_of(ticket) == "2026-10"
+    assert month_of(ticket, shanghai) == "2026-11"
