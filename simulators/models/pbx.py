@@ -85,7 +85,9 @@ class PbxModel(DeviceModel):
             return 0
         window = int(self.now // LOAD_WINDOW)
         load = random.Random(f"{self.id}/{trunk.index}/{window}").uniform(0.1, 0.6)
-        return int(trunk.channels * load)
+        # A working trunk carries at least one call: a load that rounds down to none
+        # (under 1/8 of a trunk of 8 channels) made a working PBX look idle now and then.
+        return max(1, int(trunk.channels * load))
 
     def active_calls(self) -> int:
         return sum(self.trunk_calls(trunk) for trunk in self.trunks)

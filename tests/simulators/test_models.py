@@ -154,6 +154,13 @@ def test_nvr_disks_fill_and_a_full_disk_hands_over(tmp_path: Path, clock: FakeCl
         nvr.inject("camera_offline", {"channel": 1, "count": 1})
 
 
+def test_a_working_trunk_always_carries_a_call(tmp_path: Path, clock: FakeClock) -> None:
+    pbx = model(tmp_path, clock, "id: p, kind: pbx, trunks: 2, channels_per_trunk: 8")
+    for _window in range(400):  # loads drawn afresh every 15 s: some under 1/8
+        assert all(pbx.trunk_calls(trunk) >= 1 for trunk in pbx.trunks)
+        at(pbx, clock, 15)
+
+
 def test_pbx_trunks(tmp_path: Path, clock: FakeClock) -> None:
     pbx = model(tmp_path, clock, "id: p, kind: pbx, trunks: 3, channels_per_trunk: 30")
     assert pbx.active_calls() > 0
