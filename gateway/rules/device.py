@@ -99,11 +99,18 @@ class DeviceRules:
             # A poll after a failed one (or the first) and trap batches look at every
             # rule; a poll like the one before only at rules whose readings changed.
             steady = poll and self.reachable is True
+            if poll and self.reachable is False and self._outage_raised():
+                self.values.forget_history()
             self.reachable = True if poll else self.reachable
             self.changes = self.values.update(result.readings, full_poll=poll)
             if steady and not self.changes.rows:
                 rules = self._affected(self.changes.points, now, also)
         return self._run(now, result.reachable if poll else None, result.readings, rules)
+
+    def _outage_raised(self) -> bool:
+        """Did the failed polls just ended raise an unreachable condition? (It clears
+        only after answered polls, so it still stands at the first of them.)"""
+        return any(t.trigger.raised for i in self.polled for t in self.tracks[i].values())
 
     def catch_up(self, clock: datetime) -> None:
         """Time has passed to ``clock`` (a tick that had nothing due here)."""

@@ -114,6 +114,7 @@ def good(sample: Sample | None) -> Value:
 
 
 def _change(sample: Sample | None) -> float | None:
+    """Difference to the previous reading, across a short outage too (a restart)."""
     if sample is None or sample.previous is None or sample.previous.quality is not Quality.GOOD:
         return None
     now, before = as_number(good(sample)), as_number(sample.previous.value)
@@ -121,8 +122,9 @@ def _change(sample: Sample | None) -> float | None:
 
 
 def _rate(sample: Sample | None) -> float | None:
+    """Change per second between two readings with no outage between them."""
     change = _change(sample)
-    if change is None or sample is None or sample.previous is None:
+    if change is None or sample is None or sample.previous is None or not sample.continuous:
         return None
     seconds = (sample.reading.ts - sample.previous.ts).total_seconds()
     return change / seconds if seconds > 0 else None

@@ -15,13 +15,19 @@ from gateway.model import Reading, Value
 class Sample:
     """The latest reading of one point at one instance, and the one before it.
 
-    ``previous`` is kept only when no outage lies between the two: a rate or a
-    change across an outage would compare values from before and after a restart.
+    ``previous`` is kept across a short outage (``continuous`` is then False): a
+    device that restarts is first a device that misses a poll or two, and only the
+    uptime read before them tells that the one after went back (``change``). After
+    an outage long enough to raise the unreachable condition nothing is compared
+    across it (that condition is the incident's story). A ``rate`` needs two
+    readings of one stretch of answered polls: over any outage a counter may have
+    restarted from zero, and one value over the whole gap is no rate.
     """
 
     reading: Reading
     epoch: int
     previous: Reading | None = None
+    continuous: bool = False  # ``previous`` was read before no outage
 
 
 class SiteValues(list["DeviceValues"]):
@@ -62,6 +68,7 @@ def _unchanged(how: int, old: Sample | None, new: Reading, epoch: int) -> bool:
     before = old.previous
     return (
         old.epoch == epoch
+        and old.continuous
         and before is not None
         and _same(before, old.reading)
         and before.ts < old.reading.ts < new.ts
@@ -91,6 +98,9 @@ class DeviceValues:
     epoch: int = 0
     first_seen: datetime | None = None
     answering: bool = True  # False while the device's polls fail
+    # Readings of an earlier epoch are never a ``previous`` (see `Sample`): moved
+    # past an outage that raised the unreachable condition (`forget_history`).
+    joined: int = 0
     # The points rules read, and how (gateway/rules/reads.py): `update` tells which
     # of them changed, so that rules whose readings did not are not evaluated again.
     watch: Mapping[str, int] = field(default_factory=dict)
@@ -116,6 +126,11 @@ class DeviceValues:
             self.version += 1
         self.answering = False
 
+    def forget_history(self) -> None:
+        """The outage was long enough to be an incident of its own: readings from
+        before it are never compared with readings after it."""
+        self.joined = self.epoch
+
     def update(self, readings: Iterable[Reading], full_poll: bool) -> Changes:
         """Store readings. A full poll lists every row of each table it read, so a row
         it lacks is gone; a partial batch (traps) only adds to what is known."""
@@ -123,6 +138,7 @@ class DeviceValues:
         self.answering = self.answering or full_poll
         rows: dict[str, set[str]] = {}
         watch, epoch, samples, keep = self.watch, self.epoch, self.samples, self.keep
+        joined = self.joined
         table_of = self.names.table_of
         for reading in readings:
             if keep is None or reading.point in keep:
@@ -134,7 +150,8 @@ class DeviceValues:
                 if old is None:
                     samples[key] = Sample(reading, epoch)
                 else:  # the sample moves on in place: no new object per reading
-                    old.previous = old.reading if old.epoch == epoch else None
+                    old.previous = old.reading if old.epoch >= joined else None
+                    old.continuous = old.epoch == epoch
                     old.reading, old.epoch = reading, epoch
             table = table_of(reading.point)
             if table is not None:

@@ -7,7 +7,7 @@ center's tickets.
   within the rule's wait and 2 s, long before the next scheduled poll;
 - ``pbx-poll`` is polled every INTERVAL: a restart drops its manager session, which is
   opened again once (no retry storm) and ``device.rebooted`` opens at the profile's
-  level;
+  level, whether a poll saw the session lost first (a missed poll) or not;
 - ``pbx-bad`` refuses the gateway's secret and ``pbx-tls`` presents a certificate the
   gateway does not trust: each is ``device.auth_failed`` (level 2), logged once,
   tried again no sooner than the backoff allows.

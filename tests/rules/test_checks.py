@@ -163,19 +163,51 @@ def test_rates_changes_and_a_reboot_that_needs_no_outage(tmp_path: Path) -> None
     ]
 
 
-def test_no_change_is_measured_across_an_outage(tmp_path: Path) -> None:
-    engine = box_engine(tmp_path, RATES)
+UNREACHABLE = """
+  - code: device.unreachable
+    type: unreachable
+    title: "{device} unreachable"
+    level: 2
+    raise_after: 3
+    clear_after: 2
+"""
+
+
+def test_a_restart_seen_as_missed_polls_is_a_reboot_but_no_rate_spans_them(
+    tmp_path: Path,
+) -> None:
+    engine = box_engine(tmp_path, RATES + UNREACHABLE)
+    got = changes(
+        engine,
+        [
+            (0, {"errors.rate": 0.0, "temp": 40, "uptime": 1000.0}),
+            (30, None),  # the device restarts: two polls fail (the rule wants three)
+            (60, None),
+            (90, {"errors.rate": 0.0, "temp": 52, "uptime": 20.0}),  # 12 C over the gap
+            (120, {"errors.rate": 0.0, "temp": 52, "uptime": 50.0}),
+        ],
+    )
+    # The uptime went back across the gap; the temperature's rate is not measured over it.
+    assert got == [(90, "rebooted", True, 4)]
+
+
+def test_no_change_is_measured_across_an_outage_that_raised_unreachable(
+    tmp_path: Path,
+) -> None:
+    engine = box_engine(tmp_path, RATES + UNREACHABLE)
     got = changes(
         engine,
         [
             (0, {"uptime": 1000.0}),
             (30, None),
             (60, None),
-            (90, {"uptime": 20.0}),
-            (120, {"uptime": 50.0}),
+            (90, None),
+            (120, {"uptime": 20.0}),
+            (150, {"uptime": 50.0}),
         ],
     )
-    assert got == []  # the restart came with an outage: that is the unreachable rule's story
+    # The restart came with an outage: that is the unreachable rule's story.
+    assert got == [(90, "device.unreachable", True, 2), (150, "device.unreachable", False, 2)]
 
 
 STALE = """
