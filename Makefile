@@ -24,7 +24,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # Only the benchmarks' reference rows need these (Go snmp_exporter, net-snmp's C API).
 BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc
 
-.PHONY: demo test check lint bench benchdeps sysdeps venv clean install uninstall rollback credentials wheel screenshots
+.PHONY: demo test check lint bench benchdeps sysdeps venv clean install uninstall rollback credentials wheel screenshots catalogs
 
 demo: sysdeps $(STAMP)
 	$(BIN)/lvgw demo
@@ -60,6 +60,12 @@ benchdeps:
 # end-to-end test in a real headless Chromium.
 screenshots: sysdeps $(STAMP)
 	LVGW_SCREENSHOTS=docs/images $(BIN)/pytest -q tests/e2e/test_center_web_e2e.py
+
+# The language catalogs (docs/languages.md): every string the gateway marks for
+# translation, extracted with Babel into gateway/i18n/locales/*/LC_MESSAGES/lvgw.po
+# (new ones untranslated, gone ones dropped), then what still needs a translator.
+catalogs: $(STAMP)
+	$(BIN)/python -m gateway.i18n.catalogs
 
 venv: $(STAMP)
 

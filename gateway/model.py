@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.i18n import N_
+
 
 class Level(enum.IntEnum):
     """The four fault levels of the service rules (1 = most severe)."""
@@ -27,11 +29,15 @@ class Level(enum.IntEnum):
         return LEVEL_MEANINGS[self]
 
 
+# In English; translator(locale).gettext(meaning) gives a site's language, where
+# zh-CN has the seed's own definitions (一级故障: 系统瘫痪或服务中断 ...).
 LEVEL_MEANINGS: Mapping[Level, str] = {
-    Level.L1: "system down: the system is paralysed or its service interrupted",
-    Level.L2: "major fault: a major part of the equipment or functions failed",
-    Level.L3: "minor fault: an accessory or peripheral device is damaged",
-    Level.L4: "not a system fault: a user's operation or another human cause, resolved remotely",
+    Level.L1: N_("system down: the system is paralysed or its service interrupted"),
+    Level.L2: N_("major fault: a major part of the equipment or functions failed"),
+    Level.L3: N_("minor fault: an accessory or peripheral device is damaged"),
+    Level.L4: N_(
+        "not a system fault: a user's operation or another human cause, resolved remotely"
+    ),
 }
 
 

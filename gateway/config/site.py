@@ -15,6 +15,7 @@ from gateway.config.listen import needs_token, parse_listen
 from gateway.config.protocols import SCHEMAS
 from gateway.config.protocols.base import with_fields
 from gateway.config.types import IDENTIFIER, Duration, Host, Strict
+from gateway.i18n import DEFAULT_LOCALE, Locale
 from gateway.model import Level
 
 
@@ -109,6 +110,9 @@ class Site(Strict):
     zone: SiteZone = SiteZone.URBAN
     # The site's IANA time zone: duty hours, reports, digests and scheduled jobs.
     timezone: TimeZoneName | None = None
+    # The language of ticket titles, level meanings, the status page, reports and
+    # digests (docs/languages.md); the MQTT fields stay codes whatever it is.
+    locale: Locale = DEFAULT_LOCALE
     clocks: Clocks = Clocks()
 
     @property

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.config.site import ContractType, Device, Site
+from gateway.i18n import translator
 from gateway.model import Reading, TicketEvent
 
 SCHEMA_ID = "lvgw.ticket-event/1"
@@ -48,7 +49,10 @@ def site_block(site: Site, contract_ended: bool = False) -> dict[str, Any]:
 
 
 def event_payload(event: TicketEvent, site: Site, device: Device | None) -> dict[str, Any]:
-    """The JSON object for one ticket event (the first half of the service form)."""
+    """The JSON object for one ticket event (the first half of the service form).
+
+    Only ``title`` and ``level_meaning`` are in the site's language (the title was
+    written in it when the fault was found); every other field is a code or a time."""
     return {
         "schema": SCHEMA_ID,
         "event_id": event.event_id,
@@ -57,7 +61,7 @@ def event_payload(event: TicketEvent, site: Site, device: Device | None) -> dict
         "dedup_key": event.dedup_key,
         "seq": event.seq,
         "severity": int(event.severity),
-        "level_meaning": event.severity.meaning,
+        "level_meaning": translator(site.locale).gettext(event.severity.meaning),
         "title": event.title,
         "site": site_block(site, event.contract_ended),
         "device": {
