@@ -158,7 +158,11 @@ class Pipeline:
         """Decide poll results (or trap batches) in order and commit them together:
         under load, many decisions share one transaction and one fsync."""
         for result in results:
-            self._views.setdefault(result.device, snapshot.DeviceView()).update(result)
+            view = self._views.get(result.device)
+            if view is None:
+                keep = snapshot.meant_columns(self._config, result.device)
+                view = self._views[result.device] = snapshot.DeviceView(keep)
+            view.update(result)
             if result.source == "poll":
                 self._log_reachability(result)
         async with self._lock:

@@ -46,8 +46,12 @@ class Meaning(enum.StrEnum):
     # Cameras of a recorder, trunks of a PBX.
     CAMERA_STATE = "camera_state"
     TRUNK_STATE = "trunk_state"
+    CALLS_ACTIVE = "calls_active"
     # Ports and environment sensors (ENTITY-SENSOR-MIB's shape).
     PORT_ERRORS = "port_errors"
+    PORT_STATE = "port_state"
+    PORT_ADMIN_STATE = "port_admin_state"
+    PORT_TRAFFIC = "port_traffic"
     SENSOR_TYPE = "sensor_type"
     SENSOR_VALUE = "sensor_value"
     SENSOR_PRECISION = "sensor_precision"
@@ -57,6 +61,8 @@ class Meaning(enum.StrEnum):
     DESCRIPTION = "description"
     PRODUCT_ID = "product_id"
     UPTIME = "uptime"
+    CLOCK = "clock"
+    DEVICE_NAME = "device_name"
     COUNT = "count"
 
 
@@ -101,7 +107,17 @@ VOCABULARY: dict[Meaning, MeaningSpec] = {
         "the trunk's state: `registered`, `reachable` or `lagged` while it can carry calls",
         table=True,
     ),
+    M.CALLS_ACTIVE: MeaningSpec("calls in progress"),
     M.PORT_ERRORS: MeaningSpec("errors per second on the port", table=True, rate=True),
+    M.PORT_STATE: MeaningSpec(
+        "the port's operational state: `up` while its link carries traffic", table=True
+    ),
+    M.PORT_ADMIN_STATE: MeaningSpec(
+        "the port's administrative state: `up` while it is enabled", table=True
+    ),
+    M.PORT_TRAFFIC: MeaningSpec(
+        "bytes per second through the port (one direction)", table=True, rate=True
+    ),
     M.SENSOR_TYPE: MeaningSpec(
         "what the sensor measures: a state, `celsius`, `rpm`, `truthvalue`...", table=True
     ),
@@ -114,6 +130,8 @@ VOCABULARY: dict[Meaning, MeaningSpec] = {
     M.DESCRIPTION: MeaningSpec("what the device says it is, a long text"),
     M.PRODUCT_ID: MeaningSpec("the vendor's identifier of the product (sysObjectID)"),
     M.UPTIME: MeaningSpec("seconds since the device started"),
+    M.CLOCK: MeaningSpec("the device's clock, Unix seconds: shown as its offset from ours"),
+    M.DEVICE_NAME: MeaningSpec("the name the device gives itself (sysName), text"),
     M.COUNT: MeaningSpec("how many of something the device has: zones, disks, cameras"),
 }
 
@@ -189,3 +207,4 @@ DISK_BAD_STATES = frozenset({"abnormal", "smartfailed", "smart_failed", "failed"
 DISK_HEALTHY_STATES = frozenset({"normal", "idle"})  # disk_status of a disk in good order
 CAMERA_ONLINE_STATES = frozenset({"online"})  # camera_state
 TRUNK_UP_STATES = frozenset({"registered", "reachable", "lagged"})  # trunk_state
+PORT_UP_STATES = frozenset({"up"})  # port_state and port_admin_state

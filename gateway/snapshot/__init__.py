@@ -5,7 +5,7 @@ pipeline's state (`build`), written by the agent and read by the views and the
 proactive jobs (`write`, `read`).
 """
 
-from gateway.snapshot.build import DeviceView, StatusCache, build
+from gateway.snapshot.build import DeviceView, StatusCache, build, meant_columns
 from gateway.snapshot.file import SNAPSHOT_NAME, read, write
 from gateway.snapshot.health import build_health
 from gateway.snapshot.model import (
@@ -33,6 +33,7 @@ __all__ = [
     "UplinkStatus",
     "build",
     "build_health",
+    "meant_columns",
     "read",
     "write",
 ]

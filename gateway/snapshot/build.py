@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from gateway import __version__
 from gateway.config.load import LoadedConfig
+from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
 from gateway.config.site import Device
 from gateway.model import Level, Reading, Value
 from gateway.poller.result import PollResult
@@ -26,16 +27,23 @@ from gateway.tickets.state import OpenTicket
 
 KEY_READINGS = 8  # scalar readings shown per device
 TABLE_ROWS = 64  # instances per table column in the snapshot's "tables"
+# Long texts that say what a device is: not among its "meant" readings.
+NOT_MEANT = frozenset({Meaning.DESCRIPTION, Meaning.PRODUCT_ID})
 
 
 @dataclass(slots=True)
 class DeviceView:
+    # Table columns whose numbers are kept (those with a meaning: `meant_columns`); the
+    # texts of every table are kept.
+    keep: frozenset[str] = frozenset()
     last_poll: datetime | None = None
     reachable: bool | None = None
     error: str = ""
     readings: dict[str, Reading] = field(default_factory=dict)
     # Table readings whose value is text (states, labels), by point and instance.
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Numbers (and flags) of the kept table columns, by point and instance.
+    numbers: dict[str, dict[str, Value]] = field(default_factory=dict)
     version: int = 0  # counts updates: a snapshot rebuilds a device only when it moved
 
     def update(self, result: PollResult) -> None:
@@ -49,6 +57,46 @@ class DeviceView:
                 self.readings[reading.point] = reading
             elif reading.instance and isinstance(reading.value, str):
                 self.texts.setdefault(reading.point, {})[reading.instance] = reading.value
+            elif reading.instance and reading.point in self.keep:
+                self.numbers.setdefault(reading.point, {})[reading.instance] = reading.value
+
+
+def meant_columns(config: LoadedConfig, device_id: str) -> frozenset[str]:
+    """The table readings of a device whose profile gives them a meaning: the numbers
+    a `DeviceView` keeps for the snapshot's ``meant``."""
+    device = next((d for d in config.devices if d.id == device_id), None)
+    profile = None if device is None else config.profiles.get(device.profile)
+    if profile is None:
+        return frozenset()
+    return frozenset(
+        name for name, meaning in meanings_of(profile).items() if VOCABULARY[meaning].table
+    )
+
+
+def meant_readings(
+    config: LoadedConfig, device: Device, view: DeviceView
+) -> dict[str, dict[str, Value]]:
+    """The device's readings that carry a meaning (its identity left out), by reading
+    and instance ("" for a scalar); a table's first TABLE_ROWS instances."""
+    profile = config.profiles.get(device.profile)
+    if profile is None:
+        return {}
+    out: dict[str, dict[str, Value]] = {}
+    for name, meaning in meanings_of(profile).items():
+        if meaning in NOT_MEANT:
+            continue
+        if VOCABULARY[meaning].table:
+            rows = view.numbers.get(name) or view.texts.get(name)
+            if rows:
+                ordered = sorted(rows.items(), key=lambda kv: natural(kv[0]))[:TABLE_ROWS]
+                out[name] = {instance: _rounded(value) for instance, value in ordered}
+        elif (reading := view.readings.get(name)) is not None and reading.value is not None:
+            out[name] = {"": _value(reading)}
+    return out
+
+
+def _rounded(value: Value) -> Value:
+    return round(value, 3) if isinstance(value, float) else value
 
 
 def table_texts(
@@ -163,4 +211,5 @@ def _device_status(
         worst_level=level,
         readings={r.point: ReadingValue(value=_value(r), unit=r.unit) for r in key},
         tables=table_texts(config, device, view),
+        meant=meant_readings(config, device, view),
     )

@@ -114,6 +114,17 @@ class DeviceStatus(_Frozen):
     readings: Mapping[str, ReadingValue] = {}  # a few scalar readings, by point
     # Table states and labels (disk status, zone and port names): point -> instance -> text.
     tables: Mapping[str, Mapping[str, str]] = {}
+    # The readings that carry a meaning in the device's profile (gateway/config/meanings.py),
+    # by reading, then instance ("" for a scalar): what the summaries and the device
+    # page's tables are made of (disk free and capacity, port errors, charge...).
+    meant: Mapping[str, Mapping[str, Value]] = {}
+
+    @model_serializer(mode="wrap")
+    def _meant_only_when_read(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("meant"):
+            data.pop("meant", None)  # a document without figures reads as it always did
+        return data
 
 
 class TicketStatus(_Frozen):

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
+from gateway.config.meanings import Meaning
+from gateway.present.summary import (
+    STATE_WORDS,
+    SiteMeanings,
+    State,
+    Summary,
+    display_name,
+    summarize,
+)
 from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
 from gateway.tickets.wire import rfc3339
-from gateway.views.status import LEVELS, Hidden, _ago, _countdown, device_state, readings_line
+from gateway.views.status import LEVELS, _ago, _countdown
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
@@ -37,6 +46,9 @@ tr.row4{background:#e3f2fd}tr.down td.state{color:#c62828;font-weight:600}
 .due{font-variant-numeric:tabular-nums}.overdue{color:#c62828;font-weight:600}
 .stale{color:#c62828}.muted{color:#777}.charts svg{margin:4px 8px 8px 0;border:1px solid #ddd}
 .chartset{display:flex;flex-wrap:wrap}figure{margin:0}figcaption{font-size:12px;color:#555}
+.fig{display:inline-block;margin:0 10px 2px 0;white-space:nowrap}
+.fig.degraded,.st.degraded{color:#8a4b00;font-weight:600}.fig.down,.st.down{color:#b71c1c;font-weight:600}
+.st{white-space:nowrap}.st.ok{color:#1b5e20}.st.unknown,.fig.unknown{color:#555}
 """
 
 SCRIPT = """(function(){
@@ -139,29 +151,57 @@ def tickets_table(tickets: Sequence[TicketStatus], now: datetime) -> str:
     )
 
 
-def _device_row(device: DeviceStatus, now: datetime, hidden: Hidden) -> str:
+# A state's mark, so that states differ by shape and word as well as by colour.
+STATE_MARKS = {State.OK: "✓", State.DEGRADED: "▲", State.DOWN: "✖", State.UNKNOWN: "?"}
+
+
+def state_badge(state: State) -> str:
+    return (
+        f'<span class="st {state.value}" data-state="{state.value}">'
+        f"{STATE_MARKS[state]} {escape(STATE_WORDS[state.value])}</span>"
+    )
+
+
+def figures_html(summary: Summary) -> str:
+    """A device's headline figures; those out of order marked by shape and colour."""
+    return "".join(
+        f'<span class="fig {f.state.value}" data-figure="{escape(f.key)}">'
+        + ("" if f.state is State.OK else f"{STATE_MARKS[f.state]} ")
+        + f"{escape(f.text)}</span>"
+        for f in summary.figures
+    )
+
+
+def _device_row(
+    device: DeviceStatus, now: datetime, summary: Summary, meanings: Mapping[str, Meaning]
+) -> str:
     level = device.worst_level
     css = f"row{level_class(level)}" + (" down" if device.reachable is False else "")
     return (
         f'<tr class="device {css}" data-device="{escape(device.id)}">'
         f"<td>{_device_link(device.id)}</td>"
-        f"<td>{escape(device.name)}</td>"
+        f"<td>{escape(display_name(device, meanings))}</td>"
         f"<td>{escape(device.kind)}</td>"
-        f'<td class="state">{device_state(device)}</td><td>{_badge(level)}</td>'
+        f'<td class="state">{state_badge(summary.state)}</td><td>{_badge(level)}</td>'
         f"<td>{_ago(device.last_poll, now)}</td>"
-        f"<td>{escape(readings_line(device, hidden))}</td></tr>"
+        f'<td class="summary">{figures_html(summary)}</td></tr>'
     )
 
 
-def index_page(data: StatusSnapshot, agent_state: str, now: datetime, hidden: Hidden) -> str:
+def index_page(
+    data: StatusSnapshot, agent_state: str, now: datetime, meanings: SiteMeanings
+) -> str:
     devices = data.devices
     tickets = data.open_tickets
     body = (
         f"<h2>Open tickets ({len(tickets)})</h2>{tickets_table(tickets, now)}"
         f"<h2>Devices ({len(devices)})</h2>"
         '<table id="devices"><tr><th>Device</th><th>Name</th><th>Kind</th><th>State</th>'
-        "<th>Worst open</th><th>Polled</th><th>Readings</th></tr>"
-        + "".join(_device_row(d, now, hidden) for d in devices)
+        "<th>Worst open</th><th>Polled</th><th>Summary</th></tr>"
+        + "".join(
+            _device_row(d, now, summarize(d, meanings.get(d.id, {})), meanings.get(d.id, {}))
+            for d in devices
+        )
         + '</table><p class="muted">Machine-readable: <a href="/api/status">/api/status</a></p>'
     )
     return layout(f"lvgw {data.site.id}", _site_header(data, agent_state), body)

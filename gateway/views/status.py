@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from gateway import snapshot
 from gateway.config.load import LoadedConfig
-from gateway.config.meanings import Meaning, points_meaning
+from gateway.present.summary import STATE_WORDS, SiteMeanings, site_meanings, summarize
 from gateway.snapshot import DeviceStatus, StatusSnapshot
 
 FRESH_SECONDS = 15.0  # the agent rewrites the snapshot every few seconds
@@ -58,34 +57,9 @@ def agent_state(data: StatusSnapshot, now: datetime) -> str:
     return f"stopped (last status {_span(age)} ago)"
 
 
-# What the device is (its description, its product id): long texts left out of the
-# line of readings a device gets.
-IDENTITY = (Meaning.DESCRIPTION, Meaning.PRODUCT_ID)
-
-# Device id -> names of the readings left out of its line.
-Hidden = Mapping[str, frozenset[str]]
-
-
-def identity_readings(config: LoadedConfig) -> Hidden:
-    """Each device's readings that say what it is, by its profile's meanings."""
-    return {
-        d.id: frozenset(points_meaning(config.profiles.get(d.profile), *IDENTITY))
-        for d in config.devices
-    }
-
-
-def readings_line(device: DeviceStatus, hidden: Hidden, limit: int = 5) -> str:
-    """A device's first readings as ``name=value unit``, its identity left out."""
-    skip = hidden.get(device.id, frozenset())
-    parts = [
-        f"{name}={item.value}{item.unit}"
-        for name, item in device.readings.items()
-        if name not in skip
-    ]
-    return " ".join(parts[:limit])
-
-
-def render(data: StatusSnapshot, out: TextIO, hidden: Hidden, now: datetime | None = None) -> None:
+def render(
+    data: StatusSnapshot, out: TextIO, meanings: SiteMeanings, now: datetime | None = None
+) -> None:
     now = now or datetime.now(UTC)
     site, uplink = data.site, data.uplink
     print(f"site {site.id}: {site.name} ({site.customer})", file=out)
@@ -109,14 +83,13 @@ def render(data: StatusSnapshot, out: TextIO, hidden: Hidden, now: datetime | No
             file=out,
         )
     print(file=out)
-    print(
-        f"{'DEVICE':<14} {'KIND':<12} {'STATE':<12} {'LEVEL':<6} {'POLLED':<9} READINGS", file=out
-    )
+    print(f"{'DEVICE':<14} {'KIND':<12} {'STATE':<12} {'LEVEL':<6} {'POLLED':<9} SUMMARY", file=out)
     for device in data.devices:
         level = LEVELS.get(device.worst_level or 0, "-")
+        summary = summarize(device, meanings.get(device.id, {}))
         print(
-            f"{device.id:<14} {device.kind:<12} {device_state(device):<12} {level:<6} "
-            f"{_ago(device.last_poll, now):<9} {readings_line(device, hidden)}",
+            f"{device.id:<14} {device.kind:<12} {STATE_WORDS[summary.state]:<12} {level:<6} "
+            f"{_ago(device.last_poll, now):<9} {summary.line()}",
             file=out,
         )
     tickets = data.open_tickets
@@ -156,5 +129,5 @@ def show(config: LoadedConfig, out: TextIO, as_json: bool) -> int:
         json.dump(status_document(data), out, indent=2, ensure_ascii=False)
         print(file=out)
     else:
-        render(data, out, identity_readings(config))
+        render(data, out, site_meanings(config))
     return 0

@@ -31,10 +31,11 @@ from gateway import snapshot
 from gateway.config.listen import needs_token, parse_listen
 from gateway.config.load import LoadedConfig
 from gateway.config.types import read_secret_file
+from gateway.present.summary import site_meanings
 from gateway.proactive.ports import History
 from gateway.snapshot import DeviceStatus, StatusSnapshot
 from gateway.views import pages, svg
-from gateway.views.status import agent_state, device_state, identity_readings
+from gateway.views.status import agent_state, device_state
 from gateway.webkit.guards import add_security_headers, read_only, same_site_target
 from gateway.webkit.server import Handler, Limits, WebServer
 from gateway.webkit.sessions import SessionStore
@@ -111,7 +112,7 @@ class StatusPage:
         self.clock = clock
         self.host = host
         self.devices = {d.id: d for d in config.devices}
-        self.hidden = identity_readings(config)  # left out of the devices' readings
+        self.meanings = site_meanings(config)  # what each device's readings mean
         self.sessions = SessionStore(agent.status_session_lifetime)
         app = web.Application(middlewares=[read_only, self._guard])
         add_security_headers(app, pages.CONTENT_SECURITY_POLICY)
@@ -208,7 +209,7 @@ class StatusPage:
         data, now = self.status(), self.clock()
         if data is None:
             return self._starting()
-        return _html(200, pages.index_page(data, agent_state(data, now), now, self.hidden))
+        return _html(200, pages.index_page(data, agent_state(data, now), now, self.meanings))
 
     async def _device(self, request: web.Request) -> web.Response:
         data, now = self.status(), self.clock()

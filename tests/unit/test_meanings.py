@@ -12,8 +12,6 @@ from gateway.config.load import BUILTIN_PROFILES, _load_profile
 from gateway.config.meanings import VOCABULARY, Meaning, meaning_of, points_meaning
 from gateway.config.profile import Profile
 from gateway.proactive.watches import WATCHES
-from gateway.snapshot.model import DeviceStatus, ReadingValue
-from gateway.views.status import identity_readings, readings_line
 
 HEAD = """\
 site: {id: site-1, name: Test, customer: {name: C}, contract: {type: annual}}
@@ -107,24 +105,6 @@ def test_every_meaning_a_forecast_watches_is_in_a_shipped_profile() -> None:
     for watch in WATCHES:
         assert any(points_meaning(p, *watch.meanings) for p in profiles), watch.code
     assert set(VOCABULARY) == set(Meaning)  # every meaning documented
-
-
-def test_status_lines_leave_out_what_the_device_is(tmp_path: Path) -> None:
-    path = tmp_path / "site.yaml"
-    path.write_text(HEAD.replace("profile: box", "profile: switch-generic"))
-    config = load_config(path)
-    device = DeviceStatus(
-        id="a",
-        kind="switch",
-        address="10.0.0.1",
-        readings={
-            "sys.descr": ReadingValue(value="Switch OS 1.2, build 7"),
-            "sys.object_id": ReadingValue(value="1.3.6.1.4.1.9.1.1"),
-            "sys.name": ReadingValue(value="core"),
-            "rtt": ReadingValue(value=1.5, unit="ms"),
-        },
-    )
-    assert readings_line(device, identity_readings(config)) == "sys.name=core rtt=1.5ms"
 
 
 def test_docs_list_the_whole_vocabulary() -> None:

@@ -69,7 +69,11 @@ async def test_overview_shows_devices_by_level_and_tickets_with_countdowns(
     # Devices coloured by their worst open level; the UPS has none.
     assert '<tr class="device row1 down" data-device="sw-core">' in html
     assert '<tr class="device row0" data-device="ups-1">' in html
-    assert "ups.charge=97%" in html
+    # Each device's headline figures, by its profile's meanings: no raw point names.
+    assert '<span class="fig ok" data-figure="battery">battery 97 %</span>' in html
+    assert "ups.charge" not in html
+    assert '<span class="st down" data-state="down">✖ down</span>' in html
+    assert '<span class="fig down" data-figure="reach">✖ not answering</span>' in html
     assert "Riverside &lt;Office&gt; Park" in html
 
 

@@ -1,0 +1,362 @@
+"""Each device's few headline figures, as a technician checks them, with the state
+behind each: a switch's uptime, ports up and errors; a recorder's cameras, disks and
+free space; a PBX's trunks and calls; a UPS's mains and battery; an alarm panel's
+armed state, zones, mains and battery.
+
+Found in the status snapshot (its ``meant`` readings) by what the profile's points
+mean (gateway/config/meanings.py), never by their names: a device of any kind whose
+profile declares ``camera_state`` gets a cameras figure. The device's state is the
+worst of its figures' and of its open tickets': down when it does not answer or has
+a level-1 ticket, degraded for any other open ticket or a figure out of order.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from gateway.config.load import LoadedConfig
+from gateway.config.meanings import (
+    CAMERA_ONLINE_STATES,
+    DISK_BAD_STATES,
+    PORT_UP_STATES,
+    TRUNK_UP_STATES,
+    Meaning,
+    meanings_of,
+)
+from gateway.model import Value
+from gateway.present import humanize
+from gateway.snapshot import DeviceStatus
+
+M = Meaning
+
+# Every text this module writes, in one place; "{...}" are filled in.
+TEXT = {
+    "not_polled": "not polled yet",
+    "unreachable": "not answering",
+    "uptime": "up {duration}",
+    "ports": "ports up {up}/{of}",
+    "errors_none": "no errors",
+    "errors": "errors {rate} on {ports} ports",
+    "cameras": "{up}/{of} cameras",
+    "disks_ok": "disks {good}/{of} OK",
+    "disks_bad": "disks {good}/{of} OK, {bad} to replace",
+    "disk_free": "{free} free, {share}",
+    "trunks": "trunks {up}/{of}",
+    "calls": "{calls} calls",
+    "on_mains": "on mains",
+    "mains_lost": "mains lost",
+    "on_battery": "on battery for {duration}",
+    "battery": "battery {parts}",
+    "battery_low": "battery low",
+    "runtime": "{minutes} min",
+    "armed": "armed",
+    "disarmed": "disarmed",
+    "zones_ok": "{of} zones quiet",
+    "zones": "zones: {parts}",
+    "zones_alarm": "{count} in alarm",
+    "zones_fault": "{count} in fault",
+    "zones_tamper": "{count} tampered",
+    "reporting_failed": "reporting to the receiving centre failed",
+    "enclosure_open": "enclosure open",
+    "temperature": "{value} °C",
+    "clock": "clock {offset}",
+}
+STATE_WORDS = {"ok": "OK", "degraded": "degraded", "down": "down", "unknown": "not polled"}
+
+DISK_LOW_SHARE = 10.0  # % free below which a recorder's disks are nearly full
+CLOCK_SHOWN = 60.0  # s: a clock closer than this is not worth a figure
+CLOCK_OFF = 300.0  # s: the profiles' clock.skew rules raise beyond this
+BATTERY_BAD = frozenset({"low", "depleted", "fault", "absent"})  # battery_status
+
+
+class State(enum.StrEnum):
+    OK = "ok"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    UNKNOWN = "unknown"  # not polled yet
+
+
+_RANK = {State.OK: 0, State.UNKNOWN: 1, State.DEGRADED: 2, State.DOWN: 3}
+
+
+def worst(states: Sequence[State]) -> State:
+    return max(states, key=_RANK.__getitem__, default=State.OK)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    key: str  # what it counts, for tests and styles: "cameras", "disks", "battery"...
+    text: str  # as shown: "16/16 cameras"
+    state: State = State.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    state: State
+    figures: tuple[Figure, ...]
+
+    def line(self, separator: str = "; ") -> str:
+        return separator.join(f.text for f in self.figures)
+
+    def figure(self, key: str) -> Figure | None:
+        return next((f for f in self.figures if f.key == key), None)
+
+
+class _Meant:
+    """A device's meant readings, looked up by meaning."""
+
+    def __init__(self, device: DeviceStatus, meanings: Mapping[str, Meaning]) -> None:
+        self.device = device
+        self.by_meaning: dict[Meaning, list[str]] = {}
+        for name, meaning in meanings.items():
+            if name in device.meant:
+                self.by_meaning.setdefault(meaning, []).append(name)
+
+    def scalar(self, meaning: Meaning) -> Value:
+        for name in self.by_meaning.get(meaning, ()):
+            value = self.device.meant[name].get("")
+            if value is not None:
+                return value
+        return None
+
+    def number(self, meaning: Meaning) -> float | None:
+        value = self.scalar(meaning)
+        if isinstance(value, bool | int | float) and humanize.is_number(float(value)):
+            return float(value)
+        return None
+
+    def column(self, meaning: Meaning) -> Mapping[str, Value]:
+        """The first column meaning ``meaning``, by instance."""
+        names = self.by_meaning.get(meaning, ())
+        return self.device.meant[names[0]] if names else {}
+
+    def columns(self, meaning: Meaning) -> list[Mapping[str, Value]]:
+        return [self.device.meant[name] for name in self.by_meaning.get(meaning, ())]
+
+
+# Device id -> what its profile's readings mean.
+SiteMeanings = Mapping[str, Mapping[str, Meaning]]
+
+
+def site_meanings(config: LoadedConfig) -> dict[str, dict[str, Meaning]]:
+    """Each device's reading -> meaning, from its profile (none for a missing one)."""
+    out: dict[str, dict[str, Meaning]] = {}
+    for device in config.devices:
+        profile = config.profiles.get(device.profile)
+        out[device.id] = {} if profile is None else meanings_of(profile)
+    return out
+
+
+def display_name(device: DeviceStatus, meanings: Mapping[str, Meaning]) -> str:
+    """The device's name in the site file, else the name it gives itself."""
+    if device.name:
+        return device.name
+    name = _Meant(device, meanings).scalar(M.DEVICE_NAME)
+    return name if isinstance(name, str) else ""
+
+
+def summarize(device: DeviceStatus, meanings: Mapping[str, Meaning]) -> Summary:
+    """``meanings``: reading -> meaning of the device's profile (`meanings_of`)."""
+    if device.reachable is None:
+        return Summary(State.UNKNOWN, (Figure("reach", TEXT["not_polled"], State.UNKNOWN),))
+    if device.reachable is False:
+        return Summary(State.DOWN, (Figure("reach", TEXT["unreachable"], State.DOWN),))
+    meant = _Meant(device, meanings)
+    figures = [
+        f
+        for make in _FIGURES
+        for f in make(meant)  # each gives none, one or a few
+    ]
+    ticket = (
+        State.OK
+        if device.worst_level is None
+        else State.DOWN
+        if device.worst_level == 1
+        else State.DEGRADED
+    )
+    return Summary(worst([ticket, *(f.state for f in figures)]), tuple(figures))
+
+
+def _uptime(m: _Meant) -> list[Figure]:
+    seconds = m.number(M.UPTIME)
+    if seconds is None:
+        return []
+    return [Figure("uptime", TEXT["uptime"].format(duration=humanize.duration(seconds)))]
+
+
+def _ports(m: _Meant) -> list[Figure]:
+    states = m.column(M.PORT_STATE)
+    if not states:
+        return []
+    enabled = m.column(M.PORT_ADMIN_STATE)
+    wanted = [i for i in states if enabled.get(i, "up") in PORT_UP_STATES]
+    up = sum(1 for i in wanted if states[i] in PORT_UP_STATES)
+    return [Figure("ports", TEXT["ports"].format(up=up, of=len(wanted)))]
+
+
+def _errors(m: _Meant) -> list[Figure]:
+    columns = m.columns(M.PORT_ERRORS)
+    if not columns:
+        return []
+    per_port: dict[str, float] = {}
+    for column in columns:
+        for instance, value in column.items():
+            if humanize.is_number(value):
+                per_port[instance] = per_port.get(instance, 0.0) + float(value)  # type: ignore[arg-type]
+    erring = {i: v for i, v in per_port.items() if v > 0}
+    if not erring:
+        return [Figure("errors", TEXT["errors_none"])]
+    text = TEXT["errors"].format(rate=humanize.rate(sum(erring.values())), ports=len(erring))
+    return [Figure("errors", text, State.DEGRADED)]
+
+
+def _cameras(m: _Meant) -> list[Figure]:
+    states = m.column(M.CAMERA_STATE)
+    if not states:
+        return []
+    up = sum(1 for s in states.values() if s in CAMERA_ONLINE_STATES)
+    state = State.OK if up == len(states) else State.DOWN if up == 0 else State.DEGRADED
+    return [Figure("cameras", TEXT["cameras"].format(up=up, of=len(states)), state)]
+
+
+def _disks(m: _Meant) -> list[Figure]:
+    states = m.column(M.DISK_STATUS)
+    figures = []
+    if states:
+        bad = sum(1 for s in states.values() if s in DISK_BAD_STATES)
+        good = len(states) - bad
+        text = TEXT["disks_bad" if bad else "disks_ok"].format(good=good, of=len(states), bad=bad)
+        figures.append(Figure("disks", text, State.DEGRADED if bad else State.OK))
+    free = _total(m.column(M.DISK_FREE))
+    capacity = _total(m.column(M.DISK_CAPACITY))
+    if free is not None and capacity:
+        share = free * 100.0 / capacity
+        text = TEXT["disk_free"].format(
+            free=humanize.size_mb(free), share=humanize.percent(free, capacity)
+        )
+        figures.append(
+            Figure("disk_free", text, State.DEGRADED if share < DISK_LOW_SHARE else State.OK)
+        )
+    return figures
+
+
+def _total(column: Mapping[str, Value]) -> float | None:
+    numbers = [float(v) for v in column.values() if humanize.is_number(v)]  # type: ignore[arg-type]
+    return sum(numbers) if numbers else None
+
+
+def _trunks(m: _Meant) -> list[Figure]:
+    figures = []
+    states = m.column(M.TRUNK_STATE)
+    if states:
+        up = sum(1 for s in states.values() if s in TRUNK_UP_STATES)
+        state = State.OK if up == len(states) else State.DOWN if up == 0 else State.DEGRADED
+        figures.append(Figure("trunks", TEXT["trunks"].format(up=up, of=len(states)), state))
+    calls = m.number(M.CALLS_ACTIVE)
+    if calls is not None:
+        figures.append(Figure("calls", TEXT["calls"].format(calls=int(calls))))
+    return figures
+
+
+def _power(m: _Meant) -> list[Figure]:
+    lost = m.number(M.MAINS_LOST)
+    on_battery = m.number(M.TIME_ON_BATTERY)
+    if on_battery is not None and on_battery > 0:
+        text = TEXT["on_battery"].format(duration=humanize.duration(on_battery))
+        return [Figure("power", text, State.DEGRADED)]
+    if lost is not None:
+        if lost:
+            return [Figure("power", TEXT["mains_lost"], State.DEGRADED)]
+        return [Figure("power", TEXT["on_mains"])]
+    if on_battery is not None:
+        return [Figure("power", TEXT["on_mains"])]
+    return []
+
+
+def _battery(m: _Meant) -> list[Figure]:
+    parts = []
+    charge = m.number(M.BATTERY_CHARGE)
+    if charge is not None:
+        parts.append(humanize.percent(charge))
+    runtime = m.number(M.BATTERY_RUNTIME)
+    if runtime is not None:
+        parts.append(TEXT["runtime"].format(minutes=f"{runtime:.0f}"))
+    status = m.scalar(M.BATTERY_STATUS)
+    low = bool(m.number(M.BATTERY_LOW)) or status in BATTERY_BAD
+    if isinstance(status, str) and status in BATTERY_BAD:
+        parts.append(humanize.state_word(status))
+    if not parts:
+        voltage = m.number(M.BATTERY_VOLTAGE)
+        if voltage is not None:
+            parts.append(humanize.number(round(voltage, 1), "V"))
+    if not parts:
+        return [Figure("battery", TEXT["battery_low"], State.DEGRADED)] if low else []
+    state = State.DOWN if status == "depleted" else State.DEGRADED if low else State.OK
+    return [Figure("battery", TEXT["battery"].format(parts=", ".join(parts)), state)]
+
+
+def _panel(m: _Meant) -> list[Figure]:
+    figures = []
+    armed = m.number(M.ARMED)
+    if armed is not None:
+        figures.append(Figure("armed", TEXT["armed" if armed else "disarmed"]))
+    counts = []
+    zones: set[str] = set()
+    for meaning, key in (
+        (M.ZONE_ALARM, "zones_alarm"),
+        (M.ZONE_FAULT, "zones_fault"),
+        (M.ZONE_TAMPER, "zones_tamper"),
+    ):
+        column = m.column(meaning)
+        zones.update(column)
+        count = sum(1 for v in column.values() if v is True or v == 1)
+        if count:
+            counts.append(TEXT[key].format(count=count))
+    if zones:
+        text = TEXT["zones"].format(parts=", ".join(counts)) if counts else None
+        figures.append(
+            Figure("zones", text, State.DEGRADED)
+            if text
+            else Figure("zones", TEXT["zones_ok"].format(of=len(zones)))
+        )
+    if m.number(M.REPORTING_FAILED):
+        figures.append(Figure("reporting", TEXT["reporting_failed"], State.DEGRADED))
+    if m.number(M.ENCLOSURE_TAMPER):
+        figures.append(Figure("enclosure", TEXT["enclosure_open"], State.DEGRADED))
+    return figures
+
+
+def _temperature(m: _Meant) -> list[Figure]:
+    value = m.number(M.TEMPERATURE)
+    if value is None:
+        return []
+    return [Figure("temperature", TEXT["temperature"].format(value=f"{value:.0f}"))]
+
+
+def _clock(m: _Meant) -> list[Figure]:
+    value = m.number(M.CLOCK)
+    polled = m.device.last_poll
+    if value is None or polled is None:
+        return []
+    offset = value - polled.timestamp()
+    if abs(offset) < CLOCK_SHOWN:
+        return []
+    text = TEXT["clock"].format(offset=humanize.clock_offset(value, polled.timestamp()))
+    return [Figure("clock", text, State.DEGRADED if abs(offset) > CLOCK_OFF else State.OK)]
+
+
+_FIGURES = (
+    _uptime,
+    _ports,
+    _errors,
+    _cameras,
+    _disks,
+    _trunks,
+    _panel,
+    _power,
+    _battery,
+    _temperature,
+    _clock,
+)
