@@ -43,6 +43,8 @@ FLAVOURS: dict[str, dict[str, Flavour]] = {
             "C9200-24P",
             if_descr="GigabitEthernet1/0/{n}",
             if_name="Gi1/0/{n}",
+            vendor_mib="CISCO-ENVMON-MIB",  # with CISCO-PROCESS-MIB, CISCO-MEMORY-POOL-MIB
+            profile="switch-cisco",
         ),
         "huawei-s5735": Flavour(
             "huawei-s5735",

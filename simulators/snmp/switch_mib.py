@@ -11,6 +11,7 @@ from typing import Any
 
 from simulators.models.events import Booted, Event, LinkChanged
 from simulators.models.switch import AVERAGE_FRAME, POE_BUDGET_WATTS, Port, Sensor, SwitchModel
+from simulators.snmp.cisco_mibs import add_cisco_mibs
 from simulators.snmp.huawei_entity_mib import add_huawei_entity
 from simulators.snmp.mibtree import (
     OID,
@@ -37,6 +38,11 @@ PETH_PORT_ENTRY = "1.3.6.1.2.1.105.1.1.1"
 PETH_MAIN_ENTRY = "1.3.6.1.2.1.105.1.3.1.1"
 
 Notification = tuple[OID, list[tuple[OID, Any]]]
+# A flavour's vendor MIB (Flavour.vendor_mib) -> what adds its objects to the tree.
+VENDOR_MIBS = {
+    "HUAWEI-ENTITY-EXTENT-MIB": add_huawei_entity,
+    "CISCO-ENVMON-MIB": add_cisco_mibs,
+}
 
 
 def tree_for(model: SwitchModel) -> MibTree:
@@ -62,8 +68,9 @@ def _tree(
     _sensors(tree, sensors)
     if poe:
         _poe(tree, rows)
-    if vendor_mib == "HUAWEI-ENTITY-EXTENT-MIB":
-        add_huawei_entity(tree, temperatures, fans, psus)
+    vendor = VENDOR_MIBS.get(vendor_mib)
+    if vendor is not None:
+        vendor(tree, temperatures, fans, psus)
     add_neighbours(tree, ports)
     return tree.freeze()
 

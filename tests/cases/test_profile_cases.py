@@ -53,6 +53,7 @@ MOVING = (
     "camera.bitrate", "ups.charge", "ups.battery_voltage", "ups.minutes_remaining",
     "ups.seconds_on_battery", "panel.battery_voltage", "sensor.value", "output.load", "sys.date",
     "nvr.memory_used", "ups.time_on_battery", "ups.output_load", "entity.temperature",
+    "temperature.value",
 )  # fmt: skip
 
 HOSTS = {
@@ -62,6 +63,7 @@ HOSTS = {
     "ups": "127.0.0.1",
     "ups-apc": "127.0.0.1",
     "sw-huawei": "127.0.0.1",
+    "sw-cisco": "127.0.0.1",
     "nvr-isapi": "127.0.0.5",
     "pbx-ami": "127.0.0.6",
     "pbx-sip": "127.0.0.7",

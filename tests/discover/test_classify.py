@@ -13,6 +13,7 @@ from gateway.discover.profiles import shipped_profiles
 
 NET_SNMP_LINUX = "1.3.6.1.4.1.8072.3.2.10"  # NET-SNMP-TC netSnmpAgentOIDs.linux
 BRIDGE_PORTS = "1.3.6.1.2.1.17.1.2.0"
+BRIDGED = frozenset({BRIDGE_PORTS})
 
 
 def profile(tmp_path: Path, name: str, text: str) -> tuple[Profile | None, list[str]]:
@@ -99,7 +100,9 @@ def test_shipped_profiles_recognise_the_standard_mibs_and_leave_a_plain_host() -
         assert isinstance(result, Chosen), result
         return f"{result.kind}/{result.profile}"
 
-    assert chosen(BRIDGE_PORTS, "1.3.6.1.4.1.9.1.2896") == "switch/switch-generic"
+    assert chosen(BRIDGE_PORTS) == "switch/switch-generic"
+    # A Cisco product (CISCO-SMI ciscoProducts) with a bridge is read over Cisco's MIBs.
+    assert chosen(BRIDGE_PORTS, "1.3.6.1.4.1.9.1.716") == "switch/switch-cisco"
     assert chosen("1.3.6.1.4.1.50001.1.100.0", "1.3.6.1.4.1.50001.1") == "nvr/nvr-hikvision"
     assert chosen("1.3.6.1.4.1.22736.1.1.1.0") == "pbx/pbx-asterisk"
     assert chosen("1.3.6.1.2.1.33.1.1.1.0") == "ups/ups-rfc1628"
@@ -132,3 +135,17 @@ def test_an_apc_ups_is_read_over_powernet_even_when_it_answers_the_ups_mib_too()
     # another of the vendor's branches (PowerNet-MIB rPDU, hardware 12) is not a UPS family
     pdu = classify(profiles, Identity("1.3.6.1.4.1.318.1.1.12", "APC PDU", "pdu"))
     assert isinstance(pdu, Unclassified)
+
+
+def test_a_cisco_switch_is_read_over_cisco_mibs_and_a_cisco_router_is_not() -> None:
+    profiles = shipped_profiles([BUILTIN_PROFILES])
+    switch = Identity("1.3.6.1.4.1.9.1.716", "Cisco IOS Software, C2960", "sw", BRIDGED)
+    assert isinstance(chosen := classify(profiles, switch), Chosen), chosen
+    assert (chosen.kind, chosen.profile) == ("switch", "switch-cisco")
+    by_descr = Identity(NET_SNMP_LINUX, "Cisco IOS Software, C2960", "sw", BRIDGED)
+    assert isinstance(chosen := classify(profiles, by_descr), Chosen), chosen
+    assert chosen.profile == "switch-cisco"
+    router = Identity("1.3.6.1.4.1.9.1.1", "Cisco IOS Software, 1941", "r", frozenset())
+    assert not (
+        isinstance(chosen := classify(profiles, router), Chosen) and chosen.kind == "switch"
+    )
