@@ -18,7 +18,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from gateway.config.load import LoadedConfig
 from gateway.metrics.store.history import StoreHistory
@@ -28,7 +28,10 @@ from gateway.proactive.ports import History
 from gateway.proactive.scheduler import ProactiveScheduler
 from gateway.proactive.service import build_scheduler
 from gateway.tickets.history import TicketHistory, TicketHistoryError
-from gateway.views.statuspage import StatusPage, StatusPageError, from_state_dir
+from gateway.views.status import from_state_dir
+
+if TYPE_CHECKING:
+    from gateway.views.statuspage import StatusPage
 
 log = logging.getLogger("lvgw.services")
 
@@ -52,6 +55,9 @@ class SiteServices:
         status = from_state_dir(self.config)
         try:
             if self.config.site_file.agent.status_listen is not None:
+                # The web server (aiohttp) is loaded only by a site that has the page.
+                from gateway.views.statuspage import StatusPage
+
                 self.page = StatusPage(self.config, status, self.history)
             self.ticket_history = await TicketHistory.in_state_dir(state_dir).open()
             self._unsubscribe = self.pipeline.subscribe(self._record)
@@ -87,6 +93,8 @@ class SiteServices:
             log.error("ticket history not recorded: %s", exc)
 
     async def _serve_page(self, page: StatusPage) -> None:
+        from gateway.views.statuspage import StatusPageError
+
         try:
             await page.start()
         except StatusPageError as exc:

@@ -84,3 +84,10 @@ class ProtocolEntry:
     @property
     def name(self) -> str:
         return self.schema.name
+
+
+def site_speaks(config: LoadedConfig, protocol: str) -> bool:
+    """Whether a device of the site is read over ``protocol``: a protocol's push source
+    and its driver's libraries (aiohttp for the HTTP APIs, pymodbus) are loaded only
+    for a site that has one."""
+    return any(protocol in config.profile_of(device).protocols for device in config.devices)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -131,3 +132,13 @@ def show(config: LoadedConfig, out: TextIO, as_json: bool) -> int:
     else:
         render(data, out, site_meanings(config))
     return 0
+
+
+# What the status page and the digest read the agent's state from.
+StatusSource = Callable[[], StatusSnapshot | None]
+
+
+def from_state_dir(config: LoadedConfig) -> StatusSource:
+    """The status source of a running agent: the snapshot it writes every few seconds."""
+    state_dir = config.site_file.agent.state_dir
+    return lambda: snapshot.read(state_dir)

@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from gateway import snapshot
 from gateway.config.listen import needs_token, parse_listen
 from gateway.config.load import LoadedConfig
 from gateway.config.types import read_secret_file
@@ -35,14 +34,13 @@ from gateway.present.summary import site_meanings
 from gateway.proactive.ports import History
 from gateway.snapshot import DeviceStatus, StatusSnapshot
 from gateway.views import pages, svg
-from gateway.views.status import agent_state, device_state
+from gateway.views.status import StatusSource, agent_state, device_state
 from gateway.webkit.guards import add_security_headers, read_only, same_site_target
 from gateway.webkit.server import Handler, Limits, WebServer
 from gateway.webkit.sessions import SessionStore
 
 log = logging.getLogger("lvgw.views.status_page")
 
-StatusSource = Callable[[], StatusSnapshot | None]
 Clock = Callable[[], datetime]
 COOKIE = "lvgw_status_session"
 RANGES = (("Last 24 hours", timedelta(hours=24), timedelta(minutes=10)),
@@ -276,9 +274,3 @@ class StatusPage:
                 items.append((caption, svg.chart(f"{device_id} {point}", unit, lines, start, now)))
             sections.append((title, items))
         return sections
-
-
-def from_state_dir(config: LoadedConfig) -> StatusSource:
-    """The status source of a running agent: the snapshot it writes every few seconds."""
-    state_dir = config.site_file.agent.state_dir
-    return lambda: snapshot.read(state_dir)

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from drivers.dahua import DahuaErrorAnswer, event_of, parse_field, parse_key_values
+from drivers.dahua import parse_field
+from drivers.dahua.events import event_of
+from drivers.dahua.text import DahuaErrorAnswer, parse_key_values
 from drivers.http import HttpContentError, HttpDevice
 from gateway.config import load_config
 from gateway.config.limits import DEFAULT_LIMITS

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from drivers.dahua import FieldExpr, parse_field, parse_key_values
+from drivers.dahua import FieldExpr, parse_field
+from drivers.dahua.text import parse_key_values
 
 
 @dataclass(slots=True)

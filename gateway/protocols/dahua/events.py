@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 
-from drivers.dahua import event_of
+from drivers.dahua.events import event_of
 from drivers.http import HttpDevice, HttpError
 from gateway.config.limits import Limits
 from gateway.config.load import LoadedConfig

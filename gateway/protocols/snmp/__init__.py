@@ -1,4 +1,5 @@
-"""SNMP (v1, v2c, v3): one shared client for every device, traps as the push source."""
+"""SNMP (v1, v2c, v3): one shared client for every device, traps as the push source
+(the trap receiver, and pysnmp with it, loaded when the site file turns it on)."""
 
 from gateway.config.protocols.snmp import SNMP
 from gateway.protocols.base import ProtocolEntry

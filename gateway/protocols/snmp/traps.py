@@ -16,8 +16,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from drivers.snmp.traps import TrapMessage, TrapReceiver, TrapReceiverConfig, TrapV3User
+from drivers.snmp.trapreceiver.model import TrapMessage, TrapReceiverConfig, TrapV3User
 from gateway.bounded import BoundedCounter
 from gateway.config.limits import DEFAULT_LIMITS, Limits
 from gateway.config.load import LoadedConfig
@@ -26,6 +27,9 @@ from gateway.config.protocols.snmp import Traps, traps_settings
 from gateway.config.types import read_secret_file
 from gateway.model import Reading, Value
 from gateway.poller.result import PollResult
+
+if TYPE_CHECKING:
+    from drivers.snmp.traps import TrapReceiver
 
 log = logging.getLogger("lvgw.traps")
 
@@ -161,6 +165,10 @@ class TrapSource:
     def __init__(self, config: LoadedConfig, traps: Traps) -> None:
         self.config = config
         self.listen = traps.listen
+        # pysnmp (a fifth of the agent's imports) is loaded only by a site that
+        # receives traps.
+        from drivers.snmp.traps import TrapReceiver
+
         self.receiver = TrapReceiver(receiver_config(traps, config.site_file.limits))
 
     async def start(self) -> None:
