@@ -58,6 +58,18 @@ FLAVOURS: dict[str, dict[str, Flavour]] = {
             vendor_mib="HUAWEI-ENTITY-EXTENT-MIB",
             profile="switch-huawei",
         ),
+        "h3c-s5500": Flavour(
+            "h3c-s5500",
+            "H3C Comware Platform Software, Software Version 5.20 Release 2220P02\r\n"
+            "H3C S5500-28C-PWR-EI\r\nCopyright (c) 2004-2013 Hangzhou H3C Tech. Co., Ltd.",
+            "1.3.6.1.4.1.25506.1.3",  # HH3C-PRODUCT-ID-MIB hh3c-s5500-28C-PWR-EI
+            "H3C",
+            "S5500-28C-PWR-EI",
+            if_descr="GigabitEthernet1/0/{n}",
+            if_name="GE1/0/{n}",
+            vendor_mib="HH3C-ENTITY-EXT-MIB",
+            profile="switch-h3c",
+        ),
     },
     "nvr": {
         "hikvision": Flavour(

@@ -12,6 +12,7 @@ from typing import Any
 from simulators.models.events import Booted, Event, LinkChanged
 from simulators.models.switch import AVERAGE_FRAME, POE_BUDGET_WATTS, Port, Sensor, SwitchModel
 from simulators.snmp.cisco_mibs import add_cisco_mibs
+from simulators.snmp.h3c_entity_mib import add_h3c_entity
 from simulators.snmp.huawei_entity_mib import add_huawei_entity
 from simulators.snmp.mibtree import (
     OID,
@@ -42,6 +43,7 @@ Notification = tuple[OID, list[tuple[OID, Any]]]
 VENDOR_MIBS = {
     "HUAWEI-ENTITY-EXTENT-MIB": add_huawei_entity,
     "CISCO-ENVMON-MIB": add_cisco_mibs,
+    "HH3C-ENTITY-EXT-MIB": add_h3c_entity,
 }
 
 

@@ -149,3 +149,15 @@ def test_a_cisco_switch_is_read_over_cisco_mibs_and_a_cisco_router_is_not() -> N
     assert not (
         isinstance(chosen := classify(profiles, router), Chosen) and chosen.kind == "switch"
     )
+
+
+def test_an_h3c_switch_is_read_over_hh3c_entity_ext_mib_and_an_h3c_router_is_not() -> None:
+    profiles = shipped_profiles([BUILTIN_PROFILES])
+    # HH3C-PRODUCT-ID-MIB: hh3c-s5500-28C-PWR-EI is 3, hh3c-msr30-20 (a router) is 73.
+    switch = Identity("1.3.6.1.4.1.25506.1.3", "H3C Comware Platform Software", "sw", BRIDGED)
+    assert isinstance(chosen := classify(profiles, switch), Chosen), chosen
+    assert (chosen.kind, chosen.profile) == ("switch", "switch-h3c")
+    router = Identity("1.3.6.1.4.1.25506.1.73", "H3C Comware Platform Software", "r", frozenset())
+    assert not (
+        isinstance(chosen := classify(profiles, router), Chosen) and chosen.kind == "switch"
+    )

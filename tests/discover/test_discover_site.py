@@ -77,6 +77,8 @@ devices:
   - {{id: sw-floor1, kind: switch, model: cisco-c9200, address: {net}.2, parent: sw-core,
       ports: 8}}
   - {{id: sw-floor2, kind: switch, address: {net}.3, parent: sw-core, ports: 8}}
+  - {{id: sw-floor3, kind: switch, model: h3c-s5500, address: {net}.5, parent: sw-core,
+      ports: 8}}
   - {{id: sw-lab, kind: switch, address: {net}.4, parent: sw-floor2, ports: 8}}
   - {{id: sw-remote, kind: switch, address: {net}.40, parent: sw-core, ports: 8}}
   - {{id: nvr-1, kind: nvr, address: {net}.10, parent: sw-floor1, disks: 2, cameras: 4,
@@ -89,8 +91,8 @@ devices:
   - {{id: ups-lab, kind: ups, address: {net}.13, parent: sw-lab}}
   - {{id: panel-1, kind: alarm_panel, address: {net}.14, parent: sw-floor2, zones: 4}}
 """
-IN_RANGE = ["sw-core", "sw-floor1", "sw-floor2", "sw-lab", "nvr-1", "nvr-2", "pbx-1", "pbx-2",
-            "ups-1", "ups-lab"]  # fmt: skip
+IN_RANGE = ["sw-core", "sw-floor1", "sw-floor2", "sw-floor3", "sw-lab", "nvr-1", "nvr-2",
+            "pbx-1", "pbx-2", "ups-1", "ups-lab"]  # fmt: skip
 AMI_SECRET = "discover-ami-secret"  # the simulated PBX's
 ISAPI_PASSWORD = "discover-isapi-pw"  # the simulated recorder's
 V3_KEYS = {"auth_key": "discover-auth-1", "priv_key": "discover-priv-1"}
@@ -127,7 +129,7 @@ class Garbage(threading.Thread):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     net = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}"
-    addresses = [f"{net}.{n}" for n in (1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 40)]
+    addresses = [f"{net}.{n}" for n in (1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 40)]
     port = _free_everywhere(addresses)
     isapi_port = _free_everywhere(addresses)
     ami_port = _free_everywhere(addresses)
@@ -231,7 +233,7 @@ def test_the_draft_passes_check_config_once_the_customer_is_filled_in(
     draft.write_text(filled)
     accepted = subprocess.run(check, capture_output=True, text=True, check=False)
     assert accepted.returncode == 0, accepted.stderr
-    assert "site riverside is valid: 10 devices" in accepted.stdout
+    assert "site riverside is valid: 11 devices" in accepted.stdout
 
 
 class Recording:
@@ -270,7 +272,7 @@ def test_nothing_is_sent_outside_the_ranges_given(site: Site) -> None:
     # It learned of addresses outside (the LLDP neighbour, the ARP cache) and left them.
     assert f"sw-remote ({site.net}.40)" in text
     devices = {d["id"] for d in yaml.safe_load(text)["devices"]}
-    assert devices == {"sw-core", "sw-floor1", "sw-floor2", "sw-lab", "nvr-1"}
+    assert devices == {"sw-core", "sw-floor1", "sw-floor2", "sw-floor3", "sw-lab", "nvr-1"}
     assert "isapi" not in text  # no ISAPI login: recorders are read over SNMP
 
 

@@ -18,6 +18,8 @@ HOST = "127.0.0.9"
 ENVMON = "1.3.6.1.4.1.9.9.13.1"
 CPM_TOTAL = "1.3.6.1.4.1.9.9.109.1.1.1.1"
 MEMORY_POOL = "1.3.6.1.4.1.9.9.48.1.1.1"
+HH3C_STATE = "1.3.6.1.4.1.25506.2.6.1.1.1.1"
+ENT_PHYSICAL = "1.3.6.1.2.1.47.1.1.1.1"
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +27,13 @@ def vendors(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[SimFleet, Path, dict[str, str]]]:
     workdir = tmp_path_factory.mktemp("vendor-switches")
-    ports = {"sw-cisco": free_port_on(HOST)}
+    ports = {"sw-cisco": free_port_on(HOST), "sw-h3c": free_port_on(HOST)}
     fleet = (
         "site: {id: vendors}\ndevices:\n"
         f"  - {{id: sw-cisco, kind: switch, model: cisco-c9200, address: {HOST},"
         f" port: {ports['sw-cisco']}, ports: 4, temperatures: 2, fans: 3, psus: 2}}\n"
+        f"  - {{id: sw-h3c, kind: switch, model: h3c-s5500, address: {HOST},"
+        f" port: {ports['sw-h3c']}, ports: 4, temperatures: 2, fans: 2, psus: 2}}\n"
     )
     site = workdir / "site.yaml"
     sim = SimFleet(workdir, fleet, ["--write-config", str(site)])
@@ -52,8 +56,13 @@ def _cisco_referee(target: str) -> dict[str, object]:
         f"{MEMORY_POOL}.2": "memory.name", f"{MEMORY_POOL}.5": "memory.used",
         f"{MEMORY_POOL}.6": "memory.free",
     }  # fmt: skip
+    return _referee(target, (ENVMON, CPM_TOTAL, MEMORY_POOL), columns)
+
+
+def _referee(target: str, bases: tuple[str, ...], columns: dict[str, str]) -> dict[str, object]:
+    """snmpwalk's values of ``columns`` (column OID -> point), as ``point/instance``."""
     found: dict[str, object] = {}
-    for base in (ENVMON, CPM_TOTAL, MEMORY_POOL):
+    for base in bases:
         for oid, value in walk(target, base).items():
             column, _, instance = oid.rpartition(".")
             if column in columns:
@@ -61,6 +70,16 @@ def _cisco_referee(target: str) -> dict[str, object]:
                     value.strip('"') if value.startswith('"') else int(value)
                 )
     return found
+
+
+def _assert_same(ours: dict[str, object], referee: dict[str, object], moving: str) -> None:
+    """Every value alike, but temperatures (``moving``), which drift by a degree over
+    minutes: within 1 C of snmpwalk's."""
+    drifting = {k for k in referee if k.startswith(moving)}
+    assert drifting
+    for key in drifting:
+        assert abs(ours.pop(key) - referee[key]) <= 1, key  # type: ignore[operator]
+    assert ours == {k: v for k, v in referee.items() if k not in drifting}
 
 
 STATE = {1: "normal", 2: "warning", 3: "critical", 4: "shutdown", 5: "not_present",
@@ -98,13 +117,7 @@ def test_cisco_environment_as_snmpwalk_reads_it(
     assert referee["fan.state/3"] == 1 and referee["power.state/2"] == 1
     assert referee["temperature.state/1"] == 1 and referee["temperature.threshold/1"] == 90
     assert referee["memory.name/1"] == "Processor" and referee["cpu.load_1min/1"] == 9
-    ours = _ours(site, "sw-cisco", CISCO_TABLES)
-    # A healthy temperature drifts by a degree over minutes: within 1 C of snmpwalk's.
-    moving = {k for k in referee if k.startswith("temperature.value/")}
-    assert moving == {"temperature.value/1", "temperature.value/2"}
-    for key in moving:
-        assert abs(ours.pop(key) - referee[key]) <= 1, key  # type: ignore[operator]
-    assert ours == {k: v for k, v in _decoded(referee).items() if k not in moving}
+    _assert_same(_ours(site, "sw-cisco", CISCO_TABLES), _decoded(referee), "temperature.value/")
 
     sim.client.inject("sw-cisco", "fan_failed", {"fan": "2"})
     sim.client.inject("sw-cisco", "psu_failed", {"psu": "1"})
@@ -120,3 +133,61 @@ def test_cisco_environment_as_snmpwalk_reads_it(
     assert (ours["fan.state/2"], ours["power.state/1"]) == ("critical", "critical")
     assert (ours["temperature.value/2"], ours["temperature.state/2"]) == (83, "critical")
     assert ours["fan.descr/2"] == referee["fan.descr/2"] == "Fan 2"
+
+
+H3C_COLUMNS = {
+    f"{ENT_PHYSICAL}.7": "entity.name", f"{ENT_PHYSICAL}.5": "entity.class",
+    f"{HH3C_STATE}.3": "entity.oper_status", f"{HH3C_STATE}.6": "entity.cpu_usage",
+    f"{HH3C_STATE}.7": "entity.cpu_threshold", f"{HH3C_STATE}.8": "entity.mem_usage",
+    f"{HH3C_STATE}.9": "entity.mem_threshold", f"{HH3C_STATE}.12": "entity.temperature",
+    f"{HH3C_STATE}.13": "entity.temperature_threshold", f"{HH3C_STATE}.19": "entity.error_status",
+}  # fmt: skip
+CLASS = {3: "chassis", 6: "power_supply", 7: "fan", 8: "sensor"}
+H3C_ERROR = {1: "not_supported", 2: "normal", 41: "fan_error", 51: "psu_error"}
+
+
+def _h3c_referee(target: str) -> dict[str, object]:
+    return _referee(target, (f"{ENT_PHYSICAL}.5", f"{ENT_PHYSICAL}.7", HH3C_STATE), H3C_COLUMNS)
+
+
+def _h3c_decoded(referee: dict[str, object]) -> dict[str, object]:
+    out = dict(referee)
+    for key, value in referee.items():
+        point = key.split("/")[0]
+        if point == "entity.class":
+            out[key] = CLASS[value]  # type: ignore[index]
+        elif point == "entity.error_status":
+            out[key] = H3C_ERROR[value]  # type: ignore[index]
+        elif point == "entity.oper_status":
+            out[key] = {3: "enabled"}[value]  # type: ignore[index]
+    return out
+
+
+def test_h3c_entity_state_as_snmpwalk_reads_it(
+    vendors: tuple[SimFleet, Path, dict[str, str]],
+) -> None:
+    sim, site, targets = vendors
+    referee = _h3c_referee(targets["sw-h3c"])
+    # the chassis carries the CPU and memory, the sensors the temperatures
+    assert (referee["entity.cpu_usage/1"], referee["entity.cpu_threshold/1"]) == (11, 80)
+    assert referee["entity.temperature_threshold/11"] == 70
+    assert referee["entity.temperature_threshold/21"] == 0  # a fan has no sensor
+    assert referee["entity.error_status/22"] == referee["entity.error_status/31"] == 2
+    _assert_same(_ours(site, "sw-h3c", ("entity",)), _h3c_decoded(referee), "entity.temperature/")
+
+    sim.client.inject("sw-h3c", "fan_failed", {"fan": "2"})
+    sim.client.inject("sw-h3c", "psu_failed", {"psu": "1"})
+    sim.client.inject("sw-h3c", "overheat", {"sensor": "1", "celsius": "77"})
+    try:
+        referee = _h3c_referee(targets["sw-h3c"])
+        ours = _ours(site, "sw-h3c", ("entity",))
+    finally:
+        sim.client.clear("sw-h3c", None, {})
+    assert (referee["entity.error_status/22"], referee["entity.error_status/21"]) == (41, 2)
+    assert (referee["entity.error_status/31"], referee["entity.error_status/32"]) == (51, 2)
+    assert referee["entity.temperature/11"] == ours["entity.temperature/11"] == 77
+    assert (ours["entity.error_status/22"], ours["entity.class/22"]) == ("fan_error", "fan")
+    assert (ours["entity.error_status/31"], ours["entity.class/31"]) == (
+        "psu_error",
+        "power_supply",
+    )

@@ -68,6 +68,12 @@ def _value(raw: object) -> Value:
     return None
 
 
+def _under(oid: str, prefix: str) -> bool:
+    """``oid`` is ``prefix`` or an instance of it, by whole arcs: the column
+    ...1.1.1.1.1 does not take the varbind ...1.1.1.1.12.5 of another column."""
+    return oid == prefix or oid.startswith(prefix + ".")
+
+
 MAX_LOGGED_OID = 120  # characters of a trap OID in a log line (a sender picks its length)
 
 
@@ -122,14 +128,14 @@ class TrapIntake:
                     (
                         str(_value(v))
                         for oid, v in message.varbinds
-                        if oid.startswith(trap.instance_from)
+                        if _under(oid, trap.instance_from)
                     ),
                     "",
                 )
             readings.append(Reading(device, f"trap.{name}", True, ts, instance))
             for key, prefix in trap.values.items():
                 for oid, raw in message.varbinds:
-                    if oid.startswith(prefix):
+                    if _under(oid, prefix):
                         readings.append(
                             Reading(device, f"trap.{name}.{key}", _value(raw), ts, instance)
                         )
