@@ -25,6 +25,7 @@ from center.adapters import Adapter, DeliveryError
 from center.config import AdapterSettings
 from center.ledger import Delivery, LedgerStore
 from drivers.backoff import Backoff
+from drivers.tasks import stop_task
 
 log = logging.getLogger("lvgw-center.delivery")
 
@@ -65,9 +66,7 @@ class Deliverer:
                         await self.store.release()
                     await asyncio.sleep(ledger_trouble.next_delay())
         finally:
-            maintaining.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await maintaining
+            await stop_task(maintaining, reraise=True)
             await self.adapter.close()
 
     async def _attempt(self, delivery: Delivery) -> None:

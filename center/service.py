@@ -19,6 +19,7 @@ from center.delivery import Deliverer
 from center.ingest import Ingest
 from center.ledger import LedgerStore, Route
 from center.web import callback_server
+from drivers.tasks import stop_tasks
 
 log = logging.getLogger("lvgw-center")
 
@@ -80,11 +81,10 @@ class Center:
             try:
                 await _until(stop, tasks)
             finally:
+                await stop_tasks(*tasks)
                 for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                    if not task.cancelled():
+                        task.result()  # a part's own error, if one failed
                 if self.web is not None:
                     await self.web.close()
 

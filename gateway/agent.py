@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from drivers.tasks import stop_task, stop_tasks
 from gateway import snapshot
 from gateway.config.errors import ConfigError
 from gateway.config.load import LoadedConfig
@@ -323,7 +324,7 @@ class Agent:
                 await pipeline.handle(self.results.get_nowait())
             await self.write_snapshot(pipeline, uplink)
             uplink.request_stop()
-            await asyncio.gather(*(stop_task(task) for task in background))
+            await stop_tasks(*background)
 
     async def _run_pollers(self, schedules: dict[str, DeviceSchedule]) -> None:
         """Every device's schedule, each a part of its own (``poll:<device>``)."""
@@ -334,17 +335,6 @@ class Agent:
 
     async def _push(self, source: PushSource, schedules: dict[str, DeviceSchedule]) -> None:
         await source.run(self.results, lambda device: schedules[device].poll_now())
-
-
-async def stop_task(task: asyncio.Task[Any], every: float = 1.0) -> None:
-    """Cancel ``task`` and wait until it has finished, cancelling it again every
-    ``every`` seconds while it runs on. A cancellation can be lost inside a library:
-    Python 3.11's ``asyncio.wait_for`` drops one that arrives just as its inner
-    awaitable completes (CPython gh-86296), and a part that lost it would keep the
-    agent from ever stopping. A cancellation of the caller itself is not swallowed."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=every)
 
 
 async def _first_of(*events: asyncio.Event) -> None:

@@ -17,6 +17,8 @@ import socket
 from collections.abc import AsyncIterator, Callable, MutableMapping
 from contextlib import asynccontextmanager, suppress
 
+from drivers.tasks import stop_task
+
 log = logging.getLogger("lvgw.systemd")
 
 # sd_watchdog_enabled(3): ping at half the interval, so that one late ping is no harm.
@@ -110,7 +112,5 @@ async def notifying(
     try:
         yield
     finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task, reraise=True)
         notifier.close()

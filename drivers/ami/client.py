@@ -35,6 +35,7 @@ from drivers.ami.errors import (
     AmiTlsError,
 )
 from drivers.ami.message import Message, MessageReader, encode_action
+from drivers.tasks import stop_task
 
 # The actions the gateway may send besides Login, Challenge and Logoff: each one only
 # reads (Asterisk 22: main/manager.c, res/res_pjsip/pjsip_configuration.c,
@@ -301,9 +302,7 @@ class AmiConnection:
                 await asyncio.wait_for(self._writer.drain(), 1.0)
         self._end(AmiClosed("closed by the gateway"))
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task, reraise=True)
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._writer.wait_closed(), 1.0)

@@ -36,6 +36,7 @@ from typing import Self
 from drivers.sia import content, frame
 from drivers.sia.content import ContentError, Event
 from drivers.sia.frame import Frame, FrameError
+from drivers.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +162,7 @@ class Dc09Receiver:
             self._udp = None
         if self._server is not None:
             self._server.close()
-            for task in list(self._connections):
-                task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
+            await stop_tasks(*self._connections)
             await self._server.wait_closed()
             self._server = None
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from drivers.tasks import stop_task
 from gateway import desk
 from gateway.demo.helpdesk import Helpdesk, start_center
 from gateway.demo.ports import fleet_for_demo, status_listen_for_demo
@@ -133,9 +134,7 @@ async def _until_cancelled(job: Coroutine[Any, Any, None]) -> None:
     try:
         await asyncio.wait({task})  # unlike ``await task``, a cancel here stays ours
     finally:
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=1.0)
+        await stop_task(task)
     if not task.cancelled():
         task.result()  # the job's own error, if it failed
 

@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 import yaml
 
+from drivers.tasks import stop_task
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.demo.processes import free_port
@@ -185,8 +186,7 @@ async def heard(sim: SimFleet, config: LoadedConfig, device_id: str, inject: Any
             await sent_and_taken(sim, device_id, source)
             return await reader.poll()
         finally:
-            running.cancel()
-            await asyncio.gather(running, return_exceptions=True)
+            await stop_task(running)
             await source.close()
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiomqtt
 
-from gateway.agent import stop_task
+from drivers.tasks import stop_task
 from gateway.signing import Verifier
 from gateway.uplink.inbound import Inbound
 from tests.realservers import Mosquitto

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from drivers.snmp.driver import SnmpDriver
+from drivers.tasks import stop_task
 from gateway.config import LoadedConfig
 from gateway.correlate import Correlator
 from gateway.model import EventKind, TicketEvent
@@ -144,9 +145,7 @@ async def running(config: LoadedConfig) -> AsyncIterator[Gateway]:
     try:
         yield gateway
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task, reraise=True)
         await snmp.close()
 
 

@@ -4,10 +4,10 @@ the pollers: the tests feed poll results to the real `Pipeline` themselves."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Self
 
 from drivers.backoff import Backoff
+from drivers.tasks import stop_task
 from gateway.config.load import LoadedConfig
 from gateway.outbox import Outbox
 from gateway.pipeline import Pipeline, load_tickets
@@ -54,7 +54,5 @@ class Gateway:
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task, reraise=True)
         await self.outbox.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiomqtt
 
+from drivers.tasks import stop_task
 from tests.realservers import which
 
 SESSION_EXPIRY_S = 86_400
@@ -78,6 +79,4 @@ class ServiceCenter:
             self._proc.terminate()
             await self._proc.wait()
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            await stop_task(self._reader, reraise=True)

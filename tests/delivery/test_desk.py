@@ -11,6 +11,7 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
+from drivers.tasks import stop_task
 from gateway import desk
 from gateway.config.load import load_config
 from gateway.poller import PollResult
@@ -112,8 +113,7 @@ async def test_desk_shows_and_acknowledges_what_the_gateway_sends(
                 await again.publish("lvgw/v1/site-k/status", b'{"state": "marker"}', qos=1)
             await eventually(lambda: "is marker" in out.getvalue(), 10, "marker")
         finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
+            await stop_task(watcher)
     text = out.getvalue()
     assert text.count("OPEN") == 1
     assert f"ticket {event.ticket_id} #1" in text

@@ -14,6 +14,7 @@ import aiomqtt
 import pytest
 
 from drivers.backoff import Backoff
+from drivers.tasks import stop_task
 from gateway.config.site import Mqtt
 from gateway.outbox import MessageClass, Outbox, OutboxMessage
 from gateway.uplink import MqttUplink
@@ -42,9 +43,8 @@ async def received(quick_broker: Mosquitto) -> AsyncIterator[list[tuple[str, byt
         await client.subscribe(PREFIX + "control", qos=1)
         task = asyncio.create_task(listen(client), name="backlog observer")
         yield seen
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await stop_task(task)
+        assert task.cancelled(), task.exception()
 
 
 async def test_mixed_backlog_drains_tickets_first_and_everything_in_order(
@@ -75,8 +75,7 @@ async def test_mixed_backlog_drains_tickets_first_and_everything_in_order(
                 while len(received) < ROUNDS * (CONTROL + TICKETS):
                     await asyncio.sleep(0.05)
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop_task(task)
     payloads = [p.decode() for _, p in received]
     tickets = [f"t{r}-{n}" for r in range(ROUNDS) for n in range(TICKETS)]
     replies = [f"c{r}-{n:03d}" for r in range(ROUNDS) for n in range(CONTROL)]

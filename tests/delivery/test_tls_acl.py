@@ -18,6 +18,7 @@ from typing import Any
 import aiomqtt
 import pytest
 
+from drivers.tasks import stop_task
 from gateway.config.load import load_config
 from gateway.model import TicketEvent
 from gateway.outbox import MessageClass
@@ -89,9 +90,8 @@ async def observer(secure_broker: SecureMosquitto) -> AsyncIterator[Observer]:
         seen = Observer(client)
         task = asyncio.create_task(seen.listen(), name="observer")
         yield seen
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await stop_task(task)
+        assert task.cancelled(), task.exception()
 
 
 async def raise_incidents(gateway: Gateway, devices: int) -> list[TicketEvent]:

@@ -31,6 +31,7 @@ import jsonschema
 import pytest
 import yaml
 
+from drivers.tasks import stop_task
 from gateway.demo.processes import free_port
 from tests.realservers import Mosquitto, running, wait_until
 from tests.simulators.conftest import SimFleet, free_port_on, get
@@ -113,9 +114,8 @@ class ServiceCenter:
         try:
             yield self
         finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            await stop_task(task)
+            assert task.cancelled(), task.exception()
 
     def open_tickets(self) -> dict[str, dict[str, Any]]:
         """Tickets opened and not resolved yet: ticket id -> its latest event."""

@@ -25,6 +25,7 @@ from typing import Any
 
 import aiomqtt
 
+from drivers.tasks import stop_task
 from tests.realservers import Mosquitto, Snmpd, free_port
 
 MB = 1024 * 1024
@@ -190,8 +191,7 @@ async def gateway_under_attack(
         assert gateway.alive, gateway.log_text()[-3000:]
     finally:
         code = gateway.stop()
-        watcher.cancel()
-        await asyncio.gather(watcher, return_exceptions=True)
+        await stop_task(watcher)
     assert code == 0, gateway.log_text()[-3000:]
 
 

@@ -16,6 +16,7 @@ import pytest
 from drivers.snmp import SnmpProtocolError, SnmpTarget
 from drivers.snmp.driver import SnmpDriver
 from drivers.snmp.lean import LeanSnmpClient
+from drivers.tasks import stop_task
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.poller import DeviceSchedule, PollResult
@@ -94,8 +95,7 @@ async def test_a_dripping_agent_meets_the_poll_deadline(tmp_path: Path) -> None:
         async with asyncio.timeout(10):
             result = await results.get()
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await stop_task(task)
         agent.close()
         await driver.close()
     took = time.monotonic() - started

@@ -12,6 +12,7 @@ from typing import Any
 import aiomqtt
 import pytest
 
+from drivers.tasks import stop_task
 from gateway import snapshot
 from gateway.agent import Agent
 from gateway.config import load_config
@@ -92,6 +93,5 @@ async def test_a_part_with_a_bug_is_restarted_and_shown_degraded(
     finally:
         stop.set()
         await asyncio.wait_for(running, 20)
-        watcher.cancel()
-        await asyncio.gather(watcher, return_exceptions=True)
+        await stop_task(watcher)
     assert seen[-1]["state"] == "offline"

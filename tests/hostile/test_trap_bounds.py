@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from drivers.snmp.traps import TrapMessage
+from drivers.tasks import stop_task
 from gateway import logs
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
@@ -61,8 +62,7 @@ async def run_storm(
                 await asyncio.sleep(0.01)
         return last_trap - started
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await stop_task(task)
 
 
 def gaps(reader: CountingReader) -> list[float]:

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
+from drivers.tasks import stop_task
 from gateway.metrics.fielddocs import shipped_profiles
 from gateway.metrics.influx import MetricsSink
 from gateway.metrics.schema import DeviceMeta, MetricSchema, ProfileFields
@@ -64,9 +65,7 @@ async def sink_running(sink: MetricsSink) -> AsyncIterator[asyncio.Task[None]]:
     try:
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task, reraise=True)
 
 
 async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:

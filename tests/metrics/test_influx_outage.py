@@ -4,11 +4,11 @@ every point is there, none twice in a different value, and the backlog went in o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 
 import pytest
 
+from drivers.tasks import stop_task
 from gateway.metrics.influx import MetricsSink, SinkOptions
 from gateway.metrics.influx_settings import InfluxSettings
 from gateway.metrics.influx_writer import InfluxWriter
@@ -91,9 +91,7 @@ async def test_thirty_seconds_without_influxdb_lose_no_point(
             await wait_for(lambda: sink.stats().influx_ok is True, "InfluxDB back", timeout=5)
             await asyncio.sleep(1.0)  # a few polls more, after the backlog
         finally:
-            producer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
+            await stop_task(producer, reraise=True)
         lines = schema.lines(polls)
         want = samples_of(lines)
         got = await own_victoria.wait_samples(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from drivers.tasks import stop_task
 from gateway.config.load import RESERVED_IDS
 from gateway.metrics.influx import SinkStats
 from gateway.metrics.schema import GATEWAY_DEVICE
@@ -124,7 +124,5 @@ async def test_run_submits_a_snapshot_every_interval() -> None:
         while len(submitted) < 3:
             await asyncio.sleep(0.01)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task, reraise=True)
     assert all(any(r.point == "poll.count" for r in snapshot) for snapshot in submitted)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from drivers.snmp.traps import TrapReceiver
+from drivers.tasks import stop_task
 from gateway.config import LoadedConfig, load_config
 from gateway.config.protocols.snmp import traps_settings
 from gateway.mibs.compiler import compile_files
@@ -104,5 +105,4 @@ async def test_traps_named_from_mibs_become_their_readings(tmp_path: Path) -> No
             values = {r.point: r.value for r in result.readings}
             assert values == {"trap.failed": True, "trap.failed.state": 2}
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop_task(task)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.tasks import stop_task
 from gateway import sdnotify
 from tests.packaging.site import one_switch_site
 from tests.realservers import Mosquitto
@@ -118,9 +119,8 @@ async def test_a_stuck_event_loop_stops_feeding_the_watchdog(tmp_path: Path) -> 
                     break
             assert len(stale) <= 1  # at most the ping that was already on its way
         finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            await stop_task(task)
+            assert task.cancelled(), task.exception()
             notifier.close()
 
 
@@ -163,7 +163,6 @@ async def test_a_failing_status_line_does_not_stop_the_pings(tmp_path: Path) -> 
             for _ in range(3):
                 assert "WATCHDOG" in await asyncio.to_thread(receive, listener, 5)
         finally:
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            await stop_task(task)
+            assert task.cancelled(), task.exception()
             notifier.close()

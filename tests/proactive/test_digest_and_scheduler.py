@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from drivers.tasks import stop_task
 from gateway.model import EventKind, Level, TicketEvent
 from gateway.outbox import MessageClass
 from gateway.proactive.scheduler import Job, ProactiveScheduler, daily_at, every
@@ -168,9 +168,7 @@ async def test_apscheduler_fires_the_jobs_and_stops_cleanly(tmp_path: Path) -> N
             await fired.wait()
         assert ran[2:] == ["hourly", "hourly"]
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task, reraise=True)
         await state_file.close()
     assert scheduler.apscheduler is None
     async with StateFile(tmp_path) as saved:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.tasks import stop_task
 from gateway.config import load_config
 from gateway.config.errors import ConfigError
 from gateway.config.load import LoadedConfig
@@ -95,7 +96,7 @@ async def test_messages_become_readings_and_faults(tmp_path: Path) -> None:
             assert replies.count(b'"*ACK"') == 2
             results = [await asyncio.wait_for(out.get(), 2) for _ in frames]
         finally:
-            running.cancel()
+            await stop_task(running)
             await source.close()
         assert values(results[0])["panel.mains_fail"] is True
         assert values(results[1])["zone.low_battery/3"] is True
@@ -132,7 +133,7 @@ async def test_the_next_message_clears_the_silence(tmp_path: Path) -> None:
             await send(config, pysia_frame("|]" + stamp(), "C0FFEE", "0003", "NULL", key=KEY))
             result = await asyncio.wait_for(out.get(), 2)
         finally:
-            running.cancel()
+            await stop_task(running)
             await source.close()
         # As if it came right after the silence was judged (the engine's clock is there).
         later = poll.ts + timedelta(seconds=12.5)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from amcrest import AmcrestCamera, ApiWrapper
 
+from drivers.tasks import stop_task
 from tests.simulators.conftest import SimFleet, free_port_on, gateway_readings
 
 pytestmark = pytest.mark.real
@@ -141,7 +142,7 @@ async def test_amcrest_follows_the_attach_stream(nvr: tuple[SimFleet, int, Path]
                 await asyncio.wait([task], timeout=0.5)
             await task
     finally:
-        task.cancel()
+        await stop_task(task)
         await asyncio.to_thread(sim.client.clear, "nvr-ref", None, {})
     assert [(code, payload["action"], payload["index"]) for code, payload in got] == [
         ("VideoLoss", "Start", "2"),

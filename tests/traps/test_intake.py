@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from drivers.snmp.traps import TrapReceiver
+from drivers.tasks import stop_task
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.config.protocols.snmp import traps_settings
@@ -99,8 +100,7 @@ async def test_traps_become_readings_of_their_device_within_100_ms(tmp_path: Pat
             assert out.empty()
             assert receiver.stats().rejected >= 1
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop_task(task)
 
 
 async def test_snmps_push_source_in_the_registry_reads_traps_and_asks_for_a_poll(
@@ -126,6 +126,5 @@ async def test_snmps_push_source_in_the_registry_reads_traps_and_asks_for_a_poll
             assert [(r.point, r.instance) for r in result.readings] == [("trap.link_down", "3")]
             assert polled == ["sw-a"]
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop_task(task)
             await source.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.tasks import stop_tasks
 from gateway.config import load_config
 from gateway.config.site import Clocks, SiteZone
 from gateway.model import Condition, EventKind, Level, Reading
@@ -127,9 +128,7 @@ async def test_one_slow_or_broken_device_never_delays_another() -> None:
             assert result.device == "fast"
             seen.append(loop.time() - started)
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(*tasks)
     # The fast device kept its own monotonic schedule: 6 polls in about 6 intervals.
     assert seen[-1] < interval * 5 + 0.2
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from drivers.backoff import Backoff
+from drivers.tasks import stop_task
 from gateway.config.site import Mqtt
 from gateway.outbox import Outbox
 from gateway.uplink import MqttUplink
@@ -57,8 +58,7 @@ async def test_a_v5_refusal_makes_the_uplink_speak_3_1_1(tmp_path: Path) -> None
             await asyncio.wait_for(second_connect.wait(), 10)
         finally:
             uplink.request_stop()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop_task(task)
             server.close()
             await server.wait_closed()
     assert levels[:2] == [5, 4]  # v5 first; after the refusal, 3.1.1 (protocol level 4)

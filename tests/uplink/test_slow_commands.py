@@ -11,6 +11,7 @@ from typing import Any
 import aiomqtt
 import pytest
 
+from drivers.tasks import stop_task
 from gateway.config.site import Mqtt
 from gateway.outbox import Outbox
 from gateway.uplink import MqttUplink
@@ -56,5 +57,4 @@ async def test_an_ack_is_answered_while_a_report_is_built(
             assert handled == ["cmd/report", "acks"]
         finally:
             uplink.request_stop()
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop_task(task)

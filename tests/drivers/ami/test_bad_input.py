@@ -20,6 +20,7 @@ from drivers.ami import (
     AmiTimeout,
     AmiTlsError,
 )
+from drivers.tasks import stop_tasks
 from tests.delivery.certs import CertAuthority
 from tests.drivers.ami.conftest import SECRET, start_pbx
 
@@ -52,9 +53,7 @@ async def scripted(script: Script) -> AsyncIterator[int]:
         yield server.sockets[0].getsockname()[1]
     finally:
         server.close()
-        for task in handlers:
-            task.cancel()
-        await asyncio.gather(*handlers, return_exceptions=True)
+        await stop_tasks(*handlers)
         await server.wait_closed()
 
 

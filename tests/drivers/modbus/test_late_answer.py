@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from drivers.modbus import ModbusBus, ModbusTimeout, Table
+from drivers.tasks import stop_tasks
 from tests.drivers.modbus.conftest import HOST
 
 pytestmark = pytest.mark.integration
@@ -37,9 +38,7 @@ class SlowResponder:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        for task in self._answers:
-            task.cancel()
-        await asyncio.gather(*self._answers, return_exceptions=True)
+        await stop_tasks(*self._answers)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -1,5 +1,6 @@
-"""Stopping a part whose cancellation was lost (Python 3.11's asyncio.wait_for can drop
-one, CPython gh-86296): the agent cancels it again until it ends, so `lvgw run` stops."""
+"""Stopping a task whose cancellation was lost (Python 3.11's asyncio.wait_for can drop
+one, CPython gh-86296): `drivers.tasks` cancels it again until it ends, so `lvgw run`,
+lvgw-center and the tests' clean-ups stop."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 
 import pytest
 
-from gateway.agent import stop_task
+from drivers.tasks import stop_task, stop_tasks
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +53,21 @@ async def test_the_callers_own_cancellation_is_not_swallowed() -> None:
     assert not part.done()  # the caller gave up: it did not wait on for the part
     released.set()
     await part
+
+
+async def test_several_tasks_each_cancelled_until_it_ends() -> None:
+    swallowed: list[int] = []
+
+    async def swallows_the_first_cancellation(n: int) -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            swallowed.append(n)  # lost, as in wait_for: the task goes on
+        await asyncio.sleep(3600)
+
+    tasks = [asyncio.create_task(swallows_the_first_cancellation(n)) for n in range(3)]
+    await asyncio.sleep(0)
+    async with asyncio.timeout(5):
+        await stop_tasks(*tasks, every=0.01)
+    assert sorted(swallowed) == [0, 1, 2]
+    assert all(task.cancelled() for task in tasks)
