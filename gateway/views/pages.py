@@ -24,8 +24,11 @@ from gateway.present.summary import (
     display_name,
     summarize,
 )
+from gateway.present.tables import Table
 from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
 from gateway.tickets.wire import rfc3339
+from gateway.views import svg
+from gateway.views.charts import Chart
 from gateway.views.status import LEVELS, _ago, _countdown
 
 STYLE = """
@@ -49,6 +52,17 @@ tr.row4{background:#e3f2fd}tr.down td.state{color:#c62828;font-weight:600}
 .fig{display:inline-block;margin:0 10px 2px 0;white-space:nowrap}
 .fig.degraded,.st.degraded{color:#8a4b00;font-weight:600}.fig.down,.st.down{color:#b71c1c;font-weight:600}
 .st{white-space:nowrap}.st.ok{color:#1b5e20}.st.unknown,.fig.unknown{color:#555}
+.fig.ok{color:#1b5e20}td .fig{margin:0}#summary .fig{font-size:15px}
+.scroll{overflow-x:auto;max-width:100%}
+th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;
+color:inherit;text-align:left}th[aria-sort=ascending] button::after{content:" ▲"}
+th[aria-sort=descending] button::after{content:" ▼"}
+.chart-box{margin:0 12px 12px 0;max-width:100%}.chart-box h3{font-size:14px;margin:6px 0 2px}
+svg.chart{max-width:100%;height:auto}.legend{list-style:none;margin:0 0 4px;padding:0;
+font-size:12px;display:flex;flex-wrap:wrap;gap:2px 12px}.legend svg{vertical-align:middle}
+details{margin:16px 0}summary{cursor:pointer;color:#0d47a1}
+@media (max-width:640px){main{padding:8px}header{padding:8px}td,th{padding:4px}
+.opt{display:none}#devices td.summary .fig{display:block;white-space:normal}}
 """
 
 SCRIPT = """(function(){
@@ -62,7 +76,17 @@ document.querySelectorAll("[data-due]").forEach(function(e){
 var left=(Date.parse(e.getAttribute("data-due"))-now)/1000;
 e.textContent=left>=0?"in "+f(left):"OVERDUE "+f(left);
 e.className=left>=0?"due":"due overdue";});}
-tick();setInterval(tick,1000);})();"""
+tick();setInterval(tick,1000);
+document.querySelectorAll("table.sortable th button").forEach(function(b){
+b.addEventListener("click",function(){var th=b.parentNode,tr=th.parentNode,
+i=Array.prototype.indexOf.call(tr.children,th),body=tr.parentNode.parentNode.tBodies[0],
+up=th.getAttribute("aria-sort")!=="ascending";
+tr.querySelectorAll("th").forEach(function(h){h.removeAttribute("aria-sort");});
+th.setAttribute("aria-sort",up?"ascending":"descending");
+var rows=Array.prototype.slice.call(body.rows);
+rows.sort(function(p,q){var x=p.cells[i].getAttribute("data-v"),y=q.cells[i].getAttribute("data-v"),
+m=parseFloat(x),n=parseFloat(y),c=isNaN(m)||isNaN(n)?x.localeCompare(y):m-n;return up?c:-c;});
+rows.forEach(function(r){body.appendChild(r);});});});})();"""
 
 
 def _digest(text: str) -> str:
@@ -143,13 +167,25 @@ def tickets_table(tickets: Sequence[TicketStatus], now: datetime) -> str:
             + f"</td><td>{escape(t.title)}</td>"
             f"<td>{_countdown_cell(t.response_due, now)}</td>"
             f"<td>{_countdown_cell(t.onsite_due, now)}</td>"
-            f'<td>{acked}</td><td class="muted">{escape(t.ticket_id)}</td></tr>'
+            f'<td class="opt">{acked}</td><td class="muted opt">{escape(t.ticket_id)}</td></tr>'
         )
     return (
-        '<table id="tickets"><tr><th>Level</th><th>Device</th><th>Fault</th><th>Respond</th>'
-        "<th>On site</th><th>Acknowledged</th><th>Ticket</th></tr>" + "".join(rows) + "</table>"
+        '<div class="scroll"><table id="tickets"><tr><th>Level</th><th>Device</th><th>Fault</th>'
+        '<th>Respond</th><th>On site</th><th class="opt">Acknowledged</th>'
+        '<th class="opt">Ticket</th></tr>' + "".join(rows) + "</table></div>"
     )
 
+
+# The words this module adds to the pages' (headers of the device page), in one place.
+TEXT = {
+    "all_devices": "← all devices",
+    "open_tickets": "Open tickets",
+    "charts": "Charts",
+    "details": "Details: the latest readings by point",
+    "point": "Point",
+    "value": "Value",
+    "unit": "Unit",
+}
 
 # A state's mark, so that states differ by shape and word as well as by colour.
 STATE_MARKS = {State.OK: "✓", State.DEGRADED: "▲", State.DOWN: "✖", State.UNKNOWN: "?"}
@@ -181,9 +217,9 @@ def _device_row(
         f'<tr class="device {css}" data-device="{escape(device.id)}">'
         f"<td>{_device_link(device.id)}</td>"
         f"<td>{escape(display_name(device, meanings))}</td>"
-        f"<td>{escape(device.kind)}</td>"
+        f'<td class="opt">{escape(device.kind)}</td>'
         f'<td class="state">{state_badge(summary.state)}</td><td>{_badge(level)}</td>'
-        f"<td>{_ago(device.last_poll, now)}</td>"
+        f'<td class="opt">{_ago(device.last_poll, now)}</td>'
         f'<td class="summary">{figures_html(summary)}</td></tr>'
     )
 
@@ -196,26 +232,74 @@ def index_page(
     body = (
         f"<h2>Open tickets ({len(tickets)})</h2>{tickets_table(tickets, now)}"
         f"<h2>Devices ({len(devices)})</h2>"
-        '<table id="devices"><tr><th>Device</th><th>Name</th><th>Kind</th><th>State</th>'
-        "<th>Worst open</th><th>Polled</th><th>Summary</th></tr>"
+        '<div class="scroll"><table id="devices"><tr><th>Device</th><th>Name</th>'
+        '<th class="opt">Kind</th><th>State</th><th>Worst open</th><th class="opt">Polled</th>'
+        "<th>Summary</th></tr>"
         + "".join(
             _device_row(d, now, summarize(d, meanings.get(d.id, {})), meanings.get(d.id, {}))
             for d in devices
         )
-        + '</table><p class="muted">Machine-readable: <a href="/api/status">/api/status</a></p>'
+        + '</table></div><p class="muted">Machine-readable: '
+        '<a href="/api/status">/api/status</a></p>'
     )
     return layout(f"lvgw {data.site.id}", _site_header(data, agent_state), body)
+
+
+def table_html(table: Table) -> str:
+    """A sortable table: each header a button (the page's script sorts by it), each
+    cell's value for sorting in ``data-v``, states with their mark."""
+    head = "".join(
+        f'<th><button type="button">{escape(title)}</button></th>' for title in table.columns
+    )
+    rows = []
+    for row in table.rows:
+        cells = []
+        for cell in row:
+            text = escape(cell.text)
+            if cell.state is not None:
+                text = (
+                    f'<span class="fig {cell.state.value}">{STATE_MARKS[cell.state]} {text}</span>'
+                )
+            cells.append(f'<td data-v="{escape(str(cell.sort))}">{text}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<h2>{escape(table.title)} ({len(table.rows)})</h2><div class="scroll">'
+        f'<table class="sortable" data-table="{escape(table.name)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def chart_html(chart: Chart) -> str:
+    """A chart titled above, with its unit, and a legend when it has several lines."""
+    legend = ""
+    if chart.legend:
+        legend = (
+            '<ul class="legend">'
+            + "".join(
+                f"<li>{svg.swatch(n)} {escape(label)}</li>" for n, label in enumerate(chart.legend)
+            )
+            + "</ul>"
+        )
+    note = f' <span class="muted">({escape(chart.note)})</span>' if chart.note else ""
+    return (
+        f'<figure class="chart-box"><h3>{escape(chart.title)}{note}</h3>{legend}{chart.svg}'
+        "</figure>"
+    )
 
 
 def device_page(
     data: StatusSnapshot,
     device: DeviceStatus,
     facts: Sequence[tuple[str, str]],
-    charts: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+    summary: Summary,
+    tables: Sequence[Table],
+    charts: Sequence[Chart],
+    chart_links: str,
     agent_state: str,
     now: datetime,
 ) -> str:
-    """``facts``: (label, value) rows; ``charts``: (range title, [(caption, svg)])."""
+    """``facts``: (label, value) rows; ``charts``: those of the range asked for;
+    ``chart_links``: the links to the other range and to more charts (HTML)."""
     device_id = device.id
     tickets = [t for t in data.open_tickets if t.concerns(device_id)]
     fact_rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
@@ -224,19 +308,22 @@ def device_page(
         f"<td>{escape(item.unit)}</td></tr>"
         for name, item in device.readings.items()
     )
-    chart_html = "".join(
-        f'<h2>{escape(title)}</h2><div class="chartset charts">'
-        + "".join(
-            f"<figure>{svg}<figcaption>{escape(cap)}</figcaption></figure>" for cap, svg in items
-        )
-        + "</div>"
-        for title, items in charts
-    )
     body = (
-        f'<p><a href="/">← all devices</a></p><table id="facts">{fact_rows}</table>'
-        f"<h2>Open tickets ({len(tickets)})</h2>{tickets_table(tickets, now)}"
-        '<h2>Latest readings</h2><table id="readings"><tr><th>Point</th><th>Value</th>'
-        f"<th>Unit</th></tr>{readings}</table>{chart_html}"
+        f'<p><a href="/">{escape(TEXT["all_devices"])}</a></p>'
+        f'<p id="summary">{state_badge(summary.state)} {figures_html(summary)}</p>'
+        f'<div class="scroll"><table id="facts">{fact_rows}</table></div>'
+        f"<h2>{escape(TEXT['open_tickets'])} ({len(tickets)})</h2>{tickets_table(tickets, now)}"
+        + "".join(table_html(t) for t in tables)
+        + (
+            f'<h2>{escape(TEXT["charts"])}</h2><p class="chart-links">{chart_links}</p>'
+            f'<div class="chartset charts">{"".join(chart_html(c) for c in charts)}</div>'
+            if charts or chart_links
+            else ""
+        )
+        + f'<details id="details"><summary>{escape(TEXT["details"])}</summary>'
+        f'<div class="scroll"><table id="readings"><tr><th>{escape(TEXT["point"])}</th>'
+        f"<th>{escape(TEXT['value'])}</th><th>{escape(TEXT['unit'])}</th></tr>{readings}"
+        "</table></div></details>"
     )
     label = f"{device_id} {device.name}".strip()
     return layout(f"lvgw {label}", _site_header(data, agent_state, label), body)

@@ -22,18 +22,25 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from html import escape
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from gateway.config.listen import needs_token, parse_listen
 from gateway.config.load import LoadedConfig
+from gateway.config.meanings import Meaning
+from gateway.config.profile import Profile
 from gateway.config.types import read_secret_file
-from gateway.present.summary import site_meanings
+from gateway.present import humanize
+from gateway.present.summary import display_name, site_meanings, summarize
+from gateway.present.tables import device_tables
 from gateway.proactive.ports import History
 from gateway.snapshot import DeviceStatus, StatusSnapshot
-from gateway.views import pages, svg
+from gateway.views import charts, pages
 from gateway.views.status import StatusSource, agent_state, device_state
 from gateway.webkit.guards import add_security_headers, read_only, same_site_target
 from gateway.webkit.server import Handler, Limits, WebServer
@@ -43,11 +50,13 @@ log = logging.getLogger("lvgw.views.status_page")
 
 Clock = Callable[[], datetime]
 COOKIE = "lvgw_status_session"
-RANGES = (("Last 24 hours", timedelta(hours=24), timedelta(minutes=10)),
-          ("Last 7 days", timedelta(days=7), timedelta(hours=1)))  # fmt: skip
-MAX_CHARTS = 16  # per range; the API and the report have the rest
-MAX_LINES = 8  # instances drawn in one chart
-FIRST_POINTS = ("reachable", "rtt")
+# The chart ranges (``?range=``): key, span, bucket width.
+RANGES = (("24h", timedelta(hours=24), timedelta(minutes=10)),
+          ("7d", timedelta(days=7), timedelta(hours=1)))  # fmt: skip
+MAX_CHARTS = 4  # charts a device page shows at first (a screenful); ?charts=all for the rest
+# Every text of the device page's charts, in one place.
+RANGE_TITLES = {"24h": "Last 24 hours", "7d": "Last 7 days"}
+CHART_TEXT = {"more": "{count} more charts"}
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -217,7 +226,7 @@ class StatusPage:
         found = data.device(device_id)
         if found is None:
             return await self._not_found(request)
-        return _html(200, await self._device_page(data, found, now))
+        return _html(200, await self._device_page(data, found, now, request.query))
 
     async def _not_found(self, request: web.Request) -> web.Response:
         if self.status() is None:
@@ -231,46 +240,84 @@ class StatusPage:
 
     # -- the device page --------------------------------------------------------
 
-    async def _device_page(self, data: StatusSnapshot, device: DeviceStatus, now: datetime) -> str:
+    async def _device_page(
+        self, data: StatusSnapshot, device: DeviceStatus, now: datetime, query: Mapping[str, str]
+    ) -> str:
         config_device = self.devices.get(device.id)
+        meanings = self.meanings.get(device.id, {})
+        zone = self.config.site_file.site.timezone
         facts = [
             ("id", device.id),
-            ("name", device.name),
+            ("name", display_name(device, meanings)),
             ("kind", device.kind),
             ("address", device.address),
         ]
+        profile = None
         if config_device is not None:
+            profile = self.config.profiles.get(config_device.profile)
             facts += [("profile", config_device.profile), ("parent", config_device.parent or "-"),
                       ("role", config_device.role or "-")]  # fmt: skip
         facts.append(("state", device_state(device)))
+        facts.append(("polled", humanize.local_time(device.last_poll, zone)))
         if device.error:
             facts.append(("last error", device.error))
-        charts = await self._charts(device.id, device, now)
-        return pages.device_page(data, device, facts, charts, agent_state(data, now), now)
+        summary = summarize(device, meanings)
+        tables = device_tables(device, profile, meanings)
+        drawn, links = await self._charts(device, profile, meanings, now, query)
+        return pages.device_page(
+            data, device, facts, summary, tables, drawn, links, agent_state(data, now), now
+        )
 
     async def _charts(
-        self, device_id: str, device: DeviceStatus, now: datetime
-    ) -> list[tuple[str, list[tuple[str, str]]]]:
+        self,
+        device: DeviceStatus,
+        profile: Profile | None,
+        meanings: Mapping[str, Meaning],
+        now: datetime,
+        query: Mapping[str, str],
+    ) -> tuple[list[charts.Chart], str]:
+        """The charts of the range asked for (``?range=7d``; 24 h by default), the first
+        MAX_CHARTS unless ``?charts=all``, and the links to the rest."""
         if self.history is None:
-            return []
-        points = await self.history.points(device_id)
-        ordered = [p for p in FIRST_POINTS if p in points] + [
-            p for p in points if p not in FIRST_POINTS
-        ]
-        units = {name: item.unit for name, item in device.readings.items()}
-        sections = []
-        for title, span, step in RANGES:
-            start = now - span
-            items: list[tuple[str, str]] = []
-            for point in ordered[:MAX_CHARTS]:
-                instances = await self.history.instances(device_id, point)
-                lines = []
-                for instance in instances[:MAX_LINES]:
-                    series = await self.history.series(device_id, point, instance, start, now, step)
-                    lines.append(svg.Line(instance, series.samples))
-                more = len(instances) - MAX_LINES
-                caption = point + (f" (first {MAX_LINES} of {len(instances)})" if more > 0 else "")
-                unit = units.get(point, "")
-                items.append((caption, svg.chart(f"{device_id} {point}", unit, lines, start, now)))
-            sections.append((title, items))
-        return sections
+            return [], ""
+        wanted = charts.worth_charting(await self.history.points(device.id), meanings)
+        if not wanted:
+            return [], ""
+        key = query.get("range", RANGES[0][0])
+        key, span, step = next((r for r in RANGES if r[0] == key), RANGES[0])
+        everything = query.get("charts") == "all"
+        shown = wanted if everything else wanted[:MAX_CHARTS]
+        zone = ZoneInfo(self.config.site_file.site.timezone or "UTC")
+        end = now.astimezone(zone)
+        labels = _instance_labels(device, profile)
+        drawn = [
+            await charts.draw(self.history, device.id, w, labels.get(w.point.split(".")[0], {}),
+                              end - span, end, step)
+            for w in shown
+        ]  # fmt: skip
+        base = f"/device/{quote(device.id, safe='')}"
+        links = []
+        for other, _, _ in RANGES:
+            text = escape(RANGE_TITLES[other])
+            if other == key:
+                links.append(f"<strong>{text}</strong>")
+            else:
+                target = urlencode({"range": other, **({"charts": "all"} if everything else {})})
+                links.append(f'<a href="{base}?{escape(target)}">{text}</a>')
+        if len(wanted) > len(shown):
+            target = urlencode({"range": key, "charts": "all"})
+            more = CHART_TEXT["more"].format(count=len(wanted) - len(shown))
+            links.append(f'<a href="{base}?{escape(target)}" id="more-charts">{escape(more)}</a>')
+        return drawn, " · ".join(links)
+
+
+def _instance_labels(device: DeviceStatus, profile: Profile | None) -> dict[str, dict[str, str]]:
+    """Table name -> instance -> its name (the table's label column, as the snapshot has it)."""
+    if profile is None:
+        return {}
+    return {
+        name: dict(device.tables.get(f"{name}.{layout.label}", {}))
+        for name, layout in profile.tables.items()
+        if layout.label
+    }
+

@@ -18,6 +18,8 @@ from gateway.metrics.store.types import Sample
 WIDTH, HEIGHT = 600, 180
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 10, 24
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+# Each line's dash pattern, so that lines differ without colour too (the legend shows it).
+DASHES = ("", "6 3", "2 2", "8 3 2 3", "1 3", "10 4", "4 2 1 2", "3 5")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,20 @@ def _number(value: float, step: float) -> str:
 
 def _time_label(when: datetime, span: timedelta) -> str:
     return when.strftime("%H:%M") if span <= timedelta(days=1) else when.strftime("%m-%d")
+
+
+def _dash(n: int) -> str:
+    dash = DASHES[n % len(DASHES)]
+    return f' stroke-dasharray="{dash}"' if dash else ""
+
+
+def swatch(n: int) -> str:
+    """A legend's sample of line ``n``: its colour and its dash pattern."""
+    return (
+        '<svg class="swatch" xmlns="http://www.w3.org/2000/svg" width="28" height="10" '
+        f'aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" '
+        f'stroke="{COLOURS[n % len(COLOURS)]}" stroke-width="2"{_dash(n)}/></svg>'
+    )
 
 
 def chart(
@@ -109,16 +125,12 @@ def chart(
             parts.append(f'<polygon points="{" ".join(band)}" fill="{colour}" opacity="0.15"/>')
         path = " ".join(f"{x(s.ts):.1f},{y(s.avg):.1f}" for s in samples)
         parts.append(
-            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
+            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"'
+            f"{_dash(n)}/>"
         )
         if len(samples) == 1:
             s = samples[0]
             parts.append(f'<circle cx="{x(s.ts):.1f}" cy="{y(s.avg):.1f}" r="2" fill="{colour}"/>')
-        if line.label:
-            parts.append(
-                f'<text x="{LEFT + 6 + 70 * n}" y="{TOP + 12}" font-size="10" '
-                f'fill="{colour}">{escape(line.label)}</text>'
-            )
     if unit:
         parts.append(f'<text x="4" y="{TOP + 10}" font-size="10" fill="#555">{escape(unit)}</text>')
     parts.append("</svg>")

@@ -97,21 +97,34 @@ async def test_hostile_names_are_escaped_everywhere(
 
 
 @pytest.mark.integration
-async def test_device_page_has_24h_and_7d_charts_from_the_store(
+async def test_device_page_charts_what_is_worth_a_chart_titled_above_with_units(
     page_factory: Callable[..., Awaitable[StatusPage]],
 ) -> None:
     page = await page_factory()
     html = (await http(page.port, "/device/ups-1")).text
-    assert "<h2>Last 24 hours</h2>" in html and "<h2>Last 7 days</h2>" in html
-    charts = re.findall(r"<svg class=\"chart\".*?</svg>", html)
-    assert len(charts) == 4  # two points, two ranges
-    week_voltage = next(c for c in charts if "ups-1 ups.battery_voltage" in c and "11-1" in c)
-    points = re.search(r'<polyline points="([^"]+)"', week_voltage)
+    # The summary first, then charts of the last 24 hours, each titled above with its unit.
+    assert '<p id="summary"><span class="st ok" data-state="ok">✓ OK</span>' in html
+    assert "<strong>Last 24 hours</strong>" in html
+    assert '<a href="/device/ups-1?range=7d">Last 7 days</a>' in html
+    titles = re.findall(r'<figure class="chart-box"><h3>([^<]+)</h3>(?:<ul|<svg)', html)
+    assert titles == ["Battery charge, %", "Battery voltage, V"]
+    assert len(re.findall(r"<svg class=\"chart\"", html)) == 2
+    # Raw point names only in the details.
+    assert html.index("ups.battery_voltage") > html.index('<details id="details">')
+    week = (await http(page.port, "/device/ups-1?range=7d")).text
+    assert "<strong>Last 7 days</strong>" in week
+    voltage = next(c for c in re.findall(r"<svg class=\"chart\".*?</svg>", week)
+                   if "Battery voltage" in c)  # fmt: skip
+    points = re.search(r'<polyline points="([^"]+)"', voltage)
     assert points is not None
     assert len(points.group(1).split()) >= 160  # hourly over the week
+    assert "11-1" in voltage  # days on the time axis
     sw = (await http(page.port, "/device/sw-core")).text
-    errors = next(c for c in re.findall(r"<svg.*?</svg>", sw) if "if.in_errors.rate" in c)
-    assert errors.count("<polyline") == 2  # one line per port
+    errors = next(c for c in re.findall(r'<figure class="chart-box">.*?</figure>', sw)
+                  if "<h3>Errors, /s</h3>" in c)  # fmt: skip
+    assert errors.count("<polyline") == 2  # one line per port, told apart by a legend
+    assert re.findall(r'<li><svg class="swatch".*?</svg> ([^<]+)</li>', errors) == ["1", "2"]
+    assert 'stroke-dasharray="6 3"' in errors  # the second line differs without colour too
     assert "no data in this range" not in errors
 
 

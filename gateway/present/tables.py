@@ -1,0 +1,185 @@
+"""A device's tables (ports, disks, camera channels, trunks, zones, sensors) as rows
+people read: one row per instance, its name first, states as words with their state
+(OK or out of order) and numbers in their units (2.26 TB, 9.60 Mbit/s, 0.25/s).
+
+Made from the status snapshot (the table states and labels, and the ``meant``
+readings) and the profile's table layout; how a column is shown follows what it means,
+never its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from gateway.config.meanings import (
+    CAMERA_ONLINE_STATES,
+    DISK_BAD_STATES,
+    DISK_HEALTHY_STATES,
+    PORT_UP_STATES,
+    TRUNK_UP_STATES,
+    Meaning,
+)
+from gateway.config.profile import Profile
+from gateway.model import Value
+from gateway.present import humanize
+from gateway.present.summary import State
+from gateway.snapshot import DeviceStatus
+from gateway.snapshot.build import natural
+
+M = Meaning
+
+# Every text this module writes, in one place.
+TEXT = {
+    "instance": "#",
+    "name": "Name",
+    "yes": "yes",
+    "no": "no",
+}
+# Table titles by what an instance is; others: the instance's name with an "s".
+TABLE_TITLES = {
+    "port": "Ports",
+    "disk": "Disks",
+    "channel": "Cameras",
+    "trunk": "Trunks",
+    "zone": "Zones",
+    "sensor": "Sensors",
+    "line": "Lines",
+}
+# Column titles by meaning; a meaning shared by columns (in and out) adds the column's name.
+COLUMN_TITLES = {
+    M.PORT_STATE: "Link",
+    M.PORT_ADMIN_STATE: "Enabled",
+    M.PORT_ERRORS: "Errors",
+    M.PORT_TRAFFIC: "Traffic",
+    M.CAMERA_STATE: "Video",
+    M.DISK_STATUS: "State",
+    M.DISK_FREE: "Free",
+    M.DISK_CAPACITY: "Size",
+    M.TRUNK_STATE: "State",
+    M.ZONE_ALARM: "Alarm",
+    M.ZONE_FAULT: "Fault",
+    M.ZONE_TAMPER: "Tamper",
+    M.DETECTOR_BATTERY_LOW: "Detector battery low",
+    M.SENSOR_STATUS: "State",
+}
+FLAGS = frozenset({M.ZONE_ALARM, M.ZONE_FAULT, M.ZONE_TAMPER, M.DETECTOR_BATTERY_LOW})
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    sort: float | str  # what the column sorts by: the number, or the text
+    state: State | None = None  # None: a value that is neither good nor bad
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str  # the profile's table ("if", "disk")
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def _good(states: frozenset[str]) -> Callable[[str], State | None]:
+    return lambda value: State.OK if value in states else State.DEGRADED
+
+
+def _disk(value: str) -> State | None:
+    if value in DISK_BAD_STATES:
+        return State.DEGRADED
+    return State.OK if value in DISK_HEALTHY_STATES else None
+
+
+# States by meaning: which values are in order. A port that is down is no fault by
+# itself (an unused socket): neither good nor bad.
+JUDGED: dict[Meaning, Callable[[str], State | None]] = {
+    M.PORT_STATE: lambda v: State.OK if v in PORT_UP_STATES else None,
+    M.PORT_ADMIN_STATE: lambda v: None,
+    M.CAMERA_STATE: _good(CAMERA_ONLINE_STATES),
+    M.TRUNK_STATE: _good(TRUNK_UP_STATES),
+    M.DISK_STATUS: _disk,
+    M.SENSOR_STATUS: _good(frozenset({"ok"})),
+}
+NUMBERS: dict[Meaning, Callable[[float], str]] = {
+    M.DISK_FREE: humanize.size_mb,
+    M.DISK_CAPACITY: humanize.size_mb,
+    M.PORT_TRAFFIC: humanize.bit_rate,
+    M.PORT_ERRORS: humanize.rate,
+}
+
+
+def _cell(value: Value, meaning: Meaning | None) -> Cell:
+    if meaning in FLAGS:
+        on = value is True or value == 1
+        return Cell(TEXT["yes" if on else "no"], int(on), State.DEGRADED if on else None)
+    if isinstance(value, str):
+        judge = JUDGED.get(meaning) if meaning is not None else None
+        return Cell(humanize.state_word(value), value, judge(value) if judge else None)
+    if isinstance(value, bool | int | float) and humanize.is_number(float(value)):
+        show = NUMBERS.get(meaning) if meaning is not None else None
+        text = show(float(value)) if show else humanize.number(value)
+        return Cell(text, float(value))
+    return Cell(humanize.number(value), "")
+
+
+def device_tables(
+    device: DeviceStatus, profile: Profile | None, meanings: Mapping[str, Meaning]
+) -> list[Table]:
+    """The device's tables that have rows in the snapshot, in the profile's order."""
+    if profile is None:
+        return []
+    found: dict[str, Mapping[str, Value]] = {**device.meant, **device.tables}
+    out = []
+    for name, layout in profile.tables.items():
+        label = f"{name}.{layout.label}" if layout.label else None
+        shown: list[tuple[str, str]] = []  # (reading, title)
+        titles_used: dict[Meaning, int] = {}
+        for reading in found:
+            if reading.startswith(name + ".") and reading != label:
+                meaning = meanings.get(reading)
+                if meaning is not None:
+                    titles_used[meaning] = titles_used.get(meaning, 0) + 1
+        for column in layout.columns:
+            for reading in sorted(r for r in found if _of_column(r, name, column)):
+                if reading == label:
+                    continue
+                meaning = meanings.get(reading)
+                title = COLUMN_TITLES.get(meaning) if meaning is not None else None
+                own = humanize.state_word(reading.removeprefix(name + ".").removesuffix(".rate"))
+                if title is None:
+                    title = own.replace(".", " ")
+                elif meaning is not None and titles_used.get(meaning, 0) > 1:
+                    title = f"{title} ({own})"
+                shown.append((reading, title))
+        if not shown:
+            continue
+        instances: set[str] = set()
+        for reading, _ in shown:
+            instances.update(found[reading])
+        labels = found.get(label, {}) if label else {}
+        rows = []
+        for instance in sorted(instances, key=natural):
+            cells = [Cell(instance, _sort_number(instance))]
+            if label:
+                text = str(labels.get(instance, ""))
+                cells.append(Cell(text, text))
+            for reading, _ in shown:
+                value = found[reading].get(instance)
+                cells.append(_cell(value, meanings.get(reading)) if value is not None else
+                             Cell("", ""))  # fmt: skip
+            rows.append(tuple(cells))
+        columns = (TEXT["instance"], *((TEXT["name"],) if label else ()), *(t for _, t in shown))
+        title = TABLE_TITLES.get(layout.instance, humanize.state_word(layout.instance) + "s")
+        out.append(Table(name, title.capitalize(), columns, tuple(rows)))
+    return out
+
+
+def _of_column(reading: str, table: str, column: str) -> bool:
+    """A reading of the column: itself, its rate, or one of its bits."""
+    own = f"{table}.{column}"
+    return reading == own or reading.startswith(own + ".")
+
+
+def _sort_number(instance: str) -> float | str:
+    return float(instance) if instance.isdigit() else instance
