@@ -10,7 +10,9 @@ from typing import Any
 
 from gateway import snapshot
 from gateway.config import load_config
-from gateway.config.load import LoadedConfig
+from gateway.config.load import BUILTIN_PROFILES, LoadedConfig, _load_profile
+from gateway.config.meanings import Meaning as M
+from gateway.config.meanings import meanings_of
 from gateway.model import Value
 from gateway.poller.result import PollResult
 from gateway.present.summary import State, display_name, site_meanings, summarize
@@ -161,3 +163,24 @@ def test_the_snapshot_keeps_only_meant_table_numbers(tmp_path: Path) -> None:
         .model_dump_json()
     )  # fmt: skip
     assert again.devices[0].meant == {}
+
+
+# What each kind's summary reads: every shipped profile of the kind declares it.
+SUMMARISED = {
+    "switch": (M.UPTIME, M.PORT_STATE, M.PORT_ADMIN_STATE, M.PORT_ERRORS, M.DEVICE_NAME),
+    "nvr": (M.CAMERA_STATE, M.DISK_STATUS, M.DISK_FREE, M.DISK_CAPACITY),
+    "pbx": (M.TRUNK_STATE, M.CALLS_ACTIVE),
+    "ups": (M.BATTERY_CHARGE, M.BATTERY_RUNTIME, M.TIME_ON_BATTERY),
+    "alarm_panel": (M.ARMED, M.ZONE_ALARM, M.MAINS_LOST),
+}
+
+
+def test_every_shipped_profile_declares_what_its_kinds_summary_reads() -> None:
+    missing = []
+    for path in sorted(BUILTIN_PROFILES.glob("*.yaml")):
+        profile, _, _ = _load_profile(path.stem, [BUILTIN_PROFILES])
+        assert profile is not None
+        declared = set(meanings_of(profile).values())
+        for kind in profile.kinds:
+            missing += [f"{path.stem}: {m}" for m in SUMMARISED[kind.value] if m not in declared]
+    assert missing == []
