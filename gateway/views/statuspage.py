@@ -320,4 +320,3 @@ def _instance_labels(device: DeviceStatus, profile: Profile | None) -> dict[str,
         for name, layout in profile.tables.items()
         if layout.label
     }
-
