@@ -409,5 +409,7 @@ def load_config(path: Path) -> LoadedConfig:
         warnings += exposure.uplink_warnings(site, linemap)
     if problems or site is None:
         raise ConfigError(problems)
-    kept = {k: v for k, v in profiles.items() if v is not None}
+    # Titles in the site's language from here on: the rules raise conditions with them.
+    locale = site.site.locale
+    kept = {k: v.in_locale(locale) for k, v in profiles.items() if v is not None}
     return LoadedConfig(path, site, kept, tuple(sorted(warnings, key=lambda w: w.line)))

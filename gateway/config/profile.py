@@ -6,7 +6,7 @@ docs/profiles.md.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -184,6 +184,11 @@ class _Profile(Strict):
         if duplicates:
             raise ValueError(f"rule codes must be unique: {', '.join(duplicates)}")
         return self
+
+    def in_locale(self, locale: str) -> Self:
+        """This profile with its rules' titles in ``locale`` (docs/languages.md): what
+        a site of that language raises its conditions with."""
+        return self.model_copy(update={"rules": [rule.in_locale(locale) for rule in self.rules]})
 
     def match_kind(self, rule: MatchRule) -> DeviceKind:
         """The kind of a device recognised by one of the profile's match rules."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from gateway.config.text import LocalText, Text
 from gateway.config.types import Duration
 from gateway.model import Level
 
@@ -277,7 +278,7 @@ class Flapping(Strict):
     """
 
     code: PointName
-    title: str
+    title: Text
     level: Level = Level.L2
     transitions: Annotated[int, Field(ge=2, le=100)] = 4
     window: Duration = 900.0
@@ -301,7 +302,7 @@ class Step(Trigger):
 
 class LevelledRule(Strict):
     code: PointName
-    title: str
+    title: Text
     level: Level
     level_by_role: dict[str, Level] = Field(default_factory=dict)
     flapping: Flapping | None = None
@@ -314,6 +315,14 @@ class LevelledRule(Strict):
     def codes(self) -> list[str]:
         """Every fault code this rule can raise."""
         return [self.code] + ([self.flapping.code] if self.flapping else [])
+
+    def in_locale(self, locale: str) -> Self:
+        """The rule with its titles in ``locale`` (docs/languages.md)."""
+        update: dict[str, Any] = {"title": self.title.in_locale(locale)}
+        if self.flapping is not None:
+            flapping_title = self.flapping.title.in_locale(locale)
+            update["flapping"] = self.flapping.model_copy(update={"title": flapping_title})
+        return self.model_copy(update=update)
 
 
 class UnreachableRule(LevelledRule):
@@ -456,21 +465,54 @@ def rule_problems(profile: Profile) -> list[Problem]:
                     for why in _expr_problems(expr, table, names)
                 ]
             has_aggregate = any(isinstance(e, Count | Share) for e in walk(rule.when))
-        titles: list[tuple[tuple[str | int, ...], str]] = [((*at, "title"), rule.title)]
+        titles: list[tuple[tuple[str | int, ...], LocalText]] = [((*at, "title"), rule.title)]
         if rule.flapping:
             titles.append(((*at, "flapping", "title"), rule.flapping.title))
         for where, title in titles:
-            for match in PLACEHOLDER.finditer(title):
-                field = match.group(1)
-                if field is None or field in TITLE_FIELDS or names.known(field):
-                    continue
-                if field in AGGREGATE_FIELDS:
-                    if not has_aggregate:
-                        why = f"{{{field}}} needs a count or share in 'when'"
-                        problems.append((where, f"rule {rule.code}: title: {why}"))
-                    continue
-                problems.append((where, f"rule {rule.code}: title: unknown field {{{field}}}"))
+            problems += [
+                (where, f"rule {rule.code}: title: {why}")
+                for why in _title_problems(title, names, has_aggregate)
+            ]
+            problems += [
+                ((*where, locale), f"rule {rule.code}: title: {why}")
+                for locale, why in _language_problems(title)
+            ]
     return problems
+
+
+def _fields(text: str) -> list[str]:
+    return [m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1) is not None]
+
+
+def _title_problems(title: LocalText, names: ReadingNames, has_aggregate: bool) -> list[str]:
+    """Fields of the title (in any of its languages) that the rule cannot fill."""
+    problems: list[str] = []
+    for text in title.texts().values():
+        for field in _fields(text):
+            if field in TITLE_FIELDS or names.known(field):
+                continue
+            if field in AGGREGATE_FIELDS:
+                if not has_aggregate:
+                    problems.append(f"{{{field}}} needs a count or share in 'when'")
+                continue
+            problems.append(f"unknown field {{{field}}}")
+    return list(dict.fromkeys(problems))
+
+
+def _language_problems(title: LocalText) -> list[tuple[str, str]]:
+    """Each language's title names the same fields as the default language's."""
+    texts = title.texts()
+    first_locale, first = next(iter(texts.items()))
+    wanted = sorted(set(_fields(first)))
+    out: list[tuple[str, str]] = []
+    for locale, text in texts.items():
+        have = sorted(set(_fields(text)))
+        if have != wanted:
+            shown = ", ".join(f"{{{f}}}" for f in have) or "no field"
+            expected = ", ".join(f"{{{f}}}" for f in wanted) or "no field"
+            why = f"the {locale} text has {shown}, the {first_locale} text {expected}"
+            out.append((locale, why))
+    return out
 
 
 def rule_expressions(rule: CheckRule) -> Iterator[tuple[tuple[str | int, ...], Expr]]:

@@ -54,8 +54,9 @@ class Correlator:
         self.topology = Topology.from_config(config)
         open_keys = list(open_keys)
         self.dependencies = Dependencies(
-            self.topology, probe, storms, link or HostLink(), probe_ttl, listing_interval, open_keys
-        )
+            self.topology, probe, storms, link or HostLink(), probe_ttl, listing_interval,
+            open_keys, config.site_file.site.locale,
+        )  # fmt: skip
         self.store = maintenance or MaintenanceStore.for_site(config)
         self.gate = MaintenanceGate(self.store, open_keys)
         self._lock = asyncio.Lock()

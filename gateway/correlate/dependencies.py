@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from gateway.correlate.hostlink import LinkCheck
 from gateway.correlate.storms import GATEWAY_NETWORK_DOWN, SEGMENT_DOWN, Storm, StormPolicy
 from gateway.correlate.topology import GATEWAY, Topology
+from gateway.i18n import DEFAULT_LOCALE, translator
 from gateway.model import Condition, Level
 
 log = logging.getLogger("lvgw.correlate")
@@ -88,8 +89,10 @@ class Dependencies:
         probe_ttl: timedelta = timedelta(seconds=5),
         listing_interval: timedelta = timedelta(seconds=60),
         open_keys: Iterable[Key] = (),
+        locale: str = DEFAULT_LOCALE,
     ) -> None:
         self.topology = topology
+        self.tr = translator(locale)  # the site's language, for the storms' titles
         self.probe = probe
         self.policy = storms or StormPolicy()
         self.link = link
@@ -455,7 +458,7 @@ class Dependencies:
                 own = record.condition
                 desired[own.key] = self._listing(own, own.level, listed, inherit=True)
         for storm in self.storms.values():
-            base = storm.condition(storm.base_level(), ())
+            base = storm.condition(storm.base_level(), (), self.tr)
             desired[storm.key] = self._listing(base, base.level, listed, storm.inherits())
         for key, condition in self.other.items():
             if key in self.emitted or (

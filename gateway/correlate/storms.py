@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from gateway.correlate.topology import GATEWAY
+from gateway.i18n import Translator, translator
 from gateway.model import Condition, Level, Reading
 
 SEGMENT_DOWN = "network.segment_down"
@@ -86,7 +87,10 @@ class Storm:
         link explains why they do not answer."""
         return self.link_problem is None
 
-    def condition(self, level: Level, related: tuple[str, ...]) -> Condition:
+    def condition(
+        self, level: Level, related: tuple[str, ...], tr: Translator | None = None
+    ) -> Condition:
+        """The storm's condition, titled in ``tr``'s language (English without one)."""
         evidence: tuple[Reading, ...] = ()
         if self.link_problem is not None:
             evidence = (Reading(GATEWAY, "network.link", self.link_problem, self.since),)
@@ -94,21 +98,24 @@ class Storm:
             device=self.parent,
             code=self.code,
             level=level,
-            title=self.title(),
+            title=self.title(tr or translator()),
             active=True,
             since=self.since,
             evidence=evidence,
             related=related,
         )
 
-    def title(self) -> str:
+    def title(self, tr: Translator) -> str:
+        _ = tr.gettext
         if self.code == SEGMENT_DOWN and self.parent == GATEWAY:
-            return "Devices of the site stopped answering together: a shared cause is likely"
+            return _("Devices of the site stopped answering together: a shared cause is likely")
         if self.code == SEGMENT_DOWN:
-            return (
-                f"Devices behind {self.parent} stopped answering together, though"
-                f" {self.parent} answers: its ports or links to them are down"
-            )
+            return _(
+                "Devices behind {parent} stopped answering together, though {parent} answers:"
+                " its ports or links to them are down"
+            ).format(parent=self.parent)
         if self.link_problem is not None:
-            return f"The gateway's own network is down ({self.link_problem})"
-        return "No device of the site answers: the site's network or the gateway's link is down"
+            return _("The gateway's own network is down ({problem})").format(
+                problem=self.link_problem
+            )
+        return _("No device of the site answers: the site's network or the gateway's link is down")

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from gateway.config.site import Site
 from gateway.correlate.topology import GATEWAY
+from gateway.i18n import N_, translator
 from gateway.model import Condition, Level
 from gateway.proactive import calendar
 from gateway.proactive.ports import TicketSink
@@ -31,11 +32,19 @@ log = logging.getLogger("lvgw.proactive")
 
 PM_CODE = "pm.due"
 EXPIRY_CODE = "contract.expiring"
-_PERIOD_NAMES = {1: "monthly", 2: "bimonthly", 3: "quarterly", 6: "half-yearly", 12: "yearly"}
+_PERIOD_NAMES = {
+    1: N_("monthly"), 2: N_("bimonthly"), 3: N_("quarterly"), 6: N_("half-yearly"),
+    12: N_("yearly"),
+}  # fmt: skip
+# The contract types as the service form names them (seed 003's customer attributes).
+_CONTRACT_NAMES = {"annual": N_("annual"), "per_visit": N_("per_visit"), "warranty": N_("warranty")}
 
 
-def _period_name(months: int) -> str:
-    return _PERIOD_NAMES.get(months, f"every {months} months")
+def _period_name(months: int, locale: str) -> str:
+    _ = translator(locale).gettext
+    if months in _PERIOD_NAMES:
+        return _(_PERIOD_NAMES[months])
+    return _("every {months} months").format(months=months)
 
 
 class ContractJobs:
@@ -72,11 +81,14 @@ class ContractJobs:
         elif due is not None and current != self.state.inspection_due:
             months = calendar.inspection_months(self.site) or 0
             following = calendar.next_inspection_due(self.site, today)
-            until = f", next due {following.isoformat()}" if following else ""
-            title = (
-                f"Preventive maintenance due: {_period_name(months)} inspection of "
-                f"{self.site.name} (from {current}{until})"
-            )
+            _ = translator(self.site.locale).gettext
+            until = _(", next due {date}").format(date=following.isoformat()) if following else ""
+            title = _(
+                "Preventive maintenance due: {period} inspection of {site} (from {start}{until})"
+            ).format(
+                period=_period_name(months, self.site.locale), site=self.site.name,
+                start=current, until=until,
+            )  # fmt: skip
             # Filed now, not at the period's start: the response clock starts when the
             # service center hears of it.
             conditions.append(self._condition(PM_CODE, title, True, now, current or ""))
@@ -105,10 +117,15 @@ class ContractJobs:
         if due and ends is not None and current is not None:
             days = (ends - today).days
             customer = self.site.customer.name
-            title = (
-                f"Maintenance contract ({self.site.contract.type.value}) of {customer} ends "
-                f"{current}, in {days} days: contact the customer about renewal"
-            )
+            _ = translator(self.site.locale).gettext
+            contract = self.site.contract.type.value
+            title = _(
+                "Maintenance contract ({contract}) of {customer} ends {date}, in {days} days:"
+                " contact the customer about renewal"
+            ).format(
+                contract=_(_CONTRACT_NAMES.get(contract, contract)), customer=customer,
+                date=current, days=days,
+            )  # fmt: skip
             conditions.append(self._condition(EXPIRY_CODE, title, True, now, current))
             log.info("contract expiry notice site=%s ends=%s", self.site.id, current)
         if conditions:

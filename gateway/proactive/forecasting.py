@@ -20,6 +20,7 @@ from gateway.config.load import LoadedConfig
 from gateway.config.meanings import SENSOR_CELSIUS, Meaning, points_meaning
 from gateway.config.profile import Profile
 from gateway.config.site import Device
+from gateway.i18n import translator
 from gateway.model import Condition, Quality, Reading
 from gateway.proactive import calendar
 from gateway.proactive.forecast import Outlook, outlook
@@ -202,10 +203,12 @@ class ForecastJob:
         title = ""
         evidence: tuple[Reading, ...] = ()
         if active and eta is not None:
-            title = watch.title.format(
+            _ = translator(self.config.site_file.site.locale).gettext
+            sensor = _(" (sensor {sensor})").format(sensor=finding.instance)
+            title = _(watch.title).format(
                 device=device.name or device.id,
                 instance=finding.instance,
-                where=f" (sensor {finding.instance})" if finding.instance else "",
+                where=sensor if finding.instance else "",
                 threshold=finding.threshold,
                 date=calendar.local_day(self.config.site_file.site, eta).isoformat(),
             )

@@ -16,6 +16,7 @@ from gateway.config.meanings import Meaning, meaning_of, points_meaning
 from gateway.config.profile import Profile
 from gateway.config.rules import Check, CheckRule, walk
 from gateway.config.site import DeviceKind
+from gateway.i18n import N_
 from gateway.model import Level
 from gateway.proactive.forecast import Direction, Trust
 
@@ -30,7 +31,7 @@ class Watch:
     horizon: timedelta  # a ticket when the threshold is reached within this
     window: timedelta  # how much history the line is fitted over
     level: Level  # level 4: a forecast is not a fault yet (no visit, no loaner)
-    title: str  # {device} {instance} {threshold:g} {unit} {date}
+    title: str  # {device} {instance} {threshold:g} {unit} {date}; in English, translated when used
     unit: str = ""
     defaults: Mapping[Meaning, float] = field(default_factory=dict)  # meaning -> threshold
     # Only profiles for these kinds get the defaults (None: every kind).
@@ -86,7 +87,7 @@ DISK_FULL = Watch(
     horizon=14 * DAY,
     window=7 * DAY,
     level=Level.L4,
-    title="Disk {instance} of {device} forecast to be full by {date}",
+    title=N_("Disk {instance} of {device} forecast to be full by {date}"),
     unit="MB",
     defaults={Meaning.DISK_FREE: 0.0},
 )
@@ -97,7 +98,7 @@ BATTERY_LOW = Watch(
     horizon=30 * DAY,
     window=30 * DAY,
     level=Level.L4,
-    title="Backup battery of {device} forecast below {threshold:g} V by {date}",
+    title=N_("Backup battery of {device} forecast below {threshold:g} V by {date}"),
     unit="V",
     # A 12 V lead-acid panel battery is flat near 11.5 V; a UPS's string voltage
     # varies by model: its threshold comes from its profile's rules only.
@@ -112,7 +113,7 @@ PORT_ERRORS = Watch(
     horizon=7 * DAY,
     window=7 * DAY,
     level=Level.L4,
-    title="Errors on port {instance} of {device} climbing: {threshold:g}/s by {date}",
+    title=N_("Errors on port {instance} of {device} climbing: {threshold:g}/s by {date}"),
     unit="/s",
     defaults={Meaning.PORT_ERRORS: 0.1},
 )
@@ -123,7 +124,7 @@ TEMPERATURE = Watch(
     horizon=14 * DAY,
     window=7 * DAY,
     level=Level.L4,
-    title="Temperature of {device}{where} climbing: {threshold:g} °C by {date}",
+    title=N_("Temperature of {device}{where} climbing: {threshold:g} °C by {date}"),
     unit="°C",
     defaults={Meaning.BATTERY_TEMPERATURE: 40.0, Meaning.TEMPERATURE: 60.0},
 )
