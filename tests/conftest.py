@@ -13,7 +13,7 @@ from hypothesis import settings
 from tests.examples import QUICK, examples
 from tests.realservers import Mosquitto, Snmpd
 
-pytest_plugins = ["pytester", "tests.tiers"]  # the tiers: docs/testing.md
+pytest_plugins = ["pytester", "tests.tiers", "tests.hangs"]  # docs/testing.md
 
 # Property tests draw the same examples on every run: one that finds a new
 # counterexample on one run in ten makes a flaky suite (find them with
@@ -74,8 +74,11 @@ def _no_leftover_threads() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-async def _no_leftover_tasks() -> object:
+async def _no_leftover_tasks(request: pytest.FixtureRequest) -> object:
     """Fail a test that leaves asyncio tasks running on the shared loop."""
+    from tests.hangs import note_loop  # imported once pytest has registered the plugin
+
+    note_loop(request.node, asyncio.get_running_loop())  # for a timeout's report
     before = _current_tasks()
     yield
     for _ in range(50):
