@@ -76,14 +76,16 @@ class WriteBuffer:
         if not self._samples:
             return 0
         rows = sorted((ts, sid, value) for (ts, sid), value in self._samples.items())
-        newest = [(sid, ts, value) for sid, (ts, value) in self._newest_by_series().items()]
+        held = self._newest
+        if held is None:  # in time order, a series' last row is its newest
+            held = {sid: (ts, value) for ts, sid, value in rows}
+        newest = [(sid, ts, value) for sid, (ts, value) in held.items()]
         with transaction(conn, meta):
             registry.write_new(conn)
             conn.executemany(_INSERT_RECENT, rows)
             conn.executemany(_UPSERT_LATEST, newest)
         registry.written()
-        for ts, series_id, value in rows:
-            recent.put(series_id, ts, value)
+        recent.put_many(rows)
         self._samples.clear()
         self._newest = {}
         return len(rows)

@@ -56,24 +56,56 @@ class RecentIndex:
             self._times[series_id] = array("q", (ts,))
             self._values[series_id] = array("d", (value,))
             self._grew()
-            return
-        values = self._values[series_id]
-        if not times or ts > times[-1]:  # the usual case: newer than anything held
+        elif times and ts > times[-1]:  # the usual case: newer than anything held
+            times.append(ts)
+            self._values[series_id].append(value)
+            self._grew()
+        else:
+            self._place(series_id, ts, value)
+
+    def put_many(self, rows: Iterable[tuple[int, int, float]]) -> None:
+        """`put` of each committed ``(ts, series_id, value)``, in time order (a flush),
+        with the bound checked once at the end instead of at every sample."""
+        times_of, values_of = self._times, self._values
+        complete = self.complete_since
+        added = 0
+        for ts, series_id, value in rows:
+            if complete is not None and ts < complete:
+                continue
+            times = times_of.get(series_id)
+            if times is not None and times and ts > times[-1]:  # the usual case
+                times.append(ts)
+                values_of[series_id].append(value)
+                added += 1
+            elif times is None:
+                times_of[series_id] = array("q", (ts,))
+                values_of[series_id] = array("d", (value,))
+                added += 1
+            else:
+                self._place(series_id, ts, value, check=False)
+        self._samples += added
+        if self.bytes > self.max_bytes:
+            self._shrink()
+
+    def _place(self, series_id: int, ts: int, value: float, check: bool = True) -> None:
+        """An older or same-second sample of a series already held, in time order."""
+        times, values = self._times[series_id], self._values[series_id]
+        if not times:
             times.append(ts)
             values.append(value)
-            self._grew()
+            self._grew(check)
             return
         at = bisect_left(times, ts)
-        if times[at] == ts:
+        if at < len(times) and times[at] == ts:
             values[at] = value
         else:  # a straggler: keep the arrays in time order
             times.insert(at, ts)
             values.insert(at, value)
-            self._grew()
+            self._grew(check)
 
-    def _grew(self) -> None:
+    def _grew(self, check: bool = True) -> None:
         self._samples += 1
-        if self.bytes > self.max_bytes:
+        if check and self.bytes > self.max_bytes:
             self._shrink()
 
     def _shrink(self) -> None:
