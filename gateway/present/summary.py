@@ -25,6 +25,7 @@ from gateway.config.meanings import (
     Meaning,
     meanings_of,
 )
+from gateway.i18n import N_
 from gateway.model import Value
 from gateway.present import humanize
 from gateway.snapshot import DeviceStatus
@@ -63,7 +64,10 @@ TEXT = {
     "temperature": "{value} °C",
     "clock": "clock {offset}",
 }
-STATE_WORDS = {"ok": "OK", "degraded": "degraded", "down": "down", "unknown": "not polled"}
+# In English; translator(locale).gettext(word) gives the site's language.
+STATE_WORDS = {
+    "ok": N_("OK"), "degraded": N_("degraded"), "down": N_("down"), "unknown": N_("not polled"),
+}  # fmt: skip
 
 DISK_LOW_SHARE = 10.0  # % free below which a recorder's disks are nearly full
 CLOCK_SHOWN = 60.0  # s: a clock closer than this is not worth a figure

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from gateway import snapshot
 from gateway.config.load import LoadedConfig
+from gateway.i18n import N_, Translator, translator
 from gateway.present.summary import STATE_WORDS, SiteMeanings, site_meanings, summarize
-from gateway.snapshot import DeviceStatus, StatusSnapshot
+from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
 
 FRESH_SECONDS = 15.0  # the agent rewrites the snapshot every few seconds
 LEVELS = {1: "L1", 2: "L2", 3: "L3", 4: "L4"}
-INTAKE_NAMES = {"sia": "DC-09 receiver"}  # push sources that count what they take
+INTAKE_NAMES = {"sia": N_("DC-09 receiver")}  # push sources that count what they take
 
 
 def _span(seconds: float) -> str:
@@ -29,24 +31,34 @@ def _span(seconds: float) -> str:
     return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
 
 
-def _countdown(due: datetime | None, now: datetime) -> str:
+# The people's views in English unless given the site's translator.
+ENGLISH = translator()
+
+
+def _countdown(due: datetime | None, now: datetime, tr: Translator = ENGLISH) -> str:
+    _ = tr.gettext
     if due is None:
-        return "none"
+        return _("none")
     left = (due - now).total_seconds()
-    return f"in {_span(left)}" if left >= 0 else f"OVERDUE {_span(left)}"
+    if left >= 0:
+        return _("in {span}").format(span=_span(left))
+    return _("OVERDUE {span}").format(span=_span(left))
 
 
-def _ago(when: datetime | None, now: datetime) -> str:
-    return f"{_span((now - when).total_seconds())} ago" if when else "-"
+def _ago(when: datetime | None, now: datetime, tr: Translator = ENGLISH) -> str:
+    if not when:
+        return "-"
+    return tr.gettext("{span} ago").format(span=_span((now - when).total_seconds()))
 
 
-def device_state(device: DeviceStatus) -> str:
+def device_state(device: DeviceStatus, tr: Translator = ENGLISH) -> str:
+    _ = tr.gettext
     if device.reachable is None:
-        return "not polled"
-    return "up" if device.reachable else "DOWN"
+        return _("not polled")
+    return _("up") if device.reachable else _("DOWN")
 
 
-def agent_state(data: StatusSnapshot, now: datetime) -> str:
+def agent_state(data: StatusSnapshot, now: datetime, tr: Translator = ENGLISH) -> str:
     age = (now - data.generated_at).total_seconds()
     try:
         os.kill(data.agent.pid, 0)
@@ -54,59 +66,86 @@ def agent_state(data: StatusSnapshot, now: datetime) -> str:
     except (ProcessLookupError, PermissionError):
         alive = False
     if alive and age <= FRESH_SECONDS:
-        return "running"
-    return f"stopped (last status {_span(age)} ago)"
+        return tr.gettext("running")
+    return tr.gettext("stopped (last status {span} ago)").format(span=_span(age))
+
+
+def acknowledged(by: str | None, tr: Translator = ENGLISH) -> str:
+    _ = tr.gettext
+    return _("acknowledged by {who}").format(who=by) if by else _("not acknowledged")
+
+
+def deadlines(ticket: TicketStatus, now: datetime, tr: Translator = ENGLISH) -> str:
+    """``respond in 25m00s, on site in 1d23h; not acknowledged``."""
+    return tr.gettext("respond {respond}, on site {onsite}; {acknowledged}").format(
+        respond=_countdown(ticket.response_due, now, tr),
+        onsite=_countdown(ticket.onsite_due, now, tr),
+        acknowledged=acknowledged(ticket.acknowledged_by, tr),
+    )
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns (a CJK character takes two)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - columns, 0)
 
 
 def render(
-    data: StatusSnapshot, out: TextIO, meanings: SiteMeanings, now: datetime | None = None
+    data: StatusSnapshot,
+    out: TextIO,
+    meanings: SiteMeanings,
+    now: datetime | None = None,
+    tr: Translator = ENGLISH,
 ) -> None:
+    _ = tr.gettext
     now = now or datetime.now(UTC)
     site, uplink = data.site, data.uplink
-    print(f"site {site.id}: {site.name} ({site.customer})", file=out)
-    link = "connected" if uplink.connected else "NOT connected"
-    print(
-        f"agent {agent_state(data, now)}; uplink {link}, backlog "
-        + (", ".join(f"{n} {c}" for c, n in uplink.backlog.items()) or "empty")
-        + (f"; refused {uplink.refused}" if uplink.refused else ""),
-        file=out,
+    print(_("site {id}: {name} ({customer})").format(
+        id=site.id, name=site.name, customer=site.customer), file=out)  # fmt: skip
+    link = _("connected") if uplink.connected else _("NOT connected")
+    backlog = ", ".join(f"{n} {c}" for c, n in uplink.backlog.items()) or _("empty")
+    line = _("agent {state}; uplink {link}, backlog {backlog}").format(
+        state=agent_state(data, now, tr), link=link, backlog=backlog
     )
+    if uplink.refused:
+        line += _("; refused {count}").format(count=uplink.refused)
+    print(line, file=out)
     if data.agent.degraded:
         counts = ", ".join(
-            f"{p} ({data.agent.failures.get(p, 0)} failures)" for p in data.agent.degraded
+            _("{part} ({count} failures)").format(part=p, count=data.agent.failures.get(p, 0))
+            for p in data.agent.degraded
         )
-        print(f"DEGRADED (restarting): {counts}", file=out)
+        print(_("DEGRADED (restarting): {parts}").format(parts=counts), file=out)
     for name, intake in data.agent.intake.items():
         refused = ", ".join(f"{cause} {n}" for cause, n in sorted(intake.refused.items()))
         print(
-            f"{INTAKE_NAMES.get(name, name)}: {intake.accepted} accepted, "
-            f"{intake.duplicates} duplicates, refused: {refused or 'none'}",
+            _("{source}: {accepted} accepted, {duplicates} duplicates, refused: {refused}").format(
+                source=_(INTAKE_NAMES[name]) if name in INTAKE_NAMES else name,
+                accepted=intake.accepted, duplicates=intake.duplicates,
+                refused=refused or _("none"),
+            ),
             file=out,
-        )
+        )  # fmt: skip
     print(file=out)
-    print(f"{'DEVICE':<14} {'KIND':<12} {'STATE':<12} {'LEVEL':<6} {'POLLED':<9} SUMMARY", file=out)
+    header = [(_("DEVICE"), 14), (_("KIND"), 12), (_("STATE"), 12), (_("LEVEL"), 6),
+              (_("POLLED"), 9)]  # fmt: skip
+    print(" ".join(_pad(text, width) for text, width in header) + " " + _("SUMMARY"), file=out)
     for device in data.devices:
         level = LEVELS.get(device.worst_level or 0, "-")
         summary = summarize(device, meanings.get(device.id, {}))
         print(
-            f"{device.id:<14} {device.kind:<12} {STATE_WORDS[summary.state]:<12} {level:<6} "
-            f"{_ago(device.last_poll, now):<9} {summary.line()}",
+            f"{device.id:<14} {device.kind:<12} {_pad(_(STATE_WORDS[summary.state]), 12)} "
+            f"{level:<6} {_pad(_ago(device.last_poll, now, tr), 9)} {summary.line()}",
             file=out,
         )
     tickets = data.open_tickets
     print(file=out)
-    print(f"OPEN TICKETS ({len(tickets)})", file=out)
+    print(_("OPEN TICKETS ({count})").format(count=len(tickets)), file=out)
     for ticket in tickets:
-        acked = (
-            f"acknowledged by {ticket.acknowledged_by}"
-            if ticket.acknowledged_by
-            else "not acknowledged"
-        )
         related = f" (+{', '.join(ticket.related_devices)})" if ticket.related_devices else ""
         print(
             f"  {LEVELS[ticket.severity]} {ticket.device}{related}: {ticket.title}\n"
-            f"     respond {_countdown(ticket.response_due, now)}, on site "
-            f"{_countdown(ticket.onsite_due, now)}; {acked}; {ticket.ticket_id}",
+            f"     {deadlines(ticket, now, tr)}; {ticket.ticket_id}",
             file=out,
         )
 
@@ -130,7 +169,7 @@ def show(config: LoadedConfig, out: TextIO, as_json: bool) -> int:
         json.dump(status_document(data), out, indent=2, ensure_ascii=False)
         print(file=out)
     else:
-        render(data, out, site_meanings(config))
+        render(data, out, site_meanings(config), tr=translator(config.site_file.site.locale))
     return 0
 
 
