@@ -39,7 +39,7 @@ TEXT = {
     "uptime": "up {duration}",
     "ports": "ports up {up}/{of}",
     "errors_none": "no errors",
-    "errors": "errors {rate} on {ports} ports",
+    "errors": "errors {rate} ({ports} of {of} ports)",
     "cameras": "{up}/{of} cameras",
     "disks_ok": "disks {good}/{of} OK",
     "disks_bad": "disks {good}/{of} OK, {bad} to replace",
@@ -59,6 +59,7 @@ TEXT = {
     "zones_alarm": "{count} in alarm",
     "zones_fault": "{count} in fault",
     "zones_tamper": "{count} tampered",
+    "zones_detector_low": "{count} detector batteries low",
     "reporting_failed": "reporting to the receiving centre failed",
     "enclosure_open": "enclosure open",
     "temperature": "{value} °C",
@@ -212,7 +213,9 @@ def _errors(m: _Meant) -> list[Figure]:
     erring = {i: v for i, v in per_port.items() if v > 0}
     if not erring:
         return [Figure("errors", TEXT["errors_none"])]
-    text = TEXT["errors"].format(rate=humanize.rate(sum(erring.values())), ports=len(erring))
+    text = TEXT["errors"].format(
+        rate=humanize.rate(sum(erring.values())), ports=len(erring), of=len(per_port)
+    )
     return [Figure("errors", text, State.DEGRADED)]
 
 
@@ -312,6 +315,7 @@ def _panel(m: _Meant) -> list[Figure]:
         (M.ZONE_ALARM, "zones_alarm"),
         (M.ZONE_FAULT, "zones_fault"),
         (M.ZONE_TAMPER, "zones_tamper"),
+        (M.DETECTOR_BATTERY_LOW, "zones_detector_low"),
     ):
         column = m.column(meaning)
         zones.update(column)

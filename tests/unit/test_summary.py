@@ -82,7 +82,7 @@ def test_a_switch_counts_enabled_ports_up_and_errors(tmp_path: Path) -> None:
     values["if.in_errors.rate[2]"] = 0.5
     values["if.out_errors.rate[2]"] = 0.25
     erring = summary_of(config, "sw", values).figure("errors")
-    assert (erring.text, erring.state) == ("errors 0.75/s on 1 ports", State.DEGRADED)
+    assert (erring.text, erring.state) == ("errors 0.75/s (1 of 8 ports)", State.DEGRADED)
     # The Name column: the site file's name, else the one the device gives itself.
     meanings = site_meanings(config)
     assert display_name(status_of(config, "sw", poll("sw", 0, values)), meanings["sw"]) == "core-1"

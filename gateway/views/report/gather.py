@@ -10,6 +10,7 @@ from gateway.config.load import LoadedConfig
 from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
 from gateway.config.rules import TRAP_PREFIX
 from gateway.correlate.topology import GATEWAY
+from gateway.present.summary import STATE_WORDS, display_name, summarize
 from gateway.proactive import calendar
 from gateway.proactive.forecast import fit
 from gateway.proactive.forecasting import Finding, Tables, findings
@@ -29,15 +30,19 @@ from gateway.views.report.measure import (
     span,
 )
 from gateway.views.report.model import DeviceHealth, Report, TicketLine, Trend
-from gateway.views.status import _countdown, agent_state, device_state
+from gateway.views.status import _countdown, agent_state
 
 TREND_STEP = timedelta(hours=1)
 # Scalars that say nothing about health over time (counts, clocks, versions).
-NOT_TRENDED = frozenset({Meaning.UPTIME, Meaning.COUNT, Meaning.ZONE_MAP_VERSION})
+NOT_TRENDED = frozenset(
+    {Meaning.UPTIME, Meaning.COUNT, Meaning.ZONE_MAP_VERSION, Meaning.CLOCK, Meaning.DEVICE_NAME}
+)
 # Table columns worth a trend line per instance: those a forecast watches.
 TRENDED_COLUMNS = frozenset(m for w in WATCHES for m in w.meanings if VOCABULARY[m].table)
 # What the device is and how long it has run: left out of its latest readings.
-NOT_LISTED = frozenset({Meaning.DESCRIPTION, Meaning.PRODUCT_ID, Meaning.UPTIME})
+NOT_LISTED = frozenset(
+    {Meaning.DESCRIPTION, Meaning.PRODUCT_ID, Meaning.UPTIME, Meaning.CLOCK, Meaning.DEVICE_NAME}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,17 +242,19 @@ async def _device(
         for name, item in (entry.readings if entry is not None else {}).items()
         if meanings.get(name) not in NOT_LISTED
     )
+    summary = summarize(entry, meanings) if entry is not None else None
     return DeviceHealth(
         lookup.device.id,
-        lookup.device.name,
+        display_name(entry, meanings) if entry is not None else lookup.device.name,
         lookup.device.kind.value,
         lookup.device.address,
-        device_state(entry) if entry is not None else "not polled",
+        STATE_WORDS[summary.state] if summary is not None else STATE_WORDS["unknown"],
         entry.worst_level if entry is not None else None,
         local_time(src.config, entry.last_poll if entry is not None else None),
         await _availability(lookup, src),
         readings or "-",
         await _trends(lookup, src, forecasts),
+        summary.line() if summary is not None else "",
     )
 
 

@@ -56,7 +56,7 @@ def _device(d: DeviceHealth) -> str:
         f"<li>{escape(d.kind)} at {escape(d.address)}: <b>{escape(d.state)}</b>, worst open "
         f"level {level}, last poll {escape(d.last_poll)}</li>"
         f"<li>Availability: {escape(d.availability)}</li>"
-        f"<li>Latest readings: {escape(d.readings)}</li>"
+        f"<li>Summary: {escape(d.summary) or '-'}</li>"
     ]
     if not d.trends:
         parts.append("<li>Trends: not measured (no history in the metric store)</li>")

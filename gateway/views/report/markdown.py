@@ -50,7 +50,7 @@ def _device(d: DeviceHealth) -> list[str]:
         f"- {md(d.kind)} at {md(d.address)}: **{d.state}**, worst open level {level}, "
         f"last poll {d.last_poll}",
         f"- Availability: {md(d.availability)}",
-        f"- Latest readings: {md(d.readings)}",
+        f"- Summary: {md(d.summary) or '-'}",
     ]
     if d.trends:
         lines += [

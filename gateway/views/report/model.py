@@ -53,8 +53,9 @@ class DeviceHealth:
     worst_level: int | None
     last_poll: str
     availability: str  # share of polls answered over the trend window, or "not measured"
-    readings: str
+    readings: str  # the latest readings by point name (in the JSON; the pages show the summary)
     trends: tuple[Trend, ...] = ()
+    summary: str = ""  # the headline figures, as on the status page (gateway/present/summary.py)
 
 
 @dataclass(frozen=True, slots=True)
