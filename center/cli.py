@@ -12,7 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from center.config import LoadedCenter, load_center
 from gateway import logs
@@ -112,30 +112,37 @@ def _read_ledger(loaded: LoadedCenter, read: Callable[[Ledger], T]) -> T | int:
         return EXIT_FAILURE
 
 
-def cmd_tickets(args: argparse.Namespace) -> int:
-    from center import tickets
+Rows = list[dict[str, Any]]  # a listing's rows, as center.tickets and center.sites give them
 
+
+def _list_from_ledger(
+    args: argparse.Namespace, read: Callable[[Ledger], Rows],
+    as_json: Callable[[Rows], str], as_table: Callable[[Rows], str],
+) -> int:  # fmt: skip
+    """A listing command: rows read from the ledger, printed as JSON or as a table."""
     loaded = load_or_report(args.config)
     if loaded is None:
         return EXIT_USAGE
-    found = _read_ledger(loaded, lambda ledger: tickets.rows(ledger, args.open, args.site))
+    found = _read_ledger(loaded, read)
     if isinstance(found, int):
         return found
-    print(tickets.as_json(found) if args.json else tickets.as_table(found))
+    print(as_json(found) if args.json else as_table(found))
     return EXIT_OK
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    from center import tickets
+
+    def read(ledger: Ledger) -> Rows:
+        return tickets.rows(ledger, args.open, args.site)
+
+    return _list_from_ledger(args, read, tickets.as_json, tickets.as_table)
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
     from center import sites
 
-    loaded = load_or_report(args.config)
-    if loaded is None:
-        return EXIT_USAGE
-    found = _read_ledger(loaded, sites.rows)
-    if isinstance(found, int):
-        return found
-    print(sites.as_json(found) if args.json else sites.as_table(found))
-    return EXIT_OK
+    return _list_from_ledger(args, sites.rows, sites.as_json, sites.as_table)
 
 
 def cmd_action(args: argparse.Namespace) -> int:

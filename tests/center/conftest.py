@@ -19,8 +19,9 @@ from aiohttp import web
 from center.config import CenterFile, load_center
 from center.ledger import LedgerUrl
 from center.service import Center
+from tests.httpreceiver import serving
 from tests.postgres import Postgres, running_postgres
-from tests.realservers import Alertmanager, Mosquitto, free_port
+from tests.realservers import Alertmanager, Mosquitto
 
 
 def center_file(
@@ -131,17 +132,8 @@ async def receiving(
     answer: Callable[[Request], web.Response | Awaitable[web.Response]],
 ) -> AsyncIterator[Receiver]:
     receiver = Receiver(answer)
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", receiver.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    receiver.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serving(receiver.handle) as receiver.url:
         yield receiver
-    finally:
-        await runner.cleanup()
 
 
 async def wait_counts(center: Center, expected: dict[str, dict[str, int]]) -> None:

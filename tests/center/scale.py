@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -29,7 +27,8 @@ from aiohttp import web
 
 from center.ledger import LedgerUrl
 from tests.center.events import ticket_event
-from tests.realservers import Mosquitto, free_port
+from tests.httpreceiver import serving, signed
+from tests.realservers import Mosquitto
 
 KEY = b"scale-webhook-key"
 # A broker for a storm: no cap on the messages queued for a worker (mosquitto's default
@@ -162,29 +161,19 @@ class HookReceiver:
     receipts: list[Receipt] = field(default_factory=list)
     bad_signatures: int = 0
     refused: int = 0
-    port: int = 0
-    _runner: web.AppRunner | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+    url: str = ""
+    _serving: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hook", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        self.port = free_port()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        base = await self._serving.enter_async_context(serving(self._handle, "/hook"))
+        self.url = f"{base}/hook"
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self._serving.aclose()
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        expected = "sha256=" + hmac.new(KEY, body, hashlib.sha256).hexdigest()
-        if request.headers.get("X-Lvgw-Signature") != expected:
+        if not signed(KEY, body, request.headers.get("X-Lvgw-Signature")):
             self.bad_signatures += 1
             return web.Response(status=401)
         if self.status >= 300:

@@ -4,8 +4,6 @@ docs/center.md states it: every event once, in order per ticket, through an outa
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +17,8 @@ from aiohttp import web
 from center.service import Center
 from tests.center.conftest import center_file, load, running
 from tests.center.events import ticket_event
-from tests.realservers import Mosquitto, free_port
+from tests.httpreceiver import serving, signed
+from tests.realservers import Mosquitto
 
 pytestmark = pytest.mark.integration
 TOPIC = "lvgw/v1/site-001/tickets"
@@ -40,8 +39,7 @@ class Receiver:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        expected = "sha256=" + hmac.new(KEY, body, hashlib.sha256).hexdigest()
-        if request.headers.get("X-Lvgw-Signature") != expected:
+        if not signed(KEY, body, request.headers.get("X-Lvgw-Signature")):
             self.bad_signatures += 1
             return web.Response(status=401)
         assert request.headers["X-Lvgw-Event-Id"] == json.loads(body)["event_id"]
@@ -62,19 +60,12 @@ class Receiver:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     state = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", state.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    state.url = f"http://127.0.0.1:{port}/hook"
-    try:
-        yield state
-    finally:
-        state.released.set()
-        await runner.cleanup()
+    async with serving(state.handle, "/hook") as url:
+        state.url = f"{url}/hook"
+        try:
+            yield state
+        finally:
+            state.released.set()
 
 
 def hook_center(tmp_path: Path, broker: Mosquitto, receiver: Receiver, more: str = "") -> Center:

@@ -19,14 +19,13 @@ from tests.e2e.conftest import validate
 from tests.e2e.test_center_e2e import (
     FLEET,
     HOOK_KEY,
+    center_and_gateway,
     center_cli,
-    receiver_on,
+    receiving_hook,
     secret,
     site_file,
-    start,
-    stop,
 )
-from tests.realservers import Alertmanager, Mosquitto, SmtpServer, free_port, wait_until
+from tests.realservers import Alertmanager, Mosquitto, SmtpServer, running
 from tests.simulators.conftest import SimFleet, free_port_on
 
 pytestmark = pytest.mark.e2e
@@ -47,12 +46,9 @@ def fleet(tmp_path: Path) -> Iterator[SimFleet]:
 
 @pytest.fixture
 def alertmanager(tmp_path: Path) -> Iterator[Alertmanager]:
-    server = Alertmanager(tmp_path / "alertmanager")
-    server.start()
-    try:
+    with running(Alertmanager(tmp_path / "alertmanager")) as server:
+        assert isinstance(server, Alertmanager)
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -67,7 +63,7 @@ def smtp(tmp_path: Path) -> Iterator[tuple[SmtpServer, CertAuthority]]:
         server.stop()
 
 
-def center_yaml(tmp: Path, broker: Mosquitto, hook_port: int, am: Alertmanager,
+def center_yaml(tmp: Path, broker: Mosquitto, hook_url: str, am: Alertmanager,
                 smtp: SmtpServer, ca: CertAuthority) -> Path:  # fmt: skip
     secret(tmp / "hook.secret", HOOK_KEY)
     secret(tmp / "smtp.password", b"mail-pass")
@@ -76,7 +72,7 @@ def center_yaml(tmp: Path, broker: Mosquitto, hook_port: int, am: Alertmanager,
         f"broker: {{host: {broker.host}, port: {broker.port}, client_id: center-a2e}}\n"
         f"database: sqlite:///{tmp}/center.db\n"
         "adapters:\n"
-        f"  - {{type: webhook, url: 'http://127.0.0.1:{hook_port}/hook',"
+        f"  - {{type: webhook, url: '{hook_url}',"
         " secret_file: hook.secret, backoff_initial: 0.2s, backoff_max: 1s}\n"
         f"  - {{type: alertmanager, url: '{am.url}', resend: 1s,"
         " backoff_initial: 0.2s, backoff_max: 1s}\n"
@@ -115,17 +111,10 @@ async def test_a_fault_opens_one_ticket_in_each_tool_and_clearing_resolves_it(
     mail, ca = smtp
     key = secret(tmp_path / "command.key", b"site-a2e command key, 32 bytes..")
     config = site_file(fleet.workdir / "site.yaml", mosquitto, tmp_path / "state", key)
-    hook_port = free_port()
-    center_config = center_yaml(tmp_path, mosquitto, hook_port, alertmanager, mail, ca)
-    center_log, gateway_log = tmp_path / "center.log", tmp_path / "gateway.log"
-    async with receiver_on(hook_port) as hook:
-        center = start(["center", "run", "-c", str(center_config)], center_log)
-        gateway = None
-        try:
-            await asyncio.to_thread(
-                wait_until, lambda: "subscribed to" in center_log.read_text(), 20, "lvgw-center"
-            )
-            gateway = start(["gateway", "run", "-c", str(config)], gateway_log)
+    center_log = tmp_path / "center.log"
+    async with receiving_hook() as hook:
+        center_config = center_yaml(tmp_path, mosquitto, hook.url, alertmanager, mail, ca)
+        async with center_and_gateway(center_config, config, tmp_path):
             await asyncio.to_thread(fleet.client.inject, "sw-core", "down", {})
 
             # One ticket opened in each tool.
@@ -182,8 +171,4 @@ async def test_a_fault_opens_one_ticket_in_each_tool_and_clearing_resolves_it(
                 adapter: {"delivered": len(events)}
                 for adapter in ("webhook", "alertmanager", "email")
             }
-        finally:
-            if gateway is not None:
-                stop(gateway, gateway_log)
-            stop(center, center_log)
     assert "Traceback" not in center_log.read_text()

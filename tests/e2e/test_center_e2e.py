@@ -9,8 +9,6 @@ ticket's events out of order reach the receiver once and in order."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -30,6 +28,7 @@ from aiohttp import web
 from center.adapters.webhook import signature
 from tests.center.events import ticket_event
 from tests.e2e.conftest import validate
+from tests.httpreceiver import serving, signed
 from tests.realservers import Mosquitto, free_port, wait_until
 from tests.simulators.conftest import SimFleet, free_port_on
 
@@ -49,6 +48,7 @@ class Receiver:
     """The helpdesk's webhook: checks the signature, keeps each body in arrival order."""
 
     def __init__(self) -> None:
+        self.url = ""
         self.events: list[dict[str, Any]] = []
         self.bodies: list[bytes] = []
         self.bad: list[str] = []
@@ -56,8 +56,7 @@ class Receiver:
 
     async def hook(self, request: web.Request) -> web.Response:
         body = await request.read()
-        expected = "sha256=" + hmac.new(HOOK_KEY, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Lvgw-Signature", "")):
+        if not signed(HOOK_KEY, body, request.headers.get("X-Lvgw-Signature")):
             self.bad.append(request.headers.get("X-Lvgw-Signature", "(none)"))
             return web.Response(status=401)
         event = json.loads(body)
@@ -84,17 +83,12 @@ class Receiver:
 
 
 @asynccontextmanager
-async def receiver_on(port: int) -> AsyncIterator[Receiver]:
+async def receiving_hook() -> AsyncIterator[Receiver]:
+    """The helpdesk's webhook, at ``receiver.url``."""
     receiver = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", receiver.hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
+    async with serving(receiver.hook, "/hook") as url:
+        receiver.url = f"{url}/hook"
         yield receiver
-    finally:
-        await runner.cleanup()
 
 
 def secret(path: Path, value: bytes) -> Path:
@@ -117,14 +111,14 @@ def site_file(written: Path, broker: Mosquitto, state: Path, key: Path) -> Path:
     return path
 
 
-def center_yaml(tmp: Path, broker: Mosquitto, hook_port: int, key: Path, web_port: int) -> Path:
+def center_yaml(tmp: Path, broker: Mosquitto, hook_url: str, key: Path, web_port: int) -> Path:
     secret(tmp / "hook.secret", HOOK_KEY)
     path = tmp / "center.yaml"
     path.write_text(
         f"broker: {{host: {broker.host}, port: {broker.port}, client_id: center-e2e}}\n"
         f"database: sqlite:///{tmp}/center.db\n"
         f"sites: [{{id: {SITE}, command_key_file: {key}}}]\n"
-        f"adapters: [{{type: webhook, url: 'http://127.0.0.1:{hook_port}/hook',"
+        f"adapters: [{{type: webhook, url: '{hook_url}',"
         " secret_file: hook.secret, backoff_initial: 0.2s, backoff_max: 1s}]\n"
         f"web: {{listen: '127.0.0.1:{web_port}'}}\n"
     )
@@ -148,6 +142,27 @@ def stop(proc: subprocess.Popen[bytes], log: Path) -> None:
         proc.wait(5)
         raise
     assert code == 0, f"{proc.args!r} exited with {code}:\n{log.read_text(errors='replace')}"
+
+
+@asynccontextmanager
+async def center_and_gateway(
+    center_config: Path, site_config: Path, logs: Path
+) -> AsyncIterator[None]:
+    """`lvgw-center run`, and once it has subscribed, the site's `lvgw run`; at the end
+    both are stopped and must exit 0. Their output: ``logs``/center.log, gateway.log."""
+    center_log, gateway_log = logs / "center.log", logs / "gateway.log"
+    center = start(["center", "run", "-c", str(center_config)], center_log)
+    gateway = None
+    try:
+        await asyncio.to_thread(
+            wait_until, lambda: "subscribed to" in center_log.read_text(), 20, "lvgw-center"
+        )
+        gateway = start(["gateway", "run", "-c", str(site_config)], gateway_log)
+        yield
+    finally:
+        if gateway is not None:
+            stop(gateway, gateway_log)
+        stop(center, center_log)
 
 
 async def center_cli(*args: str) -> tuple[int, str]:
@@ -178,16 +193,9 @@ async def test_a_fault_through_the_center_to_the_helpdesk_and_the_ack_back(
     key = secret(tmp_path / "command.key", COMMAND_KEY)
     config = site_file(fleet.workdir / "site.yaml", mosquitto, tmp_path / "state", key)
     web_port = free_port()
-    center_config = center_yaml(tmp_path, mosquitto, hook_port := free_port(), key, web_port)
-    center_log, gateway_log = tmp_path / "center.log", tmp_path / "gateway.log"
-    async with receiver_on(hook_port) as receiver:
-        center = start(["center", "run", "-c", str(center_config)], center_log)
-        gateway = None
-        try:
-            await asyncio.to_thread(
-                wait_until, lambda: "subscribed to" in center_log.read_text(), 20, "lvgw-center"
-            )
-            gateway = start(["gateway", "run", "-c", str(config)], gateway_log)
+    async with receiving_hook() as receiver:
+        center_config = center_yaml(tmp_path, mosquitto, receiver.url, key, web_port)
+        async with center_and_gateway(center_config, config, tmp_path):
 
             async def online() -> bool:
                 code, out = await center_cli("sites", "--json", "-c", str(center_config))
@@ -263,7 +271,3 @@ async def test_a_fault_through_the_center_to_the_helpdesk_and_the_ack_back(
             ]  # fmt: skip
             assert [e["event_id"] for e in receiver.events].count(opened["event_id"]) == 1
             assert receiver.bodies[-3:] == late  # byte for byte as published
-        finally:
-            if gateway is not None:
-                stop(gateway, gateway_log)
-            stop(center, center_log)

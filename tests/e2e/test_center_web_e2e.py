@@ -30,10 +30,9 @@ from tests.cdp import Page, chromium_page
 from tests.e2e.test_center_e2e import (
     COMMAND_KEY,
     SITE,
+    center_and_gateway,
     secret,
     site_file,
-    start,
-    stop,
 )
 from tests.e2e.test_center_e2e import fleet as fleet  # a fixture
 from tests.realservers import Mosquitto, free_port, wait_until, which
@@ -90,114 +89,103 @@ async def test_a_technician_acknowledges_from_the_board_and_reads_the_report(
     config = site_file(fleet.workdir / "site.yaml", mosquitto, tmp_path / "state", key)
     web_port = free_port()
     center_config = center_yaml(tmp_path, mosquitto, key, web_port)
-    center_log, gateway_log = tmp_path / "center.log", tmp_path / "gateway.log"
+    center_log = tmp_path / "center.log"
     base = f"http://127.0.0.1:{web_port}"
-    center = start(["center", "run", "-c", str(center_config)], center_log)
-    gateway = None
-    try:
-        await asyncio.to_thread(
-            wait_until, lambda: "subscribed to" in center_log.read_text(), 20, "lvgw-center"
-        )
-        gateway = start(["gateway", "run", "-c", str(config)], gateway_log)
-        async with chromium_page(tmp_path) as page:
-            await sign_in(page, base, "tom", "/board")
-            assert await page.eval("location.pathname") == "/board"
-            assert await page.eval("document.getElementById('no-tickets') !== null")
+    async with center_and_gateway(center_config, config, tmp_path), chromium_page(tmp_path) as page:
+        await sign_in(page, base, "tom", "/board")
+        assert await page.eval("location.pathname") == "/board"
+        assert await page.eval("document.getElementById('no-tickets') !== null")
 
-            # The switch goes down: its ticket appears on the board.
-            await asyncio.to_thread(fleet.client.inject, "sw-core", "down", {})
-            async with asyncio.timeout(40):
-                while not await page.eval("document.querySelector('tr.ticket') !== null"):
-                    await asyncio.sleep(0.5)
-                    await page.goto(f"{base}/board")
-            ticket = await page.eval("document.querySelector('tr.ticket').dataset.ticket")
-            assert await page.eval("document.querySelector('tr.ticket .response .due')"
-                                   ".textContent.startsWith('in ')")  # fmt: skip
+        # The switch goes down: its ticket appears on the board.
+        await asyncio.to_thread(fleet.client.inject, "sw-core", "down", {})
+        async with asyncio.timeout(40):
+            while not await page.eval("document.querySelector('tr.ticket') !== null"):
+                await asyncio.sleep(0.5)
+                await page.goto(f"{base}/board")
+        ticket = await page.eval("document.querySelector('tr.ticket').dataset.ticket")
+        assert await page.eval("document.querySelector('tr.ticket .response .due')"
+                               ".textContent.startsWith('in ')")  # fmt: skip
 
-            # Acknowledge: taken by the gateway (signed with the site's key).
-            await page.click(f"tr[data-ticket='{ticket}'] button[value=ack]")
-            flash = await page.eval("document.getElementById('flash').textContent")
-            assert f"ticket {ticket} (site {SITE}): acknowledgement by tom taken by the" \
-                " gateway (signed)" in flash  # fmt: skip
-            keep(shot := tmp_path / "center-board.png", await page.screenshot(shot))
+        # Acknowledge: taken by the gateway (signed with the site's key).
+        await page.click(f"tr[data-ticket='{ticket}'] button[value=ack]")
+        flash = await page.eval("document.getElementById('flash').textContent")
+        assert f"ticket {ticket} (site {SITE}): acknowledgement by tom taken by the" \
+            " gateway (signed)" in flash  # fmt: skip
+        keep(shot := tmp_path / "center-board.png", await page.screenshot(shot))
 
-            # The site's page: health (once the gateway published it) and the ticket.
-            await page.goto(f"{base}/sites/{SITE}")
-            async with asyncio.timeout(90):
-                while not await page.eval("document.querySelector('tr.device') !== null"):
-                    await asyncio.sleep(1)
-                    await page.goto(f"{base}/sites/{SITE}")
-            assert await page.eval("document.querySelector(\"tr[data-device='sw-core'] .state\")"
-                                   ".textContent") == "down"  # fmt: skip
-            keep(shot := tmp_path / "center-site.png", await page.screenshot(shot))
+        # The site's page: health (once the gateway published it) and the ticket.
+        await page.goto(f"{base}/sites/{SITE}")
+        async with asyncio.timeout(90):
+            while not await page.eval("document.querySelector('tr.device') !== null"):
+                await asyncio.sleep(1)
+                await page.goto(f"{base}/sites/{SITE}")
+        assert await page.eval("document.querySelector(\"tr[data-device='sw-core'] .state\")"
+                               ".textContent") == "down"  # fmt: skip
+        keep(shot := tmp_path / "center-site.png", await page.screenshot(shot))
 
-            # The pre-visit report, asked of the gateway now: within 10 s.
-            began = time.monotonic()
-            await page.click("#get-report")
-            await page.until("document.getElementById('report') !== null"
-                             " && document.getElementById('report').contentDocument"
-                             " && document.getElementById('report').contentDocument.body"
-                             " && document.getElementById('report').contentDocument.body"
-                             ".innerText.includes('sw-core')")  # fmt: skip
-            took = time.monotonic() - began
-            assert took < 10, f"the report took {took:.1f} s"
-            cookies = await page.cookies()
-            async with aiohttp.ClientSession(cookies=cookies) as session:
-                async with session.get(f"{base}/sites/{SITE}/report.pdf") as answer:
-                    assert answer.status == 200, await answer.text()
-                    pdf = await answer.read()
-                async with session.get(f"{base}/sites/{SITE}/report.html?download=1") as answer:
-                    assert answer.headers["Content-Disposition"].startswith("attachment")
-                    assert "sw-core" in await answer.text()
-            (tmp_path / "report.pdf").write_bytes(pdf)
-            text = subprocess.run([which("pdftotext"), str(tmp_path / "report.pdf"), "-"],
-                                  capture_output=True, check=True).stdout.decode()  # fmt: skip
-            assert "sw-core" in text
-            subprocess.run([which("pdftoppm"), "-png", "-r", "40", "-f", "1", "-l", "1",
-                            str(tmp_path / "report.pdf"), str(tmp_path / "report")],
-                           check=True)  # fmt: skip
-            (png,) = await asyncio.to_thread(lambda: list(tmp_path.glob("report*.png")))
-            assert len(read_png(await asyncio.to_thread(png.read_bytes)).colours()) > 5
+        # The pre-visit report, asked of the gateway now: within 10 s.
+        began = time.monotonic()
+        await page.click("#get-report")
+        await page.until("document.getElementById('report') !== null"
+                         " && document.getElementById('report').contentDocument"
+                         " && document.getElementById('report').contentDocument.body"
+                         " && document.getElementById('report').contentDocument.body"
+                         ".innerText.includes('sw-core')")  # fmt: skip
+        took = time.monotonic() - began
+        assert took < 10, f"the report took {took:.1f} s"
+        cookies = await page.cookies()
+        async with aiohttp.ClientSession(cookies=cookies) as session:
+            async with session.get(f"{base}/sites/{SITE}/report.pdf") as answer:
+                assert answer.status == 200, await answer.text()
+                pdf = await answer.read()
+            async with session.get(f"{base}/sites/{SITE}/report.html?download=1") as answer:
+                assert answer.headers["Content-Disposition"].startswith("attachment")
+                assert "sw-core" in await answer.text()
+        (tmp_path / "report.pdf").write_bytes(pdf)
+        text = subprocess.run([which("pdftotext"), str(tmp_path / "report.pdf"), "-"],
+                              capture_output=True, check=True).stdout.decode()  # fmt: skip
+        assert "sw-core" in text
+        subprocess.run([which("pdftoppm"), "-png", "-r", "40", "-f", "1", "-l", "1",
+                        str(tmp_path / "report.pdf"), str(tmp_path / "report")],
+                       check=True)  # fmt: skip
+        (png,) = await asyncio.to_thread(lambda: list(tmp_path.glob("report*.png")))
+        assert len(read_png(await asyncio.to_thread(png.read_bytes)).colours()) > 5
 
-            # The gateway's next event (the resolve, once the switch is back) carries it.
-            await asyncio.to_thread(fleet.client.clear, "sw-core", "down", {})
-            db = tmp_path / "center.db"
+        # The gateway's next event (the resolve, once the switch is back) carries it.
+        await asyncio.to_thread(fleet.client.clear, "sw-core", "down", {})
+        db = tmp_path / "center.db"
 
-            def acknowledged() -> bool:
-                ledger = Ledger.open(db, read_only=True)
-                try:
-                    event = ledger.last_events(site=SITE).get(ticket) or {}
-                finally:
-                    ledger.close()
-                return event.get("event") == "resolve" and (
-                    (event.get("acknowledged") or {}).get("by") == "tom"
-                )
+        def acknowledged() -> bool:
+            ledger = Ledger.open(db, read_only=True)
+            try:
+                event = ledger.last_events(site=SITE).get(ticket) or {}
+            finally:
+                ledger.close()
+            return event.get("event") == "resolve" and (
+                (event.get("acknowledged") or {}).get("by") == "tom"
+            )
 
-            await asyncio.to_thread(wait_until, acknowledged, 60, "the resolve with the ack")
-            await page.goto(f"{base}/sites/{SITE}")
-            row = f"document.querySelector(\"tr[data-ticket='{ticket}']\").textContent"
-            assert "resolved" in await page.eval(row) and "on time" in await page.eval(row)
+        await asyncio.to_thread(wait_until, acknowledged, 60, "the resolve with the ack")
+        await page.goto(f"{base}/sites/{SITE}")
+        row = f"document.querySelector(\"tr[data-ticket='{ticket}']\").textContent"
+        assert "resolved" in await page.eval(row) and "on time" in await page.eval(row)
 
-            # The customer's monthly report, as the customer sees it.
-            await page.click("nav button")  # sign out
-            await sign_in(page, base, "sim", "/fleet")
-            month = datetime.now(UTC).strftime("%Y-%m")
-            await page.goto(f"{base}/customers/Simulated%20customer/monthly?month={month}")
-            assert ticket in await page.eval("document.getElementById('incidents').textContent")
-            keep(shot := tmp_path / "center-monthly.png", await page.screenshot(shot))
+        # The customer's monthly report, as the customer sees it.
+        await page.click("nav button")  # sign out
+        await sign_in(page, base, "sim", "/fleet")
+        month = datetime.now(UTC).strftime("%Y-%m")
+        await page.goto(f"{base}/customers/Simulated%20customer/monthly?month={month}")
+        assert ticket in await page.eval("document.getElementById('incidents').textContent")
+        keep(shot := tmp_path / "center-monthly.png", await page.screenshot(shot))
 
-            # Another customer's account: 403 for this site, by URL.
-            await page.click("nav button")
-            await sign_in(page, base, "other", "/fleet")
-            await page.goto(f"{base}/sites/{SITE}")
-            assert "403" in await page.eval("document.body.innerText")
-            async with (
-                aiohttp.ClientSession(cookies=await page.cookies()) as session,
-                session.get(f"{base}/sites/{SITE}") as answer,
-            ):
-                assert answer.status == 403
-    finally:
-        if gateway is not None:
-            stop(gateway, gateway_log)
-        stop(center, center_log)
+        # Another customer's account: 403 for this site, by URL.
+        await page.click("nav button")
+        await sign_in(page, base, "other", "/fleet")
+        await page.goto(f"{base}/sites/{SITE}")
+        assert "403" in await page.eval("document.body.innerText")
+        async with (
+            aiohttp.ClientSession(cookies=await page.cookies()) as session,
+            session.get(f"{base}/sites/{SITE}") as answer,
+        ):
+            assert answer.status == 403
     assert "Traceback" not in center_log.read_text()
