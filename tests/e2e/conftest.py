@@ -47,6 +47,7 @@ HOSTS = {
     "sw-core": "127.0.0.1", "sw-acc": "127.0.0.2", "sw-floor": "127.0.0.3",
     "nvr": "127.0.0.4", "pbx": "127.0.0.5", "panel": "127.0.0.6",
     "ups": "127.0.0.7", "ups-drained": "127.0.0.8", "sw-edge": "127.0.0.9",
+    "sw-hw": "127.0.0.14", "sw-h3c": "127.0.0.15", "ups-apc": "127.0.0.16",
 }  # fmt: skip
 SIA_PANEL = "panel-sia"  # reports over DC-09 from 127.0.0.10 to the gateway's receiver
 SIA_TEST_PERIOD = 2.0  # its periodic test report (the fleet's test_period)

@@ -136,6 +136,13 @@ CATALOGUE = {
     "fan_failed": row("sw-core", "fan_failed", "fan.failed", 3),
     "psu_failed": row("sw-core", "psu_failed", "psu.failed", 3),
     "overheat": row("sw-core", "overheat", "temperature.high", 3, wait=W),
+    # The same faults read from the vendors' own MIBs by their profiles: CISCO-ENVMON-MIB,
+    # HH3C-ENTITY-EXT-MIB, HUAWEI-ENTITY-EXTENT-MIB.
+    "fan_failed-cisco": row("sw-acc", "fan_failed", "fan.failed", 3),
+    "psu_failed-h3c": row("sw-h3c", "psu_failed", "psu.failed", 3),
+    "overheat-h3c": row("sw-h3c", "overheat", "temperature.high", 3, wait=W),
+    "fan_failed-huawei": row("sw-hw", "fan_failed", "fan.failed", 3),
+    "overheat-huawei": row("sw-hw", "overheat", "temperature.high", 3, wait=W),
     # NVR
     "disk_failed": row("nvr", "disk_failed", "disk.failed", 2, params={"disk": 1}),
     "disk_full": row("nvr", "disk_full", "disk.nearly_full", 3, wait=W, params={"disk": 1}),
@@ -249,6 +256,8 @@ CATALOGUE = {
     "on_battery-battery-already-low": row("ups-drained", "on_battery", "ups.on_battery", 2),
     "ups-battery_low": row("ups", "battery_low", "ups.battery_low", 3, wait=W),
     "overload": row("ups", "overload", "ups.overload", 2, wait=W),
+    # An APC UPS read over PowerNet-MIB.
+    "on_battery-apc": row("ups-apc", "on_battery", "ups.on_battery", 3),
 }
 
 
