@@ -79,6 +79,17 @@ FLAVOURS: dict[str, dict[str, Flavour]] = {
             "Hikvision",
             "DS-7716NI-K4",
         ),
+        # Synology's DVA3221 (Surveillance Station on DSM): DSM's net-snmp agent answers
+        # net-snmp's Linux sysObjectID; Synology's MIBs tell it apart.
+        "synology-dva": Flavour(
+            "synology-dva",
+            "Linux DVA3221 4.4.302+ #72806 SMP x86_64 GNU/Linux synology_denverton_dva3221",
+            "1.3.6.1.4.1.8072.3.2.10",
+            "Synology",
+            "DVA3221",
+            vendor_mib="SYNOLOGY-SYSTEM-MIB",
+            profile="nvr-synology",
+        ),
     },
     "pbx": {
         "asterisk": Flavour(
@@ -87,6 +98,17 @@ FLAVOURS: dict[str, dict[str, Flavour]] = {
             "1.3.6.1.4.1.8072.3.2.10",
             "Digium",
             "Asterisk 18.10.0",
+        ),
+        # FreeSWITCH's mod_snmp is an AgentX subagent: the host's snmpd answers
+        # net-snmp's Linux sysObjectID and the host's sysDescr.
+        "freeswitch": Flavour(
+            "freeswitch",
+            "Linux pbx 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 x86_64",
+            "1.3.6.1.4.1.8072.3.2.10",
+            "SignalWire",
+            "FreeSWITCH 1.10.11",
+            vendor_mib="FREESWITCH-MIB",
+            profile="pbx-freeswitch",
         ),
     },
     "ups": {

@@ -255,6 +255,8 @@ class PbxSpec(SnmpDeviceBase):
     trunks: Annotated[int, Field(ge=1, le=64)] = 4
     channels_per_trunk: Annotated[int, Field(ge=1, le=120)] = 8
     ami: AmiAccount | None = None  # also serve the Asterisk Manager Interface
+    # FreeSWITCH's max-sessions (switch.conf.xml, default 1000): flavour freeswitch
+    max_sessions: Annotated[int, Field(ge=1, le=100_000)] = 1000
     _model = _flavour_check("pbx")
 
 

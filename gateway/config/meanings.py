@@ -203,7 +203,10 @@ def meaning_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]
 SENSOR_CELSIUS = "celsius"  # sensor_type of a temperature sensor
 SENSOR_RPM = "rpm"  # sensor_type of a fan
 SENSOR_TRUTHVALUE = "truthvalue"  # sensor_type of a power supply's state (1 ok, 2 failed)
-DISK_BAD_STATES = frozenset({"abnormal", "smartfailed", "smart_failed", "failed", "not_online"})
+DISK_BAD_STATES = frozenset(
+    {"abnormal", "smartfailed", "smart_failed", "failed", "not_online", "crashed",
+     "system_partition_failed"}
+)  # fmt: skip
 DISK_HEALTHY_STATES = frozenset({"normal", "idle"})  # disk_status of a disk in good order
 CAMERA_ONLINE_STATES = frozenset({"online"})  # camera_state
 TRUNK_UP_STATES = frozenset({"registered", "reachable", "lagged"})  # trunk_state

@@ -1,7 +1,8 @@
 """What a simulated NVR serves: system group, HIKVISION-MIB scalars and disk table
 (enterprise 50001), and camera channels under the simulation subtree
 1.3.6.1.4.1.50001.99 (a convention of these simulators, see docs/simulators.md);
-and its traps, also under that subtree."""
+and its traps, also under that subtree. A Synology flavour serves Synology's MIBs
+instead (synology_mib), and no traps."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from simulators.models.events import Booted, DiskChanged, Event, VideoChanged
 from simulators.models.nvr import Camera, NvrModel
+from simulators.snmp import synology_mib
 from simulators.snmp.mibtree import OID, Gauge32, Integer, MibTree, OctetString, TreeBuilder, oid
 from simulators.snmp.system_mib import COLD_START, add_system
 
@@ -26,6 +28,8 @@ Notification = tuple[OID, list[tuple[OID, Any]]]
 
 
 def tree_for(model: NvrModel) -> MibTree:
+    if model.device.flavour.vendor_mib == synology_mib.MODULE:
+        return synology_mib.tree_for(model)
     return _tree(len(model.disks), len(model.cameras))
 
 
@@ -76,6 +80,8 @@ def _recording(model: NvrModel, camera: Camera) -> bool:
 
 
 def notifications(model: NvrModel, event: Event) -> list[Notification]:
+    if model.device.flavour.vendor_mib == synology_mib.MODULE:
+        return []  # DSM provides no SNMP trap capability (Synology's MIB guide)
     if isinstance(event, Booted):
         return [(COLD_START, [])]
     if isinstance(event, DiskChanged):

@@ -1,7 +1,8 @@
 """What a simulated PBX serves: system group, ASTERISK-MIB (1.3.6.1.4.1.22736.1)
 version, configuration, module and channel scalars, and the trunk table under the
 simulation subtree 1.3.6.1.4.1.22736.99 (the Asterisk MIB has no trunk status; see
-docs/simulators.md); and its traps."""
+docs/simulators.md); and its traps. A FreeSWITCH flavour serves FREESWITCH-MIB
+instead (freeswitch_mib), and only the host's coldStart."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from simulators.models.events import Booted, Event, TrunkChanged
 from simulators.models.pbx import PbxModel
+from simulators.snmp import freeswitch_mib
 from simulators.snmp.mibtree import (
     OID,
     Gauge32,
@@ -34,6 +36,8 @@ Notification = tuple[OID, list[tuple[OID, Any]]]
 
 
 def tree_for(model: PbxModel) -> MibTree:
+    if model.device.flavour.vendor_mib == freeswitch_mib.MODULE:
+        return freeswitch_mib.tree_for(model)
     return _tree(len(model.trunks))
 
 
@@ -72,7 +76,7 @@ def _tree(trunks: int) -> MibTree:
 def notifications(model: PbxModel, event: Event) -> list[Notification]:
     if isinstance(event, Booted):
         return [(COLD_START, [])]
-    if isinstance(event, TrunkChanged):
+    if isinstance(event, TrunkChanged) and model.device.flavour.vendor_mib != freeswitch_mib.MODULE:
         trunk = model.trunks[event.trunk - 1]
         varbinds = [
             (oid(f"{SIM_TRUNK_ENTRY}.1.{trunk.index}"), Integer(trunk.index)),

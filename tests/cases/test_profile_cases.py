@@ -55,6 +55,7 @@ MOVING = (
     "ups.seconds_on_battery", "panel.battery_voltage", "sensor.value", "output.load", "sys.date",
     "nvr.memory_used", "ups.time_on_battery", "ups.output_load", "entity.temperature",
     "temperature.value",
+    "raid.free", "pbx.sessions", "pbx.sessions_total", "pbx.sessions_per_second",
 )  # fmt: skip
 
 HOSTS = {
@@ -66,6 +67,9 @@ HOSTS = {
     "sw-huawei": "127.0.0.1",
     "sw-cisco": "127.0.0.1",
     "sw-h3c": "127.0.0.1",
+    "nvr-synology": "127.0.0.1",
+    "pbx-freeswitch": "127.0.0.1",
+    "pbx-freeswitch-full": "127.0.0.1",
     "nvr-isapi": "127.0.0.5",
     "pbx-ami": "127.0.0.6",
     "pbx-sip": "127.0.0.7",

@@ -105,6 +105,8 @@ def test_shipped_profiles_recognise_the_standard_mibs_and_leave_a_plain_host() -
     assert chosen(BRIDGE_PORTS, "1.3.6.1.4.1.9.1.716") == "switch/switch-cisco"
     assert chosen("1.3.6.1.4.1.50001.1.100.0", "1.3.6.1.4.1.50001.1") == "nvr/nvr-hikvision"
     assert chosen("1.3.6.1.4.1.22736.1.1.1.0") == "pbx/pbx-asterisk"
+    assert chosen("1.3.6.1.4.1.6574.1.5.1.0") == "nvr/nvr-synology"  # SYNOLOGY-SYSTEM-MIB
+    assert chosen("1.3.6.1.4.1.27880.1.1.1.0") == "pbx/pbx-freeswitch"  # FREESWITCH-MIB
     assert chosen("1.3.6.1.2.1.33.1.1.1.0") == "ups/ups-rfc1628"
     plain = classify(profiles, Identity(NET_SNMP_LINUX, "Linux host 6.1", "host"))
     assert isinstance(plain, Unclassified)

@@ -87,12 +87,15 @@ devices:
   - {{id: pbx-1, kind: pbx, address: {net}.11, parent: sw-core, trunks: 2,
       ami: {{port: {ami_port}, username: lvgw, secret: {ami_secret}}}}}
   - {{id: pbx-2, kind: pbx, address: {net}.16, parent: sw-floor1, trunks: 2}}
+  - {{id: nvr-3, kind: nvr, model: synology-dva, address: {net}.17, parent: sw-floor2, disks: 2,
+      cameras: 4}}
+  - {{id: pbx-3, kind: pbx, model: freeswitch, address: {net}.18, parent: sw-lab, trunks: 2}}
   - {{id: ups-1, kind: ups, address: {net}.12, parent: sw-core}}
   - {{id: ups-lab, kind: ups, address: {net}.13, parent: sw-lab}}
   - {{id: panel-1, kind: alarm_panel, address: {net}.14, parent: sw-floor2, zones: 4}}
 """
 IN_RANGE = ["sw-core", "sw-floor1", "sw-floor2", "sw-floor3", "sw-lab", "nvr-1", "nvr-2",
-            "pbx-1", "pbx-2", "ups-1", "ups-lab"]  # fmt: skip
+            "pbx-1", "pbx-2", "nvr-3", "pbx-3", "ups-1", "ups-lab"]  # fmt: skip
 AMI_SECRET = "discover-ami-secret"  # the simulated PBX's
 ISAPI_PASSWORD = "discover-isapi-pw"  # the simulated recorder's
 V3_KEYS = {"auth_key": "discover-auth-1", "priv_key": "discover-priv-1"}
@@ -129,7 +132,9 @@ class Garbage(threading.Thread):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     net = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}"
-    addresses = [f"{net}.{n}" for n in (1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 40)]
+    addresses = [
+        f"{net}.{n}" for n in (1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22, 40)
+    ]
     port = _free_everywhere(addresses)
     isapi_port = _free_everywhere(addresses)
     ami_port = _free_everywhere(addresses)
@@ -200,6 +205,11 @@ def test_every_snmp_device_found_with_the_fleets_kind_profile_and_parent(
     # So is the PBX with a manager interface.
     assert devices["pbx-1"]["ami"] == {"username": "lvgw", "secret_file": str(site.secret_file)}
     assert devices["pbx-2"]["profile"] == "pbx-asterisk"
+    # Net-snmp agents both, told apart by the vendor MIB each answers.
+    assert (devices["nvr-3"]["profile"], devices["pbx-3"]["profile"]) == (
+        "nvr-synology",
+        "pbx-freeswitch",
+    )
     # The real net-snmp agent answered but is not guessed into a device.
     unclassified = text.split("# Answered SNMP but not recognised")[1]
     assert f"{site.snmpd}:{site.port}" in unclassified
@@ -233,7 +243,7 @@ def test_the_draft_passes_check_config_once_the_customer_is_filled_in(
     draft.write_text(filled)
     accepted = subprocess.run(check, capture_output=True, text=True, check=False)
     assert accepted.returncode == 0, accepted.stderr
-    assert "site riverside is valid: 11 devices" in accepted.stdout
+    assert f"site riverside is valid: {len(IN_RANGE)} devices" in accepted.stdout
 
 
 class Recording:
