@@ -90,7 +90,7 @@ devices:
   - {{id: nvr-3, kind: nvr, model: synology-dva, address: {net}.17, parent: sw-floor2, disks: 2,
       cameras: 4}}
   - {{id: pbx-3, kind: pbx, model: freeswitch, address: {net}.18, parent: sw-lab, trunks: 2}}
-  - {{id: ups-1, kind: ups, address: {net}.12, parent: sw-core}}
+  - {{id: ups-1, kind: ups, model: apc-smart-ups, address: {net}.12, parent: sw-core}}
   - {{id: ups-lab, kind: ups, address: {net}.13, parent: sw-lab}}
   - {{id: panel-1, kind: alarm_panel, address: {net}.14, parent: sw-floor2, zones: 4}}
 """
@@ -199,6 +199,12 @@ def test_every_snmp_device_found_with_the_fleets_kind_profile_and_parent(
         assert got.get("parent") == want.get("parent"), device_id
         assert (got["address"], got["port"]) == (want["address"], want["port"])
     assert devices["sw-core"]["role"] == "core"
+    # The vendor flavours by their vendors' profiles, chosen by the profiles' match rules.
+    vendors = {d: devices[d]["profile"] for d in ("sw-core", "sw-floor1", "sw-floor3", "ups-1")}
+    assert vendors == {"sw-core": "switch-huawei", "sw-floor1": "switch-cisco",
+                       "sw-floor3": "switch-h3c", "ups-1": "ups-apc-powernet"}  # fmt: skip
+    assert devices["sw-floor2"]["profile"] == "switch-generic"
+    assert devices["ups-lab"]["profile"] == "ups-rfc1628"
     # The recorder that serves ISAPI is read over it, as the fleet's site file says.
     assert devices["nvr-1"]["isapi"]["password_file"] == str(site.password_file)
     assert "snmp" not in devices["nvr-1"] and devices["nvr-2"]["profile"] == "nvr-hikvision"
