@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gateway.config.meanings import DISK_BAD_STATES, SENSOR_RPM, SENSOR_TRUTHVALUE, Meaning
+from gateway.i18n import N_, Translator
 from gateway.proactive.watches import BATTERY_LOW
 from gateway.snapshot import TicketStatus
 from gateway.views.report.checklist import DISK_HORIZON, Scope, sensors
@@ -15,6 +16,7 @@ M = Meaning
 
 async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) -> list[str]:
     out = []
+    _ = scope.tr.gettext
     free_point = await lookup.first_of(M.DISK_FREE) or lookup.named(M.DISK_FREE)
     status_point = lookup.named(M.DISK_STATUS)
     failed = {t.instance for t in tickets if t.fault == "disk.failed"}
@@ -23,37 +25,48 @@ async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) 
     for disk in sorted(disks, key=lambda d: (len(d), d)):
         status = await lookup.state(status_point, disk)
         label = lookup.instance_label(free_point or status_point, disk)
-        capacity = size_mb(await lookup.latest(lookup.named(M.DISK_CAPACITY), disk))
+        capacity = size_mb(await lookup.latest(lookup.named(M.DISK_CAPACITY), disk), scope.tr)
         model = lookup.text(lookup.named(M.DISK_MODEL), disk)
-        model_text = f"model {model}" if model else "model not reported by the NVR: read it on site"
+        model_text = (
+            _("model {model}").format(model=model)
+            if model
+            else _("model not reported by the NVR: read it on site")
+        )
         if status in DISK_BAD_STATES or disk in failed:
+            text = _("Replacement disk for {device} disk {disk} ({status}): {capacity}, {model}")
             out.append(
-                f"Replacement disk for {lookup.label} disk {label} ({status or 'failed'}): "
-                f"{capacity}, {model_text}"
-            )
+                text.format(
+                    device=lookup.label, disk=label, status=status or _("failed"),
+                    capacity=capacity, model=model_text,
+                )
+            )  # fmt: skip
             continue
         finding = scope.forecasts.get((lookup.device.id, free_point or "", disk))
         eta = finding.outlook.eta if finding and finding.outlook.trusted else None
         if eta is not None and eta <= scope.now + DISK_HORIZON:
+            text = _("A spare disk of at least {capacity} for {device} disk {disk}: full by {date}")
             out.append(
-                f"A spare disk of at least {capacity} for {lookup.label} disk {label}: full by "
-                f"{local_time(lookup.config, eta)[:10]}"
-            )
+                text.format(
+                    capacity=capacity, device=lookup.label, disk=label,
+                    date=local_time(lookup.config, eta)[:10],
+                )
+            )  # fmt: skip
     return out
 
 
 async def _battery(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) -> list[str]:
+    _ = scope.tr.gettext
     point = await lookup.first_of(M.BATTERY_VOLTAGE)
     reasons = []
     codes = {t.fault for t in tickets}
     if codes & {"panel.battery_low", "ups.battery_low", "ups.battery_depleted"}:
-        reasons.append("battery-low ticket open")
+        reasons.append(_("battery-low ticket open"))
     low_flag = await lookup.first_of(M.BATTERY_LOW)
     if low_flag is not None and (await lookup.latest(low_flag) or 0) >= 0.5:
-        reasons.append("battery-low reported now")
+        reasons.append(_("battery-low reported now"))
     status = await lookup.state(lookup.named(M.BATTERY_STATUS))
     if status in ("low", "depleted"):
-        reasons.append(f"battery {status}")
+        reasons.append(_("battery {status}").format(status=status))
     volts = await lookup.latest(point) if point else None
     if point is not None:
         finding = scope.forecasts.get((lookup.device.id, point, ""))
@@ -61,19 +74,26 @@ async def _battery(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]
         if finding is not None and finding.outlook.within(scope.now, BATTERY_LOW.horizon):
             eta = finding.outlook.eta
             reasons.append(
-                f"forecast below {number(finding.threshold, 'V')} by "
-                f"{local_time(lookup.config, eta)[:10] if eta else '?'}"
+                _("forecast below {volts} by {date}").format(
+                    volts=number(finding.threshold, "V"),
+                    date=local_time(lookup.config, eta)[:10] if eta else "?",
+                )
             )
         elif threshold is not None and volts is not None and volts < threshold:
-            reasons.append(f"below {number(threshold, 'V')}")
+            reasons.append(_("below {volts}").format(volts=number(threshold, "V")))
     if not reasons:
         return []
-    what = "Battery set for UPS" if lookup.device.kind.value == "ups" else "Backup battery for"
-    now = f"now {number(volts, 'V')}; " if volts is not None else ""
-    return [f"{what} {lookup.label} ({now}{'; '.join(reasons)})"]
+    what = (
+        _("Battery set for UPS {device}")
+        if lookup.device.kind.value == "ups"
+        else _("Backup battery for {device}")
+    )
+    now = _("now {volts}; ").format(volts=number(volts, "V")) if volts is not None else ""
+    return [what.format(device=lookup.label) + f" ({now}{'; '.join(reasons)})"]
 
 
-async def _detectors(panels: Sequence[Lookup]) -> list[str]:
+async def _detectors(panels: Sequence[Lookup], tr: Translator) -> list[str]:
+    _ = tr.gettext
     zones = []
     for lookup in panels:
         point = await lookup.first_of(M.DETECTOR_BATTERY_LOW)
@@ -81,18 +101,24 @@ async def _detectors(panels: Sequence[Lookup]) -> list[str]:
             continue
         for zone in await lookup.instances(point):
             if (await lookup.latest(point, zone) or 0) >= 0.5:
-                zones.append(f"{lookup.label} zone {zone}")
+                zones.append(_("{panel} zone {zone}").format(panel=lookup.label, zone=zone))
     if not zones:
         return []
-    batteries = "battery" if len(zones) == 1 else "batteries"
-    return [f"{len(zones)} wireless detector {batteries} (the type fitted): {', '.join(zones)}"]
+    text = tr.ngettext(
+        "{count} wireless detector battery (the type fitted): {zones}",
+        "{count} wireless detector batteries (the type fitted): {zones}",
+        len(zones),
+    )
+    return [text.format(count=len(zones), zones=", ".join(zones))]
 
 
-async def _switch_parts(lookup: Lookup, tickets: Sequence[TicketStatus]) -> list[str]:
+async def _switch_parts(
+    lookup: Lookup, tickets: Sequence[TicketStatus], tr: Translator
+) -> list[str]:
     out = []
     for code, kind, part in (
-        ("psu.failed", SENSOR_TRUTHVALUE, "Power supply unit"),
-        ("fan.failed", SENSOR_RPM, "Fan unit"),
+        ("psu.failed", SENSOR_TRUTHVALUE, N_("Power supply unit for {device} ({name})")),
+        ("fan.failed", SENSOR_RPM, N_("Fan unit for {device} ({name})")),
     ):
         broken = {
             lookup.instance_label(lookup.named(M.SENSOR_VALUE), t.instance)
@@ -103,7 +129,7 @@ async def _switch_parts(lookup: Lookup, tickets: Sequence[TicketStatus]) -> list
             failed = status != "ok" or (value == 2 if kind == SENSOR_TRUTHVALUE else not value)
             if failed:
                 broken.add(name)
-        out += [f"{part} for {lookup.label} ({name})" for name in sorted(broken)]
+        out += [tr.gettext(part).format(device=lookup.label, name=n) for n in sorted(broken)]
     return out
 
 
@@ -119,6 +145,9 @@ async def bring_along(
         if kind in ("alarm_panel", "ups"):
             items += await _battery(lookup, scope, own)
         if kind == "switch":
-            items += await _switch_parts(lookup, own)
-    items += await _detectors([d for d in lookups if d.device.kind.value == "alarm_panel"])
-    return tuple(items) or ("Nothing specific: the measurements call for no parts.",)
+            items += await _switch_parts(lookup, own, scope.tr)
+    panels = [d for d in lookups if d.device.kind.value == "alarm_panel"]
+    items += await _detectors(panels, scope.tr)
+    return tuple(items) or (
+        scope.tr.gettext("Nothing specific: the measurements call for no parts."),
+    )

@@ -10,6 +10,7 @@ from gateway.config.load import LoadedConfig
 from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
 from gateway.config.rules import TRAP_PREFIX
 from gateway.correlate.topology import GATEWAY
+from gateway.i18n import N_, Translator, translator
 from gateway.present.summary import STATE_WORDS, display_name, summarize
 from gateway.proactive import calendar
 from gateway.proactive.forecast import fit
@@ -30,9 +31,16 @@ from gateway.views.report.measure import (
     span,
 )
 from gateway.views.report.model import DeviceHealth, Report, TicketLine, Trend
-from gateway.views.status import _countdown, agent_state
+from gateway.views.status import agent_state, deadlines
 
 TREND_STEP = timedelta(hours=1)
+# The site file's codes as the report names them (seed 003's customer attributes).
+CONTRACT_NAMES = {"annual": N_("annual"), "per_visit": N_("per_visit"), "warranty": N_("warranty")}
+ZONE_NAMES = {"urban": N_("urban"), "suburban": N_("suburban")}
+KIND_NAMES = {
+    "switch": N_("switch"), "nvr": N_("nvr"), "pbx": N_("pbx"),
+    "alarm_panel": N_("alarm_panel"), "ups": N_("ups"),
+}  # fmt: skip
 # Scalars that say nothing about health over time (counts, clocks, versions).
 NOT_TRENDED = frozenset(
     {Meaning.UPTIME, Meaning.COUNT, Meaning.ZONE_MAP_VERSION, Meaning.CLOCK, Meaning.DEVICE_NAME}
@@ -56,42 +64,58 @@ class Sources:
     recent_days: int = 30
     trend_days: int = 7
 
+    @property
+    def tr(self) -> Translator:
+        """The site's language."""
+        return translator(self.config.site_file.site.locale)
+
 
 def _site_rows(src: Sources) -> tuple[tuple[str, str], ...]:
+    _ = src.tr.gettext
     site = src.config.site_file.site
     contract = site.contract
     today = calendar.local_day(site, src.now)
-    ends = "no end date"
+    ends = _("no end date")
     if contract.ends is not None:
         left = (contract.ends - today).days
         ends = (
-            f"{contract.ends.isoformat()} ({left} days left)"
+            _("{date} ({days} days left)").format(date=contract.ends.isoformat(), days=left)
             if left >= 0
-            else (f"{contract.ends.isoformat()} (ENDED {-left} days ago)")
+            else _("{date} (ENDED {days} days ago)").format(
+                date=contract.ends.isoformat(), days=-left
+            )
         )
     following = calendar.next_inspection_due(site, today)
     latest = calendar.latest_inspection_due(site, today)
-    inspections = "none in the contract"
+    inspections = _("none in the contract")
     if latest is not None:
-        inspections = f"period from {latest.isoformat()}" + (
-            f"; next from {following.isoformat()}" if following else ""
+        inspections = _("period from {date}").format(date=latest.isoformat()) + (
+            _("; next from {date}").format(date=following.isoformat()) if following else ""
         )
     customer = site.customer
     return (
-        ("Site", f"{site.name} ({site.id}), {site.zone.value}"),
-        ("Customer", customer.name),
-        ("Contact", ", ".join(v for v in (customer.contact, customer.phone) if v) or "-"),
-        ("Address", customer.address or "-"),
-        ("Contract", f"{contract.type.value}, ends {ends}"),
-        ("Inspections", inspections),
+        (_("Site"), f"{site.name} ({site.id}), {_(ZONE_NAMES[site.zone.value])}"),
+        (_("Customer"), customer.name),
+        (_("Contact"), ", ".join(v for v in (customer.contact, customer.phone) if v) or "-"),
+        (_("Address"), customer.address or "-"),
+        (
+            _("Contract"),
+            _("{contract}, ends {ends}").format(
+                contract=_(CONTRACT_NAMES[contract.type.value]), ends=ends
+            ),
+        ),
+        (_("Inspections"), inspections),
     )
 
 
 def _status_note(src: Sources) -> str:
+    _ = src.tr.gettext
     if src.status is None:
-        return "No status snapshot: device states are not known (the agent never ran here)."
-    state = agent_state(src.status, src.now)
-    return f"Device states as of {local_time(src.config, src.status.generated_at)} (agent {state})."
+        return _("No status snapshot: device states are not known (the agent never ran here).")
+    state = agent_state(src.status, src.now, src.tr)
+    return _("Device states as of {time} (agent {state}).").format(
+        time=local_time(src.config, src.status.generated_at), state=state
+    )
 
 
 def _open_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
@@ -99,11 +123,7 @@ def _open_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine, ...]:
     for t in _status_tickets(src):
         if not ({t.device, *t.related_devices} & in_scope):
             continue
-        acked = f"acknowledged by {t.acknowledged_by}" if t.acknowledged_by else "not acknowledged"
-        status = (
-            f"respond {_countdown(t.response_due, src.now)}, on site "
-            f"{_countdown(t.onsite_due, src.now)}; {acked}"
-        )
+        status = deadlines(t, src.now, src.tr)
         lines.append(
             TicketLine(
                 t.ticket_id,
@@ -138,8 +158,10 @@ async def _recent_tickets(src: Sources, in_scope: set[str]) -> tuple[TicketLine,
             r.device,
             r.title,
             local_time(src.config, r.occurred_at),
-            f"resolved {local_time(src.config, r.resolved_at)} after "
-            f"{span(r.resolved_at - r.occurred_at)}",
+            src.tr.gettext("resolved {time} after {span}").format(
+                time=local_time(src.config, r.resolved_at),
+                span=span(r.resolved_at - r.occurred_at, src.tr),
+            ),
         )
         for r in resolved
         if r.device in in_scope
@@ -163,16 +185,19 @@ async def _trend(
     )
     per_day = number(trend.per_day, f"{unit}/d" if unit else "/d") if trend and trusted else "-"
     outlook = ""
+    _ = src.tr.gettext
     if forecast is not None:
         eta = forecast.outlook.eta
         target = number(forecast.threshold, unit)
         if forecast.past:
-            outlook = f"past {target}"
+            outlook = _("past {target}").format(target=target)
         elif eta is not None and forecast.outlook.trusted:
             days = forecast.outlook.days_left(src.now) or 0
-            outlook = f"reaches {target} by {local_time(lookup.config, eta)[:10]} ({days:.1f} days)"
+            outlook = _("reaches {target} by {date} ({days} days)").format(
+                target=target, date=local_time(lookup.config, eta)[:10], days=f"{days:.1f}"
+            )
         else:
-            outlook = f"no trend toward {target}"
+            outlook = _("no trend toward {target}").format(target=target)
     label = lookup.instance_label(point, instance) if instance else ""
     return Trend(
         point,
@@ -220,9 +245,11 @@ async def _availability(lookup: Lookup, src: Sources) -> str:
     samples = await lookup.samples("reachable", "", src.now - span_, src.now, span_)
     count = sum(s.count for s in samples)
     if not count:
-        return "not measured"
+        return src.tr.gettext("not measured")
     answered = sum(s.avg * s.count for s in samples) / count
-    return f"{100 * answered:.1f} % of {count} polls in {src.trend_days} days"
+    return src.tr.gettext("{share} of {count} polls in {days} days").format(
+        share=f"{100 * answered:.1f} %", count=count, days=src.trend_days
+    )
 
 
 def _reading(item: ReadingValue) -> str:
@@ -246,9 +273,9 @@ async def _device(
     return DeviceHealth(
         lookup.device.id,
         display_name(entry, meanings) if entry is not None else lookup.device.name,
-        lookup.device.kind.value,
+        src.tr.gettext(KIND_NAMES[lookup.device.kind.value]),
         lookup.device.address,
-        STATE_WORDS[summary.state] if summary is not None else STATE_WORDS["unknown"],
+        src.tr.gettext(STATE_WORDS[summary.state if summary is not None else "unknown"]),
         entry.worst_level if entry is not None else None,
         local_time(src.config, entry.last_poll if entry is not None else None),
         await _availability(lookup, src),
@@ -269,14 +296,17 @@ async def build_report(src: Sources) -> Report:
     in_scope = {d.id for d in devices}
     if src.device is None:
         in_scope.add(GATEWAY)  # site-wide tickets: inspections, the contract
-    scope = Scope(lookups, src.now, src.recent_days, forecasts)
+    scope = Scope(lookups, src.now, src.recent_days, forecasts, src.tr)
     sections = await checklist(scope)
     open_tickets = _open_tickets(src, in_scope)
     raw_tickets = [t for t in _status_tickets(src) if t.device in in_scope]
     site = src.config.site_file.site
     zone = calendar.site_zone(site)
-    title = f"Pre-visit report: {site.name}" + (f", {src.device}" if src.device else "")
+    title = src.tr.gettext("Pre-visit report: {site}").format(site=site.name) + (
+        f", {src.device}" if src.device else ""
+    )
     return Report(
+        locale=site.locale,
         title=title,
         generated_at=f"{local_time(src.config, src.now)} ({zone.key})",
         zone=zone.key,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from gateway.i18n import Translator, translator
+from gateway.views.report.markdown import MARK_WORDS
 from gateway.views.report.model import DeviceHealth, Mark, Report, TicketLine
 from gateway.views.status import LEVELS
 
@@ -18,7 +20,6 @@ th{background:#eceff1}.ok{color:#2e7d32}.attention{color:#c62828;font-weight:600
 @media print{body{margin:0}h2{break-after:avoid}}
 """
 CSS_CLASS = {Mark.OK: "ok", Mark.ATTENTION: "attention", Mark.NOT_MEASURED: "not-measured"}
-LABEL = {Mark.OK: "OK", Mark.ATTENTION: "ATTENTION", Mark.NOT_MEASURED: "not measured"}
 
 
 def _row(cells: tuple[str, ...], tag: str = "td") -> str:
@@ -29,11 +30,12 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "<table>" + _row(header, "th") + "".join(_row(r) for r in rows) + "</table>"
 
 
-def _tickets(tickets: tuple[TicketLine, ...]) -> str:
+def _tickets(tickets: tuple[TicketLine, ...], tr: Translator) -> str:
+    _ = tr.gettext
     if not tickets:
-        return "<p>None.</p>"
+        return f"<p>{escape(_('None.'))}</p>"
     return _table(
-        ("Level", "Device", "Fault", "Since", "Status", "Ticket"),
+        (_("Level"), _("Device"), _("Fault"), _("Since"), _("Status"), _("Ticket")),
         [
             (
                 f'<span class="lvl{t.severity}">{LEVELS.get(t.severity, "?")}</span>',
@@ -48,23 +50,37 @@ def _tickets(tickets: tuple[TicketLine, ...]) -> str:
     )
 
 
-def _device(d: DeviceHealth) -> str:
+def _device(d: DeviceHealth, tr: Translator) -> str:
+    _ = tr.gettext
     name = f" — {escape(d.name)}" if d.name else ""
-    level = LEVELS.get(d.worst_level or 0, "none")
+    level = LEVELS.get(d.worst_level or 0, _("none"))
+    line = _("{kind} at {address}: {state}, worst open level {level}, last poll {time}")
     parts = [
-        f"<h3>{escape(d.id)}{name}</h3><ul>"
-        f"<li>{escape(d.kind)} at {escape(d.address)}: <b>{escape(d.state)}</b>, worst open "
-        f"level {level}, last poll {escape(d.last_poll)}</li>"
-        f"<li>Availability: {escape(d.availability)}</li>"
-        f"<li>Summary: {escape(d.summary) or '-'}</li>"
-    ]
+        f"<h3>{escape(d.id)}{name}</h3><ul><li>"
+        + escape(line).format(
+            kind=escape(d.kind), address=escape(d.address), state=f"<b>{escape(d.state)}</b>",
+            level=escape(level), time=escape(d.last_poll),
+        )
+        + "</li>"
+        f"<li>{escape(_('Availability: {share}').format(share=d.availability))}</li>"
+        f"<li>{escape(_('Summary: {summary}').format(summary=d.summary or '-'))}</li>"
+    ]  # fmt: skip
     if not d.trends:
-        parts.append("<li>Trends: not measured (no history in the metric store)</li>")
+        no_trend = _("Trends: not measured (no history in the metric store)")
+        parts.append(f"<li>{escape(no_trend)}</li>")
     parts.append("</ul>")
     if d.trends:
         parts.append(
             _table(
-                ("Point", "Instance", "Last", "Low", "High", "Per day", "Outlook"),
+                (
+                    _("Point"),
+                    _("Instance"),
+                    _("Last"),
+                    _("Low"),
+                    _("High"),
+                    _("Per day"),
+                    _("Outlook"),
+                ),
                 [
                     (
                         escape(t.point),
@@ -83,27 +99,31 @@ def _device(d: DeviceHealth) -> str:
 
 
 def render_html(report: Report) -> str:
+    tr = translator(report.locale)
+    _ = tr.gettext
+    generated = _("Generated {time}.").format(time=report.generated_at)
+    recent = _("Recent tickets (resolved in the last {days} days)").format(days=report.recent_days)
     body = [
         f"<h1>{escape(report.title)}</h1>",
-        f"<p>Generated {escape(report.generated_at)}. {escape(report.status_note)}</p>",
-        "<h2>Site, customer and contract</h2>",
+        f"<p>{escape(generated)} {escape(report.status_note)}</p>",
+        f"<h2>{escape(_('Site, customer and contract'))}</h2>",
         _table(("", ""), [(escape(k), escape(v)) for k, v in report.site]),
-        f"<h2>Open tickets ({len(report.open_tickets)})</h2>",
-        _tickets(report.open_tickets),
-        f"<h2>Recent tickets (resolved in the last {report.recent_days} days)</h2>",
-        _tickets(report.recent_tickets),
-        "<h2>Devices: health and trends</h2>",
-        *(_device(d) for d in report.devices),
-        "<h2>Preventive-maintenance checklist</h2>",
+        f"<h2>{escape(_('Open tickets ({count})').format(count=len(report.open_tickets)))}</h2>",
+        _tickets(report.open_tickets, tr),
+        f"<h2>{escape(recent)}</h2>",
+        _tickets(report.recent_tickets, tr),
+        f"<h2>{escape(_('Devices: health and trends'))}</h2>",
+        *(_device(d, tr) for d in report.devices),
+        f"<h2>{escape(_('Preventive-maintenance checklist'))}</h2>",
     ]
     for section in report.checklist:
         body.append(f"<h3>{escape(section.title)}</h3>")
         body.append(
             _table(
-                ("Check", "Task", "Finding"),
+                (escape(_("Check")), escape(_("Task")), escape(_("Finding"))),
                 [
                     (
-                        f'<span class="{CSS_CLASS[i.mark]}">{LABEL[i.mark]}</span>',
+                        f'<span class="{CSS_CLASS[i.mark]}">{escape(_(MARK_WORDS[i.mark]))}</span>',
                         escape(i.task),
                         escape(i.finding),
                     )
@@ -111,11 +131,11 @@ def render_html(report: Report) -> str:
                 ],
             )
         )
-    body.append("<h2>Bring along</h2><ul>")
+    body.append(f"<h2>{escape(_('Bring along'))}</h2><ul>")
     body += [f"<li>{escape(item)}</li>" for item in report.bring_along]
     body.append("</ul>")
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{report.locale}"><head><meta charset="utf-8">'
         f"<title>{escape(report.title)}</title><style>{STYLE}</style></head>\n<body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import re
 
+from gateway.i18n import N_, Translator, translator
 from gateway.views.report.model import DeviceHealth, Mark, Report, TicketLine
 from gateway.views.status import LEVELS
 
 # Characters that could start markup or HTML in a cell: escaped with a backslash.
 _SPECIAL = re.compile(r"([\\`*\[\]<>|])")
-MARKS = {Mark.OK: "OK", Mark.ATTENTION: "**ATTENTION**", Mark.NOT_MEASURED: "*not measured*"}
+MARKS = {Mark.OK: "{}", Mark.ATTENTION: "**{}**", Mark.NOT_MEASURED: "*{}*"}
+# A checklist item's mark in words (the html shows the same words).
+MARK_WORDS = {
+    Mark.OK: N_("OK"),
+    Mark.ATTENTION: N_("ATTENTION"),
+    Mark.NOT_MEASURED: N_("not measured"),
+}
 
 
 def md(text: object) -> str:
@@ -22,11 +29,12 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-def _tickets(tickets: tuple[TicketLine, ...]) -> list[str]:
+def _tickets(tickets: tuple[TicketLine, ...], tr: Translator) -> list[str]:
+    _ = tr.gettext
     if not tickets:
-        return ["None."]
+        return [_("None.")]
     return _table(
-        ("Level", "Device", "Fault", "Since", "Status", "Ticket"),
+        (_("Level"), _("Device"), _("Fault"), _("Since"), _("Status"), _("Ticket")),
         [
             (
                 LEVELS.get(t.severity, "?"),
@@ -41,22 +49,34 @@ def _tickets(tickets: tuple[TicketLine, ...]) -> list[str]:
     )
 
 
-def _device(d: DeviceHealth) -> list[str]:
+def _device(d: DeviceHealth, tr: Translator) -> list[str]:
+    _ = tr.gettext
     name = f" — {md(d.name)}" if d.name else ""
-    level = LEVELS.get(d.worst_level or 0, "none")
+    level = LEVELS.get(d.worst_level or 0, _("none"))
     lines = [
         f"### {md(d.id)}{name}",
         "",
-        f"- {md(d.kind)} at {md(d.address)}: **{d.state}**, worst open level {level}, "
-        f"last poll {d.last_poll}",
-        f"- Availability: {md(d.availability)}",
-        f"- Summary: {md(d.summary) or '-'}",
-    ]
+        "- "
+        + _("{kind} at {address}: {state}, worst open level {level}, last poll {time}").format(
+            kind=md(d.kind), address=md(d.address), state=f"**{d.state}**", level=level,
+            time=d.last_poll,
+        ),
+        "- " + _("Availability: {share}").format(share=md(d.availability)),
+        "- " + _("Summary: {summary}").format(summary=md(d.summary) or "-"),
+    ]  # fmt: skip
     if d.trends:
         lines += [
             "",
             *_table(
-                ("Point", "Instance", "Last", "Low", "High", "Per day", "Outlook"),
+                (
+                    _("Point"),
+                    _("Instance"),
+                    _("Last"),
+                    _("Low"),
+                    _("High"),
+                    _("Per day"),
+                    _("Outlook"),
+                ),
                 [
                     (
                         md(t.point),
@@ -72,38 +92,44 @@ def _device(d: DeviceHealth) -> list[str]:
             ),
         ]
     else:
-        lines.append("- Trends: not measured (no history in the metric store)")
+        lines.append("- " + _("Trends: not measured (no history in the metric store)"))
     return [*lines, ""]
 
 
 def render_markdown(report: Report) -> str:
+    tr = translator(report.locale)
+    _ = tr.gettext
     lines = [
         f"# {md(report.title)}",
         "",
-        f"Generated {report.generated_at}. {md(report.status_note)}",
+        _("Generated {time}.").format(time=report.generated_at) + f" {md(report.status_note)}",
         "",
     ]
-    lines += ["## Site, customer and contract", ""]
+    lines += ["## " + _("Site, customer and contract"), ""]
     lines += _table(("", ""), [(label, md(value)) for label, value in report.site])
     lines += [
         "",
-        f"## Open tickets ({len(report.open_tickets)})",
+        "## " + _("Open tickets ({count})").format(count=len(report.open_tickets)),
         "",
-        *_tickets(report.open_tickets),
+        *_tickets(report.open_tickets, tr),
     ]
-    lines += ["", f"## Recent tickets (resolved in the last {report.recent_days} days)", ""]
-    lines += _tickets(report.recent_tickets)
-    lines += ["", "## Devices: health and trends", ""]
+    recent = _("Recent tickets (resolved in the last {days} days)").format(days=report.recent_days)
+    lines += ["", f"## {recent}", ""]
+    lines += _tickets(report.recent_tickets, tr)
+    lines += ["", "## " + _("Devices: health and trends"), ""]
     for device in report.devices:
-        lines += _device(device)
-    lines += ["## Preventive-maintenance checklist", ""]
+        lines += _device(device, tr)
+    lines += ["## " + _("Preventive-maintenance checklist"), ""]
     for section in report.checklist:
         lines += [f"### {md(section.title)}", ""]
         lines += _table(
-            ("Check", "Task", "Finding"),
-            [(MARKS[item.mark], md(item.task), md(item.finding)) for item in section.items],
+            (_("Check"), _("Task"), _("Finding")),
+            [
+                (MARKS[item.mark].format(_(MARK_WORDS[item.mark])), md(item.task), md(item.finding))
+                for item in section.items
+            ],
         )
         lines.append("")
-    lines += ["## Bring along", ""]
+    lines += ["## " + _("Bring along"), ""]
     lines += [f"- {md(item)}" for item in report.bring_along]
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ from gateway.config.load import LoadedConfig
 from gateway.config.meanings import Meaning, points_meaning
 from gateway.config.profile import Point, Profile
 from gateway.config.site import Device
+from gateway.i18n import Translator, translator
 from gateway.metrics.store.types import Sample
 from gateway.proactive.calendar import site_zone
 from gateway.proactive.ports import History
@@ -190,10 +191,13 @@ def number(value: float | None, unit: str = "") -> str:
     return f"{text} {unit}" if unit[0].isalnum() else f"{text}{unit}"
 
 
-def size_mb(megabytes: float | None) -> str:
+ENGLISH = translator()
+
+
+def size_mb(megabytes: float | None, tr: Translator = ENGLISH) -> str:
     """A disk size given in MB (as NVR MIBs do), in decimal units like its label."""
     if megabytes is None:
-        return "size not reported"
+        return tr.gettext("size not reported")
     if megabytes >= 1_000_000:
         return f"{megabytes / 1_000_000:.1f} TB"
     return f"{megabytes / 1000:.0f} GB"
@@ -205,10 +209,12 @@ def local_time(config: LoadedConfig, when: datetime | None) -> str:
     return when.astimezone(site_zone(config.site_file.site)).strftime("%Y-%m-%d %H:%M")
 
 
-def span(delta: timedelta) -> str:
+def span(delta: timedelta, tr: Translator = ENGLISH) -> str:
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return tr.gettext("{minutes} min").format(minutes=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{minutes // 1440} days"
+        return tr.gettext("{hours} h {minutes} min").format(
+            hours=minutes // 60, minutes=f"{minutes % 60:02d}"
+        )
+    return tr.gettext("{days} days").format(days=minutes // 1440)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from gateway.i18n import DEFAULT_LOCALE
+
 
 class Mark(enum.StrEnum):
     """How a checklist item stands."""
@@ -82,3 +84,4 @@ class Report:
     checklist: tuple[Section, ...]
     bring_along: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    locale: str = DEFAULT_LOCALE  # the language it is written in (headings of md and html)

@@ -47,6 +47,20 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> LoadedConfig:
     return load_config(site)
 
 
+@pytest.fixture(scope="module")
+def config_zh(tmp_path_factory: pytest.TempPathFactory) -> LoadedConfig:
+    """The same site and state, in Chinese (site.locale: zh-CN)."""
+    directory = tmp_path_factory.mktemp("report-zh")
+    state_dir = directory / "state"
+    site = directory / "site.yaml"
+    text = (CASE / "site.yaml").read_text().replace("STATE_DIR", str(state_dir))
+    site.write_text(text.replace("\n  timezone:", "\n  locale: zh-CN\n  timezone:", 1))
+    write_state(state_dir)
+    config = load_config(site)
+    assert config.site_file.site.locale == "zh-CN"
+    return config
+
+
 def check_golden(name: str, text: str) -> None:
     golden = CASE / name
     if os.environ.get("LVGW_UPDATE_GOLDEN"):
@@ -59,6 +73,34 @@ async def test_site_report_matches_the_golden_file(
     config: LoadedConfig, fmt: str, name: str
 ) -> None:
     check_golden(name, await make_report(config, None, fmt, 30, NOW))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("md", "report.zh-CN.md"), ("html", "report.zh-CN.html")]
+)
+async def test_the_chinese_report_matches_its_golden_file(
+    config_zh: LoadedConfig, fmt: str, name: str
+) -> None:
+    """Headings, states, findings and titles in Chinese; ids, codes, figures and times
+    as in the English report."""
+    check_golden(name, await make_report(config_zh, None, fmt, 30, NOW))
+
+
+async def test_the_chinese_report_is_the_english_one_in_other_words(
+    config: LoadedConfig, config_zh: LoadedConfig
+) -> None:
+    english = await make_report(config, None, "md", 30, NOW)
+    chinese = await make_report(config_zh, None, "md", 30, NOW)
+    assert chinese.startswith("# 上门前报告：")
+    assert "## 预防性维护检查表" in chinese and "## 需携带" in chinese
+    # The same tables: as many rows, the same ticket ids.
+    assert chinese.count("\n|") == english.count("\n|")
+    ids = [
+        line.rsplit("|", 2)[-2].strip() for line in english.splitlines() if "| demo-site-" in line
+    ]
+    assert ids and all(ticket_id in chinese for ticket_id in ids)
+    # A ticket's title is the one it was opened with (the tickets here were stored in English).
+    assert "Disk HDD2 of CCTV recorder failed (smart_failed)" in chinese
 
 
 async def test_device_report_matches_the_golden_file(config: LoadedConfig) -> None:
