@@ -1,5 +1,5 @@
 """The vendor environment MIBs of the simulated switches (CISCO-ENVMON-MIB and
-CISCO-PROCESS-MIB, HH3C-ENTITY-EXT-MIB), read by net-snmp's snmpwalk as the referee
+CISCO-PROCESS-MIB, HH3C-ENTITY-EXT-MIB, HUAWEI-ENTITY-EXTENT-MIB), read by net-snmp's snmpwalk as the referee
 and by the gateway through the device's profile, before and after the switch's
 faults: both read the same rows and values."""
 
@@ -20,6 +20,7 @@ CPM_TOTAL = "1.3.6.1.4.1.9.9.109.1.1.1.1"
 MEMORY_POOL = "1.3.6.1.4.1.9.9.48.1.1.1"
 HH3C_STATE = "1.3.6.1.4.1.25506.2.6.1.1.1.1"
 ENT_PHYSICAL = "1.3.6.1.2.1.47.1.1.1.1"
+HW_STATE = "1.3.6.1.4.1.2011.5.25.31.1.1"  # HUAWEI-ENTITY-EXTENT-MIB hwEntityState
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +28,15 @@ def vendors(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[SimFleet, Path, dict[str, str]]]:
     workdir = tmp_path_factory.mktemp("vendor-switches")
-    ports = {"sw-cisco": free_port_on(HOST), "sw-h3c": free_port_on(HOST)}
+    ports = {device: free_port_on(HOST) for device in ("sw-cisco", "sw-h3c", "sw-huawei")}
     fleet = (
         "site: {id: vendors}\ndevices:\n"
         f"  - {{id: sw-cisco, kind: switch, model: cisco-c9200, address: {HOST},"
         f" port: {ports['sw-cisco']}, ports: 4, temperatures: 2, fans: 3, psus: 2}}\n"
         f"  - {{id: sw-h3c, kind: switch, model: h3c-s5500, address: {HOST},"
         f" port: {ports['sw-h3c']}, ports: 4, temperatures: 2, fans: 2, psus: 2}}\n"
+        f"  - {{id: sw-huawei, kind: switch, model: huawei-s5735, address: {HOST},"
+        f" port: {ports['sw-huawei']}, ports: 4, temperatures: 1, fans: 2, psus: 2}}\n"
     )
     site = workdir / "site.yaml"
     sim = SimFleet(workdir, fleet, ["--write-config", str(site)])
@@ -191,3 +194,65 @@ def test_h3c_entity_state_as_snmpwalk_reads_it(
         "psu_error",
         "power_supply",
     )
+
+
+HUAWEI_COLUMNS = {
+    f"{ENT_PHYSICAL}.7": "entity.name", f"{HW_STATE}.1.1.2": "entity.oper_status",
+    f"{HW_STATE}.1.1.5": "entity.cpu_usage", f"{HW_STATE}.1.1.6": "entity.cpu_threshold",
+    f"{HW_STATE}.1.1.7": "entity.mem_usage", f"{HW_STATE}.1.1.11": "entity.temperature",
+    f"{HW_STATE}.1.1.12": "entity.temperature_threshold",
+    f"{HW_STATE}.10.1.6": "fan.present", f"{HW_STATE}.10.1.7": "fan.state",
+    f"{HW_STATE}.18.1.5": "power.present", f"{HW_STATE}.18.1.6": "power.state",
+}  # fmt: skip
+HUAWEI_STATES = {
+    "entity.oper_status": {3: "enabled"}, "fan.present": {1: "present", 2: "absent"},
+    "fan.state": {1: "normal", 2: "abnormal"}, "power.present": {1: "present", 2: "absent"},
+    "power.state": {1: "supply", 2: "not_supply", 3: "sleep", 4: "unknown"},
+}  # fmt: skip
+
+
+def _huawei_referee(target: str) -> dict[str, object]:
+    """hwFanStatusTable and hwPwrStatusTable are indexed by slot and number: the
+    instance is the two last arcs."""
+    found = _referee(target, (f"{ENT_PHYSICAL}.7", f"{HW_STATE}.1.1"), HUAWEI_COLUMNS)
+    for base in (f"{HW_STATE}.10.1", f"{HW_STATE}.18.1"):
+        for oid, value in walk(target, base).items():
+            arcs = oid.split(".")
+            column, instance = ".".join(arcs[:-2]), ".".join(arcs[-2:])
+            if column in HUAWEI_COLUMNS:
+                found[f"{HUAWEI_COLUMNS[column]}/{instance}"] = int(value)
+    return found
+
+
+def _huawei_decoded(referee: dict[str, object]) -> dict[str, object]:
+    out = dict(referee)
+    for key, value in referee.items():
+        states = HUAWEI_STATES.get(key.split("/")[0])
+        if states is not None:
+            out[key] = states[value]  # type: ignore[index]
+    return out
+
+
+HUAWEI_TABLES = ("entity", "fan", "power")
+
+
+def test_huawei_entity_extent_as_snmpwalk_reads_it(
+    vendors: tuple[SimFleet, Path, dict[str, str]],
+) -> None:
+    sim, site, targets = vendors
+    referee = _huawei_referee(targets["sw-huawei"])
+    assert referee["fan.state/0.1"] == referee["power.state/0.2"] == 1
+    _assert_same(
+        _ours(site, "sw-huawei", HUAWEI_TABLES), _huawei_decoded(referee), "entity.temperature/"
+    )
+
+    sim.client.inject("sw-huawei", "fan_failed", {"fan": "2"})
+    sim.client.inject("sw-huawei", "psu_failed", {"psu": "1"})
+    try:
+        referee = _huawei_referee(targets["sw-huawei"])
+        ours = _ours(site, "sw-huawei", HUAWEI_TABLES)
+    finally:
+        sim.client.clear("sw-huawei", None, {})
+    assert (referee["fan.state/0.2"], referee["power.state/0.1"]) == (2, 2)
+    assert (ours["fan.state/0.2"], ours["power.state/0.1"]) == ("abnormal", "not_supply")
+    assert (ours["fan.state/0.1"], ours["power.state/0.2"]) == ("normal", "supply")
