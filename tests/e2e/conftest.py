@@ -48,6 +48,7 @@ HOSTS = {
     "nvr": "127.0.0.4", "pbx": "127.0.0.5", "panel": "127.0.0.6",
     "ups": "127.0.0.7", "ups-drained": "127.0.0.8", "sw-edge": "127.0.0.9",
     "sw-hw": "127.0.0.14", "sw-h3c": "127.0.0.15", "ups-apc": "127.0.0.16",
+    "nvr-syno": "127.0.0.17", "pbx-fs": "127.0.0.18",
 }  # fmt: skip
 SIA_PANEL = "panel-sia"  # reports over DC-09 from 127.0.0.10 to the gateway's receiver
 SIA_TEST_PERIOD = 2.0  # its periodic test report (the fleet's test_period)

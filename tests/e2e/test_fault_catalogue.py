@@ -258,6 +258,15 @@ CATALOGUE = {
     "overload": row("ups", "overload", "ups.overload", 2, wait=W),
     # An APC UPS read over PowerNet-MIB.
     "on_battery-apc": row("ups-apc", "on_battery", "ups.on_battery", 3),
+    # A Synology recorder read over its MIBs: a disk whose health says it is failing
+    # (its volume stays normal), a restart; a FreeSWITCH over FREESWITCH-MIB: a restart,
+    # and trunks lost, which its MIB cannot show (docs/faults.md, pbx-freeswitch).
+    "disk_failing-synology": row(
+        "nvr-syno", "disk_failed", "disk.smart_warning", 3, params={"disk": 2, "status": 3}
+    ),
+    "nvr-restart-synology": row("nvr-syno", "restart", "device.rebooted", 3),
+    "pbx-restart-freeswitch": row("pbx-fs", "restart", "device.rebooted", 3),
+    "trunk_down-freeswitch-not-seen": row("pbx-fs", "trunk_down", None, None),
 }
 
 
