@@ -56,10 +56,13 @@ benchdeps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# The web app's screenshots in docs/images (shown in docs/center.md), taken by its
-# end-to-end test in a real headless Chromium.
+# The screenshots in docs/images, taken by end-to-end tests in a real headless
+# Chromium: lvgw-center's web app (docs/center.md), and the status page and the
+# pre-visit report of the demo site at a phone's and a desktop's width
+# (docs/status-page.md, docs/report.md).
 screenshots: sysdeps $(STAMP)
-	LVGW_SCREENSHOTS=docs/images $(BIN)/pytest -q tests/e2e/test_center_web_e2e.py
+	LVGW_SCREENSHOTS=docs/images $(BIN)/pytest -q tests/e2e/test_center_web_e2e.py \
+	  tests/e2e/test_status_pages_e2e.py
 
 # The language catalogs (docs/languages.md): every string the gateway marks for
 # translation, extracted with Babel into gateway/i18n/locales/*/LC_MESSAGES/lvgw.po

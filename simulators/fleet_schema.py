@@ -186,6 +186,7 @@ class Defaults(Strict):
 
 class DeviceBase(Strict):
     id: Ident
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None  # to the site file
     model: str | None = None  # flavour; see simulators.flavours
     address: str | None = None
     port: Port | None = None

@@ -104,8 +104,10 @@ def _ami_section(device: Device, secrets: Path | None) -> dict[str, Any]:
 
 
 def _device_entry(device: Device, secrets: Path | None = None) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "id": device.id,
+    entry: dict[str, Any] = {"id": device.id}
+    if device.spec.name is not None:
+        entry["name"] = device.spec.name
+    entry |= {
         "kind": device.kind,
         "profile": device.profile,
         "address": device.address,

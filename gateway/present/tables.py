@@ -63,6 +63,7 @@ COLUMN_TITLES = {
     M.DETECTOR_BATTERY_LOW: "Detector battery low",
     M.SENSOR_STATUS: "State",
 }
+DIRECTIONS = frozenset({"in", "out"})  # column names that start with a direction: in_errors
 FLAGS = frozenset({M.ZONE_ALARM, M.ZONE_FAULT, M.ZONE_TAMPER, M.DETECTOR_BATTERY_LOW})
 
 
@@ -148,9 +149,9 @@ def device_tables(
                 title = COLUMN_TITLES.get(meaning) if meaning is not None else None
                 own = humanize.state_word(reading.removeprefix(name + ".").removesuffix(".rate"))
                 if title is None:
-                    title = own.replace(".", " ")
+                    title = own.replace(".", " ").capitalize()
                 elif meaning is not None and titles_used.get(meaning, 0) > 1:
-                    title = f"{title} ({own})"
+                    title = shared_title(title, own)
                 shown.append((reading, title))
         if not shown:
             continue
@@ -173,6 +174,13 @@ def device_tables(
         title = TABLE_TITLES.get(layout.instance, humanize.state_word(layout.instance) + "s")
         out.append(Table(name, title.capitalize(), columns, tuple(rows)))
     return out
+
+
+def shared_title(title: str, column: str) -> str:
+    """The title of one of several columns sharing a meaning: by its direction when its
+    name starts with one (``Errors in``, ``Traffic out``), else with its name."""
+    first = column.split()[0] if column else ""
+    return f"{title} {first}" if first in DIRECTIONS else f"{title} ({column})"
 
 
 def _of_column(reading: str, table: str, column: str) -> bool:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from gateway.config.meanings import Meaning
 from gateway.metrics.store.types import Sample
+from gateway.present.tables import shared_title
 from gateway.proactive.ports import History
 from gateway.views import svg
 
@@ -73,7 +74,9 @@ def worth_charting(points: Sequence[str], meanings: Mapping[str, Meaning]) -> li
         found = by_meaning.get(meaning, [])
         for point in found:
             own = point.rsplit(".", 2 if point.endswith(".rate") else 1)[1].replace("_", " ")
-            wanted.append(Wanted(point, f"{title} ({own})" if len(found) > 1 else title, unit))
+            wanted.append(
+                Wanted(point, shared_title(title, own) if len(found) > 1 else title, unit)
+            )
     wanted += [Wanted(p, *OWN_POINTS[p]) for p in points if p in OWN_POINTS]
     return wanted
 

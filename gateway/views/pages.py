@@ -52,7 +52,8 @@ tr.row4{background:#e3f2fd}tr.down td.state{color:#c62828;font-weight:600}
 .fig{display:inline-block;margin:0 10px 2px 0;white-space:nowrap}
 .fig.degraded,.st.degraded{color:#8a4b00;font-weight:600}.fig.down,.st.down{color:#b71c1c;font-weight:600}
 .st{white-space:nowrap}.st.ok{color:#1b5e20}.st.unknown,.fig.unknown{color:#555}
-.fig.ok{color:#1b5e20}td .fig{margin:0}#summary .fig{font-size:15px}
+.fig.ok{color:#1b5e20}table.sortable .fig{margin:0}#summary .fig{font-size:15px}
+#summary .st{margin-right:12px;font-size:15px}#facts{width:auto;min-width:50%}
 .scroll{overflow-x:auto;max-width:100%}
 th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;
 color:inherit;text-align:left}th[aria-sort=ascending] button::after{content:" ▲"}
@@ -200,7 +201,7 @@ def state_badge(state: State) -> str:
 
 def figures_html(summary: Summary) -> str:
     """A device's headline figures; those out of order marked by shape and colour."""
-    return "".join(
+    return " ".join(
         f'<span class="fig {f.state.value}" data-figure="{escape(f.key)}">'
         + ("" if f.state is State.OK else f"{STATE_MARKS[f.state]} ")
         + f"{escape(f.text)}</span>"

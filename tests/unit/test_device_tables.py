@@ -45,8 +45,8 @@ def test_a_recorders_disks_and_cameras_and_a_switchs_ports(tmp_path: Path) -> No
                    f"if.in_octets.rate[{port}]": 125_000.0, f"if.out_octets.rate[{port}]": 0.0}  # fmt: skip
     sw = status_of(config, "sw", poll("sw", 0, values))
     ports = device_tables(sw, config.profiles["switch-generic"], meanings["sw"])[0]
-    assert ports.columns == ("#", "Name", "Enabled", "Link", "Errors (in errors)",
-                             "Errors (out errors)", "Traffic (in octets)", "Traffic (out octets)")  # fmt: skip
+    assert ports.columns == ("#", "Name", "Enabled", "Link", "Errors in",
+                             "Errors out", "Traffic in", "Traffic out")  # fmt: skip
     assert [c.text for c in ports.rows[1]] == ["2", "GE0/0/2", "up", "down", "0/s", "0.50/s",
                                                "1.00 Mbit/s", "0 bit/s"]  # fmt: skip
     assert ports.rows[0][3].state is State.OK and ports.rows[1][3].state is None

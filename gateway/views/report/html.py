@@ -18,6 +18,7 @@ th,td{text-align:left;padding:3px 6px;border:1px solid #ddd;vertical-align:top}
 th{background:#eceff1}.ok{color:#2e7d32}.attention{color:#c62828;font-weight:600}
 .not-measured{color:#777;font-style:italic}.lvl1{color:#c62828}.lvl2{color:#ef6c00}
 @media print{body{margin:0}h2{break-after:avoid}}
+@media screen and (max-width:640px){body{margin:8px}table{display:block;overflow-x:auto}}
 """
 CSS_CLASS = {Mark.OK: "ok", Mark.ATTENTION: "attention", Mark.NOT_MEASURED: "not-measured"}
 
@@ -136,6 +137,7 @@ def render_html(report: Report) -> str:
     body.append("</ul>")
     return (
         f'<!DOCTYPE html>\n<html lang="{report.locale}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(report.title)}</title><style>{STYLE}</style></head>\n<body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"
