@@ -1,7 +1,9 @@
 """The vendors' notifications the switch and UPS profiles declare, sent by net-snmp's
 snmptrap as the devices send them, become readings of the right device: Cisco's
 CISCO-ENVMON-MIB, H3C's HH3C-ENTITY-EXT-MIB, Huawei's HUAWEI-ENTITY-TRAP-MIB (SNMPv2c)
-and APC's PowerNet-MIB TRAP-TYPEs (SNMPv1, as a Network Management Card sends them)."""
+and APC's PowerNet-MIB TRAP-TYPEs (SNMPv1, as a Network Management Card sends them);
+FreeSWITCH's host sends only coldStart (FREESWITCH-MIB defines no notification), and a
+Synology's DSM none at all (its MIB guide says so): a trap from it only asks for a poll."""
 
 from __future__ import annotations
 
@@ -23,9 +25,10 @@ pytestmark = pytest.mark.integration
 
 COMMUNITY = "vendor-traps"
 SENDERS = {"ups-apc": "127.0.0.21", "sw-huawei": "127.0.0.22", "sw-h3c": "127.0.0.23",
-           "sw-cisco": "127.0.0.24"}  # fmt: skip
+           "sw-cisco": "127.0.0.24", "pbx-fs": "127.0.0.25", "nvr-syno": "127.0.0.26"}  # fmt: skip
 PROFILES = {"ups-apc": ("ups", "ups-apc-powernet"), "sw-huawei": ("switch", "switch-huawei"),
-            "sw-h3c": ("switch", "switch-h3c"), "sw-cisco": ("switch", "switch-cisco")}  # fmt: skip
+            "sw-h3c": ("switch", "switch-h3c"), "sw-cisco": ("switch", "switch-cisco"),
+            "pbx-fs": ("pbx", "pbx-freeswitch"), "nvr-syno": ("nvr", "nvr-synology")}  # fmt: skip
 ENVMON = "1.3.6.1.4.1.9.9.13"  # CISCO-ENVMON-MIB ciscoEnvMonMIB
 HH3C = "1.3.6.1.4.1.25506.2.6"  # HH3C-ENTITY-EXT-MIB hh3cEntityExtend
 HH3C_STATE = f"{HH3C}.1.1.1.1"  # hh3cEntityExtStateEntry
@@ -172,3 +175,21 @@ async def test_apc_powernet_v1_traps(intake: Intake) -> None:
     assert readings(on_battery) == {("trap.on_battery", ""): True}
     restored = await intake.v1("ups-apc", "1.3.6.1.4.1.318", 9)  # powerRestored
     assert readings(restored) == {("trap.power_restored", ""): True}
+
+
+async def test_freeswitch_host_cold_start_and_nothing_declared_for_synology(
+    intake: Intake,
+) -> None:
+    cold = await intake.v2c("pbx-fs", "1.3.6.1.6.3.1.1.5.1")  # SNMPv2-MIB coldStart
+    assert readings(cold) == {("trap.cold_start", ""): True}
+    # nvr-synology declares no notification: one from the box asks for a poll, and
+    # gives no reading.
+    proc = await asyncio.create_subprocess_exec(
+        which("snmptrap"), "-v", "2c", "-c", COMMUNITY, *intake._to("nvr-syno"), "",
+        "1.3.6.1.6.3.1.1.5.1", stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert await proc.wait() == 0
+    async with asyncio.timeout(5):
+        while intake.polled[-1] != "nvr-syno":
+            await asyncio.sleep(0.01)
+    assert intake.out.empty()
