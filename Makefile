@@ -16,6 +16,8 @@ SYSTEM_TOOLS := mosquitto:mosquitto mosquitto_sub:mosquitto-clients snmpd:snmpd 
 	pg_ctlcluster:postgresql prometheus-alertmanager:prometheus-alertmanager \
 	pdftotext:poppler-utils
 PYTHON_VENV_PKG := python3-venv
+# A font with Chinese glyphs, for headless Chromium's zh-CN pages (screenshots, PDFs).
+CJK_FONT_PKG := fonts-wqy-microhei
 # The checks and tests run from caches: compiled modules and pytest's rewritten test
 # modules in __pycache__ (a third of the unit tier's start-up when they are rebuilt on
 # every run, once per worker), mypy's in .mypy_cache, ruff's in .ruff_cache. An
@@ -79,6 +81,7 @@ sysdeps:
 	  PATH="$$PATH:/usr/sbin:/sbin" command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing $(PYTHON_VENV_PKG)"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing $(CJK_FONT_PKG)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "lvgw: installing system packages:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
