@@ -10,6 +10,7 @@ fuzzy or stale, or a translation's ``{placeholders}`` differ from the English.
 from __future__ import annotations
 
 import argparse
+import ast
 import io
 import sys
 from collections.abc import Iterator
@@ -38,7 +39,30 @@ def extract() -> Catalog:
     )
     for filename, lineno, message, comments, context in found:
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for path in sorted(SOURCE_ROOT.rglob("*.py")):
+        for lineno, message in _nested_messages(path):
+            if template.get(message) is None:
+                template.add(message, None, [(str(path.relative_to(SOURCE_ROOT)), lineno)])
     return template
+
+
+def _nested_messages(path: Path) -> Iterator[tuple[int, str | tuple[str, str]]]:
+    """Marked strings Babel's tokenizer does not see: those inside an f-string's
+    braces (``f"<h2>{escape(_('Bring along'))}</h2>"``), found in the syntax tree."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        for call in ast.walk(node):
+            if not isinstance(call, ast.Call):
+                continue
+            func = call.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            texts = [a.value for a in call.args if isinstance(a, ast.Constant)]
+            if name in ("_", "gettext", "N_") and texts and isinstance(texts[0], str):
+                yield call.lineno, texts[0]
+            elif name == "ngettext" and len(texts) >= 2 and all(isinstance(t, str) for t in texts):
+                yield call.lineno, (str(texts[0]), str(texts[1]))
 
 
 def translated_locales() -> list[str]:

@@ -16,6 +16,7 @@ from html import escape
 from urllib.parse import quote
 
 from gateway.config.meanings import Meaning
+from gateway.i18n import N_, Translator
 from gateway.present.summary import (
     STATE_WORDS,
     SiteMeanings,
@@ -29,7 +30,7 @@ from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
 from gateway.tickets.wire import rfc3339
 from gateway.views import svg
 from gateway.views.charts import Chart
-from gateway.views.status import LEVELS, _ago, _countdown
+from gateway.views.status import ENGLISH, LEVELS, _ago, _countdown
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
@@ -75,7 +76,7 @@ return Math.floor(s/86400)+"d"+String(Math.floor(s%86400/3600)).padStart(2,"0")+
 function tick(){var now=Date.now();
 document.querySelectorAll("[data-due]").forEach(function(e){
 var left=(Date.parse(e.getAttribute("data-due"))-now)/1000;
-e.textContent=left>=0?"in "+f(left):"OVERDUE "+f(left);
+e.textContent=(e.getAttribute(left>=0?"data-in":"data-over")||"{}").replace("{}",f(left));
 e.className=left>=0?"due":"due overdue";});}
 tick();setInterval(tick,1000);
 document.querySelectorAll("table.sortable th button").forEach(function(b){
@@ -104,25 +105,34 @@ def level_class(level: int | None) -> int:
     return level if level in LEVELS else 0
 
 
-def _badge(level: int | None) -> str:
+def _badge(level: int | None, tr: Translator = ENGLISH) -> str:
     number = level_class(level)
-    text = LEVELS.get(number, "OK")
+    text = LEVELS.get(number) or tr.gettext("OK")
     return f'<span class="lvl lvl{number}">{text}</span>'
 
 
-def _countdown_cell(due: datetime | None, now: datetime) -> str:
+def _countdown_cell(due: datetime | None, now: datetime, tr: Translator = ENGLISH) -> str:
+    """A countdown the page's script ticks, in the words of the page's language."""
+    _ = tr.gettext
     if due is None:
-        return '<span class="muted">none</span>'
-    text = _countdown(due, now)
-    overdue = " overdue" if text.startswith("OVERDUE") else ""
+        return f'<span class="muted">{escape(_("none"))}</span>'
+    text = _countdown(due, now, tr)
+    overdue = " overdue" if due < now else ""
+    words = (
+        f'data-in="{escape(_("in {span}").replace("{span}", "{}"))}" '
+        f'data-over="{escape(_("OVERDUE {span}").replace("{span}", "{}"))}"'
+    )
     return (
-        f'<span class="due{overdue}" data-due="{escape(rfc3339(due) or "")}">{escape(text)}</span>'
+        f'<span class="due{overdue}" {words} data-due="{escape(rfc3339(due) or "")}">'
+        f"{escape(text)}</span>"
     )
 
 
-def layout(title: str, header: str, body: str, refresh_seconds: int = 30) -> str:
+def layout(
+    title: str, header: str, body: str, refresh_seconds: int = 30, lang: str = ENGLISH.locale
+) -> str:
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{escape(lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="refresh" content="{refresh_seconds}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
@@ -131,71 +141,83 @@ def layout(title: str, header: str, body: str, refresh_seconds: int = 30) -> str
     )
 
 
-def _site_header(data: StatusSnapshot, agent_state: str, subtitle: str = "") -> str:
+def _site_header(
+    data: StatusSnapshot, agent_state: str, subtitle: str = "", tr: Translator = ENGLISH
+) -> str:
+    _ = tr.gettext
     site, uplink = data.site, data.uplink
-    link = "connected" if uplink.connected else "NOT connected"
-    backlog = ", ".join(f"{n} {c}" for c, n in uplink.backlog.items()) or "empty"
+    link = _("connected") if uplink.connected else _("NOT connected")
+    backlog = ", ".join(f"{n} {c}" for c, n in uplink.backlog.items()) or _("empty")
     extra = f" — {escape(subtitle)}" if subtitle else ""
-    return (
-        f"<h1>{escape(site.name)}{extra}</h1>"
-        f"<p>site {escape(site.id)} · {escape(site.customer)}"
-        f" · agent {escape(agent_state)} · uplink {link}, backlog {escape(backlog)}"
-        f" · status of {escape(rfc3339(data.generated_at) or '')}</p>"
-    )
+    line = _(
+        "site {id} · {customer} · agent {state} · uplink {link}, backlog {backlog}"
+        " · status of {time}"
+    ).format(
+        id=site.id, customer=site.customer, state=agent_state, link=link, backlog=backlog,
+        time=rfc3339(data.generated_at) or "",
+    )  # fmt: skip
+    return f"<h1>{escape(site.name)}{extra}</h1><p>{escape(line)}</p>"
 
 
 def _device_link(device_id: str) -> str:
     return f'<a href="/device/{quote(device_id, safe="")}">{escape(device_id)}</a>'
 
 
-def tickets_table(tickets: Sequence[TicketStatus], now: datetime) -> str:
+def tickets_table(tickets: Sequence[TicketStatus], now: datetime, tr: Translator = ENGLISH) -> str:
+    _ = tr.gettext
     if not tickets:
-        return '<p class="muted" id="no-tickets">No open tickets.</p>'
+        return f'<p class="muted" id="no-tickets">{escape(_("No open tickets."))}</p>'
     rows = []
     for t in tickets:
         acked = (
-            f"by {escape(t.acknowledged_by)}"
+            escape(_("by {who}").format(who=t.acknowledged_by))
             if t.acknowledged_by
-            else '<span class="muted">not yet</span>'
+            else f'<span class="muted">{escape(_("not yet"))}</span>'
         )
         related = ", ".join(t.related_devices)
         rows.append(
             f'<tr class="ticket row{level_class(t.severity)}" '
             f'data-ticket="{escape(t.ticket_id)}">'
-            f"<td>{_badge(t.severity)}</td>"
+            f"<td>{_badge(t.severity, tr)}</td>"
             f"<td>{_device_link(t.device)}"
             + (f' <span class="muted">+{escape(related)}</span>' if related else "")
             + f"</td><td>{escape(t.title)}</td>"
-            f"<td>{_countdown_cell(t.response_due, now)}</td>"
-            f"<td>{_countdown_cell(t.onsite_due, now)}</td>"
+            f"<td>{_countdown_cell(t.response_due, now, tr)}</td>"
+            f"<td>{_countdown_cell(t.onsite_due, now, tr)}</td>"
             f'<td class="opt">{acked}</td><td class="muted opt">{escape(t.ticket_id)}</td></tr>'
         )
+    head = (
+        f"<th>{escape(_('Level'))}</th><th>{escape(_('Device'))}</th>"
+        f"<th>{escape(_('Fault'))}</th><th>{escape(_('Respond'))}</th>"
+        f'<th>{escape(_("On site"))}</th><th class="opt">{escape(_("Acknowledged"))}</th>'
+        f'<th class="opt">{escape(_("Ticket"))}</th>'
+    )
     return (
-        '<div class="scroll"><table id="tickets"><tr><th>Level</th><th>Device</th><th>Fault</th>'
-        '<th>Respond</th><th>On site</th><th class="opt">Acknowledged</th>'
-        '<th class="opt">Ticket</th></tr>' + "".join(rows) + "</table></div>"
+        f'<div class="scroll"><table id="tickets"><tr>{head}</tr>'
+        + "".join(rows)
+        + "</table></div>"
     )
 
 
 # The words this module adds to the pages' (headers of the device page), in one place.
 TEXT = {
-    "all_devices": "← all devices",
-    "open_tickets": "Open tickets",
-    "charts": "Charts",
-    "details": "Details: the latest readings by point",
-    "point": "Point",
-    "value": "Value",
-    "unit": "Unit",
+    "all_devices": N_("← all devices"),
+    "open_tickets": N_("Open tickets"),
+    "charts": N_("Charts"),
+    "details": N_("Details: the latest readings by point"),
+    "point": N_("Point"),
+    "value": N_("Value"),
+    "unit": N_("Unit"),
 }
 
 # A state's mark, so that states differ by shape and word as well as by colour.
 STATE_MARKS = {State.OK: "✓", State.DEGRADED: "▲", State.DOWN: "✖", State.UNKNOWN: "?"}
 
 
-def state_badge(state: State) -> str:
+def state_badge(state: State, tr: Translator = ENGLISH) -> str:
     return (
         f'<span class="st {state.value}" data-state="{state.value}">'
-        f"{STATE_MARKS[state]} {escape(STATE_WORDS[state.value])}</span>"
+        f"{STATE_MARKS[state]} {escape(tr.gettext(STATE_WORDS[state.value]))}</span>"
     )
 
 
@@ -210,7 +232,11 @@ def figures_html(summary: Summary) -> str:
 
 
 def _device_row(
-    device: DeviceStatus, now: datetime, summary: Summary, meanings: Mapping[str, Meaning]
+    device: DeviceStatus,
+    now: datetime,
+    summary: Summary,
+    meanings: Mapping[str, Meaning],
+    tr: Translator = ENGLISH,
 ) -> str:
     level = device.worst_level
     css = f"row{level_class(level)}" + (" down" if device.reachable is False else "")
@@ -219,31 +245,44 @@ def _device_row(
         f"<td>{_device_link(device.id)}</td>"
         f"<td>{escape(display_name(device, meanings))}</td>"
         f'<td class="opt">{escape(device.kind)}</td>'
-        f'<td class="state">{state_badge(summary.state)}</td><td>{_badge(level)}</td>'
-        f'<td class="opt">{_ago(device.last_poll, now)}</td>'
+        f'<td class="state">{state_badge(summary.state, tr)}</td><td>{_badge(level, tr)}</td>'
+        f'<td class="opt">{escape(_ago(device.last_poll, now, tr))}</td>'
         f'<td class="summary">{figures_html(summary)}</td></tr>'
     )
 
 
 def index_page(
-    data: StatusSnapshot, agent_state: str, now: datetime, meanings: SiteMeanings
+    data: StatusSnapshot,
+    agent_state: str,
+    now: datetime,
+    meanings: SiteMeanings,
+    tr: Translator = ENGLISH,
 ) -> str:
+    _ = tr.gettext
     devices = data.devices
     tickets = data.open_tickets
+    columns = "".join(
+        f'<th{cls}>{escape(_(title))}</th>'
+        for title, cls in (
+            (N_("Device"), ""), (N_("Name"), ""), (N_("Kind"), ' class="opt"'),
+            (N_("State"), ""), (N_("Worst open"), ""), (N_("Polled"), ' class="opt"'),
+            (N_("Summary"), ""),
+        )
+    )  # fmt: skip
     body = (
-        f"<h2>Open tickets ({len(tickets)})</h2>{tickets_table(tickets, now)}"
-        f"<h2>Devices ({len(devices)})</h2>"
-        '<div class="scroll"><table id="devices"><tr><th>Device</th><th>Name</th>'
-        '<th class="opt">Kind</th><th>State</th><th>Worst open</th><th class="opt">Polled</th>'
-        "<th>Summary</th></tr>"
+        f"<h2>{escape(_('Open tickets ({count})').format(count=len(tickets)))}</h2>"
+        f"{tickets_table(tickets, now, tr)}"
+        f"<h2>{escape(_('Devices ({count})').format(count=len(devices)))}</h2>"
+        f'<div class="scroll"><table id="devices"><tr>{columns}</tr>'
         + "".join(
-            _device_row(d, now, summarize(d, meanings.get(d.id, {})), meanings.get(d.id, {}))
+            _device_row(d, now, summarize(d, meanings.get(d.id, {})), meanings.get(d.id, {}), tr)
             for d in devices
         )
-        + '</table></div><p class="muted">Machine-readable: '
+        + f'</table></div><p class="muted">{escape(_("Machine-readable:"))} '
         '<a href="/api/status">/api/status</a></p>'
     )
-    return layout(f"lvgw {data.site.id}", _site_header(data, agent_state), body)
+    header = _site_header(data, agent_state, tr=tr)
+    return layout(f"lvgw {data.site.id}", header, body, lang=tr.locale)
 
 
 def table_html(table: Table) -> str:
@@ -298,9 +337,11 @@ def device_page(
     chart_links: str,
     agent_state: str,
     now: datetime,
+    tr: Translator = ENGLISH,
 ) -> str:
     """``facts``: (label, value) rows; ``charts``: those of the range asked for;
     ``chart_links``: the links to the other range and to more charts (HTML)."""
+    _ = tr.gettext
     device_id = device.id
     tickets = [t for t in data.open_tickets if t.concerns(device_id)]
     fact_rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
@@ -310,25 +351,27 @@ def device_page(
         for name, item in device.readings.items()
     )
     body = (
-        f'<p><a href="/">{escape(TEXT["all_devices"])}</a></p>'
-        f'<p id="summary">{state_badge(summary.state)} {figures_html(summary)}</p>'
+        f'<p><a href="/">{escape(_(TEXT["all_devices"]))}</a></p>'
+        f'<p id="summary">{state_badge(summary.state, tr)} {figures_html(summary)}</p>'
         f'<div class="scroll"><table id="facts">{fact_rows}</table></div>'
-        f"<h2>{escape(TEXT['open_tickets'])} ({len(tickets)})</h2>{tickets_table(tickets, now)}"
+        f"<h2>{escape(_(TEXT['open_tickets']))} ({len(tickets)})</h2>"
+        f"{tickets_table(tickets, now, tr)}"
         + "".join(table_html(t) for t in tables)
         + (
-            f'<h2>{escape(TEXT["charts"])}</h2><p class="chart-links">{chart_links}</p>'
+            f'<h2>{escape(_(TEXT["charts"]))}</h2><p class="chart-links">{chart_links}</p>'
             f'<div class="chartset charts">{"".join(chart_html(c) for c in charts)}</div>'
             if charts or chart_links
             else ""
         )
-        + f'<details id="details"><summary>{escape(TEXT["details"])}</summary>'
-        f'<div class="scroll"><table id="readings"><tr><th>{escape(TEXT["point"])}</th>'
-        f"<th>{escape(TEXT['value'])}</th><th>{escape(TEXT['unit'])}</th></tr>{readings}"
+        + f'<details id="details"><summary>{escape(_(TEXT["details"]))}</summary>'
+        f'<div class="scroll"><table id="readings"><tr><th>{escape(_(TEXT["point"]))}</th>'
+        f"<th>{escape(_(TEXT['value']))}</th><th>{escape(_(TEXT['unit']))}</th></tr>{readings}"
         "</table></div></details>"
     )
     label = f"{device_id} {device.name}".strip()
-    return layout(f"lvgw {label}", _site_header(data, agent_state, label), body)
+    header = _site_header(data, agent_state, label, tr)
+    return layout(f"lvgw {label}", header, body, lang=tr.locale)
 
 
-def message_page(title: str, text: str) -> str:
-    return layout(title, f"<h1>{escape(title)}</h1>", f"<p>{escape(text)}</p>", 60)
+def message_page(title: str, text: str, lang: str = ENGLISH.locale) -> str:
+    return layout(title, f"<h1>{escape(title)}</h1>", f"<p>{escape(text)}</p>", 60, lang)

@@ -35,6 +35,7 @@ from gateway.config.load import LoadedConfig
 from gateway.config.meanings import Meaning
 from gateway.config.profile import Profile
 from gateway.config.types import read_secret_file
+from gateway.i18n import N_, translator
 from gateway.present import humanize
 from gateway.present.summary import display_name, site_meanings, summarize
 from gateway.present.tables import device_tables
@@ -55,8 +56,8 @@ RANGES = (("24h", timedelta(hours=24), timedelta(minutes=10)),
           ("7d", timedelta(days=7), timedelta(hours=1)))  # fmt: skip
 MAX_CHARTS = 4  # charts a device page shows at first (a screenful); ?charts=all for the rest
 # Every text of the device page's charts, in one place.
-RANGE_TITLES = {"24h": "Last 24 hours", "7d": "Last 7 days"}
-CHART_TEXT = {"more": "{count} more charts"}
+RANGE_TITLES = {"24h": N_("Last 24 hours"), "7d": N_("Last 7 days")}
+CHART_TEXT = {"more": N_("{count} more charts")}
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -120,6 +121,7 @@ class StatusPage:
         self.host = host
         self.devices = {d.id: d for d in config.devices}
         self.meanings = site_meanings(config)  # what each device's readings mean
+        self.tr = translator(config.site_file.site.locale)  # the pages' language
         self.sessions = SessionStore(agent.status_session_lifetime)
         app = web.Application(middlewares=[read_only, self._guard])
         add_security_headers(app, pages.CONTENT_SECURITY_POLICY)
@@ -216,7 +218,8 @@ class StatusPage:
         data, now = self.status(), self.clock()
         if data is None:
             return self._starting()
-        return _html(200, pages.index_page(data, agent_state(data, now), now, self.meanings))
+        state = agent_state(data, now, self.tr)
+        return _html(200, pages.index_page(data, state, now, self.meanings, self.tr))
 
     async def _device(self, request: web.Request) -> web.Response:
         data, now = self.status(), self.clock()
@@ -231,12 +234,13 @@ class StatusPage:
     async def _not_found(self, request: web.Request) -> web.Response:
         if self.status() is None:
             return self._starting()
-        return _html(404, pages.message_page("Not found", f"Nothing at {request.path}."))
+        _ = self.tr.gettext
+        text = _("Nothing at {path}.").format(path=request.path)
+        return _html(404, pages.message_page(_("Not found"), text, self.tr.locale))
 
-    @staticmethod
-    def _starting() -> web.Response:
-        page = pages.message_page("lvgw status", "No status yet: the agent is starting.")
-        return _html(503, page)
+    def _starting(self) -> web.Response:
+        text = self.tr.gettext("No status yet: the agent is starting.")
+        return _html(503, pages.message_page("lvgw status", text, self.tr.locale))
 
     # -- the device page --------------------------------------------------------
 
@@ -246,26 +250,29 @@ class StatusPage:
         config_device = self.devices.get(device.id)
         meanings = self.meanings.get(device.id, {})
         zone = self.config.site_file.site.timezone
+        _ = self.tr.gettext
         facts = [
-            ("id", device.id),
-            ("name", display_name(device, meanings)),
-            ("kind", device.kind),
-            ("address", device.address),
+            (_("id"), device.id),
+            (_("name"), display_name(device, meanings)),
+            (_("kind"), device.kind),
+            (_("address"), device.address),
         ]
         profile = None
         if config_device is not None:
             profile = self.config.profiles.get(config_device.profile)
-            facts += [("profile", config_device.profile), ("parent", config_device.parent or "-"),
-                      ("role", config_device.role or "-")]  # fmt: skip
-        facts.append(("state", device_state(device)))
-        facts.append(("polled", humanize.local_time(device.last_poll, zone)))
+            facts += [(_("profile"), config_device.profile),
+                      (_("parent"), config_device.parent or "-"),
+                      (_("role"), config_device.role or "-")]  # fmt: skip
+        facts.append((_("state"), device_state(device, self.tr)))
+        facts.append((_("polled"), humanize.local_time(device.last_poll, zone)))
         if device.error:
-            facts.append(("last error", device.error))
+            facts.append((_("last error"), device.error))
         summary = summarize(device, meanings)
         tables = device_tables(device, profile, meanings)
         drawn, links = await self._charts(device, profile, meanings, now, query)
+        state = agent_state(data, now, self.tr)
         return pages.device_page(
-            data, device, facts, summary, tables, drawn, links, agent_state(data, now), now
+            data, device, facts, summary, tables, drawn, links, state, now, self.tr
         )
 
     async def _charts(
@@ -298,7 +305,7 @@ class StatusPage:
         base = f"/device/{quote(device.id, safe='')}"
         links = []
         for other, _, _ in RANGES:
-            text = escape(RANGE_TITLES[other])
+            text = escape(self.tr.gettext(RANGE_TITLES[other]))
             if other == key:
                 links.append(f"<strong>{text}</strong>")
             else:
@@ -306,7 +313,7 @@ class StatusPage:
                 links.append(f'<a href="{base}?{escape(target)}">{text}</a>')
         if len(wanted) > len(shown):
             target = urlencode({"range": key, "charts": "all"})
-            more = CHART_TEXT["more"].format(count=len(wanted) - len(shown))
+            more = self.tr.gettext(CHART_TEXT["more"]).format(count=len(wanted) - len(shown))
             links.append(f'<a href="{base}?{escape(target)}" id="more-charts">{escape(more)}</a>')
         return drawn, " · ".join(links)
 

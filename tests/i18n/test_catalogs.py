@@ -66,3 +66,10 @@ def test_extraction_sees_gettext_ngettext_and_n_marks() -> None:
 def test_the_shipped_catalog_parses_and_has_chinese_plural_forms() -> None:
     catalog = read_po(io.BytesIO(catalog_path("zh-CN").read_bytes()), locale="zh_CN")
     assert catalog.num_plurals == 1
+
+
+def test_extraction_sees_marks_inside_f_strings() -> None:
+    """Babel's tokenizer reads an f-string as one token; the syntax tree sees inside."""
+    template = catalogs.extract()
+    assert template.get("Bring along")  # f"<h2>{escape(_('Bring along'))}</h2>"
+    assert template.get("Machine-readable:")

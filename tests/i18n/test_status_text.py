@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from gateway.i18n import translator
+from gateway.views.pages import index_page
 from gateway.views.status import _pad, render
 from tests.unit.test_snapshot_model import NOW, built
 
@@ -37,3 +38,21 @@ def test_lvgw_status_in_english_is_as_before(tmp_path: Path) -> None:
 def test_columns_count_a_chinese_character_as_two() -> None:
     assert _pad("设备", 6) == "设备  "
     assert _pad("sw", 6) == "sw    "
+
+
+def test_the_status_page_in_chinese(tmp_path: Path) -> None:
+    data = built(tmp_path)
+    page = index_page(data, "运行中", NOW, {}, translator("zh-CN"))
+    assert page.startswith('<!DOCTYPE html><html lang="zh-CN">')
+    assert "<h2>未结工单（2）</h2>" in page and "<h2>设备（3）</h2>" in page
+    assert "<th>响应</th><th>到场</th>" in page
+    # The page's script ticks the countdowns in the page's words.
+    assert 'data-in="剩余 {}" data-over="已超时 {}"' in page
+    assert "剩余 6m59s" in page
+
+
+def test_the_status_page_in_english_is_as_before(tmp_path: Path) -> None:
+    page = index_page(built(tmp_path), "running", NOW, {})
+    assert page.startswith('<!DOCTYPE html><html lang="en">')
+    assert "<h2>Open tickets (2)</h2>" in page and "Machine-readable:" in page
+    assert 'data-in="in {}" data-over="OVERDUE {}"' in page
