@@ -3,6 +3,7 @@ profiles' meanings (gateway/present/summary.py), and the state behind each."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from gateway.model import Value
 from gateway.poller.result import PollResult
 from gateway.present.summary import State, display_name, site_meanings, summarize
 from gateway.snapshot import DeviceStatus
+from gateway.views.status import render
 from tests.rules.harness import T0, down, poll, write_site
 
 DEVICES: list[dict[str, Any]] = [
@@ -197,3 +199,20 @@ def test_every_shipped_profile_declares_what_its_kinds_summary_reads() -> None:
     for profile_id, meanings in CANNOT_SHOW.items():  # an exception that still holds
         profile, _, _ = _load_profile(profile_id, [BUILTIN_PROFILES])
         assert profile is not None and not meanings & set(meanings_of(profile).values())
+
+
+def test_lvgw_status_prints_each_devices_state_and_summary(tmp_path: Path) -> None:
+    config = load_config(write_site(tmp_path, DEVICES))
+    nvr = snapshot.DeviceView(snapshot.meant_columns(config, "nvr"))
+    nvr.update(poll("nvr", 0, {**CAMERAS, "camera.online[3]": "offline", **DISKS}))
+    ups = snapshot.DeviceView(snapshot.meant_columns(config, "ups"))
+    ups.update(poll("ups", 0, {"ups.seconds_on_battery": 0, "ups.charge": 100,
+                               "ups.minutes_remaining": 40}))  # fmt: skip
+    data = snapshot.build(config, {"nvr": nvr, "ups": ups}, (), snapshot.UplinkStatus(), T0)
+    out = io.StringIO()
+    render(data, out, site_meanings(config), T0)
+    lines = {line.split()[0]: line for line in out.getvalue().splitlines() if line}
+    assert lines["nvr"].split()[2] == "degraded"
+    assert lines["nvr"].endswith("15/16 cameras; disks 4/4 OK; 1.27 TB free, 56 %")
+    assert lines["ups"].endswith("on mains; battery 100 %, 40 min")
+    assert lines["sw"].endswith("not polled yet")
