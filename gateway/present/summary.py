@@ -25,45 +25,46 @@ from gateway.config.meanings import (
     Meaning,
     meanings_of,
 )
-from gateway.i18n import N_
+from gateway.i18n import N_, Translator, translator
 from gateway.model import Value
 from gateway.present import humanize
 from gateway.snapshot import DeviceStatus
 
 M = Meaning
 
-# Every text this module writes, in one place; "{...}" are filled in.
+# Every text this module writes, in one place, in English (the site's language through
+# the catalog); "{...}" are filled in.
 TEXT = {
-    "not_polled": "not polled yet",
-    "unreachable": "not answering",
-    "uptime": "up {duration}",
-    "ports": "ports up {up}/{of}",
-    "errors_none": "no errors",
-    "errors": "errors {rate} ({ports} of {of} ports)",
-    "cameras": "{up}/{of} cameras",
-    "disks_ok": "disks {good}/{of} OK",
-    "disks_bad": "disks {good}/{of} OK, {bad} to replace",
-    "disk_free": "{free} free, {share}",
-    "trunks": "trunks {up}/{of}",
-    "calls": "{calls} calls",
-    "on_mains": "on mains",
-    "mains_lost": "mains lost",
-    "on_battery": "on battery for {duration}",
-    "battery": "battery {parts}",
-    "battery_low": "battery low",
-    "runtime": "{minutes} min",
-    "armed": "armed",
-    "disarmed": "disarmed",
-    "zones_ok": "{of} zones quiet",
-    "zones": "zones: {parts}",
-    "zones_alarm": "{count} in alarm",
-    "zones_fault": "{count} in fault",
-    "zones_tamper": "{count} tampered",
-    "zones_detector_low": "{count} detector batteries low",
-    "reporting_failed": "reporting to the receiving centre failed",
-    "enclosure_open": "enclosure open",
-    "temperature": "{value} °C",
-    "clock": "clock {offset}",
+    "not_polled": N_("not polled yet"),
+    "unreachable": N_("not answering"),
+    "uptime": N_("up {duration}"),
+    "ports": N_("ports up {up}/{of}"),
+    "errors_none": N_("no errors"),
+    "errors": N_("errors {rate} ({ports} of {of} ports)"),
+    "cameras": N_("{up}/{of} cameras"),
+    "disks_ok": N_("disks {good}/{of} OK"),
+    "disks_bad": N_("disks {good}/{of} OK, {bad} to replace"),
+    "disk_free": N_("{free} free, {share}"),
+    "trunks": N_("trunks {up}/{of}"),
+    "calls": N_("{calls} calls"),
+    "on_mains": N_("on mains"),
+    "mains_lost": N_("mains lost"),
+    "on_battery": N_("on battery for {duration}"),
+    "battery": N_("battery {parts}"),
+    "battery_low": N_("battery low"),
+    "runtime": N_("{minutes} min"),
+    "armed": N_("armed"),
+    "disarmed": N_("disarmed"),
+    "zones_ok": N_("{of} zones quiet"),
+    "zones": N_("zones: {parts}"),
+    "zones_alarm": N_("{count} in alarm"),
+    "zones_fault": N_("{count} in fault"),
+    "zones_tamper": N_("{count} tampered"),
+    "zones_detector_low": N_("{count} detector batteries low"),
+    "reporting_failed": N_("reporting to the receiving centre failed"),
+    "enclosure_open": N_("enclosure open"),
+    "temperature": N_("{value} °C"),
+    "clock": N_("clock {offset}"),
 }
 # In English; translator(locale).gettext(word) gives the site's language.
 STATE_WORDS = {
@@ -112,12 +113,19 @@ class Summary:
 class _Meant:
     """A device's meant readings, looked up by meaning."""
 
-    def __init__(self, device: DeviceStatus, meanings: Mapping[str, Meaning]) -> None:
+    def __init__(
+        self, device: DeviceStatus, meanings: Mapping[str, Meaning], tr: Translator | None = None
+    ) -> None:
+        self.tr = tr or translator()
         self.device = device
         self.by_meaning: dict[Meaning, list[str]] = {}
         for name, meaning in meanings.items():
             if name in device.meant:
                 self.by_meaning.setdefault(meaning, []).append(name)
+
+    def text(self, key: str) -> str:
+        """TEXT[key] in the site's language."""
+        return self.tr.gettext(TEXT[key])
 
     def scalar(self, meaning: Meaning) -> Value:
         for name in self.by_meaning.get(meaning, ()):
@@ -162,13 +170,18 @@ def display_name(device: DeviceStatus, meanings: Mapping[str, Meaning]) -> str:
     return name if isinstance(name, str) else ""
 
 
-def summarize(device: DeviceStatus, meanings: Mapping[str, Meaning]) -> Summary:
-    """``meanings``: reading -> meaning of the device's profile (`meanings_of`)."""
+def summarize(
+    device: DeviceStatus, meanings: Mapping[str, Meaning], tr: Translator | None = None
+) -> Summary:
+    """``meanings``: reading -> meaning of the device's profile (`meanings_of`);
+    ``tr``: the site's language (English without one)."""
+    tr = tr or translator()
     if device.reachable is None:
-        return Summary(State.UNKNOWN, (Figure("reach", TEXT["not_polled"], State.UNKNOWN),))
+        text = tr.gettext(TEXT["not_polled"])
+        return Summary(State.UNKNOWN, (Figure("reach", text, State.UNKNOWN),))
     if device.reachable is False:
-        return Summary(State.DOWN, (Figure("reach", TEXT["unreachable"], State.DOWN),))
-    meant = _Meant(device, meanings)
+        return Summary(State.DOWN, (Figure("reach", tr.gettext(TEXT["unreachable"]), State.DOWN),))
+    meant = _Meant(device, meanings, tr)
     figures = [
         f
         for make in _FIGURES
@@ -188,7 +201,7 @@ def _uptime(m: _Meant) -> list[Figure]:
     seconds = m.number(M.UPTIME)
     if seconds is None:
         return []
-    return [Figure("uptime", TEXT["uptime"].format(duration=humanize.duration(seconds)))]
+    return [Figure("uptime", m.text("uptime").format(duration=humanize.duration(seconds)))]
 
 
 def _ports(m: _Meant) -> list[Figure]:
@@ -198,7 +211,7 @@ def _ports(m: _Meant) -> list[Figure]:
     enabled = m.column(M.PORT_ADMIN_STATE)
     wanted = [i for i in states if enabled.get(i, "up") in PORT_UP_STATES]
     up = sum(1 for i in wanted if states[i] in PORT_UP_STATES)
-    return [Figure("ports", TEXT["ports"].format(up=up, of=len(wanted)))]
+    return [Figure("ports", m.text("ports").format(up=up, of=len(wanted)))]
 
 
 def _errors(m: _Meant) -> list[Figure]:
@@ -212,8 +225,8 @@ def _errors(m: _Meant) -> list[Figure]:
                 per_port[instance] = per_port.get(instance, 0.0) + float(value)  # type: ignore[arg-type]
     erring = {i: v for i, v in per_port.items() if v > 0}
     if not erring:
-        return [Figure("errors", TEXT["errors_none"])]
-    text = TEXT["errors"].format(
+        return [Figure("errors", m.text("errors_none"))]
+    text = m.text("errors").format(
         rate=humanize.rate(sum(erring.values())), ports=len(erring), of=len(per_port)
     )
     return [Figure("errors", text, State.DEGRADED)]
@@ -225,7 +238,7 @@ def _cameras(m: _Meant) -> list[Figure]:
         return []
     up = sum(1 for s in states.values() if s in CAMERA_ONLINE_STATES)
     state = State.OK if up == len(states) else State.DOWN if up == 0 else State.DEGRADED
-    return [Figure("cameras", TEXT["cameras"].format(up=up, of=len(states)), state)]
+    return [Figure("cameras", m.text("cameras").format(up=up, of=len(states)), state)]
 
 
 def _disks(m: _Meant) -> list[Figure]:
@@ -234,13 +247,13 @@ def _disks(m: _Meant) -> list[Figure]:
     if states:
         bad = sum(1 for s in states.values() if s in DISK_BAD_STATES)
         good = len(states) - bad
-        text = TEXT["disks_bad" if bad else "disks_ok"].format(good=good, of=len(states), bad=bad)
+        text = m.text("disks_bad" if bad else "disks_ok").format(good=good, of=len(states), bad=bad)
         figures.append(Figure("disks", text, State.DEGRADED if bad else State.OK))
     free = _total(m.column(M.DISK_FREE))
     capacity = _total(m.column(M.DISK_CAPACITY))
     if free is not None and capacity:
         share = free * 100.0 / capacity
-        text = TEXT["disk_free"].format(
+        text = m.text("disk_free").format(
             free=humanize.size_mb(free), share=humanize.percent(free, capacity)
         )
         figures.append(
@@ -260,10 +273,10 @@ def _trunks(m: _Meant) -> list[Figure]:
     if states:
         up = sum(1 for s in states.values() if s in TRUNK_UP_STATES)
         state = State.OK if up == len(states) else State.DOWN if up == 0 else State.DEGRADED
-        figures.append(Figure("trunks", TEXT["trunks"].format(up=up, of=len(states)), state))
+        figures.append(Figure("trunks", m.text("trunks").format(up=up, of=len(states)), state))
     calls = m.number(M.CALLS_ACTIVE)
     if calls is not None:
-        figures.append(Figure("calls", TEXT["calls"].format(calls=int(calls))))
+        figures.append(Figure("calls", m.text("calls").format(calls=int(calls))))
     return figures
 
 
@@ -271,14 +284,14 @@ def _power(m: _Meant) -> list[Figure]:
     lost = m.number(M.MAINS_LOST)
     on_battery = m.number(M.TIME_ON_BATTERY)
     if on_battery is not None and on_battery > 0:
-        text = TEXT["on_battery"].format(duration=humanize.duration(on_battery))
+        text = m.text("on_battery").format(duration=humanize.duration(on_battery))
         return [Figure("power", text, State.DEGRADED)]
     if lost is not None:
         if lost:
-            return [Figure("power", TEXT["mains_lost"], State.DEGRADED)]
-        return [Figure("power", TEXT["on_mains"])]
+            return [Figure("power", m.text("mains_lost"), State.DEGRADED)]
+        return [Figure("power", m.text("on_mains"))]
     if on_battery is not None:
-        return [Figure("power", TEXT["on_mains"])]
+        return [Figure("power", m.text("on_mains"))]
     return []
 
 
@@ -289,7 +302,7 @@ def _battery(m: _Meant) -> list[Figure]:
         parts.append(humanize.percent(charge))
     runtime = m.number(M.BATTERY_RUNTIME)
     if runtime is not None:
-        parts.append(TEXT["runtime"].format(minutes=f"{runtime:.0f}"))
+        parts.append(m.text("runtime").format(minutes=f"{runtime:.0f}"))
     status = m.scalar(M.BATTERY_STATUS)
     low = bool(m.number(M.BATTERY_LOW)) or status in BATTERY_BAD
     if isinstance(status, str) and status in BATTERY_BAD:
@@ -299,16 +312,16 @@ def _battery(m: _Meant) -> list[Figure]:
         if voltage is not None:
             parts.append(humanize.number(round(voltage, 1), "V"))
     if not parts:
-        return [Figure("battery", TEXT["battery_low"], State.DEGRADED)] if low else []
+        return [Figure("battery", m.text("battery_low"), State.DEGRADED)] if low else []
     state = State.DOWN if status == "depleted" else State.DEGRADED if low else State.OK
-    return [Figure("battery", TEXT["battery"].format(parts=", ".join(parts)), state)]
+    return [Figure("battery", m.text("battery").format(parts=", ".join(parts)), state)]
 
 
 def _panel(m: _Meant) -> list[Figure]:
     figures = []
     armed = m.number(M.ARMED)
     if armed is not None:
-        figures.append(Figure("armed", TEXT["armed" if armed else "disarmed"]))
+        figures.append(Figure("armed", m.text("armed" if armed else "disarmed")))
     counts = []
     zones: set[str] = set()
     for meaning, key in (
@@ -321,18 +334,18 @@ def _panel(m: _Meant) -> list[Figure]:
         zones.update(column)
         count = sum(1 for v in column.values() if v is True or v == 1)
         if count:
-            counts.append(TEXT[key].format(count=count))
+            counts.append(m.text(key).format(count=count))
     if zones:
-        text = TEXT["zones"].format(parts=", ".join(counts)) if counts else None
+        text = m.text("zones").format(parts=", ".join(counts)) if counts else None
         figures.append(
             Figure("zones", text, State.DEGRADED)
             if text
-            else Figure("zones", TEXT["zones_ok"].format(of=len(zones)))
+            else Figure("zones", m.text("zones_ok").format(of=len(zones)))
         )
     if m.number(M.REPORTING_FAILED):
-        figures.append(Figure("reporting", TEXT["reporting_failed"], State.DEGRADED))
+        figures.append(Figure("reporting", m.text("reporting_failed"), State.DEGRADED))
     if m.number(M.ENCLOSURE_TAMPER):
-        figures.append(Figure("enclosure", TEXT["enclosure_open"], State.DEGRADED))
+        figures.append(Figure("enclosure", m.text("enclosure_open"), State.DEGRADED))
     return figures
 
 
@@ -340,7 +353,7 @@ def _temperature(m: _Meant) -> list[Figure]:
     value = m.number(M.TEMPERATURE)
     if value is None:
         return []
-    return [Figure("temperature", TEXT["temperature"].format(value=f"{value:.0f}"))]
+    return [Figure("temperature", m.text("temperature").format(value=f"{value:.0f}"))]
 
 
 def _clock(m: _Meant) -> list[Figure]:
@@ -351,7 +364,7 @@ def _clock(m: _Meant) -> list[Figure]:
     offset = value - polled.timestamp()
     if abs(offset) < CLOCK_SHOWN:
         return []
-    text = TEXT["clock"].format(offset=humanize.clock_offset(value, polled.timestamp()))
+    text = m.text("clock").format(offset=humanize.clock_offset(value, polled.timestamp()))
     return [Figure("clock", text, State.DEGRADED if abs(offset) > CLOCK_OFF else State.OK)]
 
 

@@ -275,7 +275,9 @@ def index_page(
         f"<h2>{escape(_('Devices ({count})').format(count=len(devices)))}</h2>"
         f'<div class="scroll"><table id="devices"><tr>{columns}</tr>'
         + "".join(
-            _device_row(d, now, summarize(d, meanings.get(d.id, {})), meanings.get(d.id, {}), tr)
+            _device_row(
+                d, now, summarize(d, meanings.get(d.id, {}), tr), meanings.get(d.id, {}), tr
+            )
             for d in devices
         )
         + f'</table></div><p class="muted">{escape(_("Machine-readable:"))} '

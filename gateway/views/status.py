@@ -132,7 +132,7 @@ def render(
     print(" ".join(_pad(text, width) for text, width in header) + " " + _("SUMMARY"), file=out)
     for device in data.devices:
         level = LEVELS.get(device.worst_level or 0, "-")
-        summary = summarize(device, meanings.get(device.id, {}))
+        summary = summarize(device, meanings.get(device.id, {}), tr)
         print(
             f"{device.id:<14} {device.kind:<12} {_pad(_(STATE_WORDS[summary.state]), 12)} "
             f"{level:<6} {_pad(_ago(device.last_poll, now, tr), 9)} {summary.line()}",

@@ -267,7 +267,7 @@ class StatusPage:
         facts.append((_("polled"), humanize.local_time(device.last_poll, zone)))
         if device.error:
             facts.append((_("last error"), device.error))
-        summary = summarize(device, meanings)
+        summary = summarize(device, meanings, self.tr)
         tables = device_tables(device, profile, meanings)
         drawn, links = await self._charts(device, profile, meanings, now, query)
         state = agent_state(data, now, self.tr)

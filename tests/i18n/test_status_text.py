@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from gateway.i18n import translator
+from gateway.present.summary import summarize
 from gateway.views.pages import index_page
 from gateway.views.status import _pad, render
 from tests.unit.test_snapshot_model import NOW, built
@@ -56,3 +57,13 @@ def test_the_status_page_in_english_is_as_before(tmp_path: Path) -> None:
     assert page.startswith('<!DOCTYPE html><html lang="en">')
     assert "<h2>Open tickets (2)</h2>" in page and "Machine-readable:" in page
     assert 'data-in="in {}" data-over="OVERDUE {}"' in page
+
+
+def test_a_device_summary_in_chinese(tmp_path: Path) -> None:
+    data = built(tmp_path)
+    down = next(d for d in data.devices if d.reachable is False)
+    never = next(d for d in data.devices if d.reachable is None)
+    zh = translator("zh-CN")
+    assert summarize(down, {}, zh).line() == "无响应"
+    assert summarize(never, {}, zh).line() == "尚未轮询"
+    assert summarize(down, {}).line() == "not answering"

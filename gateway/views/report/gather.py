@@ -269,7 +269,7 @@ async def _device(
         for name, item in (entry.readings if entry is not None else {}).items()
         if meanings.get(name) not in NOT_LISTED
     )
-    summary = summarize(entry, meanings) if entry is not None else None
+    summary = summarize(entry, meanings, src.tr) if entry is not None else None
     return DeviceHealth(
         lookup.device.id,
         display_name(entry, meanings) if entry is not None else lookup.device.name,
