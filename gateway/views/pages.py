@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from gateway.config.meanings import Meaning
 from gateway.i18n import N_, Translator
+from gateway.present import humanize
 from gateway.present.summary import (
     STATE_WORDS,
     SiteMeanings,
@@ -142,7 +143,11 @@ def layout(
 
 
 def _site_header(
-    data: StatusSnapshot, agent_state: str, subtitle: str = "", tr: Translator = ENGLISH
+    data: StatusSnapshot,
+    agent_state: str,
+    subtitle: str = "",
+    tr: Translator = ENGLISH,
+    zone: str | None = None,
 ) -> str:
     _ = tr.gettext
     site, uplink = data.site, data.uplink
@@ -154,7 +159,7 @@ def _site_header(
         " · status of {time}"
     ).format(
         id=site.id, customer=site.customer, state=agent_state, link=link, backlog=backlog,
-        time=rfc3339(data.generated_at) or "",
+        time=humanize.local_time(data.generated_at, zone),
     )  # fmt: skip
     return f"<h1>{escape(site.name)}{extra}</h1><p>{escape(line)}</p>"
 
@@ -257,7 +262,9 @@ def index_page(
     now: datetime,
     meanings: SiteMeanings,
     tr: Translator = ENGLISH,
+    zone: str | None = None,
 ) -> str:
+    """``zone``: the site's time zone (an IANA name), for the times shown."""
     _ = tr.gettext
     devices = data.devices
     tickets = data.open_tickets
@@ -283,7 +290,7 @@ def index_page(
         + f'</table></div><p class="muted">{escape(_("Machine-readable:"))} '
         '<a href="/api/status">/api/status</a></p>'
     )
-    header = _site_header(data, agent_state, tr=tr)
+    header = _site_header(data, agent_state, tr=tr, zone=zone)
     return layout(f"lvgw {data.site.id}", header, body, lang=tr.locale)
 
 
@@ -340,9 +347,11 @@ def device_page(
     agent_state: str,
     now: datetime,
     tr: Translator = ENGLISH,
+    zone: str | None = None,
 ) -> str:
     """``facts``: (label, value) rows; ``charts``: those of the range asked for;
-    ``chart_links``: the links to the other range and to more charts (HTML)."""
+    ``chart_links``: the links to the other range and to more charts (HTML); ``zone``:
+    the site's time zone."""
     _ = tr.gettext
     device_id = device.id
     tickets = [t for t in data.open_tickets if t.concerns(device_id)]
@@ -371,7 +380,7 @@ def device_page(
         "</table></div></details>"
     )
     label = f"{device_id} {device.name}".strip()
-    header = _site_header(data, agent_state, label, tr)
+    header = _site_header(data, agent_state, label, tr, zone)
     return layout(f"lvgw {label}", header, body, lang=tr.locale)
 
 

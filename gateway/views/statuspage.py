@@ -121,6 +121,7 @@ class StatusPage:
         self.host = host
         self.devices = {d.id: d for d in config.devices}
         self.meanings = site_meanings(config)  # what each device's readings mean
+        self.zone = config.site_file.site.timezone  # times are shown in the site's zone
         self.tr = translator(config.site_file.site.locale)  # the pages' language
         self.sessions = SessionStore(agent.status_session_lifetime)
         app = web.Application(middlewares=[read_only, self._guard])
@@ -219,7 +220,7 @@ class StatusPage:
         if data is None:
             return self._starting()
         state = agent_state(data, now, self.tr)
-        return _html(200, pages.index_page(data, state, now, self.meanings, self.tr))
+        return _html(200, pages.index_page(data, state, now, self.meanings, self.tr, self.zone))
 
     async def _device(self, request: web.Request) -> web.Response:
         data, now = self.status(), self.clock()
@@ -272,7 +273,7 @@ class StatusPage:
         drawn, links = await self._charts(device, profile, meanings, now, query)
         state = agent_state(data, now, self.tr)
         return pages.device_page(
-            data, device, facts, summary, tables, drawn, links, state, now, self.tr
+            data, device, facts, summary, tables, drawn, links, state, now, self.tr, self.zone
         )
 
     async def _charts(

@@ -72,6 +72,7 @@ async def test_overview_shows_devices_by_level_and_tickets_with_countdowns(
     # Each device's headline figures, by its profile's meanings: no raw point names.
     assert '<span class="fig ok" data-figure="battery">battery 97 %</span>' in html
     assert "ups.charge" not in html
+    assert "status of 2026-11-20 09:30 UTC" in html  # a site without a zone: UTC, said so
     assert '<span class="st down" data-state="down">✖ down</span>' in html
     assert '<span class="fig down" data-figure="reach">✖ not answering</span>' in html
     assert "Riverside &lt;Office&gt; Park" in html
