@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from gateway.config.meanings import Meaning
+from gateway.config.meanings import SENSOR_CELSIUS, Meaning
 from gateway.metrics.store.types import Sample
 from gateway.present.tables import shared_title
 from gateway.proactive.ports import History
+from gateway.snapshot import DeviceStatus
 from gateway.views import svg
 
 M = Meaning
@@ -27,6 +28,7 @@ OWN_POINTS = {"rtt": ("Round trip", "ms")}  # the gateway's own readings worth a
 # Every text this module writes, in one place.
 TEXT = {
     "busiest": "busiest {shown} of {total}",
+    "temperatures": "Temperatures",
 }
 # What a chart of a meaning is called and the unit its values are stored in.
 CHARTED: dict[Meaning, tuple[str, str]] = {
@@ -51,6 +53,9 @@ class Wanted:
     point: str  # the reading
     title: str  # as shown above the chart
     unit: str  # as stored
+    # Only these instances, each times its factor (a sensor table's temperatures, whose
+    # raw values are times 10^precision); None: every instance as stored.
+    only: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +66,13 @@ class Chart:
     svg: str
 
 
-def worth_charting(points: Sequence[str], meanings: Mapping[str, Meaning]) -> list[Wanted]:
+def worth_charting(
+    points: Sequence[str], meanings: Mapping[str, Meaning], device: DeviceStatus | None = None
+) -> list[Wanted]:
     """The stored points of a device worth a chart, in the order of CHARTED, then the
-    gateway's own; a meaning shared by points (in, out) names each."""
+    temperature sensors of a sensor table (ENTITY-SENSOR-MIB's shape, by the snapshot's
+    sensor types and precisions), then the gateway's own; a meaning shared by points
+    (in, out) names each."""
     by_meaning: dict[Meaning, list[str]] = {}
     for point in points:
         meaning = meanings.get(point)
@@ -77,8 +86,28 @@ def worth_charting(points: Sequence[str], meanings: Mapping[str, Meaning]) -> li
             wanted.append(
                 Wanted(point, shared_title(title, own) if len(found) > 1 else title, unit)
             )
+    if device is not None:
+        wanted += _temperature_sensors(points, meanings, device)
     wanted += [Wanted(p, *OWN_POINTS[p]) for p in points if p in OWN_POINTS]
     return wanted
+
+
+def _temperature_sensors(
+    points: Sequence[str], meanings: Mapping[str, Meaning], device: DeviceStatus
+) -> list[Wanted]:
+    by_meaning = {meaning: point for point, meaning in meanings.items()}
+    value = by_meaning.get(M.SENSOR_VALUE)
+    types = device.meant.get(by_meaning.get(M.SENSOR_TYPE, ""), {})
+    precisions = device.meant.get(by_meaning.get(M.SENSOR_PRECISION, ""), {})
+    if value is None or value not in points:
+        return []
+    only = {}
+    for instance, kind in types.items():
+        if kind == SENSOR_CELSIUS:
+            digits = precisions.get(instance, 0)
+            places = int(digits) if isinstance(digits, int | float) else 0
+            only[instance] = 10.0**-places
+    return [Wanted(value, TEXT["temperatures"], "°C", only)] if only else []
 
 
 def _scale(unit: str, peak: float) -> tuple[float, str]:
@@ -114,10 +143,13 @@ async def draw(
     """One chart of ``wanted`` between ``start`` and ``end`` (times shown in their zone);
     ``labels``: instance -> its name."""
     instances = (await history.instances(device, wanted.point))[:MAX_INSTANCES]
+    if wanted.only is not None:
+        instances = [i for i in instances if i in wanted.only]
     series = []
     for instance in instances or [""]:
         got = await history.series(device, wanted.point, instance or None, start, end, step)
-        series.append((instance, got.samples))
+        factor = wanted.only.get(instance, 1.0) if wanted.only is not None else 1.0
+        series.append((instance, _scaled(got.samples, factor)))
     if len(series) > MAX_LINES:  # the busiest: the highest peaks
         series.sort(key=lambda s: max((x.max for x in s[1]), default=0.0), reverse=True)
         series = sorted(series[:MAX_LINES], key=lambda s: instances.index(s[0]))

@@ -288,7 +288,7 @@ class StatusPage:
         MAX_CHARTS unless ``?charts=all``, and the links to the rest."""
         if self.history is None:
             return [], ""
-        wanted = charts.worth_charting(await self.history.points(device.id), meanings)
+        wanted = charts.worth_charting(await self.history.points(device.id), meanings, device)
         if not wanted:
             return [], ""
         key = query.get("range", RANGES[0][0])

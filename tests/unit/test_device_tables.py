@@ -9,6 +9,7 @@ from gateway.config import load_config
 from gateway.model import Value
 from gateway.present.summary import State, site_meanings
 from gateway.present.tables import device_tables
+from gateway.views.charts import worth_charting
 from gateway.views.pages import table_html
 from tests.rules.harness import poll, write_site
 from tests.unit.test_summary import DEVICES, status_of
@@ -50,3 +51,23 @@ def test_a_recorders_disks_and_cameras_and_a_switchs_ports(tmp_path: Path) -> No
     assert [c.text for c in ports.rows[1]] == ["2", "GE0/0/2", "up", "down", "0/s", "0.50/s",
                                                "1.00 Mbit/s", "0 bit/s"]  # fmt: skip
     assert ports.rows[0][3].state is State.OK and ports.rows[1][3].state is None
+
+
+def test_charts_are_for_series_worth_one_found_by_meaning(tmp_path: Path) -> None:
+    config = load_config(write_site(tmp_path, DEVICES))
+    meanings = site_meanings(config)
+    sw = status_of(config, "sw", poll("sw", 0, {
+        "sensor.type[1]": "celsius", "sensor.precision[1]": 1, "sensor.value[1]": 415,
+        "sensor.type[2]": "rpm", "sensor.precision[2]": 0, "sensor.value[2]": 4200,
+    }))  # fmt: skip
+    points = ["reachable", "rtt", "sys.uptime", "sys.date", "if.in_octets.rate",
+              "if.out_octets.rate", "if.in_errors.rate", "sensor.value", "if.speed"]  # fmt: skip
+    wanted = worth_charting(points, meanings["sw"], sw)
+    assert [(w.point, w.title, w.unit) for w in wanted] == [
+        ("if.in_octets.rate", "Traffic in", "B/s"),
+        ("if.out_octets.rate", "Traffic out", "B/s"),
+        ("if.in_errors.rate", "Errors", "/s"),
+        ("sensor.value", "Temperatures", "°C"),  # the celsius sensors, in degrees
+        ("rtt", "Round trip", "ms"),
+    ]  # no clock, no uptime, no reachability, no speed
+    assert wanted[3].only == {"1": 0.1}
