@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.config.site import Site
+from gateway.i18n import Translator, translator
 from gateway.outbox import MessageClass, OutboxMessage
 from gateway.proactive import calendar
 from gateway.proactive.ports import Publisher
@@ -44,6 +45,55 @@ def _overdue(ticket: TicketStatus, now: datetime) -> bool:
     return due < now
 
 
+def summary_text(body: dict[str, Any], tr: Translator) -> str:
+    """The digest in a sentence or two for people, in the site's language: what an
+    email or a chat message of the service center can show as it is."""
+    devices, tickets = body["devices"], body["open_tickets"]
+    total, down = devices["total"], len(devices["unreachable"])
+    parts = [
+        tr.ngettext("{count} device", "{count} devices", total).format(count=total)
+        + (
+            tr.ngettext(", {count} not answering", ", {count} not answering", down).format(
+                count=down
+            )
+            if down
+            else ""
+        )
+    ]
+    count = tickets["count"]
+    opened = tr.ngettext("{count} open ticket", "{count} open tickets", count).format(count=count)
+    levels = [f"L{level}: {n}" for level, n in tickets["by_severity"].items() if n]
+    parts.append(opened + (f" ({', '.join(levels)})" if levels else ""))
+    overdue = len(tickets["overdue_response"])
+    if overdue:
+        parts.append(
+            tr.ngettext(
+                "{count} past its response deadline", "{count} past their response deadline",
+                overdue,
+            ).format(count=overdue)
+        )  # fmt: skip
+    resolved = len(body["last_24h"]["resolved"])
+    parts.append(
+        tr.ngettext(
+            "{count} resolved in the last 24 hours", "{count} resolved in the last 24 hours",
+            resolved,
+        ).format(count=resolved)
+    )  # fmt: skip
+    contract = body["contract"]
+    if contract["next_inspection_due"]:
+        parts.append(
+            tr.gettext("next inspection due {date}").format(date=contract["next_inspection_due"])
+        )
+    if contract["days_to_end"] is not None and contract["days_to_end"] >= 0:
+        days = contract["days_to_end"]
+        parts.append(
+            tr.ngettext(
+                "the contract ends in {count} day", "the contract ends in {count} days", days
+            ).format(count=days)
+        )
+    return tr.gettext("{parts}.").format(parts=tr.gettext("; ").join(parts))
+
+
 def build_digest(
     site: Site,
     status: StatusSnapshot | None,
@@ -60,7 +110,7 @@ def build_digest(
     today = calendar.local_day(site, now)
     next_due = calendar.next_inspection_due(site, today)
     ends = site.contract.ends
-    return {
+    body: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "day": day,
         "generated_at": rfc3339(now),
@@ -114,6 +164,8 @@ def build_digest(
         },
         "uplink_backlog": dict(status.uplink.backlog) if status is not None else {},
     }
+    body["summary"] = summary_text(body, translator(site.locale))
+    return body
 
 
 class DigestJob:
