@@ -77,7 +77,8 @@ return Math.floor(s/86400)+"d"+String(Math.floor(s%86400/3600)).padStart(2,"0")+
 function tick(){var now=Date.now();
 document.querySelectorAll("[data-due]").forEach(function(e){
 var left=(Date.parse(e.getAttribute("data-due"))-now)/1000;
-e.textContent=(e.getAttribute(left>=0?"data-in":"data-over")||"{}").replace("{}",f(left));
+e.textContent=(e.getAttribute(left>=0?"data-in":"data-over")||(left>=0?"in {}":"OVERDUE {}"))
+.replace("{}",f(left));
 e.className=left>=0?"due":"due overdue";});}
 tick();setInterval(tick,1000);
 document.querySelectorAll("table.sortable th button").forEach(function(b){
