@@ -21,6 +21,7 @@ from gateway.config.meanings import (
     Meaning,
 )
 from gateway.config.profile import Profile
+from gateway.i18n import N_
 from gateway.model import Value
 from gateway.present import humanize
 from gateway.present.summary import State
@@ -29,39 +30,40 @@ from gateway.snapshot.build import natural
 
 M = Meaning
 
-# Every text this module writes, in one place.
+# Every text this module writes, in one place, in English; the pages show the titles
+# and heads in the site's language (translator(locale).gettext).
 TEXT = {
     "instance": "#",
-    "name": "Name",
-    "yes": "yes",
-    "no": "no",
+    "name": N_("Name"),
+    "yes": N_("yes"),
+    "no": N_("no"),
 }
 # Table titles by what an instance is; others: the instance's name with an "s".
 TABLE_TITLES = {
-    "port": "Ports",
-    "disk": "Disks",
-    "channel": "Cameras",
-    "trunk": "Trunks",
-    "zone": "Zones",
-    "sensor": "Sensors",
-    "line": "Lines",
+    "port": N_("Ports"),
+    "disk": N_("Disks"),
+    "channel": N_("Cameras"),
+    "trunk": N_("Trunks"),
+    "zone": N_("Zones"),
+    "sensor": N_("Sensors"),
+    "line": N_("Lines"),
 }
 # Column titles by meaning; a meaning shared by columns (in and out) adds the column's name.
 COLUMN_TITLES = {
-    M.PORT_STATE: "Link",
-    M.PORT_ADMIN_STATE: "Enabled",
-    M.PORT_ERRORS: "Errors",
-    M.PORT_TRAFFIC: "Traffic",
-    M.CAMERA_STATE: "Video",
-    M.DISK_STATUS: "State",
-    M.DISK_FREE: "Free",
-    M.DISK_CAPACITY: "Size",
-    M.TRUNK_STATE: "State",
-    M.ZONE_ALARM: "Alarm",
-    M.ZONE_FAULT: "Fault",
-    M.ZONE_TAMPER: "Tamper",
-    M.DETECTOR_BATTERY_LOW: "Detector battery low",
-    M.SENSOR_STATUS: "State",
+    M.PORT_STATE: N_("Link"),
+    M.PORT_ADMIN_STATE: N_("Enabled"),
+    M.PORT_ERRORS: N_("Errors"),
+    M.PORT_TRAFFIC: N_("Traffic"),
+    M.CAMERA_STATE: N_("Video"),
+    M.DISK_STATUS: N_("State"),
+    M.DISK_FREE: N_("Free"),
+    M.DISK_CAPACITY: N_("Size"),
+    M.TRUNK_STATE: N_("State"),
+    M.ZONE_ALARM: N_("Alarm"),
+    M.ZONE_FAULT: N_("Fault"),
+    M.ZONE_TAMPER: N_("Tamper"),
+    M.DETECTOR_BATTERY_LOW: N_("Detector battery low"),
+    M.SENSOR_STATUS: N_("State"),
 }
 DIRECTIONS = frozenset({"in", "out"})  # column names that start with a direction: in_errors
 FLAGS = frozenset({M.ZONE_ALARM, M.ZONE_FAULT, M.ZONE_TAMPER, M.DETECTOR_BATTERY_LOW})

@@ -295,11 +295,13 @@ def index_page(
     return layout(f"lvgw {data.site.id}", header, body, lang=tr.locale)
 
 
-def table_html(table: Table) -> str:
+def table_html(table: Table, tr: Translator = ENGLISH) -> str:
     """A sortable table: each header a button (the page's script sorts by it), each
-    cell's value for sorting in ``data-v``, states with their mark."""
+    cell's value for sorting in ``data-v``, states with their mark. Its title and
+    column heads in ``tr``'s language (a composed head stays as it is)."""
+    _ = tr.gettext
     head = "".join(
-        f'<th><button type="button">{escape(title)}</button></th>' for title in table.columns
+        f'<th><button type="button">{escape(_(title))}</button></th>' for title in table.columns
     )
     rows = []
     for row in table.rows:
@@ -313,7 +315,7 @@ def table_html(table: Table) -> str:
             cells.append(f'<td data-v="{escape(str(cell.sort))}">{text}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        f'<h2>{escape(table.title)} ({len(table.rows)})</h2><div class="scroll">'
+        f'<h2>{escape(_(table.title))} ({len(table.rows)})</h2><div class="scroll">'
         f'<table class="sortable" data-table="{escape(table.name)}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
@@ -368,7 +370,7 @@ def device_page(
         f'<div class="scroll"><table id="facts">{fact_rows}</table></div>'
         f"<h2>{escape(_(TEXT['open_tickets']))} ({len(tickets)})</h2>"
         f"{tickets_table(tickets, now, tr)}"
-        + "".join(table_html(t) for t in tables)
+        + "".join(table_html(t, tr) for t in tables)
         + (
             f'<h2>{escape(_(TEXT["charts"]))}</h2><p class="chart-links">{chart_links}</p>'
             f'<div class="chartset charts">{"".join(chart_html(c) for c in charts)}</div>'

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from gateway.i18n import translator
 from gateway.present.summary import summarize
-from gateway.views.pages import index_page
+from gateway.present.tables import Table
+from gateway.views.pages import index_page, table_html
 from gateway.views.status import _pad, render
 from tests.unit.test_snapshot_model import NOW, built
 
@@ -67,3 +69,12 @@ def test_a_device_summary_in_chinese(tmp_path: Path) -> None:
     assert summarize(down, {}, zh).line() == "无响应"
     assert summarize(never, {}, zh).line() == "尚未轮询"
     assert summarize(down, {}).line() == "not answering"
+
+
+def test_a_table_s_title_and_heads_in_chinese() -> None:
+    table = Table("disk", "Disks", ("#", "Name", "State", "Free"), ())
+    html = table_html(table, translator("zh-CN"))
+    assert "<h2>硬盘 (0)</h2>" in html
+    heads = re.findall(r'<button type="button">([^<]*)</button>', html)
+    assert heads == ["#", "名称", "状态", "剩余"]
+    assert "<h2>Disks (0)</h2>" in table_html(table)
