@@ -3,7 +3,7 @@ trends, the pre-filled checklist and what to bring along."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gateway.config.load import LoadedConfig
@@ -12,6 +12,7 @@ from gateway.config.rules import TRAP_PREFIX
 from gateway.correlate.topology import GATEWAY
 from gateway.i18n import N_, Translator, translator
 from gateway.present.summary import STATE_WORDS, display_name, summarize
+from gateway.present.tables import shared_title
 from gateway.proactive import calendar
 from gateway.proactive.forecast import fit
 from gateway.proactive.forecasting import Finding, Tables, findings
@@ -19,6 +20,7 @@ from gateway.proactive.ports import History
 from gateway.proactive.watches import WATCHES
 from gateway.snapshot import ReadingValue, StatusSnapshot, TicketStatus
 from gateway.tickets.history import TicketHistory
+from gateway.views.charts import CHARTED, OWN_POINTS
 from gateway.views.report.bring import bring_along
 from gateway.views.report.checklist import Scope, checklist
 from gateway.views.report.measure import (
@@ -211,6 +213,20 @@ async def _trend(
     )
 
 
+def trend_title(point: str, meaning: Meaning | None, meanings: dict[str, Meaning]) -> str:
+    """A series' title by what it means, as the device page's charts call it; "" when
+    it means nothing the charts know (the table then shows the point's name)."""
+    if point in OWN_POINTS:
+        return OWN_POINTS[point][0]
+    if meaning not in CHARTED:
+        return ""
+    title = CHARTED[meaning][0]
+    if sum(1 for m in meanings.values() if m is meaning) > 1:
+        own = point.rsplit(".", 2 if point.endswith(".rate") else 1)[1].replace("_", " ")
+        return shared_title(title, own)
+    return title
+
+
 async def _trends(
     lookup: Lookup, src: Sources, forecasts: dict[tuple[str, str, str], Finding]
 ) -> tuple[Trend, ...]:
@@ -236,7 +252,7 @@ async def _trends(
             trend = await _trend(lookup, point, instance, src, forecast)
             # Port error counters are listed only when they counted something.
             if trend is not None and not (meaning is Meaning.PORT_ERRORS and trend.high == "0"):
-                out.append(trend)
+                out.append(replace(trend, title=trend_title(point, meaning, meanings)))
     return tuple(out)
 
 

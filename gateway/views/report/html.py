@@ -84,7 +84,7 @@ def _device(d: DeviceHealth, tr: Translator) -> str:
                 ),
                 [
                     (
-                        escape(t.point),
+                        escape(t.title or t.point),
                         escape(t.instance) or "-",
                         escape(f"{t.last} {t.unit}".strip()),
                         escape(t.low),

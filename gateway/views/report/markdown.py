@@ -79,7 +79,7 @@ def _device(d: DeviceHealth, tr: Translator) -> list[str]:
                 ),
                 [
                     (
-                        md(t.point),
+                        md(t.title or t.point),
                         md(t.instance) or "-",
                         md(f"{t.last} {t.unit}".strip()),
                         md(t.low),

@@ -43,6 +43,7 @@ class Trend:
     high: str
     per_day: str  # the fitted slope, or "-" when there is no trusted trend
     outlook: str  # the forecast in words, or ""
+    title: str = ""  # what the series is, by its meaning ("Battery charge"); "" for none
 
 
 @dataclass(frozen=True, slots=True)
