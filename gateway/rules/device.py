@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from gateway.config.rules import POLL_READINGS, LevelledRule, UnreachableRule
 from gateway.config.site import Device
+from gateway.i18n import Translator, translator
 from gateway.model import Condition, Level, Reading
 from gateway.poller.result import PollResult
 from gateway.rules.expressions import Evidence, Node, Scope, negate
@@ -57,10 +58,16 @@ class DeviceRules:
     """
 
     def __init__(
-        self, device: Device, plan: ProfilePlan, site: Sequence[DeviceValues] = ()
+        self,
+        device: Device,
+        plan: ProfilePlan,
+        site: Sequence[DeviceValues] = (),
+        tr: Translator | None = None,
     ) -> None:
         """``site``: the values of every device of the site, this one's among them
-        (filled by the engine), for counts and shares over the site."""
+        (filled by the engine), for counts and shares over the site; ``tr``: the
+        site's language, for the words titles add (English without one)."""
+        self.tr = tr or translator()
         self.device = device
         self.plan = plan
         self.site = site
@@ -295,11 +302,15 @@ class DeviceRules:
     ) -> tuple[str, tuple[Reading, ...]]:  # fmt: skip
         scope = self._scope(instance, now)
         if isinstance(rule, UnreachableRule):
-            return title(rule.title, self.device, scope, None, level), track.poll_evidence
+            return title(
+                rule.title, self.device, scope, None, level, tr=self.tr
+            ), track.poll_evidence
         found: Evidence = {}
         node = rule.when if raising or rule.clear is None else rule.clear
         node.evidence(scope, found)
-        text = title(rule.rule.title, self.device, scope, rule.table, level, rule.aggregate)
+        text = title(
+            rule.rule.title, self.device, scope, rule.table, level, rule.aggregate, self.tr
+        )
         return text, tuple(found.values())
 
     def _flapping(
@@ -315,7 +326,7 @@ class DeviceRules:
             # A device that keeps dropping off never ranks above one that is gone.
             level = max(level, level_of(self.device, rule))
         table = rule.table if isinstance(rule, CheckPlan) else None
-        text = title(spec.title, self.device, self._scope(instance, now), table, level)
+        text = title(spec.title, self.device, self._scope(instance, now), table, level, tr=self.tr)
         condition = Condition(
             device=self.device.id, code=spec.code, level=level, title=text, active=active,
             since=now, instance=instance,

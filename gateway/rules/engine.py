@@ -7,6 +7,7 @@ from datetime import datetime
 from gateway.config.load import LoadedConfig
 from gateway.config.rules import LevelledRule
 from gateway.config.site import Device
+from gateway.i18n import translator
 from gateway.model import Condition, Level
 from gateway.poller.result import PollResult
 from gateway.rules.device import DeviceRules, level_of
@@ -36,11 +37,12 @@ class RuleEngine:
         plans: dict[str, ProfilePlan] = {}
         self._devices: dict[str, DeviceRules] = {}
         site = self._site = SiteValues()  # every device's values, for counts over the site
+        tr = translator(config.site_file.site.locale)
         for device in config.devices:
             profile = config.profile_of(device)
             if profile.id not in plans:
                 plans[profile.id] = plan_profile(profile)
-            rules = self._devices[device.id] = DeviceRules(device, plans[profile.id], site)
+            rules = self._devices[device.id] = DeviceRules(device, plans[profile.id], site, tr)
             site.append(rules.values)
         self._order = {device_id: n for n, device_id in enumerate(self._devices)}
         self._site_points: dict[str, Watch] = {}

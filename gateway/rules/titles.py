@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from gateway.config.rules import PLACEHOLDER, TRAP_PREFIX
 from gateway.config.site import Device
+from gateway.i18n import Translator, translator
 from gateway.model import Level, Value
 from gateway.rules.expressions import AggregateNode, Scope
 
@@ -20,10 +21,11 @@ def title(
     table: str | None,
     level: Level,
     aggregate: AggregateNode | None = None,
+    tr: Translator | None = None,
 ) -> str:
     """``template`` with {device}, {name}, {instance}, {label}, {level}, point values
     (``{ups.charge}``, ``{ups.charge:.0f}``) and, for counts and shares, {count},
-    {total}, {share} and {instances}."""
+    {total}, {share} and {instances} (its "and 3 more" in ``tr``'s language)."""
     values = scope.values
     tally = aggregate.tally(scope) if aggregate is not None else None
 
@@ -48,7 +50,8 @@ def title(
             if name == "instances":
                 labels = [values.label(aggregate.table, i) for i in tally.matching]
                 more = len(labels) - MAX_LISTED
-                return ", ".join(labels[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+                rest = (tr or translator()).gettext(" and {count} more").format(count=more)
+                return ", ".join(labels[:MAX_LISTED]) + (rest if more > 0 else "")
         per_instance = values.names.table_of(name) is not None or name.startswith(TRAP_PREFIX)
         sample = values.get(name, scope.instance if per_instance else "")
         return _format(sample.reading.value if sample is not None else None, spec)
