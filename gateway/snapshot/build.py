@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from gateway import __version__
 from gateway.config.load import LoadedConfig
 from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
+from gateway.config.profile import Profile
 from gateway.config.site import Device
 from gateway.model import Level, Reading, Value
 from gateway.poller.result import PollResult
@@ -81,18 +82,27 @@ def meant_readings(
     profile = config.profiles.get(device.profile)
     if profile is None:
         return {}
+    cached = _MEANINGS.get(device.profile)
+    if cached is None or cached[0] is not profile:  # first, or a profile loaded anew
+        cached = _MEANINGS[device.profile] = (profile, meanings_of(profile))
     out: dict[str, dict[str, Value]] = {}
-    for name, meaning in meanings_of(profile).items():
+    for name, meaning in cached[1].items():
         if meaning in NOT_MEANT:
             continue
         if VOCABULARY[meaning].table:
             rows = view.numbers.get(name) or view.texts.get(name)
+            if rows and len(rows) > TABLE_ROWS:  # the first by instance; else as read (cheaper)
+                rows = dict(sorted(rows.items(), key=lambda kv: natural(kv[0]))[:TABLE_ROWS])
             if rows:
-                ordered = sorted(rows.items(), key=lambda kv: natural(kv[0]))[:TABLE_ROWS]
-                out[name] = {instance: _rounded(value) for instance, value in ordered}
+                out[name] = {instance: _rounded(value) for instance, value in rows.items()}
         elif (reading := view.readings.get(name)) is not None and reading.value is not None:
             out[name] = {"": _value(reading)}
     return out
+
+
+# Each profile's meanings, by profile name (as loaded: a profile loaded anew replaces
+# its entry), so that a device's entry does not work them out at every snapshot.
+_MEANINGS: dict[str, tuple[Profile, dict[str, Meaning]]] = {}
 
 
 def _rounded(value: Value) -> Value:
