@@ -15,8 +15,9 @@ EXPECTED = {
     # BRIDGE-MIB (17) on every switch; the ARP cache (IP-MIB, 4) at the top of the tree
     "sw-core": {SYSTEM, HOST, "1.3.6.1.2.1.2", "1.3.6.1.2.1.4", "1.3.6.1.2.1.17",
                 "1.3.6.1.2.1.31", "1.3.6.1.2.1.47", "1.3.6.1.2.1.99"},
+    # a cisco-c9200: Cisco's environment, CPU and memory pools (enterprise 9) besides
     "sw-acc": {SYSTEM, HOST, "1.3.6.1.2.1.2", "1.3.6.1.2.1.17", "1.3.6.1.2.1.31",
-               "1.3.6.1.2.1.47", "1.3.6.1.2.1.99", "1.3.6.1.2.1.105"},
+               "1.3.6.1.2.1.47", "1.3.6.1.2.1.99", "1.3.6.1.2.1.105", "1.3.6.1.4.1.9"},
     "nvr": {SYSTEM, HOST, "1.3.6.1.4.1.50001"},
     "pbx": {SYSTEM, HOST, "1.3.6.1.4.1.22736"},
     "ups": {SYSTEM, HOST, "1.3.6.1.2.1.33"},
