@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gateway.config.meanings import SENSOR_CELSIUS, Meaning
+from gateway.i18n import N_, Translator, translator
 from gateway.metrics.store.types import Sample
 from gateway.present.tables import shared_title
 from gateway.proactive.ports import History
@@ -23,23 +24,24 @@ from gateway.views import svg
 M = Meaning
 MAX_LINES = 8  # lines in one chart
 MAX_INSTANCES = 64  # instances read to find the busiest
-OWN_POINTS = {"rtt": ("Round trip", "ms")}  # the gateway's own readings worth a chart
+OWN_POINTS = {"rtt": (N_("Round trip"), "ms")}  # the gateway's own readings worth a chart
 
-# Every text this module writes, in one place.
+# Every text this module writes, in one place, in English (the page's language through
+# the catalog).
 TEXT = {
-    "busiest": "busiest {shown} of {total}",
-    "temperatures": "Temperatures",
+    "busiest": N_("busiest {shown} of {total}"),
+    "temperatures": N_("Temperatures"),
 }
 # What a chart of a meaning is called and the unit its values are stored in.
 CHARTED: dict[Meaning, tuple[str, str]] = {
-    M.PORT_TRAFFIC: ("Traffic", "B/s"),
-    M.PORT_ERRORS: ("Errors", "/s"),
-    M.TEMPERATURE: ("Temperature", "°C"),
-    M.BATTERY_TEMPERATURE: ("Battery temperature", "°C"),
-    M.BATTERY_CHARGE: ("Battery charge", "%"),
-    M.BATTERY_RUNTIME: ("Battery runtime", "min"),
-    M.BATTERY_VOLTAGE: ("Battery voltage", "V"),
-    M.DISK_FREE: ("Disk free", "MB"),
+    M.PORT_TRAFFIC: (N_("Traffic"), "B/s"),
+    M.PORT_ERRORS: (N_("Errors"), "/s"),
+    M.TEMPERATURE: (N_("Temperature"), "°C"),
+    M.BATTERY_TEMPERATURE: (N_("Battery temperature"), "°C"),
+    M.BATTERY_CHARGE: (N_("Battery charge"), "%"),
+    M.BATTERY_RUNTIME: (N_("Battery runtime"), "min"),
+    M.BATTERY_VOLTAGE: (N_("Battery voltage"), "V"),
+    M.DISK_FREE: (N_("Disk free"), "MB"),
 }
 # Units shown instead of the stored one: (factor, unit) steps, smallest first.
 SCALES: dict[str, tuple[tuple[float, str], ...]] = {
@@ -67,12 +69,16 @@ class Chart:
 
 
 def worth_charting(
-    points: Sequence[str], meanings: Mapping[str, Meaning], device: DeviceStatus | None = None
+    points: Sequence[str],
+    meanings: Mapping[str, Meaning],
+    device: DeviceStatus | None = None,
+    tr: Translator | None = None,
 ) -> list[Wanted]:
     """The stored points of a device worth a chart, in the order of CHARTED, then the
     temperature sensors of a sensor table (ENTITY-SENSOR-MIB's shape, by the snapshot's
     sensor types and precisions), then the gateway's own; a meaning shared by points
-    (in, out) names each."""
+    (in, out) names each. Titles in ``tr``'s language (English without one)."""
+    _ = (tr or translator()).gettext
     by_meaning: dict[Meaning, list[str]] = {}
     for point in points:
         meaning = meanings.get(point)
@@ -84,16 +90,16 @@ def worth_charting(
         for point in found:
             own = point.rsplit(".", 2 if point.endswith(".rate") else 1)[1].replace("_", " ")
             wanted.append(
-                Wanted(point, shared_title(title, own) if len(found) > 1 else title, unit)
+                Wanted(point, shared_title(_(title), own) if len(found) > 1 else _(title), unit)
             )
     if device is not None:
-        wanted += _temperature_sensors(points, meanings, device)
-    wanted += [Wanted(p, *OWN_POINTS[p]) for p in points if p in OWN_POINTS]
+        wanted += _temperature_sensors(points, meanings, device, _(TEXT["temperatures"]))
+    wanted += [Wanted(p, _(OWN_POINTS[p][0]), OWN_POINTS[p][1]) for p in points if p in OWN_POINTS]
     return wanted
 
 
 def _temperature_sensors(
-    points: Sequence[str], meanings: Mapping[str, Meaning], device: DeviceStatus
+    points: Sequence[str], meanings: Mapping[str, Meaning], device: DeviceStatus, title: str
 ) -> list[Wanted]:
     by_meaning = {meaning: point for point, meaning in meanings.items()}
     value = by_meaning.get(M.SENSOR_VALUE)
@@ -107,7 +113,7 @@ def _temperature_sensors(
             digits = precisions.get(instance, 0)
             places = int(digits) if isinstance(digits, int | float) else 0
             only[instance] = 10.0**-places
-    return [Wanted(value, TEXT["temperatures"], "°C", only)] if only else []
+    return [Wanted(value, title, "°C", only)] if only else []
 
 
 def _scale(unit: str, peak: float) -> tuple[float, str]:
@@ -139,6 +145,7 @@ async def draw(
     start: datetime,
     end: datetime,
     step: timedelta,
+    tr: Translator | None = None,
 ) -> Chart:
     """One chart of ``wanted`` between ``start`` and ``end`` (times shown in their zone);
     ``labels``: instance -> its name."""
@@ -161,7 +168,7 @@ async def draw(
     ]
     title = f"{wanted.title}, {unit}" if unit else wanted.title
     note = (
-        TEXT["busiest"].format(shown=MAX_LINES, total=len(instances))
+        (tr or translator()).gettext(TEXT["busiest"]).format(shown=MAX_LINES, total=len(instances))
         if len(instances) > MAX_LINES
         else ""
     )

@@ -288,7 +288,8 @@ class StatusPage:
         MAX_CHARTS unless ``?charts=all``, and the links to the rest."""
         if self.history is None:
             return [], ""
-        wanted = charts.worth_charting(await self.history.points(device.id), meanings, device)
+        points = await self.history.points(device.id)
+        wanted = charts.worth_charting(points, meanings, device, self.tr)
         if not wanted:
             return [], ""
         key = query.get("range", RANGES[0][0])
@@ -300,7 +301,7 @@ class StatusPage:
         labels = _instance_labels(device, profile)
         drawn = [
             await charts.draw(self.history, device.id, w, labels.get(w.point.split(".")[0], {}),
-                              end - span, end, step)
+                              end - span, end, step, self.tr)
             for w in shown
         ]  # fmt: skip
         base = f"/device/{quote(device.id, safe='')}"

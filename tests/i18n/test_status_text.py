@@ -6,9 +6,11 @@ import io
 import re
 from pathlib import Path
 
+from gateway.config.meanings import Meaning
 from gateway.i18n import translator
 from gateway.present.summary import summarize
 from gateway.present.tables import Table
+from gateway.views.charts import worth_charting
 from gateway.views.pages import index_page, table_html
 from gateway.views.status import _pad, render
 from tests.unit.test_snapshot_model import NOW, built
@@ -78,3 +80,13 @@ def test_a_table_s_title_and_heads_in_chinese() -> None:
     heads = re.findall(r'<button type="button">([^<]*)</button>', html)
     assert heads == ["#", "名称", "状态", "剩余"]
     assert "<h2>Disks (0)</h2>" in table_html(table)
+
+
+def test_chart_titles_in_chinese() -> None:
+    meanings = {"if.in_octets.rate": Meaning.PORT_TRAFFIC, "if.out_octets.rate": Meaning.PORT_TRAFFIC,
+                "ups.charge": Meaning.BATTERY_CHARGE}  # fmt: skip
+    points = ["if.in_octets.rate", "if.out_octets.rate", "ups.charge", "rtt"]
+    zh = [w.title for w in worth_charting(points, meanings, None, translator("zh-CN"))]
+    assert zh == ["流量 in", "流量 out", "电池电量", "往返时延"]
+    en = [w.title for w in worth_charting(points, meanings)]
+    assert en == ["Traffic in", "Traffic out", "Battery charge", "Round trip"]
