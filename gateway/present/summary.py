@@ -103,8 +103,9 @@ class Summary:
     state: State
     figures: tuple[Figure, ...]
 
-    def line(self, separator: str = "; ") -> str:
-        return separator.join(f.text for f in self.figures)
+    def line(self, separator: str = "; ", without: frozenset[str] = frozenset()) -> str:
+        """The figures' texts, those whose keys are in ``without`` left out."""
+        return separator.join(f.text for f in self.figures if f.key not in without)
 
     def figure(self, key: str) -> Figure | None:
         return next((f for f in self.figures if f.key == key), None)

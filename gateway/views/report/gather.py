@@ -55,6 +55,11 @@ NOT_LISTED = frozenset(
 )
 
 
+# How long a device has run: the report leaves it out of its summaries as of its readings
+# (a report is read later than it is made; its trends and availability say more).
+NOT_SUMMARISED = frozenset({"uptime"})
+
+
 @dataclass(frozen=True, slots=True)
 class Sources:
     config: LoadedConfig
@@ -297,7 +302,7 @@ async def _device(
         await _availability(lookup, src),
         readings or "-",
         await _trends(lookup, src, forecasts),
-        summary.line() if summary is not None else "",
+        summary.line(without=NOT_SUMMARISED) if summary is not None else "",
     )
 
 
