@@ -83,6 +83,11 @@ def _convert(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[st
         problems.append(f"{node.start_mark.line + 1}: {problem}")
     except (ValueError, OverflowError) as exc:  # 2027-02-30, an integer of 5,000 digits
         problems.append(f"{node.start_mark.line + 1}: {_bad_scalar(node, exc)}")
+    finally:
+        # The loader remembers every node it constructed (for a document's anchors);
+        # for this one-node use that would keep each file's nodes, with their marks, for
+        # ever: 10,000 of them for a site of 1,000 devices, more at every reload.
+        _SCALARS.constructed_objects.pop(node, None)
     return None
 
 
