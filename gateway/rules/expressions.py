@@ -282,16 +282,20 @@ class AggregateNode:
     def tally(self, scope: Scope) -> Tally:
         """Over the device's table; or over that table of every device of the site
         that answers (a device that does not has no known state to count). A count
-        over the site is made once per time and site version, whoever asks, and from
-        each device's own count, made again only when that device's values moved."""
+        over the site is made once per site version (and time, when its part depends
+        on the time), whoever asks, and from each device's own count, made again only
+        when that device's values moved: a count whose part reads no age is the same
+        at every time until a device's values move the site's version, so the polls
+        of a quiet site do not walk every device of it."""
         site = scope.site
         if self.over_site and isinstance(site, SiteValues):
+            when = scope.now if self.timed else None
             made = site.tallies.get(id(self))
-            if made is not None and made[0] == site.version and made[1] == scope.now:
+            if made is not None and made[0] == site.version and made[1] == when:
                 assert isinstance(made[2], Tally)
                 return made[2]
             tally = self._site_count(site, scope)
-            site.tallies[id(self)] = (site.version, scope.now, tally)
+            site.tallies[id(self)] = (site.version, when, tally)
             return tally
         return self._count(
             [v for v in site if v.answering] if self.over_site else [scope.values], scope
