@@ -9,17 +9,20 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from gateway.i18n import N_, Translator, translator
 from gateway.model import Value
 
 # Every word this module writes, in one place.
 TEXT = {
     "none": "-",
-    "in_step": "in step",
+    "in_step": N_("in step"),
     "yes": "yes",
     "no": "no",
 }
 # (seconds, symbol) from the largest unit down.
 DURATION_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
+# A number of each unit, in English; other languages write their own words (天, 小时).
+DURATION_TEXT = {"d": N_("{n} d"), "h": N_("{n} h"), "min": N_("{n} min"), "s": N_("{n} s")}
 SIZE_UNITS = ("MB", "GB", "TB", "PB")  # steps of 1000 from MB
 BIT_RATE_UNITS = ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s")
 
@@ -28,18 +31,19 @@ def is_number(value: Value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def duration(seconds: float) -> str:
+def duration(seconds: float, tr: Translator | None = None) -> str:
     """``2 d 4 h``, ``3 h 5 min``, ``4 min 10 s``, ``35 s``: the two largest units
-    (the second left out when it is 0)."""
+    (the second left out when it is 0), in ``tr``'s words (``2 天 4 小时``)."""
+    _ = (tr or translator()).gettext
     left = int(abs(seconds))
     for index, (size, symbol) in enumerate(DURATION_UNITS):
         if left < size and size != 1:
             continue
-        text = f"{left // size} {symbol}"
+        text = _(DURATION_TEXT[symbol]).format(n=left // size)
         if index + 1 < len(DURATION_UNITS):
             next_size, next_symbol = DURATION_UNITS[index + 1]
             if small := left % size // next_size:
-                text += f" {small} {next_symbol}"
+                text += " " + _(DURATION_TEXT[next_symbol]).format(n=small)
         return text
     return ""  # not reached: the last unit takes any value
 
@@ -77,13 +81,15 @@ def rate(per_second: float, unit: str = "") -> str:
     return f"{per_second:.{digits}f}{(' ' + unit) if unit else ''}/s"
 
 
-def clock_offset(device_seconds: float, reference_seconds: float) -> str:
+def clock_offset(
+    device_seconds: float, reference_seconds: float, tr: Translator | None = None
+) -> str:
     """How far a device's clock is from the gateway's: ``+6 min`` (ahead), ``-40 s``
     (behind), ``in step`` within a second."""
     offset = device_seconds - reference_seconds
     if abs(offset) < 1:
-        return TEXT["in_step"]
-    return ("+" if offset > 0 else "-") + duration(offset)
+        return (tr or translator()).gettext(TEXT["in_step"])
+    return ("+" if offset > 0 else "-") + duration(offset, tr)
 
 
 def local_time(when: datetime | None, zone: str | None = None) -> str:

@@ -202,7 +202,7 @@ def _uptime(m: _Meant) -> list[Figure]:
     seconds = m.number(M.UPTIME)
     if seconds is None:
         return []
-    return [Figure("uptime", m.text("uptime").format(duration=humanize.duration(seconds)))]
+    return [Figure("uptime", m.text("uptime").format(duration=humanize.duration(seconds, m.tr)))]
 
 
 def _ports(m: _Meant) -> list[Figure]:
@@ -285,7 +285,7 @@ def _power(m: _Meant) -> list[Figure]:
     lost = m.number(M.MAINS_LOST)
     on_battery = m.number(M.TIME_ON_BATTERY)
     if on_battery is not None and on_battery > 0:
-        text = m.text("on_battery").format(duration=humanize.duration(on_battery))
+        text = m.text("on_battery").format(duration=humanize.duration(on_battery, m.tr))
         return [Figure("power", text, State.DEGRADED)]
     if lost is not None:
         if lost:
@@ -365,7 +365,7 @@ def _clock(m: _Meant) -> list[Figure]:
     offset = value - polled.timestamp()
     if abs(offset) < CLOCK_SHOWN:
         return []
-    text = m.text("clock").format(offset=humanize.clock_offset(value, polled.timestamp()))
+    text = m.text("clock").format(offset=humanize.clock_offset(value, polled.timestamp(), m.tr))
     return [Figure("clock", text, State.DEGRADED if abs(offset) > CLOCK_OFF else State.OK)]
 
 

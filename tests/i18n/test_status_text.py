@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gateway.config.meanings import Meaning
 from gateway.i18n import translator
+from gateway.present import humanize
 from gateway.present.summary import summarize
 from gateway.present.tables import Table
 from gateway.views.charts import worth_charting
@@ -90,3 +91,11 @@ def test_chart_titles_in_chinese() -> None:
     assert zh == ["流量 in", "流量 out", "电池电量", "往返时延"]
     en = [w.title for w in worth_charting(points, meanings)]
     assert en == ["Traffic in", "Traffic out", "Battery charge", "Round trip"]
+
+
+def test_durations_and_clock_offsets_in_chinese() -> None:
+    zh = translator("zh-CN")
+    assert humanize.duration(2 * 86400 + 4 * 3600, zh) == "2 天 4 小时"
+    assert humanize.duration(2 * 86400 + 4 * 3600) == "2 d 4 h"
+    assert humanize.clock_offset(1000.0 + 360, 1000.0, zh) == "+6 分钟"
+    assert humanize.clock_offset(1000.2, 1000.0, zh) == "一致"
