@@ -135,7 +135,7 @@ def render(
         summary = summarize(device, meanings.get(device.id, {}), tr)
         print(
             f"{device.id:<14} {device.kind:<12} {_pad(_(STATE_WORDS[summary.state]), 12)} "
-            f"{level:<6} {_pad(_ago(device.last_poll, now, tr), 9)} {summary.line()}",
+            f"{level:<6} {_pad(_ago(device.last_poll, now, tr), 9)} {summary.line(_('; '))}",
             file=out,
         )
     tickets = data.open_tickets

@@ -218,14 +218,17 @@ async def _trend(
     )
 
 
-def trend_title(point: str, meaning: Meaning | None, meanings: dict[str, Meaning]) -> str:
-    """A series' title by what it means, as the device page's charts call it; "" when
-    it means nothing the charts know (the table then shows the point's name)."""
+def trend_title(
+    point: str, meaning: Meaning | None, meanings: dict[str, Meaning], tr: Translator
+) -> str:
+    """A series' title by what it means, as the device page's charts call it (in the
+    site's language); "" when it means nothing the charts know (the table then shows
+    the point's name)."""
     if point in OWN_POINTS:
-        return OWN_POINTS[point][0]
+        return tr.gettext(OWN_POINTS[point][0])
     if meaning not in CHARTED:
         return ""
-    title = CHARTED[meaning][0]
+    title = tr.gettext(CHARTED[meaning][0])
     if sum(1 for m in meanings.values() if m is meaning) > 1:
         own = point.rsplit(".", 2 if point.endswith(".rate") else 1)[1].replace("_", " ")
         return shared_title(title, own)
@@ -257,7 +260,7 @@ async def _trends(
             trend = await _trend(lookup, point, instance, src, forecast)
             # Port error counters are listed only when they counted something.
             if trend is not None and not (meaning is Meaning.PORT_ERRORS and trend.high == "0"):
-                out.append(replace(trend, title=trend_title(point, meaning, meanings)))
+                out.append(replace(trend, title=trend_title(point, meaning, meanings, src.tr)))
     return tuple(out)
 
 
@@ -302,7 +305,7 @@ async def _device(
         await _availability(lookup, src),
         readings or "-",
         await _trends(lookup, src, forecasts),
-        summary.line(without=NOT_SUMMARISED) if summary is not None else "",
+        summary.line(src.tr.gettext("; "), NOT_SUMMARISED) if summary is not None else "",
     )
 
 
