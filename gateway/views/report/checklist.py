@@ -118,7 +118,7 @@ async def mains_and_battery(lookup: Lookup, scope: Scope) -> Item:
         if len(lost) > 1
         else ""
     )
-    text = "; ".join([when + count, *held, now_text])
+    text = _("; ").join([when + count, *held, now_text])
     return Item(task, Mark.ATTENTION if attention else Mark.OK, text)
 
 
@@ -174,7 +174,7 @@ async def zones_in_trouble(lookup: Lookup, scope: Scope) -> Item:
                 total=total, days=scope.days),
         )  # fmt: skip
     attention = bool(fault_now or tamper_now)
-    text = _("{total} zones; ").format(total=total) + "; ".join(parts)
+    text = _("{total} zones; ").format(total=total) + _("; ").join(parts)
     return Item(task, Mark.ATTENTION if attention else Mark.OK, text)
 
 
@@ -205,7 +205,7 @@ async def zone_tests(lookup: Lookup, scope: Scope) -> Item:
             )
         )
     parts.append(_("siren, strobe and dialer to be tested on site"))
-    return Item(task, Mark.ATTENTION if comm else Mark.OK, "; ".join(parts))
+    return Item(task, Mark.ATTENTION if comm else Mark.OK, _("; ").join(parts))
 
 
 async def arming(lookup: Lookup, scope: Scope) -> Item:
@@ -260,7 +260,7 @@ async def detector_batteries(lookups: Sequence[Lookup], scope: Scope) -> Item:
                 days=scope.days, zones=", ".join(low_before)
             )
         )
-    return Item(task, Mark.ATTENTION, "; ".join(parts))
+    return Item(task, Mark.ATTENTION, _("; ").join(parts))
 
 
 async def panel_section(lookup: Lookup | None, scope: Scope) -> Section:
@@ -370,7 +370,7 @@ async def disk_items(lookup: Lookup, scope: Scope) -> list[Item]:
             attention = attention or finding.outlook.eta <= scope.now + DISK_HORIZON
         elif free is not None:
             parts.append(_("not filling up"))
-        items.append(Item(task, Mark.ATTENTION if attention else Mark.OK, ", ".join(parts)))
+        items.append(Item(task, Mark.ATTENTION if attention else Mark.OK, _(", ").join(parts)))
     return items
 
 
@@ -468,12 +468,12 @@ async def environment_section(lookups: Sequence[Lookup], scope: Scope) -> Sectio
             value = await lookup.latest(temp_point)
             temps.append(f"{lookup.label} {temp_point} {number(value, '°C')}")
     fan_item = (
-        Item(_("Fans"), Mark.ATTENTION if fan_attention else Mark.OK, "; ".join(fans))
+        Item(_("Fans"), Mark.ATTENTION if fan_attention else Mark.OK, _("; ").join(fans))
         if fans
         else _not_measured(_("Fans"), _("no fan sensors measured"))
     )
     temp_item = (
-        Item(_("Temperatures"), Mark.ATTENTION if temp_attention else Mark.OK, "; ".join(temps))
+        Item(_("Temperatures"), Mark.ATTENTION if temp_attention else Mark.OK, _("; ").join(temps))
         if temps
         else _not_measured(_("Temperatures"), _("no temperature sensors measured"))
     )
