@@ -31,8 +31,13 @@ BENCH_PACKAGES := prometheus-snmp-exporter libsnmp-dev gcc
 demo: sysdeps $(STAMP)
 	$(BIN)/lvgw demo
 
+# Every tier, over three workers (pytest-xdist): most tests wait on servers, timers and
+# subprocesses rather than compute, so three share two cores well. A test file runs
+# whole on one worker (--dist loadfile): its module's servers start once. Each worker
+# has its own session fixtures (servers on free ports, its own temporary directories).
+TEST_WORKERS ?= 3
 test: sysdeps $(STAMP) lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The quick loop while developing: lint and the unit tier (in-process tests), under a
 # minute (property tests draw a tenth of their examples). `make test` runs every tier
