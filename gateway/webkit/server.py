@@ -5,7 +5,9 @@ needs so that nobody on that LAN can use up its file descriptors:
 
 - at most `Limits.max_connections` connections open at once. One more is accepted,
   answered ``503`` and closed at once: nothing waits beyond the kernel's listen
-  backlog, and the descriptors in use stay below the cap plus a few;
+  backlog (`Limits.backlog`, small: it also bounds how many are accepted in one pass
+  of the event loop), and the descriptors in use stay below the cap plus a few
+  backlogs;
 - a connection must deliver a complete request head within `Limits.head_timeout`
   of connecting, and the next one within `Limits.keepalive_timeout` of a response;
   idle or dripping connections are closed, whatever aiohttp's version does itself;
@@ -56,6 +58,12 @@ class Limits:
     max_headers: int = 64
     lingering_time: float = 1.0  # reading an unwanted request body before closing
     shutdown_timeout: float = 2.0  # for requests in progress at close
+    # The listen backlog, which is also how many connections the event loop accepts in
+    # one pass before any of them is admitted or refused (each in a task of its own,
+    # closed a pass or two later): a flood holds about the cap plus three times this
+    # many descriptors. At 128, aiohttp's default, a flood on a loaded machine reached
+    # the cap plus 300 and accept() failed for want of descriptors.
+    backlog: int = 16
 
 
 class _ClientErrors(logging.Filter):
@@ -204,7 +212,7 @@ class _CappedSite(web.BaseSite):
         loop = asyncio.get_running_loop()
         self._server = server = await loop.create_server(
             self._owner._accept, self._owner.host, self._owner.requested_port,
-            backlog=self._backlog,  # TLS: started by each admitted connection
+            backlog=self._owner.limits.backlog,  # TLS: started by each admitted connection
         )  # fmt: skip
         return server
 
