@@ -40,11 +40,18 @@ class CountingReader:
 
 
 async def trap_storm(schedule: DeviceSchedule, seconds: float, per_second: int = 200) -> float:
-    """Traps for ``seconds`` (longer on a loaded machine); the loop's clock at the last."""
+    """Traps for ``seconds`` (longer on a loaded machine); the loop's clock at the last.
+
+    The clock is read as the last trap asks for its poll, not after the pause that
+    follows it: on a loaded machine that pause is long, the poll may come within it,
+    and a time read after it would wait for a poll that is not due."""
+    loop = asyncio.get_running_loop()
+    last = loop.time()
     for _ in range(int(seconds * per_second)):
+        last = loop.time()
         schedule.poll_now()
         await asyncio.sleep(1 / per_second)
-    return asyncio.get_running_loop().time()
+    return last
 
 
 async def run_storm(
