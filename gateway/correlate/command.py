@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import jsonschema
+
 from gateway.correlate.errors import MaintenanceError, MaintenanceStoreError
 from gateway.correlate.maintenance import MAX_TEXT, MaintenanceStore, end_time
 
@@ -50,8 +52,6 @@ def handle_maintenance_command(
     request_id = payload.get("request_id")
     if isinstance(request_id, str):
         reply["request_id"] = request_id
-    import jsonschema  # loaded by the first command: most agents never get one
-
     try:
         jsonschema.validate(dict(payload), MAINTENANCE_COMMAND_SCHEMA)
         action = str(payload["action"])

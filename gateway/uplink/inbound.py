@@ -14,6 +14,8 @@ import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import jsonschema
+
 from gateway.signing import FIELDS as SIGNATURE_FIELDS
 from gateway.signing import Unauthenticated, Verifier
 
@@ -137,8 +139,6 @@ class Inbound:
                     return self._error(reply_topic, f"unauthenticated: {exc}", request_id)
             # Signed or not, the signature's fields are not part of the message.
             body = {k: v for k, v in body.items() if k not in SIGNATURE_FIELDS}
-        import jsonschema  # loaded by the first command: most agents never get one
-
         try:
             jsonschema.validate(body, schema)
         except jsonschema.ValidationError as exc:
