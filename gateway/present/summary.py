@@ -70,6 +70,17 @@ TEXT = {
 STATE_WORDS = {
     "ok": N_("OK"), "degraded": N_("degraded"), "down": N_("down"), "unknown": N_("not polled"),
 }  # fmt: skip
+KIND_WORDS = {
+    "switch": N_("switch"), "nvr": N_("nvr"), "pbx": N_("pbx"),
+    "alarm_panel": N_("alarm_panel"), "ups": N_("ups"),
+}  # fmt: skip
+
+
+def kind_word(kind: str, tr: Translator) -> str:
+    """A device kind as people of the site's language call it (the code if unknown)."""
+    word = KIND_WORDS.get(kind)
+    return tr.gettext(word) if word is not None else kind
+
 
 DISK_LOW_SHARE = 10.0  # % free below which a recorder's disks are nearly full
 CLOCK_SHOWN = 60.0  # s: a clock closer than this is not worth a figure

@@ -24,6 +24,7 @@ from gateway.present.summary import (
     State,
     Summary,
     display_name,
+    kind_word,
     summarize,
 )
 from gateway.present.tables import Table
@@ -250,7 +251,7 @@ def _device_row(
         f'<tr class="device {css}" data-device="{escape(device.id)}">'
         f"<td>{_device_link(device.id)}</td>"
         f"<td>{escape(display_name(device, meanings))}</td>"
-        f'<td class="opt">{escape(device.kind)}</td>'
+        f'<td class="opt">{escape(kind_word(device.kind, tr))}</td>'
         f'<td class="state">{state_badge(summary.state, tr)}</td><td>{_badge(level, tr)}</td>'
         f'<td class="opt">{escape(_ago(device.last_poll, now, tr))}</td>'
         f'<td class="summary">{figures_html(summary)}</td></tr>'

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from gateway import snapshot
 from gateway.config.load import LoadedConfig
 from gateway.i18n import N_, Translator, translator
-from gateway.present.summary import STATE_WORDS, SiteMeanings, site_meanings, summarize
+from gateway.present.summary import STATE_WORDS, SiteMeanings, kind_word, site_meanings, summarize
 from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
 
 FRESH_SECONDS = 15.0  # the agent rewrites the snapshot every few seconds
@@ -134,7 +134,8 @@ def render(
         level = LEVELS.get(device.worst_level or 0, "-")
         summary = summarize(device, meanings.get(device.id, {}), tr)
         print(
-            f"{device.id:<14} {device.kind:<12} {_pad(_(STATE_WORDS[summary.state]), 12)} "
+            f"{device.id:<14} {_pad(kind_word(device.kind, tr), 12)} "
+            f"{_pad(_(STATE_WORDS[summary.state]), 12)} "
             f"{level:<6} {_pad(_ago(device.last_poll, now, tr), 9)} {summary.line(_('; '))}",
             file=out,
         )

@@ -37,7 +37,7 @@ from gateway.config.profile import Profile
 from gateway.config.types import read_secret_file
 from gateway.i18n import N_, translator
 from gateway.present import humanize
-from gateway.present.summary import display_name, site_meanings, summarize
+from gateway.present.summary import display_name, kind_word, site_meanings, summarize
 from gateway.present.tables import device_tables
 from gateway.proactive.ports import History
 from gateway.snapshot import DeviceStatus, StatusSnapshot
@@ -255,7 +255,7 @@ class StatusPage:
         facts = [
             (_("id"), device.id),
             (_("name"), display_name(device, meanings)),
-            (_("kind"), device.kind),
+            (_("kind"), kind_word(device.kind, self.tr)),
             (_("address"), device.address),
         ]
         profile = None

@@ -14,9 +14,11 @@ from gateway.config import load_config
 from gateway.config.load import BUILTIN_PROFILES, LoadedConfig, _load_profile
 from gateway.config.meanings import Meaning as M
 from gateway.config.meanings import meanings_of
+from gateway.config.site import DeviceKind
+from gateway.i18n import translator
 from gateway.model import Value
 from gateway.poller.result import PollResult
-from gateway.present.summary import State, display_name, site_meanings, summarize
+from gateway.present.summary import State, display_name, kind_word, site_meanings, summarize
 from gateway.snapshot import DeviceStatus
 from gateway.views.status import render
 from tests.rules.harness import T0, down, poll, write_site
@@ -216,3 +218,14 @@ def test_lvgw_status_prints_each_devices_state_and_summary(tmp_path: Path) -> No
     assert lines["nvr"].endswith("15/16 cameras; disks 4/4 OK; 1.27 TB free, 56 %")
     assert lines["ups"].endswith("on mains; battery 100 %, 40 min")
     assert lines["sw"].endswith("not polled yet")
+
+
+def test_device_kinds_are_named_in_the_sites_language() -> None:
+    chinese, english = translator("zh-CN"), translator("en")
+    assert kind_word("switch", chinese) == "交换机"
+    assert kind_word("nvr", chinese) == "录像机"
+    # Every kind a site file accepts has its word, in both languages.
+    for kind in DeviceKind:
+        assert kind_word(kind.value, chinese) != kind.value, kind
+        assert kind_word(kind.value, english) == kind.value
+    assert kind_word("not-a-kind", chinese) == "not-a-kind"

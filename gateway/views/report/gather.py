@@ -11,7 +11,7 @@ from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
 from gateway.config.rules import TRAP_PREFIX
 from gateway.correlate.topology import GATEWAY
 from gateway.i18n import N_, Translator, translator
-from gateway.present.summary import STATE_WORDS, display_name, summarize
+from gateway.present.summary import STATE_WORDS, display_name, kind_word, summarize
 from gateway.present.tables import shared_title
 from gateway.proactive import calendar
 from gateway.proactive.forecast import fit
@@ -39,10 +39,6 @@ TREND_STEP = timedelta(hours=1)
 # The site file's codes as the report names them (seed 003's customer attributes).
 CONTRACT_NAMES = {"annual": N_("annual"), "per_visit": N_("per_visit"), "warranty": N_("warranty")}
 ZONE_NAMES = {"urban": N_("urban"), "suburban": N_("suburban")}
-KIND_NAMES = {
-    "switch": N_("switch"), "nvr": N_("nvr"), "pbx": N_("pbx"),
-    "alarm_panel": N_("alarm_panel"), "ups": N_("ups"),
-}  # fmt: skip
 # Scalars that say nothing about health over time (counts, clocks, versions).
 NOT_TRENDED = frozenset(
     {Meaning.UPTIME, Meaning.COUNT, Meaning.ZONE_MAP_VERSION, Meaning.CLOCK, Meaning.DEVICE_NAME}
@@ -297,7 +293,7 @@ async def _device(
     return DeviceHealth(
         lookup.device.id,
         display_name(entry, meanings) if entry is not None else lookup.device.name,
-        src.tr.gettext(KIND_NAMES[lookup.device.kind.value]),
+        kind_word(lookup.device.kind.value, src.tr),
         lookup.device.address,
         src.tr.gettext(STATE_WORDS[summary.state if summary is not None else "unknown"]),
         entry.worst_level if entry is not None else None,
