@@ -59,6 +59,14 @@ async def endure(gateway: GatewayProcess, observed: Observed, seconds: float) ->
     return gateway.peak_rss - baseline
 
 
+async def polled_again(server: HostileModbusServer, times: int, timeout: float = 60) -> None:
+    """Waits until ``server`` has answered ``times`` more requests."""
+    wanted = server.requests + times
+    async with asyncio.timeout(timeout):
+        while server.requests < wanted:
+            await asyncio.sleep(0.2)
+
+
 async def test_hostile_snmp_agents(tmp_path: Path, mosquitto: Mosquitto, snmpd: Snmpd) -> None:
     huge = await HostileSnmpAgent(value_bytes=60_000).start()
     drip = await HostileSnmpAgent(value_bytes=200, delay=0.9).start()
@@ -100,7 +108,10 @@ async def test_hostile_modbus_servers(tmp_path: Path, mosquitto: Mosquitto, snmp
             counts = {mode: s.requests for mode, s in servers.items()}
             print(f"\nhostile Modbus: RSS +{grown / MB:.1f} MB; requests {counts}")
             assert grown < RSS_GROWTH_LIMIT, f"RSS grew {grown / MB:.0f} MB"
-            assert counts["changing"] > 20  # polled all along, a new zone count each time
+            # Polled all along, a new zone count each time: still polled after the
+            # attack (how many polls fit in ATTACK_S depends on the machine's load).
+            assert counts["changing"] > 0
+            await polled_again(servers["changing"], times=5)
     finally:
         for server in servers.values():
             await server.close()
