@@ -13,9 +13,10 @@ from gateway.i18n.translate import (
     DEFAULT_LOCALE,
     LOCALES,
     N_,
+    NP_,
     Locale,
     Translator,
     translator,
 )
 
-__all__ = ["DEFAULT_LOCALE", "LOCALES", "N_", "Locale", "Translator", "translator"]
+__all__ = ["DEFAULT_LOCALE", "LOCALES", "NP_", "N_", "Locale", "Translator", "translator"]

@@ -23,6 +23,8 @@ from babel.messages.pofile import read_po, write_po
 from gateway.i18n.translate import DOMAIN, LOCALES, SOURCE_LOCALE, catalog_path, placeholders
 
 SOURCE_ROOT = Path(__file__).resolve().parent.parent  # gateway/
+# Babel's own, and NP_ (N_ with a context: the context first, then the text).
+KEYWORDS = {**DEFAULT_KEYWORDS, "NP_": ((1, "c"), 2)}
 # Lines that start with this comment are shown to translators beside the string.
 COMMENT_TAGS = ("Translators:",)
 
@@ -33,7 +35,7 @@ def extract() -> Catalog:
     found = extract_from_dir(
         SOURCE_ROOT,
         method_map=[("**.py", "python")],
-        keywords=DEFAULT_KEYWORDS,
+        keywords=KEYWORDS,
         comment_tags=COMMENT_TAGS,
         strip_comment_tags=True,
     )

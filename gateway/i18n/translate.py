@@ -30,6 +30,12 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> str:
+    """`N_` for a word whose translation depends on what it names: ``context`` tells
+    translators (and the catalog) which sense; shown with ``pgettext(context, text)``."""
+    return message
+
+
 def placeholders(text: str) -> set[str]:
     """The ``{name}`` fields of a ``str.format`` text (``{{`` is a brace); a text that
     is no format at all has none."""
@@ -66,6 +72,9 @@ class Translator:
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self._translations.ngettext(singular, plural, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._translations.pgettext(context, message)
 
     def decimal(self, value: float, digits: int | None = None) -> str:
         """A number with the locale's grouping; ``digits`` fixed decimals, else as needed."""

@@ -18,6 +18,8 @@ from urllib.parse import quote
 from gateway.config.meanings import Meaning
 from gateway.i18n import N_, Translator
 from gateway.present import humanize
+from gateway.present.states import WORDS as STATE_WORDS_OF_DEVICES
+from gateway.present.states import state_text
 from gateway.present.summary import (
     STATE_WORDS,
     SiteMeanings,
@@ -27,7 +29,8 @@ from gateway.present.summary import (
     kind_word,
     summarize,
 )
-from gateway.present.tables import Table
+from gateway.present.tables import TEXT as TABLE_TEXT
+from gateway.present.tables import Cell, Table
 from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
 from gateway.tickets.wire import rfc3339
 from gateway.views import svg
@@ -296,6 +299,15 @@ def index_page(
     return layout(f"lvgw {data.site.id}", header, body, lang=tr.locale)
 
 
+def cell_text(cell: Cell, tr: Translator) -> str:
+    """A cell in ``tr``'s language: a state by its word, yes and no; else as it is."""
+    if isinstance(cell.sort, str) and cell.sort in STATE_WORDS_OF_DEVICES:
+        return state_text(cell.sort, tr)
+    return (
+        tr.gettext(cell.text) if cell.text in (TABLE_TEXT["yes"], TABLE_TEXT["no"]) else cell.text
+    )
+
+
 def table_html(table: Table, tr: Translator = ENGLISH) -> str:
     """A sortable table: each header a button (the page's script sorts by it), each
     cell's value for sorting in ``data-v``, states with their mark. Its title and
@@ -308,7 +320,7 @@ def table_html(table: Table, tr: Translator = ENGLISH) -> str:
     for row in table.rows:
         cells = []
         for cell in row:
-            text = escape(cell.text)
+            text = escape(cell_text(cell, tr))
             if cell.state is not None:
                 text = (
                     f'<span class="fig {cell.state.value}">{STATE_MARKS[cell.state]} {text}</span>'
