@@ -21,7 +21,7 @@ from gateway.config.meanings import (
     Meaning,
 )
 from gateway.config.profile import Profile
-from gateway.i18n import N_
+from gateway.i18n import N_, Translator, translator
 from gateway.model import Value
 from gateway.present import humanize
 from gateway.present.summary import State
@@ -29,6 +29,7 @@ from gateway.snapshot import DeviceStatus
 from gateway.snapshot.build import natural
 
 M = Meaning
+ENGLISH = translator("en")
 
 # Every text this module writes, in one place, in English; the pages show the titles
 # and heads in the site's language (translator(locale).gettext).
@@ -65,7 +66,9 @@ COLUMN_TITLES = {
     M.DETECTOR_BATTERY_LOW: N_("Detector battery low"),
     M.SENSOR_STATUS: N_("State"),
 }
-DIRECTIONS = frozenset({"in", "out"})  # column names that start with a direction: in_errors
+# Column names that start with a direction (in_errors), and a title with one.
+DIRECTION_TEXT = {"in": N_("{title} in"), "out": N_("{title} out")}
+DIRECTIONS = frozenset(DIRECTION_TEXT)
 FLAGS = frozenset({M.ZONE_ALARM, M.ZONE_FAULT, M.ZONE_TAMPER, M.DETECTOR_BATTERY_LOW})
 
 
@@ -127,9 +130,14 @@ def _cell(value: Value, meaning: Meaning | None) -> Cell:
 
 
 def device_tables(
-    device: DeviceStatus, profile: Profile | None, meanings: Mapping[str, Meaning]
+    device: DeviceStatus,
+    profile: Profile | None,
+    meanings: Mapping[str, Meaning],
+    tr: Translator = ENGLISH,
 ) -> list[Table]:
-    """The device's tables that have rows in the snapshot, in the profile's order."""
+    """The device's tables that have rows in the snapshot, in the profile's order; the
+    titles of columns with a meaning in ``tr``'s language (a column without one shows
+    its name)."""
     if profile is None:
         return []
     found: dict[str, Mapping[str, Value]] = {**device.meant, **device.tables}
@@ -153,7 +161,7 @@ def device_tables(
                 if title is None:
                     title = own.replace(".", " ").capitalize()
                 elif meaning is not None and titles_used.get(meaning, 0) > 1:
-                    title = shared_title(title, own)
+                    title = shared_title(tr.gettext(title), own, tr)
                 shown.append((reading, title))
         if not shown:
             continue
@@ -178,11 +186,14 @@ def device_tables(
     return out
 
 
-def shared_title(title: str, column: str) -> str:
-    """The title of one of several columns sharing a meaning: by its direction when its
-    name starts with one (``Errors in``, ``Traffic out``), else with its name."""
+def shared_title(title: str, column: str, tr: Translator = ENGLISH) -> str:
+    """The title (in ``tr``'s language) of one of several columns sharing a meaning: by
+    its direction when its name starts with one (``Errors in``; 入错包 in Chinese), else
+    with its name."""
     first = column.split()[0] if column else ""
-    return f"{title} {first}" if first in DIRECTIONS else f"{title} ({column})"
+    if first in DIRECTIONS:
+        return tr.gettext(DIRECTION_TEXT[first]).format(title=title)
+    return f"{title} ({column})"
 
 
 def _of_column(reading: str, table: str, column: str) -> bool:

@@ -90,7 +90,11 @@ def worth_charting(
         for point in found:
             own = point.rsplit(".", 2 if point.endswith(".rate") else 1)[1].replace("_", " ")
             wanted.append(
-                Wanted(point, shared_title(_(title), own) if len(found) > 1 else _(title), unit)
+                Wanted(
+                    point,
+                    shared_title(_(title), own, tr or translator()) if len(found) > 1 else _(title),
+                    unit,
+                )
             )
     if device is not None:
         wanted += _temperature_sensors(points, meanings, device, _(TEXT["temperatures"]))

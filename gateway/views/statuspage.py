@@ -269,7 +269,7 @@ class StatusPage:
         if device.error:
             facts.append((_("last error"), device.error))
         summary = summarize(device, meanings, self.tr)
-        tables = device_tables(device, profile, meanings)
+        tables = device_tables(device, profile, meanings, self.tr)
         drawn, links = await self._charts(device, profile, meanings, now, query)
         state = agent_state(data, now, self.tr)
         return pages.device_page(

@@ -6,7 +6,7 @@ from gateway.config.load import BUILTIN_PROFILES, _load_profile
 from gateway.i18n import translator
 from gateway.present.states import WORDS, state_text
 from gateway.present.summary import State
-from gateway.present.tables import TEXT, Cell
+from gateway.present.tables import TEXT, Cell, shared_title
 from gateway.views.pages import cell_text
 
 CHINESE, ENGLISH = translator("zh-CN"), translator("en")
@@ -42,3 +42,10 @@ def test_table_cells_show_states_and_flags_translated_and_other_text_as_it_is() 
     assert cell_text(Cell(TEXT["yes"], 1, State.DEGRADED), CHINESE) == "是"
     assert cell_text(Cell("Camera 01", "Camera 01"), CHINESE) == "Camera 01"
     assert cell_text(Cell("2.26 TB", 2.26e6), CHINESE) == "2.26 TB"
+
+
+def test_columns_sharing_a_meaning_are_named_by_their_direction_in_the_sites_language() -> None:
+    assert shared_title("错包", "in errors", CHINESE) == "入错包"
+    assert shared_title("流量", "out octets", CHINESE) == "出流量"
+    assert shared_title("Errors", "in errors") == "Errors in"
+    assert shared_title("Temperature", "board", CHINESE) == "Temperature (board)"

@@ -88,7 +88,7 @@ def test_chart_titles_in_chinese() -> None:
                 "ups.charge": Meaning.BATTERY_CHARGE}  # fmt: skip
     points = ["if.in_octets.rate", "if.out_octets.rate", "ups.charge", "rtt"]
     zh = [w.title for w in worth_charting(points, meanings, None, translator("zh-CN"))]
-    assert zh == ["流量 in", "流量 out", "电池电量", "往返时延"]
+    assert zh == ["入流量", "出流量", "电池电量", "往返时延"]
     en = [w.title for w in worth_charting(points, meanings)]
     assert en == ["Traffic in", "Traffic out", "Battery charge", "Round trip"]
 

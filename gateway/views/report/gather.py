@@ -227,7 +227,7 @@ def trend_title(
     title = tr.gettext(CHARTED[meaning][0])
     if sum(1 for m in meanings.values() if m is meaning) > 1:
         own = point.rsplit(".", 2 if point.endswith(".rate") else 1)[1].replace("_", " ")
-        return shared_title(title, own)
+        return shared_title(title, own, tr)
     return title
 
 
