@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from gateway.i18n import Translator, translator
-from gateway.views.report.markdown import MARK_WORDS
+from gateway.views.report.markdown import MARK_WORDS, TREND_HEADS
 from gateway.views.report.model import DeviceHealth, Mark, Report, TicketLine
 from gateway.views.status import LEVELS
 
@@ -73,15 +73,7 @@ def _device(d: DeviceHealth, tr: Translator) -> str:
     if d.trends:
         parts.append(
             _table(
-                (
-                    _("Point"),
-                    _("Instance"),
-                    _("Last"),
-                    _("Low"),
-                    _("High"),
-                    _("Per day"),
-                    _("Outlook"),
-                ),
+                tuple(_(head) for head in TREND_HEADS),
                 [
                     (
                         escape(t.title or t.point),

@@ -17,6 +17,10 @@ MARK_WORDS = {
     Mark.ATTENTION: N_("ATTENTION"),
     Mark.NOT_MEASURED: N_("not measured"),
 }
+# The heads of a device's trend table, in both renderings.
+TREND_HEADS = (
+    N_("Point"), N_("Instance"), N_("Last"), N_("Low"), N_("High"), N_("Per day"), N_("Outlook"),
+)  # fmt: skip
 
 
 def md(text: object) -> str:
@@ -68,15 +72,7 @@ def _device(d: DeviceHealth, tr: Translator) -> list[str]:
         lines += [
             "",
             *_table(
-                (
-                    _("Point"),
-                    _("Instance"),
-                    _("Last"),
-                    _("Low"),
-                    _("High"),
-                    _("Per day"),
-                    _("Outlook"),
-                ),
+                tuple(_(head) for head in TREND_HEADS),
                 [
                     (
                         md(t.title or t.point),
