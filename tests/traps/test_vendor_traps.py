@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -97,84 +98,93 @@ async def intake(tmp_path: Path) -> AsyncIterator[Intake]:
             await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_cisco_envmon_notifications(intake: Intake) -> None:
-    fan = await intake.v2c(
-        "sw-cisco", f"{ENVMON}.3.0.4",  # ciscoEnvMonFanNotification
-        f"{ENVMON}.1.4.1.2.2", "s", "Switch 1 - FAN 2", f"{ENVMON}.1.4.1.3.2", "i", "3",
-    )  # fmt: skip
-    assert readings(fan) == {
-        ("trap.fan_notification", ""): True,
-        ("trap.fan_notification.descr", ""): "Switch 1 - FAN 2",
-        ("trap.fan_notification.state", ""): 3,  # critical
-    }
-    supply = await intake.v2c(
-        "sw-cisco", f"{ENVMON}.3.0.5",  # ciscoEnvMonRedundantSupplyNotification
-        f"{ENVMON}.1.5.1.2.1", "s", "Power Supply A", f"{ENVMON}.1.5.1.3.1", "i", "4",
-    )  # fmt: skip
-    assert readings(supply)[("trap.redundant_supply_notification.state", "")] == 4  # shutdown
-    hot = await intake.v2c(
-        "sw-cisco", f"{ENVMON}.3.0.3",  # ciscoEnvMonTemperatureNotification
-        f"{ENVMON}.1.3.1.2.1", "s", "Inlet", f"{ENVMON}.1.3.1.3.1", "u", "67",
-        f"{ENVMON}.1.3.1.6.1", "i", "2",
-    )  # fmt: skip
-    assert readings(hot) == {
-        ("trap.temperature_notification", ""): True,
-        ("trap.temperature_notification.descr", ""): "Inlet",
-        ("trap.temperature_notification.value", ""): 67,
-        ("trap.temperature_notification.state", ""): 2,  # warning
-    }
+@dataclass(frozen=True)
+class V2c:
+    """An SNMPv2c notification: its snmpTrapOID and varbinds, as snmptrap takes them,
+    and the readings it must give (all of them)."""
+
+    trap: tuple[str, ...]
+    expect: dict[tuple[str, str], object]
+
+    async def send(self, intake: Intake, device: str) -> PollResult:
+        return await intake.v2c(device, *self.trap)
 
 
-async def test_h3c_entity_notifications_name_their_entity(intake: Intake) -> None:
-    # The error status comes before the index here: the index is still read from
-    # hh3cEntityExtPhysicalIndex (column 1), not from column 19 that it prefixes as text.
-    fault = await intake.v2c(
-        "sw-h3c", f"{HH3C}.2.0.16",  # hh3cEntityExtFaultAlarmOn
-        f"{HH3C_STATE}.19.22", "i", "41", f"{HH3C_STATE}.1.22", "i", "22",
-        f"{ENT_NAME}.22", "s", "FAN 2",
-    )  # fmt: skip
-    assert readings(fault) == {
-        ("trap.fault_alarm_on", "22"): True,
-        ("trap.fault_alarm_on.error_status", "22"): 41,  # fanError
-    }
-    hot = await intake.v2c(
-        "sw-h3c", f"{HH3C}.2.0.1",  # hh3cEntityExtTemperatureThresholdNotification
-        f"{HH3C_STATE}.1.11", "i", "11", f"{HH3C_STATE}.12.11", "i", "77",
-        f"{HH3C_STATE}.13.11", "i", "70",
-    )  # fmt: skip
-    assert readings(hot) == {
-        ("trap.temperature_threshold", "11"): True,
-        ("trap.temperature_threshold.temperature", "11"): 77,
-        ("trap.temperature_threshold.threshold", "11"): 70,
-    }
+@dataclass(frozen=True)
+class V1:
+    """An SNMPv1 enterprise-specific trap and the readings it must give (all of them)."""
+
+    enterprise: str
+    specific: int
+    expect: dict[tuple[str, str], object]
+
+    async def send(self, intake: Intake, device: str) -> PollResult:
+        return await intake.v1(device, self.enterprise, self.specific)
 
 
-async def test_huawei_entity_trap_notifications(intake: Intake) -> None:
-    for trap, name, index in ((f"{HW_TRAP}.2.6.3", "fan_fail", "21"),
-                              (f"{HW_TRAP}.2.5.3", "power_fail", "31")):  # fmt: skip
-        result = await intake.v2c(
-            "sw-huawei", trap, f"{HW_TRAP}.1.1.0", "i", index,  # hwEntityPhysicalIndex
-            f"{ENT_NAME}.{index}", "s", "unit", f"{HW_TRAP}.1.3.0", "i", "0",
-        )  # fmt: skip
-        assert readings(result) == {(f"trap.{name}", index): True}
-    hot = await intake.v2c(
-        "sw-huawei", f"{HW_TRAP}.2.10.13",  # hwBrdTempAlarm
-        f"{HW_TRAP}.1.1.0", "i", "9", f"{ENT_NAME}.9", "s", "MPU Board 0",
-        f"{HW_TRAP}.1.5.1.1.9", "i", "1", f"{HW_TRAP}.1.5.1.5.9", "i", "70",
-        f"{HW_TRAP}.1.5.1.3.9", "i", "74", f"{HW_TRAP}.1.3.0", "i", "0",
-    )  # fmt: skip
-    assert readings(hot) == {
-        ("trap.board_temperature", "9"): True,
-        ("trap.board_temperature.current", "9"): 74,
-        ("trap.board_temperature.warning", "9"): 70,
-    }
+# The error status comes before the index in the first H3C trap: the index is still read
+# from hh3cEntityExtPhysicalIndex (column 1), not from column 19 that it prefixes as text.
+VENDORS: dict[str, tuple[str, list[V2c | V1]]] = {
+    "cisco-envmon": ("sw-cisco", [
+        V2c((f"{ENVMON}.3.0.4",  # ciscoEnvMonFanNotification
+             f"{ENVMON}.1.4.1.2.2", "s", "Switch 1 - FAN 2", f"{ENVMON}.1.4.1.3.2", "i", "3"),
+            {("trap.fan_notification", ""): True,
+             ("trap.fan_notification.descr", ""): "Switch 1 - FAN 2",
+             ("trap.fan_notification.state", ""): 3}),  # critical
+        V2c((f"{ENVMON}.3.0.5",  # ciscoEnvMonRedundantSupplyNotification
+             f"{ENVMON}.1.5.1.2.1", "s", "Power Supply A", f"{ENVMON}.1.5.1.3.1", "i", "4"),
+            {("trap.redundant_supply_notification", ""): True,
+             ("trap.redundant_supply_notification.descr", ""): "Power Supply A",
+             ("trap.redundant_supply_notification.state", ""): 4}),  # shutdown
+        V2c((f"{ENVMON}.3.0.3",  # ciscoEnvMonTemperatureNotification
+             f"{ENVMON}.1.3.1.2.1", "s", "Inlet", f"{ENVMON}.1.3.1.3.1", "u", "67",
+             f"{ENVMON}.1.3.1.6.1", "i", "2"),
+            {("trap.temperature_notification", ""): True,
+             ("trap.temperature_notification.descr", ""): "Inlet",
+             ("trap.temperature_notification.value", ""): 67,
+             ("trap.temperature_notification.state", ""): 2}),  # warning
+    ]),
+    "h3c-entity-ext": ("sw-h3c", [
+        V2c((f"{HH3C}.2.0.16",  # hh3cEntityExtFaultAlarmOn
+             f"{HH3C_STATE}.19.22", "i", "41", f"{HH3C_STATE}.1.22", "i", "22",
+             f"{ENT_NAME}.22", "s", "FAN 2"),
+            {("trap.fault_alarm_on", "22"): True,
+             ("trap.fault_alarm_on.error_status", "22"): 41}),  # fanError
+        V2c((f"{HH3C}.2.0.1",  # hh3cEntityExtTemperatureThresholdNotification
+             f"{HH3C_STATE}.1.11", "i", "11", f"{HH3C_STATE}.12.11", "i", "77",
+             f"{HH3C_STATE}.13.11", "i", "70"),
+            {("trap.temperature_threshold", "11"): True,
+             ("trap.temperature_threshold.temperature", "11"): 77,
+             ("trap.temperature_threshold.threshold", "11"): 70}),
+    ]),
+    "huawei-entity-trap": ("sw-huawei", [
+        *(V2c((trap, f"{HW_TRAP}.1.1.0", "i", index,  # hwEntityPhysicalIndex
+               f"{ENT_NAME}.{index}", "s", "unit", f"{HW_TRAP}.1.3.0", "i", "0"),
+              {(f"trap.{name}", index): True})
+          for trap, name, index in ((f"{HW_TRAP}.2.6.3", "fan_fail", "21"),
+                                    (f"{HW_TRAP}.2.5.3", "power_fail", "31"))),
+        V2c((f"{HW_TRAP}.2.10.13",  # hwBrdTempAlarm
+             f"{HW_TRAP}.1.1.0", "i", "9", f"{ENT_NAME}.9", "s", "MPU Board 0",
+             f"{HW_TRAP}.1.5.1.1.9", "i", "1", f"{HW_TRAP}.1.5.1.5.9", "i", "70",
+             f"{HW_TRAP}.1.5.1.3.9", "i", "74", f"{HW_TRAP}.1.3.0", "i", "0"),
+            {("trap.board_temperature", "9"): True,
+             ("trap.board_temperature.current", "9"): 74,
+             ("trap.board_temperature.warning", "9"): 70}),
+    ]),
+    "apc-powernet-v1": ("ups-apc", [
+        V1("1.3.6.1.4.1.318", 5, {("trap.on_battery", ""): True}),  # upsOnBattery
+        V1("1.3.6.1.4.1.318", 9, {("trap.power_restored", ""): True}),  # powerRestored
+    ]),
+}  # fmt: skip
 
 
-async def test_apc_powernet_v1_traps(intake: Intake) -> None:
-    on_battery = await intake.v1("ups-apc", "1.3.6.1.4.1.318", 5)  # upsOnBattery
-    assert readings(on_battery) == {("trap.on_battery", ""): True}
-    restored = await intake.v1("ups-apc", "1.3.6.1.4.1.318", 9)  # powerRestored
-    assert readings(restored) == {("trap.power_restored", ""): True}
+@pytest.mark.parametrize(("device", "notifications"), VENDORS.values(), ids=VENDORS)
+async def test_vendor_notifications_become_the_device_s_readings(
+    intake: Intake, device: str, notifications: list[V2c | V1]
+) -> None:
+    for notification in notifications:
+        result = await notification.send(intake, device)
+        assert readings(result) == notification.expect
 
 
 async def test_freeswitch_host_cold_start_and_nothing_declared_for_synology(
