@@ -4,7 +4,7 @@ For each fleet size (500, 1,000 and 2,000 devices by default, the mix of
 ``simulators/fleets/large.yaml``: switches, NVRs, PBXs, UPSes, alarm panels, 30 s
 interval) it starts the simulators (one ``lvgw-sim run`` per 500 devices, each on its
 own loopback range), a mosquitto broker, and ``lvgw run -c SITE`` on the site file
-the simulators wrote, then reports:
+the simulators wrote (bench/agentscale/fleets.py), then reports:
 
 - start-up: spawn to the first status snapshot, and to the first completed poll
   round (every device has a poll in the snapshot; the snapshot is rewritten every
@@ -13,13 +13,25 @@ the simulators wrote, then reports:
   ``last_poll`` times in the status snapshot, times the values one poll of that
   device returns, counted once with the gateway's own reader);
 - the gateway's CPU per polled value (utime + stime from /proc/PID/stat over the
-  window, after the warm-up) and its share of one core; the simulators' share;
+  window, after the warm-up) and its share of one core; the fleet's share (the
+  processes serving the devices, the same way), so a starved fleet shows;
 - RSS (VmRSS) after the agent has run ``--rss-after`` seconds (default 10 minutes);
 - where the CPU goes: a py-spy profile of the running agent (``--profile`` seconds,
   after the window), summarised as the functions with the most samples.
 
+``--fleet snmpd`` serves the devices with net-snmp's C agent instead, where the
+simulators would be the bottleneck (from about 2,000 devices on two cores the four
+of them need most of a core and answers come late): every device is a small switch
+read with ``config/profiles/switch-generic.yaml`` that returns 147 values per poll,
+the mix's average, one ``snmpd`` per 100 devices, each device on its own loopback
+address (bench/agentscale/snmpdfleet.py says what it serves). The device count and
+the values per second are the mix's; what differs is that every device is an SNMP
+switch (no Modbus, HTTP or AMI polls, only the switch's rules), so compare CPU per
+value with the mix's, not just the share of a core. Such a fleet needs about 0.3 %
+of a core per 100 devices.
+
 Usage: .venv/bin/python bench/agent_scale.py [--devices 500,1000,2000] [--warmup S]
-[--window S] [--profile S] [--rss-after S] [--quick]
+[--window S] [--profile S] [--rss-after S] [--fleet sim|snmpd] [--quick]
 (--quick: 500 devices, 30 s warm-up, 60 s window, 20 s profile, RSS at 2 minutes.)
 """
 
@@ -28,12 +40,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
 import json
 import logging
 import os
 import platform
-import random
 import re
 import shutil
 import signal
@@ -41,20 +51,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from gateway.config.load import load_config
-from gateway.demo.processes import Mosquitto, free_port
-from gateway.protocols.registry import Drivers
-
 ROOT = Path(__file__).resolve().parent.parent
-FLEET = ROOT / "simulators/fleets/large.yaml"
-SHARD = 500  # devices per simulator process (one lvgw-sim serves large.yaml in ~30 % of a core)
+sys.path.insert(0, str(ROOT))
+
+from bench.agentscale import fleets  # noqa: E402
+from gateway.config.load import load_config  # noqa: E402
+from gateway.demo.processes import Mosquitto, free_port  # noqa: E402
+from gateway.protocols.registry import Drivers  # noqa: E402
+
 SNAPSHOT_POLL = 2.0  # seconds between two reads of status.json
 
 
@@ -68,7 +78,7 @@ class Run:
     values: int = 0
     window: float = 0.0
     cpu: float = 0.0
-    sim_cpu: float = 0.0
+    fleet_cpu: float = 0.0
     failed_polls: int = 0
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
     rss_mib: float = 0.0
@@ -96,69 +106,6 @@ def cpu_model() -> str:
     match = re.search(r"^Model name:\s+(.+)$", out, re.MULTILINE)
     cores = re.search(r"^CPU\(s\):\s+(\d+)$", out, re.MULTILINE)
     return f"{match.group(1) if match else '?'}, {cores.group(1) if cores else '?'} CPUs"
-
-
-def shard_fleet(path: Path, shard: int, base_octet: int) -> str:
-    """large.yaml moved to its own loopback range, its ids prefixed by the shard."""
-    text = FLEET.read_text()
-    text = text.replace("127.77.", f"127.{base_octet + shard}.")
-    text = re.sub(r"control: \S+", "control: 127.0.0.1:0", text)
-    text = re.sub(r"\{id: (\w+)", rf"{{id: k{shard}-\1", text)
-    path.write_text(text)
-    return text
-
-
-@contextlib.contextmanager
-def simulators(workdir: Path, devices: int) -> Iterator[tuple[list[subprocess.Popen[str]], Path]]:
-    """Start ceil(devices / 500) simulators; yield them and the merged site file."""
-    shards = -(-devices // SHARD)
-    base = random.randrange(100, 250 - shards)  # apart from other runs on the machine
-    procs: list[subprocess.Popen[str]] = []
-    errors = open(workdir / "simulators.log", "w")  # noqa: SIM115 - closed below
-    sites: list[dict[str, Any]] = []
-    try:
-        for shard in range(shards):
-            fleet = workdir / f"fleet-{shard}.yaml"
-            shard_fleet(fleet, shard, base)
-            site_file = workdir / f"site-{shard}.yaml"
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "simulators", "run", "--fleet", str(fleet),
-                 "--write-config", str(site_file), "--log-level", "WARNING"],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=errors, text=True,
-            )  # fmt: skip
-            procs.append(proc)
-            assert proc.stdout is not None
-            first = proc.stdout.readline()
-            if not first.startswith("lvgw-sim: control"):
-                raise RuntimeError(f"lvgw-sim did not start: {first!r}")
-            threading_drain(proc)
-            sites.append(yaml.safe_load(site_file.read_text()))
-        merged = sites[0]
-        merged["devices"] = [d for site in sites for d in site["devices"]][:devices]
-        site_path = workdir / "site.yaml"
-        site_path.write_text(yaml.safe_dump(merged, sort_keys=False))
-        yield procs, site_path
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        errors.close()
-
-
-def threading_drain(proc: subprocess.Popen[str]) -> None:
-    """Read a child's stdout to the end in a thread, so it never blocks on a full pipe."""
-    import threading
-
-    def drain() -> None:
-        assert proc.stdout is not None
-        for _line in proc.stdout:
-            pass
-
-    threading.Thread(target=drain, daemon=True).start()
 
 
 async def values_per_poll(site_path: Path) -> dict[str, int]:
@@ -222,7 +169,7 @@ async def measure(devices: int, args: argparse.Namespace) -> Run:
         broker = Mosquitto(workdir / "broker")
         broker.start()
         try:
-            with simulators(workdir, devices) as (sims, site_path):
+            with fleets.fleet(args.fleet, workdir, devices) as (fleet_pids, site_path):
                 site = yaml.safe_load(site_path.read_text())
                 state = workdir / "state"
                 site["uplink"]["mqtt"]["port"] = broker.port
@@ -232,7 +179,7 @@ async def measure(devices: int, args: argparse.Namespace) -> Run:
                 }
                 site_path.write_text(yaml.safe_dump(site, sort_keys=False))
                 per_poll = await values_per_poll(site_path)
-                await run_agent(run, site_path, state, per_poll, sims, args)
+                await run_agent(run, site_path, state, per_poll, fleet_pids, args)
         finally:
             broker.stop()
     return run
@@ -243,7 +190,7 @@ async def run_agent(
     site_path: Path,
     state: Path,
     per_poll: dict[str, int],
-    sims: list[subprocess.Popen[str]],
+    fleet_pids: list[int],
     args: argparse.Namespace,
 ) -> None:
     log = open(state.parent / "agent.log", "w")  # noqa: SIM115 - closed below
@@ -255,7 +202,7 @@ async def run_agent(
     try:
         await startup(run, agent, state)
         await asyncio.sleep(max(0.0, run.started + args.warmup - time.monotonic()))
-        await window(run, agent, state, per_poll, sims, args.window)
+        await window(run, agent, state, per_poll, fleet_pids, args.window)
         if args.profile and shutil.which("py-spy", path=Path(sys.executable).parent):
             run.profile = await profile(agent.pid, state.parent / "profile.txt", args.profile)
         await asyncio.sleep(max(0.0, run.started + args.rss_after - time.monotonic()))
@@ -298,7 +245,7 @@ async def window(
     agent: subprocess.Popen[bytes],
     state: Path,
     per_poll: dict[str, int],
-    sims: list[subprocess.Popen[str]],
+    fleet_pids: list[int],
     seconds: float,
 ) -> None:
     """Count polls (new last_poll times per device) and CPU over ``seconds``."""
@@ -308,7 +255,7 @@ async def window(
     for device in first["devices"]:
         seen[device["id"]] = device.get("last_poll")
     start, cpu0 = time.monotonic(), cpu_seconds(agent.pid)
-    sim0 = sum(cpu_seconds(p.pid) for p in sims)
+    fleet0 = sum(cpu_seconds(pid) for pid in fleet_pids)
     loads = [load_average()]
     while time.monotonic() - start < seconds:
         await asyncio.sleep(SNAPSHOT_POLL)
@@ -326,7 +273,7 @@ async def window(
                     run.errors[f"{kind}: {device.get('error')}"] += 1
     run.window = time.monotonic() - start
     run.cpu = cpu_seconds(agent.pid) - cpu0
-    run.sim_cpu = sum(cpu_seconds(p.pid) for p in sims) - sim0
+    run.fleet_cpu = sum(cpu_seconds(pid) for pid in fleet_pids) - fleet0
     loads.append(load_average())
     run.load = " -> ".join(loads)
 
@@ -355,7 +302,7 @@ def report(run: Run, args: argparse.Namespace) -> None:
         print(f"    failed: {count} x {error}")
     print(f"  gateway CPU: {run.cpu:.2f} s = {us:.1f} us per polled value, "
           f"{run.cpu / run.window * 100:.1f} % of one core")  # fmt: skip
-    print(f"  simulators CPU: {run.sim_cpu / run.window * 100:.1f} % of one core")
+    print(f"  fleet CPU: {run.fleet_cpu / run.window * 100:.1f} % of one core")
     print(f"  RSS after {run.rss_at:.0f} s: {run.rss_mib:.1f} MiB")
     if run.profile:
         print(f"  profile ({args.profile:.0f} s of py-spy; inclusive %, self %):")
@@ -370,6 +317,7 @@ async def main() -> int:
     parser.add_argument("--window", type=float, default=120.0, help="seconds of CPU measurement")
     parser.add_argument("--profile", type=float, default=60.0, help="seconds of py-spy (0: none)")
     parser.add_argument("--rss-after", type=float, default=600.0, help="seconds run before RSS")
+    parser.add_argument("--fleet", choices=fleets.KINDS, default="sim", help="who serves devices")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # the count polls' reader
@@ -383,7 +331,7 @@ async def main() -> int:
         )
     sizes = [int(n) for n in args.devices.split(",")]
     print(f"machine: {cpu_model()}; Python {platform.python_version()}; load {load_average()}")
-    print(f"fleet: the mix of {FLEET.relative_to(ROOT)}, one lvgw-sim per {SHARD} devices; "
+    print(f"fleet: {fleets.describe(args.fleet)}; "
           f"warm-up {args.warmup:.0f} s, window {args.window:.0f} s, "
           f"RSS at {args.rss_after:.0f} s")  # fmt: skip
     for size in sizes:

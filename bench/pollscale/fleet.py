@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bench.children import stop_all
 from tests.realservers import snmp_answers, wait_until
 
 PORTS_PER_AGENT = 125
@@ -85,14 +86,7 @@ class Fleet:
             wait_until(lambda p=port: snmp_answers("127.0.0.1", p), 5, f"port {port}")
 
     def stop(self) -> None:
-        for agent in self.agents:
-            agent.terminate()
-        for agent in self.agents:
-            try:
-                agent.wait(10)
-            except subprocess.TimeoutExpired:
-                agent.kill()
-                agent.wait(10)
+        stop_all(self.agents)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

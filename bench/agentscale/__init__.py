@@ -1,0 +1,1 @@
+"""Helpers of bench/agent_scale.py: the fleets it polls."""
