@@ -4,61 +4,29 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gateway.demo.processes import free_port
 from gateway.metrics.store import MetricStore
 from tests.e2e.conftest import ServiceCenter, lvgw_status, parse, status_of, validate
+from tests.e2e.core_switch import INTERVAL, core_switch_site
+from tests.e2e.lvgw import lvgw_run
 from tests.realservers import Mosquitto, Snmpd
 
-INTERVAL = 0.5
-
-
-def site_file(tmp: Path, broker: Mosquitto, agent: Snmpd) -> Path:
-    path = tmp / "site.yaml"
-    path.write_text(
-        f"""
-site:
-  id: site-e2e
+SITE = """\
   name: End-to-end test site
-  customer: {{name: Test Customer, contact: Ann, phone: "+1 555 0100", address: 1 Test Road}}
-  contract: {{type: annual, ends: 2027-06-30}}
-  zone: urban
-uplink:
-  mqtt: {{host: 127.0.0.1, port: {broker.port}}}
-agent:
-  state_dir: {tmp / "state"}
-  status_listen: 127.0.0.1:{free_port()}  # not the default 8780: suites run side by side
-devices:
-  - id: sw-core
-    kind: switch
-    profile: switch-generic
-    address: 127.0.0.1
-    port: {agent.port}
-    snmp: {{version: 2c, community: public, timeout: 0.2s, retries: 0}}
-    interval: {INTERVAL}s
-    role: core
-"""
-    )
-    return path
+  customer: {name: Test Customer, contact: Ann, phone: "+1 555 0100", address: 1 Test Road}
+  contract: {type: annual, ends: 2027-06-30}
+  zone: urban"""
 
 
 async def test_core_switch_down_and_back_opens_and_resolves_one_ticket(
     tmp_path: Path, mosquitto: Mosquitto, snmpd: Snmpd, service_center: ServiceCenter
 ) -> None:
-    config = site_file(tmp_path, mosquitto, snmpd)
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "run", "-c", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    config = core_switch_site(tmp_path, mosquitto, snmpd, SITE)
+    gateway = lvgw_run(config)
     try:
         center = service_center
         await center.wait_for(lambda: any(s["state"] == "online" for s in center.status), 10)

@@ -4,59 +4,27 @@ the same code or time as an English site's, and the event is valid by the schema
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from gateway.demo.processes import free_port
 from tests.e2e.conftest import ServiceCenter, validate
+from tests.e2e.core_switch import core_switch_site
+from tests.e2e.lvgw import lvgw_run
 from tests.realservers import Mosquitto, Snmpd
 
-INTERVAL = 0.5
-
-
-def site_file(tmp: Path, broker: Mosquitto, agent: Snmpd) -> Path:
-    path = tmp / "site.yaml"
-    path.write_text(
-        f"""
-site:
-  id: site-e2e
+SITE = """\
   name: 河畔办公园区 B 栋
-  customer: {{name: 河畔物业管理有限公司, contact: 李伟, phone: "+86 21 5555 0100"}}
-  contract: {{type: annual, ends: 2027-06-30}}
+  customer: {name: 河畔物业管理有限公司, contact: 李伟, phone: "+86 21 5555 0100"}
+  contract: {type: annual, ends: 2027-06-30}
   timezone: Asia/Shanghai
-  locale: zh-CN
-uplink:
-  mqtt: {{host: 127.0.0.1, port: {broker.port}}}
-agent:
-  state_dir: {tmp / "state"}
-  status_listen: 127.0.0.1:{free_port()}
-devices:
-  - id: sw-core
-    name: 核心交换机
-    kind: switch
-    profile: switch-generic
-    address: 127.0.0.1
-    port: {agent.port}
-    snmp: {{version: 2c, community: public, timeout: 0.2s, retries: 0}}
-    interval: {INTERVAL}s
-    role: core
-"""
-    )
-    return path
+  locale: zh-CN"""
 
 
 async def test_a_zh_cn_site_s_ticket_has_a_chinese_title_and_level_meaning(
     tmp_path: Path, mosquitto: Mosquitto, snmpd: Snmpd, service_center: ServiceCenter
 ) -> None:
-    config = site_file(tmp_path, mosquitto, snmpd)
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "run", "-c", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    config = core_switch_site(tmp_path, mosquitto, snmpd, SITE, device_name="核心交换机")
+    gateway = lvgw_run(config)
     try:
         center = service_center
         await center.wait_for(lambda: any(s["state"] == "online" for s in center.status), 10)

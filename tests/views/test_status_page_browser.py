@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-import os
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.lvgw import lvgw_run
 from tests.realservers import Mosquitto, Snmpd, free_port, which
 from tests.views.conftest import http, write_history, write_site
 from tests.views.png import read_png
@@ -69,11 +68,7 @@ async def test_chromium_shows_the_open_ticket_and_a_screenshot_of_the_site(
         snmp_port=snmpd.port, mqtt_port=mosquitto.port, interval="0.5s",
     )  # fmt: skip
     write_history(tmp_path / "site" / "state", datetime.now(UTC))
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "run", "-c", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+    gateway = lvgw_run(config)
     try:
         await api_status(port, lambda s: s["devices"][0]["reachable"] is True)
         snmpd.kill()
