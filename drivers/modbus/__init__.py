@@ -1,10 +1,11 @@
 """Modbus driver: points as data, merged read plans, TCP and RTU buses, converted errors.
 
-See docs/modbus-driver.md.
+The buses (``drivers.modbus.bus``: ``ModbusBus``, ``BusStats``) are imported from their
+module: they need pymodbus, which the rest (points, plans, errors, the fake bus) does
+not, and which a site without Modbus devices never loads. See docs/modbus-driver.md.
 """
 
 from drivers.modbus.base import ModbusReader
-from drivers.modbus.bus import BusStats, ModbusBus
 from drivers.modbus.errors import (
     ExceptionCode,
     ModbusConnectionError,
@@ -29,12 +30,10 @@ __all__ = [
     "MAX_READ_BITS",
     "MAX_READ_REGISTERS",
     "Bitfield",
-    "BusStats",
     "DataType",
     "ExceptionCode",
     "FakeModbusBus",
     "InvalidPointError",
-    "ModbusBus",
     "ModbusConnectionError",
     "ModbusError",
     "ModbusExceptionResponse",

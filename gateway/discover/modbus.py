@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drivers.modbus import (
-    ModbusBus,
     ModbusConnectionError,
     ModbusExceptionResponse,
     ModbusProtocolError,
     ModbusTimeout,
 )
+from drivers.modbus.bus import ModbusBus
 from drivers.modbus.points import Table
 from drivers.snmp.pacing import Pacer
 

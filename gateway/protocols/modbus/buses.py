@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drivers.modbus import ModbusBus
+from drivers.modbus.bus import ModbusBus
 from gateway.config.limits import DEFAULT_LIMITS
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Profile

@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from drivers.modbus import ModbusBus, ModbusTimeout, Table
+from drivers.modbus import ModbusTimeout, Table
+from drivers.modbus.bus import ModbusBus
 from drivers.tasks import stop_tasks
 from tests.drivers.modbus.conftest import HOST
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from drivers.modbus import (
-    ModbusBus,
     ModbusConnectionError,
     ModbusExceptionResponse,
     ModbusTimeout,
@@ -16,6 +15,7 @@ from drivers.modbus import (
     define_point,
     plan_reads,
 )
+from drivers.modbus.bus import ModbusBus
 from tests.drivers.modbus import registers as reg
 from tests.drivers.modbus.conftest import (
     BAUDRATE,

@@ -10,7 +10,6 @@ import pytest
 from drivers.backoff import Backoff
 from drivers.modbus import (
     Bitfield,
-    ModbusBus,
     ModbusConnectionError,
     ModbusExceptionResponse,
     ModbusTimeout,
@@ -18,6 +17,7 @@ from drivers.modbus import (
     define_point,
     plan_reads,
 )
+from drivers.modbus.bus import ModbusBus
 from tests.drivers.modbus import registers as reg
 from tests.drivers.modbus.conftest import (
     FC_READ_HOLDING,
