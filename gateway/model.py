@@ -47,6 +47,9 @@ class Quality(enum.Enum):
     GOOD = "good"
     STALE = "stale"  # last known value, the device did not answer this time
     BAD = "bad"  # the device answered with something that could not be decoded
+    # The device answered that it has no such object (SNMP noSuchObject, noSuchInstance,
+    # endOfMibView): nothing serves it now, as when the application behind an agent stopped.
+    ABSENT = "absent"
 
 
 # A reading's value: a number, a normalized state name, or text (sysDescr...).

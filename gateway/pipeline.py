@@ -29,7 +29,7 @@ from typing import Any
 
 from gateway import snapshot
 from gateway.config.load import LoadedConfig
-from gateway.config.rules import CheckRule, UnreachableRule
+from gateway.config.rules import CheckRule, PollCountRule
 from gateway.correlate import GATEWAY, GATEWAY_KIND, SITE, Correlator, LinkCheck, Probe
 from gateway.correlate.maintenance import MaintenanceStore
 from gateway.model import Condition, TicketEvent
@@ -267,7 +267,7 @@ class Pipeline:
         if device is not None:
             rules = self._config.profile_of(device).rules
             rule = next((r for r in rules if r.code == key[1]), None)
-        if isinstance(rule, UnreachableRule):
+        if isinstance(rule, PollCountRule):
             return max(CONFIRM_POLLS, rule.raise_after), 0.0
         if isinstance(rule, CheckRule) and device is not None:
             # ``for`` runs from the first evaluation that holds; two polls more for a

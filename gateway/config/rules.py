@@ -3,8 +3,12 @@
 A rule is data in a profile (``rules:``). The reference for writing one is the
 "Rules" section of docs/profiles.md; docs/faults.md lists the shipped fault codes.
 
-Two rule types:
+Three rule types:
 - ``unreachable``: the device did not answer ``raise_after`` polls in a row.
+- ``absent``: the device answered ``raise_after`` polls in a row, but every one of
+  ``points`` was absent from it (SNMP noSuchObject, noSuchInstance, endOfMibView):
+  the application serving them on the host (an AgentX subagent such as FreeSWITCH's
+  mod_snmp or Asterisk's res_snmp) has stopped while the host runs on.
 - ``check``: an expression over the device's readings (``when``) held for ``for``;
   it clears when ``clear`` (default: ``when`` no longer holds) held for ``clear_for``.
   With ``table`` it is judged once per instance (port, disk, zone...), each its own
@@ -325,12 +329,29 @@ class LevelledRule(Strict):
         return self.model_copy(update=update)
 
 
-class UnreachableRule(LevelledRule):
+class PollCountRule(LevelledRule):
+    """Raised after ``raise_after`` polls in a row that show the fault, cleared after
+    ``clear_after`` that do not: counted in polls, not in time."""
+
+    raise_after: Annotated[int, Field(ge=1, le=100)] = 3
+    clear_after: Annotated[int, Field(ge=1, le=100)] = 2
+
+
+class UnreachableRule(PollCountRule):
     """The device did not answer `raise_after` polls in a row; clears after `clear_after` good."""
 
     type: Literal["unreachable"]
-    raise_after: Annotated[int, Field(ge=1, le=100)] = 3
-    clear_after: Annotated[int, Field(ge=1, le=100)] = 2
+
+
+class AbsentRule(PollCountRule):
+    """The device answered `raise_after` polls in a row without any of `points` (every
+    one absent: noSuchObject...); clears after `clear_after` polls that had one of them.
+
+    For an application that serves its subtree through the host's agent: when it stops,
+    the host answers for its own objects and no longer for the application's."""
+
+    type: Literal["absent"]
+    points: list[PointName] = Field(min_length=1)
 
 
 class CheckRule(LevelledRule, Trigger):
@@ -351,10 +372,10 @@ class CheckRule(LevelledRule, Trigger):
         return self
 
 
-Rule = Annotated[UnreachableRule | CheckRule, Field(discriminator="type")]
+Rule = Annotated[UnreachableRule | AbsentRule | CheckRule, Field(discriminator="type")]
 
 
-def fault_codes(rules: list[UnreachableRule | CheckRule]) -> list[str]:
+def fault_codes(rules: list[UnreachableRule | AbsentRule | CheckRule]) -> list[str]:
     """Every fault code a profile's rules can raise (a site may override each one's level)."""
     return [code for rule in rules for code in rule.codes()]
 
@@ -458,6 +479,12 @@ def rule_problems(profile: Profile) -> list[Problem]:
             problems.append(((*at, "table"), f"rule {rule.code}: no table {table!r}"))
             continue
         has_aggregate = False
+        if isinstance(rule, AbsentRule):
+            problems += [
+                ((*at, "points", n), f"rule {rule.code}: {why}")
+                for n, point in enumerate(rule.points)
+                if (why := _absent_point_problem(point, profile))
+            ]
         if isinstance(rule, CheckRule):
             for where, expr in rule_expressions(rule):
                 problems += [
@@ -478,6 +505,17 @@ def rule_problems(profile: Profile) -> list[Problem]:
                 for locale, why in _language_problems(title)
             ]
     return problems
+
+
+def _absent_point_problem(name: str, profile: Profile) -> str:
+    """An ``absent`` rule's point must be a scalar read over SNMP: only an SNMP agent
+    answers that it has no such object (other protocols' missing values are errors)."""
+    point = profile.points.get(name)
+    if point is None:
+        return f"no scalar point {name!r} in the profile (columns, bits and rates do not count)"
+    if (point.protocol or profile.protocol) != "snmp":
+        return f"{name} is not read over SNMP: only an SNMP agent says an object is absent"
+    return ""
 
 
 def _fields(text: str) -> list[str]:

@@ -89,9 +89,9 @@ class PointDecoder:
         else:
             name, bit_names = self.name, self.bit_names
         unit = point.unit
-        if raw is NO_SUCH or raw is None:
-            return [Reading(device, name, None, ts, instance, unit, Quality.BAD)]
-        value = self.number(raw)
+        if raw is NO_SUCH:
+            return [Reading(device, name, None, ts, instance, unit, Quality.ABSENT)]
+        value = None if raw is None else self.number(raw)
         if value is None:
             return [Reading(device, name, None, ts, instance, unit, Quality.BAD)]
         out: list[Reading] = []

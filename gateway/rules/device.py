@@ -6,10 +6,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from gateway.config.rules import POLL_READINGS, LevelledRule, UnreachableRule
+from gateway.config.rules import (
+    POLL_READINGS,
+    AbsentRule,
+    LevelledRule,
+    PollCountRule,
+    UnreachableRule,
+)
 from gateway.config.site import Device
 from gateway.i18n import Translator, translator
-from gateway.model import Condition, Level, Reading
+from gateway.model import Condition, Level, Quality, Reading
 from gateway.poller.result import PollResult
 from gateway.rules.expressions import Evidence, Node, Scope, negate
 from gateway.rules.flapping import FlapDetector
@@ -34,7 +40,7 @@ class Track:
     flap: FlapDetector | None = None
     emitted: Condition | None = None  # the active condition as last emitted
     flap_emitted: Condition | None = None
-    poll_evidence: tuple[Reading, ...] = ()  # unreachable rules: the last poll's reachability
+    poll_evidence: tuple[Reading, ...] = ()  # rules counted in polls: what the last poll showed
     holding: bool = False  # check rules: ``when`` held at the last evaluation
     moved: bool = False  # a timer (the rule's or a step's) changed at the last evaluation
 
@@ -79,7 +85,9 @@ class DeviceRules:
         # Per rule: when it must be evaluated again without new readings (None: not
         # before they change). At first every rule is due: the first tick looks at all.
         self.due: list[datetime | None] = [_DAWN] * len(plan.rules)
-        self.polled = tuple(i for i, r in enumerate(plan.rules) if isinstance(r, UnreachableRule))
+        # Rules counted in polls: evaluated at every poll, whatever changed.
+        self.polled = tuple(i for i, r in enumerate(plan.rules) if isinstance(r, PollCountRule))
+        self.outages = tuple(i for i, r in enumerate(plan.rules) if isinstance(r, UnreachableRule))
         self.changes = Changes()  # of the last `on_result`, for the engine
         self.evaluations = 0  # rule evaluations (one rule at one instance), ever
 
@@ -117,7 +125,7 @@ class DeviceRules:
     def _outage_raised(self) -> bool:
         """Did the failed polls just ended raise an unreachable condition? (It clears
         only after answered polls, so it still stands at the first of them.)"""
-        return any(t.trigger.raised for i in self.polled for t in self.tracks[i].values())
+        return any(t.trigger.raised for i in self.outages for t in self.tracks[i].values())
 
     def catch_up(self, clock: datetime) -> None:
         """Time has passed to ``clock`` (a tick that had nothing due here)."""
@@ -166,13 +174,12 @@ class DeviceRules:
         plan_rules = self.plan.rules
         for index in range(len(plan_rules)) if rules is None else rules:
             rule = plan_rules[index]
-            if isinstance(rule, UnreachableRule):
+            if isinstance(rule, PollCountRule):
                 track = self._track(index, "", rule)
                 changed = False
                 if answered is not None:
                     assert isinstance(track.trigger, PollStreak)
-                    changed = track.trigger.update(answered)
-                    track.poll_evidence = tuple(r for r in readings if r.point in POLL_READINGS)
+                    changed = _count_poll(rule, track, track.trigger, answered, readings)
                 out += self._settle(rule, track, "", now, changed)
                 self.due[index] = track_due(track, now)
                 continue
@@ -215,7 +222,7 @@ class DeviceRules:
     def _track(self, index: int, instance: str, rule: RulePlan) -> Track:
         track = self.tracks[index].get(instance)
         if track is None:
-            if isinstance(rule, UnreachableRule):
+            if isinstance(rule, PollCountRule):
                 track = Track(PollStreak(rule.raise_after, rule.clear_after))
             else:
                 track = Track(
@@ -301,7 +308,7 @@ class DeviceRules:
         raising: bool,
     ) -> tuple[str, tuple[Reading, ...]]:  # fmt: skip
         scope = self._scope(instance, now)
-        if isinstance(rule, UnreachableRule):
+        if isinstance(rule, PollCountRule):
             return title(
                 rule.title, self.device, scope, None, level, tr=self.tr
             ), track.poll_evidence
@@ -374,7 +381,31 @@ def track_due(track: Track, now: datetime) -> datetime | None:
 
 
 def _rule_of(rule: RulePlan) -> LevelledRule:
-    return rule if isinstance(rule, UnreachableRule) else rule.rule
+    return rule if isinstance(rule, PollCountRule) else rule.rule
+
+
+def _count_poll(
+    rule: PollCountRule, track: Track, streak: PollStreak, answered: bool,
+    readings: tuple[Reading, ...],
+) -> bool:  # fmt: skip
+    """Feed one poll to a rule counted in polls; True when it raised or cleared.
+
+    ``unreachable``: the poll failed or not. ``absent``: an answered poll in which
+    every one of the rule's points was absent (the application serving them stopped),
+    or one in which any of them answered with a value. While the device does not
+    answer, or when the poll did not read them all, nothing is known of them: the
+    count starts over."""
+    if not isinstance(rule, AbsentRule):
+        track.poll_evidence = tuple(r for r in readings if r.point in POLL_READINGS)
+        return streak.update(answered)
+    wanted = rule.points
+    read = [r for r in readings if r.point in wanted and not r.instance]
+    answering = sum(1 for r in read if r.quality is not Quality.ABSENT)
+    if not answered or (not answering and len(read) < len(wanted)):
+        streak.restart()
+        return False
+    track.poll_evidence = tuple(r for r in readings if r.point == "reachable") + tuple(read)
+    return streak.update(answering > 0)
 
 
 def _feed(timer: Hysteresis, when: Node, clear: Node | None, scope: Scope) -> bool:

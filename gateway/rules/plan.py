@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from gateway.config.profile import Profile
 from gateway.config.rules import (
     PLACEHOLDER,
+    AbsentRule,
     CheckRule,
     Count,
     Expr,
+    PollCountRule,
     ReadingNames,
     Seen,
     Share,
@@ -48,7 +50,7 @@ class CheckPlan:
         return self.rule.table
 
 
-RulePlan = UnreachableRule | CheckPlan
+RulePlan = UnreachableRule | AbsentRule | CheckPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,7 @@ class RuleReads:
 
     @classmethod
     def of(cls, rule: RulePlan) -> RuleReads:
-        if isinstance(rule, UnreachableRule):
+        if isinstance(rule, PollCountRule):  # judged on each poll's own readings
             return cls({}, (), False, frozenset(), {})
         nodes = [rule.when, *([rule.clear] if rule.clear is not None else [])]
         for step in rule.steps:
@@ -96,7 +98,7 @@ class ProfilePlan:
         kept (their rows are still tracked)."""
         names: set[str] = set(self.watch()) | set(self.names.labels.values())
         for rule in self.rules:
-            spec = rule if isinstance(rule, UnreachableRule) else rule.rule
+            spec = rule if isinstance(rule, PollCountRule) else rule.rule
             titles = [spec.title, *([spec.flapping.title] if spec.flapping else [])]
             for text in titles:
                 names.update(m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1))
@@ -120,7 +122,7 @@ def plan_profile(profile: Profile) -> ProfilePlan:
     rules: list[RulePlan] = []
     targets: dict[str, set[Value]] = {}
     for rule in profile.rules:
-        if isinstance(rule, UnreachableRule):
+        if isinstance(rule, UnreachableRule | AbsentRule):
             rules.append(rule)
             continue
         rules.append(_plan_check(rule, names))

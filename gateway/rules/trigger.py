@@ -69,3 +69,7 @@ class PollStreak:
             self.raised = False
             return True
         return False
+
+    def restart(self) -> None:
+        """Forget the polls counted so far (nothing is known of this one)."""
+        self.failed = self.good = 0

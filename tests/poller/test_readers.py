@@ -113,7 +113,7 @@ async def test_counter_rates_states_and_a_missing_value(tmp_path: Path) -> None:
     assert first[("if.oper_status", "7")] == "down"
     assert ("if.in_errors.rate", "7") not in first  # no rate from one sample
     quality = {r.point: r.quality for r in (await reader.poll()).readings}
-    assert quality["sys.descr"] is Quality.BAD  # the agent has no sysDescr
+    assert quality["sys.descr"] is Quality.ABSENT  # the agent has no sysDescr (noSuchObject)
     fake.set_values("10.0.0.1", 161, {
         "1.3.6.1.2.1.2.2.1.14.7": 50,  # wrapped past 2**32
         "1.3.6.1.2.1.31.1.1.1.6.7": 5000,

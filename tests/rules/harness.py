@@ -17,13 +17,17 @@ from typing import Any
 import yaml
 
 from gateway.config import load_config
-from gateway.model import Condition, Reading, Value
+from gateway.model import Condition, Quality, Reading, Value
 from gateway.poller import PollResult
 from gateway.rules import RuleEngine
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday, 09:00 UTC
 _KEY = re.compile(r"^([a-z][a-z0-9_.]*)(?:\[([^\]]*)\])?$")
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+# A device state's value for a point the agent answers it has no such object for
+# (SNMP noSuchObject): the poll reads it with quality ABSENT. A timeline says
+# ``absent: [pbx.version]`` to make points absent, and ``set`` to bring them back.
+ABSENT = "<absent>"
 
 
 def seconds(text: float | int | str) -> float:
@@ -103,7 +107,10 @@ def readings(device: str, ts: datetime, values: Mapping[str, Value]) -> tuple[Re
     out = []
     for key, value in values.items():
         point, instance = split_key(key)
-        out.append(Reading(device, point, value, ts, instance))
+        if value == ABSENT:
+            out.append(Reading(device, point, None, ts, instance, quality=Quality.ABSENT))
+        else:
+            out.append(Reading(device, point, value, ts, instance))
     return tuple(out)
 
 
@@ -152,8 +159,9 @@ def steps(events: list[dict[str, Any]]) -> list[Step]:
 
 
 def _step(event: dict[str, Any], at: float, order: int) -> Step:
-    if "set" in event or "remove" in event:
-        return Step(at, 0, order, "set", event["device"], dict(event.get("set") or {}),
+    if "set" in event or "remove" in event or "absent" in event:
+        values = dict(event.get("set") or {}) | dict.fromkeys(event.get("absent") or [], ABSENT)
+        return Step(at, 0, order, "set", event["device"], values,
                     list(event.get("remove") or []))  # fmt: skip
     if "poll" in event:
         return Step(at, 1, order, "poll", event["poll"])
@@ -210,7 +218,12 @@ def describe(at: datetime, condition: Condition) -> dict[str, Any]:
     out["title"] = condition.title
     if condition.evidence:
         out["evidence"] = [
-            f"{r.point}[{r.instance}] = {r.value}" if r.instance else f"{r.point} = {r.value}"
+            f"{r.point}[{r.instance}] = {_shown(r)}" if r.instance else f"{r.point} = {_shown(r)}"
             for r in condition.evidence
         ]
     return out
+
+
+def _shown(reading: Reading) -> object:
+    """A reading's value in a golden file; one not measured says why (``<absent>``)."""
+    return reading.value if reading.quality is Quality.GOOD else f"<{reading.quality.value}>"
