@@ -441,6 +441,18 @@ class ReadingNames:
             for column, point in table.columns.items():
                 for reading in _names_of(f"{table_name}.{column}", point):
                     self.tables[reading] = table_name
+        # Readings whose values are state codes (``smart_failed``): the points with
+        # ``states:`` and a protocol's own readings (``access``: ``auth_failed``...).
+        self.states = (
+            frozenset(profile.protocol_readings())
+            | {name for name, point in profile.points.items() if point.states}
+            | {
+                f"{table_name}.{column}"
+                for table_name, table in profile.tables.items()
+                for column, point in table.columns.items()
+                if point.states
+            }
+        )
         self.known_names = profile.point_names() | POLL_READINGS  # with trap.* readings
         self.table_names = set(profile.tables)
         self.labels = {

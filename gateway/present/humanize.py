@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from gateway.i18n import N_, Translator, translator
+from gateway.i18n.states import word_of
 from gateway.model import Value
 
 # Every word this module writes, in one place.
@@ -104,7 +105,7 @@ def local_time(when: datetime | None, zone: str | None = None) -> str:
 
 def state_word(state: str) -> str:
     """A state as a word: ``smart_failed`` -> ``smart failed``."""
-    return state.replace("_", " ")
+    return word_of(state)
 
 
 def number(value: Value, unit: str = "") -> str:

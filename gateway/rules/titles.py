@@ -8,6 +8,7 @@ from collections.abc import Callable
 from gateway.config.rules import PLACEHOLDER, TRAP_PREFIX
 from gateway.config.site import Device
 from gateway.i18n import Translator, translator
+from gateway.i18n.states import state_text
 from gateway.model import Level, Value
 from gateway.rules.expressions import AggregateNode, Scope
 
@@ -24,8 +25,9 @@ def title(
     tr: Translator | None = None,
 ) -> str:
     """``template`` with {device}, {name}, {instance}, {label}, {level}, point values
-    (``{ups.charge}``, ``{ups.charge:.0f}``) and, for counts and shares, {count},
-    {total}, {share} and {instances} (its "and 3 more" in ``tr``'s language)."""
+    (``{ups.charge}``, ``{ups.charge:.0f}``; a state by its word in ``tr``'s language,
+    ``{disk.status}`` -> ``SMART 故障``) and, for counts and shares, {count}, {total},
+    {share} and {instances} (its "and 3 more" in ``tr``'s language)."""
     values = scope.values
     tally = aggregate.tally(scope) if aggregate is not None else None
 
@@ -54,7 +56,11 @@ def title(
                 return ", ".join(labels[:MAX_LISTED]) + (rest if more > 0 else "")
         per_instance = values.names.table_of(name) is not None or name.startswith(TRAP_PREFIX)
         sample = values.get(name, scope.instance if per_instance else "")
-        return _format(sample.reading.value if sample is not None else None, spec)
+        value = sample.reading.value if sample is not None else None
+        if isinstance(value, str) and name in values.names.states:
+            # A state code reads as the word the device page shows for it.
+            return _format(state_text(value, tr or translator()), spec)
+        return _format(value, spec)
 
     return render(template, field)
 

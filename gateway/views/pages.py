@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 from gateway.config.meanings import Meaning
 from gateway.i18n import N_, Translator
+from gateway.i18n.states import WORDS as STATE_WORDS_OF_DEVICES
+from gateway.i18n.states import state_text
 from gateway.present import humanize
-from gateway.present.states import WORDS as STATE_WORDS_OF_DEVICES
-from gateway.present.states import state_text
 from gateway.present.summary import (
     STATE_WORDS,
     SiteMeanings,

@@ -16,14 +16,17 @@ import yaml
 
 
 def dump(changes: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump(changes, sort_keys=False, default_flow_style=None, width=100)
+    """YAML as people read it: a zh-CN site's titles in characters, not escapes."""
+    return yaml.safe_dump(
+        changes, sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
+    )
 
 
 def check_against_expected(case: Path, actual: list[dict[str, Any]], produced_by: str) -> None:
     expected_file = case / "expected.yaml"
     if os.environ.get("LVGW_UPDATE_GOLDEN"):
-        expected_file.write_text(dump(actual))
-    expected = yaml.safe_load(expected_file.read_text()) or []
+        expected_file.write_text(dump(actual), encoding="utf-8")
+    expected = yaml.safe_load(expected_file.read_text(encoding="utf-8")) or []
     if actual != expected:
         diff = difflib.unified_diff(
             dump(expected).splitlines(keepends=True),

@@ -1,29 +1,37 @@
-"""The states devices report in their tables, in the site's language.
+"""The states devices report, in the site's language.
 
 A profile's ``states:`` give each code a name (``not_recording``, ``link_down``);
-the device page shows it as a word. The words are the gateway's own, kept here under
-the context ``device state`` (``down`` is a port's link here, where elsewhere it is a
-device's state), and a test keeps every state of the shipped profiles' tables in this
-table and translated.
+the device page's tables and the tickets' titles (``{disk.status}``) show it as a
+word. The words are the gateway's own, kept here under the context ``device state``
+(``down`` is a port's link here, where elsewhere it is a device's state), and a test
+keeps every state of the shipped profiles' points and tables, and every code of a
+protocol's own readings (``access``), in this table and translated.
 """
 
 from __future__ import annotations
 
-from gateway.i18n import NP_, Translator
-from gateway.present import humanize
+from gateway.i18n.translate import NP_, Translator
 
 CONTEXT = "device state"
-# Each code's English word is the code with spaces (humanize.state_word); literal
-# here so that the catalogs' extractor finds them.
+# Each code's English word is the code with spaces (`word_of`); literal here so that
+# the catalogs' extractor finds them.
 WORDS = {
     "abnormal": NP_("device state", "abnormal"),
     "absent": NP_("device state", "absent"),
     "ac": NP_("device state", "ac"),
+    "active_load": NP_("device state", "active load"),
     "amperes": NP_("device state", "amperes"),
     "assembling": NP_("device state", "assembling"),
+    "auth_failed": NP_("device state", "auth failed"),
     "backplane": NP_("device state", "backplane"),
+    "battery": NP_("device state", "battery"),
+    "battery_discharge_spotmode": NP_("device state", "battery discharge spotmode"),
+    "booster": NP_("device state", "booster"),
+    "bypass": NP_("device state", "bypass"),
     "canceling": NP_("device state", "canceling"),
     "celsius": NP_("device state", "celsius"),
+    "charger_only": NP_("device state", "charger only"),
+    "charger_spotmode": NP_("device state", "charger spotmode"),
     "chassis": NP_("device state", "chassis"),
     "cmm": NP_("device state", "cmm"),
     "connect": NP_("device state", "connect"),
@@ -39,28 +47,41 @@ WORDS = {
     "degraded": NP_("device state", "degraded"),
     "deleting": NP_("device state", "deleting"),
     "delivering_power": NP_("device state", "delivering power"),
+    "depleted": NP_("device state", "depleted"),
     "deploying": NP_("device state", "deploying"),
     "disabled": NP_("device state", "disabled"),
+    "distributed_energy_reserve": NP_("device state", "distributed energy reserve"),
     "dormant": NP_("device state", "dormant"),
     "down": NP_("device state", "down"),
+    "dvr": NP_("device state", "dvr"),
+    "e_conversion": NP_("device state", "e conversion"),
+    "eco_mode": NP_("device state", "eco mode"),
+    "emergency_static_bypass": NP_("device state", "emergency static bypass"),
     "enabled": NP_("device state", "enabled"),
     "entity_absent": NP_("device state", "entity absent"),
     "expanding": NP_("device state", "expanding"),
     "expanding_unfinished_shr": NP_("device state", "expanding unfinished shr"),
     "external_power_supply": NP_("device state", "external power supply"),
+    "failed": NP_("device state", "failed"),
     "failing": NP_("device state", "failing"),
     "fan": NP_("device state", "fan"),
     "fan_error": NP_("device state", "fan error"),
     "fault": NP_("device state", "fault"),
     "formatting": NP_("device state", "formatting"),
+    "hardware_failure_bypass": NP_("device state", "hardware failure bypass"),
     "hardware_faulty": NP_("device state", "hardware faulty"),
     "hertz": NP_("device state", "hertz"),
+    "hot_standby": NP_("device state", "hot standby"),
     "idle": NP_("device state", "idle"),
     "initialized": NP_("device state", "initialized"),
     "internal_redundant": NP_("device state", "internal redundant"),
+    "inverter_spotmode": NP_("device state", "inverter spotmode"),
+    "inverter_standby": NP_("device state", "inverter standby"),
+    "ipc": NP_("device state", "ipc"),
     "lagged": NP_("device state", "lagged"),
     "link_down": NP_("device state", "link down"),
     "link_up": NP_("device state", "link up"),
+    "low": NP_("device state", "low"),
     "lower_layer_down": NP_("device state", "lower layer down"),
     "migrating": NP_("device state", "migrating"),
     "migrating_shr1_to_shr2": NP_("device state", "migrating shr1 to shr2"),
@@ -68,6 +89,7 @@ WORDS = {
     "module": NP_("device state", "module"),
     "module_faulty": NP_("device state", "module faulty"),
     "mounting_cache": NP_("device state", "mounting cache"),
+    "none": NP_("device state", "none"),
     "nonoperational": NP_("device state", "nonoperational"),
     "normal": NP_("device state", "normal"),
     "not_functioning": NP_("device state", "not functioning"),
@@ -77,8 +99,15 @@ WORDS = {
     "not_recording": NP_("device state", "not recording"),
     "not_supply": NP_("device state", "not supply"),
     "not_supported": NP_("device state", "not supported"),
+    "nvr": NP_("device state", "nvr"),
+    "off": NP_("device state", "off"),
     "offline": NP_("device state", "offline"),
     "ok": NP_("device state", "ok"),
+    "on_battery": NP_("device state", "on battery"),
+    "on_battery_test": NP_("device state", "on battery test"),
+    "on_line": NP_("device state", "on line"),
+    "on_smart_boost": NP_("device state", "on smart boost"),
+    "on_smart_trim": NP_("device state", "on smart trim"),
     "online": NP_("device state", "online"),
     "other": NP_("device state", "other"),
     "other_fault": NP_("device state", "other fault"),
@@ -87,18 +116,23 @@ WORDS = {
     "poe_error": NP_("device state", "poe error"),
     "port": NP_("device state", "port"),
     "post_failure": NP_("device state", "post failure"),
+    "power_saving_mode": NP_("device state", "power saving mode"),
     "power_supply": NP_("device state", "power supply"),
     "present": NP_("device state", "present"),
     "protocol_up": NP_("device state", "protocol up"),
     "psu_error": NP_("device state", "psu error"),
     "reachable": NP_("device state", "reachable"),
+    "rebooting": NP_("device state", "rebooting"),
     "recording": NP_("device state", "recording"),
+    "reducer": NP_("device state", "reducer"),
     "registered": NP_("device state", "registered"),
     "rejected": NP_("device state", "rejected"),
     "repairing": NP_("device state", "repairing"),
+    "replace": NP_("device state", "replace"),
     "rpm": NP_("device state", "rpm"),
     "rps_error": NP_("device state", "rps error"),
     "searching": NP_("device state", "searching"),
+    "self_test": NP_("device state", "self test"),
     "sensor": NP_("device state", "sensor"),
     "sensor_error": NP_("device state", "sensor error"),
     "sfp_both_error": NP_("device state", "sfp both error"),
@@ -106,16 +140,24 @@ WORDS = {
     "sfp_send_error": NP_("device state", "sfp send error"),
     "shutdown": NP_("device state", "shutdown"),
     "sleep": NP_("device state", "sleep"),
+    "sleeping_until_power_return": NP_("device state", "sleeping until power return"),
     "smart_failed": NP_("device state", "smart failed"),
+    "software_bypass": NP_("device state", "software bypass"),
+    "spot_mode": NP_("device state", "spot mode"),
     "stack": NP_("device state", "stack"),
     "stack_error": NP_("device state", "stack error"),
     "stack_port_blocked": NP_("device state", "stack port blocked"),
     "stack_port_failed": NP_("device state", "stack port failed"),
+    "static_bypass_standby": NP_("device state", "static bypass standby"),
+    "stopped": NP_("device state", "stopped"),
     "supply": NP_("device state", "supply"),
+    "switched_bypass": NP_("device state", "switched bypass"),
     "syncing": NP_("device state", "syncing"),
     "system_partition_failed": NP_("device state", "system partition failed"),
     "test": NP_("device state", "test"),
     "testing": NP_("device state", "testing"),
+    "timed_sleeping": NP_("device state", "timed sleeping"),
+    "tls_failed": NP_("device state", "tls failed"),
     "truthvalue": NP_("device state", "truthvalue"),
     "unavailable": NP_("device state", "unavailable"),
     "undeploying": NP_("device state", "undeploying"),
@@ -137,4 +179,9 @@ def state_text(code: str, tr: Translator) -> str:
     """The word for a device's state ``code`` in ``tr``'s language; a code no shipped
     profile has (a site's own profile) as a word of the code."""
     word = WORDS.get(code)
-    return tr.pgettext(CONTEXT, word) if word is not None else humanize.state_word(code)
+    return tr.pgettext(CONTEXT, word) if word is not None else word_of(code)
+
+
+def word_of(code: str) -> str:
+    """A state code as an English word: ``smart_failed`` -> ``smart failed``."""
+    return code.replace("_", " ")
