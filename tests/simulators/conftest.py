@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,30 @@ class SimFleet(Server):
     @property
     def client(self) -> ControlClient:
         return ControlClient(self.control)
+
+    @contextmanager
+    def faulted(self, device: str, *faults: tuple[str, dict[str, str]]) -> Iterator[None]:
+        """``device`` with each ``(fault, params)`` injected while the block runs, and
+        every fault of it cleared after, whatever the block raised."""
+        for fault, params in faults:
+            self.client.inject(device, fault, params)
+        try:
+            yield
+        finally:
+            self.client.clear(device, None, {})
+
+
+@contextmanager
+def fleet_with_site(workdir: Path, fleet_yaml: str) -> Iterator[tuple[SimFleet, Path]]:
+    """`lvgw-sim run` serving ``fleet_yaml`` from ``workdir``, with the gateway's site
+    file for its devices written there (``--write-config``): the fleet and that file."""
+    site = workdir / "site.yaml"
+    sim = SimFleet(workdir, fleet_yaml, ["--write-config", str(site)])
+    sim.start(timeout=20)
+    try:
+        yield sim, site
+    finally:
+        sim.stop()
 
 
 def snmp(tool: str, target: str, *oids: str, v3: bool = False, community: str = "public",

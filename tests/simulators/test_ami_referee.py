@@ -17,7 +17,7 @@ from panoramisk import Manager
 
 from gateway.config import load_config
 from gateway.protocols.registry import Drivers
-from tests.simulators.conftest import SimFleet, free_port_on
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +34,8 @@ def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, in
         f"  - {{id: pbx-ref, kind: pbx, address: {HOST}, port: {free_port_on(HOST)},"
         f" trunks: 3, ami: {{port: {ami}, secret: {SECRET}}}}}\n"
     )
-    site = workdir / "site.yaml"
-    sim = SimFleet(workdir, fleet, ["--write-config", str(site)])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, fleet) as (sim, site):
         yield sim, ami, site
-    finally:
-        sim.stop()
 
 
 async def gateway_readings(site: Path) -> dict[str, Any]:
@@ -70,12 +65,9 @@ async def test_panoramisk_reads_the_trunks_and_times_the_gateway_reads(
     pbx: tuple[SimFleet, int, Path],
 ) -> None:
     sim, port, site = pbx
-    sim.client.inject("pbx-ref", "trunk_down", {"trunk": "2"})
-    try:
+    with sim.faulted("pbx-ref", ("trunk_down", {"trunk": "2"})):
         seen = await referee_reads(port)
         ours = await gateway_readings(site)
-    finally:
-        sim.client.clear("pbx-ref", None, {})
     registrations = {
         m["ObjectName"]: m["Status"]
         for m in seen["PJSIPShowRegistrationsOutbound"]

@@ -103,12 +103,12 @@ def test_one_poll_reads_both_protocols_and_each_fault_where_it_shows(
     site: tuple[SimFleet, Path],
 ) -> None:
     sim, workdir = site
-    sim.client.inject("nvr-both", "camera_offline", {"channel": "2"})
-    sim.client.inject("nvr-both", "disk_failed", {"disk": "1", "status": "2"})
-    try:
+    with sim.faulted(
+        "nvr-both",
+        ("camera_offline", {"channel": "2"}),
+        ("disk_failed", {"disk": "1", "status": "2"}),
+    ):
         result = poll(workdir / "site.yaml")
-    finally:
-        sim.client.clear("nvr-both", None, {})
     got = values(result)
     assert result.reachable and not result.error, result.error
     assert isinstance(got["sys.uptime"], float) and got["sys.name"] == "nvr-both"  # SNMP

@@ -93,11 +93,8 @@ def test_snmp_and_ami_in_one_poll(site: tuple[SimFleet, Path]) -> None:
                for r in result.readings}  # fmt: skip
         return got, pushes
 
-    sim.client.inject("pbx-both", "trunk_down", {"trunk": "1"})
-    try:
+    with sim.faulted("pbx-both", ("trunk_down", {"trunk": "1"})):
         got, pushes = asyncio.run(poll())
-    finally:
-        sim.client.clear("pbx-both", None, {})
     assert got["pbx.version"] == "18.10.0" and isinstance(got["sys.uptime"], float)
     assert got["access"] == "ok" and isinstance(got["pbx.channels"], int)
     assert (got["trunk.status/sip-trunk-1"], got["trunk.status/sip-trunk-2"]) == (

@@ -18,7 +18,7 @@ import pytest
 from amcrest import AmcrestCamera, ApiWrapper
 
 from drivers.tasks import stop_task
-from tests.simulators.conftest import SimFleet, free_port_on, gateway_readings
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on, gateway_readings
 
 pytestmark = pytest.mark.real
 
@@ -38,13 +38,8 @@ def nvr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, in
         f" disks: 2, cameras: {CHANNELS}, dahua: {{port: {http}, user: admin,"
         f" password: {PASSWORD}}}}}\n"
     )
-    site = workdir / "site.yaml"
-    sim = SimFleet(workdir, fleet, ["--write-config", str(site)])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, fleet) as (sim, site):
         yield sim, http, site
-    finally:
-        sim.stop()
 
 
 def camera(port: int) -> ApiWrapper:
@@ -68,14 +63,11 @@ def test_amcrest_reads_system_info_and_clock_as_the_gateway_does(
 
 def test_amcrest_reads_the_disks_as_the_gateway_does(nvr: tuple[SimFleet, int, Path]) -> None:
     sim, port, site = nvr
-    sim.client.inject("nvr-ref", "disk_failed", {"disk": "2", "status": "2"})
-    try:
+    with sim.faulted("nvr-ref", ("disk_failed", {"disk": "2", "status": "2"})):
         cam = camera(port)
         text = cam.storage_device_info
         first_total = cam.storage_total
         ours = gateway_readings(site, "nvr-ref")
-    finally:
-        sim.client.clear("nvr-ref", None, {})
     for disk in (1, 2):
         keys = dict(re.findall(rf"list\.info\[{disk - 1}\]\.(\S+?)=(\S+)", text))
         total = sum(float(v) for k, v in keys.items() if k.endswith(".TotalBytes"))
@@ -95,14 +87,10 @@ def test_amcrest_reads_channels_and_record_modes_as_the_gateway_does(
     sim, port, site = nvr
     cam = camera(port)
     assert cam.event_channels_happened("VideoLoss") == []
-    sim.client.inject("nvr-ref", "camera_offline", {"channel": "2"})
-    sim.client.inject("nvr-ref", "recording_stopped", {})
-    try:
+    with sim.faulted("nvr-ref", ("camera_offline", {"channel": "2"}), ("recording_stopped", {})):
         lost = cam.event_channels_happened("VideoLoss")
         modes = [cam.get_record_mode(channel) for channel in range(CHANNELS)]
         ours = gateway_readings(site, "nvr-ref")
-    finally:
-        sim.client.clear("nvr-ref", None, {})
     assert lost == [1]  # the API counts channels from 0
     offline = [n for n in range(1, CHANNELS + 1) if ours[f"camera.online/{n}"] == "offline"]
     assert offline == [c + 1 for c in lost]

@@ -16,7 +16,7 @@ from pyhik.hikvision import HikCamera
 from pyhik.isapi import ISAPIClient
 
 from tests.realservers import wait_until
-from tests.simulators.conftest import SimFleet, free_port_on, gateway_readings
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on, gateway_readings
 
 pytestmark = pytest.mark.real
 
@@ -33,27 +33,19 @@ def nvr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, in
         f"  - {{id: nvr-ref, kind: nvr, address: {HOST}, port: {free_port_on(HOST)},"
         f" disks: 2, cameras: 4, isapi: {{port: {http}, password: {PASSWORD}}}}}\n"
     )
-    site = workdir / "site.yaml"
-    sim = SimFleet(workdir, fleet, ["--write-config", str(site)])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, fleet) as (sim, site):
         yield sim, http, site
-    finally:
-        sim.stop()
 
 
 def test_pyhik_reads_device_info_and_disks_as_the_gateway_does(
     nvr: tuple[SimFleet, int, Path],
 ) -> None:
     sim, port, site = nvr
-    sim.client.inject("nvr-ref", "disk_failed", {"disk": "2", "status": "2"})
-    try:
+    with sim.faulted("nvr-ref", ("disk_failed", {"disk": "2", "status": "2"})):
         client = ISAPIClient(HOST, port, "admin", PASSWORD)
         info = client.get_device_info()
         disks = client.get_storage_devices()
         ours = gateway_readings(site, "nvr-ref")
-    finally:
-        sim.client.clear("nvr-ref", None, {})
     assert info["deviceName"] == ours["sys.name"] == "nvr-ref"
     assert info["model"] == ours["nvr.model"]
     assert [(d.id, d.status) for d in disks] == [("1", "ok"), ("2", "error")]

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.simulators.conftest import SimFleet, free_port_on, gateway_readings, walk
+from tests.simulators.conftest import (
+    SimFleet,
+    fleet_with_site,
+    free_port_on,
+    gateway_readings,
+    walk,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +44,8 @@ def vendors(
         f"  - {{id: sw-huawei, kind: switch, model: huawei-s5735, address: {HOST},"
         f" port: {ports['sw-huawei']}, ports: 4, temperatures: 1, fans: 2, psus: 2}}\n"
     )
-    site = workdir / "site.yaml"
-    sim = SimFleet(workdir, fleet, ["--write-config", str(site)])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, fleet) as (sim, site):
         yield sim, site, {device: f"{HOST}:{port}" for device, port in ports.items()}
-    finally:
-        sim.stop()
 
 
 def _cisco_referee(target: str) -> dict[str, object]:
@@ -122,14 +123,14 @@ def test_cisco_environment_as_snmpwalk_reads_it(
     assert referee["memory.name/1"] == "Processor" and referee["cpu.load_1min/1"] == 9
     _assert_same(_ours(site, "sw-cisco", CISCO_TABLES), _decoded(referee), "temperature.value/")
 
-    sim.client.inject("sw-cisco", "fan_failed", {"fan": "2"})
-    sim.client.inject("sw-cisco", "psu_failed", {"psu": "1"})
-    sim.client.inject("sw-cisco", "overheat", {"sensor": "2", "celsius": "83"})
-    try:
+    with sim.faulted(
+        "sw-cisco",
+        ("fan_failed", {"fan": "2"}),
+        ("psu_failed", {"psu": "1"}),
+        ("overheat", {"sensor": "2", "celsius": "83"}),
+    ):
         referee = _cisco_referee(targets["sw-cisco"])
         ours = _ours(site, "sw-cisco", CISCO_TABLES)
-    finally:
-        sim.client.clear("sw-cisco", None, {})
     assert (referee["fan.state/2"], referee["fan.state/1"]) == (3, 1)  # critical, normal
     assert (referee["power.state/1"], referee["power.state/2"]) == (3, 1)
     assert (referee["temperature.value/2"], referee["temperature.state/2"]) == (83, 3)
@@ -178,14 +179,14 @@ def test_h3c_entity_state_as_snmpwalk_reads_it(
     assert referee["entity.error_status/22"] == referee["entity.error_status/31"] == 2
     _assert_same(_ours(site, "sw-h3c", ("entity",)), _h3c_decoded(referee), "entity.temperature/")
 
-    sim.client.inject("sw-h3c", "fan_failed", {"fan": "2"})
-    sim.client.inject("sw-h3c", "psu_failed", {"psu": "1"})
-    sim.client.inject("sw-h3c", "overheat", {"sensor": "1", "celsius": "77"})
-    try:
+    with sim.faulted(
+        "sw-h3c",
+        ("fan_failed", {"fan": "2"}),
+        ("psu_failed", {"psu": "1"}),
+        ("overheat", {"sensor": "1", "celsius": "77"}),
+    ):
         referee = _h3c_referee(targets["sw-h3c"])
         ours = _ours(site, "sw-h3c", ("entity",))
-    finally:
-        sim.client.clear("sw-h3c", None, {})
     assert (referee["entity.error_status/22"], referee["entity.error_status/21"]) == (41, 2)
     assert (referee["entity.error_status/31"], referee["entity.error_status/32"]) == (51, 2)
     assert referee["entity.temperature/11"] == ours["entity.temperature/11"] == 77
@@ -246,13 +247,9 @@ def test_huawei_entity_extent_as_snmpwalk_reads_it(
         _ours(site, "sw-huawei", HUAWEI_TABLES), _huawei_decoded(referee), "entity.temperature/"
     )
 
-    sim.client.inject("sw-huawei", "fan_failed", {"fan": "2"})
-    sim.client.inject("sw-huawei", "psu_failed", {"psu": "1"})
-    try:
+    with sim.faulted("sw-huawei", ("fan_failed", {"fan": "2"}), ("psu_failed", {"psu": "1"})):
         referee = _huawei_referee(targets["sw-huawei"])
         ours = _ours(site, "sw-huawei", HUAWEI_TABLES)
-    finally:
-        sim.client.clear("sw-huawei", None, {})
     assert (referee["fan.state/0.2"], referee["power.state/0.1"]) == (2, 2)
     assert (ours["fan.state/0.2"], ours["power.state/0.1"]) == ("abnormal", "not_supply")
     assert (ours["fan.state/0.1"], ours["power.state/0.2"]) == ("normal", "supply")

@@ -16,6 +16,7 @@ from tests.realservers import wait_until
 from tests.simulators.conftest import (
     SimFleet,
     TrapReceiver,
+    fleet_with_site,
     free_port_on,
     gateway_readings,
     get,
@@ -48,13 +49,8 @@ def vendors(
         f"  - {{id: fs, kind: pbx, model: freeswitch, address: {HOST}, port: {ports['fs']},"
         " trunks: 2, channels_per_trunk: 30, max_sessions: 500}\n"
     )
-    site = workdir / "site.yaml"
-    sim = SimFleet(workdir, fleet, ["--write-config", str(site)])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, fleet) as (sim, site):
         yield sim, {d: f"{HOST}:{p}" for d, p in ports.items()}, site
-    finally:
-        sim.stop()
 
 
 def test_synology_disks_and_volume_as_the_mib_guide_defines_them(
@@ -69,13 +65,10 @@ def test_synology_disks_and_volume_as_the_mib_guide_defines_them(
     # raidIndex is not-accessible: the walk of the entry starts at raidName.
     assert next(iter(walk(target, RAID))) == f"{RAID}.2.0"
 
-    sim.client.inject("syno", "disk_failed", {"disk": "2"})
-    try:
+    with sim.faulted("syno", ("disk_failed", {"disk": "2"})):
         status = walk(target, f"{DISK}.5")
         raid = get(target, f"{RAID}.3.0", f"{RAID}.4.0", f"{RAID}.5.0", f"{SYSTEM}.1.0")
         ours = gateway_readings(site, "syno")
-    finally:
-        sim.client.clear("syno", None, {})
     assert status == {f"{DISK}.5.0": "1", f"{DISK}.5.1": "5", f"{DISK}.5.2": "1"}  # Crashed(5)
     assert raid[f"{RAID}.3.0"] == "11"  # Degrade: one disk of three lost
     assert raid[f"{SYSTEM}.1.0"] == "1"  # systemStatus stays Normal: no volume crashed
@@ -90,20 +83,17 @@ def test_synology_two_disks_lost_crash_the_volume_and_health_is_read(
 ) -> None:
     sim, targets, site = vendors
     target = targets["syno"]
-    sim.client.inject("syno", "disk_failed", {"disk": "1"})
-    sim.client.inject("syno", "disk_failed", {"disk": "3", "status": "6"})  # gone: Crashed
-    try:
+    with sim.faulted(
+        "syno",
+        ("disk_failed", {"disk": "1"}),
+        ("disk_failed", {"disk": "3", "status": "6"}),  # gone: Crashed
+    ):
         crashed = get(target, f"{RAID}.3.0", f"{SYSTEM}.1.0")
-    finally:
-        sim.client.clear("syno", None, {})
     assert list(crashed.values()) == ["12", "2"]  # Crashed(12); systemStatus Failed(2)
 
-    sim.client.inject("syno", "disk_failed", {"disk": "3", "status": "3"})  # SMART failing
-    try:
+    with sim.faulted("syno", ("disk_failed", {"disk": "3", "status": "3"})):  # SMART failing
         health = walk(target, f"{DISK}.13")
         ours = gateway_readings(site, "syno")
-    finally:
-        sim.client.clear("syno", None, {})
     assert health == {f"{DISK}.13.0": "1", f"{DISK}.13.1": "1", f"{DISK}.13.2": "4"}
     assert (ours["disk.status/2"], ours["disk.health/2"]) == ("normal", "failing")
 
