@@ -57,6 +57,14 @@ class Meaning(enum.StrEnum):
     SENSOR_PRECISION = "sensor_precision"
     SENSOR_STATUS = "sensor_status"
     TEMPERATURE = "temperature"
+    # Fans and temperatures in a vendor's own tables (HUAWEI-ENTITY-EXTENT-MIB,
+    # CISCO-ENVMON-MIB, HH3C-ENTITY-EXT-MIB...) or scalars (SYNOLOGY-SYSTEM-MIB).
+    FAN_STATE = "fan_state"
+    FAN_PRESENT = "fan_present"
+    ENTITY_CLASS = "entity_class"
+    SENSOR_TEMPERATURE = "sensor_temperature"
+    TEMPERATURE_LIMIT = "temperature_limit"
+    TEMPERATURE_STATE = "temperature_state"
     # What the device is and how long it has run: not health series.
     DESCRIPTION = "description"
     PRODUCT_ID = "product_id"
@@ -71,6 +79,7 @@ class MeaningSpec:
     text: str  # what the value says, for docs/profiles.md
     table: bool = False  # a table column (per instance), else a scalar point
     rate: bool = False  # the per-second rate of a counter (`rate: true`)
+    either: bool = False  # a scalar point or a table column alike (a fan: one or a tray)
 
 
 M = Meaning
@@ -127,6 +136,34 @@ VOCABULARY: dict[Meaning, MeaningSpec] = {
         "the sensor's state: `ok`, `unavailable`, `nonoperational`", table=True
     ),
     M.TEMPERATURE: MeaningSpec("the device's own temperature, °C"),
+    M.FAN_STATE: MeaningSpec(
+        "a fan's state: `normal` while it turns; `absent`, `not_present` or `entity_absent`"
+        " when none is fitted; any other state (`abnormal`, `failed`, `critical`,"
+        " `fan_error`...) is a failed fan",
+        either=True,
+    ),
+    M.FAN_PRESENT: MeaningSpec(
+        "whether the row's fan is fitted: `present`, `absent` (where its state does not say)",
+        table=True,
+    ),
+    M.ENTITY_CLASS: MeaningSpec(
+        "what the row is (ENTITY-MIB entPhysicalClass: `fan`, `sensor`, `module`...): in a"
+        " table of every entity, the `fan_state` rows are those of class `fan`",
+        table=True,
+    ),
+    M.SENSOR_TEMPERATURE: MeaningSpec(
+        "a temperature in a table (a board's, a test point's, a disk's), °C", table=True
+    ),
+    M.TEMPERATURE_LIMIT: MeaningSpec(
+        "the threshold of the row's `sensor_temperature`, °C: above it is too hot; a row"
+        " whose limit reads 0 has no sensor",
+        table=True,
+    ),
+    M.TEMPERATURE_STATE: MeaningSpec(
+        "the device's own judgement of the row's temperature: `normal`; `not_present` when"
+        " there is no sensor; any other state (`warning`, `critical`...) is too hot",
+        table=True,
+    ),
     M.DESCRIPTION: MeaningSpec("what the device says it is, a long text"),
     M.PRODUCT_ID: MeaningSpec("the vendor's identifier of the product (sysObjectID)"),
     M.UPTIME: MeaningSpec("seconds since the device started"),
@@ -150,6 +187,14 @@ def meanings_of(profile: Profile) -> dict[str, Meaning]:
     out: dict[str, Meaning] = {}
     for name, point in profile.points.items():
         out.update((name + suffix, meaning) for suffix, meaning in _meant(point))
+    out.update(column_meanings(profile))
+    return out
+
+
+def column_meanings(profile: Profile) -> dict[str, Meaning]:
+    """Like `meanings_of`, the table columns only (a meaning that stands on a scalar or
+    a column alike is told apart by where it stands)."""
+    out: dict[str, Meaning] = {}
     for table_name, table in profile.tables.items():
         for column, point in table.columns.items():
             out.update(
@@ -181,7 +226,7 @@ def meaning_problems(profile: Profile) -> list[tuple[tuple[str | int, ...], str]
             problems.append(((*at, "meanings"), f"{label}: no bit {', '.join(unknown)}"))
         for _, meaning in _meant(point):
             spec = VOCABULARY[meaning]
-            if spec.table != in_table:
+            if spec.table != in_table and not spec.either:
                 where = "a table column" if spec.table else "a scalar point, not a table column"
                 problems.append(((*at, "meaning"), f"{label}: {meaning} is for {where}"))
             if spec.rate and not point.rate:
@@ -211,3 +256,10 @@ DISK_HEALTHY_STATES = frozenset({"normal", "idle"})  # disk_status of a disk in 
 CAMERA_ONLINE_STATES = frozenset({"online"})  # camera_state
 TRUNK_UP_STATES = frozenset({"registered", "reachable", "lagged"})  # trunk_state
 PORT_UP_STATES = frozenset({"up"})  # port_state and port_admin_state
+FAN_OK_STATES = frozenset({"normal"})  # fan_state of a fan that turns
+# fan_state of a place without a fan, or of an entity that does not say: not a fan.
+FAN_NOT_FITTED_STATES = frozenset({"absent", "not_present", "entity_absent", "not_supported"})
+FAN_ABSENT = "absent"  # fan_present of a place without a fan
+TEMPERATURE_OK_STATES = frozenset({"normal"})  # temperature_state within the device's limits
+TEMPERATURE_NO_SENSOR_STATES = frozenset({"not_present"})  # temperature_state of no sensor
+ENTITY_FAN = "fan"  # entity_class of a fan (ENTITY-MIB PhysicalClass fan(7))

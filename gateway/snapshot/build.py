@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from gateway import __version__
 from gateway.config.load import LoadedConfig
-from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
+from gateway.config.meanings import Meaning, column_meanings, meanings_of
 from gateway.config.profile import Profile
 from gateway.config.site import Device
 from gateway.model import Level, Reading, Value
@@ -69,9 +69,7 @@ def meant_columns(config: LoadedConfig, device_id: str) -> frozenset[str]:
     profile = None if device is None else config.profiles.get(device.profile)
     if profile is None:
         return frozenset()
-    return frozenset(
-        name for name, meaning in meanings_of(profile).items() if VOCABULARY[meaning].table
-    )
+    return frozenset(column_meanings(profile))
 
 
 def meant_readings(
@@ -84,12 +82,16 @@ def meant_readings(
         return {}
     cached = _MEANINGS.get(device.profile)
     if cached is None or cached[0] is not profile:  # first, or a profile loaded anew
-        cached = _MEANINGS[device.profile] = (profile, meanings_of(profile))
+        cached = _MEANINGS[device.profile] = (
+            profile,
+            meanings_of(profile),
+            frozenset(column_meanings(profile)),
+        )
     out: dict[str, dict[str, Value]] = {}
     for name, meaning in cached[1].items():
         if meaning in NOT_MEANT:
             continue
-        if VOCABULARY[meaning].table:
+        if name in cached[2]:
             rows = view.numbers.get(name) or view.texts.get(name)
             if rows and len(rows) > TABLE_ROWS:  # the first by instance; else as read (cheaper)
                 rows = dict(sorted(rows.items(), key=lambda kv: natural(kv[0]))[:TABLE_ROWS])
@@ -102,7 +104,7 @@ def meant_readings(
 
 # Each profile's meanings, by profile name (as loaded: a profile loaded anew replaces
 # its entry), so that a device's entry does not work them out at every snapshot.
-_MEANINGS: dict[str, tuple[Profile, dict[str, Meaning]]] = {}
+_MEANINGS: dict[str, tuple[Profile, dict[str, Meaning], frozenset[str]]] = {}
 
 
 def _rounded(value: Value) -> Value:

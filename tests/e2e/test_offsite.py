@@ -43,9 +43,9 @@ async def ask(site: FleetSite, name: str, body: dict[str, Any], **kw: Any) -> di
     return await send_command("127.0.0.1", broker_of(site), SITE, name, body, wait=30, **kw)
 
 
-async def lvgw_report(config: Path, fmt: str) -> str:
+async def lvgw_report(config: Path, fmt: str, *options: str) -> str:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "report", "-c", str(config), "--format", fmt,
+        sys.executable, "-m", "gateway", "report", "-c", str(config), "--format", fmt, *options,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     out, err = await proc.communicate()

@@ -111,3 +111,53 @@ def test_docs_list_the_whole_vocabulary() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "profiles.md").read_text()
     missing = [m.value for m in Meaning if f"| `{m.value}` |" not in docs]
     assert missing == []
+
+
+def test_a_fan_state_stands_on_a_scalar_or_a_column_a_temperature_limit_on_a_column(
+    tmp_path: Path,
+) -> None:
+    fans = (
+        "points:\n  f: {oid: 1.3.6.1.4.1.6574.1.4.1.0, type: int, meaning: fan_state}\n"
+        "tables:\n  t:\n    instance: fan\n    columns:\n"
+        "      s: {oid: 1.3.6.1.4.1.9.9.13.1.4.1.3, type: int, meaning: fan_state}\n"
+    )
+    config = load_config(site(tmp_path, fans))
+    box = config.profiles["box"]
+    assert points_meaning(box, Meaning.FAN_STATE) == ("f", "t.s")
+    (found,) = problems(
+        tmp_path,
+        "points:\n  x: {oid: 1.3.6.1.4.1.9.9.13.1.3.1.4.1, type: int, meaning: temperature_limit}\n",
+    )
+    assert found == "profiles/box.yaml:5: point x: temperature_limit is for a table column"
+
+
+def test_every_shipped_profile_that_reads_fans_or_temperatures_says_so() -> None:
+    """Fans and temperatures of the vendors' tables, where the report's checklist finds
+    them (docs/profiles.md, Fans and temperatures)."""
+    expected: dict[str, dict[Meaning, tuple[str, ...]]] = {
+        "switch-huawei": {
+            Meaning.FAN_STATE: ("fan.state",), Meaning.FAN_PRESENT: ("fan.present",),
+            Meaning.SENSOR_TEMPERATURE: ("entity.temperature",),
+            Meaning.TEMPERATURE_LIMIT: ("entity.temperature_threshold",),
+        },
+        "switch-cisco": {
+            Meaning.FAN_STATE: ("fan.state",),
+            Meaning.SENSOR_TEMPERATURE: ("temperature.value",),
+            Meaning.TEMPERATURE_LIMIT: ("temperature.threshold",),
+            Meaning.TEMPERATURE_STATE: ("temperature.state",),
+        },
+        "switch-h3c": {
+            Meaning.FAN_STATE: ("entity.error_status",), Meaning.ENTITY_CLASS: ("entity.class",),
+            Meaning.SENSOR_TEMPERATURE: ("entity.temperature",),
+            Meaning.TEMPERATURE_LIMIT: ("entity.temperature_threshold",),
+        },
+        "nvr-synology": {
+            Meaning.FAN_STATE: ("nvr.system_fan", "nvr.cpu_fan"),
+            Meaning.TEMPERATURE: ("nvr.temperature",),
+            Meaning.SENSOR_TEMPERATURE: ("disk.temperature",),
+        },
+    }  # fmt: skip
+    for name, meanings in expected.items():
+        profile = shipped(name)
+        for meaning, points in meanings.items():
+            assert points_meaning(profile, meaning) == points, (name, meaning)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.config.meanings import DISK_BAD_STATES, SENSOR_RPM, SENSOR_TRUTHVALUE, Meaning
+from gateway.config.meanings import DISK_BAD_STATES, SENSOR_TRUTHVALUE, Meaning
 from gateway.i18n import N_, Translator
 from gateway.proactive.watches import BATTERY_LOW
 from gateway.snapshot import TicketStatus
-from gateway.views.report.checklist import DISK_HORIZON, Scope, sensors
+from gateway.views.report.checklist import DISK_HORIZON, Scope
+from gateway.views.report.environment import fan_label, fans, sensors
 from gateway.views.report.measure import Lookup, local_time, number, size_mb
 
 M = Meaning
@@ -112,23 +113,34 @@ async def _detectors(panels: Sequence[Lookup], tr: Translator) -> list[str]:
     return [text.format(count=len(zones), zones=", ".join(zones))]
 
 
+def _ticket_label(lookup: Lookup, ticket: TicketStatus, tr: Translator) -> str:
+    """The name of a ticket's instance in the table its rule judges (a power supply's,
+    a fan's, as the checklist names it), else in the ENTITY-SENSOR-MIB sensor table."""
+    rules = lookup.profile.rules if lookup.profile else []
+    table = next((getattr(r, "table", None) for r in rules if r.code == ticket.fault), None)
+    column = f"{table}." if table else lookup.named(M.SENSOR_VALUE)
+    instance = ticket.instance or ""
+    fan_column = lookup.beside(column, M.FAN_STATE) if column else None
+    if fan_column is not None and ticket.fault == "fan.failed":
+        return fan_label(lookup, fan_column, instance, tr)
+    return lookup.instance_label(column, instance)
+
+
 async def _switch_parts(
     lookup: Lookup, tickets: Sequence[TicketStatus], tr: Translator
 ) -> list[str]:
     out = []
-    for code, kind, part in (
-        ("psu.failed", SENSOR_TRUTHVALUE, N_("Power supply unit for {device} ({name})")),
-        ("fan.failed", SENSOR_RPM, N_("Fan unit for {device} ({name})")),
+    for code, part in (
+        ("psu.failed", N_("Power supply unit for {device} ({name})")),
+        ("fan.failed", N_("Fan unit for {device} ({name})")),
     ):
-        broken = {
-            lookup.instance_label(lookup.named(M.SENSOR_VALUE), t.instance)
-            for t in tickets
-            if t.fault == code and t.instance
-        }
-        for name, status, value in await sensors(lookup, kind):
-            failed = status != "ok" or (value == 2 if kind == SENSOR_TRUTHVALUE else not value)
-            if failed:
-                broken.add(name)
+        broken = {_ticket_label(lookup, t, tr) for t in tickets if t.fault == code and t.instance}
+        if code == "psu.failed":
+            for name, status, value in await sensors(lookup, SENSOR_TRUTHVALUE):
+                if status != "ok" or value == 2:
+                    broken.add(name)
+        else:
+            broken.update(fan.name for fan in await fans(lookup, tr) if fan.failed)
         out += [tr.gettext(part).format(device=lookup.label, name=n) for n in sorted(broken)]
     return out
 

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.config.meanings import DISK_BAD_STATES, SENSOR_CELSIUS, SENSOR_RPM, Meaning
+from gateway.config.meanings import DISK_BAD_STATES, Meaning
 from gateway.i18n import N_, Translator
 from gateway.proactive.forecasting import Finding
 from gateway.proactive.watches import BATTERY_LOW
+from gateway.views.report.environment import environment_section
 from gateway.views.report.measure import (
     ENGLISH,
     Episode,
@@ -435,56 +436,11 @@ async def power_section(upses: Sequence[Lookup], scope: Scope) -> Section:
     return Section(_("Backup power (UPS)"), tuple(items))
 
 
-async def sensors(lookup: Lookup, kind: str) -> list[tuple[str, str, float | None]]:
-    """(sensor, state, value in its unit) of the switch sensors of ``kind`` (rpm, celsius)."""
-    found = []
-    value_point = lookup.named(M.SENSOR_VALUE)
-    for instance, sensor_type in lookup.texts(lookup.named(M.SENSOR_TYPE)).items():
-        if sensor_type != kind:
-            continue
-        raw = await lookup.latest(value_point, instance)
-        precision = await lookup.latest(lookup.named(M.SENSOR_PRECISION), instance) or 0
-        value = None if raw is None else raw / 10 ** int(precision)
-        status = lookup.text(lookup.named(M.SENSOR_STATUS), instance) or "ok"
-        found.append((lookup.instance_label(value_point, instance), status, value))
-    return found
-
-
-async def environment_section(lookups: Sequence[Lookup], scope: Scope) -> Section:
-    _ = scope.tr.gettext
-    fans, temps = [], []
-    fan_attention = temp_attention = False
-    for lookup in lookups:
-        for name, status, value in await sensors(lookup, SENSOR_RPM):
-            failed = status != "ok" or not value
-            fan_attention = fan_attention or failed
-            fans.append(f"{lookup.label} {name} {_('FAILED') if failed else number(value, 'rpm')}")
-        for name, status, value in await sensors(lookup, SENSOR_CELSIUS):
-            hot = value is not None and value > 60
-            temp_attention = temp_attention or hot or status != "ok"
-            temps.append(f"{lookup.label} {name} {number(value, '°C')}")
-        temp_point = await lookup.first_of(M.BATTERY_TEMPERATURE, M.TEMPERATURE)
-        if temp_point is not None:
-            value = await lookup.latest(temp_point)
-            temps.append(f"{lookup.label} {temp_point} {number(value, '°C')}")
-    fan_item = (
-        Item(_("Fans"), Mark.ATTENTION if fan_attention else Mark.OK, _("; ").join(fans))
-        if fans
-        else _not_measured(_("Fans"), _("no fan sensors measured"))
-    )
-    temp_item = (
-        Item(_("Temperatures"), Mark.ATTENTION if temp_attention else Mark.OK, _("; ").join(temps))
-        if temps
-        else _not_measured(_("Temperatures"), _("no temperature sensors measured"))
-    )
-    return Section(_("Fans and temperatures"), (fan_item, temp_item))
-
-
 async def checklist(scope: Scope) -> tuple[Section, ...]:
     panels = scope.of_kind("alarm_panel")
     sections = [await panel_section(p, scope) for p in panels] or [await panel_section(None, scope)]
     sections += [beams_section(scope.tr), await detectors_section(panels, scope)]
     sections.append(await disks_section(scope.of_kind("nvr"), scope))
     sections.append(await power_section(scope.of_kind("ups"), scope))
-    sections.append(await environment_section(scope.devices, scope))
+    sections.append(await environment_section(scope.devices, scope.tr))
     return tuple(sections)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway.config.load import LoadedConfig
-from gateway.config.meanings import Meaning, points_meaning
+from gateway.config.meanings import Meaning, column_meanings, points_meaning
 from gateway.config.profile import Point, Profile
 from gateway.config.site import Device
 from gateway.i18n import Translator, translator
@@ -82,6 +82,15 @@ class Lookup:
         """The device's first reading that means one of ``meanings`` (its profile says)."""
         return next(iter(points_meaning(self.profile, *meanings)), None)
 
+    def beside(self, column: str, meaning: Meaning) -> str | None:
+        """The column of ``column``'s table that means ``meaning`` (a fan's presence
+        beside its state, a temperature's limit beside its reading)."""
+        table = column.split(".", 1)[0] + "."
+        return next((n for n in points_meaning(self.profile, meaning) if n.startswith(table)), None)
+
+    def is_column(self, point: str) -> bool:
+        return self.profile is not None and point in column_meanings(self.profile)
+
     async def first_of(self, *meanings: Meaning) -> str | None:
         """The first reading that means one of ``meanings`` and has history."""
         available = await self.points()
@@ -124,9 +133,10 @@ class Lookup:
             return None
         if instance:
             named = self.text(point, instance)
-        else:
+        else:  # a few scalars are the snapshot's readings; every one with a meaning is meant
             reading = self.reading(point)
-            named = None if reading is None else str(reading.value)
+            meant = self.entry.meant.get(point, {}).get("") if self.entry else None
+            named = str(reading.value) if reading is not None else meant_text(meant)
         if named is not None:
             return named
         code = await self.latest(point, instance)
@@ -145,6 +155,11 @@ class Lookup:
                 if label:
                     return label
         return instance
+
+
+def meant_text(value: object) -> str | None:
+    """A state among the snapshot's meant readings (a number there is no state name)."""
+    return value if isinstance(value, str) else None
 
 
 def bitfield_of(profile: Profile | None, name: str) -> Point | None:

@@ -6,8 +6,10 @@ Faults, as of NOW (2026-11-20 17:30 in Beijing):
   and held; zone 3 in fault for two days; zone 7 tampered on 11-18; detector of
   zone 5 reports a low battery since yesterday; armed every night;
 - ups-1: on battery during the same mains loss, charge down to 71 %;
-- sw-core: PSU 2 failed (sensor 4); sw-floor1: errors on port 5 climbing 0.1/s a day;
-- sw-floor2: unreachable for a quarter of an hour on 11-15 (resolved);
+- sw-core (switch-huawei): power supply 0.2 failed (hwEntityPwrState notSupply);
+- sw-floor1 (switch-cisco): errors on port 5 climbing 0.1/s a day;
+- sw-floor2 (switch-h3c): unreachable for a quarter of an hour on 11-15 (resolved);
+  fan 2 (entity 22) failed since 11-19 22:00 (hh3cEntityExtErrorStatus fanError);
 - pbx-1: trunk 3 down (open ticket, from the status snapshot).
 
 The status snapshot is the fixed file status.json next to this module; the metric
@@ -35,6 +37,7 @@ SW_FLOOR2_DOWN = (
 ZONE7_TAMPER = (datetime(2026, 11, 18, 2, 0, tzinfo=UTC), datetime(2026, 11, 18, 2, 20, tzinfo=UTC))
 ZONE3_FAULT_FROM = NOW - timedelta(days=2)
 ZONE5_LOW_FROM = NOW - timedelta(days=1)
+FAN2_FAILED_FROM = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)
 SWITCHES = ("sw-core", "sw-floor1", "sw-floor2")
 DEVICES = (*SWITCHES, "nvr-1", "pbx-1", "panel-1", "ups-1")
 
@@ -72,14 +75,7 @@ def readings(when: datetime) -> list[Reading]:
                 Reading(switch, "if.in_errors.rate", round(errors, 4), when, port, "errors/s")
             )
             out.append(Reading(switch, "if.out_errors.rate", 0.0, when, port, "errors/s"))
-        # Sensors: 1 CPU temperature (celsius), 2 fan (rpm), 3 and 4 PSUs (truthvalue).
-        out.append(Reading(switch, "sensor.value", 41 + (local_hour >= 9) * 2, when, "1"))
-        out.append(Reading(switch, "sensor.value", 5200, when, "2"))
-        out.append(Reading(switch, "sensor.value", 1, when, "3"))
-        psu2_failed = switch == "sw-core" and days >= 5
-        out.append(Reading(switch, "sensor.value", 2 if psu2_failed else 1, when, "4"))
-        for sensor in ("1", "2", "3", "4"):
-            out.append(Reading(switch, "sensor.precision", 0, when, sensor))
+        out += _environment(switch, local_hour, days, when)
     free = {"1": 600_000 - 50_000 * days, "2": 1_200_000, "3": 3_100_000, "4": 3_900_000}
     for disk, megabytes in free.items():
         out.append(Reading("nvr-1", "disk.free", round(megabytes), when, disk, "MB"))
@@ -113,6 +109,59 @@ def readings(when: datetime) -> list[Reading]:
         Reading("ups-1", "ups.minutes_remaining", 40 - round(28 * into_loss), when, unit="min"),
         Reading("ups-1", "ups.battery_temperature", 29, when, unit="C"),
     ]  # fmt: skip
+    return out
+
+
+def _environment(switch: str, local_hour: int, days: float, when: datetime) -> list[Reading]:
+    """Two temperatures, two fans, two power supplies per switch (as lvgw-sim's switches
+    have), in each vendor's tables; states as their MIB codes (the store keeps codes)."""
+    warm = 41 + (local_hour >= 9) * 2  # Temperature 1 warms by day; Temperature 2 steady
+
+    def row(point: str, instance: str, value: float) -> Reading:
+        return Reading(switch, point, value, when, instance)
+
+    if switch == "sw-core":  # HUAWEI-ENTITY-EXTENT-MIB
+        psu2_failed = days >= 5
+        return [
+            row("entity.temperature", "11", warm), row("entity.temperature", "12", 38),
+            row("entity.temperature_threshold", "11", 70),
+            row("entity.temperature_threshold", "12", 70),
+            row("fan.present", "0.1", 1), row("fan.present", "0.2", 1),  # present(1)
+            row("fan.state", "0.1", 1), row("fan.state", "0.2", 1),  # normal(1)
+            row("power.present", "0.1", 1), row("power.present", "0.2", 1),
+            row("power.state", "0.1", 1), row("power.state", "0.2", 2 if psu2_failed else 1),
+        ]  # fmt: skip
+    if switch == "sw-floor1":  # CISCO-ENVMON-MIB, CiscoEnvMonState normal(1)
+        return [
+            row("temperature.value", "1", warm), row("temperature.value", "2", 38),
+            row("temperature.threshold", "1", 90), row("temperature.threshold", "2", 90),
+            row("temperature.state", "1", 1), row("temperature.state", "2", 1),
+            row("fan.state", "1", 1), row("fan.state", "2", 1),
+            row("power.state", "1", 1), row("power.state", "2", 1),
+        ]  # fmt: skip
+    # sw-floor2, HH3C-ENTITY-EXT-MIB: every entity; what one has nothing of reads 0.
+    fan2 = 41 if when >= FAN2_FAILED_FROM else 2  # fanError(41), normal(2)
+    out = [
+        row("entity.temperature", "11", warm), row("entity.temperature", "12", 38),
+        row("entity.temperature_threshold", "11", 70),
+        row("entity.temperature_threshold", "12", 70),
+    ]  # fmt: skip
+    for entity in ("1", "21", "22", "31", "32"):
+        out += [
+            row("entity.temperature", entity, 0),
+            row("entity.temperature_threshold", entity, 0),
+        ]
+    for entity, klass in (
+        ("1", 3),
+        ("11", 8),
+        ("12", 8),
+        ("21", 7),
+        ("22", 7),
+        ("31", 6),
+        ("32", 6),
+    ):
+        out.append(row("entity.class", entity, klass))  # chassis(3), sensor(8), fan(7)...
+        out.append(row("entity.error_status", entity, fan2 if entity == "22" else 2))
     return out
 
 

@@ -119,6 +119,31 @@ async def test_every_checklist_item_is_measured_or_says_not_measured(config: Loa
         assert finding.strip(" |"), row
 
 
+def _checklist_row(text: str, task: str) -> tuple[str, str]:
+    checklist = text.split("## Preventive-maintenance checklist", 1)[1].split("## Bring along")[0]
+    row = next(r for r in checklist.splitlines() if r.startswith("| ") and f" | {task} | " in r)
+    mark, _task, finding = (cell.strip() for cell in row.strip("|").split(" | "))
+    return mark, finding
+
+
+async def test_the_vendor_switches_fans_and_temperatures_are_measured(config: LoadedConfig) -> None:
+    """The Huawei, Cisco and H3C switches' own tables (HUAWEI-ENTITY-EXTENT-MIB,
+    CISCO-ENVMON-MIB, HH3C-ENTITY-EXT-MIB), read by the meanings their profiles give."""
+    text = await make_report(config, None, "md", 30, NOW)
+    mark, fans = _checklist_row(text, "Fans")
+    assert mark == "**ATTENTION**"
+    assert "Core switch fan 0.1 normal; Core switch fan 0.2 normal" in fans  # hwFanStatusTable
+    assert "Floor 1 switch Fan 1 normal; Floor 1 switch Fan 2 normal" in fans  # ciscoEnvMon
+    assert "Floor 2 switch Fan 1 normal; Floor 2 switch Fan 2 FAILED (fan error)" in fans
+    assert "Chassis" not in fans and "Power supply" not in fans  # H3C: the fan entities only
+    mark, temperatures = _checklist_row(text, "Temperatures")
+    assert mark == "OK"
+    for switch in ("Core switch", "Floor 1 switch", "Floor 2 switch"):
+        assert f"{switch} Temperature 1 43°C; {switch} Temperature 2 38°C" in temperatures
+    assert "Chassis" not in temperatures  # an H3C entity without a sensor reads 0: left out
+    assert "- Fan unit for Floor 2 switch (Fan 2)" in text.split("## Bring along")[1]
+
+
 def test_the_command_writes_the_report_and_refuses_an_unknown_device(
     config: LoadedConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
