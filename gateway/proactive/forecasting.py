@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gateway.config.load import LoadedConfig
 from gateway.config.meanings import SENSOR_CELSIUS, Meaning, points_meaning
 from gateway.config.profile import Profile
 from gateway.config.site import Device
 from gateway.i18n import translator
+from gateway.metrics.store.types import Series
 from gateway.model import Condition, Quality, Reading
 from gateway.proactive import calendar
 from gateway.proactive.forecast import Outlook, outlook
@@ -63,6 +64,18 @@ def _no_tables(device: str) -> Mapping[str, Mapping[str, str]]:
     return {}
 
 
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A series a watch fits, before its history is read."""
+
+    device: str
+    watch: Watch
+    point: str
+    instance: str
+    threshold: float
+    scale: float = 1.0  # a sensor's raw value to units
+
+
 async def findings(
     config: LoadedConfig,
     history: History,
@@ -72,8 +85,12 @@ async def findings(
 ) -> list[Finding]:
     """Every watched series of every device, fitted at ``now``. With ``tables``, the
     temperature watch also covers sensor tables (ENTITY-SENSOR-MIB) whose type is
-    celsius, their raw values scaled by their precision."""
-    out: list[Finding] = []
+    celsius, their raw values scaled by their precision.
+
+    The series are found first, then read per window: the watches that share a window
+    read their series in one `History.map_series`, so the store reads the recent
+    samples they share once per run, not once per series."""
+    targets: list[_Target] = []
     for device in config.devices:
         available = set(await history.points(device.id))
         profile = config.profiles.get(device.profile)
@@ -85,13 +102,29 @@ async def findings(
                 if threshold is None:
                     continue
                 for instance in await history.instances(device.id, point):
-                    out.append(
-                        await _finding(history, device, watch, point, instance, threshold, now)
-                    )
+                    targets.append(_Target(device.id, watch, point, instance, threshold))
             sensor_value = first(points_meaning(profile, Meaning.SENSOR_VALUE))
             if watch is TEMPERATURE and sensor_value in available:
-                out += await _sensor_temperatures(history, device, tables(device.id), profile, now)
-    return out
+                targets += await _sensor_temperatures(history, device, tables(device.id), profile)
+    return await _fitted(history, targets, now)
+
+
+async def _fitted(history: History, targets: list[_Target], now: datetime) -> list[Finding]:
+    """The finding of each target, in their order."""
+    by_range: dict[tuple[timedelta, timedelta], list[int]] = {}
+    for i, target in enumerate(targets):
+        by_range.setdefault((target.watch.window, target.watch.step), []).append(i)
+    found: list[Finding | None] = [None] * len(targets)
+    for (window, step), members in by_range.items():
+        keys = [(targets[i].device, targets[i].point, targets[i].instance) for i in members]
+
+        def use(i: int, series: Series, members: list[int] = members) -> Finding:
+            return _finding(targets[members[i]], series, now)
+
+        fitted = await history.map_series(keys, now - window, now, step, use)
+        for i, finding in zip(members, fitted, strict=True):
+            found[i] = finding
+    return [f for f in found if f is not None]
 
 
 async def _sensor_temperatures(
@@ -99,8 +132,7 @@ async def _sensor_temperatures(
     device: Device,
     tables: Mapping[str, Mapping[str, str]],
     profile: Profile | None,
-    now: datetime,
-) -> list[Finding]:
+) -> list[_Target]:
     value = first(points_meaning(profile, Meaning.SENSOR_VALUE))
     kinds = first(points_meaning(profile, Meaning.SENSOR_TYPE))
     precision_point = first(points_meaning(profile, Meaning.SENSOR_PRECISION))
@@ -116,9 +148,7 @@ async def _sensor_temperatures(
             await history.latest(device.id, precision_point, instance) if precision_point else None
         )
         scale = 10.0 ** -int(precision.last) if precision is not None else 1.0
-        found.append(
-            await _finding(history, device, TEMPERATURE, value, instance, threshold, now, scale)
-        )
+        found.append(_Target(device.id, TEMPERATURE, value, instance, threshold, scale))
     return found
 
 
@@ -126,28 +156,17 @@ def first(names: tuple[str, ...]) -> str | None:
     return names[0] if names else None
 
 
-async def _finding(
-    history: History,
-    device: Device,
-    watch: Watch,
-    point: str,
-    instance: str,
-    threshold: float,
-    now: datetime,
-    scale: float = 1.0,
-) -> Finding:
-    series = await history.series(
-        device.id, point, instance, now - watch.window, now, step=watch.step
-    )
+def _finding(target: _Target, series: Series, now: datetime) -> Finding:
+    watch, scale = target.watch, target.scale
     samples = [(s.ts, s.avg * scale) for s in series]
     newest = series.samples[-1] if series.samples else None
     return Finding(
-        device.id,
+        target.device,
         watch,
-        point,
-        instance,
-        threshold,
-        outlook(samples, threshold, watch.direction, now, watch.trust),
+        target.point,
+        target.instance,
+        target.threshold,
+        outlook(samples, target.threshold, watch.direction, now, watch.trust),
         newest.last * scale if newest else None,
         newest.ts if newest else None,
     )

@@ -6,15 +6,17 @@ The agent's `Pipeline` is the ticket sink, its `Outbox` the publisher and the em
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from gateway.metrics.store.types import Sample, Series
 from gateway.model import Condition
 from gateway.outbox import OutboxMessage
 from gateway.tickets.book import Decision, Key
 from gateway.tickets.state import OpenTicket
+
+T = TypeVar("T")
 
 
 class TicketSink(Protocol):
@@ -49,6 +51,20 @@ class History(Protocol):
         end: datetime,
         step: timedelta | None = None,
     ) -> Series: ...
+
+    async def map_series(
+        self,
+        keys: Sequence[tuple[str, str, str | None]],
+        start: datetime,
+        end: datetime,
+        step: timedelta | None,
+        use: Callable[[int, Series], T],
+    ) -> list[T]:
+        """``use(i, series)`` of each (device, point, instance) of ``keys`` (``i``
+        its place there) over one range, in order: the store reads what they share
+        once, and holds one series' samples at a time (a job over many series uses
+        this). ``use`` may run on the store's thread: keep it quick, no I/O."""
+        ...
 
     async def points(self, device: str) -> list[str]: ...
 

@@ -4,9 +4,10 @@
 synchronous core `SeriesStore` (core.py). The core's parts: the file and its schema
 (db.py), the series registry (series.py), the write buffer (buffer.py), the index of
 recent samples (recent.py), maintenance (maintain.py: downsampling, pruning, budget),
-reads (query.py), bucket arithmetic (buckets.py), the value types (types.py) and the
-exceptions (errors.py). `StoreHistory` (history.py) reads the file from a process or
-task that does not own it. See docs/embedded-store.md.
+reads (query.py; batch.py: one pass of ``recent`` for a read of many series), bucket
+arithmetic (buckets.py), the value types (types.py) and the exceptions (errors.py).
+`StoreHistory` (history.py) reads the file from a process or task that does not own it.
+See docs/embedded-store.md.
 """
 
 from gateway.metrics.store.core import SeriesStore

@@ -62,6 +62,14 @@ class WriteBuffer:
             if sid == series_id and start <= ts <= end
         }
 
+    def by_series(self, ids: set[int]) -> dict[int, dict[int, float]]:
+        """The buffered samples of the series ``ids``, grouped by series, by time."""
+        grouped: dict[int, dict[int, float]] = {}
+        for (ts, sid), value in self._samples.items():
+            if sid in ids:
+                grouped.setdefault(sid, {})[ts] = value
+        return grouped
+
     def flush(
         self,
         conn: sqlite3.Connection,

@@ -13,10 +13,11 @@ import math
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from gateway.metrics.store.buffer import WriteBuffer
 from gateway.metrics.store.db import Meta, connect, file_size, log_limit
@@ -45,6 +46,8 @@ from gateway.model import Quality, Reading
 from gateway.sqlite import Database
 
 log = logging.getLogger("gateway.metrics.store")
+
+T = TypeVar("T")
 
 # Samples stamped further ahead of the clock than this are refused: a device clock
 # years off would otherwise sit in `recent` until that time comes.
@@ -250,6 +253,30 @@ class SeriesStore:
         key = SeriesKey(device, point, instance or "")
         with self._errors("read a series"):
             return self._reader.series(key, to_epoch(start), to_epoch(end), width, self._now())
+
+    def map_series(
+        self,
+        keys: Sequence[tuple[str, str, str | None]],
+        start: datetime,
+        end: datetime,
+        step: timedelta | None,
+        use: Callable[[int, Series], T],
+    ) -> list[T]:
+        """``use(i, series)`` for the ``series`` of each (device, point, instance) of
+        ``keys``, ``i`` its place there, over one range; what ``use`` returns, in
+        order. A job over many series (the forecasts) reads the span they share once,
+        where one call per series would read it once each; and only one series'
+        samples are held at a time, ``use`` keeping what it needs of them."""
+        self._open_or_raise()
+        width = None if step is None else math.ceil(step.total_seconds())
+        if width is not None and width <= 0:
+            raise ValueError(f"step must be positive, not {step}")
+        wanted = [SeriesKey(device, point, instance or "") for device, point, instance in keys]
+        with self._errors("read series"):
+            found = self._reader.series_many(
+                wanted, to_epoch(start), to_epoch(end), width, self._now()
+            )
+            return [use(i, series) for i, series in enumerate(found)]
 
     def devices(self) -> list[str]:
         self._open_or_raise()

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from gateway.metrics.store.metric_store import MetricStore
 from gateway.metrics.store.types import Resolution, Sample, Series
 
 METRICS_NAME = "metrics.db"
 REOPEN_AFTER = 300.0  # seconds: how stale the list of series may get
+
+T = TypeVar("T")
 
 
 class StoreHistory:
@@ -68,6 +72,19 @@ class StoreHistory:
         if store is None:
             return Series(Resolution.RAW, timedelta(0))
         return await store.series(device, point, instance, start, end, step)
+
+    async def map_series(
+        self,
+        keys: Sequence[tuple[str, str, str | None]],
+        start: datetime,
+        end: datetime,
+        step: timedelta | None,
+        use: Callable[[int, Series], T],
+    ) -> list[T]:
+        store = await self._opened()
+        if store is None:
+            return [use(i, Series(Resolution.RAW, timedelta(0))) for i in range(len(keys))]
+        return await store.map_series(keys, start, end, step, use)
 
     async def points(self, device: str) -> list[str]:
         store = await self._opened()

@@ -255,8 +255,7 @@ class Maintainer:
         self._conn.executemany(_INSERT_AGG.format("agg_1h"), hour)
 
     def _batch_after(self, after_id: int) -> list[int]:
-        ids = [i for i in self._registry.ids() if i > after_id]
-        return ids[: self._config.series_per_step]
+        return self._registry.ids_after(after_id, self._config.series_per_step)
 
     def _prune_target(self, tier: Resolution, now: int) -> int | None:
         """Where pruning ``tier`` would cut now, or None when no cut is due."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -136,6 +136,18 @@ class MetricStore(AsyncStore[SeriesStore]):
         return await self._call(
             lambda store: store.series(device, point, instance, start, end, step)
         )
+
+    async def map_series(
+        self,
+        keys: Sequence[tuple[str, str, str | None]],
+        start: datetime,
+        end: datetime,
+        step: timedelta | None,
+        use: Callable[[int, Series], T],
+    ) -> list[T]:
+        """See `SeriesStore.map_series`: many series over one range, in one job
+        (``use`` runs on the store's thread: keep it quick and free of I/O)."""
+        return await self._call(lambda store: store.map_series(keys, start, end, step, use))
 
     async def devices(self) -> list[str]:
         return await self._call(lambda store: store.devices())
