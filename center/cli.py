@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from center.config import LoadedCenter, load_center
 from gateway import logs
-from gateway.config.errors import ConfigError
+from gateway.config import errors
+from gateway.config.errors import ConfigError, print_check, print_problems
 from gateway.sqlite import SchemaError
 
 if TYPE_CHECKING:
@@ -28,24 +29,14 @@ log = logging.getLogger("lvgw-center")
 
 
 def load_or_report(path: Path) -> LoadedCenter | None:
-    """The loaded file, or None after printing each problem as FILE:LINE: message."""
-    try:
-        return load_center(path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        count = len(exc.problems)
-        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
-        return None
+    return errors.load_or_report(load_center, path)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     loaded = load_or_report(args.config)
     if loaded is None:
         return EXIT_USAGE
-    for warning in loaded.warnings:
-        print(warning, file=sys.stderr)
-    print(loaded.summary())
+    print_check(loaded)
     return EXIT_OK
 
 
@@ -238,8 +229,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     try:
         new = add_user(args.file, args.name, args.role, args.customer or [], password)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        print_problems(exc)
         return EXIT_USAGE
     except OSError as exc:
         print(f"lvgw-center: {args.file}: {exc.strerror}", file=sys.stderr)

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gateway import __version__, logs, sdnotify
-from gateway.config import ConfigError, LoadedConfig, load_config
+from gateway.config import LoadedConfig, load_config
+from gateway.config.errors import load_or_report, print_check
 from gateway.config.site import DeviceKind
 from gateway.mibs import command as mib_commands
 from gateway.signing import load_key
@@ -21,23 +22,14 @@ log = logging.getLogger("lvgw")
 
 
 def _load(path: Path) -> LoadedConfig | None:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        count = len(exc.problems)
-        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
-        return None
+    return load_or_report(load_config, path)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return EXIT_USAGE
-    for warning in config.warnings:
-        print(warning, file=sys.stderr)
-    print(config.summary())
+    print_check(config)
     return EXIT_OK
 
 

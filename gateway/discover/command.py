@@ -18,6 +18,7 @@ from drivers.snmp import SnmpClient, SnmpDriver, V3Credentials
 from drivers.snmp.lean import LeanSnmpClient
 from drivers.snmp.pacing import Pacer
 from gateway.config import ConfigError
+from gateway.config.errors import print_problems
 from gateway.config.load import BUILTIN_PROFILES
 from gateway.config.types import Duration
 from gateway.discover.ami import AmiLogin
@@ -203,8 +204,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         print(f"lvgw discover: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        print_problems(exc)
         return EXIT_USAGE
     asking = Asking(
         asking.credentials, tuple(answer_oids(profiles)), asking.timeout, asking.retries
