@@ -48,7 +48,16 @@ TABLE_TITLES = {
     "zone": N_("Zones"),
     "sensor": N_("Sensors"),
     "line": N_("Lines"),
+    "volume": N_("Volumes"),
+    "fan": N_("Fans"),
+    "psu": N_("Power supplies"),
+    "entity": N_("Components"),
+    "cpu": N_("CPUs"),
+    "pool": N_("Memory"),
 }
+# A table whose instances another table has too (a port's PoE beside its link) is
+# titled by what it is about.
+TABLE_TITLES_BY_NAME = {"poe": N_("PoE")}
 # Column titles by meaning; a meaning shared by columns (in and out) adds the column's name.
 COLUMN_TITLES = {
     M.PORT_STATE: N_("Link"),
@@ -65,6 +74,32 @@ COLUMN_TITLES = {
     M.ZONE_TAMPER: N_("Tamper"),
     M.DETECTOR_BATTERY_LOW: N_("Detector battery low"),
     M.SENSOR_STATUS: N_("State"),
+    M.SENSOR_TYPE: N_("Type"),
+    M.SENSOR_VALUE: N_("Value"),
+    M.SENSOR_PRECISION: N_("Precision"),
+    M.DISK_MODEL: N_("Model"),
+    M.FAN_STATE: N_("State"),
+    M.FAN_PRESENT: N_("Present"),
+    M.ENTITY_CLASS: N_("Class"),
+    M.SENSOR_TEMPERATURE: N_("Temperature"),
+    M.TEMPERATURE_LIMIT: N_("Limit"),
+    M.TEMPERATURE_STATE: N_("State"),
+}
+# Titles of the shipped profiles' columns that have no meaning (states the device
+# reports beside those the gateway judges), by the column's name; a column of a
+# site's own profile that is in neither table shows its name.
+COLUMN_NAMES = {
+    "recording": N_("Recording"),
+    "health": N_("Health"),
+    "state": N_("State"),
+    "status": N_("State"),
+    "oper_status": N_("Operating state"),
+    "error_status": N_("Error state"),
+    "present": N_("Present"),
+    "class": N_("Class"),
+    "source": N_("Power source"),
+    "admin_enable": N_("Enabled"),
+    "detection": N_("Power delivery"),
 }
 # Column names that start with a direction (in_errors), and a title with one.
 DIRECTION_TEXT = {"in": N_("{title} in"), "out": N_("{title} out")}
@@ -157,11 +192,12 @@ def device_tables(
                     continue
                 meaning = meanings.get(reading)
                 title = COLUMN_TITLES.get(meaning) if meaning is not None else None
-                own = humanize.state_word(reading.removeprefix(name + ".").removesuffix(".rate"))
+                own = reading.removeprefix(name + ".").removesuffix(".rate")
                 if title is None:
-                    title = own.replace(".", " ").capitalize()
+                    fallback = humanize.state_word(own).replace(".", " ").capitalize()
+                    title = COLUMN_NAMES.get(own, fallback)
                 elif meaning is not None and titles_used.get(meaning, 0) > 1:
-                    title = shared_title(tr.gettext(title), own, tr)
+                    title = shared_title(tr.gettext(title), humanize.state_word(own), tr)
                 shown.append((reading, title))
         if not shown:
             continue
@@ -181,8 +217,10 @@ def device_tables(
                              Cell("", ""))  # fmt: skip
             rows.append(tuple(cells))
         columns = (TEXT["instance"], *((TEXT["name"],) if label else ()), *(t for _, t in shown))
-        title = TABLE_TITLES.get(layout.instance, humanize.state_word(layout.instance) + "s")
-        out.append(Table(name, title.capitalize(), columns, tuple(rows)))
+        title = TABLE_TITLES_BY_NAME.get(name) or TABLE_TITLES.get(
+            layout.instance, humanize.state_word(layout.instance).capitalize() + "s"
+        )
+        out.append(Table(name, title, columns, tuple(rows)))
     return out
 
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import io
+import re
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from gateway.i18n import catalogs
+from gateway.config.load import BUILTIN_PROFILES, _load_profile
+from gateway.config.meanings import VOCABULARY, meanings_of
+from gateway.config.profile import Profile
+from gateway.i18n import catalogs, translator
 from gateway.i18n.translate import catalog_path
+from gateway.present.tables import device_tables
+from gateway.snapshot import DeviceStatus
+
+# Latin letters a Chinese technician reads as they are (the name of a thing, not English).
+KEPT_IN_LATIN = frozenset({"CPU", "PoE", "SMART", "SFP", "UPS", "PSU"})
 
 
 def test_every_user_visible_string_has_a_zh_cn_translation() -> None:
@@ -73,3 +82,42 @@ def test_extraction_sees_marks_inside_f_strings() -> None:
     template = catalogs.extract()
     assert template.get("Bring along")  # f"<h2>{escape(_('Bring along'))}</h2>"
     assert template.get("Machine-readable:")
+
+
+def every_column(profile: Profile) -> DeviceStatus:
+    """A device of ``profile`` with a row in every table and a value in every column the
+    device page can show: the columns with states, the labels and the meant ones."""
+    tables: dict[str, dict[str, str]] = {}
+    for name, table in profile.tables.items():
+        if table.label:
+            tables[f"{name}.{table.label}"] = {"1": "label"}
+        for column, point in table.columns.items():
+            if point.states:
+                tables[f"{name}.{column}"] = {"1": next(iter(point.states.values()))}
+    meant = {
+        reading: tables.get(reading, {"1": 1})
+        for reading, meaning in meanings_of(profile).items()
+        if VOCABULARY[meaning].table
+    }
+    return DeviceStatus(id="d", kind=profile.kinds[0], address="192.0.2.1", tables=tables,
+                        meant=meant)  # fmt: skip
+
+
+def test_every_table_and_column_head_of_a_shipped_profile_has_a_zh_cn_word() -> None:
+    """The device page's tables in zh-CN: no title or column head of a shipped profile
+    left in English (a column without a meaning is titled from `COLUMN_NAMES`, a table
+    from `TABLE_TITLES`; then `make catalogs` and its translation)."""
+    chinese = translator("zh-CN")
+    english, shown_tables = [], 0
+    for path in sorted(BUILTIN_PROFILES.glob("*.yaml")):
+        profile, _, _ = _load_profile(path.stem, [BUILTIN_PROFILES])
+        assert profile is not None
+        tables = device_tables(every_column(profile), profile, meanings_of(profile), chinese)
+        shown_tables += len(tables)
+        for table in tables:
+            for head in (table.title, *table.columns):  # as the page shows them
+                shown = chinese.gettext(head)
+                if set(re.findall(r"[A-Za-z]+", shown)) - KEPT_IN_LATIN:
+                    english.append(f"{path.stem}: {table.name}: {shown!r}")
+    assert shown_tables > 20
+    assert english == []
