@@ -79,7 +79,7 @@ class PbxManager:
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.model.refresh()
-        if not self.model.answering():
+        if not self.model.app_answering():
             writer.close()
             return
         session = _Session(self.model, self.account, self.zone, writer)
@@ -105,7 +105,7 @@ class PbxManager:
             if not data:
                 session.writer.close()
                 return
-            if self.model.answering():
+            if self.model.app_answering():
                 session.writer.write(data)
 
     async def _actions(self, session: _Session, reader: asyncio.StreamReader) -> None:
@@ -115,7 +115,7 @@ class PbxManager:
             if action is None:
                 return
             self.model.refresh()
-            if not self.model.answering():
+            if not self.model.app_answering():
                 return
             if not await self._handle(session, action):
                 await session.writer.drain()

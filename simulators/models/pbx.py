@@ -3,10 +3,17 @@
 The call load is a deterministic function of time (a new level every 15 s, drawn
 from the device id), so runs are repeatable while the numbers still move. A trunk
 that is down carries no calls.
+
+The PBX software (Asterisk, FreeSWITCH) runs on a host that keeps running when it
+stops (fault ``app_stopped``): the host answers for itself, the software for nothing;
+started again, its uptime and counters start from zero. Its SNMP subagent may also
+lose its AgentX connection to the host's snmpd for a while (``agentx_lost``): its
+objects are gone meanwhile, the software runs on.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +52,17 @@ class PbxModel(DeviceModel):
                 ),
             ),
         ),
+        "app_stopped": FaultSpec(
+            "app_stopped",
+            "the PBX software (Asterisk, FreeSWITCH) stops while its host runs on; cleared,"
+            " it starts again",
+        ),
+        "agentx_lost": FaultSpec(
+            "agentx_lost",
+            "the PBX software's SNMP subagent loses its AgentX connection to the host's"
+            " snmpd (snmpd restarted): its objects are gone until it reconnects (cleared);"
+            " the software runs on",
+        ),
     }
 
     def __init__(self, device: Any, clock: Clock) -> None:
@@ -56,6 +74,9 @@ class PbxModel(DeviceModel):
         self.calls_processed = Ramp(0.0, self.now)
         self.pid = 0
         self.started_at = 0.0
+        self.app_stopped = False
+        self.agentx_connected = True
+        self.app_started = -math.inf  # when the software last started on its own (not at boot)
         # Manager interface logins, accepted and refused (for `lvgw-sim list`: a client
         # that retries refused credentials in a storm shows here).
         self.ami_logins = 0
@@ -63,12 +84,41 @@ class PbxModel(DeviceModel):
         self.reset_counters()
 
     def reset_counters(self) -> None:
+        """The software starts (with the host, or again after it stopped)."""
         self.calls_processed = Ramp(0.0, self.now)
-        self.pid = random.Random(f"{self.id}/{self.boot_at}").randint(800, 30000)
+        start = max(self.boot_at, self.app_started)
+        self.pid = random.Random(f"{self.id}/{start}").randint(800, 30000)
         # The wall-clock time of the start, on the PBX's own clock, taken once: Asterisk
         # keeps it (ast_startuptime) whatever its clock does later.
-        self.started_at = self.wall_clock() - self.uptime()
+        self.started_at = self.wall_clock() - self.app_uptime()
         self._retime()
+
+    def app_uptime(self) -> float:
+        """Seconds since the PBX software started: with the host, or since it was
+        started again after it stopped."""
+        return max(0.0, self.now - max(self.boot_at, self.app_started))
+
+    def subagent_serving(self) -> bool:
+        """The software's SNMP subagent serves its objects through the host's agent."""
+        return not self.app_stopped and self.agentx_connected
+
+    def app_answering(self) -> bool:
+        """A request reaches the PBX software and it answers (the manager interface)."""
+        return self.answering() and not self.app_stopped
+
+    def _inject_app_stopped(self) -> None:
+        self.app_stopped = True
+
+    def _inject_agentx_lost(self) -> None:
+        self.agentx_connected = False
+
+    def _clear_agentx_lost(self) -> None:
+        self.agentx_connected = True
+
+    def _clear_app_stopped(self) -> None:
+        self.app_stopped = False
+        self.app_started = self.now
+        self.reset_counters()
 
     def _retime(self) -> None:
         capacity = sum(t.channels for t in self.trunks if t.up)

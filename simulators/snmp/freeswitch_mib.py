@@ -24,7 +24,7 @@ from simulators.snmp.mibtree import (
     TreeBuilder,
     counter32,
 )
-from simulators.snmp.system_mib import add_system, uptime_ticks
+from simulators.snmp.system_mib import add_system, app_ticks
 
 FS = "1.3.6.1.4.1.27880.1"
 MODULE = "FREESWITCH-MIB"
@@ -45,10 +45,13 @@ def sessions(model: PbxModel) -> int:
 def _tree() -> MibTree:
     tree = TreeBuilder()
     add_system(tree, services=72)
+    # mod_snmp is an AgentX subagent of the host's snmpd: FreeSWITCH stopped, snmpd
+    # answers the host's objects and nothing of enterprise 27880.
+    tree.subagent("1.3.6.1.4.1.27880", lambda m: m.subagent_serving())
     tree.constant(f"{FS}.1.1", OctetString(VERSION))  # versionString
     tree.scalar(f"{FS}.1.2", lambda m: OctetString(str(uuid.uuid5(uuid.NAMESPACE_DNS, m.id))))
     # systemStats: FreeSWITCH's own uptime; its counters restart with it.
-    tree.scalar(f"{FS}.2.1", lambda m: TimeTicks(uptime_ticks(m)))  # uptime
+    tree.scalar(f"{FS}.2.1", lambda m: TimeTicks(app_ticks(m)))  # uptime
     tree.scalar(f"{FS}.2.2", lambda m: counter32(LEGS * m.calls_processed.at(m.now)))
     tree.scalar(f"{FS}.2.3", lambda m: Gauge32(sessions(m)))  # currentSessions
     tree.scalar(f"{FS}.2.4", lambda m: Gauge32(m.device.spec.max_sessions))  # maxSessions

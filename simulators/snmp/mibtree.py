@@ -39,6 +39,7 @@ END_OF_MIB_VIEW = rfc1905.endOfMibView
 
 U32 = 2**32
 U64 = 2**64
+AFTER = U32  # an arc past any real one: (*base, AFTER) follows every OID under base
 
 
 def _row_oid(row: tuple[OID, Value]) -> OID:
@@ -64,6 +65,7 @@ class TreeBuilder:
         self._getters: dict[OID, Getter] = {}
         self._objects: set[OID] = set()
         self._dynamic: list[tuple[OID, Rows]] = []
+        self._subagents: list[tuple[OID, Callable[[Any], bool]]] = []
 
     def scalar(self, base: str | OID, getter: Getter) -> None:
         node = oid(base) if isinstance(base, str) else base
@@ -88,23 +90,36 @@ class TreeBuilder:
         self._objects.add(node)
         self._dynamic.append((node, rows))
 
+    def subagent(self, base: str | OID, running: Callable[[Any], bool]) -> None:
+        """A subtree registered by an AgentX subagent (RFC 2741) of the device's agent,
+        served only while ``running(model)``: when the application behind it stops, its
+        registration goes with it and the master agent answers for it as net-snmp's
+        snmpd does for an OID no registration covers: noSuchObject to a GET, and a
+        GETNEXT or GETBULK passes over the subtree."""
+        self._subagents.append((oid(base) if isinstance(base, str) else base, running))
+
     def _add(self, node: OID, getter: Getter) -> None:
         if node in self._getters:
             raise ValueError(f"OID {'.'.join(map(str, node))} defined twice")
         self._getters[node] = getter
 
     def freeze(self) -> MibTree:
-        return MibTree(self._getters, self._objects, self._dynamic)
+        return MibTree(self._getters, self._objects, self._dynamic, self._subagents)
 
 
 class MibTree:
     def __init__(
-        self, getters: dict[OID, Getter], objects: set[OID], dynamic: list[tuple[OID, Rows]]
+        self,
+        getters: dict[OID, Getter],
+        objects: set[OID],
+        dynamic: list[tuple[OID, Rows]],
+        subagents: Sequence[tuple[OID, Callable[[Any], bool]]] = (),
     ) -> None:
         self._getters = getters
         self._oids = sorted(getters)
         self._objects = objects
         self._dynamic = sorted(dynamic)
+        self._subagents = tuple(subagents)
         # pyasn1 names cost ~10 us each to build: keep one per OID of the shape.
         self._names: dict[OID, Any] = {}
 
@@ -116,6 +131,8 @@ class MibTree:
         return sorted(self._objects)
 
     def get(self, model: Any, node: OID) -> Value:
+        if self._subagents and self._gone(model, node) is not None:
+            return NO_SUCH_OBJECT
         getter = self._getters.get(node)
         if getter is not None:
             return getter(model)
@@ -135,7 +152,24 @@ class MibTree:
         return found
 
     def next(self, model: Any, node: OID) -> tuple[OID, Value] | None:
-        """The first object after ``node`` in lexicographic order, or None at the end."""
+        """The first object after ``node`` in lexicographic order, or None at the end;
+        past the subtrees of subagents that are not running."""
+        found = self._next(model, node)
+        while found is not None and self._subagents:
+            gone = self._gone(model, found[0])
+            if gone is None:
+                break
+            found = self._next(model, (*gone, AFTER))
+        return found
+
+    def _gone(self, model: Any, node: OID) -> OID | None:
+        """The base of the stopped subagent's subtree ``node`` is in, if any."""
+        for base, running in self._subagents:
+            if node[: len(base)] == base and not running(model):
+                return base
+        return None
+
+    def _next(self, model: Any, node: OID) -> tuple[OID, Value] | None:
         best: tuple[OID, Value] | None = None
         at = bisect.bisect_right(self._oids, node)
         if at < len(self._oids):

@@ -24,7 +24,7 @@ from simulators.snmp.mibtree import (
     counter32,
     oid,
 )
-from simulators.snmp.system_mib import COLD_START, add_system, uptime_ticks
+from simulators.snmp.system_mib import COLD_START, add_system, app_ticks
 
 AST = "1.3.6.1.4.1.22736.1"
 SIM = "1.3.6.1.4.1.22736.99"
@@ -45,10 +45,14 @@ def tree_for(model: PbxModel) -> MibTree:
 def _tree(trunks: int) -> MibTree:
     tree = TreeBuilder()
     add_system(tree, services=72)
+    # res_snmp is an AgentX subagent of the host's snmpd (it registers ASTERISK-MIB,
+    # 22736.1): Asterisk stopped, snmpd answers the host's objects and nothing of it.
+    # The simulation's trunk subtree (22736.99) tells what Asterisk knows: it goes too.
+    tree.subagent("1.3.6.1.4.1.22736", lambda m: m.subagent_serving())
     tree.constant(f"{AST}.1.1", OctetString("18.10.0"))  # astVersionString
     tree.constant(f"{AST}.1.2", Unsigned32(180100))  # astVersionTag
-    tree.scalar(f"{AST}.2.1", lambda m: TimeTicks(uptime_ticks(m)))  # astConfigUpTime
-    tree.scalar(f"{AST}.2.2", lambda m: TimeTicks(uptime_ticks(m)))  # astConfigReloadTime
+    tree.scalar(f"{AST}.2.1", lambda m: TimeTicks(app_ticks(m)))  # astConfigUpTime
+    tree.scalar(f"{AST}.2.2", lambda m: TimeTicks(app_ticks(m)))  # astConfigReloadTime
     tree.scalar(f"{AST}.2.3", lambda m: Integer(m.pid))  # astConfigPid
     tree.constant(f"{AST}.2.4", OctetString("/var/run/asterisk/asterisk.ctl"))
     tree.scalar(f"{AST}.2.5", lambda m: Gauge32(m.active_calls()))  # astConfigCallsActive

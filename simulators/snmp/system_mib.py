@@ -22,6 +22,12 @@ def uptime_ticks(model: Any) -> int:
     return int(model.uptime() * 100) % 2**32
 
 
+def app_ticks(model: Any) -> int:
+    """Hundredths of a second since the application on the host (a PBX's software)
+    started: with the host, or again after it stopped (TimeTicks)."""
+    return int(model.app_uptime() * 100) % 2**32
+
+
 HR_SYSTEM_DATE = "1.3.6.1.2.1.25.1.2"
 
 

@@ -3,7 +3,8 @@ decoded to the expected readings, device by device, fault by fault.
 
 Each ``tests/cases/profiles/<case>/case.yaml`` names a device of the case fleet, the
 fault to inject (or none: the baseline), and the readings expected after it, as
-``point[/instance]: value``. Values that move on their own (uptimes, counters, free
+``point[/instance]: value`` (``<absent>`` for an object the agent has none of: the
+software behind it stopped). Values that move on their own (uptimes, counters, free
 space, voltages while on battery...) are written as a type, ``<int>`` or ``<float>``:
 the point must still be read, decoded and of that type. ``checks`` add comparisons
 for moving values a fault is about (``[point, ">", 0]``; ``now-3600`` is the Unix time
@@ -38,7 +39,7 @@ from drivers.tasks import stop_task
 from gateway.config import load_config
 from gateway.config.load import LoadedConfig
 from gateway.demo.processes import free_port
-from gateway.model import Reading
+from gateway.model import Quality, Reading
 from gateway.poller.result import PollResult
 from gateway.poller.schedule import PointReader
 from gateway.protocols.registry import Drivers
@@ -116,7 +117,9 @@ def observed(readings: tuple[Reading, ...]) -> dict[str, Any]:
     for r in readings:
         key = f"{r.point}/{r.instance}" if r.instance else r.point
         value = r.value
-        if moving(r.point) and isinstance(value, int | float) and not isinstance(value, bool):
+        if r.quality is not Quality.GOOD:  # not measured: why (``<absent>``: noSuchObject)
+            value = f"<{r.quality.value}>"
+        elif moving(r.point) and isinstance(value, int | float) and not isinstance(value, bool):
             value = "<float>" if isinstance(value, float) else "<int>"
         out[key] = value
     return out

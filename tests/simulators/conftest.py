@@ -14,31 +14,38 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from simulators.control.client import ControlClient
 from tests.realservers import Server, wait_until, which
 
+if TYPE_CHECKING:
+    from gateway.poller.result import PollResult
+
 V3 = {"user": "simv3", "auth_key": "simauth-123", "priv_key": "simpriv-123"}
 SILENCE = 0.5  # seconds without an answer that count as "does not answer"
 
 
-def gateway_readings(site: Path, device: str) -> dict[str, object]:
-    """One poll of ``device`` by the gateway's reader, as ``point[/instance]: value``."""
+def gateway_poll(site: Path, device: str) -> PollResult:
+    """One poll of ``device`` by the gateway's reader."""
     from gateway.config import load_config
     from gateway.protocols.registry import Drivers
 
-    async def poll() -> dict[str, object]:
+    async def poll() -> PollResult:
         config = load_config(site)
         async with Drivers(config) as drivers:
-            result = await drivers.reader(config.device(device)).poll()
-        assert result.reachable, result.error
-        return {
-            f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings
-        }
+            return await drivers.reader(config.device(device)).poll()
 
     return asyncio.run(poll())
+
+
+def gateway_readings(site: Path, device: str) -> dict[str, object]:
+    """One poll of ``device`` by the gateway's reader, as ``point[/instance]: value``."""
+    result = gateway_poll(site, device)
+    assert result.reachable, result.error
+    return {f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings}
 
 
 def free_port_on(address: str, kind: int = socket.SOCK_DGRAM) -> int:
