@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,15 +18,21 @@ class FlapDetector:
     """
 
     spec: Flapping
-    times: deque[datetime] = field(default_factory=deque)
+    # The transitions in the window, oldest first: a few (``transitions`` at most
+    # while it counts), so a list (56 bytes empty) rather than a deque (760 bytes
+    # empty), since every rule with flapping has one per instance it judges.
+    times: list[datetime] = field(default_factory=list)
     flapping: bool = False
 
     def on_transition(self, now: datetime) -> bool:
         """Record a transition; True when it starts flapping."""
         self.times.append(now)
         horizon = now - timedelta(seconds=self.spec.window)
-        while self.times and self.times[0] <= horizon:
-            self.times.popleft()
+        times = self.times
+        old = 0
+        while old < len(times) and times[old] <= horizon:
+            old += 1
+        del times[:old]
         if not self.flapping and len(self.times) >= self.spec.transitions:
             self.flapping = True
             return True

@@ -127,11 +127,37 @@ async def test_counter_rates_states_and_a_missing_value(tmp_path: Path) -> None:
 
 def test_counter_rates_wrap_and_reset() -> None:
     rates = CounterRates()
-    key = ("d", "p")
-    assert rates.rate(key, "counter32", 2**32 - 10, 0.0) is None
-    assert rates.rate(key, "counter32", 10, 2.0) == pytest.approx(10.0)  # wrapped by 20
-    assert rates.rate(key, "counter32", 5, 3.0) is None  # went down early: a reset, no rate
-    assert rates.rate(key, "counter64", 105, 4.0) == pytest.approx(100.0)
+    assert rates.rate("p", "1", "counter32", 2**32 - 10, 0.0) is None
+    assert rates.rate("p", "1", "counter32", 10, 2.0) == pytest.approx(10.0)  # wrapped by 20
+    assert rates.rate("p", "1", "counter32", 5, 3.0) is None  # went down early: a reset, no rate
+    assert rates.rate("p", "1", "counter64", 105, 4.0) == pytest.approx(100.0)
+    assert rates.rate("p", "1", "counter64", 105, 4.0) is None  # no time passed
+
+
+def test_counter_rates_are_kept_per_name_and_instance_and_forgotten() -> None:
+    rates = CounterRates()
+    assert rates.rate("in", "1", "counter64", 2**64 - 1, 0.0) is None
+    assert rates.rate("in", "2", "counter64", 100, 0.0) is None
+    assert rates.rate("out", "1", "counter64", 50, 0.0) is None
+    assert rates.rate("in", "2", "counter64", 300, 2.0) == pytest.approx(100.0)
+    assert rates.rate("out", "1", "counter64", 70, 2.0) == pytest.approx(10.0)
+    # The largest counter64 value is kept exactly: a reset from it gives no rate.
+    assert rates.rate("in", "1", "counter64", 2**64 - 1 - 40, 4.0) is None
+    assert rates.rate("in", "1", "counter64", 2**64 - 1, 8.0) == pytest.approx(10.0)
+    assert len(rates) == 3
+    rates.forget()  # the device went away: its next values start over
+    assert len(rates) == 0
+    assert rates.rate("in", "2", "counter64", 500, 10.0) is None
+    assert rates.rate("in", "2", "counter64", 600, 11.0) == pytest.approx(100.0)
+
+
+def test_a_value_outside_64_bits_is_remembered_exactly() -> None:
+    rates = CounterRates()
+    assert rates.rate("odd", "", "integer", -5, 0.0) is None
+    assert rates.rate("odd", "", "integer", 2**70, 1.0) == pytest.approx(2**70 + 5)
+    assert rates.rate("odd", "", "integer", 2**70 + 8, 3.0) == pytest.approx(4.0)
+    assert rates.rate("odd", "", "integer", 8, 5.0) is None  # went down: no rate
+    assert rates.rate("odd", "", "integer", 10, 6.0) == pytest.approx(2.0)
 
 
 async def test_a_down_device_is_probed_cheaply_then_read_in_full(tmp_path: Path) -> None:

@@ -219,8 +219,7 @@ class AmiReader:
             return [Reading(device, name, f"unknown({raw.word})", ts, instance)]
         out = decoder.readings(device, raw, ts, instance)
         if decoder.point.rate and isinstance(raw, int):
-            key = (device, f"{name}/{instance}")
-            rate = self.rates.rate(key, decoder.point.type, raw, now)
+            rate = self.rates.rate(name, instance, decoder.point.type, raw, now)
             if rate is not None:
                 per = f"{unit}/s" if unit else "/s"
                 out.append(Reading(device, f"{name}.rate", rate, ts, instance, per))
@@ -230,7 +229,7 @@ class AmiReader:
 
     def _unreachable(self, ts: datetime, exc: AmiError) -> PollResult:
         if not self.down:
-            self.rates.forget(self.device.id)
+            self.rates.forget()
         self.down = True
         self._report(exc.kind, str(exc))
         reading = Reading(self.device.id, "reachable", False, ts)

@@ -7,7 +7,7 @@ from drivers.snmp.driver import SnmpDriver
 from gateway.config.load import LoadedConfig
 from gateway.config.profile import Profile
 from gateway.config.site import Device
-from gateway.protocols.snmp.reader import SnmpPointReader
+from gateway.protocols.snmp.reader import RowPlaces, SnmpPointReader
 
 
 class SnmpShared:
@@ -18,9 +18,12 @@ class SnmpShared:
         self.client = client if client is not None else SnmpDriver()
         self.limits = config.site_file.limits  # what one poll may receive, and how long
         ber.set_oid_cache_bytes(self.limits.oid_cache_bytes)
+        # Where the rows of a table walk belong, shared by the readers walking the same
+        # columns (the devices of one profile).
+        self.places: dict[tuple[str, ...], RowPlaces] = {}
 
     def reader(self, device: Device, profile: Profile) -> SnmpPointReader:
-        return SnmpPointReader(device, profile, self.client, self.limits)
+        return SnmpPointReader(device, profile, self.client, self.limits, places=self.places)
 
     async def close(self) -> None:
         await self.client.close()

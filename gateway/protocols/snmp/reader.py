@@ -26,7 +26,7 @@ from gateway.poller.decode import PointDecoder
 from gateway.poller.rates import CounterRates
 from gateway.poller.result import PollResult
 
-MAX_KNOWN_ROWS = 65_536  # row OIDs a reader remembers the column and instance of
+MAX_KNOWN_ROWS = 65_536  # row OIDs whose column and instance the readers of a profile remember
 
 
 def snmp_target(device: Device, limits: Limits = DEFAULT_LIMITS) -> SnmpTarget:
@@ -71,9 +71,41 @@ class _Column:
     root: str  # column OID; an instance is the suffix after it
     decoder: PointDecoder
 
-    @property
-    def prefix(self) -> str:
-        return self.root + "."
+
+class RowPlaces:
+    """Which column of a table walk a row's OID belongs to, and its instance: worked
+    out once per OID and shared by the readers of every device walking the same
+    columns (the devices of one profile), since the same rows come back at every
+    poll of each of them. An OID costs one dictionary entry (the OID text, the
+    client's, and its place) per site, not per device; the instances are interned,
+    so every reading of a row shares one string."""
+
+    __slots__ = ("_known", "_prefixes")
+
+    def __init__(self, roots: tuple[str, ...]) -> None:
+        # Longest roots first, so a column OID that prefixes another never steals its rows.
+        order = sorted(range(len(roots)), key=lambda i: len(roots[i]), reverse=True)
+        self._prefixes = [(roots[i] + ".", i) for i in order]
+        self._known: dict[str, tuple[int, str] | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def place(self, oid: str) -> tuple[int, str] | None:
+        """(column's index in the roots, instance) of a row's OID; None: no column's."""
+        known = self._known
+        if oid in known:
+            return known[oid]
+        if len(known) >= MAX_KNOWN_ROWS:  # tables that keep renumbering: start over
+            known.clear()
+        found = known[oid] = self._place(oid)
+        return found
+
+    def _place(self, oid: str) -> tuple[int, str] | None:
+        for prefix, index in self._prefixes:
+            if oid.startswith(prefix):
+                return index, sys.intern(oid[len(prefix) :])
+        return None
 
 
 class SnmpPointReader:
@@ -94,7 +126,10 @@ class SnmpPointReader:
         client: SnmpClient,
         limits: Limits = DEFAULT_LIMITS,
         rates: CounterRates | None = None,
+        places: dict[tuple[str, ...], RowPlaces] | None = None,
     ) -> None:
+        """``places``: the row placements of every reader of the client, by the roots
+        they walk (a reader of its own without)."""
         self.device = device
         self.limits = limits
         self.target = snmp_target(device, limits)
@@ -112,12 +147,13 @@ class SnmpPointReader:
             for col, point in spec.columns.items()
             if (oid := snmp_point(point).oid) is not None
         ]
-        # Longest roots first, so a column OID that prefixes another never steals its rows.
-        self._by_length = sorted(self.columns, key=lambda c: len(c.root), reverse=True)
-        self._prefixes = [(c.prefix, c) for c in self._by_length]
-        # A row's OID -> its column and instance, made once: the same rows come back at
-        # every poll, and their readings then share one instance string.
-        self._rows: dict[str, tuple[_Column, str] | None] = {}
+        self.roots = tuple(c.root for c in self.columns)
+        shared = None if places is None else places.get(self.roots)
+        if shared is None:
+            shared = RowPlaces(self.roots)
+            if places is not None:
+                places[self.roots] = shared
+        self._places = shared
         self.down = False
 
     async def poll(self) -> PollResult:
@@ -130,7 +166,7 @@ class SnmpPointReader:
             rows = await self._walk(sum(len(o) + value_size(v) for o, v in scalars))
         except SnmpError as exc:
             if not self.down:
-                self.rates.forget(self.device.id)
+                self.rates.forget()
             self.down = True
             reading = Reading(self.device.id, "reachable", False, ts)
             return PollResult(self.device.id, ts, False, (reading,), f"{type(exc).__name__}: {exc}")
@@ -157,15 +193,14 @@ class SnmpPointReader:
         target = self.target
         if left < target.max_walk_bytes:
             target = dataclasses.replace(target, max_walk_bytes=left)
-        return await self.client.walk(target, [c.root for c in self.columns])
+        return await self.client.walk(target, self.roots)
 
     def _decode(
         self, decoder: PointDecoder, raw: object, ts: datetime, instance: str, now: float
     ) -> list[Reading]:
         out = decoder.readings(self.device.id, raw, ts, instance)
         if decoder.point.rate and isinstance(raw, int) and not isinstance(raw, bool):
-            key = (self.device.id, decoder.rate_name, instance)
-            rate = self.rates.rate(key, decoder.point.type, raw, now)
+            rate = self.rates.rate(decoder.rate_name, instance, decoder.point.type, raw, now)
             if rate is not None:
                 out.append(
                     Reading(
@@ -176,20 +211,9 @@ class SnmpPointReader:
 
     def _table_readings(self, rows: list[VarBind], ts: datetime, now: float) -> list[Reading]:
         readings: list[Reading] = []
-        known = self._rows
-        if len(known) > MAX_KNOWN_ROWS:  # a table that keeps renumbering: start over
-            known.clear()
+        place, columns = self._places.place, self.columns
         for oid, raw in rows:
-            if oid in known:
-                found = known[oid]
-            else:
-                found = known[oid] = self._place(oid)
+            found = place(oid)
             if found is not None:
-                readings += self._decode(found[0].decoder, raw, ts, found[1], now)
+                readings += self._decode(columns[found[0]].decoder, raw, ts, found[1], now)
         return readings
-
-    def _place(self, oid: str) -> tuple[_Column, str] | None:
-        for prefix, column in self._prefixes:
-            if oid.startswith(prefix):
-                return column, sys.intern(oid[len(prefix) :])
-        return None
