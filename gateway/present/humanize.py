@@ -9,7 +9,7 @@ import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from gateway.i18n import N_, Translator, translator
+from gateway.i18n import N_, NP_, Translator, translator
 from gateway.i18n.states import word_of
 from gateway.model import Value
 
@@ -26,6 +26,18 @@ DURATION_UNITS = ((86400, "d"), (3600, "h"), (60, "min"), (1, "s"))
 DURATION_TEXT = {"d": N_("{n} d"), "h": N_("{n} h"), "min": N_("{n} min"), "s": N_("{n} s")}
 SIZE_UNITS = ("MB", "GB", "TB", "PB")  # steps of 1000 from MB
 BIT_RATE_UNITS = ("bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s")
+# The words of units written as words in another language (a profile's ``errors``,
+# 个; ``min``, 分钟; per day, 天); a symbol people read in any language (MB, ms, V,
+# %, bit/s) is not here and stays as it is.
+UNIT_CONTEXT = "unit"
+UNIT_WORDS = {
+    "errors": NP_("unit", "errors"),
+    "d": NP_("unit", "d"),
+    "h": NP_("unit", "h"),
+    "min": NP_("unit", "min"),
+    "s": NP_("unit", "s"),
+    "C": NP_("unit", "C"),
+}
 
 
 def is_number(value: Value) -> bool:
@@ -80,6 +92,19 @@ def rate(per_second: float, unit: str = "") -> str:
     """A small per-second rate: ``0.3/s``, ``12/s``."""
     digits = 0 if per_second == 0 or abs(per_second) >= 10 else 1 if abs(per_second) >= 1 else 2
     return f"{per_second:.{digits}f}{(' ' + unit) if unit else ''}/s"
+
+
+def unit_text(unit: str, tr: Translator | None = None) -> str:
+    """A unit in ``tr``'s words, part by part: ``errors/s/d`` -> ``个/秒/天``, ``MB/d``
+    -> ``MB/天``, ``C`` -> ``°C``; a rate of bits (``Mbit/s``) as it is."""
+    if tr is None:
+        return unit
+    kept = next((r for r in BIT_RATE_UNITS if unit == r or unit.startswith(r + "/")), "")
+    words = (
+        tr.pgettext(UNIT_CONTEXT, UNIT_WORDS[part]) if part in UNIT_WORDS else part
+        for part in unit.removeprefix(kept).split("/")
+    )
+    return kept + "/".join(words)
 
 
 def clock_offset(

@@ -11,6 +11,7 @@ from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
 from gateway.config.rules import TRAP_PREFIX
 from gateway.correlate.topology import GATEWAY
 from gateway.i18n import N_, Translator, translator
+from gateway.present.humanize import unit_text
 from gateway.present.summary import STATE_WORDS, display_name, kind_word, summarize
 from gateway.present.tables import shared_title
 from gateway.proactive import calendar
@@ -186,12 +187,13 @@ async def _trend(
         if forecast
         else (trend is not None and trend.r2 >= 0.6 and len(samples) >= 12)
     )
-    per_day = number(trend.per_day, f"{unit}/d" if unit else "/d") if trend and trusted else "-"
+    per_day_unit = unit_text(f"{unit}/d" if unit else "/d", src.tr)
+    per_day = number(trend.per_day, per_day_unit) if trend and trusted else "-"
     outlook = ""
     _ = src.tr.gettext
     if forecast is not None:
         eta = forecast.outlook.eta
-        target = number(forecast.threshold, unit)
+        target = number(forecast.threshold, unit_text(unit, src.tr))
         if forecast.past:
             outlook = _("past {target}").format(target=target)
         elif eta is not None and forecast.outlook.trusted:

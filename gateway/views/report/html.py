@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from gateway.i18n import Translator, translator
-from gateway.views.report.markdown import MARK_WORDS, TREND_HEADS
+from gateway.views.report.markdown import MARK_WORDS, TREND_HEADS, trend_cells
 from gateway.views.report.model import DeviceHealth, Mark, Report, TicketLine
 from gateway.views.status import LEVELS
 
@@ -74,18 +74,7 @@ def _device(d: DeviceHealth, tr: Translator) -> str:
         parts.append(
             _table(
                 tuple(_(head) for head in TREND_HEADS),
-                [
-                    (
-                        escape(t.title or t.point),
-                        escape(t.instance) or "-",
-                        escape(f"{t.last} {t.unit}".strip()),
-                        escape(t.low),
-                        escape(t.high),
-                        escape(t.per_day),
-                        escape(t.outlook) or "-",
-                    )
-                    for t in d.trends
-                ],
+                [tuple(escape(cell) for cell in trend_cells(t, tr)) for t in d.trends],
             )
         )
     return "".join(parts)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from gateway.i18n import N_, Translator, translator
-from gateway.views.report.model import DeviceHealth, Mark, Report, TicketLine
+from gateway.present.humanize import unit_text
+from gateway.views.report.model import DeviceHealth, Mark, Report, TicketLine, Trend
 from gateway.views.status import LEVELS
 
 # Characters that could start markup or HTML in a cell: escaped with a backslash.
@@ -21,6 +22,16 @@ MARK_WORDS = {
 TREND_HEADS = (
     N_("Point"), N_("Instance"), N_("Last"), N_("Low"), N_("High"), N_("Per day"), N_("Outlook"),
 )  # fmt: skip
+
+
+def trend_cells(trend: Trend, tr: Translator) -> tuple[str, ...]:
+    """A trend table's row, under TREND_HEADS, as text in ``tr``'s language (its unit
+    too: ``0.7 个/秒``); "-" where there is nothing."""
+    unit = unit_text(trend.unit, tr)
+    last = f"{trend.last}{unit}" if unit.startswith("°") else f"{trend.last} {unit}".strip()
+    cells = (trend.title or trend.point, trend.instance, last, trend.low, trend.high,
+             trend.per_day, trend.outlook)  # fmt: skip
+    return tuple(cell or "-" for cell in cells)
 
 
 def md(text: object) -> str:
@@ -73,18 +84,7 @@ def _device(d: DeviceHealth, tr: Translator) -> list[str]:
             "",
             *_table(
                 tuple(_(head) for head in TREND_HEADS),
-                [
-                    (
-                        md(t.title or t.point),
-                        md(t.instance) or "-",
-                        md(f"{t.last} {t.unit}".strip()),
-                        md(t.low),
-                        md(t.high),
-                        md(t.per_day),
-                        md(t.outlook) or "-",
-                    )
-                    for t in d.trends
-                ],
+                [tuple(md(cell) for cell in trend_cells(t, tr)) for t in d.trends],
             ),
         ]
     else:
