@@ -43,7 +43,7 @@ from gateway.model import Quality, Reading
 from gateway.poller.result import PollResult
 from gateway.poller.schedule import PointReader
 from gateway.protocols.registry import Drivers
-from tests.simulators.conftest import SimFleet, free_port_on
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 CASES = Path(__file__).parent / "profiles"
 REGENERATE = os.environ.get("LVGW_REGENERATE") == "1"
@@ -96,16 +96,11 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFleet, 
         text = text.replace("{" + device + "}", str(port))
     ports["panel-sia-receiver"] = free_port()  # the gateway's: TCP and UDP free
     text = text.replace("{panel-sia-receiver}", str(ports["panel-sia-receiver"]))
-    site = workdir / "site.yaml"
-    sim = SimFleet(workdir, text, ["--write-config", str(site)])
-    sim.start()
-    try:
+    with fleet_with_site(workdir, text, timeout=10) as (sim, site):
         doc = yaml.safe_load(site.read_text())
         doc["agent"] = {"state_dir": str(workdir / "state")}  # the DC-09 panels' state
         site.write_text(yaml.safe_dump(doc, sort_keys=False))
         yield sim, load_config(site)
-    finally:
-        sim.stop()
 
 
 def moving(point: str) -> bool:

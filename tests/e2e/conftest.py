@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -33,8 +31,9 @@ import yaml
 
 from drivers.tasks import stop_task
 from gateway.demo.processes import free_port
+from tests.e2e.lvgw import lvgw_running
 from tests.realservers import Mosquitto, running, wait_until
-from tests.simulators.conftest import SimFleet, free_port_on, get
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on, get
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "docs/schemas/ticket-event.schema.json").read_text())
@@ -386,13 +385,9 @@ def e2e_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFle
     """The fleet, started, with ups-drained's battery run down; and where it sends traps."""
     workdir = tmp_path_factory.mktemp("e2e-fleet")
     traps = f"127.0.0.1:{free_port_on('127.0.0.1')}"
-    sim = SimFleet(workdir, fleet_text(traps), ["--write-config", str(workdir / "site.yaml")])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, fleet_text(traps)) as (sim, _):
         drain_ups(sim, "ups-drained", UPS_DRAINED_CHARGE)
         yield sim, traps
-    finally:
-        sim.stop()
 
 
 @pytest.fixture(scope="module")
@@ -419,32 +414,17 @@ async def fleet_site(
     )  # fmt: skip
     site_id = yaml.safe_load(config.read_text())["site"]["id"]
     log_path = workdir / "gateway.log"
-    async with service_center_on(e2e_broker.port, site_id) as center:
-        with log_path.open("wb") as log:
-            gateway = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "run", "-c", str(config)],
-                stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )  # fmt: skip
+    async with (
+        service_center_on(e2e_broker.port, site_id) as center,
+        lvgw_running(config, log_path) as gateway,
+    ):
         parents = {d["id"]: d.get("parent") for d in yaml.safe_load(config.read_text())["devices"]}
         site = FleetSite(sim, config, gateway, log_path, center, parents)
-        try:
-            async with center.listening():
-                await center.wait_for(
-                    lambda: any(s["state"] == "online" for s in center.status), 20
-                )
-            # Cases start once every device was polled (ports seen up, a baseline).
-            await status_of(config, lambda s: all_reachable(s, skip=set(intervals)), 20)
-            yield site
-        finally:
-            gateway.send_signal(signal.SIGTERM)
-            try:
-                code = await asyncio.to_thread(gateway.wait, 10)
-            except subprocess.TimeoutExpired:
-                gateway.kill()
-                await asyncio.to_thread(gateway.wait, 5)
-                raise
-            assert code == 0, f"lvgw run exited with {code}: see {log_path}"
+        async with center.listening():
+            await center.wait_for(lambda: any(s["state"] == "online" for s in center.status), 20)
+        # Cases start once every device was polled (ports seen up, a baseline).
+        await status_of(config, lambda s: all_reachable(s, skip=set(intervals)), 20)
+        yield site
 
 
 def all_reachable(status: dict[str, Any], skip: set[str]) -> bool:

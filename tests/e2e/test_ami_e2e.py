@@ -16,11 +16,7 @@ center's tickets.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -41,8 +37,9 @@ from tests.e2e.conftest import (
     validate,
     write_test_profiles,
 )
+from tests.e2e.lvgw import lvgw_running
 from tests.realservers import Mosquitto, running
-from tests.simulators.conftest import SimFleet, free_port_on
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 pytestmark = pytest.mark.e2e
 
@@ -93,12 +90,8 @@ def ami_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFle
     ports = {f"snmp{n}": free_port_on(HOST) for n in range(1, 5)}
     ports |= {f"ami{n}": free_port_on(HOST, socket.SOCK_STREAM) for n in range(1, 5)}
     text = FLEET.format(host=HOST, cert=server.cert, key=server.key, **ports)
-    sim = SimFleet(workdir, text, ["--write-config", str(workdir / "site.yaml")])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, text) as (sim, _):
         yield sim, CertAuthority(workdir / "other-ca").ca.cert  # a CA that signed nothing
-    finally:
-        sim.stop()
 
 
 def site_file(sim: SimFleet, other_ca: Path, broker: Mosquitto, workdir: Path) -> Path:
@@ -133,25 +126,17 @@ async def ami_site(
     with running(broker):
         config = site_file(sim, other_ca, broker, workdir)
         log_path = workdir / "gateway.log"
-        async with service_center_on(broker.port, "ami-site") as center:
-            with log_path.open("wb") as log:
-                gateway = subprocess.Popen(
-                    [sys.executable, "-m", "gateway", "run", "-c", str(config)],
-                    stdout=log, stderr=subprocess.STDOUT,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                )  # fmt: skip
-            try:
-                # pbx-push's first scheduled poll may be a minute away: not waited for.
-                await status_of(
-                    config,
-                    lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "pbx-poll"),
-                    20,
-                )
-                yield AmiSite(sim, center, log_path)
-            finally:
-                gateway.send_signal(signal.SIGTERM)
-                code = await asyncio.to_thread(gateway.wait, 10)
-                assert code == 0, log_path.read_text(errors="replace")[-3000:]
+        async with (
+            service_center_on(broker.port, "ami-site") as center,
+            lvgw_running(config, log_path),
+        ):
+            # pbx-push's first scheduled poll may be a minute away: not waited for.
+            await status_of(
+                config,
+                lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "pbx-poll"),
+                20,
+            )
+            yield AmiSite(sim, center, log_path)
 
 
 async def test_a_trunk_event_opens_trunk_down_within_two_seconds(ami_site: AmiSite) -> None:

@@ -26,7 +26,7 @@ from tests.e2e.test_center_e2e import (
     site_file,
 )
 from tests.realservers import Alertmanager, Mosquitto, SmtpServer, running
-from tests.simulators.conftest import SimFleet, free_port_on
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 pytestmark = pytest.mark.e2e
 SITE = "site-a2e"
@@ -35,13 +35,8 @@ SITE = "site-a2e"
 @pytest.fixture
 def fleet(tmp_path: Path) -> Iterator[SimFleet]:
     workdir = tmp_path / "fleet"
-    sim = SimFleet(workdir, FLEET % (SITE, free_port_on("127.0.0.1")),
-                   ["--write-config", str(workdir / "site.yaml")])  # fmt: skip
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, FLEET % (SITE, free_port_on("127.0.0.1"))) as (sim, _):
         yield sim
-    finally:
-        sim.stop()
 
 
 @pytest.fixture

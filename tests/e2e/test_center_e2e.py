@@ -30,7 +30,7 @@ from tests.center.events import ticket_event
 from tests.e2e.conftest import validate
 from tests.httpreceiver import serving, signed
 from tests.realservers import Mosquitto, free_port, wait_until
-from tests.simulators.conftest import SimFleet, free_port_on
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 pytestmark = pytest.mark.e2e
 SITE = "site-c2e"
@@ -179,12 +179,8 @@ async def center_cli(*args: str) -> tuple[int, str]:
 def fleet(tmp_path: Path) -> Iterator[SimFleet]:
     workdir = tmp_path / "fleet"
     text = FLEET % (SITE, free_port_on("127.0.0.1"))
-    sim = SimFleet(workdir, text, ["--write-config", str(workdir / "site.yaml")])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, text) as (sim, _):
         yield sim
-    finally:
-        sim.stop()
 
 
 async def test_a_fault_through_the_center_to_the_helpdesk_and_the_ack_back(

@@ -14,11 +14,7 @@ scheduled poll.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -38,8 +34,9 @@ from tests.e2e.conftest import (
     validate,
     write_test_profiles,
 )
+from tests.e2e.lvgw import lvgw_running
 from tests.realservers import Mosquitto, running
-from tests.simulators.conftest import SimFleet, free_port_on
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 pytestmark = pytest.mark.real
 
@@ -89,12 +86,8 @@ def nvr_fleet(tmp_path_factory: pytest.TempPathFactory, api: str) -> Iterator[Si
         http1=free_port_on(host, socket.SOCK_STREAM),
         http2=free_port_on(host, socket.SOCK_STREAM),
     )
-    sim = SimFleet(workdir, text, ["--write-config", str(workdir / "site.yaml")])
-    sim.start(timeout=20)
-    try:
+    with fleet_with_site(workdir, text) as (sim, _):
         yield sim
-    finally:
-        sim.stop()
 
 
 def site_file(sim: SimFleet, broker: Mosquitto, workdir: Path, api: str) -> Path:
@@ -123,25 +116,17 @@ async def nvr_site(
     with running(broker):
         config = site_file(nvr_fleet, broker, workdir, api)
         log_path = workdir / "gateway.log"
-        async with service_center_on(broker.port, f"{api}-site") as center:
-            with log_path.open("wb") as log:
-                gateway = subprocess.Popen(
-                    [sys.executable, "-m", "gateway", "run", "-c", str(config)],
-                    stdout=log, stderr=subprocess.STDOUT,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                )  # fmt: skip
-            try:
-                # nvr-push's first scheduled poll may be a minute away: not waited for.
-                await status_of(
-                    config,
-                    lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "nvr-poll"),
-                    20,
-                )
-                yield NvrSite(nvr_fleet, center, log_path)
-            finally:
-                gateway.send_signal(signal.SIGTERM)
-                code = await asyncio.to_thread(gateway.wait, 10)
-                assert code == 0, log_path.read_text(errors="replace")[-3000:]
+        async with (
+            service_center_on(broker.port, f"{api}-site") as center,
+            lvgw_running(config, log_path),
+        ):
+            # nvr-push's first scheduled poll may be a minute away: not waited for.
+            await status_of(
+                config,
+                lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "nvr-poll"),
+                20,
+            )
+            yield NvrSite(nvr_fleet, center, log_path)
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ import yaml
 from tests.cdp import Page, chromium_page
 from tests.e2e.test_center_e2e import start, stop
 from tests.realservers import Mosquitto, free_port
-from tests.simulators.conftest import SimFleet, free_port_on
+from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 from tests.views.png import read_png
 from tests.views.test_status_page_browser import api_status
 
@@ -71,12 +71,8 @@ def _free_both() -> int:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[SimFleet]:
     workdir = tmp_path / "fleet"
-    sim = SimFleet(workdir, demo_fleet(), ["--write-config", str(workdir / "site.yaml")])
-    sim.start(timeout=30)
-    try:
+    with fleet_with_site(workdir, demo_fleet(), timeout=30) as (sim, _):
         yield sim
-    finally:
-        sim.stop()
 
 
 def site_file(written: Path, broker: Mosquitto, state: Path, status_port: int, locale: str) -> Path:

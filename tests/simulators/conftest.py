@@ -147,12 +147,15 @@ class SimFleet(Server):
 
 
 @contextmanager
-def fleet_with_site(workdir: Path, fleet_yaml: str) -> Iterator[tuple[SimFleet, Path]]:
+def fleet_with_site(
+    workdir: Path, fleet_yaml: str, timeout: float = 20
+) -> Iterator[tuple[SimFleet, Path]]:
     """`lvgw-sim run` serving ``fleet_yaml`` from ``workdir``, with the gateway's site
-    file for its devices written there (``--write-config``): the fleet and that file."""
+    file for its devices written there (``--write-config``): the fleet and that file,
+    once it answers (within ``timeout`` seconds)."""
     site = workdir / "site.yaml"
     sim = SimFleet(workdir, fleet_yaml, ["--write-config", str(site)])
-    sim.start(timeout=20)
+    sim.start(timeout=timeout)
     try:
         yield sim, site
     finally:
