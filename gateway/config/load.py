@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from gateway import shipped
 from gateway.config import credentials, exposure, secretfiles
 from gateway.config.errors import ConfigError, ConfigProblem
+from gateway.config.include import load_profile_source
 from gateway.config.meanings import meaning_problems
 from gateway.config.mibnames import resolve_names
 from gateway.config.profile import Profile, match_problems, protocol_problems
@@ -139,7 +140,7 @@ def _load_profile(
     for directory in dirs:
         path = directory / f"{name}.yaml"
         if path.is_file():
-            data, linemap = load_yaml(path)
+            data, linemap = load_profile_source(path)
             if isinstance(data, dict):
                 data = {"id": name, **data}
             unresolved = resolve_names(data, mibs or MibLibrary.over([]))

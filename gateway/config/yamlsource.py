@@ -39,18 +39,24 @@ Loc = tuple[str | int, ...]
 class LineMap:
     file: Path
     lines: dict[Loc, int] = field(default_factory=dict)
+    # Where a location's lines are when not in ``file``: a part a profile includes.
+    files: dict[Loc, Path] = field(default_factory=dict)
 
-    def line_of(self, loc: Sequence[str | int]) -> int:
-        """The line of the deepest known prefix of ``loc`` (1 for the file itself)."""
+    def where(self, loc: Sequence[str | int]) -> tuple[Path, int]:
+        """The file and line of the deepest known prefix of ``loc`` (the file's line 1
+        for the file itself)."""
         path = tuple(loc)
         while path:
             if path in self.lines:
-                return self.lines[path]
+                return self.files.get(path, self.file), self.lines[path]
             path = path[:-1]
-        return self.lines.get((), 1)
+        return self.file, self.lines.get((), 1)
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        return self.where(loc)[1]
 
     def problem(self, loc: Sequence[str | int], message: str) -> ConfigProblem:
-        return ConfigProblem(self.file, self.line_of(loc), message)
+        return ConfigProblem(*self.where(loc), message)
 
 
 def _convert(node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[str]) -> Any:

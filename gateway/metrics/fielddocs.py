@@ -13,9 +13,9 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from gateway.config.include import load_profile_source
 from gateway.config.load import BUILTIN_PROFILES
 from gateway.config.profile import Point, Profile
-from gateway.config.yamlsource import load_yaml
 from gateway.metrics.schema import (
     DEVICE_MEASUREMENT,
     GATEWAY_MEASUREMENT,
@@ -34,7 +34,7 @@ HEADER = (
 
 def load_profile(path: Path) -> Profile:
     """A profile file as the agent loads it (its id is the file name)."""
-    data, _ = load_yaml(path)
+    data, _ = load_profile_source(path)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a profile is a mapping")
     return Profile.model_validate({"id": path.stem, **data})

@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from drivers.tasks import stop_task
+from gateway.config.include import load_profile_source
 from gateway.demo.processes import free_port
 from tests.e2e.lvgw import lvgw_running
 from tests.realservers import Mosquitto, running, wait_until
@@ -211,7 +212,7 @@ def write_test_profiles(dest: Path, now: datetime) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     window = _window_excluding(now)
     for source in sorted(SHIPPED_PROFILES.glob("*.yaml")):
-        profile = yaml.safe_load(source.read_text())
+        profile, _lines = load_profile_source(source)  # written whole, its parts included
         for rule in profile.get("rules", []):
             for trigger in [rule, *rule.get("escalate", [])]:
                 _shorten(trigger, ("for", "clear_for"), RULE_WAIT)

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from gateway.config import ConfigError, load_config
+from gateway.config.include import load_profile_source
 from gateway.config.load import BUILTIN_PROFILES, load_profile
 
 PROFILE = """\
@@ -99,7 +99,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def test_every_shipped_title_is_in_english_and_chinese(path: Path) -> None:
     """Each rule's title and flapping title: an English and a Chinese text (the same
     placeholders: loading the profile checks that)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data, _lines = load_profile_source(path)  # with the parts it includes
     titles = []
     for rule in data.get("rules", []):
         titles.append(rule["title"])

@@ -44,7 +44,9 @@ def test_the_wheel_holds_every_file_of_the_packages(built_wheel: Path) -> None:
             "gateway/shipped/schemas/ticket-event.schema.json"} <= expected  # fmt: skip
     assert expected - shipped == set()
     shipped_profiles = {n for n in shipped if n.startswith("gateway/shipped/profiles/")}
-    assert len(shipped_profiles) == len(list((ROOT / "config" / "profiles").glob("*.yaml")))
+    # the profiles and the parts they include (parts/)
+    assert len(shipped_profiles) == len(list((ROOT / "config" / "profiles").rglob("*.yaml")))
+    assert "gateway/shipped/profiles/parts/if-mib.yaml" in shipped_profiles
 
 
 def run(venv: Venv, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import ConfigError, load_config
+from gateway.config.include import load_profile_source
 from gateway.config.load import BUILTIN_PROFILES, LoadedConfig
 from gateway.config.profile import Profile
 from gateway.config.protocols import SCHEMAS
@@ -40,10 +41,8 @@ def site(tmp_path: Path, text: str) -> LoadedConfig:
 
 
 def test_every_shipped_profile_speaks_a_registered_protocol() -> None:
-    import yaml
-
     for path in BUILTIN_PROFILES.glob("*.yaml"):
-        assert yaml.safe_load(path.read_text())["protocol"] in PROTOCOLS, path.name
+        assert load_profile_source(path)[0]["protocol"] in PROTOCOLS, path.name
 
 
 @dataclass
