@@ -180,6 +180,8 @@ class DeviceRules:
                 if answered is not None:
                     assert isinstance(track.trigger, PollStreak)
                     changed = _count_poll(rule, track, track.trigger, answered, readings)
+                    if isinstance(rule, AbsentRule) and track.trigger.raised:
+                        self.values.forget_previous(rule.points)  # its restart ends it
                 out += self._settle(rule, track, "", now, changed)
                 self.due[index] = track_due(track, now)
                 continue

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gateway.config.rules import ReadingNames
-from gateway.model import Reading, Value
+from gateway.model import Quality, Reading, Value
+
+_ABSENT = Quality.ABSENT
 
 
 @dataclass(slots=True)
@@ -22,6 +24,12 @@ class Sample:
     across it (that condition is the incident's story). A ``rate`` needs two
     readings of one stretch of answered polls: over any outage a counter may have
     restarted from zero, and one value over the whole gap is no rate.
+
+    Readings the agent answered it has none of (quality ABSENT: the application
+    behind it stopped) are passed over the same way: ``previous`` stays the reading
+    before them, so an application that restarted within a poll or two is seen by its
+    uptime (``change``), and no rate spans them. After an absence that raised an
+    ``absent`` rule's condition nothing is compared across it (`forget_previous`).
     """
 
     reading: Reading
@@ -131,6 +139,15 @@ class DeviceValues:
         before it are never compared with readings after it."""
         self.joined = self.epoch
 
+    def forget_previous(self, points: Iterable[str]) -> None:
+        """These points have been absent long enough to be an incident of their own
+        (their application stopped): what they read before it is never compared
+        with what they read after it."""
+        for point in points:
+            sample = self.samples.get((point, ""))
+            if sample is not None and sample.reading.quality is _ABSENT:
+                sample.previous = None
+
     def update(self, readings: Iterable[Reading], full_poll: bool) -> Changes:
         """Store readings. A full poll lists every row of each table it read, so a row
         it lacks is gone; a partial batch (traps) only adds to what is known."""
@@ -150,8 +167,12 @@ class DeviceValues:
                 if old is None:
                     samples[key] = Sample(reading, epoch)
                 else:  # the sample moves on in place: no new object per reading
-                    old.previous = old.reading if old.epoch >= joined else None
-                    old.continuous = old.epoch == epoch
+                    if old.reading.quality is _ABSENT:  # compared across, never a rate
+                        old.previous = old.previous if old.epoch >= joined else None
+                        old.continuous = False
+                    else:
+                        old.previous = old.reading if old.epoch >= joined else None
+                        old.continuous = old.epoch == epoch
                     old.reading, old.epoch = reading, epoch
             table = table_of(reading.point)
             if table is not None:
