@@ -88,10 +88,10 @@ def percent(share: float, of: float = 100.0) -> str:
     return f"{value:.0f} %" if abs(value) >= 10 or value == 0 else f"{value:.1f} %"
 
 
-def rate(per_second: float, unit: str = "") -> str:
-    """A small per-second rate: ``0.3/s``, ``12/s``."""
+def rate(per_second: float, unit: str = "", tr: Translator | None = None) -> str:
+    """A small per-second rate: ``0.3/s``, ``12/s`` (``0.3/秒`` in ``tr``'s words)."""
     digits = 0 if per_second == 0 or abs(per_second) >= 10 else 1 if abs(per_second) >= 1 else 2
-    return f"{per_second:.{digits}f}{(' ' + unit) if unit else ''}/s"
+    return f"{per_second:.{digits}f}{(' ' + unit) if unit else ''}{unit_text('/s', tr)}"
 
 
 def unit_text(unit: str, tr: Translator | None = None) -> str:

@@ -239,7 +239,7 @@ def _errors(m: _Meant) -> list[Figure]:
     if not erring:
         return [Figure("errors", m.text("errors_none"))]
     text = m.text("errors").format(
-        rate=humanize.rate(sum(erring.values())), ports=len(erring), of=len(per_port)
+        rate=humanize.rate(sum(erring.values()), tr=m.tr), ports=len(erring), of=len(per_port)
     )
     return [Figure("errors", text, State.DEGRADED)]
 

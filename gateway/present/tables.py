@@ -142,15 +142,15 @@ JUDGED: dict[Meaning, Callable[[str], State | None]] = {
     M.DISK_STATUS: _disk,
     M.SENSOR_STATUS: _good(frozenset({"ok"})),
 }
-NUMBERS: dict[Meaning, Callable[[float], str]] = {
-    M.DISK_FREE: humanize.size_mb,
-    M.DISK_CAPACITY: humanize.size_mb,
-    M.PORT_TRAFFIC: humanize.bit_rate,
-    M.PORT_ERRORS: humanize.rate,
+NUMBERS: dict[Meaning, Callable[[float, Translator], str]] = {
+    M.DISK_FREE: lambda mb, _tr: humanize.size_mb(mb),
+    M.DISK_CAPACITY: lambda mb, _tr: humanize.size_mb(mb),
+    M.PORT_TRAFFIC: lambda per_second, _tr: humanize.bit_rate(per_second),
+    M.PORT_ERRORS: lambda per_second, tr: humanize.rate(per_second, tr=tr),
 }
 
 
-def _cell(value: Value, meaning: Meaning | None) -> Cell:
+def _cell(value: Value, meaning: Meaning | None, tr: Translator) -> Cell:
     if meaning in FLAGS:
         on = value is True or value == 1
         return Cell(TEXT["yes" if on else "no"], int(on), State.DEGRADED if on else None)
@@ -159,7 +159,7 @@ def _cell(value: Value, meaning: Meaning | None) -> Cell:
         return Cell(humanize.state_word(value), value, judge(value) if judge else None)
     if isinstance(value, bool | int | float) and humanize.is_number(float(value)):
         show = NUMBERS.get(meaning) if meaning is not None else None
-        text = show(float(value)) if show else humanize.number(value)
+        text = show(float(value), tr) if show else humanize.number(value)
         return Cell(text, float(value))
     return Cell(humanize.number(value), "")
 
@@ -213,7 +213,7 @@ def device_tables(
                 cells.append(Cell(text, text))
             for reading, _ in shown:
                 value = found[reading].get(instance)
-                cells.append(_cell(value, meanings.get(reading)) if value is not None else
+                cells.append(_cell(value, meanings.get(reading), tr) if value is not None else
                              Cell("", ""))  # fmt: skip
             rows.append(tuple(cells))
         columns = (TEXT["instance"], *((TEXT["name"],) if label else ()), *(t for _, t in shown))

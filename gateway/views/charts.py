@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from gateway.config.meanings import SENSOR_CELSIUS, Meaning
 from gateway.i18n import N_, Translator, translator
 from gateway.metrics.store.types import Sample
+from gateway.present.humanize import unit_text
 from gateway.present.tables import shared_title
 from gateway.proactive.ports import History
 from gateway.snapshot import DeviceStatus
@@ -31,6 +32,7 @@ OWN_POINTS = {"rtt": (N_("Round trip"), "ms")}  # the gateway's own readings wor
 TEXT = {
     "busiest": N_("busiest {shown} of {total}"),
     "temperatures": N_("Temperatures"),
+    "titled": N_("{title}, {unit}"),
 }
 # What a chart of a meaning is called and the unit its values are stored in.
 CHARTED: dict[Meaning, tuple[str, str]] = {
@@ -165,14 +167,16 @@ async def draw(
         series.sort(key=lambda s: max((x.max for x in s[1]), default=0.0), reverse=True)
         series = sorted(series[:MAX_LINES], key=lambda s: instances.index(s[0]))
     peak = max((x.max for _, samples in series for x in samples), default=0.0)
-    factor, unit = _scale(wanted.unit, peak)
+    factor, stored = _scale(wanted.unit, peak)
+    unit = unit_text(stored, tr)  # in the site's words: 分钟, /秒
     lines = [
         svg.Line(labels.get(instance, instance), _scaled(samples, factor))
         for instance, samples in series
     ]
-    title = f"{wanted.title}, {unit}" if unit else wanted.title
+    _ = (tr or translator()).gettext
+    title = _(TEXT["titled"]).format(title=wanted.title, unit=unit) if unit else wanted.title
     note = (
-        (tr or translator()).gettext(TEXT["busiest"]).format(shown=MAX_LINES, total=len(instances))
+        _(TEXT["busiest"]).format(shown=MAX_LINES, total=len(instances))
         if len(instances) > MAX_LINES
         else ""
     )

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.config.meanings import Meaning
 from gateway.i18n import translator
+from gateway.metrics.store.metric_store import MetricStore
+from gateway.model import Reading
 from gateway.present import humanize
 from gateway.present.summary import summarize
 from gateway.present.tables import Table
-from gateway.views.charts import worth_charting
+from gateway.views.charts import draw, worth_charting
 from gateway.views.pages import index_page, table_html
 from gateway.views.status import _pad, render
 from tests.unit.test_snapshot_model import NOW, built
@@ -91,6 +94,25 @@ def test_chart_titles_in_chinese() -> None:
     assert zh == ["入流量", "出流量", "电池电量", "往返时延"]
     en = [w.title for w in worth_charting(points, meanings)]
     assert en == ["Traffic in", "Traffic out", "Battery charge", "Round trip"]
+
+
+async def test_a_charts_unit_in_chinese(tmp_path: Path) -> None:
+    """The title above a chart and its axis give the unit in the site's words."""
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    clock = start + timedelta(hours=1)
+    async with MetricStore(tmp_path / "metrics.db", clock=clock.timestamp) as store:
+        await store.add(
+            Reading("ups-1", "ups.minutes_remaining", 40.0 - n, start + timedelta(minutes=n))
+            for n in range(10)
+        )
+        meanings = {"ups.minutes_remaining": Meaning.BATTERY_RUNTIME}
+        shown = (("zh-CN", "电池可用时间（分钟）", "分钟"), ("en", "Battery runtime, min", "min"))
+        for locale, title, unit in shown:
+            tr = translator(locale)
+            (wanted,) = worth_charting(["ups.minutes_remaining"], meanings, None, tr)
+            chart = await draw(store, "ups-1", wanted, {}, start, clock, timedelta(minutes=1), tr)
+            assert chart.title == title
+            assert f">{unit}<" in chart.svg  # beside the axis
 
 
 def test_durations_and_clock_offsets_in_chinese() -> None:

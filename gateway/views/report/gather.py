@@ -220,8 +220,8 @@ def trend_title(
     point: str, meaning: Meaning | None, meanings: dict[str, Meaning], tr: Translator
 ) -> str:
     """A series' title by what it means, as the device page's charts call it (in the
-    site's language); "" when it means nothing the charts know (the table then shows
-    the point's name)."""
+    site's language); "" when it means nothing the charts know (the trend table then
+    leaves it out, unless a forecast watches it: it shows the point's name)."""
     if point in OWN_POINTS:
         return tr.gettext(OWN_POINTS[point][0])
     if meaning not in CHARTED:
@@ -255,10 +255,13 @@ async def _trends(
             continue
         for instance in instances:
             forecast = forecasts.get((lookup.device.id, point, instance))
+            title = trend_title(point, meaning, meanings, src.tr)
+            if not title and forecast is None:
+                continue  # a series the device page does not chart: raw, for its details
             trend = await _trend(lookup, point, instance, src, forecast)
             # Port error counters are listed only when they counted something.
             if trend is not None and not (meaning is Meaning.PORT_ERRORS and trend.high == "0"):
-                out.append(replace(trend, title=trend_title(point, meaning, meanings, src.tr)))
+                out.append(replace(trend, title=title))
     return tuple(out)
 
 

@@ -5,6 +5,7 @@ files. After a deliberate change, regenerate them with
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,19 @@ async def test_the_chinese_report_is_the_english_one_in_other_words(
     assert ids and all(ticket_id in chinese for ticket_id in ids)
     # A ticket's title is the one it was opened with (the tickets here were stored in English).
     assert "Disk HDD2 of CCTV recorder failed (smart_failed)" in chinese
+
+
+async def test_a_trend_line_is_named_by_what_it_means_never_by_its_point(
+    config: LoadedConfig, config_zh: LoadedConfig
+) -> None:
+    """Series the device page does not chart (memory, mains voltage, time on battery
+    here) are left out of the trend tables rather than listed by their point names."""
+    for site in (config, config_zh):
+        report = await make_report(site, None, "md", 30, NOW)
+        firsts = [line.split("|")[1].strip() for line in report.splitlines()
+                  if line.startswith("| ") and line.count("|") == 8]  # fmt: skip
+        assert "往返时延" in firsts or "Round trip" in firsts
+        assert [f for f in firsts if re.fullmatch(r"[a-z_]+(\.[a-z_0-9]+)+", f)] == []
 
 
 async def test_device_report_matches_the_golden_file(config: LoadedConfig) -> None:
