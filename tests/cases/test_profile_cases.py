@@ -43,6 +43,7 @@ from gateway.model import Quality, Reading
 from gateway.poller.result import PollResult
 from gateway.poller.schedule import PointReader
 from gateway.protocols.registry import Drivers
+from tests.readings import by_key
 from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 CASES = Path(__file__).parent / "profiles"
@@ -252,9 +253,7 @@ async def test_profile_case(case_dir: Path, fleet: tuple[SimFleet, LoadedConfig]
     extra = sorted(set(got) - set(expected))
     wrong = {k: (expected[k], got[k]) for k in expected if k in got and expected[k] != got[k]}
     assert not (missing or extra or wrong), f"missing {missing}\nextra {extra}\nwrong {wrong}"
-    values = {
-        f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings
-    }
+    values = by_key(result.readings)
     for point, op, value in case.get("checks", []):
         assert compare(op, values[point], reference(value)), (point, op, value, values[point])
 

@@ -20,11 +20,13 @@ from drivers.http import HttpContentError, HttpDevice
 from gateway.config import load_config
 from gateway.config.limits import DEFAULT_LIMITS
 from gateway.config.load import LoadedConfig
+from gateway.model import Value
 from gateway.poller.result import PollResult
 from gateway.protocols.dahua.dialect import DahuaDialect
 from gateway.protocols.dahua.events import attach_events, attach_path
 from gateway.protocols.registry import Drivers
 from tests.drivers.httpdevice import FakeDevice, serving, target
+from tests.readings import by_key
 
 STORAGE = (
     b"list.info[0].Detail[0].IsError=false\r\nlist.info[0].Detail[0].Path=/dev/sda0\r\n"
@@ -128,8 +130,8 @@ def site(tmp_path: Path, port: int, password: str = "right-password") -> LoadedC
     return load_config(tmp_path / "site.yaml")
 
 
-def values(result: PollResult) -> dict[str, object]:
-    return {f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings}
+def values(result: PollResult) -> dict[str, Value]:
+    return by_key(result.readings)
 
 
 async def polls(config: LoadedConfig, count: int) -> list[PollResult]:

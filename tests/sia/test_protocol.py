@@ -16,10 +16,12 @@ from drivers.tasks import stop_task
 from gateway.config import load_config
 from gateway.config.errors import ConfigError
 from gateway.config.load import LoadedConfig
+from gateway.model import Value
 from gateway.poller.result import PollResult
 from gateway.protocols.registry import Drivers
 from gateway.rules.engine import RuleEngine
 from tests.drivers.sia.build import pysia_frame, stamp
+from tests.readings import by_key
 
 pytestmark = pytest.mark.integration
 
@@ -69,8 +71,8 @@ async def send(config: LoadedConfig, *frames: bytes) -> bytes:
     return got
 
 
-def values(result: PollResult) -> dict[str, object]:
-    return {f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings}
+def values(result: PollResult) -> dict[str, Value]:
+    return by_key(result.readings)
 
 
 async def test_messages_become_readings_and_faults(tmp_path: Path) -> None:

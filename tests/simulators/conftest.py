@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from simulators.control.client import ControlClient
+from tests.readings import by_key
 from tests.realservers import Server, wait_until, which
 
 if TYPE_CHECKING:
+    from gateway.model import Value
     from gateway.poller.result import PollResult
 
 V3 = {"user": "simv3", "auth_key": "simauth-123", "priv_key": "simpriv-123"}
@@ -41,11 +43,11 @@ def gateway_poll(site: Path, device: str) -> PollResult:
     return asyncio.run(poll())
 
 
-def gateway_readings(site: Path, device: str) -> dict[str, object]:
+def gateway_readings(site: Path, device: str) -> dict[str, Value]:
     """One poll of ``device`` by the gateway's reader, as ``point[/instance]: value``."""
     result = gateway_poll(site, device)
     assert result.reachable, result.error
-    return {f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings}
+    return by_key(result.readings)
 
 
 def free_port_on(address: str, kind: int = socket.SOCK_DGRAM) -> int:

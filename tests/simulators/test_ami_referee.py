@@ -17,6 +17,7 @@ from panoramisk import Manager
 
 from gateway.config import load_config
 from gateway.protocols.registry import Drivers
+from tests.readings import by_key
 from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 pytestmark = pytest.mark.integration
@@ -43,7 +44,7 @@ async def gateway_readings(site: Path) -> dict[str, Any]:
     async with Drivers(config) as drivers:
         result = await drivers.reader(config.device("pbx-ref")).poll()
     assert result.reachable, result.error
-    return {f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings}
+    return by_key(result.readings)
 
 
 async def referee_reads(port: int) -> dict[str, Any]:

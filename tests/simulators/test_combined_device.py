@@ -14,9 +14,11 @@ import pytest
 import yaml
 
 from gateway.config import load_config
+from gateway.model import Value
 from gateway.poller.result import PollResult
 from gateway.protocols.combined import CombinedReader
 from gateway.protocols.registry import Drivers
+from tests.readings import by_key
 from tests.simulators.conftest import SimFleet, free_port_on
 
 pytestmark = pytest.mark.integration
@@ -95,8 +97,8 @@ def poll(path: Path) -> PollResult:
     return asyncio.run(once())
 
 
-def values(result: PollResult) -> dict[str, object]:
-    return {f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings}
+def values(result: PollResult) -> dict[str, Value]:
+    return by_key(result.readings)
 
 
 def test_one_poll_reads_both_protocols_and_each_fault_where_it_shows(

@@ -18,6 +18,7 @@ from gateway.model import Value
 from gateway.protocols.ami.events import AmiEvents
 from gateway.protocols.combined import CombinedReader
 from gateway.protocols.registry import Drivers
+from tests.readings import by_key
 from tests.simulators.conftest import SimFleet, free_port_on
 
 pytestmark = pytest.mark.integration
@@ -89,8 +90,7 @@ def test_snmp_and_ami_in_one_poll(site: tuple[SimFleet, Path]) -> None:
             assert result.reachable, result.error
             sources = drivers.push_sources()
             pushes = any(isinstance(s, AmiEvents) and "pbx-both" in s.poll_on for s in sources)
-        got = {f"{r.point}/{r.instance}" if r.instance else r.point: r.value
-               for r in result.readings}  # fmt: skip
+        got = by_key(result.readings)
         return got, pushes
 
     with sim.faulted("pbx-both", ("trunk_down", {"trunk": "1"})):

@@ -24,6 +24,7 @@ from drivers.ami import (
 from gateway.config import load_config
 from gateway.config.errors import ConfigError
 from gateway.protocols.ami.reader import AmiReader
+from tests.readings import by_key
 
 SITE = Path(__file__).parents[1] / "cases" / "profiles" / "all-profiles.site.yaml"
 
@@ -79,7 +80,7 @@ def reader(answers: dict[str, AmiAnswer | AmiError]) -> AmiReader:
 
 
 def values(result: Any) -> dict[str, Any]:
-    return {f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in result.readings}
+    return by_key(result.readings)
 
 
 async def test_a_healthy_pbx() -> None:

@@ -20,6 +20,7 @@ from drivers.sia.receiver import Account, Dc09Receiver, ReceiverConfig
 from gateway.config.load import BUILTIN_PROFILES, _load_profile
 from gateway.protocols.sia.mapping import compile_profile
 from gateway.protocols.sia.state import PanelState
+from tests.readings import by_key
 
 TABLE = Path(__file__).parent / "frames.yaml"
 CASES = yaml.safe_load(TABLE.read_text())
@@ -39,9 +40,7 @@ def readings_of(case: dict[str, Any]) -> dict[str, Any]:
     message = receiver.get_nowait()
     assert message is not None
     state = PanelState("panel", compile_profile(profile))
-    return {
-        f"{r.point}/{r.instance}" if r.instance else r.point: r.value for r in state.apply(message)
-    }
+    return by_key(state.apply(message))
 
 
 def test_every_frame_gives_the_readings_of_the_table() -> None:
