@@ -15,6 +15,7 @@ from drivers.ami import (
     AmiClosed,
     AmiConnectError,
     AmiConnection,
+    AmiError,
     AmiSession,
     AmiTarget,
 )
@@ -139,3 +140,22 @@ async def test_connection_refused_backs_off(tmp_path: Path) -> None:
         assert session.attempts == 1
     finally:
         await session.close()
+
+
+async def test_stopped_asterisk_takes_no_session_until_it_is_started_again(pbx: SimPbx) -> None:
+    """The software stopped while its host runs (lvgw-sim's app_stopped): the manager
+    interface goes with it; started again, it answers."""
+    pbx.model.inject("app_stopped")
+    try:
+        stopped = AmiConnection(target(pbx))
+        with pytest.raises(AmiError):
+            await stopped.open()
+        await stopped.close()
+    finally:
+        pbx.model.clear("app_stopped")
+    conn = AmiConnection(target(pbx))
+    await conn.open()
+    try:
+        assert (await conn.action("CoreStatus")).response.get("Response") == "Success"
+    finally:
+        await conn.close()
