@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from gateway.config.meanings import DISK_BAD_STATES, SENSOR_TRUTHVALUE, Meaning
 from gateway.i18n import N_, Translator
+from gateway.i18n.states import state_text
 from gateway.proactive.watches import BATTERY_LOW
 from gateway.snapshot import TicketStatus
 from gateway.views.report.checklist import DISK_HORIZON, Scope
@@ -37,7 +38,8 @@ async def _disks(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]) 
             text = _("Replacement disk for {device} disk {disk} ({status}): {capacity}, {model}")
             out.append(
                 text.format(
-                    device=lookup.label, disk=label, status=status or _("failed"),
+                    device=lookup.label, disk=label,
+                    status=state_text(status, scope.tr) if status else _("failed"),
                     capacity=capacity, model=model_text,
                 )
             )  # fmt: skip
@@ -67,7 +69,7 @@ async def _battery(lookup: Lookup, scope: Scope, tickets: Sequence[TicketStatus]
         reasons.append(_("battery-low reported now"))
     status = await lookup.state(lookup.named(M.BATTERY_STATUS))
     if status in ("low", "depleted"):
-        reasons.append(_("battery {status}").format(status=status))
+        reasons.append(_("battery {status}").format(status=state_text(status, scope.tr)))
     volts = await lookup.latest(point) if point else None
     if point is not None:
         finding = scope.forecasts.get((lookup.device.id, point, ""))

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from gateway.config.meanings import DISK_BAD_STATES, Meaning
 from gateway.i18n import N_, Translator
+from gateway.i18n.states import state_text
 from gateway.proactive.forecasting import Finding
 from gateway.proactive.watches import BATTERY_LOW
 from gateway.views.report.environment import environment_section
@@ -354,7 +355,9 @@ async def disk_items(lookup: Lookup, scope: Scope) -> list[Item]:
         capacity = await lookup.latest(lookup.named(M.DISK_CAPACITY), disk)
         free = await lookup.latest(free_point, disk)
         parts = [
-            _("status {status}").format(status=status or _("not measured")),
+            _("status {status}").format(
+                status=state_text(status, scope.tr) if status else _("not measured")
+            ),
             size_mb(capacity, scope.tr),
         ]
         attention = status is not None and status in DISK_BAD_STATES
@@ -395,7 +398,8 @@ async def ups_item(lookup: Lookup, scope: Scope) -> Item:
     charge_point = lookup.named(M.BATTERY_CHARGE)
     charge = await lookup.latest(charge_point)
     now_text = _("battery {status}, charge {charge}").format(
-        status=status or _("status not measured"), charge=number(charge, "%")
+        status=state_text(status, scope.tr) if status else _("status not measured"),
+        charge=number(charge, "%"),
     )
     if point is None:
         return _not_measured(task, _("mains state not measured; {now}").format(now=now_text))

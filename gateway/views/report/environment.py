@@ -28,6 +28,7 @@ from gateway.config.meanings import (
 from gateway.i18n import Translator
 from gateway.i18n.states import state_text
 from gateway.snapshot.build import natural
+from gateway.views.charts import CHARTED
 from gateway.views.report.measure import Lookup, number
 from gateway.views.report.model import Item, Mark, Section
 
@@ -168,10 +169,12 @@ async def environment_section(lookups: Sequence[Lookup], tr: Translator) -> Sect
             temp_attention = temp_attention or temperature.hot
             text = _temperature_text(temperature, tr)
             temp_texts.append(f"{lookup.label} {temperature.name} {text}")
-        temp_point = await lookup.first_of(M.BATTERY_TEMPERATURE, M.TEMPERATURE)
-        if temp_point is not None:
-            value = await lookup.latest(temp_point)
-            temp_texts.append(f"{lookup.label} {temp_point} {number(value, '°C')}")
+        for meaning in (M.BATTERY_TEMPERATURE, M.TEMPERATURE):
+            temp_point = await lookup.first_of(meaning)
+            if temp_point is not None:  # named by what it means, as the charts are
+                value = number(await lookup.latest(temp_point), "°C")
+                temp_texts.append(f"{lookup.label} {_(CHARTED[meaning][0])} {value}")
+                break
     fan_item = (
         Item(_("Fans"), Mark.ATTENTION if fan_attention else Mark.OK, _("; ").join(fan_texts))
         if fan_texts

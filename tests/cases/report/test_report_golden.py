@@ -102,6 +102,8 @@ async def test_the_chinese_report_is_the_english_one_in_other_words(
     assert ids and all(ticket_id in chinese for ticket_id in ids)
     # A ticket's title is the one it was opened with (the tickets here were stored in English).
     assert "Disk HDD2 of CCTV recorder failed (smart_failed)" in chinese
+    # Everything else says a state in its word: the checklist and the parts to bring.
+    assert chinese.count("smart_failed") == 1 and "SMART 故障" in chinese
 
 
 async def test_a_trend_line_is_named_by_what_it_means_never_by_its_point(
