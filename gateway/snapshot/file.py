@@ -7,7 +7,6 @@ known state (marked stale) when the agent is stopped.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -22,8 +21,8 @@ def write(state_dir: Path, snapshot: StatusSnapshot) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".status-", suffix=".json")
     try:
-        # dumps, not dump: json.dump encodes in Python, piece by piece; dumps in C.
-        text = json.dumps(snapshot.to_jsonable(), ensure_ascii=False)
+        # Encoded in C (json.dumps), each device's entry once while it does not change.
+        text = snapshot.to_json()
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(tmp, state_dir / SNAPSHOT_NAME)

@@ -11,6 +11,7 @@ Keys a newer agent adds are ignored by an older reader.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -181,6 +182,33 @@ class StatusSnapshot(_Frozen):
         _DEVICE_JSON = made  # only this snapshot's devices: the cache stays bounded
         return {key: devices if key == "devices" else data[key] for key in _FIELD_ORDER}
 
+    def to_json(self) -> str:
+        """The JSON document as text: what ``json.dumps(self.to_jsonable(),
+        ensure_ascii=False)`` gives, but a device entry that is the same object as in
+        the previous call keeps its text (the agent writes the file every few seconds
+        and rebuilds only the devices that were polled since: at a thousand devices
+        encoding them all again was most of the file's cost)."""
+        global _DEVICE_TEXT
+        data = self.model_dump(mode="json", exclude={"devices"})
+        known, made = _DEVICE_TEXT, {}
+        texts = []
+        for device in self.devices:
+            found = known.get(id(device))
+            text = found[1] if found is not None and found[0] is device else None
+            if text is None:
+                text = json.dumps(device.model_dump(mode="json"), ensure_ascii=False)
+            made[id(device)] = (device, text)
+            texts.append(text)
+        _DEVICE_TEXT = made  # only this snapshot's devices: the cache stays bounded
+        # json.dumps's own layout: ", " between items, ": " after a key.
+        fields = (
+            json.dumps(key, ensure_ascii=False)
+            + ": "
+            + ("[" + ", ".join(texts) + "]" if key == "devices" else _text(data[key]))
+            for key in _FIELD_ORDER
+        )
+        return "{" + ", ".join(fields) + "}"
+
     @classmethod
     def from_json(cls, text: str | bytes) -> StatusSnapshot:
         """Raises ``ValueError`` (a pydantic ``ValidationError``) for a document that is
@@ -193,3 +221,9 @@ _FIELD_ORDER = tuple(StatusSnapshot.model_fields)
 # The JSON form of the device entries of the last snapshot converted, by object id
 # (the entry is kept beside it, so the id cannot be reused while it is cached).
 _DEVICE_JSON: dict[int, tuple[DeviceStatus, dict[str, Any]]] = {}
+# The same for `StatusSnapshot.to_json`: each device entry's JSON text.
+_DEVICE_TEXT: dict[int, tuple[DeviceStatus, str]] = {}
+
+
+def _text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -143,3 +143,25 @@ def test_a_rebuilt_snapshot_reuses_the_entries_of_devices_that_did_not_change(
     assert nvr is not None and nvr.reachable is False and nvr.error == "timeout"
     assert second.to_jsonable() == second.model_dump(mode="json")
     assert list(second.to_jsonable()) == list(second.model_dump(mode="json"))
+
+
+def test_the_snapshot_text_is_json_dumps_of_the_document_with_unchanged_entries_kept(
+    tmp_path: Path,
+) -> None:
+    """The file's text (`to_json`) is what json.dumps writes of the document, byte for
+    byte, the first time and again when some entries are reused and others rebuilt."""
+    config = load_config(write_small_site(tmp_path))
+    views = {"sw": snapshot.DeviceView(), "nvr": snapshot.DeviceView()}
+    name = Reading("sw", "sys.name", '核心交换机 "A"', NOW)
+    views["sw"].update(PollResult("sw", NOW, True, (name, Reading("sw", "rtt", 1.5, NOW))))
+    cache: snapshot.StatusCache = {}
+    first = snapshot.build(config, views, (), UplinkStatus(), NOW, cache)
+    assert first.to_json() == json.dumps(first.to_jsonable(), ensure_ascii=False)
+    later = NOW + timedelta(seconds=30)
+    views["nvr"].update(PollResult("nvr", later, False, (), "timeout"))
+    second = snapshot.build(config, views, (), UplinkStatus(), later, cache)
+    assert second.device("sw") is first.device("sw")
+    text = second.to_json()
+    assert text == json.dumps(second.to_jsonable(), ensure_ascii=False)
+    assert "核心交换机" in text and '"error": "timeout"' in text
+    assert StatusSnapshot.from_json(text) == second
