@@ -2,8 +2,10 @@
 
 drivers -> Reading -> rules -> Condition -> correlate -> TicketEvent -> outbox -> uplink
 
-All are frozen, slotted dataclasses with no I/O. Timestamps are timezone-aware
-UTC ``datetime`` values; durations are seconds.
+All are immutable and do no I/O: frozen, slotted dataclasses, except ``Reading``, a
+named tuple (one is made for every value polled: a frozen dataclass's ``__init__``
+sets each field through ``object.__setattr__`` and cost several times a tuple's
+making). Timestamps are timezone-aware UTC ``datetime`` values; durations are seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from gateway.i18n import N_
 
@@ -56,8 +59,7 @@ class Quality(enum.Enum):
 Value = float | int | str | bool | None
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
     """One measured value of one point of one device at one time."""
 
     device: str

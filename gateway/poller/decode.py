@@ -35,6 +35,10 @@ def date_and_time(raw: bytes) -> float | None:
     return (local - offset).replace(tzinfo=UTC).timestamp()
 
 
+# Point types whose values are converted (not numbers as read).
+_CONVERTED = frozenset({"text", "oid", "dateandtime", "timeticks"})
+
+
 def _text(raw: object) -> Value:
     if isinstance(raw, bytes):
         return raw.decode("utf-8", "replace").rstrip("\x00")
@@ -51,17 +55,25 @@ class PointDecoder:
     bit_names: tuple[tuple[int, str], ...] = field(init=False)
     rate_name: str = field(init=False)
     rate_unit: str = field(init=False)
+    # An integer point read as it comes (no scale, offset, or hundredths of a second):
+    # its int values need no conversion, the usual case of a table's columns.
+    plain_int: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        named = self.point.bits.items() if self.point.bits else ()
+        point = self.point
+        named = point.bits.items() if point.bits else ()
         bits = tuple((bit, sys.intern(f"{self.name}.{bit_name}")) for bit, bit_name in named)
         object.__setattr__(self, "bit_names", bits)
         object.__setattr__(self, "rate_name", sys.intern(f"{self.name}.rate"))
-        unit = self.point.unit
+        unit = point.unit
         object.__setattr__(self, "rate_unit", f"{unit}/s" if unit else "/s")
+        plain = point.scale is None and point.offset is None and point.type not in _CONVERTED
+        object.__setattr__(self, "plain_int", plain)
 
     def number(self, raw: object) -> Value:
         """The scaled number (or text), before state mapping; None if it is not one."""
+        if self.plain_int and type(raw) is int:
+            return raw
         if isinstance(raw, bool):
             return raw
         if self.point.type == "text" or self.point.type == "oid":
@@ -94,13 +106,11 @@ class PointDecoder:
         value = None if raw is None else self.number(raw)
         if value is None:
             return [Reading(device, name, None, ts, instance, unit, Quality.BAD)]
-        out: list[Reading] = []
-        if point.states and isinstance(value, int) and not isinstance(value, bool):
-            out.append(
-                Reading(device, name, point.states.get(value, f"unknown({value})"), ts, instance)
-            )
+        states = point.states
+        if states and isinstance(value, int) and not isinstance(value, bool):
+            out = [Reading(device, name, states.get(value, f"unknown({value})"), ts, instance)]
         else:
-            out.append(Reading(device, name, value, ts, instance, unit))
+            out = [Reading(device, name, value, ts, instance, unit)]
         if bit_names and isinstance(raw, Bitfield | int):
             word = raw.word if isinstance(raw, Bitfield) else raw
             for bit, bit_name in bit_names:

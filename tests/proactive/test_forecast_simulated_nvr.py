@@ -5,7 +5,6 @@ the moment each disk fills, as the simulator's model computes it."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,7 +67,7 @@ async def test_the_forecast_names_the_hour_each_simulated_disk_fills(tmp_path: P
             now = T0 + timedelta(hours=hour)
             result = await reader.poll()
             assert result.reachable, result.error
-            await store.add(dataclasses.replace(r, ts=now) for r in result.readings)
+            await store.add(r._replace(ts=now) for r in result.readings)
             await store.flush()
         model = runtime.model("nvr-1")
         assert isinstance(model, NvrModel)

@@ -139,7 +139,7 @@ async def test_the_next_message_clears_the_silence(tmp_path: Path) -> None:
             await source.close()
         # As if it came right after the silence was judged (the engine's clock is there).
         later = poll.ts + timedelta(seconds=12.5)
-        moved = [replace(r, ts=later) for r in result.readings]
+        moved = [r._replace(ts=later) for r in result.readings]
         cleared = engine.evaluate(replace(result, ts=later, readings=tuple(moved)))
         assert [(c.code, c.active) for c in cleared] == [("panel.comm_lost", False)]
 
