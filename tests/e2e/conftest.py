@@ -119,6 +119,16 @@ class ServiceCenter:
             await stop_task(task)
             assert task.cancelled(), task.exception()
 
+    def events(self, device: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        """The ticket events from the ``since``-th received on, of ``device`` if given."""
+        return [e for e in self.tickets[since:] if device is None or e["device"]["id"] == device]
+
+    def from_now(self, device: str | None = None) -> Callable[[], list[dict[str, Any]]]:
+        """What gives the ticket events received from now on (of ``device`` if given),
+        each time it is called: a test's view of the events its fault causes."""
+        since = len(self.tickets)
+        return lambda: self.events(device, since)
+
     def open_tickets(self) -> dict[str, dict[str, Any]]:
         """Tickets opened and not resolved yet: ticket id -> its latest event."""
         latest: dict[str, dict[str, Any]] = {}

@@ -72,9 +72,6 @@ class AmiSite:
     center: ServiceCenter
     log: Path
 
-    def events(self, device: str, mark: int = 0) -> list[dict[str, Any]]:
-        return [e for e in self.center.tickets[mark:] if e["device"]["id"] == device]
-
     def open_on(self, device: str) -> list[dict[str, Any]]:
         return [e for e in self.center.open_tickets().values() if e["device"]["id"] == device]
 
@@ -145,11 +142,7 @@ async def test_a_trunk_event_opens_trunk_down_within_two_seconds(ami_site: AmiSi
         # pbx-push is read once at start (its first poll), so the gateway knows its trunks.
         await center.wait_for(lambda: ami_site.ami("pbx-push")["logins"] >= 1, 70)
         await center.wait_for(lambda: not ami_site.open_on("pbx-push"), 30)
-        mark = len(center.tickets)
-
-        def events() -> list[dict[str, Any]]:
-            return ami_site.events("pbx-push", mark)
-
+        events = center.from_now("pbx-push")
         started = time.monotonic()
         await asyncio.to_thread(
             ami_site.sim.client.inject, "pbx-push", "trunk_down", {"trunk": "1"}
@@ -180,12 +173,8 @@ async def test_a_restart_is_device_rebooted_and_one_new_session(ami_site: AmiSit
     center = ami_site.center
     async with center.listening():
         await center.wait_for(lambda: not ami_site.open_on("pbx-poll"), 30)
-        mark = len(center.tickets)
+        events = center.from_now("pbx-poll")
         logins = ami_site.ami("pbx-poll")["logins"]
-
-        def events() -> list[dict[str, Any]]:
-            return ami_site.events("pbx-poll", mark)
-
         await asyncio.to_thread(ami_site.sim.client.inject, "pbx-poll", "restart", {})
         await center.expect(events, RAISE_BOUND, "device.rebooted", events)
         opened = events()[0]
@@ -209,7 +198,7 @@ async def test_refused_access_is_one_ticket_and_no_retry_storm(
     async with center.listening():
 
         def events() -> list[dict[str, Any]]:
-            return ami_site.events(device)
+            return center.events(device)
 
         await center.expect(events, RULE_WAIT + 10 * INTERVAL + SLACK, "device.auth_failed", events)
         opened = events()[0]

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -64,9 +63,6 @@ class NvrSite:
     sim: SimFleet
     center: ServiceCenter
     log: Path
-
-    def events(self, device: str, mark: int) -> list[dict[str, Any]]:
-        return [e for e in self.center.tickets[mark:] if e["device"]["id"] == device]
 
 
 @pytest.fixture(scope="module", params=sorted(APIS))
@@ -144,11 +140,7 @@ async def test_a_fault_read_over_the_api_opens_and_resolves(
     center = nvr_site.center
     async with center.listening():
         await center.wait_for(lambda: not center.open_tickets(), 30)
-        mark = len(center.tickets)
-
-        def events() -> list[dict[str, Any]]:
-            return nvr_site.events("nvr-poll", mark)
-
+        events = center.from_now("nvr-poll")
         started = time.monotonic()
         await asyncio.to_thread(nvr_site.sim.client.inject, "nvr-poll", fault, params)
         await center.expect(events, RAISE_BOUND, f"{code} ticket", events)
@@ -174,11 +166,7 @@ async def test_video_loss_on_the_event_stream_opens_the_ticket_before_the_next_p
     center = nvr_site.center
     async with center.listening():
         await center.wait_for(lambda: not center.open_tickets(), 30)
-        mark = len(center.tickets)
-
-        def events() -> list[dict[str, Any]]:
-            return nvr_site.events("nvr-push", mark)
-
+        events = center.from_now("nvr-push")
         started = time.monotonic()
         await asyncio.to_thread(
             nvr_site.sim.client.inject, "nvr-push", "camera_offline", {"channel": "5"}

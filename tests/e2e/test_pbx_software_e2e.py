@@ -40,11 +40,7 @@ async def test_software_stopped_opens_level_1_and_its_restart_resolves_it(
 ) -> None:
     center = site.center
     await site.settle(SETTLE, device)
-    mark = len(center.tickets)
-
-    def events() -> list[dict[str, Any]]:
-        return [e for e in center.tickets[mark:] if e["device"]["id"] == device]
-
+    events = center.from_now(device)
     started = time.monotonic()
     await site.inject(device, "app_stopped")
     bound = RAISE_AFTER * INTERVAL + SLACK
@@ -84,12 +80,11 @@ async def test_a_subagent_reconnecting_within_a_poll_opens_nothing(site: FleetSi
     device = "pbx-fs"
     center = site.center
     await site.settle(SETTLE, device)
-    mark = len(center.tickets)
+    events = center.from_now(device)
     # snmpd restarted: mod_snmp's objects are gone until it reconnects, about a poll
     # later (at most two polls see them gone: three would raise).
     await site.inject(device, "agentx_lost")
     await asyncio.sleep(1.2 * INTERVAL)
     await site.clear(device, "agentx_lost")
     await asyncio.sleep(QUIET)
-    seen = [e for e in center.tickets[mark:] if e["device"]["id"] == device]
-    assert seen == [], summary(seen)
+    assert events() == [], summary(events())
