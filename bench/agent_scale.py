@@ -8,7 +8,10 @@ the simulators wrote (bench/agentscale/fleets.py), then reports:
 
 - start-up: spawn to the first status snapshot, and to the first completed poll
   round (every device has a poll in the snapshot; the snapshot is rewritten every
-  5 s, so this is to within 5 s, and the first polls are spread over the interval);
+  5 s, so this is to within 5 s, and the first polls are spread over the interval),
+  and to the end of the proactive jobs' catch-up (each job runs once at a first
+  start, the forecast reading every series' history; its log line); the window
+  starts after both and after ``--warmup``, so it measures the steady state;
 - values polled per second over the window (each device's polls, seen as new
   ``last_poll`` times in the status snapshot, times the values one poll of that
   device returns, counted once with the gateway's own reader);
@@ -52,6 +55,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +67,11 @@ sys.path.insert(0, str(ROOT))
 from bench.agentscale import fleets  # noqa: E402
 from gateway.config.load import load_config  # noqa: E402
 from gateway.demo.processes import Mosquitto, free_port  # noqa: E402
+from gateway.proactive.state import ProactiveState, StateFile  # noqa: E402
 from gateway.protocols.registry import Drivers  # noqa: E402
 
 SNAPSHOT_POLL = 2.0  # seconds between two reads of status.json
+CAUGHT_UP = "proactive jobs caught up"  # the agent's log line when the start-up jobs ran
 
 
 @dataclass
@@ -74,6 +80,8 @@ class Run:
     started: float = 0.0
     ready: float | None = None  # spawn -> first status snapshot
     first_round: float | None = None  # spawn -> every device polled once
+    caught_up: float | None = None  # spawn -> the proactive jobs' catch-up done
+    per_poll: float = 0.0  # values one poll returns, on average over the devices
     polls: int = 0
     values: int = 0
     window: float = 0.0
@@ -179,10 +187,21 @@ async def measure(devices: int, args: argparse.Namespace) -> Run:
                 }
                 site_path.write_text(yaml.safe_dump(site, sort_keys=False))
                 per_poll = await values_per_poll(site_path)
+                run.per_poll = sum(per_poll.values()) / len(per_poll)
+                if args.forecast_ran:
+                    await mark_forecast_ran(state)
                 await run_agent(run, site_path, state, per_poll, fleet_pids, args)
         finally:
             broker.stop()
     return run
+
+
+async def mark_forecast_ran(state_dir: Path) -> None:
+    """The proactive state of an agent that ran its hourly forecast just now (as after
+    a restart within the hour): no forecast at start, the next on the hour."""
+    await asyncio.to_thread(state_dir.mkdir, parents=True, exist_ok=True)
+    async with StateFile(state_dir) as state_file:
+        await state_file.save(ProactiveState(last_run={"forecast": datetime.now(UTC)}))
 
 
 async def run_agent(
@@ -225,7 +244,11 @@ async def run_agent(
 
 
 async def startup(run: Run, agent: subprocess.Popen[bytes], state: Path) -> None:
+    """Until every device was polled once and the proactive jobs' catch-up at start
+    (every job runs once when it never ran, the forecast reading every series'
+    history) is done: the window measures the steady state, not the start."""
     deadline = run.started + 300
+    agent_log = state.parent / "agent.log"
     while time.monotonic() < deadline:
         if agent.poll() is not None:
             raise RuntimeError(f"lvgw run exited with {agent.returncode}")
@@ -233,11 +256,14 @@ async def startup(run: Run, agent: subprocess.Popen[bytes], state: Path) -> None
         now = time.monotonic() - run.started
         if snap is not None:
             run.ready = run.ready or now
-            if all(d.get("last_poll") for d in snap["devices"]):
+            if run.first_round is None and all(d.get("last_poll") for d in snap["devices"]):
                 run.first_round = now
-                return
+        if run.caught_up is None and CAUGHT_UP in agent_log.read_text(errors="replace"):
+            run.caught_up = now
+        if run.first_round is not None and run.caught_up is not None:
+            return
         await asyncio.sleep(0.5)
-    print(f"  ({run.devices} devices: no complete poll round within 300 s; measuring on)")
+    print(f"  ({run.devices} devices: start-up not over within 300 s; measuring on)")
 
 
 async def window(
@@ -294,10 +320,13 @@ def report(run: Run, args: argparse.Namespace) -> None:
     us = run.cpu / run.values * 1e6 if run.values else float("nan")
     print(f"\n{run.devices} devices (load average {run.load})")
     first_round = f"{run.first_round:.1f} s" if run.first_round else "none within 300 s"
+    caught_up = f"{run.caught_up:.1f} s" if run.caught_up else "not within 300 s"
     print(f"  start-up: first snapshot {run.ready or 0:.1f} s, first complete poll round "
-          f"{first_round}")  # fmt: skip
+          f"{first_round}, proactive jobs' catch-up done {caught_up}")  # fmt: skip
+    due = run.devices * run.per_poll / 30
     print(f"  polled: {run.polls} polls ({run.failed_polls} failed), {run.values} values in "
-          f"{run.window:.0f} s = {per_second:.0f} values/s")  # fmt: skip
+          f"{run.window:.0f} s = {per_second:.0f} values/s ({run.per_poll:.0f} per poll; "
+          f"{due:.0f}/s due at 30 s)")  # fmt: skip
     for error, count in run.errors.most_common(4):
         print(f"    failed: {count} x {error}")
     print(f"  gateway CPU: {run.cpu:.2f} s = {us:.1f} us per polled value, "
@@ -318,6 +347,11 @@ async def main() -> int:
     parser.add_argument("--profile", type=float, default=60.0, help="seconds of py-spy (0: none)")
     parser.add_argument("--rss-after", type=float, default=600.0, help="seconds run before RSS")
     parser.add_argument("--fleet", choices=fleets.KINDS, default="sim", help="who serves devices")
+    parser.add_argument(
+        "--forecast-ran",
+        action="store_true",
+        help="start as if the hourly forecast ran just now (none at start)",
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # the count polls' reader
@@ -333,7 +367,8 @@ async def main() -> int:
     print(f"machine: {cpu_model()}; Python {platform.python_version()}; load {load_average()}")
     print(f"fleet: {fleets.describe(args.fleet)}; "
           f"warm-up {args.warmup:.0f} s, window {args.window:.0f} s, "
-          f"RSS at {args.rss_after:.0f} s")  # fmt: skip
+          f"RSS at {args.rss_after:.0f} s"
+          f"{'; forecast marked as run at start' if args.forecast_ran else ''}")  # fmt: skip
     for size in sizes:
         report(await measure(size, args), args)
     return 0

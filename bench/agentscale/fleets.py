@@ -33,8 +33,7 @@ KINDS = ("sim", "snmpd")
 
 def describe(kind: str) -> str:
     if kind == "snmpd":
-        return (f"switch-generic switches (147 values per poll) on net-snmp snmpd, "
-                f"{DEVICES_PER_AGENT} devices per snmpd")  # fmt: skip
+        return f"switch-generic switches on net-snmp snmpd, {DEVICES_PER_AGENT} devices per snmpd"
     return f"the mix of {FLEET.relative_to(ROOT)}, one lvgw-sim per {SHARD} devices"
 
 
