@@ -100,8 +100,10 @@ async def test_the_synology_recorder_fans_and_temperatures_are_measured(site: Fl
     text = await report_until(site.config, "nvr-syno", measured)
     mark, fans = item(text, "Fans")
     assert mark == "OK"
-    assert "nvr.system_fan normal" in fans and "nvr.cpu_fan normal" in fans
+    # SYNOLOGY-SYSTEM-MIB systemFanStatus and cpuFanStatus, by their place
+    assert "fan 1 normal" in fans and "fan 2 normal" in fans and "nvr." not in fans
     mark, temperatures = item(text, "Temperatures")
     assert mark == "OK"
-    assert "nvr.temperature " in temperatures  # the box's own (SYNOLOGY-SYSTEM-MIB temperature)
+    # the box's own (SYNOLOGY-SYSTEM-MIB temperature), named by what it means
+    assert " Temperature " in temperatures and "nvr.temperature" not in temperatures
     assert "Disk 1 " in temperatures  # and each disk's (SYNOLOGY-DISK-MIB diskTemperature)

@@ -96,12 +96,16 @@ async def fans(lookup: Lookup, tr: Translator) -> list[Fan]:
         Fan(name, failed=status != "ok" or not rpm, rpm=rpm)
         for name, status, rpm in await sensors(lookup, SENSOR_RPM)
     ]
-    for point in points_meaning(lookup.profile, M.FAN_STATE):
-        if not lookup.is_column(point):
-            state = await lookup.state(point)
-            if state is not None and state not in FAN_NOT_FITTED_STATES:
-                found.append(Fan(point, failed=state not in FAN_OK_STATES, state=state))
-            continue
+    points = points_meaning(lookup.profile, M.FAN_STATE)
+    scalars = [point for point in points if not lookup.is_column(point)]
+    for place, point in enumerate(scalars, start=1):
+        state = await lookup.state(point)
+        if state is not None and state not in FAN_NOT_FITTED_STATES:
+            # Named by its place (fan 2), in the site's language: its point's name is
+            # for the device page's details.
+            name = tr.gettext("fan {fan}").format(fan=place)
+            found.append(Fan(name, failed=state not in FAN_OK_STATES, state=state))
+    for point in (point for point in points if lookup.is_column(point)):
         for row in await _rows(lookup, point):
             state = await lookup.state(point, row)
             if state is None or state in FAN_NOT_FITTED_STATES:
