@@ -1,15 +1,22 @@
-"""An in-memory copy of the ``recent`` table, per series, for reads.
+"""An in-memory copy of the ``recent`` table, for reads of one series.
 
 ``recent`` is keyed by time so that flushes append cheaply; reading one series from it
 would scan every series' last hours (20 ms for one hour of 1,000 series here, several
 times that on a Raspberry Pi, for every chart line). This copy answers the same
-question with two binary searches. It holds what ``recent`` holds, up to a little
-over 3 hours: 16 bytes per sample in two arrays per series, about 6 MB for 1,000
-series polled every 30 s.
+question with a few binary searches per flush it holds.
+
+It keeps each flush as one block of three flat arrays (series number, time, value:
+20 bytes a sample) sorted by series then time, so it costs nothing per series: a
+site of 150,000 series holds as many samples in it as one of 1,000. A read of one
+series binary-searches each block; a later block's sample of the same series and
+second replaces an earlier one's, as the table's ``INSERT OR REPLACE`` does. It holds
+what ``recent`` holds, up to a little over 3 hours: about 7 MB for 1,000 series polled
+every 30 s.
 
 It is bounded in bytes (``max_bytes``): a device that reports thousands of series
-every second would otherwise grow it by half a MB a second. Past the bound the oldest
-half of the time it covers is dropped from memory (not from the file), and
+every second would otherwise grow it by half a MB a second, and at a large site three
+hours of every series do not fit. Past the bound the oldest blocks are dropped from
+memory (not from the file) until a quarter of the budget is free, and
 ``complete_since`` says from when on it holds every sample; a read of what lies
 before comes from the ``recent`` table.
 """
@@ -19,17 +26,72 @@ from __future__ import annotations
 import sqlite3
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from operator import itemgetter
 
-SAMPLE_BYTES = 16  # a time (int64) and a value (double)
-SERIES_BYTES = 300  # two arrays and their dict slots, about
+SAMPLE_BYTES = 20  # a series number (uint32), a time (int64) and a value (double)
+BLOCK_BYTES = 400  # three arrays and the block holding them, about
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+LOAD_ROWS = 50_000  # rows of the table per block when the index is loaded at open
+
+_SERIES = itemgetter(1)
+
+
+@dataclass(slots=True)
+class _Block:
+    """Samples of one flush, by series then time."""
+
+    ids: array[int]
+    times: array[int]
+    values: array[float]
+    oldest: int
+    newest: int
+
+    @classmethod
+    def of(cls, rows: list[tuple[int, int, float]]) -> _Block:
+        """From ``(ts, series_id, value)`` rows in time order."""
+        rows.sort(key=_SERIES)  # stable: each series' samples stay in time order
+        times = array("q", [ts for ts, _, _ in rows])
+        return cls(
+            array("I", [sid for _, sid, _ in rows]),
+            times,
+            array("d", [value for _, _, value in rows]),
+            min(times),
+            max(times),
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows(self, series_id: int, start: int, end: int) -> Iterable[tuple[int, float]]:
+        ids = self.ids
+        low = bisect_left(ids, series_id)
+        if low == len(ids) or ids[low] != series_id:
+            return ()
+        high = bisect_right(ids, series_id, low)
+        times = self.times
+        first = bisect_left(times, start, low, high)
+        last = bisect_right(times, end, first, high)
+        return zip(times[first:last], self.values[first:last], strict=True)
+
+    def kept(self, keep: Iterable[bool]) -> _Block | None:
+        """The block with only the samples ``keep`` says (None if none)."""
+        rows = [
+            (ts, sid, value)
+            for ts, sid, value, wanted in zip(self.times, self.ids, self.values, keep, strict=True)
+            if wanted
+        ]
+        return _Block.of(rows) if rows else None
+
+
+# Which samples of a block to keep, in its order.
+_Keep = Callable[[_Block], Iterable[bool]]
 
 
 class RecentIndex:
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._times: dict[int, array[int]] = {}
-        self._values: dict[int, array[float]] = {}
+        self._blocks: list[_Block] = []  # in the order they were flushed
         self.max_bytes = max_bytes
         self._samples = 0
         # From this time on the index holds every sample of `recent`; None: all of them.
@@ -37,109 +99,79 @@ class RecentIndex:
 
     @property
     def bytes(self) -> int:
-        return self._samples * SAMPLE_BYTES + len(self._times) * SERIES_BYTES
+        return self._samples * SAMPLE_BYTES + len(self._blocks) * BLOCK_BYTES
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, max_bytes: int = DEFAULT_MAX_BYTES) -> RecentIndex:
         index = cls(max_bytes)
-        # Key order is time order, so each series' arrays are built already sorted.
-        for ts, series_id, value in conn.execute("SELECT ts, series_id, value FROM recent"):
-            index.put(int(series_id), int(ts), float(value))
+        cursor = conn.execute("SELECT ts, series_id, value FROM recent")  # in time order
+        while rows := cursor.fetchmany(LOAD_ROWS):
+            index.put_many((int(ts), int(sid), float(value)) for ts, sid, value in rows)
         return index
 
     def put(self, series_id: int, ts: int, value: float) -> None:
         """Record one committed sample (replacing one of the same series and second)."""
-        if self.complete_since is not None and ts < self.complete_since:
-            return  # older than what memory keeps: reads of it go to the file
-        times = self._times.get(series_id)
-        if times is None:
-            self._times[series_id] = array("q", (ts,))
-            self._values[series_id] = array("d", (value,))
-            self._grew()
-        elif times and ts > times[-1]:  # the usual case: newer than anything held
-            times.append(ts)
-            self._values[series_id].append(value)
-            self._grew()
-        else:
-            self._place(series_id, ts, value)
+        self.put_many([(ts, series_id, value)])
 
     def put_many(self, rows: Iterable[tuple[int, int, float]]) -> None:
-        """`put` of each committed ``(ts, series_id, value)``, in time order (a flush),
-        with the bound checked once at the end instead of at every sample."""
-        times_of, values_of = self._times, self._values
+        """Record the committed ``(ts, series_id, value)`` of one flush, in time order."""
         complete = self.complete_since
-        added = 0
-        for ts, series_id, value in rows:
-            if complete is not None and ts < complete:
-                continue
-            times = times_of.get(series_id)
-            if times is not None and times and ts > times[-1]:  # the usual case
-                times.append(ts)
-                values_of[series_id].append(value)
-                added += 1
-            elif times is None:
-                times_of[series_id] = array("q", (ts,))
-                values_of[series_id] = array("d", (value,))
-                added += 1
-            else:
-                self._place(series_id, ts, value, check=False)
-        self._samples += added
+        kept = [row for row in rows if complete is None or row[0] >= complete]
+        if not kept:
+            return
+        self._blocks.append(_Block.of(kept))
+        self._samples += len(kept)
         if self.bytes > self.max_bytes:
             self._shrink()
 
-    def _place(self, series_id: int, ts: int, value: float, check: bool = True) -> None:
-        """An older or same-second sample of a series already held, in time order."""
-        times, values = self._times[series_id], self._values[series_id]
-        if not times:
-            times.append(ts)
-            values.append(value)
-            self._grew(check)
-            return
-        at = bisect_left(times, ts)
-        if at < len(times) and times[at] == ts:
-            values[at] = value
-        else:  # a straggler: keep the arrays in time order
-            times.insert(at, ts)
-            values.insert(at, value)
-            self._grew(check)
-
-    def _grew(self, check: bool = True) -> None:
-        self._samples += 1
-        if check and self.bytes > self.max_bytes:
-            self._shrink()
-
     def _shrink(self) -> None:
-        """Drop the oldest half of the time held until a quarter of the budget is free."""
-        while self._samples and self.bytes > self.max_bytes * 3 // 4:
-            heads = [times[0] for times in self._times.values() if times]
-            tails = [times[-1] for times in self._times.values() if times]
-            oldest, newest = min(heads), max(tails)
-            cutoff = oldest + max(1, (newest - oldest) // 2)
-            self.drop_before(cutoff)
-            self.complete_since = max(self.complete_since or cutoff, cutoff)
+        """Drop the oldest blocks until a quarter of the budget is free."""
+        dropped_until = self.complete_since
+        drop = 0
+        samples = self._samples
+        while drop < len(self._blocks) and (
+            samples * SAMPLE_BYTES + (len(self._blocks) - drop) * BLOCK_BYTES
+            > self.max_bytes * 3 // 4
+        ):
+            block = self._blocks[drop]
+            samples -= len(block)
+            newest = block.newest + 1
+            dropped_until = newest if dropped_until is None else max(dropped_until, newest)
+            drop += 1
+        del self._blocks[:drop]
+        self._samples = samples
+        self.complete_since = dropped_until
 
     def rows(self, series_id: int, start: int, end: int) -> list[tuple[int, float]]:
-        """The samples of one series with ``start <= ts <= end``, oldest first."""
-        times = self._times.get(series_id)
-        if not times:
-            return []
-        low, high = bisect_left(times, start), bisect_right(times, end)
-        return list(zip(times[low:high], self._values[series_id][low:high], strict=True))
+        """The samples of one series with ``start <= ts <= end``, oldest first (none
+        from before ``complete_since``)."""
+        if self.complete_since is not None:
+            start = max(start, self.complete_since)
+        found: dict[int, float] = {}
+        for block in self._blocks:
+            if block.newest >= start and block.oldest <= end:
+                found.update(block.rows(series_id, start, end))
+        return sorted(found.items())
 
     def drop_before(self, cutoff: int) -> None:
         """Forget what a committed compaction moved out of ``recent`` (ts < cutoff)."""
-        emptied = []
-        for series_id, times in self._times.items():
-            count = bisect_left(times, cutoff)
-            if count:
-                del times[:count]
-                del self._values[series_id][:count]
-                self._samples -= count
-                if not times:
-                    emptied.append(series_id)
-        self.forget(emptied)
+        self._filter(lambda block: (ts >= cutoff for ts in block.times), cutoff)
 
     def forget(self, ids: Iterable[int]) -> None:
-        for series_id in ids:
-            self._samples -= len(self._times.pop(series_id, ()))
-            self._values.pop(series_id, None)
+        gone = set(ids)
+        if gone:
+            self._filter(lambda block: (sid not in gone for sid in block.ids))
+
+    def _filter(self, keep_of: _Keep, cutoff: int | None = None) -> None:
+        blocks: list[_Block] = []
+        for block in self._blocks:
+            if cutoff is not None and block.oldest >= cutoff:
+                blocks.append(block)
+                continue
+            if cutoff is not None and block.newest < cutoff:
+                continue
+            kept = block.kept(keep_of(block))
+            if kept is not None:
+                blocks.append(kept)
+        self._blocks = blocks
+        self._samples = sum(len(block) for block in blocks)
