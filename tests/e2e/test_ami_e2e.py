@@ -20,7 +20,6 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,26 +31,23 @@ from tests.e2e.conftest import (
     INTERVAL,
     RULE_WAIT,
     ServiceCenter,
-    service_center_on,
-    status_of,
     validate,
-    write_test_profiles,
 )
-from tests.e2e.lvgw import lvgw_running
-from tests.realservers import Mosquitto, running
+from tests.e2e.push_site import (
+    PUSH_BOUND,
+    PUSH_INTERVAL,
+    PUSH_WINDOW,
+    RAISE_BOUND,
+    SLACK,
+    gateway_on,
+    site_doc,
+)
+from tests.realservers import Mosquitto
 from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 pytestmark = pytest.mark.e2e
 
 HOST = "127.0.0.10"
-PUSH_INTERVAL = 60.0  # pbx-push: only a pushed event can make it poll sooner
-SLACK = 2.0
-PUSH_BOUND = (
-    5.0  # the pushed event's poll, after the rule's wait: sooner than the push window's end
-)
-PUSH_WINDOW = 10.0  # limits.trap_poll_every: one pushed poll per device per window
-RAISE_BOUND = RULE_WAIT + 2 * INTERVAL + SLACK
-
 FLEET = """
 site: {{id: ami-site, name: AMI end to end}}
 devices:
@@ -92,16 +88,9 @@ def ami_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimFle
 
 
 def site_file(sim: SimFleet, other_ca: Path, broker: Mosquitto, workdir: Path) -> Path:
-    doc = yaml.safe_load((sim.workdir / "site.yaml").read_text())
-    profiles = workdir / "profiles"
-    write_test_profiles(profiles, datetime.now().astimezone())
-    doc["uplink"]["mqtt"] = {"host": broker.host, "port": broker.port}
-    doc["agent"] = {"state_dir": str(workdir / "state"), "profile_dirs": [str(profiles)],
-                    "status_listen": None}  # fmt: skip
+    doc = site_doc(sim, broker, workdir, "pbx-push")
     for device in doc["devices"]:
         assert device["profile"] == "pbx-asterisk-ami", device
-        interval = PUSH_INTERVAL if device["id"] == "pbx-push" else INTERVAL
-        device["interval"] = f"{interval:g}s"
         device["ami"]["timeout"] = "0.8s"
         if device["id"] == "pbx-bad":  # the site was given a secret the PBX does not have
             Path(device["ami"]["secret_file"]).write_text("a-wrong-secret\n")
@@ -119,21 +108,12 @@ async def ami_site(
 ) -> AsyncIterator[AmiSite]:
     sim, other_ca = ami_fleet
     workdir = tmp_path_factory.mktemp("ami-site")
-    broker = Mosquitto(workdir / "mosquitto")
-    with running(broker):
-        config = site_file(sim, other_ca, broker, workdir)
-        log_path = workdir / "gateway.log"
-        async with (
-            service_center_on(broker.port, "ami-site") as center,
-            lvgw_running(config, log_path),
-        ):
-            # pbx-push's first scheduled poll may be a minute away: not waited for.
-            await status_of(
-                config,
-                lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "pbx-poll"),
-                20,
-            )
-            yield AmiSite(sim, center, log_path)
+
+    def site(broker: Mosquitto) -> Path:
+        return site_file(sim, other_ca, broker, workdir)
+
+    async with gateway_on(workdir, "ami-site", site, polled="pbx-poll") as center:
+        yield AmiSite(sim, center, workdir / "gateway.log")
 
 
 async def test_a_trunk_event_opens_trunk_down_within_two_seconds(ami_site: AmiSite) -> None:

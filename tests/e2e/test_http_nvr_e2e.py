@@ -18,7 +18,6 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -28,24 +27,24 @@ from tests.e2e.conftest import (
     INTERVAL,
     RULE_WAIT,
     ServiceCenter,
-    service_center_on,
-    status_of,
     validate,
-    write_test_profiles,
 )
-from tests.e2e.lvgw import lvgw_running
-from tests.realservers import Mosquitto, running
+from tests.e2e.push_site import (
+    PUSH_BOUND,
+    PUSH_INTERVAL,
+    PUSH_WINDOW,
+    RAISE_BOUND,
+    SLACK,
+    gateway_on,
+    site_doc,
+)
+from tests.realservers import Mosquitto
 from tests.simulators.conftest import SimFleet, fleet_with_site, free_port_on
 
 pytestmark = pytest.mark.real
 
 # API -> (its profile, the loopback address its fleet is served on)
 APIS = {"isapi": ("nvr-hikvision-isapi", "127.0.0.7"), "dahua": ("nvr-dahua-http", "127.0.0.12")}
-PUSH_INTERVAL = 60.0  # nvr-push: only the alertStream can make it poll sooner
-SLACK = 2.0
-PUSH_BOUND = 5.0  # the push's poll, after the rule's wait: sooner than the push window's end
-PUSH_WINDOW = 10.0  # limits.trap_poll_every: one pushed poll per device per window
-RAISE_BOUND = RULE_WAIT + 2 * INTERVAL + SLACK
 RESOLVE_BOUND = RULE_WAIT + 3 * INTERVAL + SLACK
 
 FLEET = """
@@ -87,16 +86,9 @@ def nvr_fleet(tmp_path_factory: pytest.TempPathFactory, api: str) -> Iterator[Si
 
 
 def site_file(sim: SimFleet, broker: Mosquitto, workdir: Path, api: str) -> Path:
-    doc = yaml.safe_load((sim.workdir / "site.yaml").read_text())
-    profiles = workdir / "profiles"
-    write_test_profiles(profiles, datetime.now().astimezone())
-    doc["uplink"]["mqtt"] = {"host": broker.host, "port": broker.port}
-    doc["agent"] = {"state_dir": str(workdir / "state"), "profile_dirs": [str(profiles)],
-                    "status_listen": None}  # fmt: skip
+    doc = site_doc(sim, broker, workdir, "nvr-push")
     for device in doc["devices"]:
         assert device["profile"] == APIS[api][0], device
-        interval = PUSH_INTERVAL if device["id"] == "nvr-push" else INTERVAL
-        device["interval"] = f"{interval:g}s"
         device[api]["timeout"] = "0.8s"
     path = workdir / "site.test.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -108,21 +100,12 @@ async def nvr_site(
     tmp_path_factory: pytest.TempPathFactory, nvr_fleet: SimFleet, api: str
 ) -> AsyncIterator[NvrSite]:
     workdir = tmp_path_factory.mktemp(f"{api}-site")
-    broker = Mosquitto(workdir / "mosquitto")
-    with running(broker):
-        config = site_file(nvr_fleet, broker, workdir, api)
-        log_path = workdir / "gateway.log"
-        async with (
-            service_center_on(broker.port, f"{api}-site") as center,
-            lvgw_running(config, log_path),
-        ):
-            # nvr-push's first scheduled poll may be a minute away: not waited for.
-            await status_of(
-                config,
-                lambda s: all(d["reachable"] for d in s["devices"] if d["id"] == "nvr-poll"),
-                20,
-            )
-            yield NvrSite(nvr_fleet, center, log_path)
+
+    def site(broker: Mosquitto) -> Path:
+        return site_file(nvr_fleet, broker, workdir, api)
+
+    async with gateway_on(workdir, f"{api}-site", site, polled="nvr-poll") as center:
+        yield NvrSite(nvr_fleet, center, workdir / "gateway.log")
 
 
 @pytest.mark.parametrize(
