@@ -16,20 +16,21 @@ import pytest
 
 from drivers.modbus import ModbusTimeout, Table
 from drivers.modbus.bus import ModbusBus
-from drivers.tasks import stop_tasks
 from tests.drivers.modbus.conftest import HOST
 
 pytestmark = pytest.mark.integration
 
 
 class SlowResponder:
-    """Answers "read holding registers" with ``address * 100 + i`` after ``delays[address]``."""
+    """Answers "read holding registers" with ``address * 100 + i``; a request for one of
+    the ``late`` addresses is answered only when the next request comes in, just before
+    that one's answer: a late answer by order, not by a race against the clock (a loaded
+    machine stretches any delay)."""
 
-    def __init__(self, delays: dict[int, float]) -> None:
-        self.delays = delays
+    def __init__(self, late: set[int]) -> None:
+        self.late = late
         self.port = 0
         self._server: asyncio.Server | None = None
-        self._answers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._serve, HOST, 0)
@@ -39,32 +40,36 @@ class SlowResponder:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        await stop_tasks(*self._answers)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held: list[bytes] = []
         try:
             while header := await reader.readexactly(7):
                 tid, _, length, unit = struct.unpack(">HHHB", header)
                 pdu = await reader.readexactly(length - 1)
-                task = asyncio.create_task(self._answer(writer, tid, unit, pdu))
-                self._answers.add(task)
-                task.add_done_callback(self._answers.discard)
-        except asyncio.IncompleteReadError:
+                _, address, count = struct.unpack(">BHH", pdu)
+                answer = self._answer(tid, unit, address, count)
+                if address in self.late:
+                    held.append(answer)
+                    continue
+                writer.write(b"".join(held) + answer)
+                held.clear()
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
 
-    async def _answer(self, writer: asyncio.StreamWriter, tid: int, unit: int, pdu: bytes) -> None:
-        _, address, count = struct.unpack(">BHH", pdu)
-        await asyncio.sleep(self.delays.get(address, 0.0))
+    @staticmethod
+    def _answer(tid: int, unit: int, address: int, count: int) -> bytes:
         words = [address * 100 + i for i in range(count)]
         body = struct.pack(f">BB{count}H", 3, 2 * count, *words)
-        writer.write(struct.pack(">HHHB", tid, 0, len(body) + 1, unit) + body)
+        return struct.pack(">HHHB", tid, 0, len(body) + 1, unit) + body
 
 
 @pytest.fixture
 async def slow_device() -> AsyncIterator[SlowResponder]:
-    responder = SlowResponder({1: 0.3, 2: 0.15})
+    responder = SlowResponder(late={1})
     await responder.start()
     try:
         yield responder
@@ -73,10 +78,10 @@ async def slow_device() -> AsyncIterator[SlowResponder]:
 
 
 async def test_late_answer_is_discarded_and_the_connection_kept(slow_device: SlowResponder) -> None:
-    async with ModbusBus.tcp(HOST, slow_device.port, timeout=0.2) as bus:
+    async with ModbusBus.tcp(HOST, slow_device.port, timeout=1.0) as bus:
         with pytest.raises(ModbusTimeout):
             await bus.read_block(1, Table.HOLDING, 1, 1)
-        # address 1's answer arrives (at 0.3 s) while this request waits for its own
+        # address 1's answer arrives while this request waits for its own, just before it
         assert await bus.read_block(1, Table.HOLDING, 2, 1) == [200]
         assert await bus.read_block(1, Table.HOLDING, 7, 2) == [700, 701]
         assert bus.stats.connects == 1
