@@ -26,6 +26,7 @@ from gateway.config.meanings import (
     meanings_of,
 )
 from gateway.i18n import N_, Translator, translator
+from gateway.i18n.states import state_text
 from gateway.model import Value
 from gateway.present import humanize
 from gateway.snapshot import DeviceStatus
@@ -57,6 +58,7 @@ TEXT = {
     "disarmed": N_("disarmed"),
     "zones_ok": N_("{of} zones quiet"),
     "zones": N_("zones: {parts}"),
+    "and": N_(", "),  # between the parts of one figure (a full-width comma in Chinese)
     "zones_alarm": N_("{count} in alarm"),
     "zones_fault": N_("{count} in fault"),
     "zones_tamper": N_("{count} tampered"),
@@ -318,7 +320,7 @@ def _battery(m: _Meant) -> list[Figure]:
     status = m.scalar(M.BATTERY_STATUS)
     low = bool(m.number(M.BATTERY_LOW)) or status in BATTERY_BAD
     if isinstance(status, str) and status in BATTERY_BAD:
-        parts.append(humanize.state_word(status))
+        parts.append(state_text(status, m.tr))
     if not parts:
         voltage = m.number(M.BATTERY_VOLTAGE)
         if voltage is not None:
@@ -326,7 +328,7 @@ def _battery(m: _Meant) -> list[Figure]:
     if not parts:
         return [Figure("battery", m.text("battery_low"), State.DEGRADED)] if low else []
     state = State.DOWN if status == "depleted" else State.DEGRADED if low else State.OK
-    return [Figure("battery", m.text("battery").format(parts=", ".join(parts)), state)]
+    return [Figure("battery", m.text("battery").format(parts=m.text("and").join(parts)), state)]
 
 
 def _panel(m: _Meant) -> list[Figure]:
@@ -348,7 +350,7 @@ def _panel(m: _Meant) -> list[Figure]:
         if count:
             counts.append(m.text(key).format(count=count))
     if zones:
-        text = m.text("zones").format(parts=", ".join(counts)) if counts else None
+        text = m.text("zones").format(parts=m.text("and").join(counts)) if counts else None
         figures.append(
             Figure("zones", text, State.DEGRADED)
             if text

@@ -154,7 +154,7 @@ async def test_the_demo_site_at_a_glance_on_a_phone_and_a_desktop(
             if not english:  # the site's language, from the catalog
                 assert (cameras, disks, trunks) == ("摄像机 16/16", "硬盘 4/4 正常", "中继 4/4")
                 assert await page.eval(figure("ups-1", "power")) == "市电供电"
-                assert battery.startswith("电池 100 %, 40 分钟")
+                assert battery.startswith("电池 100 %，40 分钟")
                 assert ports.startswith("端口在线 ")
             if english:
                 assert (cameras, disks, trunks) == ("16/16 cameras", "disks 4/4 OK", "trunks 4/4")

@@ -7,17 +7,20 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from gateway.config import load_config
 from gateway.config.meanings import Meaning
 from gateway.i18n import translator
 from gateway.metrics.store.metric_store import MetricStore
-from gateway.model import Reading
+from gateway.model import Reading, Value
 from gateway.present import humanize
-from gateway.present.summary import summarize
+from gateway.present.summary import site_meanings, summarize
 from gateway.present.tables import Table
 from gateway.views.charts import draw, worth_charting
 from gateway.views.pages import index_page, table_html
 from gateway.views.status import _pad, render
+from tests.rules.harness import poll, write_site
 from tests.unit.test_snapshot_model import NOW, built
+from tests.unit.test_summary import DEVICES, status_of
 
 
 def shown(tmp_path: Path, locale: str) -> str:
@@ -75,6 +78,19 @@ def test_a_device_summary_in_chinese(tmp_path: Path) -> None:
     assert summarize(down, {}, zh).line() == "无响应"
     assert summarize(never, {}, zh).line() == "尚未轮询"
     assert summarize(down, {}).line() == "not answering"
+
+
+def test_a_ups_on_a_low_battery_in_chinese(tmp_path: Path) -> None:
+    """The battery's state in its word, the figure's parts with the language's comma."""
+    config = load_config(write_site(tmp_path, DEVICES))
+    values: dict[str, Value] = {
+        "ups.seconds_on_battery": 300,
+        "ups.charge": 20,
+        "ups.battery_status": "low",
+    }
+    device = status_of(config, "ups", poll("ups", 0, values))
+    ups = summarize(device, site_meanings(config)["ups"], translator("zh-CN"))
+    assert ups.line("；") == "电池供电已 5 分钟；电池 20 %，电量低"
 
 
 def test_a_table_s_title_and_heads_in_chinese() -> None:
