@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from center.config import LoadedCenter, load_center
 from gateway import logs
 from gateway.config import errors
-from gateway.config.errors import ConfigError, print_check, print_problems
+from gateway.config.errors import ConfigError, check_config, print_problems
 from gateway.sqlite import SchemaError
 
 if TYPE_CHECKING:
@@ -33,11 +33,7 @@ def load_or_report(path: Path) -> LoadedCenter | None:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config)
-    if loaded is None:
-        return EXIT_USAGE
-    print_check(loaded)
-    return EXIT_OK
+    return EXIT_OK if check_config(load_center, args.config) else EXIT_USAGE
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gateway import __version__, logs, sdnotify
 from gateway.config import LoadedConfig, load_config
-from gateway.config.errors import load_or_report, print_check
+from gateway.config.errors import check_config, load_or_report
 from gateway.config.site import DeviceKind
 from gateway.mibs import command as mib_commands
 from gateway.signing import load_key
@@ -26,11 +26,7 @@ def _load(path: Path) -> LoadedConfig | None:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    if config is None:
-        return EXIT_USAGE
-    print_check(config)
-    return EXIT_OK
+    return EXIT_OK if check_config(load_config, args.config) else EXIT_USAGE
 
 
 async def _run_agent(config: LoadedConfig) -> None:

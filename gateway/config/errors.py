@@ -56,9 +56,13 @@ class Checked(Protocol):
     def summary(self) -> str: ...
 
 
-def print_check(loaded: Checked) -> None:
-    """``check-config``'s report of a file that loaded: its warnings on stderr, then what
-    it holds on stdout."""
+def check_config(load: Callable[[Path], Checked], path: Path) -> bool:
+    """``check-config``: the file's problems, or, when it loads, its warnings on stderr
+    and what it holds on stdout. Whether it loaded."""
+    loaded = load_or_report(load, path)
+    if loaded is None:
+        return False
     for warning in loaded.warnings:
         print(warning, file=sys.stderr)
     print(loaded.summary())
+    return True
