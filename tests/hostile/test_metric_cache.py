@@ -8,6 +8,7 @@ the oldest samples leave memory; reads of that span come from the file instead.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,5 +46,40 @@ def test_reads_of_a_span_the_index_dropped_come_from_the_file(tmp_path: Path) ->
         store.flush()
         series = store.series("panel", "zone.status", "7", T0, T0 + timedelta(hours=1))
         assert [s.avg for s in series.samples] == [float(s + 7) for s in range(0, 1800, 10)]
+    finally:
+        store.close()
+
+
+# Not a divisor of the rows read at a time: the oldest second loaded is partial.
+ZONES = 199
+
+
+def test_a_restart_loads_only_what_the_budget_holds_and_reads_the_rest_from_the_file(
+    tmp_path: Path,
+) -> None:
+    clock = [T0.timestamp()]
+    config = StoreConfig(recent_index_bytes=256 * 1024)
+    path = tmp_path / "m.db"
+    store = SeriesStore.open(path, config=config, clock=lambda: clock[0])
+    try:
+        for second in range(0, 1800, 10):
+            at = T0 + timedelta(seconds=second)
+            clock[0] = at.timestamp()
+            store.add(
+                Reading("panel", "zone.status", second + zone, at, instance=str(zone))
+                for zone in range(ZONES)
+            )
+    finally:
+        store.close()  # 35,820 samples in `recent`: 700 KB in memory, over the budget
+    index = RecentIndex.load(sqlite3.connect(path), 256 * 1024)
+    assert index.complete_since is not None
+    assert index.bytes <= 256 * 1024 * 3 // 4
+    last = int((T0 + timedelta(seconds=1790)).timestamp())
+    assert index.rows(8, last, last) == [(last, 1797.0)]  # zone 7 (number 8): the newest held
+    store = SeriesStore.open(path, config=config, clock=lambda: clock[0])
+    try:
+        for zone in range(ZONES):  # the oldest second loaded is partial: every zone read
+            series = store.series("panel", "zone.status", str(zone), T0, T0 + timedelta(hours=1))
+            assert [s.avg for s in series.samples] == [float(s + zone) for s in range(0, 1800, 10)]
     finally:
         store.close()

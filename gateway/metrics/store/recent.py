@@ -103,10 +103,28 @@ class RecentIndex:
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, max_bytes: int = DEFAULT_MAX_BYTES) -> RecentIndex:
+        """The index of what ``recent`` holds, newest first until three quarters of
+        ``max_bytes`` are used: a restart of a large site reads what memory keeps,
+        not the whole table."""
         index = cls(max_bytes)
-        cursor = conn.execute("SELECT ts, series_id, value FROM recent")  # in time order
-        while rows := cursor.fetchmany(LOAD_ROWS):
-            index.put_many((int(ts), int(sid), float(value)) for ts, sid, value in rows)
+        budget = max_bytes * 3 // 4
+        chunks: list[list[tuple[int, int, float]]] = []
+        samples = 0
+        cursor = conn.execute("SELECT ts, series_id, value FROM recent ORDER BY ts DESC")
+        while rows := cursor.fetchmany(max(1000, min(LOAD_ROWS, budget // SAMPLE_BYTES // 8))):
+            if (samples + len(rows)) * SAMPLE_BYTES + (len(chunks) + 1) * BLOCK_BYTES > budget:
+                # What is older is read from the table; the oldest second loaded may
+                # be partial, so memory is complete only after it (after the newest
+                # second when not even one chunk fits).
+                oldest = chunks[-1][-1][0] if chunks else int(rows[0][0])
+                index.complete_since = oldest + 1
+                break
+            chunks.append([(int(ts), int(sid), float(value)) for ts, sid, value in rows])
+            samples += len(rows)
+        for chunk in reversed(chunks):
+            chunk.reverse()  # time order, as a flush gives it
+            index._blocks.append(_Block.of(chunk))
+        index._samples = samples
         return index
 
     def put(self, series_id: int, ts: int, value: float) -> None:
