@@ -60,8 +60,17 @@ class PbxModel(DeviceModel):
         "agentx_lost": FaultSpec(
             "agentx_lost",
             "the PBX software's SNMP subagent loses its AgentX connection to the host's"
-            " snmpd (snmpd restarted): its objects are gone until it reconnects (cleared);"
-            " the software runs on",
+            " snmpd (snmpd restarted): its objects are gone until it reconnects (after"
+            " --set seconds=N, else when cleared); the software runs on",
+            (
+                Param(
+                    "seconds",
+                    float,
+                    "reconnects by itself after this many seconds",
+                    default=None,
+                    minimum=0.1,
+                ),
+            ),
         ),
     }
 
@@ -75,7 +84,7 @@ class PbxModel(DeviceModel):
         self.pid = 0
         self.started_at = 0.0
         self.app_stopped = False
-        self.agentx_connected = True
+        self.agentx_back_at = -math.inf  # when the subagent is connected again
         self.app_started = -math.inf  # when the software last started on its own (not at boot)
         # Manager interface logins, accepted and refused (for `lvgw-sim list`: a client
         # that retries refused credentials in a storm shows here).
@@ -100,7 +109,7 @@ class PbxModel(DeviceModel):
 
     def subagent_serving(self) -> bool:
         """The software's SNMP subagent serves its objects through the host's agent."""
-        return not self.app_stopped and self.agentx_connected
+        return not self.app_stopped and self.now >= self.agentx_back_at
 
     def app_answering(self) -> bool:
         """A request reaches the PBX software and it answers (the manager interface)."""
@@ -109,11 +118,12 @@ class PbxModel(DeviceModel):
     def _inject_app_stopped(self) -> None:
         self.app_stopped = True
 
-    def _inject_agentx_lost(self) -> None:
-        self.agentx_connected = False
+    def _inject_agentx_lost(self, seconds: float | None = None) -> None:
+        # Timed by the model's clock, not by when a later clear arrives.
+        self.agentx_back_at = math.inf if seconds is None else self.now + seconds
 
-    def _clear_agentx_lost(self) -> None:
-        self.agentx_connected = True
+    def _clear_agentx_lost(self, seconds: float | None = None) -> None:
+        self.agentx_back_at = -math.inf
 
     def _clear_app_stopped(self) -> None:
         self.app_stopped = False

@@ -82,9 +82,9 @@ async def test_a_subagent_reconnecting_within_a_poll_opens_nothing(site: FleetSi
     await site.settle(SETTLE, device)
     events = center.from_now(device)
     # snmpd restarted: mod_snmp's objects are gone until it reconnects, about a poll
-    # later (at most two polls see them gone: three would raise).
-    await site.inject(device, "agentx_lost")
-    await asyncio.sleep(1.2 * INTERVAL)
+    # later (at most two polls see them gone: three would raise). The simulator times
+    # the reconnection itself, however long the control requests take.
+    await site.inject(device, "agentx_lost", seconds=1.2 * INTERVAL)
+    await asyncio.sleep(1.2 * INTERVAL + QUIET)
     await site.clear(device, "agentx_lost")
-    await asyncio.sleep(QUIET)
     assert events() == [], summary(events())

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from gateway.model import Quality
+from tests.realservers import wait_until
 from tests.simulators.conftest import (
     SimFleet,
     free_port_on,
@@ -113,3 +114,21 @@ def test_subagent_reconnecting_is_absent_meanwhile_and_the_software_ran_on(
         sim.client.clear(device, "agentx_lost", {})
     assert ticks(answer[SYS_UPTIME]) > 0 and answer[uptime] == NO_SUCH_OBJECT
     assert ticks(get(target, uptime)[uptime]) >= before  # not restarted: its uptime goes on
+
+
+def test_subagent_reconnects_by_itself_after_the_seconds_given(
+    pbxs: tuple[SimFleet, dict[str, str], Path],
+) -> None:
+    sim, targets, _ = pbxs
+    target = targets["fs"]
+    uptime = SOFTWARE["fs"][2]
+    sim.client.inject("fs", "agentx_lost", {"seconds": "4"})
+    try:
+        assert values(snmp("snmpget", target, uptime).stdout)[uptime] == NO_SUCH_OBJECT
+
+        def back() -> bool:
+            return values(snmp("snmpget", target, uptime).stdout)[uptime] != NO_SUCH_OBJECT
+
+        wait_until(back, 15, "mod_snmp reconnected by itself")  # no clear sent
+    finally:
+        sim.client.clear("fs", "agentx_lost", {})
