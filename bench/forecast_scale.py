@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from agent_scale import FLEET, SHARD, cpu_model, load_average, shard_fleet
+from agent_scale import cpu_model, load_average
 
+from bench.agentscale.fleets import FLEET, SHARD, shard_fleet
 from gateway.config.load import LoadedConfig, load_config
 from gateway.config.profile import Point, Profile
 from gateway.metrics.store.metric_store import MetricStore
