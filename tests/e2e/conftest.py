@@ -446,28 +446,33 @@ async def fleet_site(
         site = FleetSite(sim, config, gateway, log_path, center, parents)
         async with center.listening():
             await center.wait_for(lambda: any(s["state"] == "online" for s in center.status), 20)
-        # Cases start once every device answered a poll (ports seen up, a baseline).
-        await every_device_answered(config, set(parents) - set(intervals), timeout=20)
+        # Cases start once every device answered two polls (ports seen up, a baseline,
+        # and the rates of its counters).
+        await every_device_answered(config, set(parents) - set(intervals), timeout=30)
         yield site
 
 
 async def every_device_answered(config: Path, devices: set[str], timeout: float) -> None:
-    """Until each of ``devices`` answered a poll, in one snapshot or another.
+    """Until each of ``devices`` answered two polls: it was reachable in two snapshots
+    with two different last polls (a counter's rate needs two readings).
 
     Not all of them reachable in the same snapshot: a device is reachable there if its
     latest poll was answered, and with POLL_TIMEOUT and no retry a loaded machine fails
     a poll now and then (an outage takes three in a row), so waiting for every one at
     once could wait out the deadline with every device answering."""
-    answered: set[str] = set()
+    answered: dict[str, set[str]] = {device: set() for device in devices}
 
-    def all_answered(status: dict[str, Any]) -> bool:
-        answered.update(d["id"] for d in status["devices"] if d["reachable"])
-        return devices <= answered
+    def all_answered_twice(status: dict[str, Any]) -> bool:
+        for d in status["devices"]:
+            if d["reachable"] and d["id"] in answered:
+                answered[d["id"]].add(d["last_poll"])
+        return all(len(polls) >= 2 for polls in answered.values())
 
     try:
-        await status_of(config, all_answered, timeout)
+        await status_of(config, all_answered_twice, timeout)
     except TimeoutError:
-        pytest.fail(f"never answered a poll within {timeout:g} s: {sorted(devices - answered)}")
+        short = sorted(device for device, polls in answered.items() if len(polls) < 2)
+        pytest.fail(f"not answered twice within {timeout:g} s: {short}")
 
 
 @pytest.fixture
