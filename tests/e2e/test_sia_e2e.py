@@ -140,7 +140,9 @@ async def test_a_panel_clock_off_is_refused_then_takes_the_receiver_time(
         await panel_until(site, taken_again)
     was = refused(before).get("timestamp", 0)
     await counts_after(site, lambda s: refused(s).get("timestamp", 0) == was + 2)
-    assert center.tickets[mark:] == []
+    assert center.tickets[mark:] == [], [
+        (e["event"], e["device"]["id"], e["fault"]["code"]) for e in center.tickets[mark:]
+    ]
 
 
 async def exchange(host: str, port: int, data: bytes, expect: int) -> list[Answer]:
