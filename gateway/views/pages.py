@@ -35,7 +35,7 @@ from gateway.snapshot import DeviceStatus, StatusSnapshot, TicketStatus
 from gateway.tickets.wire import rfc3339
 from gateway.views import svg
 from gateway.views.charts import Chart
-from gateway.views.status import ENGLISH, LEVELS, _ago, _countdown
+from gateway.views.status import ENGLISH, LEVELS, _ago, _countdown, backlog_text, span_units
 
 STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;background:#f6f7f9}
@@ -73,16 +73,16 @@ details{margin:16px 0}summary{cursor:pointer;color:#0d47a1}
 """
 
 SCRIPT = """(function(){
-function f(s){s=Math.floor(Math.abs(s));
-if(s<60)return s+"s";
-if(s<3600)return Math.floor(s/60)+"m"+String(s%60).padStart(2,"0")+"s";
-if(s<86400)return Math.floor(s/3600)+"h"+String(Math.floor(s%3600/60)).padStart(2,"0")+"m";
-return Math.floor(s/86400)+"d"+String(Math.floor(s%86400/3600)).padStart(2,"0")+"h";}
+function f(s,u){s=Math.floor(Math.abs(s));
+if(s<60)return s+u[0];
+if(s<3600)return Math.floor(s/60)+u[1]+String(s%60).padStart(2,"0")+u[0];
+if(s<86400)return Math.floor(s/3600)+u[2]+String(Math.floor(s%3600/60)).padStart(2,"0")+u[1];
+return Math.floor(s/86400)+u[3]+String(Math.floor(s%86400/3600)).padStart(2,"0")+u[2];}
 function tick(){var now=Date.now();
 document.querySelectorAll("[data-due]").forEach(function(e){
 var left=(Date.parse(e.getAttribute("data-due"))-now)/1000;
 e.textContent=(e.getAttribute(left>=0?"data-in":"data-over")||(left>=0?"in {}":"OVERDUE {}"))
-.replace("{}",f(left));
+.replace("{}",f(left,(e.getAttribute("data-units")||"s m h d").split(" ")));
 e.className=left>=0?"due":"due overdue";});}
 tick();setInterval(tick,1000);
 document.querySelectorAll("table.sortable th button").forEach(function(b){
@@ -126,7 +126,8 @@ def _countdown_cell(due: datetime | None, now: datetime, tr: Translator = ENGLIS
     overdue = " overdue" if due < now else ""
     words = (
         f'data-in="{escape(_("in {span}").replace("{span}", "{}"))}" '
-        f'data-over="{escape(_("OVERDUE {span}").replace("{span}", "{}"))}"'
+        f'data-over="{escape(_("OVERDUE {span}").replace("{span}", "{}"))}" '
+        f'data-units="{escape(" ".join(span_units(tr)))}"'
     )
     return (
         f'<span class="due{overdue}" {words} data-due="{escape(rfc3339(due) or "")}">'
@@ -157,7 +158,7 @@ def _site_header(
     _ = tr.gettext
     site, uplink = data.site, data.uplink
     link = _("connected") if uplink.connected else _("NOT connected")
-    backlog = ", ".join(f"{n} {c}" for c, n in uplink.backlog.items()) or _("empty")
+    backlog = backlog_text(uplink.backlog, tr)
     extra = f" — {escape(subtitle)}" if subtitle else ""
     line = _(
         "site {id} · {customer} · agent {state} · uplink {link}, backlog {backlog}"

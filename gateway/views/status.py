@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -20,19 +20,49 @@ LEVELS = {1: "L1", 2: "L2", 3: "L3", 4: "L4"}
 INTAKE_NAMES = {"sia": N_("DC-09 receiver")}  # push sources that count what they take
 
 
-def _span(seconds: float) -> str:
+def span_units(tr: Translator) -> tuple[str, str, str, str]:
+    """The unit letters of a compact span, seconds to days, in the site's words
+    (``s m h d``, ``秒 分 小时 天``); the status page's script ticks with the same."""
+    return (
+        tr.pgettext("span unit", "s"),
+        tr.pgettext("span unit", "m"),
+        tr.pgettext("span unit", "h"),
+        tr.pgettext("span unit", "d"),
+    )
+
+
+def _span(seconds: float, tr: Translator) -> str:
+    """A terminal's compact span: ``9m59s``, ``9分59秒``."""
+    s, m, h, d = span_units(tr)
     seconds = int(abs(seconds))
     if seconds < 60:
-        return f"{seconds}s"
+        return f"{seconds}{s}"
     if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
+        return f"{seconds // 60}{m}{seconds % 60:02d}{s}"
     if seconds < 86400:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+        return f"{seconds // 3600}{h}{seconds % 3600 // 60:02d}{m}"
+    return f"{seconds // 86400}{d}{seconds % 86400 // 3600:02d}{h}"
 
 
 # The people's views in English unless given the site's translator.
 ENGLISH = translator()
+
+
+# The uplink's backlog by outbox class (gateway/outbox/messages.py MessageClass).
+BACKLOG_WORDS: dict[str, str] = {
+    "ticket": N_("{n} ticket"),
+    "control": N_("{n} control"),
+    "metric": N_("{n} metric"),
+}
+
+
+def backlog_text(backlog: Mapping[str, int], tr: Translator = ENGLISH) -> str:
+    """``2 ticket, 40 metric`` (``2 条工单事件`` in Chinese), or ``empty``."""
+    parts = [
+        tr.gettext(BACKLOG_WORDS[c]).format(n=n) if c in BACKLOG_WORDS else f"{n} {c}"
+        for c, n in backlog.items()
+    ]
+    return tr.gettext(", ").join(parts) if parts else tr.gettext("empty")
 
 
 def _countdown(due: datetime | None, now: datetime, tr: Translator = ENGLISH) -> str:
@@ -41,14 +71,14 @@ def _countdown(due: datetime | None, now: datetime, tr: Translator = ENGLISH) ->
         return _("none")
     left = (due - now).total_seconds()
     if left >= 0:
-        return _("in {span}").format(span=_span(left))
-    return _("OVERDUE {span}").format(span=_span(left))
+        return _("in {span}").format(span=_span(left, tr))
+    return _("OVERDUE {span}").format(span=_span(left, tr))
 
 
 def _ago(when: datetime | None, now: datetime, tr: Translator = ENGLISH) -> str:
     if not when:
         return "-"
-    return tr.gettext("{span} ago").format(span=_span((now - when).total_seconds()))
+    return tr.gettext("{span} ago").format(span=_span((now - when).total_seconds(), tr))
 
 
 def device_state(device: DeviceStatus, tr: Translator = ENGLISH) -> str:
@@ -67,7 +97,7 @@ def agent_state(data: StatusSnapshot, now: datetime, tr: Translator = ENGLISH) -
         alive = False
     if alive and age <= FRESH_SECONDS:
         return tr.gettext("running")
-    return tr.gettext("stopped (last status {span} ago)").format(span=_span(age))
+    return tr.gettext("stopped (last status {span} ago)").format(span=_span(age, tr))
 
 
 def acknowledged(by: str | None, tr: Translator = ENGLISH) -> str:
@@ -103,7 +133,7 @@ def render(
     print(_("site {id}: {name} ({customer})").format(
         id=site.id, name=site.name, customer=site.customer), file=out)  # fmt: skip
     link = _("connected") if uplink.connected else _("NOT connected")
-    backlog = ", ".join(f"{n} {c}" for c, n in uplink.backlog.items()) or _("empty")
+    backlog = backlog_text(uplink.backlog, tr)
     line = _("agent {state}; uplink {link}, backlog {backlog}").format(
         state=agent_state(data, now, tr), link=link, backlog=backlog
     )

@@ -32,10 +32,10 @@ def shown(tmp_path: Path, locale: str) -> str:
 def test_lvgw_status_in_chinese(tmp_path: Path) -> None:
     text = shown(tmp_path, "zh-CN")
     assert "站点 s：" in text
-    assert "上行链路已连接，待发 2 ticket" in text
+    assert "上行链路已连接，待发 2 条工单事件" in text
     assert "设备" in text.splitlines()[3] and "概况" in text.splitlines()[3]
     assert "未结工单（2）" in text
-    assert "响应 剩余 6m59s，到场 剩余 1h56m；未确认" in text
+    assert "响应 剩余 6分59秒，到场 剩余 1小时56分；未确认" in text
     # The ticket's own title, ids and codes are as they are.
     assert "L1 sw (+nvr): sw down" in text
 
@@ -60,7 +60,7 @@ def test_the_status_page_in_chinese(tmp_path: Path) -> None:
     assert "<th>响应</th><th>到场</th>" in page
     # The page's script ticks the countdowns in the page's words.
     assert 'data-in="剩余 {}" data-over="已超时 {}"' in page
-    assert "剩余 6m59s" in page
+    assert "剩余 6分59秒" in page and 'data-units="秒 分 小时 天"' in page
 
 
 def test_the_status_page_in_english_is_as_before(tmp_path: Path) -> None:
