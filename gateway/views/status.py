@@ -31,9 +31,9 @@ def span_units(tr: Translator) -> tuple[str, str, str, str]:
     )
 
 
-def _span(seconds: float, tr: Translator) -> str:
-    """A terminal's compact span: ``9m59s``, ``9分59秒``."""
-    s, m, h, d = span_units(tr)
+def _span(seconds: float, tr: Translator | None = None) -> str:
+    """A terminal's compact span: ``9m59s``, ``9分59秒`` (English without ``tr``)."""
+    s, m, h, d = span_units(tr or ENGLISH)
     seconds = int(abs(seconds))
     if seconds < 60:
         return f"{seconds}{s}"
