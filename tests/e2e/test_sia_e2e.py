@@ -140,9 +140,10 @@ async def test_a_panel_clock_off_is_refused_then_takes_the_receiver_time(
         await panel_until(site, taken_again)
     was = refused(before).get("timestamp", 0)
     await counts_after(site, lambda s: refused(s).get("timestamp", 0) == was + 2)
-    assert center.tickets[mark:] == [], [
-        (e["event"], e["device"]["id"], e["fault"]["code"]) for e in center.tickets[mark:]
-    ]
+    # The panel's own tickets: another device of the fleet may have its say meanwhile
+    # (a poll answered late on a loaded machine), which is not this case's.
+    of_panel = [e for e in center.tickets[mark:] if e["device"]["id"] == SIA_PANEL]
+    assert of_panel == [], [(e["event"], e["device"]["id"], e["fault"]["code"]) for e in of_panel]
 
 
 async def exchange(host: str, port: int, data: bytes, expect: int) -> list[Answer]:
