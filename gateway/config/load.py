@@ -17,7 +17,8 @@ from gateway.config.meanings import meaning_problems
 from gateway.config.mibnames import resolve_names
 from gateway.config.profile import Profile, match_problems, protocol_problems
 from gateway.config.protocols import SCHEMAS
-from gateway.config.rules import fault_codes, rule_problems
+from gateway.config.rule_checks import rule_problems
+from gateway.config.rules import fault_codes
 from gateway.config.site import Device, SiteFile
 from gateway.config.yamlsource import LineMap, Loc, load_yaml
 from gateway.mibs.store import MibLibrary

@@ -6,13 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from gateway.config.rules import (
-    POLL_READINGS,
-    AbsentRule,
-    LevelledRule,
-    PollCountRule,
-    UnreachableRule,
-)
+from gateway.config.rule_checks import POLL_READINGS
+from gateway.config.rules import AbsentRule, LevelledRule, PollCountRule, UnreachableRule
 from gateway.config.site import Device
 from gateway.i18n import Translator, translator
 from gateway.model import Condition, Level, Quality, Reading

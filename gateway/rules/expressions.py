@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from gateway.config.rule_checks import TRAP_PREFIX, ReadingNames, aggregate_table
 from gateway.config.rules import (
-    TRAP_PREFIX,
     All,
     AnyOf,
     Check,
@@ -24,11 +24,9 @@ from gateway.config.rules import (
     Expr,
     Measure,
     Not,
-    ReadingNames,
     Seen,
     Share,
     TimeWindow,
-    aggregate_table,
     walk,
 )
 from gateway.model import Quality, Reading, Value

@@ -5,19 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gateway.config.profile import Profile
+from gateway.config.rule_checks import PLACEHOLDER, ReadingNames, rule_expressions, rule_problems
 from gateway.config.rules import (
-    PLACEHOLDER,
     AbsentRule,
     CheckRule,
     Count,
     Expr,
     PollCountRule,
-    ReadingNames,
     Seen,
     Share,
     UnreachableRule,
-    rule_expressions,
-    rule_problems,
     walk,
 )
 from gateway.model import Level, Value

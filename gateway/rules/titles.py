@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from gateway.config.rules import PLACEHOLDER, TRAP_PREFIX
+from gateway.config.rule_checks import PLACEHOLDER, TRAP_PREFIX
 from gateway.config.site import Device
 from gateway.i18n import Translator, translator
 from gateway.i18n.states import state_text

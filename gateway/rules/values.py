@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from gateway.config.rules import ReadingNames
+from gateway.config.rule_checks import ReadingNames
 from gateway.model import Quality, Reading, Value
 
 _ABSENT = Quality.ABSENT

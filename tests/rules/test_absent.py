@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from gateway.config.profile import Profile
-from gateway.config.rules import rule_problems
+from gateway.config.rule_checks import rule_problems
 from gateway.model import Quality, Reading
 from gateway.poller import PollResult
 from tests.rules.box import BOX, box_engine

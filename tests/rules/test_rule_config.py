@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from gateway.config import ConfigError, load_config
 from gateway.config.profile import Profile
-from gateway.config.rules import CheckRule, TimeWindow, fault_codes, rule_problems
+from gateway.config.rule_checks import rule_problems
+from gateway.config.rules import CheckRule, TimeWindow, fault_codes
 from gateway.rules import RuleConfigError, RuleEngine
 from tests.rules.box import BOX, box_engine
 from tests.rules.harness import write_site

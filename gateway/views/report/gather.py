@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from gateway.config.load import LoadedConfig
 from gateway.config.meanings import VOCABULARY, Meaning, meanings_of
-from gateway.config.rules import TRAP_PREFIX
+from gateway.config.rule_checks import TRAP_PREFIX
 from gateway.correlate.topology import GATEWAY
 from gateway.i18n import N_, Translator, translator
 from gateway.present.humanize import unit_text
